@@ -1,0 +1,27 @@
+package dev.outrider.proxy.config;
+
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The sidecar's bootstrap file, parsed, defaulted and validated once ({@link BootstrapLoader}), then frozen.
+ * Nothing here changes at run time; later the control plane's snapshots carry what does.
+ */
+public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundConfig outbound,
+                              List<ServiceConfig> services, HttpConfig http, UpstreamConfig upstream,
+                              HostPort health, HostPort admin, RuntimeConfig runtime,
+                              AccessLogConfig accessLog) {
+    public BootstrapConfig {
+        requireNonNull(node, "node");
+        requireNonNull(inbound, "inbound");
+        requireNonNull(outbound, "outbound");
+        services = List.copyOf(services);
+        requireNonNull(http, "http");
+        requireNonNull(upstream, "upstream");
+        requireNonNull(health, "health");
+        requireNonNull(admin, "admin");
+        requireNonNull(runtime, "runtime");
+        requireNonNull(accessLog, "accessLog");
+    }
+}

@@ -1,0 +1,10 @@
+package dev.outrider.proxy.config;
+
+/** Which Netty transport runs the event loops. */
+public enum TransportKind {
+    /** io_uring when it loads, else epoll, else NIO. */
+    AUTO,
+    IO_URING,
+    EPOLL,
+    NIO
+}

@@ -1,0 +1,13 @@
+package dev.outrider.proxy.config;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * An explicit outbound port for clients that cannot set Host: everything the local application sends to
+ * {@code <outbound host>:port} goes to {@code service}.
+ */
+public record UpstreamPortConfig(ServiceName service, int port) {
+    public UpstreamPortConfig {
+        requireNonNull(service, "service");
+    }
+}
