@@ -1,5 +1,7 @@
 package dev.outrider.proxy.config;
 
+import dev.outrider.control.model.ServiceName;
+
 import static java.util.Objects.requireNonNull;
 
 /**
