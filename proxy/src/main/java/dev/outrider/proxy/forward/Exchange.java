@@ -1,0 +1,469 @@
+package dev.outrider.proxy.forward;
+
+import dev.outrider.proxy.accesslog.AccessLogEntry;
+import dev.outrider.proxy.http.HeaderHygiene;
+import dev.outrider.proxy.http.LocalResponses;
+import dev.outrider.proxy.upstream.Cluster;
+import dev.outrider.proxy.upstream.Endpoint;
+import dev.outrider.proxy.upstream.LoadBalancer;
+import dev.outrider.proxy.upstream.UpstreamListener;
+import dev.outrider.proxy.upstream.UpstreamStream;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request and its response, from the downstream request headers to the last response byte.
+ *
+ * <pre>
+ *  downstream (auto-read off)            Exchange                        upstream stream (auto-read off)
+ *  ─────────────────────────             ────────                        ───────────────────────────────
+ *  request, body ──channelRead──▶ write to upstream ────────────────────▶ h1 connection / h2 stream
+ *     ▲ read() only while upstream.isWritable()  ◀── writability changed ──┘
+ *     │
+ *  response ◀──write── onUpstreamMessage ◀──────────────────────────────── response, body, trailers
+ *     └── writability changed ──▶ upstream.read() only while downstream.isWritable()
+ * </pre>
+ * Neither side reads faster than the other can write, so a 1 GiB body passes with at most the socket
+ * buffers, the write-buffer high-water mark and (HTTP/2) one flow-control window in memory per direction.
+ *
+ * <p>Failure handling: a connect failure tries another endpoint (nothing was sent); an upstream that closes
+ * before the response headers is retried only for idempotent requests without a body; both draw on the
+ * cluster's retry budget and the configured retry count. Otherwise: connect failure → 503, upstream reset
+ * → 502, no response headers within the request timeout (or no bytes for the idle timeout) → 504. Once
+ * response bytes went out an error can only cut the downstream connection (HTTP/1.1) or reset the stream.
+ *
+ * <p>Threading: everything runs on the downstream channel's event loop.
+ */
+final class Exchange implements UpstreamListener {
+    /** Status logged for requests whose caller went away before a response (nginx's convention). */
+    private static final int CLIENT_CLOSED = 499;
+
+    private final ForwardingHandler owner;
+    private final ForwardingContext fc;
+    private final ChannelHandlerContext ctx;
+    private final HttpRequest request;
+    private final boolean downstreamHttp2;
+    private final long startNanos = System.nanoTime();
+    private final long startMillis = System.currentTimeMillis();
+    private final String method;
+    private final String uri;
+    private final boolean retriable;
+
+    private String requestId;
+    private Cluster cluster;
+    private long tried;
+    private int retries;
+    private boolean holdsRetryToken;
+    private Throwable lastConnectFailure;
+    private String upstreamAddress;
+
+    private UpstreamStream upstream;
+    /** Request contents read before the upstream was ready; written in order when it is. */
+    private ArrayDeque<HttpContent> pending;
+    private boolean requestComplete;
+    private boolean requestWritten;
+    private boolean responseStarted;
+    private boolean upstreamKeepAlive;
+    private boolean downstreamKeepAlive = true;
+    private boolean noResponseBody;
+    private boolean done;
+    private int status;
+    private long requestBytes;
+    private long responseBytes;
+    private ScheduledFuture<?> timeout;
+
+    Exchange(ForwardingHandler owner, ForwardingContext fc, ChannelHandlerContext ctx, HttpRequest request,
+             boolean downstreamHttp2) {
+        this.owner = owner;
+        this.fc = fc;
+        this.ctx = ctx;
+        this.request = request;
+        this.downstreamHttp2 = downstreamHttp2;
+        this.method = request.method().name();
+        this.uri = request.uri();
+        this.retriable = isIdempotent(request.method()) && !HttpUtil.isTransferEncodingChunked(request)
+                && HttpUtil.getContentLength(request, 0L) == 0L;
+        this.noResponseBody = request.method().equals(HttpMethod.HEAD);
+    }
+
+    boolean requestComplete() {
+        return requestComplete;
+    }
+
+    void start() {
+        HeaderHygiene.stripHopByHop(request.headers());
+        InetSocketAddress remote = (InetSocketAddress) owner.connection().remoteAddress();
+        requestId = HeaderHygiene.addForwardingHeaders(request.headers(),
+                remote == null ? null : remote.getAddress().getHostAddress(), fc.forwardedProto());
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+        RouteResult result = fc.router().resolve(request, owner.connection());
+        if (result instanceof NoRoute noRoute) {
+            respondLocally(noRoute.status(), noRoute.message());
+            return;
+        }
+        cluster = ((Route) result).cluster();
+        cluster.requestStarted();
+        connect();
+    }
+
+    private void connect() {
+        int i = LoadBalancer.pick(cluster.endpoints(), tried);
+        if (i < 0) {
+            respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "upstream connect error: service " + cluster.name() + ": " + describe(lastConnectFailure));
+            return;
+        }
+        tried = LoadBalancer.markTried(tried, i);
+        Endpoint endpoint = cluster.endpoints().get(i);
+        boolean h2 = ForwardingContext.useHttp2(cluster.protocol(), downstreamHttp2);
+        Future<UpstreamStream> f = fc.pools().of(ctx.channel().eventLoop()).acquire(endpoint, h2);
+        if (f.isDone()) {
+            onAcquired(f);
+        } else {
+            f.addListener(this::onAcquired);
+        }
+    }
+
+    private void onAcquired(Future<? super UpstreamStream> f) {
+        if (done) {
+            if (f.isSuccess()) {
+                ((UpstreamStream) f.getNow()).release(false);
+            }
+            return;
+        }
+        if (!f.isSuccess()) {
+            fc.metrics().upstreamConnectFailure(fc.direction());
+            lastConnectFailure = f.cause();
+            if (LoadBalancer.pick(cluster.endpoints(), tried) >= 0 && tryRetry()) {
+                connect(); // nothing was sent: another endpoint is always safe
+            } else {
+                respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        "upstream connect error: service " + cluster.name() + ": " + describe(lastConnectFailure));
+            }
+            return;
+        }
+        upstream = (UpstreamStream) f.getNow();
+        upstreamAddress = upstream.endpoint().toString();
+        upstream.bind(this);
+        var ch = upstream.channel();
+        ch.write(request).addListener(w -> {
+            if (!w.isSuccess()) {
+                onUpstreamClosed(w.cause());
+            }
+        });
+        if (pending != null && !pending.isEmpty()) {
+            HttpContent c;
+            while ((c = pending.poll()) != null) {
+                writeUpstream(c);
+            }
+        } else if (requestComplete && !requestWritten) {
+            writeUpstream(LastHttpContent.EMPTY_LAST_CONTENT); // a retry of a bodyless request
+        }
+        ch.flush();
+        long timeoutNanos = fc.upstream().requestTimeout().toNanos();
+        if (timeoutNanos > 0 && timeout == null) {
+            timeout = ctx.executor().schedule(this::onRequestTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
+        }
+        upstream.read();
+        if (wantsRequestBytes()) {
+            owner.resumeRequest();
+        }
+    }
+
+    private boolean tryRetry() {
+        if (retries >= fc.upstream().maxRetries()) {
+            return false;
+        }
+        if (!holdsRetryToken) {
+            if (!cluster.tryStartRetry(fc.upstream().retryBudgetPercent(), fc.upstream().minRetryConcurrency())) {
+                return false;
+            }
+            holdsRetryToken = true;
+        }
+        retries++;
+        fc.metrics().upstreamRetry(fc.direction());
+        return true;
+    }
+
+    // ---- request body, downstream → upstream
+
+    void onRequestContent(HttpContent content) {
+        requestBytes += content.content().readableBytes();
+        if (content instanceof LastHttpContent) {
+            requestComplete = true;
+        }
+        if (done || responseStartedAndEnded()) {
+            content.release();
+            return;
+        }
+        if (upstream == null || (pending != null && !pending.isEmpty())) {
+            if (retriable && content.content().readableBytes() == 0 && content instanceof LastHttpContent) {
+                content.release(); // bodyless: re-created on each attempt, nothing to buffer
+                return;
+            }
+            if (pending == null) {
+                pending = new ArrayDeque<>(4);
+            }
+            pending.add(content);
+            return;
+        }
+        writeUpstream(content);
+    }
+
+    private boolean responseStartedAndEnded() {
+        return responseStarted && done;
+    }
+
+    private void writeUpstream(HttpContent content) {
+        if (content instanceof LastHttpContent) {
+            requestWritten = true;
+        }
+        upstream.channel().write(content, upstream.channel().voidPromise());
+    }
+
+    void flushUpstream() {
+        if (upstream != null) {
+            upstream.channel().flush();
+        }
+    }
+
+    /** Whether the downstream should read: more request body is expected and the upstream can take it. */
+    boolean wantsRequestBytes() {
+        return !requestComplete && !done && upstream != null && upstream.channel().isWritable();
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged(boolean writable) {
+        if (writable && wantsRequestBytes()) {
+            owner.resumeRequest();
+        }
+    }
+
+    // ---- response, upstream → downstream
+
+    @Override
+    public void onUpstreamMessage(HttpObject msg) {
+        if (done) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+                // 100 Continue was answered to the caller by this sidecar already; other 1xx are dropped.
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            startResponse(response);
+        }
+        if (msg instanceof HttpContent content) {
+            responseBytes += content.content().readableBytes();
+            if (content instanceof LastHttpContent) {
+                ChannelFuture last = ctx.writeAndFlush(msg);
+                finish(last, false);
+                return;
+            }
+        }
+        ctx.write(msg, ctx.voidPromise());
+    }
+
+    private void startResponse(HttpResponse response) {
+        cancelTimeout();
+        responseStarted = true;
+        status = response.status().code();
+        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        HeaderHygiene.stripHopByHop(response.headers());
+        if (!downstreamHttp2) {
+            int code = status;
+            boolean bodyless = noResponseBody || code == 204 || code == 304;
+            if (!bodyless && !HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response)) {
+                HttpUtil.setTransferEncodingChunked(response, true); // upstream delimited by close, or HTTP/2
+            }
+            downstreamKeepAlive = owner.keepAliveAllowed() && HttpUtil.isKeepAlive(request);
+            response.setProtocolVersion(HttpVersion.HTTP_1_1);
+            HttpUtil.setKeepAlive(response, downstreamKeepAlive);
+        } else {
+            response.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+        }
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+        ctx.flush();
+        if (!done && ctx.channel().isWritable() && upstream != null) {
+            upstream.read();
+        }
+    }
+
+    void onDownstreamWritable() {
+        if (!done && upstream != null) {
+            upstream.read();
+        }
+    }
+
+    // ---- failures
+
+    @Override
+    public void onUpstreamClosed(Throwable cause) {
+        if (done) {
+            return;
+        }
+        if (!responseStarted) {
+            UpstreamStream failed = upstream;
+            upstream = null;
+            if (failed != null) {
+                failed.release(false);
+            }
+            if (retriable && requestComplete && tryRetry()) {
+                tried = 0L; // the endpoint may be fine: a stale keep-alive connection is the usual cause
+                requestWritten = false;
+                connect();
+                return;
+            }
+            respondLocally(HttpResponseStatus.BAD_GATEWAY, "upstream connection closed before response headers");
+            return;
+        }
+        abort();
+    }
+
+    @Override
+    public void onUpstreamIdle() {
+        if (done) {
+            return;
+        }
+        if (!responseStarted) {
+            onRequestTimeout();
+        } else {
+            abort();
+        }
+    }
+
+    private void onRequestTimeout() {
+        timeout = null;
+        if (done || responseStarted) {
+            return;
+        }
+        respondLocally(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream request timeout");
+    }
+
+    void onDownstreamClosed() {
+        if (done) {
+            return;
+        }
+        if (!responseStarted) {
+            status = CLIENT_CLOSED;
+        }
+        finish(null, true);
+    }
+
+    /** A response already under way cannot become an error response: cut the downstream. */
+    private void abort() {
+        finish(null, true);
+        ctx.close();
+    }
+
+    private void respondLocally(HttpResponseStatus responseStatus, String message) {
+        if (responseStarted) {
+            abort();
+            return;
+        }
+        responseStarted = true;
+        status = responseStatus.code();
+        cancelTimeout();
+        if (upstream != null) {
+            upstream.release(false);
+            upstream = null;
+        }
+        FullHttpResponse response = LocalResponses.of(ctx.alloc(), responseStatus, message, requestId);
+        if (!downstreamHttp2) {
+            downstreamKeepAlive = owner.keepAliveAllowed() && requestComplete && HttpUtil.isKeepAlive(request);
+            HttpUtil.setKeepAlive(response, downstreamKeepAlive);
+        }
+        responseBytes = response.content().readableBytes();
+        finish(ctx.writeAndFlush(response), false);
+    }
+
+    private void finish(ChannelFuture lastWrite, boolean aborted) {
+        if (done) {
+            return;
+        }
+        done = true;
+        cancelTimeout();
+        releasePending();
+        if (upstream != null) {
+            boolean reusable = !aborted && !upstream.isHttp2() && requestWritten && upstreamKeepAlive;
+            upstream.release(reusable);
+            upstream = null;
+        }
+        if (cluster != null) {
+            cluster.requestFinished();
+            if (holdsRetryToken) {
+                cluster.retryFinished();
+            }
+        }
+        long duration = System.nanoTime() - startNanos;
+        int logged = status == 0 ? CLIENT_CLOSED : status;
+        fc.metrics().requestCompleted(fc.direction(), logged, duration, requestBytes, responseBytes);
+        fc.accessLog().log(new AccessLogEntry(startMillis, fc.direction(), downstreamHttp2 ? "HTTP/2" : "HTTP/1.1",
+                method, uri, logged, duration, requestBytes, responseBytes,
+                upstreamAddress, requestId, cluster == null ? null : cluster.name()));
+        owner.exchangeDone(this, lastWrite, !aborted && requestComplete && downstreamKeepAlive);
+    }
+
+    private void releasePending() {
+        if (pending != null) {
+            HttpContent c;
+            while ((c = pending.poll()) != null) {
+                c.release();
+            }
+        }
+    }
+
+    private void cancelTimeout() {
+        if (timeout != null) {
+            timeout.cancel(false);
+            timeout = null;
+        }
+    }
+
+    private static boolean isIdempotent(HttpMethod m) {
+        return m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS)
+                || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.TRACE);
+    }
+
+    private static String describe(Throwable t) {
+        if (t == null) {
+            return "no endpoint available";
+        }
+        if (t instanceof ConnectException) {
+            return "connection refused";
+        }
+        if (t instanceof io.netty.channel.ConnectTimeoutException) {
+            return "connect timeout";
+        }
+        if (t instanceof ClosedChannelException) {
+            return "connection closed";
+        }
+        return t.getClass().getSimpleName();
+    }
+}

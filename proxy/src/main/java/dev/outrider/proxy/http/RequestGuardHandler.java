@@ -1,0 +1,109 @@
+package dev.outrider.proxy.http;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * Pipeline position: right after the HTTP codec (HTTP/1.1 connection, or HTTP/2 stream after the frame to
+ * HttpObject codec), before anything that looks at the request.
+ *
+ * <p>Turns what the codec could not parse, and what it parsed but we refuse, into a local error response:
+ * <ul>
+ *   <li>request line too long → 414; header block too large or more than {@code maxHeaderCount} fields → 431;</li>
+ *   <li>anything else the strict decoder rejected → 400: Content-Length together with Transfer-Encoding,
+ *       differing Content-Length values, invalid characters in names or values, obs-fold, bare LF,
+ *       a Transfer-Encoding other than chunked last (RFC 9112 §6.1, §6.3, §5.2, §2.2).</li>
+ * </ul>
+ * On HTTP/1.1 the connection is closed after the error: once framing is in doubt nothing else on the
+ * connection can be trusted (request smuggling). On HTTP/2 only the stream ends.
+ */
+public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
+    private final int maxHeaderCount;
+    /** After a rejection everything that follows on this connection/stream is dropped. Event loop only. */
+    private boolean rejected;
+
+    public RequestGuardHandler(int maxHeaderCount) {
+        this.maxHeaderCount = maxHeaderCount;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (rejected) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpObject http) {
+            DecoderResult result = http.decoderResult();
+            if (result.isFailure() && !(msg instanceof HttpRequest)) {
+                // Broken framing inside a body already being forwarded: no response can be sent cleanly.
+                ReferenceCountUtil.release(msg);
+                rejected = true;
+                ctx.close();
+                return;
+            }
+            if (result.isFailure()) {
+                ReferenceCountUtil.release(msg);
+                reject(ctx, statusFor(result.cause()), messageFor(result.cause()));
+                return;
+            }
+            if (msg instanceof HttpRequest request && request.headers().size() > maxHeaderCount) {
+                ReferenceCountUtil.release(msg);
+                reject(ctx, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                        "too many header fields (limit " + maxHeaderCount + ")");
+                return;
+            }
+            if (msg instanceof HttpRequest request && !(ctx.channel() instanceof Http2StreamChannel)
+                    && !request.headers().contains(HttpHeaderNames.HOST)
+                    && request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+                // RFC 9112 §3.2: a server MUST respond 400 to an HTTP/1.1 request without Host.
+                ReferenceCountUtil.release(msg);
+                reject(ctx, HttpResponseStatus.BAD_REQUEST, "missing Host header");
+                return;
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    private void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
+        rejected = true;
+        FullHttpResponse response = LocalResponses.of(ctx.alloc(), status, message, null);
+        boolean http2 = ctx.channel() instanceof Http2StreamChannel;
+        if (!http2) {
+            HttpUtil.setKeepAlive(response, false);
+        }
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    static HttpResponseStatus statusFor(Throwable cause) {
+        if (cause instanceof TooLongHttpLineException) {
+            return HttpResponseStatus.REQUEST_URI_TOO_LONG;
+        }
+        if (cause instanceof TooLongHttpHeaderException) {
+            return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+        }
+        return HttpResponseStatus.BAD_REQUEST;
+    }
+
+    static String messageFor(Throwable cause) {
+        if (cause instanceof TooLongHttpLineException) {
+            return "request line too long";
+        }
+        if (cause instanceof TooLongHttpHeaderException) {
+            return "request header block too large";
+        }
+        return "malformed request";
+    }
+}
