@@ -1,0 +1,139 @@
+package dev.outrider.proxy.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.BaseUnits;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The data plane's request and connection meters. Every meter is registered here, once, for every
+ * {@link Direction} and status class, so a scrape shows each series (at zero) before the first request and
+ * the hot path only indexes arrays: no meter lookup, no tag allocation, no high-cardinality tags.
+ *
+ * <p>Threading: every method may be called from any event loop at once. The arrays are final and filled in
+ * the constructor (safe publication through the final fields); the meters themselves are thread-safe.
+ *
+ * <p>Prometheus names (Micrometer appends {@code _total} to counters and {@code _seconds} to timers):
+ * <pre>
+ * outrider_requests_total{direction, status_class}        status_class = 1xx..5xx
+ * outrider_request_duration_seconds{direction}            histogram, 100µs..30s
+ * outrider_request_bytes_total{direction}
+ * outrider_response_bytes_total{direction}
+ * outrider_active_connections{direction}                  gauge
+ * outrider_upstream_connect_failures_total{direction}
+ * outrider_upstream_retries_total{direction}
+ * </pre>
+ */
+public final class ProxyMetrics {
+    private static final Direction[] DIRECTIONS = Direction.values();
+    private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+    /** Bucket boundaries worth reading directly (in addition to Micrometer's percentile histogram). */
+    private static final Duration[] SLOS = {
+            Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(50),
+            Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5)};
+
+    private final MeterRegistry registry;
+    /** [direction ordinal][status / 100 - 1]. */
+    private final Counter[][] requests;
+    private final Timer[] durations;
+    private final Counter[] requestBytes;
+    private final Counter[] responseBytes;
+    private final LongAdder[] activeConnections;
+    private final Counter[] connectFailures;
+    private final Counter[] retries;
+
+    public ProxyMetrics(MeterRegistry registry) {
+        this.registry = requireNonNull(registry, "registry");
+        int n = DIRECTIONS.length;
+        requests = new Counter[n][STATUS_CLASSES.length];
+        durations = new Timer[n];
+        requestBytes = new Counter[n];
+        responseBytes = new Counter[n];
+        activeConnections = new LongAdder[n];
+        connectFailures = new Counter[n];
+        retries = new Counter[n];
+        for (Direction d : DIRECTIONS) {
+            int i = d.ordinal();
+            for (int c = 0; c < STATUS_CLASSES.length; c++) {
+                requests[i][c] = Counter.builder("outrider.requests")
+                        .description("Requests completed, by response status class")
+                        .tag("direction", d.tag()).tag("status_class", STATUS_CLASSES[c])
+                        .register(registry);
+            }
+            durations[i] = Timer.builder("outrider.request.duration")
+                    .description("Time from the first byte of the request to the last byte of the response")
+                    .tag("direction", d.tag())
+                    .publishPercentileHistogram()
+                    .serviceLevelObjectives(SLOS)
+                    .minimumExpectedValue(Duration.ofNanos(100_000))
+                    .maximumExpectedValue(Duration.ofSeconds(30))
+                    .register(registry);
+            requestBytes[i] = Counter.builder("outrider.request.bytes")
+                    .description("Request body bytes received from the client")
+                    .baseUnit(BaseUnits.BYTES).tag("direction", d.tag()).register(registry);
+            responseBytes[i] = Counter.builder("outrider.response.bytes")
+                    .description("Response body bytes sent to the client")
+                    .baseUnit(BaseUnits.BYTES).tag("direction", d.tag()).register(registry);
+            LongAdder active = new LongAdder();
+            activeConnections[i] = active;
+            Gauge.builder("outrider.active.connections", active, LongAdder::sum)
+                    .description("Client connections currently open")
+                    .tag("direction", d.tag()).strongReference(true).register(registry);
+            connectFailures[i] = Counter.builder("outrider.upstream.connect.failures")
+                    .description("Upstream connection attempts that failed")
+                    .tag("direction", d.tag()).register(registry);
+            retries[i] = Counter.builder("outrider.upstream.retries")
+                    .description("Requests retried on another upstream attempt")
+                    .tag("direction", d.tag()).register(registry);
+        }
+    }
+
+    /**
+     * Counts one finished request. A status outside 100..599 (no valid response was produced) counts as
+     * {@code 5xx}.
+     */
+    public void requestCompleted(Direction d, int status, long durationNanos, long requestBytes,
+                                 long responseBytes) {
+        int i = d.ordinal();
+        requests[i][statusClassIndex(status)].increment();
+        durations[i].record(durationNanos, TimeUnit.NANOSECONDS);
+        if (requestBytes > 0) {
+            this.requestBytes[i].increment(requestBytes);
+        }
+        if (responseBytes > 0) {
+            this.responseBytes[i].increment(responseBytes);
+        }
+    }
+
+    public void connectionOpened(Direction d) {
+        activeConnections[d.ordinal()].increment();
+    }
+
+    public void connectionClosed(Direction d) {
+        activeConnections[d.ordinal()].decrement();
+    }
+
+    public void upstreamConnectFailure(Direction d) {
+        connectFailures[d.ordinal()].increment();
+    }
+
+    public void upstreamRetry(Direction d) {
+        retries[d.ordinal()].increment();
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    static int statusClassIndex(int status) {
+        int c = status / 100;
+        return c >= 1 && c <= 5 ? c - 1 : 4;
+    }
+}

@@ -1,0 +1,124 @@
+package dev.outrider.proxy.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.outrider.proxy.config.HostPort;
+import dev.outrider.proxy.config.TransportKind;
+import dev.outrider.proxy.metrics.Direction;
+import dev.outrider.proxy.metrics.ProxyMetrics;
+import dev.outrider.proxy.metrics.Registries;
+import dev.outrider.proxy.transport.Transport;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.outrider.proxy.admin.ServerTestSupport.send;
+import static dev.outrider.proxy.admin.ServerTestSupport.uri;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class AdminServerTest {
+    record View(String node, HostPort listen, Duration drainTimeout, String token) {
+    }
+
+    private Transport transport;
+    private PrometheusMeterRegistry registry;
+    private AdminServer server;
+    private final AtomicInteger drains = new AtomicInteger();
+    private final HttpClient client = ServerTestSupport.client();
+
+    @BeforeEach
+    void start() throws InterruptedException {
+        transport = Transport.create(TransportKind.NIO, 1, "test");
+        registry = Registries.prometheus();
+        ProxyMetrics metrics = new ProxyMetrics(registry);
+        metrics.requestCompleted(Direction.INBOUND, 200, 1_000_000, 1, 2);
+        server = AdminServer.start(transport, new HostPort("127.0.0.1", 0), registry,
+                () -> new View("orders-1", new HostPort("0.0.0.0", 15006), Duration.ofSeconds(5), "<redacted>"),
+                drains::incrementAndGet);
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        server.close().syncUninterruptibly();
+        transport.group().shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+        registry.close();
+    }
+
+    @Test
+    void metricsIsThePrometheusScrape() throws Exception {
+        HttpResponse<String> res = send(client, HttpRequest.newBuilder(uri(server.address(), "/metrics")).build());
+
+        assertThat(res.statusCode()).isEqualTo(200);
+        assertThat(res.headers().firstValue("content-type"))
+                .hasValue("text/plain; version=0.0.4; charset=utf-8");
+        assertThat(res.body())
+                .contains("outrider_requests_total{direction=\"inbound\",status_class=\"2xx\"} 1.0")
+                .contains("outrider_active_connections{direction=\"outbound\"} 0.0")
+                .contains("jvm_memory_used_bytes");
+    }
+
+    @Test
+    void keepAliveConnectionServesManyRequests() throws Exception {
+        // One client, several requests: the JDK client reuses the connection when the server keeps it.
+        for (String path : List.of("/metrics", "/config", "/metrics", "/nope", "/config")) {
+            HttpResponse<String> res = send(client, HttpRequest.newBuilder(uri(server.address(), path)).build());
+            assertThat(res.statusCode()).isEqualTo(path.equals("/nope") ? 404 : 200);
+            assertThat(res.headers().firstValue("connection")).isNotEqualTo(java.util.Optional.of("close"));
+        }
+    }
+
+    @Test
+    void configIsPrettyJson() throws Exception {
+        HttpResponse<String> res = send(client, HttpRequest.newBuilder(uri(server.address(), "/config")).build());
+
+        assertThat(res.statusCode()).isEqualTo(200);
+        assertThat(res.headers().firstValue("content-type")).hasValue("application/json");
+        assertThat(res.body()).contains("\n  \"node\" : \"orders-1\"");
+        JsonNode json = new ObjectMapper().readTree(res.body());
+        assertThat(json.get("node").asText()).isEqualTo("orders-1");
+        assertThat(json.get("listen").get("port").asInt()).isEqualTo(15006);
+        assertThat(json.get("drainTimeout").asText()).isEqualTo("PT5S");
+        assertThat(json.get("token").asText()).isEqualTo("<redacted>");
+    }
+
+    @Test
+    void postDrainRunsTheDrain() throws Exception {
+        HttpResponse<String> res = send(client, HttpRequest.newBuilder(uri(server.address(), "/drain"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build());
+
+        assertThat(res.statusCode()).isEqualTo(202);
+        assertThat(res.body()).isEqualTo("draining\n");
+        assertThat(drains).hasValue(1);
+    }
+
+    @Test
+    void getDrainIsNotAllowed() throws Exception {
+        HttpResponse<String> res = send(client, HttpRequest.newBuilder(uri(server.address(), "/drain")).build());
+
+        assertThat(res.statusCode()).isEqualTo(405);
+        assertThat(res.headers().firstValue("allow")).hasValue("POST");
+        assertThat(drains).hasValue(0);
+    }
+
+    @Test
+    void unknownPathsAndLargeBodies() throws Exception {
+        assertThat(send(client, HttpRequest.newBuilder(uri(server.address(), "/")).build()).statusCode())
+                .isEqualTo(404);
+        assertThat(send(client, HttpRequest.newBuilder(uri(server.address(), "/metrics"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build()).statusCode()).isEqualTo(405);
+        HttpResponse<String> large = send(client, HttpRequest.newBuilder(uri(server.address(), "/drain"))
+                .POST(HttpRequest.BodyPublishers.ofString("x".repeat(16 * 1024))).build());
+        assertThat(large.statusCode()).isEqualTo(413);
+        assertThat(drains).hasValue(0);
+    }
+}
