@@ -1,42 +1,282 @@
 package dev.outrider.proxy;
 
+import dev.outrider.control.model.ServiceName;
+import dev.outrider.proxy.accesslog.AccessLog;
+import dev.outrider.proxy.accesslog.AsyncAccessLog;
+import dev.outrider.proxy.admin.AdminServer;
+import dev.outrider.proxy.admin.HealthServer;
 import dev.outrider.proxy.config.BootstrapConfig;
+import dev.outrider.proxy.config.ConfigView;
+import dev.outrider.proxy.config.HostPort;
+import dev.outrider.proxy.config.ServiceConfig;
+import dev.outrider.proxy.config.UpstreamPortConfig;
+import dev.outrider.proxy.forward.ForwardingContext;
+import dev.outrider.proxy.forward.Route;
+import dev.outrider.proxy.forward.RouteResolver;
+import dev.outrider.proxy.forward.RouteResult;
+import dev.outrider.proxy.http.DownstreamConnections;
+import dev.outrider.proxy.inbound.InboundInitializer;
+import dev.outrider.proxy.metrics.Direction;
+import dev.outrider.proxy.metrics.ProxyMetrics;
+import dev.outrider.proxy.metrics.Registries;
+import dev.outrider.proxy.outbound.OutboundInitializer;
+import dev.outrider.proxy.outbound.OutboundRouter;
+import dev.outrider.proxy.runtime.DrainState;
+import dev.outrider.proxy.transport.Transport;
+import dev.outrider.proxy.upstream.Cluster;
+import dev.outrider.proxy.upstream.Endpoint;
+import dev.outrider.proxy.upstream.UpstreamPools;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.HttpRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static java.util.Objects.requireNonNull;
 
 /**
  * One running sidecar: inbound and outbound listeners, the health and admin servers, metrics and the
- * access log, started from a validated {@link BootstrapConfig}.
+ * access log, started from a validated {@link BootstrapConfig}. Config, runtime (metrics, drain state,
+ * pools) and pipelines are kept apart; nothing here is static.
+ *
+ * <p>Drain (SIGTERM or POST /drain): readiness turns false; the inbound listener stops accepting and its
+ * connections finish their in-flight requests (HTTP/1.1 closes after the current response with
+ * {@code Connection: close}, HTTP/2 sends GOAWAY); the outbound listeners stay open until then, so the
+ * application can still call its dependencies while it finishes requests; then they drain the same way.
+ * Everything is bounded by one drain timeout, after which what is left is closed.
  */
 public final class Sidecar implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
+
+    private final BootstrapConfig config;
+    private final Transport transport;
+    private final PrometheusMeterRegistry registry;
+    private final ProxyMetrics metrics;
+    private final AccessLog accessLog;
+    private final UpstreamPools pools;
+    private final DrainState drain = new DrainState();
+    private final DownstreamConnections inboundConnections;
+    private final DownstreamConnections outboundConnections;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private final List<Channel> outboundListeners = new ArrayList<>();
+    private Channel inboundListener;
+    private HealthServer health;
+    private AdminServer admin;
+
+    private Sidecar(BootstrapConfig config) {
+        this.config = config;
+        this.transport = Transport.create(config.runtime().transport(), config.runtime().effectiveEventLoops(),
+                "outrider");
+        this.registry = Registries.prometheus();
+        ProxyMetrics metrics = new ProxyMetrics(registry);
+        this.accessLog = config.accessLog().enabled() ? AsyncAccessLog.start(config.accessLog(), registry)
+                : AccessLog.disabled();
+        this.pools = new UpstreamPools(transport, config.upstream());
+        this.inboundConnections = new DownstreamConnections(Direction.INBOUND, metrics);
+        this.outboundConnections = new DownstreamConnections(Direction.OUTBOUND, metrics);
+        this.metrics = metrics;
+    }
 
     /** Binds every listener and returns when the sidecar is ready (/ready answers 200). */
     public static Sidecar start(BootstrapConfig config) throws Exception {
-        throw new IllegalStateException("the data plane is being assembled in this change");
+        requireNonNull(config, "config");
+        Sidecar s = new Sidecar(config);
+        try {
+            s.bind();
+        } catch (Exception e) {
+            s.shutdownNow();
+            throw e;
+        }
+        return s;
+    }
+
+    private void bind() throws Exception {
+        long drainMillis = config.runtime().drainTimeout().toMillis();
+        Cluster app = new Cluster("inbound|" + config.inbound().application(),
+                config.inbound().applicationProtocol(), List.of(endpoint(config.inbound().application())));
+        RouteToApp toApp = new RouteToApp(new Route(app));
+        ForwardingContext inboundCtx = new ForwardingContext(Direction.INBOUND, toApp, pools, config.upstream(),
+                metrics, accessLog, drain, "http");
+        inboundListener = listen("inbound", config.inbound().listen(),
+                new InboundInitializer(config.http(), drainMillis, inboundConnections, inboundCtx));
+
+        Map<ServiceName, Route> byService = new HashMap<>();
+        for (ServiceConfig svc : config.services()) {
+            List<Endpoint> endpoints = new ArrayList<>();
+            for (HostPort hp : svc.endpoints()) {
+                endpoints.add(endpoint(hp));
+            }
+            byService.put(svc.name(), new Route(new Cluster(svc.name().toString(), svc.protocol(), endpoints)));
+        }
+        Map<Integer, Route> byPort = new HashMap<>();
+        for (UpstreamPortConfig up : config.outbound().upstreams()) {
+            byPort.put(up.port(), byService.get(up.service()));
+        }
+        OutboundRouter router = new OutboundRouter(byService, byPort, config.node().namespace());
+        ForwardingContext outboundCtx = new ForwardingContext(Direction.OUTBOUND, router, pools, config.upstream(),
+                metrics, accessLog, drain, "http");
+        OutboundInitializer outboundInit = new OutboundInitializer(config.http(), drainMillis, outboundConnections,
+                outboundCtx);
+        outboundListeners.add(listen("outbound", config.outbound().listen(), outboundInit));
+        for (UpstreamPortConfig up : config.outbound().upstreams()) {
+            outboundListeners.add(listen("outbound port for " + up.service(),
+                    new HostPort(config.outbound().listen().host(), up.port()), outboundInit));
+        }
+        health = HealthServer.start(transport, config.health(), () -> !drain.isDraining());
+        admin = AdminServer.start(transport, config.admin(), registry, () -> ConfigView.redacted(config),
+                this::drain);
+    }
+
+    private Channel listen(String what, HostPort where, ChannelInitializer<Channel> init) throws Exception {
+        try {
+            return new ServerBootstrap()
+                    .group(transport.group())
+                    .channel(transport.serverChannel())
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(init)
+                    .bind(where.toAddress())
+                    .sync()
+                    .channel();
+        } catch (Exception e) {
+            throw new IOException("cannot listen on " + where + " (" + what + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** Endpoints are resolved here, once, off the event loops. */
+    private static Endpoint endpoint(HostPort hp) {
+        InetSocketAddress address = hp.toAddress();
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("cannot resolve endpoint host '" + hp.host() + "'");
+        }
+        return new Endpoint(address);
     }
 
     /** Starts a graceful drain (idempotent, returns at once); {@link #terminated()} completes when done. */
     public void drain() {
+        if (!drain.start()) {
+            return;
+        }
+        Thread t = new Thread(this::runDrain, "outrider-drain");
+        t.setDaemon(false);
+        t.start();
+    }
+
+    public boolean isDraining() {
+        return drain.isDraining();
+    }
+
+    private void runDrain() {
+        long deadline = System.nanoTime() + config.runtime().drainTimeout().toNanos();
+        log.info("draining: not ready; inbound listener closed; finishing in-flight requests (timeout {} ms)",
+                config.runtime().drainTimeout().toMillis());
+        try {
+            inboundListener.close().syncUninterruptibly();
+            inboundConnections.drain();
+            awaitEmpty(inboundConnections, deadline);
+            for (Channel ch : outboundListeners) {
+                ch.close().syncUninterruptibly();
+            }
+            outboundConnections.drain();
+            awaitEmpty(outboundConnections, deadline);
+            int left = inboundConnections.size() + outboundConnections.size();
+            if (left > 0) {
+                log.warn("drain timeout reached: closing {} connection(s) still open", left);
+            }
+            log.info("drained");
+        } catch (RuntimeException e) {
+            log.error("drain failed; shutting down", e);
+        } finally {
+            shutdownNow();
+        }
+    }
+
+    private static void awaitEmpty(DownstreamConnections connections, long deadlineNanos) {
+        while (connections.size() > 0 && System.nanoTime() < deadlineNanos) {
+            try {
+                Thread.sleep(10); // the drain thread, never an event loop
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void shutdownNow() {
+        try {
+            if (inboundListener != null) {
+                inboundListener.close();
+            }
+            for (Channel ch : outboundListeners) {
+                ch.close();
+            }
+            inboundConnections.closeAll();
+            outboundConnections.closeAll();
+            pools.close(transport.group().next()).awaitUninterruptibly(2, TimeUnit.SECONDS);
+            if (health != null) {
+                health.close();
+            }
+            if (admin != null) {
+                admin.close();
+            }
+            transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            accessLog.close();
+            registry.close();
+        } finally {
+            terminated.complete(null);
+        }
     }
 
     /** Completes when the sidecar has drained and released everything. */
     public CompletableFuture<Void> terminated() {
-        return new CompletableFuture<>();
+        return terminated;
+    }
+
+    public String transportName() {
+        return transport.name();
     }
 
     /** The bound addresses (port 0 in the config means an ephemeral port). */
-    public InetSocketAddress inboundAddress() { return null; }
+    public InetSocketAddress inboundAddress() {
+        return (InetSocketAddress) inboundListener.localAddress();
+    }
 
-    public InetSocketAddress outboundAddress() { return null; }
+    public InetSocketAddress outboundAddress() {
+        return (InetSocketAddress) outboundListeners.getFirst().localAddress();
+    }
 
-    public InetSocketAddress healthAddress() { return null; }
+    public InetSocketAddress healthAddress() {
+        return health.address();
+    }
 
-    public InetSocketAddress adminAddress() { return null; }
+    public InetSocketAddress adminAddress() {
+        return admin.address();
+    }
 
     @Override
     public void close() {
         drain();
-        terminated().join();
+        terminated.join();
+    }
+
+    /** Inbound routing: everything goes to the local application. */
+    private record RouteToApp(Route route) implements RouteResolver {
+        @Override
+        public RouteResult resolve(HttpRequest request, Channel connection) {
+            return route;
+        }
     }
 }
