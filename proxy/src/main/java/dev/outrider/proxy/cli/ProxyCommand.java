@@ -31,8 +31,9 @@ import static java.util.Objects.requireNonNull;
  */
 @Command(name = "proxy",
         mixinStandardHelpOptions = true,
+        versionProvider = OutriderCommand.Version.class,
         description = {"Run the sidecar: inbound and outbound listeners, health and admin servers.",
-                "SIGTERM or SIGINT drains in-flight requests (runtime.drainTimeout), then exits 0."})
+                "SIGTERM or SIGINT drains in-flight requests, then exits 0."})
 public final class ProxyCommand implements java.util.concurrent.Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ProxyCommand.class);
 
