@@ -1,0 +1,179 @@
+package dev.outrider.proxy.cli;
+
+import dev.outrider.proxy.Sidecar;
+import dev.outrider.proxy.config.BootstrapConfig;
+import dev.outrider.proxy.config.BootstrapLoader;
+import dev.outrider.proxy.config.ConfigException;
+import dev.outrider.proxy.config.HostPort;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * {@code outrider proxy --config FILE}: loads the bootstrap file, starts the sidecar, and on SIGTERM or
+ * SIGINT drains it; the process exits 0 once the drain has finished. Exit 2 for a bad or missing config
+ * file, 1 when the sidecar cannot start (a port in use) or fails while running.
+ */
+@Command(name = "proxy",
+        mixinStandardHelpOptions = true,
+        versionProvider = OutriderCommand.Version.class,
+        description = {"Run the sidecar: inbound and outbound listeners, health and admin servers.",
+                "SIGTERM or SIGINT drains in-flight requests, then exits 0."})
+public final class ProxyCommand implements java.util.concurrent.Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ProxyCommand.class);
+
+    /** Starts a sidecar; {@link Sidecar#start} in production. */
+    interface Starter {
+        Running start(BootstrapConfig config) throws Exception;
+    }
+
+    /** What this command needs of a running sidecar. */
+    interface Running {
+        void drain();
+
+        CompletableFuture<Void> terminated();
+
+        /** The bound addresses, for the start-up log line. */
+        String listeners();
+    }
+
+    /** Calls the action, with the signal's name, on each shutdown signal. */
+    interface ShutdownSignals {
+        void install(Consumer<String> action);
+    }
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE",
+            description = "The bootstrap YAML file (see the configuration reference in README.md).")
+    private Path config;
+
+    @Spec
+    private CommandSpec spec;
+
+    private final Starter starter;
+    private final ShutdownSignals signals;
+
+    public ProxyCommand() {
+        this(ProxyCommand::startSidecar, ProxyCommand::installSignalHandlers);
+    }
+
+    ProxyCommand(Starter starter, ShutdownSignals signals) {
+        this.starter = requireNonNull(starter, "starter");
+        this.signals = requireNonNull(signals, "signals");
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        BootstrapConfig cfg;
+        try {
+            cfg = BootstrapLoader.load(config);
+        } catch (ConfigException e) {
+            err.println("outrider proxy: " + config + ": " + e.getMessage());
+            return OutriderCommand.EXIT_USAGE;
+        }
+
+        Running sidecar;
+        try {
+            sidecar = starter.start(cfg);
+        } catch (Exception e) {
+            err.println("outrider proxy: cannot start: " + startFailure(cfg, e));
+            return OutriderCommand.EXIT_FAILURE;
+        }
+        log.info("outrider proxy ready: service {}.{}, {}, transport {}", cfg.node().service(),
+                cfg.node().namespace(), sidecar.listeners(),
+                cfg.runtime().transport().name().toLowerCase(Locale.ROOT));
+
+        signals.install(signal -> {
+            log.info("received SIG{}; draining (at most {})", signal, cfg.runtime().drainTimeout());
+            sidecar.drain();
+        });
+        try {
+            sidecar.terminated().join();
+        } catch (CompletionException e) {
+            err.println("outrider proxy: stopped with an error: " + e.getCause());
+            return OutriderCommand.EXIT_FAILURE;
+        }
+        log.info("outrider proxy drained; exiting");
+        return OutriderCommand.EXIT_OK;
+    }
+
+    /**
+     * Names the address when a listener could not bind. Netty's native transports report
+     * {@code bind(..) failed: Address already in use} without the address, so when the message does not
+     * name one of ours, every configured listener is listed.
+     */
+    static String startFailure(BootstrapConfig cfg, Throwable e) {
+        String message = String.valueOf(e.getMessage());
+        if (!isBindFailure(e)) {
+            return e.getClass().getSimpleName() + ": " + message;
+        }
+        List<String> listeners = List.of("inbound " + cfg.inbound().listen(), "outbound " + cfg.outbound().listen(),
+                "health " + cfg.health(), "admin " + cfg.admin());
+        List<HostPort> addresses = List.of(cfg.inbound().listen(), cfg.outbound().listen(), cfg.health(), cfg.admin());
+        if (addresses.stream().anyMatch(a -> a.port() != 0 && message.contains(a.toString()))) {
+            return message;
+        }
+        return message + " (one of: " + String.join(", ", listeners)
+                + (cfg.outbound().upstreams().isEmpty() ? "" : ", the outbound upstream ports") + ")";
+    }
+
+    private static boolean isBindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException
+                    || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Running startSidecar(BootstrapConfig cfg) throws Exception {
+        Sidecar sidecar = Sidecar.start(cfg);
+        return new Running() {
+            @Override
+            public void drain() {
+                sidecar.drain();
+            }
+
+            @Override
+            public CompletableFuture<Void> terminated() {
+                return sidecar.terminated();
+            }
+
+            @Override
+            public String listeners() {
+                return "inbound " + text(sidecar.inboundAddress()) + ", outbound " + text(sidecar.outboundAddress())
+                        + ", health " + text(sidecar.healthAddress()) + ", admin " + text(sidecar.adminAddress());
+            }
+        };
+    }
+
+    private static String text(InetSocketAddress a) {
+        return a == null ? "-" : new HostPort(a.getHostString(), a.getPort()).toString();
+    }
+
+    /**
+     * SIGTERM (orchestrators) and SIGINT (Ctrl-C) both drain; the JVM runs the handler on its own signal
+     * thread, and {@link Running#drain()} returns at once, so nothing blocks there.
+     */
+    private static void installSignalHandlers(Consumer<String> action) {
+        for (String name : List.of("TERM", "INT")) {
+            sun.misc.Signal.handle(new sun.misc.Signal(name), s -> action.accept(s.getName()));
+        }
+    }
+}

@@ -1,0 +1,282 @@
+package dev.outrider.proxy.config;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.outrider.control.model.ServiceName;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Reads the sidecar's bootstrap YAML once at start-up: parse into a tree, apply defaults, validate every
+ * field, then freeze into {@link BootstrapConfig}. Any problem is a {@link ConfigException} naming the
+ * field path. Unknown fields, wrong types, duplicate keys and an empty file are errors, never ignored.
+ * Every field except {@code node.service} is optional; the defaults are the constants below (and the
+ * configuration reference in README.md, which must match them).
+ */
+public final class BootstrapLoader {
+    static final String DEFAULT_NAMESPACE = "default";
+    static final String DEFAULT_TRUST_DOMAIN = "cluster.local";
+    static final HostPort DEFAULT_INBOUND = new HostPort("0.0.0.0", 15006);
+    static final HostPort DEFAULT_APPLICATION = new HostPort("127.0.0.1", 8080);
+    static final Protocol DEFAULT_APPLICATION_PROTOCOL = Protocol.HTTP1;
+    static final HostPort DEFAULT_OUTBOUND = new HostPort("127.0.0.1", 15001);
+    static final Protocol DEFAULT_SERVICE_PROTOCOL = Protocol.AUTO;
+    static final HostPort DEFAULT_HEALTH = new HostPort("0.0.0.0", 15021);
+    static final HostPort DEFAULT_ADMIN = new HostPort("127.0.0.1", 15000);
+    static final HttpConfig DEFAULT_HTTP = new HttpConfig(8192, 16384, 100, 256, Duration.ofMinutes(5));
+    static final UpstreamConfig DEFAULT_UPSTREAM = new UpstreamConfig(Duration.ofSeconds(1),
+            Duration.ofSeconds(15), Duration.ofSeconds(60), 2, 20, 3);
+    static final RuntimeConfig DEFAULT_RUNTIME = new RuntimeConfig(TransportKind.AUTO, 0, Duration.ofSeconds(20));
+    static final AccessLogConfig DEFAULT_ACCESS_LOG = new AccessLogConfig(true, "-", 8192);
+
+    /** Upper bound for every timeout: anything longer is a typo, not a plan. */
+    private static final Duration MAX_TIMEOUT = Duration.ofDays(1);
+    /** SPIFFE trust domain characters (lower-case letters, digits, '.', '-', '_'). */
+    private static final Pattern TRUST_DOMAIN = Pattern.compile("[a-z0-9]([a-z0-9._-]{0,253}[a-z0-9])?");
+
+    /** Stateless after construction; Jackson mappers are thread-safe for reading. */
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL) // "key:" with no value means "not set"
+            .build());
+
+    private BootstrapLoader() {
+    }
+
+    /** Reads and validates {@code file} (UTF-8). */
+    public static BootstrapConfig load(Path file) {
+        requireNonNull(file, "file");
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file.toString(), "", "no such file", e);
+        } catch (CharacterCodingException e) {
+            throw new ConfigException(file.toString(), "", "not UTF-8 text", e);
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), "", "cannot read: " + e, e);
+        }
+        return parse(text, file.toString());
+    }
+
+    /** Parses and validates {@code yaml}; {@code sourceName} is kept in exceptions for the caller to print. */
+    public static BootstrapConfig parse(String yaml, String sourceName) {
+        requireNonNull(yaml, "yaml");
+        requireNonNull(sourceName, "sourceName");
+        return build(new ConfigNode(sourceName, "", readTree(yaml, sourceName)));
+    }
+
+    private static JsonNode readTree(String yaml, String source) {
+        try (JsonParser parser = YAML.createParser(yaml)) {
+            JsonNode tree;
+            try {
+                tree = YAML.readTree(parser);
+            } catch (JsonProcessingException e) {
+                throw syntaxError(source, parser, e);
+            }
+            if (tree == null || tree.isNull() || tree.isMissingNode()) {
+                throw new ConfigException(source, "", "the file is empty (node.service is required)");
+            }
+            if (!tree.isObject()) {
+                throw new ConfigException(source, "", "expected a mapping at the top level");
+            }
+            if (parser.nextToken() != null) {
+                throw new ConfigException(source, "", "more than one YAML document ('---'); expected one");
+            }
+            return tree;
+        } catch (IOException e) {
+            throw new ConfigException(source, "", "not valid YAML: " + e.getMessage(), e);
+        }
+    }
+
+    private static ConfigException syntaxError(String source, JsonParser parser, JsonProcessingException e) {
+        String where = e.getLocation() == null ? ""
+                : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+        String message = e.getOriginalMessage();
+        if (message != null && message.startsWith("Duplicate field")) {
+            return new ConfigException(source, pathOf(parser.getParsingContext()), "duplicate key" + where, e);
+        }
+        return new ConfigException(source, "", "not valid YAML" + where + ": " + message, e);
+    }
+
+    /** The dotted path of the parser's position: {@code http.maxHeaderSize}, {@code services[1].name}. */
+    private static String pathOf(JsonStreamContext ctx) {
+        List<String> parts = new ArrayList<>();
+        for (JsonStreamContext c = ctx; c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inObject() && c.getCurrentName() != null) {
+                parts.addFirst("." + c.getCurrentName());
+            } else if (c.inArray()) {
+                parts.addFirst("[" + Math.max(0, c.getCurrentIndex()) + "]");
+            }
+        }
+        String path = String.join("", parts);
+        return path.startsWith(".") ? path.substring(1) : path;
+    }
+
+    static BootstrapConfig build(ConfigNode root) {
+        root.object("node", "inbound", "outbound", "services", "http", "upstream", "health", "admin", "runtime",
+                "accessLog");
+        NodeConfig node = node(root.field("node"));
+        BootstrapConfig config = new BootstrapConfig(node,
+                inbound(root.field("inbound")),
+                outbound(root.field("outbound"), node.namespace()),
+                services(root.field("services"), node.namespace()),
+                http(root.field("http")),
+                upstream(root.field("upstream")),
+                root.field("health").object("listen").field("listen").hostPort(DEFAULT_HEALTH, 0),
+                root.field("admin").object("listen").field("listen").hostPort(DEFAULT_ADMIN, 0),
+                runtime(root.field("runtime")),
+                accessLog(root.field("accessLog")));
+        BootstrapChecks.check(config, root.source());
+        return config;
+    }
+
+    private static NodeConfig node(ConfigNode n) {
+        if (!n.isSet()) {
+            throw n.error("required (at least node.service, the service this sidecar serves)");
+        }
+        n.object("service", "namespace", "trustDomain");
+        String service = serviceLabel(n.field("service"), n.field("service").requiredString());
+        String namespace = namespaceLabel(n.field("namespace"), n.field("namespace").string(DEFAULT_NAMESPACE));
+        ConfigNode td = n.field("trustDomain");
+        String trustDomain = td.string(DEFAULT_TRUST_DOMAIN);
+        if (!TRUST_DOMAIN.matcher(trustDomain).matches()) {
+            throw td.error("'" + trustDomain + "' is not a trust domain (lower-case letters, digits, '.', '-', '_')");
+        }
+        return new NodeConfig(service, namespace, trustDomain);
+    }
+
+    private static InboundConfig inbound(ConfigNode n) {
+        n.object("listen", "application", "applicationProtocol");
+        return new InboundConfig(n.field("listen").hostPort(DEFAULT_INBOUND, 0),
+                n.field("application").hostPort(DEFAULT_APPLICATION, 1),
+                n.field("applicationProtocol").enumValue(Protocol.class, DEFAULT_APPLICATION_PROTOCOL));
+    }
+
+    private static OutboundConfig outbound(ConfigNode n, String namespace) {
+        n.object("listen", "upstreams");
+        List<UpstreamPortConfig> upstreams = new ArrayList<>();
+        for (ConfigNode u : n.field("upstreams").list()) {
+            u.object("service", "port");
+            if (!u.isSet()) {
+                throw u.error("expected a mapping with service and port");
+            }
+            ConfigNode s = u.field("service");
+            String text = s.requiredString();
+            ServiceName service;
+            try {
+                service = ServiceName.parse(text.strip(), namespace);
+            } catch (IllegalArgumentException e) {
+                throw s.error(e.getMessage());
+            }
+            int port = u.field("port").port(-1, 1);
+            if (port < 0) {
+                throw u.field("port").error("required");
+            }
+            upstreams.add(new UpstreamPortConfig(service, port));
+        }
+        return new OutboundConfig(n.field("listen").hostPort(DEFAULT_OUTBOUND, 0), upstreams);
+    }
+
+    private static List<ServiceConfig> services(ConfigNode n, String defaultNamespace) {
+        List<ServiceConfig> services = new ArrayList<>();
+        for (ConfigNode s : n.list()) {
+            s.object("name", "namespace", "protocol", "endpoints");
+            if (!s.isSet()) {
+                throw s.error("expected a mapping with name and endpoints");
+            }
+            String name = serviceLabel(s.field("name"), s.field("name").requiredString());
+            String namespace = namespaceLabel(s.field("namespace"), s.field("namespace").string(defaultNamespace));
+            Protocol protocol = s.field("protocol").enumValue(Protocol.class, DEFAULT_SERVICE_PROTOCOL);
+            List<HostPort> endpoints = new ArrayList<>();
+            for (ConfigNode e : s.field("endpoints").list()) {
+                if (!e.isSet()) {
+                    throw e.error("expected host:port, got nothing");
+                }
+                endpoints.add(e.hostPort(null, 1));
+            }
+            if (endpoints.isEmpty()) {
+                throw s.field("endpoints").error("at least one endpoint (host:port) is required");
+            }
+            services.add(new ServiceConfig(new ServiceName(name, namespace), protocol, endpoints));
+        }
+        return services;
+    }
+
+    private static HttpConfig http(ConfigNode n) {
+        n.object("maxInitialLineLength", "maxHeaderSize", "maxHeaderCount", "maxConcurrentStreams", "idleTimeout");
+        HttpConfig d = DEFAULT_HTTP;
+        return new HttpConfig(
+                n.field("maxInitialLineLength").integer(d.maxInitialLineLength(), 256, 65_536),
+                n.field("maxHeaderSize").integer(d.maxHeaderSize(), 1_024, 1_048_576),
+                n.field("maxHeaderCount").integer(d.maxHeaderCount(), 1, 10_000),
+                n.field("maxConcurrentStreams").integer(d.maxConcurrentStreams(), 1, 65_535),
+                n.field("idleTimeout").duration(d.idleTimeout(), true, MAX_TIMEOUT));
+    }
+
+    private static UpstreamConfig upstream(ConfigNode n) {
+        n.object("connectTimeout", "requestTimeout", "idleTimeout", "maxRetries", "retryBudgetPercent",
+                "minRetryConcurrency");
+        UpstreamConfig d = DEFAULT_UPSTREAM;
+        return new UpstreamConfig(
+                n.field("connectTimeout").duration(d.connectTimeout(), false, Duration.ofMinutes(5)),
+                n.field("requestTimeout").duration(d.requestTimeout(), true, MAX_TIMEOUT),
+                n.field("idleTimeout").duration(d.idleTimeout(), false, MAX_TIMEOUT),
+                n.field("maxRetries").integer(d.maxRetries(), 0, 10),
+                n.field("retryBudgetPercent").integer(d.retryBudgetPercent(), 0, 100),
+                n.field("minRetryConcurrency").integer(d.minRetryConcurrency(), 0, 10_000));
+    }
+
+    private static RuntimeConfig runtime(ConfigNode n) {
+        n.object("transport", "eventLoops", "drainTimeout");
+        RuntimeConfig d = DEFAULT_RUNTIME;
+        return new RuntimeConfig(
+                n.field("transport").enumValue(TransportKind.class, d.transport()),
+                n.field("eventLoops").integer(d.eventLoops(), 0, 1_024),
+                n.field("drainTimeout").duration(d.drainTimeout(), true, Duration.ofHours(1)));
+    }
+
+    private static AccessLogConfig accessLog(ConfigNode n) {
+        n.object("enabled", "path", "queueSize");
+        AccessLogConfig d = DEFAULT_ACCESS_LOG;
+        String path = n.field("path").string(d.path());
+        if (path.isBlank()) {
+            throw n.field("path").error("must not be empty ('-' is standard output)");
+        }
+        return new AccessLogConfig(n.field("enabled").bool(d.enabled()), path,
+                n.field("queueSize").integer(d.queueSize(), 1, 1_048_576));
+    }
+
+    /** RFC 1123 label, checked by {@link ServiceName} so the sidecar and the wire model agree. */
+    private static String serviceLabel(ConfigNode at, String name) {
+        try {
+            return new ServiceName(name, DEFAULT_NAMESPACE).name();
+        } catch (IllegalArgumentException e) {
+            throw at.error(e.getMessage());
+        }
+    }
+
+    private static String namespaceLabel(ConfigNode at, String namespace) {
+        try {
+            return new ServiceName("x", namespace).namespace();
+        } catch (IllegalArgumentException e) {
+            throw at.error(e.getMessage());
+        }
+    }
+}

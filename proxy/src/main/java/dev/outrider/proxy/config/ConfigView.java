@@ -1,0 +1,117 @@
+package dev.outrider.proxy.config;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The effective configuration as plain maps, lists, strings, numbers and booleans, shaped like the
+ * bootstrap file, for the admin server's {@code /config} (serialised as JSON). Durations are written as
+ * in the file ({@code 15s}), addresses as {@code host:port}, enums in lower case.
+ *
+ * <p>Redaction: the value of any key whose name contains {@code key}, {@code token}, {@code secret},
+ * {@code password} or {@code credential} (any case), at any depth, is replaced by {@value #REDACTED},
+ * whatever its type. The rule looks at names, not values, so a field added later is covered as soon as
+ * its name says what it holds ({@code privateKeyPath}, {@code jwksToken}).
+ */
+public final class ConfigView {
+    public static final String REDACTED = "[redacted]";
+    private static final List<String> SENSITIVE = List.of("key", "token", "secret", "password", "credential");
+
+    private ConfigView() {
+    }
+
+    /** An unmodifiable view of {@code config} with sensitive values redacted. */
+    public static Map<String, Object> redacted(BootstrapConfig config) {
+        requireNonNull(config, "config");
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("node", map("service", config.node().service(), "namespace", config.node().namespace(),
+                "trustDomain", config.node().trustDomain()));
+        root.put("inbound", map("listen", config.inbound().listen().toString(),
+                "application", config.inbound().application().toString(),
+                "applicationProtocol", lower(config.inbound().applicationProtocol())));
+        List<Object> upstreams = new ArrayList<>();
+        for (UpstreamPortConfig u : config.outbound().upstreams()) {
+            upstreams.add(map("service", u.service().toString(), "port", u.port()));
+        }
+        root.put("outbound", map("listen", config.outbound().listen().toString(), "upstreams", upstreams));
+        List<Object> services = new ArrayList<>();
+        for (ServiceConfig s : config.services()) {
+            services.add(map("name", s.name().name(), "namespace", s.name().namespace(),
+                    "protocol", lower(s.protocol()),
+                    "endpoints", s.endpoints().stream().map(HostPort::toString).toList()));
+        }
+        root.put("services", services);
+        HttpConfig h = config.http();
+        root.put("http", map("maxInitialLineLength", h.maxInitialLineLength(), "maxHeaderSize", h.maxHeaderSize(),
+                "maxHeaderCount", h.maxHeaderCount(), "maxConcurrentStreams", h.maxConcurrentStreams(),
+                "idleTimeout", Durations.format(h.idleTimeout())));
+        UpstreamConfig u = config.upstream();
+        root.put("upstream", map("connectTimeout", Durations.format(u.connectTimeout()),
+                "requestTimeout", Durations.format(u.requestTimeout()),
+                "idleTimeout", Durations.format(u.idleTimeout()),
+                "maxRetries", u.maxRetries(), "retryBudgetPercent", u.retryBudgetPercent(),
+                "minRetryConcurrency", u.minRetryConcurrency()));
+        root.put("health", map("listen", config.health().toString()));
+        root.put("admin", map("listen", config.admin().toString()));
+        RuntimeConfig r = config.runtime();
+        root.put("runtime", map("transport", lower(r.transport()), "eventLoops", r.eventLoops(),
+                "drainTimeout", Durations.format(r.drainTimeout())));
+        AccessLogConfig a = config.accessLog();
+        root.put("accessLog", map("enabled", a.enabled(), "path", a.path(), "queueSize", a.queueSize()));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> view = (Map<String, Object>) redact(root);
+        return view;
+    }
+
+    /** Whether a value under this key is withheld. */
+    static boolean isSensitive(String key) {
+        String k = key.toLowerCase(Locale.ROOT);
+        for (String word : SENSITIVE) {
+            if (k.contains(word)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Returns an unmodifiable deep copy of a tree of maps and lists with every sensitive key's value
+     * replaced; leaves (strings, numbers, booleans, null) are kept as they are.
+     */
+    static Object redact(Object tree) {
+        if (tree instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                String key = String.valueOf(e.getKey());
+                out.put(key, isSensitive(key) ? REDACTED : redact(e.getValue()));
+            }
+            return Collections.unmodifiableMap(out);
+        }
+        if (tree instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l.size());
+            for (Object o : l) {
+                out.add(redact(o));
+            }
+            return Collections.unmodifiableList(out);
+        }
+        return tree;
+    }
+
+    private static Map<String, Object> map(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+}

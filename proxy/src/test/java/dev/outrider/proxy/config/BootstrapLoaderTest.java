@@ -1,0 +1,488 @@
+package dev.outrider.proxy.config;
+
+import dev.outrider.control.model.ServiceName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class BootstrapLoaderTest {
+
+    private static BootstrapConfig parse(String yaml) {
+        return BootstrapLoader.parse(yaml, "test.yaml");
+    }
+
+    private static ConfigException error(String yaml) {
+        try {
+            parse(yaml);
+        } catch (ConfigException e) {
+            assertThat(e.source()).isEqualTo("test.yaml");
+            return e;
+        }
+        throw new AssertionError("expected a ConfigException for:\n" + yaml);
+    }
+
+    @Test
+    void almostEmptyFileGetsEveryDefault() {
+        BootstrapConfig c = parse("node: {service: orders}\n");
+
+        assertThat(c.node()).isEqualTo(new NodeConfig("orders", "default", "cluster.local"));
+        assertThat(c.inbound()).isEqualTo(new InboundConfig(new HostPort("0.0.0.0", 15006),
+                new HostPort("127.0.0.1", 8080), Protocol.HTTP1));
+        assertThat(c.outbound()).isEqualTo(new OutboundConfig(new HostPort("127.0.0.1", 15001), List.of()));
+        assertThat(c.services()).isEmpty();
+        assertThat(c.http()).isEqualTo(new HttpConfig(8192, 16384, 100, 256, Duration.ofMinutes(5)));
+        assertThat(c.upstream()).isEqualTo(new UpstreamConfig(Duration.ofSeconds(1), Duration.ofSeconds(15),
+                Duration.ofSeconds(60), 2, 20, 3));
+        assertThat(c.health()).isEqualTo(new HostPort("0.0.0.0", 15021));
+        assertThat(c.admin()).isEqualTo(new HostPort("127.0.0.1", 15000));
+        assertThat(c.runtime()).isEqualTo(new RuntimeConfig(TransportKind.AUTO, 0, Duration.ofSeconds(20)));
+        assertThat(c.accessLog()).isEqualTo(new AccessLogConfig(true, "-", 8192));
+    }
+
+    @Test
+    void everyFieldIsRead() {
+        BootstrapConfig c = parse("""
+                node: {service: frontend, namespace: shop, trustDomain: example.org}
+                inbound: {listen: "[::]:16006", application: 127.0.0.1:9090, applicationProtocol: H2C}
+                outbound:
+                  listen: 127.0.0.2:16001
+                  upstreams: [{service: orders, port: 9001}, {service: billing.pay, port: 9002}]
+                services:
+                  - {name: orders, protocol: http1, endpoints: ["127.0.0.1:15006", "10.0.0.2:15006"]}
+                  - {name: billing, namespace: pay, endpoints: ["[::1]:15006"]}
+                http: {maxInitialLineLength: 4096, maxHeaderSize: 8192, maxHeaderCount: 50,
+                       maxConcurrentStreams: 100, idleTimeout: 0}
+                upstream: {connectTimeout: 250ms, requestTimeout: PT30S, idleTimeout: 2m, maxRetries: 0,
+                           retryBudgetPercent: 50, minRetryConcurrency: 1}
+                health: {listen: 0.0.0.0:0}
+                admin: {listen: "[::1]:0"}
+                runtime: {transport: IO_URING, eventLoops: 2, drainTimeout: 1h}
+                accessLog: {enabled: false, path: /var/log/outrider.log, queueSize: 16}
+                """);
+
+        assertThat(c.node()).isEqualTo(new NodeConfig("frontend", "shop", "example.org"));
+        assertThat(c.inbound()).isEqualTo(new InboundConfig(new HostPort("::", 16006),
+                new HostPort("127.0.0.1", 9090), Protocol.H2C));
+        assertThat(c.outbound().listen()).isEqualTo(new HostPort("127.0.0.2", 16001));
+        assertThat(c.outbound().upstreams()).containsExactly(
+                new UpstreamPortConfig(new ServiceName("orders", "shop"), 9001),
+                new UpstreamPortConfig(new ServiceName("billing", "pay"), 9002));
+        assertThat(c.services()).containsExactly(
+                new ServiceConfig(new ServiceName("orders", "shop"), Protocol.HTTP1,
+                        List.of(new HostPort("127.0.0.1", 15006), new HostPort("10.0.0.2", 15006))),
+                new ServiceConfig(new ServiceName("billing", "pay"), Protocol.AUTO,
+                        List.of(new HostPort("::1", 15006))));
+        assertThat(c.http()).isEqualTo(new HttpConfig(4096, 8192, 50, 100, Duration.ZERO));
+        assertThat(c.upstream()).isEqualTo(new UpstreamConfig(Duration.ofMillis(250), Duration.ofSeconds(30),
+                Duration.ofMinutes(2), 0, 50, 1));
+        assertThat(c.health()).isEqualTo(new HostPort("0.0.0.0", 0));
+        assertThat(c.admin()).isEqualTo(new HostPort("::1", 0));
+        assertThat(c.runtime()).isEqualTo(new RuntimeConfig(TransportKind.IO_URING, 2, Duration.ofHours(1)));
+        assertThat(c.accessLog()).isEqualTo(new AccessLogConfig(false, "/var/log/outrider.log", 16));
+    }
+
+    @Test
+    void nullSectionsMeanDefaults() {
+        BootstrapConfig c = parse("node: {service: orders}\nhttp:\nservices:\n");
+        assertThat(c.http()).isEqualTo(BootstrapLoader.DEFAULT_HTTP);
+        assertThat(c.services()).isEmpty();
+    }
+
+    @Test
+    void loadsFromFile(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("sidecar.yaml");
+        Files.writeString(file, "node: {service: orders}\n");
+        assertThat(BootstrapLoader.load(file).node().service()).isEqualTo("orders");
+    }
+
+    @Test
+    void missingFileIsAConfigError(@TempDir Path dir) {
+        Path file = dir.resolve("absent.yaml");
+        assertThatThrownBy(() -> BootstrapLoader.load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("no such file")
+                .extracting(e -> ((ConfigException) e).source()).isEqualTo(file.toString());
+    }
+
+    // --- the file as a whole -------------------------------------------------------------------------
+
+    @Test
+    void emptyFile() {
+        assertThat(error("").getMessage()).contains("empty");
+        assertThat(error("# only a comment\n").getMessage()).contains("empty");
+    }
+
+    @Test
+    void topLevelMustBeAMapping() {
+        assertThat(error("- node\n").getMessage()).contains("expected a mapping at the top level");
+    }
+
+    @Test
+    void notYaml() {
+        assertThat(error("node: {service: orders\n").getMessage()).startsWith("not valid YAML (line");
+    }
+
+    @Test
+    void moreThanOneDocument() {
+        assertThat(error("node: {service: a}\n---\nnode: {service: b}\n").getMessage())
+                .contains("more than one YAML document");
+    }
+
+    @Test
+    void duplicateKeysAreRejectedWithTheirPath() {
+        ConfigException e = error("node: {service: orders}\nhttp:\n  maxHeaderSize: 1024\n  maxHeaderSize: 2048\n");
+        assertThat(e.path()).isEqualTo("http.maxHeaderSize");
+        assertThat(e.getMessage()).startsWith("http.maxHeaderSize: duplicate key (line 4");
+    }
+
+    @Test
+    void duplicateTopLevelSection() {
+        assertThat(error("node: {service: a}\nnode: {service: b}\n").getMessage()).startsWith("node: duplicate key");
+    }
+
+    // --- unknown fields and types --------------------------------------------------------------------
+
+    @Test
+    void unknownFieldListsTheKnownOnes() {
+        assertThat(error("node: {service: orders}\nhttp: {maxHeaderSizes: 1}\n").getMessage()).isEqualTo(
+                "http.maxHeaderSizes: unknown field 'maxHeaderSizes' (known: maxInitialLineLength, maxHeaderSize,"
+                        + " maxHeaderCount, maxConcurrentStreams, idleTimeout)");
+    }
+
+    @Test
+    void unknownTopLevelField() {
+        assertThat(error("node: {service: orders}\nlisten: 1\n").getMessage())
+                .startsWith("listen: unknown field 'listen' (known: node, inbound,");
+    }
+
+    @Test
+    void unknownFieldInAListElement() {
+        assertThat(error("""
+                node: {service: orders}
+                services: [{name: a, endpoints: ["h:1"], endpoint: "h:2"}]
+                """).getMessage()).startsWith("services[0].endpoint: unknown field 'endpoint'");
+    }
+
+    @Test
+    void sectionMustBeAMapping() {
+        assertThat(error("node: {service: orders}\nhttp: 5\n").getMessage())
+                .isEqualTo("http: expected a mapping, got number 5");
+    }
+
+    @Test
+    void listMustBeAList() {
+        assertThat(error("node: {service: orders}\nservices: {name: a}\n").getMessage())
+                .isEqualTo("services: expected a list, got a mapping");
+    }
+
+    @Test
+    void integerFieldRejectsAString() {
+        assertThat(error("node: {service: orders}\nhttp: {maxHeaderCount: many}\n").getMessage())
+                .isEqualTo("http.maxHeaderCount: expected an integer, got string 'many'");
+    }
+
+    @Test
+    void integerFieldRejectsAFraction() {
+        assertThat(error("node: {service: orders}\nhttp: {maxHeaderCount: 1.5}\n").getMessage())
+                .isEqualTo("http.maxHeaderCount: expected an integer, got number 1.5");
+    }
+
+    @Test
+    void stringFieldRejectsANumber() {
+        assertThat(error("node: {service: 42}\n").getMessage()).isEqualTo("node.service: expected a string, got number 42");
+    }
+
+    @Test
+    void booleanFieldRejectsAString() {
+        assertThat(error("node: {service: orders}\naccessLog: {enabled: sometimes}\n").getMessage())
+                .isEqualTo("accessLog.enabled: expected true or false, got string 'sometimes'");
+    }
+
+    // --- node ----------------------------------------------------------------------------------------
+
+    @Test
+    void nodeIsRequired() {
+        assertThat(error("http: {maxHeaderCount: 10}\n").getMessage()).startsWith("node: required");
+    }
+
+    @Test
+    void nodeServiceIsRequired() {
+        assertThat(error("node: {namespace: shop}\n").getMessage()).isEqualTo("node.service: required");
+    }
+
+    @Test
+    void serviceNameMustBeADnsLabel() {
+        assertThat(error("node: {service: Orders_1}\n").getMessage())
+                .isEqualTo("node.service: service name 'Orders_1' is not a DNS label (RFC 1123)");
+    }
+
+    @Test
+    void namespaceMustBeADnsLabel() {
+        assertThat(error("node: {service: orders, namespace: -shop}\n").getMessage())
+                .isEqualTo("node.namespace: namespace '-shop' is not a DNS label (RFC 1123)");
+    }
+
+    @Test
+    void trustDomainCharacters() {
+        assertThat(error("node: {service: orders, trustDomain: \"Cluster Local\"}\n").getMessage())
+                .startsWith("node.trustDomain: 'Cluster Local' is not a trust domain");
+    }
+
+    // --- addresses and ports -------------------------------------------------------------------------
+
+    @Test
+    void hostPortNeedsAPort() {
+        assertThat(error("node: {service: orders}\ninbound: {application: localhost}\n").getMessage())
+                .isEqualTo("inbound.application: expected host:port, got 'localhost'");
+    }
+
+    @Test
+    void hostPortMustBeAString() {
+        assertThat(error("node: {service: orders}\ninbound: {application: 8080}\n").getMessage())
+                .isEqualTo("inbound.application: expected host:port, got number 8080");
+    }
+
+    @Test
+    void portThatIsNotANumber() {
+        assertThat(error("node: {service: orders}\ninbound: {listen: \"0.0.0.0:http\"}\n").getMessage())
+                .isEqualTo("inbound.listen: port is not a number in '0.0.0.0:http'");
+    }
+
+    @Test
+    void listenerPortOutOfRange() {
+        assertThat(error("node: {service: orders}\nhealth: {listen: 0.0.0.0:65536}\n").getMessage())
+                .isEqualTo("health.listen: 65536 is not a port (0-65535)");
+    }
+
+    @Test
+    void listenerPortZeroIsEphemeral() {
+        assertThat(parse("node: {service: orders}\ninbound: {listen: 127.0.0.1:0}\n").inbound().listen().port())
+                .isZero();
+    }
+
+    @Test
+    void applicationPortZeroIsRejected() {
+        assertThat(error("node: {service: orders}\ninbound: {application: 127.0.0.1:0}\n").getMessage())
+                .isEqualTo("inbound.application: 0 is not a port (1-65535)");
+    }
+
+    @Test
+    void ipv6NeedsBrackets() {
+        assertThat(error("node: {service: orders}\ninbound: {listen: \"::1:15006\"}\n").getMessage())
+                .startsWith("inbound.listen: IPv6 hosts need brackets");
+    }
+
+    @Test
+    void upstreamPortOutOfRange() {
+        assertThat(error("""
+                node: {service: frontend}
+                outbound: {upstreams: [{service: orders, port: 9001}, {service: orders, port: 70000}]}
+                services: [{name: orders, endpoints: ["127.0.0.1:15006"]}]
+                """).getMessage()).isEqualTo("outbound.upstreams[1].port: 70000 is not a port (1-65535)");
+    }
+
+    @Test
+    void upstreamPortIsRequired() {
+        assertThat(error("node: {service: a}\noutbound: {upstreams: [{service: orders}]}\n").getMessage())
+                .isEqualTo("outbound.upstreams[0].port: required");
+    }
+
+    @Test
+    void upstreamServiceMustBeValid() {
+        assertThat(error("node: {service: a}\noutbound: {upstreams: [{service: Orders, port: 9001}]}\n").getMessage())
+                .isEqualTo("outbound.upstreams[0].service: service name 'Orders' is not a DNS label (RFC 1123)");
+    }
+
+    @Test
+    void upstreamServiceMustBeInServices() {
+        assertThat(error("""
+                node: {service: frontend, namespace: shop}
+                outbound: {upstreams: [{service: orders.other, port: 9001}]}
+                services: [{name: orders, endpoints: ["127.0.0.1:15006"]}]
+                """).getMessage())
+                .isEqualTo("outbound.upstreams[0].service: orders.other is not in services (known: orders.shop)");
+    }
+
+    @Test
+    void endpointPortZeroIsRejected() {
+        assertThat(error("""
+                node: {service: a}
+                services: [{name: orders, endpoints: ["127.0.0.1:15006", "127.0.0.1:0"]}]
+                """).getMessage()).isEqualTo("services[0].endpoints[1]: 0 is not a port (1-65535)");
+    }
+
+    // --- services ------------------------------------------------------------------------------------
+
+    @Test
+    void serviceNeedsAnEndpoint() {
+        assertThat(error("node: {service: a}\nservices: [{name: orders}]\n").getMessage())
+                .isEqualTo("services[0].endpoints: at least one endpoint (host:port) is required");
+        assertThat(error("node: {service: a}\nservices: [{name: orders, endpoints: []}]\n").getMessage())
+                .isEqualTo("services[0].endpoints: at least one endpoint (host:port) is required");
+    }
+
+    @Test
+    void serviceNeedsAName() {
+        assertThat(error("node: {service: a}\nservices: [{endpoints: [\"h:1\"]}]\n").getMessage())
+                .isEqualTo("services[0].name: required");
+    }
+
+    @Test
+    void duplicateServices() {
+        assertThat(error("""
+                node: {service: a, namespace: shop}
+                services:
+                  - {name: orders, endpoints: ["127.0.0.1:15006"]}
+                  - {name: billing, endpoints: ["127.0.0.1:15007"]}
+                  - {name: orders, namespace: shop, endpoints: ["127.0.0.1:15008"]}
+                """).getMessage()).isEqualTo("services[2]: duplicate service orders.shop (also services[0])");
+    }
+
+    @Test
+    void sameNameInOtherNamespaceIsNotADuplicate() {
+        assertThat(parse("""
+                node: {service: a, namespace: shop}
+                services:
+                  - {name: orders, endpoints: ["127.0.0.1:15006"]}
+                  - {name: orders, namespace: other, endpoints: ["127.0.0.1:15007"]}
+                """).services()).hasSize(2);
+    }
+
+    // --- enums ---------------------------------------------------------------------------------------
+
+    @Test
+    void enumsAreCaseInsensitive() {
+        BootstrapConfig c = parse("node: {service: a}\ninbound: {applicationProtocol: Auto}\nruntime: {transport: Epoll}\n");
+        assertThat(c.inbound().applicationProtocol()).isEqualTo(Protocol.AUTO);
+        assertThat(c.runtime().transport()).isEqualTo(TransportKind.EPOLL);
+    }
+
+    @Test
+    void unknownEnumValueListsTheAllowedOnes() {
+        assertThat(error("node: {service: a}\nruntime: {transport: kqueue}\n").getMessage())
+                .isEqualTo("runtime.transport: unknown value 'kqueue' (allowed: auto, io_uring, epoll, nio)");
+        assertThat(error("node: {service: a}\nservices: [{name: b, protocol: h3, endpoints: [\"h:1\"]}]\n").getMessage())
+                .isEqualTo("services[0].protocol: unknown value 'h3' (allowed: http1, h2c, auto)");
+    }
+
+    // --- limits --------------------------------------------------------------------------------------
+
+    @Test
+    void maxHeaderSizeBounds() {
+        assertThat(error("node: {service: a}\nhttp: {maxHeaderSize: 512}\n").getMessage())
+                .isEqualTo("http.maxHeaderSize: 512 is out of range (1024-1048576)");
+        assertThat(error("node: {service: a}\nhttp: {maxHeaderSize: 2097152}\n").getMessage())
+                .isEqualTo("http.maxHeaderSize: 2097152 is out of range (1024-1048576)");
+    }
+
+    @Test
+    void limitsMustBePositive() {
+        assertThat(error("node: {service: a}\nhttp: {maxHeaderCount: 0}\n").getMessage())
+                .startsWith("http.maxHeaderCount: 0 is out of range (1-");
+        assertThat(error("node: {service: a}\nhttp: {maxConcurrentStreams: -1}\n").getMessage())
+                .startsWith("http.maxConcurrentStreams: -1 is out of range (1-");
+        assertThat(error("node: {service: a}\nhttp: {maxInitialLineLength: 10}\n").getMessage())
+                .startsWith("http.maxInitialLineLength: 10 is out of range (256-");
+        assertThat(error("node: {service: a}\naccessLog: {queueSize: 0}\n").getMessage())
+                .startsWith("accessLog.queueSize: 0 is out of range (1-");
+    }
+
+    @Test
+    void integerTooLargeForInt() {
+        assertThat(error("node: {service: a}\nhttp: {maxHeaderCount: 99999999999}\n").getMessage())
+                .isEqualTo("http.maxHeaderCount: 99999999999 is out of range (1-10000)");
+    }
+
+    @Test
+    void retrySettings() {
+        assertThat(error("node: {service: a}\nupstream: {retryBudgetPercent: 101}\n").getMessage())
+                .isEqualTo("upstream.retryBudgetPercent: 101 is out of range (0-100)");
+        assertThat(error("node: {service: a}\nupstream: {maxRetries: -1}\n").getMessage())
+                .startsWith("upstream.maxRetries: -1 is out of range (0-");
+    }
+
+    @Test
+    void eventLoopsBounds() {
+        assertThat(error("node: {service: a}\nruntime: {eventLoops: -2}\n").getMessage())
+                .startsWith("runtime.eventLoops: -2 is out of range (0-");
+    }
+
+    @Test
+    void accessLogPathMustNotBeEmpty() {
+        assertThat(error("node: {service: a}\naccessLog: {path: \"\"}\n").getMessage())
+                .startsWith("accessLog.path: must not be empty");
+    }
+
+    // --- listeners -----------------------------------------------------------------------------------
+
+    @Test
+    void twoListenersOnOneAddress() {
+        assertThat(error("node: {service: a}\nadmin: {listen: 127.0.0.1:15001}\n").getMessage())
+                .isEqualTo("admin.listen: 127.0.0.1:15001 is already used by outbound.listen (127.0.0.1:15001)");
+    }
+
+    @Test
+    void wildcardListenerConflictsWithAnyHostOnItsPort() {
+        assertThat(error("node: {service: a}\nhealth: {listen: 127.0.0.1:15006}\n").getMessage())
+                .isEqualTo("health.listen: 127.0.0.1:15006 is already used by inbound.listen (0.0.0.0:15006)");
+    }
+
+    @Test
+    void upstreamPortConflictsWithAListener() {
+        assertThat(error("""
+                node: {service: a}
+                outbound: {upstreams: [{service: orders, port: 15000}]}
+                services: [{name: orders, endpoints: ["127.0.0.1:15006"]}]
+                """).getMessage())
+                .isEqualTo("admin.listen: 127.0.0.1:15000 is already used by outbound.upstreams[0].port (127.0.0.1:15000)");
+    }
+
+    @Test
+    void twoUpstreamPortsOnOnePort() {
+        assertThat(error("""
+                node: {service: a}
+                outbound: {upstreams: [{service: orders, port: 9001}, {service: billing, port: 9001}]}
+                services: [{name: orders, endpoints: ["h:1"]}, {name: billing, endpoints: ["h:2"]}]
+                """).getMessage()).isEqualTo(
+                "outbound.upstreams[1].port: 127.0.0.1:9001 is already used by outbound.upstreams[0].port (127.0.0.1:9001)");
+    }
+
+    @Test
+    void differentHostsOnOnePortAreFine() {
+        assertThat(parse("node: {service: a}\nhealth: {listen: 127.0.0.2:15001}\n").health().port()).isEqualTo(15001);
+    }
+
+    @Test
+    void ephemeralPortsNeverConflict() {
+        BootstrapConfig c = parse("""
+                node: {service: a}
+                inbound: {listen: 127.0.0.1:0}
+                outbound: {listen: 127.0.0.1:0}
+                health: {listen: 127.0.0.1:0}
+                admin: {listen: 127.0.0.1:0}
+                """);
+        assertThat(c.admin().port()).isZero();
+    }
+
+    @Test
+    void adminMustBeLoopback() {
+        assertThat(error("node: {service: a}\nadmin: {listen: 0.0.0.0:15000}\n").getMessage())
+                .isEqualTo("admin.listen: must be a loopback address (127.0.0.1, ::1 or localhost), got '0.0.0.0'");
+        assertThat(error("node: {service: a}\nadmin: {listen: admin.example:15000}\n").path()).isEqualTo("admin.listen");
+    }
+
+    @Test
+    void adminOnAnyLoopbackForm() {
+        assertThat(parse("node: {service: a}\nadmin: {listen: localhost:15000}\n").admin().host()).isEqualTo("localhost");
+        assertThat(parse("node: {service: a}\nadmin: {listen: \"[::1]:15000\"}\n").admin().host()).isEqualTo("::1");
+        assertThat(parse("node: {service: a}\nadmin: {listen: 127.0.0.9:15000}\n").admin().host()).isEqualTo("127.0.0.9");
+    }
+}

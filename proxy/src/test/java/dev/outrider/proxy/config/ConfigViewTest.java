@@ -1,0 +1,94 @@
+package dev.outrider.proxy.config;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigViewTest {
+
+    private static final String FULL = """
+            node: {service: frontend, namespace: shop}
+            outbound:
+              upstreams: [{service: orders, port: 9001}]
+            services: [{name: orders, endpoints: ["127.0.0.1:15006", "[::1]:15007"]}]
+            upstream: {connectTimeout: 250ms}
+            runtime: {transport: io_uring}
+            """;
+
+    @Test
+    void showsTheEffectiveConfigAsPlainValues() {
+        Map<String, Object> view = ConfigView.redacted(BootstrapLoader.parse(FULL, "t"));
+
+        assertThat(view).containsOnlyKeys("node", "inbound", "outbound", "services", "http", "upstream", "health",
+                "admin", "runtime", "accessLog");
+        assertThat(view.get("node")).isEqualTo(
+                Map.of("service", "frontend", "namespace", "shop", "trustDomain", "cluster.local"));
+        assertThat(view.get("inbound")).isEqualTo(
+                Map.of("listen", "0.0.0.0:15006", "application", "127.0.0.1:8080", "applicationProtocol", "http1"));
+        assertThat(view.get("outbound")).isEqualTo(Map.of("listen", "127.0.0.1:15001",
+                "upstreams", List.of(Map.of("service", "orders.shop", "port", 9001))));
+        assertThat(view.get("services")).isEqualTo(List.of(Map.of("name", "orders", "namespace", "shop",
+                "protocol", "auto", "endpoints", List.of("127.0.0.1:15006", "[::1]:15007"))));
+        assertThat(view.get("upstream")).isEqualTo(Map.of("connectTimeout", "250ms", "requestTimeout", "15s",
+                "idleTimeout", "1m", "maxRetries", 2, "retryBudgetPercent", 20, "minRetryConcurrency", 3));
+        assertThat(view.get("http")).extracting(m -> ((Map<?, ?>) m).get("idleTimeout")).isEqualTo("5m");
+        assertThat(view.get("runtime")).isEqualTo(Map.of("transport", "io_uring", "eventLoops", 0, "drainTimeout", "20s"));
+        assertThat(view.get("admin")).isEqualTo(Map.of("listen", "127.0.0.1:15000"));
+        assertThat(view.get("accessLog")).isEqualTo(Map.of("enabled", true, "path", "-", "queueSize", 8192));
+    }
+
+    @Test
+    void viewIsUnmodifiable() {
+        Map<String, Object> view = ConfigView.redacted(BootstrapLoader.parse(FULL, "t"));
+        assertThatThrownBy(() -> view.put("x", 1)).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    /** The view, serialised and read back as the file format, gives the same config: nothing is lost. */
+    @Test
+    void roundTripsThroughTheLoader() throws Exception {
+        BootstrapConfig config = BootstrapLoader.parse(FULL, "t");
+        String json = new ObjectMapper().writeValueAsString(ConfigView.redacted(config));
+        assertThat(BootstrapLoader.parse(json, "view")).isEqualTo(config);
+    }
+
+    @Test
+    void nothingInTodaysConfigIsRedacted() {
+        String json = ConfigView.redacted(BootstrapLoader.parse(FULL, "t")).toString();
+        assertThat(json).doesNotContain(ConfigView.REDACTED);
+    }
+
+    @Test
+    void sensitiveKeyNames() {
+        assertThat(Arrays.asList("privateKeyPath", "key", "apiToken", "TOKEN", "clientSecret", "password",
+                "credentials", "jwksKeys")).allMatch(ConfigView::isSensitive);
+        assertThat(Arrays.asList("listen", "path", "maxHeaderSize", "service", "endpoints", "queueSize"))
+                .noneMatch(ConfigView::isSensitive);
+    }
+
+    @Test
+    void redactsSensitiveKeysAtAnyDepthWhateverTheValue() {
+        Map<String, Object> tls = new LinkedHashMap<>();
+        tls.put("certificatePath", "/etc/outrider/cert.pem");
+        tls.put("privateKeyPath", "/etc/outrider/key.pem");
+        tls.put("keyPassword", List.of("a", "b"));
+        Map<String, Object> tree = new LinkedHashMap<>();
+        tree.put("tls", tls);
+        tree.put("issuers", List.of(Map.of("issuer", "https://id.example", "clientSecret", Map.of("x", 1))));
+        tree.put("apiToken", null);
+
+        Object out = ConfigView.redact(tree);
+
+        assertThat(out).isEqualTo(Map.of(
+                "tls", Map.of("certificatePath", "/etc/outrider/cert.pem", "privateKeyPath", "[redacted]",
+                        "keyPassword", "[redacted]"),
+                "issuers", List.of(Map.of("issuer", "https://id.example", "clientSecret", "[redacted]")),
+                "apiToken", "[redacted]"));
+    }
+}
