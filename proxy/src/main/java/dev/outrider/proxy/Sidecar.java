@@ -225,7 +225,7 @@ public final class Sidecar implements AutoCloseable {
             }
             inboundConnections.closeAll();
             outboundConnections.closeAll();
-            pools.close(transport.group().next()).awaitUninterruptibly(2, TimeUnit.SECONDS);
+            pools.close(2, TimeUnit.SECONDS);
             if (health != null) {
                 health.close();
             }

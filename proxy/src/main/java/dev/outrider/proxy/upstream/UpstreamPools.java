@@ -5,10 +5,12 @@ import dev.outrider.proxy.transport.Transport;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.PromiseCombiner;
 
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
 
@@ -36,14 +38,20 @@ public final class UpstreamPools {
         return pool;
     }
 
-    /** Closes every pool on its own loop; the future completes when all have run. */
-    public Future<Void> close(EventExecutor any) {
-        PromiseCombiner combiner = new PromiseCombiner(any);
+    /**
+     * Closes every pool on its own loop and waits (bounded) for them. Called from the drain thread, never
+     * from an event loop.
+     */
+    public void close(long timeout, TimeUnit unit) {
+        List<Future<?>> closing = new ArrayList<>(pools.size());
         for (Map.Entry<EventExecutor, UpstreamPool> e : pools.entrySet()) {
-            combiner.add(e.getKey().submit(e.getValue()::close));
+            if (!e.getKey().isShuttingDown()) {
+                closing.add(e.getKey().submit(e.getValue()::close));
+            }
         }
-        var done = any.<Void>newPromise();
-        any.execute(() -> combiner.finish(done));
-        return done;
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        for (Future<?> f : closing) {
+            f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
     }
 }
