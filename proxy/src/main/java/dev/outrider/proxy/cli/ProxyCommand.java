@@ -17,7 +17,6 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
@@ -94,9 +93,8 @@ public final class ProxyCommand implements java.util.concurrent.Callable<Integer
             err.println("outrider proxy: cannot start: " + startFailure(cfg, e));
             return OutriderCommand.EXIT_FAILURE;
         }
-        log.info("outrider proxy ready: service {}.{}, {}, transport {}", cfg.node().service(),
-                cfg.node().namespace(), sidecar.listeners(),
-                cfg.runtime().transport().name().toLowerCase(Locale.ROOT));
+        log.info("outrider proxy ready: service {}.{}, {}", cfg.node().service(), cfg.node().namespace(),
+                sidecar.listeners());
 
         signals.install(signal -> {
             log.info("received SIG{}; draining (at most {})", signal, cfg.runtime().drainTimeout());
@@ -158,7 +156,8 @@ public final class ProxyCommand implements java.util.concurrent.Callable<Integer
             @Override
             public String listeners() {
                 return "inbound " + text(sidecar.inboundAddress()) + ", outbound " + text(sidecar.outboundAddress())
-                        + ", health " + text(sidecar.healthAddress()) + ", admin " + text(sidecar.adminAddress());
+                        + ", health " + text(sidecar.healthAddress()) + ", admin " + text(sidecar.adminAddress())
+                        + ", transport " + sidecar.transportName();
             }
         };
     }
