@@ -232,7 +232,7 @@ public final class Sidecar implements AutoCloseable {
             if (admin != null) {
                 admin.close();
             }
-            transport.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            transport.group().shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             accessLog.close();
             registry.close();
         } finally {
