@@ -213,7 +213,7 @@ final class Exchange implements UpstreamListener {
         if (content instanceof LastHttpContent) {
             requestComplete = true;
         }
-        if (done || responseStartedAndEnded()) {
+        if (done) {
             content.release();
             return;
         }
@@ -229,10 +229,6 @@ final class Exchange implements UpstreamListener {
             return;
         }
         writeUpstream(content);
-    }
-
-    private boolean responseStartedAndEnded() {
-        return responseStarted && done;
     }
 
     private void writeUpstream(HttpContent content) {

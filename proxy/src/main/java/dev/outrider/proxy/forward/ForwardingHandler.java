@@ -90,14 +90,10 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
         }
         Exchange e = new Exchange(this, fc, ctx, request, http2);
         exchange = e;
-        e.start();
         if (last != null) {
-            if (exchange == e && !e.requestComplete()) {
-                e.onRequestContent(last);
-            } else {
-                last.release();
-            }
+            e.onRequestContent(last); // before start: the exchange knows the request is complete
         }
+        e.start();
     }
 
     @Override
