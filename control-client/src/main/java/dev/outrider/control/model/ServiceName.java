@@ -1,7 +1,6 @@
 package dev.outrider.control.model;
 
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
@@ -10,15 +9,13 @@ import static java.util.Objects.requireNonNull;
  * Kubernetes DNS labels (RFC 1123: lower-case alphanumerics and '-', at most 63 characters).
  */
 public record ServiceName(String name, String namespace) {
-    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
-
     public ServiceName {
         requireNonNull(name, "name");
         requireNonNull(namespace, "namespace");
-        if (!DNS_LABEL.matcher(name).matches()) {
+        if (!DnsLabel.isValid(name)) {
             throw new IllegalArgumentException("service name '" + name + "' is not a DNS label (RFC 1123)");
         }
-        if (!DNS_LABEL.matcher(namespace).matches()) {
+        if (!DnsLabel.isValid(namespace)) {
             throw new IllegalArgumentException("namespace '" + namespace + "' is not a DNS label (RFC 1123)");
         }
     }
@@ -47,7 +44,7 @@ public record ServiceName(String name, String namespace) {
         int dot = h.indexOf('.');
         String name = dot < 0 ? h : h.substring(0, dot);
         String ns = dot < 0 ? defaultNamespace : h.substring(dot + 1);
-        if (!DNS_LABEL.matcher(name).matches() || !DNS_LABEL.matcher(ns).matches()) {
+        if (!DnsLabel.isValid(name) || !DnsLabel.isValid(ns)) {
             return null;
         }
         return new ServiceName(name, ns);

@@ -1,0 +1,58 @@
+package dev.outrider.controlplane.store;
+
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Durable storage of control-plane resources with optimistic concurrency. The embedded default is
+ * {@link FileStore}; a distributed backend (Kubernetes API, etcd) can implement the same contract.
+ *
+ * <p>Contract every implementation keeps:
+ * <ul>
+ *   <li>{@link #revision()} is a store-wide counter that never goes down, also across restarts, and grows
+ *       with every change (put or successful delete).</li>
+ *   <li>A put gives the resource {@code resourceVersion} = the revision after that put, so versions of all
+ *       keys are unique and ordered by time; a deleted and re-created resource never reuses a version.</li>
+ *   <li>A method that returns has made its change durable: a crash afterwards loses nothing it acknowledged.</li>
+ *   <li>Expected versions: {@link #MUST_NOT_EXIST} (0), {@link #ANY_VERSION} (-1), or a positive version
+ *       that must equal the stored one; a mismatch throws {@link ConflictException} and changes nothing.</li>
+ *   <li>Storage failures surface as {@link UncheckedIOException}.</li>
+ *   <li>Safe for use from many threads.</li>
+ *   <li>Every method of a closed store throws {@link IllegalStateException}.</li>
+ * </ul>
+ */
+public interface Store extends AutoCloseable {
+    /** Expected version meaning "the resource must not exist". */
+    long MUST_NOT_EXIST = 0;
+    /** Expected version meaning "whatever is stored" (an unconditional write). */
+    long ANY_VERSION = -1;
+
+    /**
+     * Creates or replaces the resource at {@code key}.
+     *
+     * @return the stored resource with its new version
+     * @throws ConflictException when {@code expectedVersion} does not match
+     */
+    StoredResource put(ResourceKey key, byte[] document, long expectedVersion);
+
+    Optional<StoredResource> get(ResourceKey key);
+
+    /** Resources of {@code kind}, in one namespace or in all when {@code namespaceOrNull} is null, ordered by key. */
+    List<StoredResource> list(String kind, String namespaceOrNull);
+
+    /**
+     * Deletes the resource at {@code key}.
+     *
+     * @return false when there was nothing to delete (whatever {@code expectedVersion} was)
+     * @throws ConflictException when it exists and {@code expectedVersion} does not match (0 always conflicts)
+     */
+    boolean delete(ResourceKey key, long expectedVersion);
+
+    /** The current store-wide revision; 0 for a store that was never written. */
+    long revision();
+
+    /** Releases what the store holds (files, connections); later calls throw {@link IllegalStateException}. */
+    @Override
+    void close();
+}
