@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * HTTP/1.1 through the sidecar pair with the JDK client: routing, forwarding headers, hop-by-hop removal,
@@ -165,6 +164,24 @@ class Http1PairTest {
     }
 
     @Test
+    void connectionCloseFromTheCallerClosesAfterTheResponse() throws Exception {
+        try (RawHttp raw = new RawHttp(pair.outbound())) {
+            raw.send("GET /bye HTTP/1.1\r\nHost: orders\r\nConnection: close\r\n\r\n");
+            String all = raw.readToEof();
+            assertThat(all).startsWith("HTTP/1.1 200 ");
+            assertThat(all.toLowerCase()).contains("connection: close");
+        }
+    }
+
+    @Test
+    void http10WithoutKeepAliveClosesAfterTheResponse() throws Exception {
+        try (RawHttp raw = new RawHttp(pair.outbound())) {
+            raw.send("GET /old HTTP/1.0\r\nHost: orders\r\n\r\n");
+            assertThat(raw.readToEof()).startsWith("HTTP/1.1 200 ");
+        }
+    }
+
+    @Test
     void unknownServiceGets404NamingIt() throws Exception {
         HttpResponse<String> r = send(get(pair.outbound(), "/").header("Host", "payments.billing").build());
 
@@ -186,9 +203,13 @@ class Http1PairTest {
         try (RawHttp raw = new RawHttp(pair.outbound())) {
             raw.send("GET /delay?ms=200 HTTP/1.1\r\nHost: orders\r\n\r\n");
         }
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(send(get(pair.outbound(), "/after").header("Host", "orders").build()).statusCode())
-                        .isEqualTo(200));
+        // The abandoned exchange's upstream connections must not be reused: its late response would be
+        // taken for this one.
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> r = send(get(pair.outbound(), "/after").header("Host", "orders").build());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("0 " + TestBackend.sha256(new byte[0]));
+        }
     }
 
     private static byte[] randomBytes(int n, long seed) {

@@ -69,6 +69,7 @@ final class TestBackend implements AutoCloseable {
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final AtomicInteger accepted = new AtomicInteger();
+    private final AtomicInteger requests = new AtomicInteger();
     private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
     private final Channel server;
 
@@ -106,6 +107,11 @@ final class TestBackend implements AutoCloseable {
             throw new AssertionError("the backend received no request within 5 s");
         }
         return r;
+    }
+
+    /** Requests received since start. */
+    int requestCount() {
+        return requests.get();
     }
 
     void clear() {
@@ -164,6 +170,7 @@ final class TestBackend implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            requests.incrementAndGet();
             byte[] body = ByteBufUtil.getBytes(req.content());
             received.add(new Received(protocol, req.method().name(), req.uri(), req.headers().copy(),
                     req.trailingHeaders().copy(), body.length, sha256(body)));
@@ -217,12 +224,12 @@ final class TestBackend implements AutoCloseable {
             long sent = 0;
             while (sent < bytes) {
                 int n = (int) Math.min(16384, bytes - sent);
-                ByteBuf chunk = ctx.alloc().buffer(n);
+                byte[] chunk = new byte[n];
                 for (int i = 0; i < n; i++) {
-                    chunk.writeByte((int) ((sent + i) % 251));
+                    chunk[i] = (byte) ((sent + i) % 251);
                 }
                 sent += n;
-                ctx.write(new DefaultHttpContent(chunk));
+                ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(chunk)));
             }
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         }
