@@ -69,6 +69,8 @@ final class Exchange implements UpstreamListener {
     private final String method;
     private final String uri;
     private final boolean retriable;
+    /** The caller's keep-alive wish, read before Connection is stripped and the version rewritten. */
+    private final boolean callerKeepAlive;
 
     private String requestId;
     private Cluster cluster;
@@ -105,6 +107,7 @@ final class Exchange implements UpstreamListener {
         this.retriable = isIdempotent(request.method()) && !HttpUtil.isTransferEncodingChunked(request)
                 && HttpUtil.getContentLength(request, 0L) == 0L;
         this.noResponseBody = request.method().equals(HttpMethod.HEAD);
+        this.callerKeepAlive = HttpUtil.isKeepAlive(request);
     }
 
     boolean requestComplete() {
@@ -295,7 +298,7 @@ final class Exchange implements UpstreamListener {
             if (!bodyless && !HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response)) {
                 HttpUtil.setTransferEncodingChunked(response, true); // upstream delimited by close, or HTTP/2
             }
-            downstreamKeepAlive = owner.keepAliveAllowed() && HttpUtil.isKeepAlive(request);
+            downstreamKeepAlive = owner.keepAliveAllowed() && callerKeepAlive;
             response.setProtocolVersion(HttpVersion.HTTP_1_1);
             HttpUtil.setKeepAlive(response, downstreamKeepAlive);
         } else {
@@ -392,7 +395,7 @@ final class Exchange implements UpstreamListener {
         }
         FullHttpResponse response = LocalResponses.of(ctx.alloc(), responseStatus, message, requestId);
         if (!downstreamHttp2) {
-            downstreamKeepAlive = owner.keepAliveAllowed() && requestComplete && HttpUtil.isKeepAlive(request);
+            downstreamKeepAlive = owner.keepAliveAllowed() && requestComplete && callerKeepAlive;
             HttpUtil.setKeepAlive(response, downstreamKeepAlive);
         }
         responseBytes = response.content().readableBytes();
