@@ -8,7 +8,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
@@ -48,7 +47,7 @@ public final class DownstreamConnections {
             ch.eventLoop().execute(() -> {
                 if (ch.pipeline().get(Http2FrameCodec.class) != null) {
                     ch.close();
-                } else if (ch.pipeline().get(HttpServerCodec.class) != null) {
+                } else if (ch.pipeline().get(Http1ServerCodec.class) != null) {
                     ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE);
                 } else {
                     ch.close();

@@ -7,7 +7,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -67,7 +66,7 @@ public final class HttpProtocolDetector extends ByteToMessageDecoder {
 
     private void addHttp1(ChannelPipeline p) {
         p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
-        p.addLast("http1", new HttpServerCodec(decoderConfig(config)));
+        p.addLast("http1", new Http1ServerCodec(decoderConfig(config)));
         p.addLast("guard", new RequestGuardHandler(config.maxHeaderCount()));
         p.addLast("expect-continue", new HttpServerExpectContinueHandler());
         requestHandlers.accept(p);

@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +25,7 @@ class HttpProtocolDetectorTest {
     void http1RequestInstallsTheHttp1Codec() {
         EmbeddedChannel ch = channel();
         ch.writeInbound(Unpooled.copiedBuffer("GET /a HTTP/1.1\r\nHost: x\r\n\r\n", StandardCharsets.US_ASCII));
-        assertThat(ch.pipeline().get(HttpServerCodec.class)).isNotNull();
+        assertThat(ch.pipeline().get(Http1ServerCodec.class)).isNotNull();
         assertThat(ch.pipeline().get(HttpProtocolDetector.class)).isNull();
         assertThat(ch.pipeline().get("marker")).isNotNull();
         HttpRequest request = ch.readInbound();
@@ -51,7 +50,7 @@ class HttpProtocolDetectorTest {
         EmbeddedChannel ch = channel();
         ch.writeInbound(Unpooled.copiedBuffer("PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
                 StandardCharsets.US_ASCII));
-        assertThat(ch.pipeline().get(HttpServerCodec.class)).isNotNull();
+        assertThat(ch.pipeline().get(Http1ServerCodec.class)).isNotNull();
         ch.finishAndReleaseAll();
     }
 }

@@ -2,7 +2,6 @@ package dev.outrider.proxy.it;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -76,10 +75,7 @@ class RequestSmugglingTest {
 
     /**
      * RFC 9112 §5.2: a server MUST reject obs-fold (or replace it with SP). Netty's decoder unfolds it
-     * silently and HttpServerCodec (final, private decoder state) offers no hook to refuse it; the fix is a
-     * server codec of our own whose decoder refuses obs-fold, keeping HttpServerCodec's HEAD/CONNECT and
-     * 1xx response handling. Until then these shapes are forwarded (unfolded) and this test stays disabled
-     * so the gap is visible, not hidden.
+     * silently; {@code Http1ServerCodec}'s decoder refuses it.
      */
     static Stream<Arguments> obsFold() {
         String h = "POST /s HTTP/1.1\r\nHost: orders\r\n";
@@ -90,7 +86,6 @@ class RequestSmugglingTest {
                         h + "X-Folded: a\r\n\tb\r\nContent-Length: 0\r\n\r\n", 400));
     }
 
-    @Disabled("obs-fold is accepted by the HTTP/1.1 decoder; see obsFold()")
     @ParameterizedTest(name = "{0} → {2}")
     @MethodSource("obsFold")
     void obsFoldRejectedAndConnectionClosed(String name, String request, int status) throws Exception {

@@ -1,0 +1,170 @@
+package dev.outrider.proxy.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * The downstream HTTP/1.1 codec: Netty's request decoder and response encoder, as in Netty's
+ * {@code HttpServerCodec} (HEAD and CONNECT responses framed by the request's method), plus one rule
+ * Netty's decoder does not enforce: a header block with obs-fold (a line starting with SP or HTAB, RFC 9112
+ * §5.2) is rejected instead of being folded into the previous field, since a peer that splits the header
+ * differently would see another request (request smuggling).
+ *
+ * <p>To see each header block whole, the decoder waits until the block's end ({@code CRLF CRLF}) is in
+ * the buffer before letting Netty's decoder consume it; a block that outgrows the configured limits is
+ * handed over as is, so Netty reports it as too large.
+ */
+public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder> {
+    /** Request methods in arrival order, taken by the encoder as responses go out. Event loop only. */
+    private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
+
+    public Http1ServerCodec(HttpDecoderConfig config) {
+        init(new StrictRequestDecoder(config, methods), new ResponseEncoder(methods));
+    }
+
+    /** Thrown (as a decoder result) for a header block with obs-fold. */
+    public static final class ObsFoldException extends DecoderException {
+        ObsFoldException() {
+            super("obs-fold in header block");
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this; // a property of the input, not of the code path
+        }
+    }
+
+    private static final class StrictRequestDecoder extends HttpRequestDecoder {
+        private static final int NOT_YET = -1;
+        private static final int BARE_LF = -2;
+
+        private final ArrayDeque<HttpMethod> methods;
+        private final int maxBlock;
+        /** True between messages: the next bytes are a request line and a header block. */
+        private boolean atMessageStart = true;
+        private boolean failed;
+
+        StrictRequestDecoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> methods) {
+            super(config);
+            this.methods = methods;
+            this.maxBlock = config.getMaxInitialLineLength() + config.getMaxHeaderSize() + 4;
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+            if (failed) {
+                buffer.skipBytes(buffer.readableBytes());
+                return;
+            }
+            if (atMessageStart) {
+                int end = headerBlockEnd(buffer);
+                if (end == NOT_YET && buffer.readableBytes() < maxBlock) {
+                    return; // wait for the whole block (the cumulation keeps the bytes)
+                }
+                if (end > 0 && hasObsFold(buffer, buffer.readerIndex(), end)) {
+                    failed = true;
+                    buffer.skipBytes(buffer.readableBytes());
+                    HttpRequest invalid = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/bad-request");
+                    invalid.setDecoderResult(DecoderResult.failure(new ObsFoldException()));
+                    out.add(invalid);
+                    return;
+                }
+            }
+            int before = out.size();
+            super.decode(ctx, buffer, out);
+            for (int i = before; i < out.size(); i++) {
+                Object o = out.get(i);
+                if (o instanceof HttpRequest request) {
+                    methods.add(request.method());
+                    atMessageStart = false;
+                }
+                if (o instanceof LastHttpContent) {
+                    atMessageStart = true;
+                }
+                if (o instanceof HttpObject h && h.decoderResult().isFailure()) {
+                    failed = true;
+                }
+            }
+        }
+
+        /**
+         * Index just past the blank line ending the header block; {@link #NOT_YET} when it is not in the
+         * buffer yet; {@link #BARE_LF} when a line ends in LF alone, which the strict decoder rejects itself.
+         */
+        private static int headerBlockEnd(ByteBuf buf) {
+            int from = buf.readerIndex();
+            int to = buf.writerIndex();
+            for (int i = from; i < to; i++) {
+                if (buf.getByte(i) != '\n') {
+                    continue;
+                }
+                if (i == from || buf.getByte(i - 1) != '\r') {
+                    return BARE_LF;
+                }
+                if (i - 3 >= from && buf.getByte(i - 2) == '\n' && buf.getByte(i - 3) == '\r') {
+                    return i + 1;
+                }
+            }
+            return NOT_YET;
+        }
+
+        /** A line of the block (after the request line) that begins with SP or HTAB. */
+        private static boolean hasObsFold(ByteBuf buf, int from, int end) {
+            for (int i = from; i + 2 < end; i++) {
+                if (buf.getByte(i) == '\n') {
+                    byte next = buf.getByte(i + 1);
+                    if (next == ' ' || next == '\t') {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+    }
+
+    private static final class ResponseEncoder extends HttpResponseEncoder {
+        private final ArrayDeque<HttpMethod> methods;
+        private HttpMethod method;
+
+        ResponseEncoder(ArrayDeque<HttpMethod> methods) {
+            this.methods = methods;
+        }
+
+        @Override
+        protected boolean isContentAlwaysEmpty(HttpResponse msg) {
+            if (msg.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+                return super.isContentAlwaysEmpty(msg); // 100 Continue answers no request of its own
+            }
+            method = methods.poll();
+            return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
+        }
+
+        @Override
+        protected void sanitizeHeadersBeforeEncode(HttpResponse msg, boolean isAlwaysEmpty) {
+            if (!isAlwaysEmpty && HttpMethod.CONNECT.equals(method)
+                    && msg.status().codeClass() == HttpStatusClass.SUCCESS) {
+                msg.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+                return;
+            }
+            super.sanitizeHeadersBeforeEncode(msg, isAlwaysEmpty);
+        }
+    }
+}

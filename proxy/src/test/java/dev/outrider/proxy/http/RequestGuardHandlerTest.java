@@ -1,0 +1,119 @@
+package dev.outrider.proxy.http;
+
+import dev.outrider.proxy.config.HttpConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The strict HTTP/1.1 decoder configuration plus the guard, on an EmbeddedChannel. */
+class RequestGuardHandlerTest {
+    private static final HttpConfig CONFIG = new HttpConfig(256, 1024, 10, 100, Duration.ofMinutes(1));
+    private final EmbeddedChannel ch = new EmbeddedChannel(
+            new Http1ServerCodec(HttpProtocolDetector.decoderConfig(CONFIG)),
+            new RequestGuardHandler(CONFIG.maxHeaderCount()));
+
+    @AfterEach
+    void finish() {
+        ch.finishAndReleaseAll();
+    }
+
+    private String send(String raw) {
+        ch.writeInbound(Unpooled.copiedBuffer(raw, StandardCharsets.ISO_8859_1));
+        StringBuilder out = new StringBuilder();
+        ByteBuf b;
+        while ((b = ch.readOutbound()) != null) {
+            out.append(b.toString(StandardCharsets.ISO_8859_1));
+            b.release();
+        }
+        return out.toString();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            // Content-Length together with Transfer-Encoding (RFC 9112 §6.1)
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            // differing duplicate Content-Length (RFC 9112 §6.3)
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+            // invalid characters in a field name
+            "GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nX\u0001: y\r\n\r\n",
+            // a control character in a value
+            "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\u0000c\r\n\r\n",
+            // obs-fold (RFC 9112 §5.2)
+            "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n",
+            // bare LF (RFC 9112 §2.2)
+            "GET / HTTP/1.1\nHost: a\n\n",
+            // a final transfer coding other than chunked in a request (RFC 9112 §6.3)
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+            // no Host in HTTP/1.1 (RFC 9112 §3.2)
+            "GET / HTTP/1.1\r\nX-A: b\r\n\r\n",
+    })
+    void smugglingShapesAre400AndCloseTheConnection(String raw) {
+        String response = send(raw);
+        assertThat(response).startsWith("HTTP/1.1 400 ");
+        assertThat(response).containsIgnoringCase("connection: close");
+        assertThat((Object) ch.readInbound()).as("nothing reaches the next handler").isNull();
+        assertThat(ch.isOpen()).isFalse();
+    }
+
+    @Test
+    void longRequestLineIs414() {
+        String response = send("GET /" + "a".repeat(300) + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 414 ");
+        assertThat(ch.isOpen()).isFalse();
+    }
+
+    @Test
+    void largeHeaderBlockIs431() {
+        String response = send("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + "b".repeat(2000) + "\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 431 ");
+        assertThat(ch.isOpen()).isFalse();
+    }
+
+    @Test
+    void tooManyHeaderFieldsIs431() {
+        StringBuilder raw = new StringBuilder("GET / HTTP/1.1\r\nHost: a\r\n");
+        for (int i = 0; i < 11; i++) {
+            raw.append("X-").append(i).append(": v\r\n");
+        }
+        String response = send(raw.append("\r\n").toString());
+        assertThat(response).startsWith("HTTP/1.1 431 ").contains("too many header fields");
+        assertThat(ch.isOpen()).isFalse();
+    }
+
+    @Test
+    void aWellFormedRequestPassesThrough() {
+        assertThat(send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc")).isEmpty();
+        HttpRequest request = ch.readInbound();
+        assertThat(request.uri()).isEqualTo("/x");
+        LastHttpContent body = ch.readInbound();
+        assertThat(body.content().toString(StandardCharsets.US_ASCII)).isEqualTo("abc");
+        body.release();
+        assertThat(ch.isOpen()).isTrue();
+    }
+
+    @Test
+    void chunkedBodyWithTrailersPassesThrough() {
+        assertThat(send("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "3\r\nabc\r\n0\r\nX-Checksum: 1\r\n\r\n")).isEmpty();
+        HttpRequest request = ch.readInbound();
+        assertThat(request.headers().get("transfer-encoding")).isEqualTo("chunked");
+        io.netty.handler.codec.http.HttpContent chunk = ch.readInbound();
+        chunk.release();
+        LastHttpContent last = ch.readInbound();
+        assertThat(last.trailingHeaders().get("X-Checksum")).isEqualTo("1");
+        last.release();
+    }
+}
