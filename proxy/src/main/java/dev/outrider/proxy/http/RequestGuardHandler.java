@@ -1,5 +1,6 @@
 package dev.outrider.proxy.http;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -14,7 +15,10 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
+
+import java.util.concurrent.TimeUnit;
 
 /**
  * Pipeline position: right after the HTTP codec (HTTP/1.1 connection, or HTTP/2 stream after the frame to
@@ -31,6 +35,8 @@ import io.netty.util.ReferenceCountUtil;
  * connection can be trusted (request smuggling). On HTTP/2 only the stream ends.
  */
 public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
+    private static final long LINGER_MILLIS = 2000;
+
     private final int maxHeaderCount;
     /** After a rejection everything that follows on this connection/stream is dropped. Event loop only. */
     private boolean rejected;
@@ -80,11 +86,35 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
     private void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
         rejected = true;
         FullHttpResponse response = LocalResponses.of(ctx.alloc(), status, message, null);
-        boolean http2 = ctx.channel() instanceof Http2StreamChannel;
-        if (!http2) {
-            HttpUtil.setKeepAlive(response, false);
+        if (ctx.channel() instanceof Http2StreamChannel) {
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            return;
         }
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        HttpUtil.setKeepAlive(response, false);
+        ctx.writeAndFlush(response).addListener(f -> lingeringClose(ctx));
+    }
+
+    /**
+     * Closing with unread request bytes in the socket makes TCP send a reset, which can destroy the error
+     * response before the client reads it. So: half-close our side (the client sees the end of the response),
+     * read and drop what the client still sends for at most {@link #LINGER_MILLIS}, then close.
+     */
+    private static void lingeringClose(ChannelHandlerContext ctx) {
+        Channel ch = ctx.channel();
+        if (!(ch instanceof DuplexChannel duplex) || !ch.isActive()) {
+            ctx.close();
+            return;
+        }
+        duplex.shutdownOutput().addListener(f -> {
+            if (!f.isSuccess()) {
+                ctx.close();
+                return;
+            }
+            ch.config().setAutoRead(true); // everything read from now on is dropped by this handler
+            ctx.executor().schedule(() -> {
+                ctx.close();
+            }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        });
     }
 
     static HttpResponseStatus statusFor(Throwable cause) {

@@ -120,4 +120,17 @@ class RequestSmugglingTest {
         }
         assertThat(backend.take().bodyLength()).isEqualTo(3);
     }
+
+    @Test
+    void theErrorResponseSurvivesAClientThatKeepsSending() throws Exception {
+        try (RawHttp raw = new RawHttp(pair.outbound())) {
+            // A body the sidecar will never forward: the request is rejected on its headers.
+            raw.send("POST /s HTTP/1.1\r\nHost: orders\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\n");
+            String head = raw.readHead();
+            assertThat(RawHttp.status(head)).isEqualTo(400);
+            // The client goes on sending after the response: a plain close would answer with a reset.
+            raw.send("x".repeat(256 * 1024));
+            assertThat(raw.readToEof()).contains("malformed request");
+        }
+    }
 }
