@@ -105,6 +105,7 @@ class DrainProcessTest {
             }
             assertThat(sidecar.awaitExit(Duration.ofSeconds(20))).as(sidecar.logText()).isZero();
             assertThat(sidecar.logText()).contains("draining").contains("drained");
+            sidecar.assertNoLeaks();
         }
     }
 

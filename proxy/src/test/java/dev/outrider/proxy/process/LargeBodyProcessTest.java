@@ -72,7 +72,7 @@ class LargeBodyProcessTest {
         try (SidecarProcess sidecar = SidecarProcess.start(dir, backend.getAddress().getPort(),
                 "upstream: {requestTimeout: 120s}\n",
                 List.of("-Xmx64m", "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC",
-                        "-Dio.netty.leakDetection.level=simple"))) {
+                        "-Dio.netty.leakDetection.level=paranoid"))) {
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(5)).build();
             String base = "http://127.0.0.1:" + sidecar.inboundPort;
@@ -100,6 +100,7 @@ class LargeBodyProcessTest {
             assertThat(n).isEqualTo(SIZE);
             assertThat(crc.getValue()).isEqualTo(PatternStream.crcOf(SIZE));
             assertThat(sidecar.process.isAlive()).as(sidecar.logText()).isTrue();
+            sidecar.assertNoLeaks();
         }
     }
 

@@ -50,6 +50,7 @@ final class SidecarProcess implements AutoCloseable {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
+        cmd.add("-Dio.netty.leakDetection.level=paranoid"); // as in the test JVM; jvmArgs may override
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
@@ -94,6 +95,14 @@ final class SidecarProcess implements AutoCloseable {
             return Files.exists(log) ? Files.readString(log) : "";
         } catch (IOException e) {
             return "(log unreadable: " + e + ")";
+        }
+    }
+
+    /** Netty's leak detector reports in the log; a report is a failed test, as in the test JVM. */
+    void assertNoLeaks() {
+        String text = logText();
+        if (text.contains("LEAK:")) {
+            throw new AssertionError("the sidecar process reported a buffer leak:\n" + text);
         }
     }
 
