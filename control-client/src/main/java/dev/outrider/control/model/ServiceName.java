@@ -28,26 +28,49 @@ public record ServiceName(String name, String namespace) {
     public static ServiceName fromHost(String host, String defaultNamespace, String clusterDomain) {
         requireNonNull(defaultNamespace, "defaultNamespace");
         requireNonNull(clusterDomain, "clusterDomain");
-        if (host == null || host.isEmpty()) {
-            return null;
+        if (host == null || host.isEmpty() || host.charAt(0) == '[') {
+            return null; // an IPv6 literal is never a service name
         }
-        String h = stripPort(host).toLowerCase(Locale.ROOT);
-        if (h.endsWith(".")) {
-            h = h.substring(0, h.length() - 1);
+        String h = hasUpperCase(host) ? host.toLowerCase(Locale.ROOT) : host;
+        int end = h.lastIndexOf(':');
+        if (end < 0) {
+            end = h.length();
         }
-        String suffix = ".svc." + clusterDomain;
-        if (h.endsWith(suffix)) {
-            h = h.substring(0, h.length() - suffix.length());
-        } else if (h.endsWith(".svc")) {
-            h = h.substring(0, h.length() - 4);
+        if (end > 0 && h.charAt(end - 1) == '.') {
+            end--;
         }
+        end = withoutSuffix(h, end, clusterDomain);
         int dot = h.indexOf('.');
-        String name = dot < 0 ? h : h.substring(0, dot);
-        String ns = dot < 0 ? defaultNamespace : h.substring(dot + 1);
-        if (!DnsLabel.isValid(name) || !DnsLabel.isValid(ns)) {
+        if (dot < 0 || dot >= end) {
+            return DnsLabel.isValid(h, 0, end) ? new ServiceName(h.substring(0, end), defaultNamespace) : null;
+        }
+        if (!DnsLabel.isValid(h, 0, dot) || !DnsLabel.isValid(h, dot + 1, end)) {
             return null;
         }
-        return new ServiceName(name, ns);
+        return new ServiceName(h.substring(0, dot), h.substring(dot + 1, end));
+    }
+
+    /** {@code end} without a trailing {@code .svc.<clusterDomain>} or {@code .svc}. */
+    private static int withoutSuffix(String h, int end, String clusterDomain) {
+        int domainStart = end - clusterDomain.length();
+        if (domainStart >= 5 && h.regionMatches(domainStart, clusterDomain, 0, clusterDomain.length())
+                && h.startsWith(".svc.", domainStart - 5)) {
+            return domainStart - 5;
+        }
+        if (end >= 4 && h.startsWith(".svc", end - 4)) {
+            return end - 4;
+        }
+        return end;
+    }
+
+    private static boolean hasUpperCase(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Parses {@code name} or {@code name.namespace}; the message names what is wrong. */
@@ -56,14 +79,6 @@ public record ServiceName(String name, String namespace) {
         int dot = text.indexOf('.');
         return dot < 0 ? new ServiceName(text, defaultNamespace)
                 : new ServiceName(text.substring(0, dot), text.substring(dot + 1));
-    }
-
-    private static String stripPort(String host) {
-        if (host.startsWith("[")) {
-            return host; // an IPv6 literal is never a service name
-        }
-        int colon = host.lastIndexOf(':');
-        return colon < 0 ? host : host.substring(0, colon);
     }
 
     @Override

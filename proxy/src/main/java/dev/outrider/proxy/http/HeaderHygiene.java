@@ -6,8 +6,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 
-import java.util.List;
-import java.util.Locale;
+import java.util.Iterator;
 
 /**
  * Header rules applied to every message the sidecar forwards (pure functions over {@link HttpHeaders}).
@@ -39,17 +38,12 @@ public final class HeaderHygiene {
     private HeaderHygiene() {
     }
 
-    /** Removes hop-by-hop fields, including every field named in Connection. */
+    /** Removes hop-by-hop fields, including every field named in Connection. Allocation-free on common input. */
     public static void stripHopByHop(HttpHeaders headers) {
-        List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
-        if (!connection.isEmpty()) {
-            for (String value : connection) {
-                for (String token : value.split(",")) {
-                    String name = token.strip();
-                    if (!name.isEmpty() && !isEndToEndFraming(name)) {
-                        headers.remove(name);
-                    }
-                }
+        if (headers.contains(HttpHeaderNames.CONNECTION)) {
+            Iterator<String> values = headers.valueStringIterator(HttpHeaderNames.CONNECTION);
+            while (values.hasNext()) {
+                removeNamedFields(headers, values.next());
             }
             headers.remove(HttpHeaderNames.CONNECTION);
         }
@@ -63,6 +57,38 @@ public final class HeaderHygiene {
                 headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
             }
         }
+    }
+
+    /** Removes the fields a Connection value names (RFC 9110 §7.6.1), except framing and Host. */
+    private static void removeNamedFields(HttpHeaders headers, String value) {
+        int i = 0;
+        int n = value.length();
+        while (i < n) {
+            int comma = value.indexOf(',', i);
+            int tokenEnd = comma < 0 ? n : comma;
+            int s = i;
+            int e = tokenEnd;
+            while (s < e && isOws(value.charAt(s))) {
+                s++;
+            }
+            while (e > s && isOws(value.charAt(e - 1))) {
+                e--;
+            }
+            if (e > s && !is(value, s, e, "close") && !is(value, s, e, "keep-alive")
+                    && !is(value, s, e, "transfer-encoding") && !is(value, s, e, "content-length")
+                    && !is(value, s, e, "host")) {
+                headers.remove(value.substring(s, e)); // a custom hop-by-hop field: rare
+            }
+            i = tokenEnd + 1;
+        }
+    }
+
+    private static boolean is(String value, int start, int end, String token) {
+        return end - start == token.length() && value.regionMatches(true, start, token, 0, token.length());
+    }
+
+    private static boolean isOws(char c) {
+        return c == ' ' || c == '\t';
     }
 
     /**
@@ -85,22 +111,26 @@ public final class HeaderHygiene {
         return id;
     }
 
-    /** Connection may not be used to delete message framing; such tokens are ignored. */
-    private static boolean isEndToEndFraming(String name) {
-        String lower = name.toLowerCase(Locale.ROOT);
-        return lower.equals("transfer-encoding") || lower.equals("content-length") || lower.equals("host");
-    }
-
+    /** Whether a comma-separated list holds {@code token} (parameters after ';' ignored), any case. */
     static boolean containsToken(String value, String token) {
-        for (String part : value.split(",")) {
-            String t = part.strip();
-            int semi = t.indexOf(';');
-            if (semi >= 0) {
-                t = t.substring(0, semi).strip();
+        int i = 0;
+        int n = value.length();
+        while (i < n) {
+            int comma = value.indexOf(',', i);
+            int tokenEnd = comma < 0 ? n : comma;
+            int semi = value.indexOf(';', i);
+            int e = semi >= 0 && semi < tokenEnd ? semi : tokenEnd;
+            int s = i;
+            while (s < e && isOws(value.charAt(s))) {
+                s++;
             }
-            if (t.equalsIgnoreCase(token)) {
+            while (e > s && isOws(value.charAt(e - 1))) {
+                e--;
+            }
+            if (is(value, s, e, token)) {
                 return true;
             }
+            i = tokenEnd + 1;
         }
         return false;
     }

@@ -30,6 +30,24 @@ class HeaderHygieneTest {
     }
 
     @Test
+    void connectionTokensAreTrimmedAndCaseInsensitive() {
+        HttpHeaders h = new DefaultHttpHeaders()
+                .add("Connection", "X-A ,\tx-b,,CLOSE ,x-b")
+                .add("x-a", "1")
+                .add("X-B", "2")
+                .add("X-C", "3");
+        HeaderHygiene.stripHopByHop(h);
+        assertThat(h.names()).containsExactly("X-C");
+    }
+
+    @Test
+    void teTokensWithParametersAndCase() {
+        assertThat(HeaderHygiene.containsToken("gzip;q=1, TRAILERS ;q=0.5", "trailers")).isTrue();
+        assertThat(HeaderHygiene.containsToken("gzip, trailer", "trailers")).isFalse();
+        assertThat(HeaderHygiene.containsToken("", "trailers")).isFalse();
+    }
+
+    @Test
     void keepsTeTrailersForGrpc() {
         HttpHeaders h = new DefaultHttpHeaders().add("te", "trailers, deflate;q=0.5");
         HeaderHygiene.stripHopByHop(h);
