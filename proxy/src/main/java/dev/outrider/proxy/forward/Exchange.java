@@ -168,10 +168,11 @@ final class Exchange implements UpstreamListener {
         }
         upstream = (UpstreamStream) f.getNow();
         upstreamAddress = upstream.endpoint().toString();
-        upstream.bind(this);
-        var ch = upstream.channel();
+        UpstreamStream leased = upstream;
+        leased.bind(this);
+        var ch = leased.channel();
         ch.write(request).addListener(w -> {
-            if (!w.isSuccess()) {
+            if (!w.isSuccess() && upstream == leased) { // not a later attempt's stream
                 onUpstreamClosed(w.cause());
             }
         });

@@ -102,7 +102,14 @@ public final class UpstreamPool {
         }).connect(endpoint.address());
         connect.addListener((ChannelFuture f) -> {
             if (f.isSuccess()) {
-                promise.setSuccess(new UpstreamStream(f.channel(), handler, endpoint, this, false));
+                Channel ch = f.channel();
+                ch.closeFuture().addListener(c -> { // once per connection: a closed one leaves the pool
+                    ArrayDeque<Channel> pooled = idleHttp1.get(endpoint);
+                    if (pooled != null) {
+                        pooled.remove(ch);
+                    }
+                });
+                promise.setSuccess(new UpstreamStream(ch, handler, endpoint, this, false));
             } else {
                 promise.setFailure(f.cause());
             }
@@ -115,12 +122,6 @@ public final class UpstreamPool {
             return;
         }
         idleHttp1.computeIfAbsent(endpoint, e -> new ArrayDeque<>()).addFirst(ch);
-        ch.closeFuture().addListener(f -> {
-            ArrayDeque<Channel> idle = idleHttp1.get(endpoint);
-            if (idle != null) {
-                idle.remove(ch);
-            }
-        });
         ch.config().setAutoRead(true); // notice an upstream close while idle
     }
 
