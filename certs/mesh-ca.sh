@@ -26,7 +26,9 @@ usage() {
 command -v openssl >/dev/null 2>&1 \
   || die "openssl not found on PATH; install it (Debian/Ubuntu: apt-get install openssl, macOS: brew install openssl)"
 
-TMP="$(mktemp -d)"
+# Staging inside OUT, so moving a finished file into place is a rename on one file system.
+mkdir -p "${OUT}"
+TMP="$(mktemp -d "${OUT}/.staging.XXXXXX")"
 trap 'rm -rf "${TMP}"' EXIT
 
 # RFC 1123 label: what Kubernetes accepts for namespace and service account names.
@@ -146,7 +148,8 @@ cmd_issue() {
   [[ ${kind} == rsa ]] && usage="digitalSignature, keyEncipherment"
   mkdir -p "${dir}"
   write_config "${TMP}/openssl.cnf" "${uri}" "${usage}"
-  # Key and certificate are made in TMP and moved together, so a failure leaves the old pair intact.
+  # Key and certificate are made in TMP and renamed into place only once all three exist, so a failure
+  # leaves the old set intact (the three renames are not one atomic step: see certs/README.md, Reloading).
   new_key "${TMP}/key.pem" "${kind}"
   openssl req -new -sha256 -key "${TMP}/key.pem" -subj "/CN=${sa}.${ns}" -config "${TMP}/openssl.cnf" \
     -out "${TMP}/leaf.csr" 2>/dev/null || die "could not create the CSR"
