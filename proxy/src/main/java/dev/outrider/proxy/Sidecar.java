@@ -26,6 +26,8 @@ import dev.outrider.proxy.transport.Transport;
 import dev.outrider.proxy.upstream.Cluster;
 import dev.outrider.proxy.upstream.Endpoint;
 import dev.outrider.proxy.upstream.UpstreamPools;
+import dev.outrider.proxy.upstream.UpstreamTls;
+import dev.outrider.proxy.tls.TlsState;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -41,6 +43,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -70,6 +73,7 @@ public final class Sidecar implements AutoCloseable {
     private final DownstreamConnections inboundConnections;
     private final DownstreamConnections outboundConnections;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private TlsState tls;
     private final List<Channel> outboundListeners = new ArrayList<>();
     private Channel inboundListener;
     private HealthServer health;
@@ -104,13 +108,19 @@ public final class Sidecar implements AutoCloseable {
 
     private void bind() throws Exception {
         long drainMillis = config.runtime().drainTimeout().toMillis();
+        if (config.tls().enabled()) {
+            tls = TlsState.start(config.tls(), config.node().identity(), registry);
+        } else {
+            log.warn("mTLS is DISABLED (tls.mode: disabled): sidecar traffic is plaintext and callers are not "
+                    + "authenticated; use this on a trusted loopback only");
+        }
         Cluster app = new Cluster("inbound|" + config.inbound().application(),
                 config.inbound().applicationProtocol(), List.of(endpoint(config.inbound().application())));
         RouteToApp toApp = new RouteToApp(new Route(app));
         ForwardingContext inboundCtx = new ForwardingContext(Direction.INBOUND, toApp, pools, config.upstream(),
-                metrics, accessLog, drain, "http");
+                metrics, accessLog, drain, tls == null ? "http" : "https");
         inboundListener = listen("inbound", config.inbound().listen(),
-                new InboundInitializer(config.http(), drainMillis, inboundConnections, inboundCtx));
+                new InboundInitializer(config.http(), drainMillis, inboundConnections, inboundCtx, tls));
 
         Map<ServiceName, Route> byService = new HashMap<>();
         for (ServiceConfig svc : config.services()) {
@@ -118,7 +128,10 @@ public final class Sidecar implements AutoCloseable {
             for (HostPort hp : svc.endpoints()) {
                 endpoints.add(endpoint(hp));
             }
-            byService.put(svc.name(), new Route(new Cluster(svc.name().toString(), svc.protocol(), endpoints)));
+            UpstreamTls upstreamTls = tls == null ? null
+                    : new UpstreamTls(tls, Set.copyOf(svc.identities()), svc.name().toString());
+            byService.put(svc.name(), new Route(new Cluster(svc.name().toString(), svc.protocol(), endpoints,
+                    upstreamTls)));
         }
         Map<Integer, Route> byPort = new HashMap<>();
         for (UpstreamPortConfig up : config.outbound().upstreams()) {
@@ -231,6 +244,9 @@ public final class Sidecar implements AutoCloseable {
             }
             if (admin != null) {
                 admin.close();
+            }
+            if (tls != null) {
+                tls.close();
             }
             transport.group().shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             accessLog.close();

@@ -84,6 +84,7 @@ class Http2DrainTest {
                 admin: {listen: 127.0.0.1:0}
                 accessLog: {enabled: false}
                 runtime: {drainTimeout: 10s}
+                tls: {mode: disabled}
                 """.formatted(backend.getAddress().getPort()), "test"));
         BlockingQueue<Http2Frame> frames = new LinkedBlockingQueue<>();
         Channel client = new Bootstrap().group(clientGroup).channel(NioSocketChannel.class)

@@ -11,7 +11,7 @@ import static java.util.Objects.requireNonNull;
 public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundConfig outbound,
                               List<ServiceConfig> services, HttpConfig http, UpstreamConfig upstream,
                               HostPort health, HostPort admin, RuntimeConfig runtime,
-                              AccessLogConfig accessLog) {
+                              AccessLogConfig accessLog, TlsConfig tls) {
     public BootstrapConfig {
         requireNonNull(node, "node");
         requireNonNull(inbound, "inbound");
@@ -23,5 +23,6 @@ public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundCo
         requireNonNull(admin, "admin");
         requireNonNull(runtime, "runtime");
         requireNonNull(accessLog, "accessLog");
+        requireNonNull(tls, "tls");
     }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.outrider.control.model.ServiceName;
+import dev.outrider.control.model.SpiffeId;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -44,6 +45,10 @@ public final class BootstrapLoader {
             Duration.ofSeconds(15), Duration.ofSeconds(60), 2, 20, 3);
     static final RuntimeConfig DEFAULT_RUNTIME = new RuntimeConfig(TransportKind.AUTO, 0, Duration.ofSeconds(20));
     static final AccessLogConfig DEFAULT_ACCESS_LOG = new AccessLogConfig(true, "-", 8192);
+    static final TlsConfig DEFAULT_TLS = new TlsConfig(TlsConfig.TlsMode.MTLS,
+            Path.of("/etc/outrider/tls/cert.pem"), Path.of("/etc/outrider/tls/key.pem"),
+            Path.of("/etc/outrider/tls/ca-bundle.pem"), TlsConfig.TlsVersion.TLS_1_3, TlsConfig.TlsProvider.AUTO,
+            Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofHours(1));
 
     /** Upper bound for every timeout: anything longer is a typo, not a plan. */
     private static final Duration MAX_TIMEOUT = Duration.ofDays(1);
@@ -131,18 +136,19 @@ public final class BootstrapLoader {
 
     static BootstrapConfig build(ConfigNode root) {
         root.object("node", "inbound", "outbound", "services", "http", "upstream", "health", "admin", "runtime",
-                "accessLog");
+                "accessLog", "tls");
         NodeConfig node = node(root.field("node"));
         BootstrapConfig config = new BootstrapConfig(node,
                 inbound(root.field("inbound")),
                 outbound(root.field("outbound"), node.namespace()),
-                services(root.field("services"), node.namespace()),
+                services(root.field("services"), node.namespace(), node.trustDomain()),
                 http(root.field("http")),
                 upstream(root.field("upstream")),
                 root.field("health").object("listen").field("listen").hostPort(DEFAULT_HEALTH, 0),
                 root.field("admin").object("listen").field("listen").hostPort(DEFAULT_ADMIN, 0),
                 runtime(root.field("runtime")),
-                accessLog(root.field("accessLog")));
+                accessLog(root.field("accessLog")),
+                tls(root.field("tls")));
         BootstrapChecks.check(config, root.source());
         return config;
     }
@@ -151,15 +157,16 @@ public final class BootstrapLoader {
         if (!n.isSet()) {
             throw n.error("required (at least node.service, the service this sidecar serves)");
         }
-        n.object("service", "namespace", "trustDomain");
+        n.object("service", "namespace", "serviceAccount", "trustDomain");
         String service = serviceLabel(n.field("service"), n.field("service").requiredString());
         String namespace = namespaceLabel(n.field("namespace"), n.field("namespace").string(DEFAULT_NAMESPACE));
+        String serviceAccount = namespaceLabel(n.field("serviceAccount"), n.field("serviceAccount").string(service));
         ConfigNode td = n.field("trustDomain");
         String trustDomain = td.string(DEFAULT_TRUST_DOMAIN);
         if (!TRUST_DOMAIN.matcher(trustDomain).matches()) {
             throw td.error("'" + trustDomain + "' is not a trust domain (lower-case letters, digits, '.', '-', '_')");
         }
-        return new NodeConfig(service, namespace, trustDomain);
+        return new NodeConfig(service, namespace, serviceAccount, trustDomain);
     }
 
     private static InboundConfig inbound(ConfigNode n) {
@@ -194,10 +201,10 @@ public final class BootstrapLoader {
         return new OutboundConfig(n.field("listen").hostPort(DEFAULT_OUTBOUND, 0), upstreams);
     }
 
-    private static List<ServiceConfig> services(ConfigNode n, String defaultNamespace) {
+    private static List<ServiceConfig> services(ConfigNode n, String defaultNamespace, String trustDomain) {
         List<ServiceConfig> services = new ArrayList<>();
         for (ConfigNode s : n.list()) {
-            s.object("name", "namespace", "protocol", "endpoints");
+            s.object("name", "namespace", "protocol", "endpoints", "identities");
             if (!s.isSet()) {
                 throw s.error("expected a mapping with name and endpoints");
             }
@@ -214,7 +221,22 @@ public final class BootstrapLoader {
             if (endpoints.isEmpty()) {
                 throw s.field("endpoints").error("at least one endpoint (host:port) is required");
             }
-            services.add(new ServiceConfig(new ServiceName(name, namespace), protocol, endpoints));
+            List<SpiffeId> identities = new ArrayList<>();
+            for (ConfigNode i : s.field("identities").list()) {
+                if (!i.isSet()) {
+                    throw i.error("expected a SPIFFE ID (spiffe://<trust-domain>/ns/<namespace>/sa/<account>)");
+                }
+                try {
+                    identities.add(SpiffeId.parse(i.requiredString().strip()));
+                } catch (IllegalArgumentException e) {
+                    throw i.error(e.getMessage());
+                }
+            }
+            if (identities.isEmpty()) {
+                // Kubernetes convention: a service's pods run as the service account of the same name.
+                identities.add(SpiffeId.ofServiceAccount(trustDomain, namespace, name));
+            }
+            services.add(new ServiceConfig(new ServiceName(name, namespace), protocol, endpoints, identities));
         }
         return services;
     }
@@ -261,6 +283,48 @@ public final class BootstrapLoader {
         }
         return new AccessLogConfig(n.field("enabled").bool(d.enabled()), path,
                 n.field("queueSize").integer(d.queueSize(), 1, 1_048_576));
+    }
+
+    private static TlsConfig tls(ConfigNode n) {
+        n.object("mode", "certificate", "privateKey", "trustBundle", "minVersion", "provider", "handshakeTimeout",
+                "reloadInterval", "ticketKeyRotation");
+        TlsConfig d = DEFAULT_TLS;
+        ConfigNode v = n.field("minVersion");
+        String version = v.string(d.minVersion().protocolName());
+        TlsConfig.TlsVersion minVersion = null;
+        for (TlsConfig.TlsVersion candidate : TlsConfig.TlsVersion.values()) {
+            if (candidate.protocolName().equalsIgnoreCase(version.strip())) {
+                minVersion = candidate;
+            }
+        }
+        if (minVersion == null) {
+            throw v.error("'" + version + "' is not a supported TLS version (TLSv1.3, TLSv1.2)");
+        }
+        return new TlsConfig(
+                n.field("mode").enumValue(TlsConfig.TlsMode.class, d.mode()),
+                path(n.field("certificate"), d.certificate()),
+                path(n.field("privateKey"), d.privateKey()),
+                path(n.field("trustBundle"), d.trustBundle()),
+                minVersion,
+                n.field("provider").enumValue(TlsConfig.TlsProvider.class, d.provider()),
+                n.field("handshakeTimeout").duration(d.handshakeTimeout(), false, Duration.ofMinutes(5)),
+                n.field("reloadInterval").duration(d.reloadInterval(), false, Duration.ofHours(1)),
+                n.field("ticketKeyRotation").duration(d.ticketKeyRotation(), false, Duration.ofDays(1)));
+    }
+
+    private static Path path(ConfigNode at, Path def) {
+        String text = at.string(null);
+        if (text == null) {
+            return def;
+        }
+        if (text.isBlank()) {
+            throw at.error("must not be empty");
+        }
+        try {
+            return Path.of(text.strip());
+        } catch (java.nio.file.InvalidPathException e) {
+            throw at.error("'" + text + "' is not a file path: " + e.getReason());
+        }
     }
 
     /** RFC 1123 label, checked by {@link ServiceName} so the sidecar and the wire model agree. */

@@ -1,15 +1,25 @@
 package dev.outrider.proxy.config;
 
+import dev.outrider.control.model.SpiffeId;
+
 import static java.util.Objects.requireNonNull;
 
 /**
- * Who this sidecar serves: the workload's service, namespace and trust domain. The namespace completes
- * short Host names on outbound ({@code orders} means {@code orders.<namespace>}).
+ * Who this sidecar serves: the workload's service, namespace, service account and trust domain. The
+ * namespace completes short Host names on outbound ({@code orders} means {@code orders.<namespace>}); the
+ * service account and trust domain make the workload's identity,
+ * {@code spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>}, which its certificate must carry.
  */
-public record NodeConfig(String service, String namespace, String trustDomain) {
+public record NodeConfig(String service, String namespace, String serviceAccount, String trustDomain) {
     public NodeConfig {
         requireNonNull(service, "service");
         requireNonNull(namespace, "namespace");
+        requireNonNull(serviceAccount, "serviceAccount");
         requireNonNull(trustDomain, "trustDomain");
+    }
+
+    /** This workload's SPIFFE identity. */
+    public SpiffeId identity() {
+        return SpiffeId.ofServiceAccount(trustDomain, namespace, serviceAccount);
     }
 }

@@ -5,6 +5,8 @@ import dev.outrider.proxy.http.HeaderHygiene;
 import dev.outrider.proxy.http.LocalResponses;
 import dev.outrider.proxy.upstream.Cluster;
 import dev.outrider.proxy.upstream.Endpoint;
+import dev.outrider.proxy.upstream.UpstreamIdentityException;
+import dev.outrider.proxy.upstream.UpstreamTlsException;
 import dev.outrider.proxy.upstream.LoadBalancer;
 import dev.outrider.proxy.upstream.UpstreamListener;
 import dev.outrider.proxy.upstream.UpstreamStream;
@@ -140,7 +142,7 @@ final class Exchange implements UpstreamListener {
         tried = LoadBalancer.markTried(tried, i);
         Endpoint endpoint = cluster.endpoints().get(i);
         boolean h2 = ForwardingContext.useHttp2(cluster.protocol(), downstreamHttp2);
-        Future<UpstreamStream> f = fc.pools().of(ctx.channel().eventLoop()).acquire(endpoint, h2);
+        Future<UpstreamStream> f = fc.pools().of(ctx.channel().eventLoop()).acquire(endpoint, h2, cluster.tls());
         if (f.isDone()) {
             onAcquired(f);
         } else {
@@ -454,6 +456,9 @@ final class Exchange implements UpstreamListener {
     private static String describe(Throwable t) {
         if (t == null) {
             return "no endpoint available";
+        }
+        if (t instanceof UpstreamIdentityException || t instanceof UpstreamTlsException) {
+            return t.getMessage();
         }
         if (t instanceof ConnectException) {
             return "connection refused";

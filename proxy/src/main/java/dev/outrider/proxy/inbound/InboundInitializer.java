@@ -4,52 +4,77 @@ import dev.outrider.proxy.config.HttpConfig;
 import dev.outrider.proxy.forward.ForwardingContext;
 import dev.outrider.proxy.forward.ForwardingHandler;
 import dev.outrider.proxy.http.DownstreamConnections;
+import dev.outrider.proxy.http.DownstreamHttp;
 import dev.outrider.proxy.http.HttpProtocolDetector;
+import dev.outrider.proxy.tls.ClientCertHeaderHandler;
+import dev.outrider.proxy.tls.InboundTlsHandler;
+import dev.outrider.proxy.tls.TlsState;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.SslHandler;
 
 import static java.util.Objects.requireNonNull;
 
 /**
  * The inbound listener's pipeline: traffic from other sidecars to the local application.
  * <pre>
- * connection: tracker → [TLS, next issue] → protocol detection → HTTP/1.1 or HTTP/2 codec
- * per request: guard → [authn → authz → rate limit, next issues] → forwarding to the application
+ * connection: tracker → TLS (client certificate required) → ALPN: HTTP/2 or HTTP/1.1 codec
+ *             (without TLS: protocol detection from the first bytes)
+ * per request: guard → client-certificate header → [authn → authz → rate limit, next issues] → forwarding
  * </pre>
  */
 public final class InboundInitializer extends ChannelInitializer<Channel> {
-    private final HttpConfig http;
-    private final long drainTimeoutMillis;
     private final DownstreamConnections connections;
     private final ForwardingContext forwarding;
+    private final TlsState tls;
+    private final ClientCertHeaderHandler clientCertHeader;
+    private final DownstreamHttp http;
 
+    /** @param tls the TLS state, or null for a plaintext inbound listener (development only) */
     public InboundInitializer(HttpConfig http, long drainTimeoutMillis, DownstreamConnections connections,
-                              ForwardingContext forwarding) {
-        this.http = requireNonNull(http, "http");
-        this.drainTimeoutMillis = drainTimeoutMillis;
+                              ForwardingContext forwarding, TlsState tls) {
         this.connections = requireNonNull(connections, "connections");
         this.forwarding = requireNonNull(forwarding, "forwarding");
+        this.tls = tls;
+        this.clientCertHeader = new ClientCertHeaderHandler(tls == null ? null : tls.identity());
+        this.http = new DownstreamHttp(http, drainTimeoutMillis, this::addRequestHandlers);
     }
 
     @Override
     protected void initChannel(Channel ch) {
         ChannelPipeline p = ch.pipeline();
         addConnectionTracking(p);
-        addHttpCodec(p);
+        if (tls != null) {
+            addTls(p);
+        } else {
+            addProtocolDetection(p);
+        }
     }
 
     private void addConnectionTracking(ChannelPipeline p) {
         p.addLast("tracker", connections.tracker());
     }
 
-    private void addHttpCodec(ChannelPipeline p) {
-        p.addLast("detect", new HttpProtocolDetector(http, drainTimeoutMillis, this::addRequestHandlers));
+    private void addTls(ChannelPipeline p) {
+        SslHandler ssl = tls.current().server().newHandler(p.channel().alloc());
+        ssl.setHandshakeTimeoutMillis(tls.config().handshakeTimeout().toMillis());
+        p.addLast("tls", ssl);
+        p.addLast("alpn", new InboundTlsHandler(http, tls));
+    }
+
+    private void addProtocolDetection(ChannelPipeline p) {
+        p.addLast("detect", new HttpProtocolDetector(http));
     }
 
     /** Per request (HTTP/1.1 connection or HTTP/2 stream), after the codec and the request guard. */
     private void addRequestHandlers(ChannelPipeline p) {
+        addClientCertHeader(p);
         addForwarding(p);
+    }
+
+    private void addClientCertHeader(ChannelPipeline p) {
+        p.addLast("client-cert-header", clientCertHeader);
     }
 
     private void addForwarding(ChannelPipeline p) {

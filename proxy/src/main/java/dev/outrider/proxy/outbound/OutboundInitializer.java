@@ -4,7 +4,9 @@ import dev.outrider.proxy.config.HttpConfig;
 import dev.outrider.proxy.forward.ForwardingContext;
 import dev.outrider.proxy.forward.ForwardingHandler;
 import dev.outrider.proxy.http.DownstreamConnections;
+import dev.outrider.proxy.http.DownstreamHttp;
 import dev.outrider.proxy.http.HttpProtocolDetector;
+import dev.outrider.proxy.tls.ClientCertHeaderHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -14,45 +16,44 @@ import static java.util.Objects.requireNonNull;
 /**
  * The outbound listeners' pipeline: plaintext from the local application to the services it calls.
  * <pre>
- * connection: tracker → protocol detection → HTTP/1.1 or HTTP/2 codec
- * per request: guard → forwarding (route by Host or port, P2C endpoint, [mTLS origination, next issue])
+ * connection: tracker → protocol detection → HTTP/1.1 or HTTP/2 (h2c) codec
+ * per request: guard → strip identity headers → forwarding (route by Host or port, P2C endpoint,
+ *              mTLS to the upstream sidecar with its identity checked)
  * </pre>
  */
 public final class OutboundInitializer extends ChannelInitializer<Channel> {
-    private final HttpConfig http;
-    private final long drainTimeoutMillis;
+    /** The application may not claim a client certificate: the header is removed, never set. */
+    private static final ClientCertHeaderHandler STRIP_CLIENT_CERT = new ClientCertHeaderHandler(null);
+
     private final DownstreamConnections connections;
     private final ForwardingContext forwarding;
+    private final DownstreamHttp http;
 
     public OutboundInitializer(HttpConfig http, long drainTimeoutMillis, DownstreamConnections connections,
-                              ForwardingContext forwarding) {
-        this.http = requireNonNull(http, "http");
-        this.drainTimeoutMillis = drainTimeoutMillis;
+                               ForwardingContext forwarding) {
         this.connections = requireNonNull(connections, "connections");
         this.forwarding = requireNonNull(forwarding, "forwarding");
+        this.http = new DownstreamHttp(http, drainTimeoutMillis, this::addRequestHandlers);
     }
 
     @Override
     protected void initChannel(Channel ch) {
         ChannelPipeline p = ch.pipeline();
         addConnectionTracking(p);
-        addHttpCodec(p);
+        addProtocolDetection(p);
     }
 
     private void addConnectionTracking(ChannelPipeline p) {
         p.addLast("tracker", connections.tracker());
     }
 
-    private void addHttpCodec(ChannelPipeline p) {
-        p.addLast("detect", new HttpProtocolDetector(http, drainTimeoutMillis, this::addRequestHandlers));
+    private void addProtocolDetection(ChannelPipeline p) {
+        p.addLast("detect", new HttpProtocolDetector(http));
     }
 
     /** Per request (HTTP/1.1 connection or HTTP/2 stream), after the codec and the request guard. */
     private void addRequestHandlers(ChannelPipeline p) {
-        addForwarding(p);
-    }
-
-    private void addForwarding(ChannelPipeline p) {
+        p.addLast("strip-client-cert-header", STRIP_CLIENT_CERT);
         p.addLast("forward", new ForwardingHandler(forwarding));
     }
 }

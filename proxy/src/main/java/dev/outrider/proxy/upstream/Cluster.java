@@ -16,10 +16,18 @@ public final class Cluster {
     private final String name;
     private final Protocol protocol;
     private final List<Endpoint> endpoints;
+    private final UpstreamTls tls;
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final AtomicInteger activeRetries = new AtomicInteger();
 
+    /** A plaintext cluster (the local application; or every cluster when mTLS is off). */
     public Cluster(String name, Protocol protocol, List<Endpoint> endpoints) {
+        this(name, protocol, endpoints, null);
+    }
+
+    /** @param tls mTLS to this cluster's endpoints, or null for plaintext */
+    public Cluster(String name, Protocol protocol, List<Endpoint> endpoints, UpstreamTls tls) {
+        this.tls = tls;
         this.name = requireNonNull(name, "name");
         this.protocol = requireNonNull(protocol, "protocol");
         this.endpoints = List.copyOf(endpoints);
@@ -38,6 +46,11 @@ public final class Cluster {
 
     public List<Endpoint> endpoints() {
         return endpoints;
+    }
+
+    /** mTLS settings, or null for plaintext. */
+    public UpstreamTls tls() {
+        return tls;
     }
 
     public void requestStarted() {

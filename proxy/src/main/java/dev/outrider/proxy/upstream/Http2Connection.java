@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -22,7 +23,7 @@ import io.netty.util.concurrent.Promise;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One HTTP/2 (h2c, prior knowledge) connection to an upstream endpoint, shared by the requests of one event
+ * One HTTP/2 connection (h2c with prior knowledge, or h2 chosen by ALPN over mTLS) to an upstream endpoint, shared by the requests of one event
  * loop: each request is a stream channel whose pipeline turns frames into HttpObjects, so the forwarding code
  * is the same as for HTTP/1.1. Streams are counted against the peer's SETTINGS_MAX_CONCURRENT_STREAMS;
  * after a GOAWAY no new stream is opened here (streams in flight finish).
@@ -50,17 +51,22 @@ final class Http2Connection {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleNanos, TimeUnit.NANOSECONDS));
-                ch.pipeline().addLast("h2", Http2FrameCodecBuilder.forClient()
-                        .initialSettings(Http2Settings.defaultSettings()
-                                .pushEnabled(false)
-                                .maxHeaderListSize(MAX_HEADER_LIST_SIZE))
-                        .validateHeaders(true)
-                        .build());
-                ch.pipeline().addLast("mux", new Http2MultiplexHandler(new RefusePushHandler()));
-                ch.pipeline().addLast("control", new ControlFrameHandler());
+                install(ch.pipeline());
             }
         };
+    }
+
+    /** Adds the HTTP/2 client handlers (after TLS, when the connection has TLS). */
+    void install(ChannelPipeline p) {
+        p.addLast("idle", new IdleStateHandler(0, 0, idleNanos, TimeUnit.NANOSECONDS));
+        p.addLast("h2", Http2FrameCodecBuilder.forClient()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .pushEnabled(false)
+                        .maxHeaderListSize(MAX_HEADER_LIST_SIZE))
+                .validateHeaders(true)
+                .build());
+        p.addLast("mux", new Http2MultiplexHandler(new RefusePushHandler()));
+        p.addLast("control", new ControlFrameHandler());
     }
 
     void connecting(ChannelFuture connect) {

@@ -7,9 +7,11 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -32,6 +34,8 @@ import static java.util.Objects.requireNonNull;
  *       close by the upstream is noticed at once and the connection leaves the pool.</li>
  *   <li>HTTP/2 (h2c prior knowledge): few connections per endpoint, each carrying up to the peer's
  *       SETTINGS_MAX_CONCURRENT_STREAMS streams; a request opens a stream.</li>
+ *   <li>mTLS (to other sidecars): the handshake, the upstream's identity check and ALPN come first
+ *       ({@link UpstreamTlsHandler}); the connection then joins the HTTP/2 or HTTP/1.1 side.</li>
  * </ul>
  *
  * <p>Threading: every method runs on {@link #loop}; fields need no synchronization.
@@ -54,7 +58,7 @@ public final class UpstreamPool {
      * Leases a stream to {@code endpoint}: a pooled or new HTTP/1.1 connection, or a stream on an HTTP/2
      * connection with room. The future fails with the connect error when no connection can be made.
      */
-    public Future<UpstreamStream> acquire(Endpoint endpoint, boolean useHttp2) {
+    public Future<UpstreamStream> acquire(Endpoint endpoint, boolean useHttp2, UpstreamTls tls) {
         assert loop.inEventLoop();
         Promise<UpstreamStream> promise = loop.newPromise();
         if (closed) {
@@ -66,7 +70,9 @@ public final class UpstreamPool {
                 endpoint.requestFinished();
             }
         });
-        if (useHttp2) {
+        if (tls != null) {
+            acquireTls(endpoint, tls, promise);
+        } else if (useHttp2) {
             acquireHttp2(endpoint, promise);
         } else {
             acquireHttp1(endpoint, promise);
@@ -74,7 +80,83 @@ public final class UpstreamPool {
         return promise;
     }
 
+    /**
+     * mTLS: the protocol is what ALPN chose when the connection was made (HTTP/2 between sidecars), so a
+     * connection of either kind with room is reused before a new one is made.
+     */
+    private void acquireTls(Endpoint endpoint, UpstreamTls tls, Promise<UpstreamStream> promise) {
+        List<Http2Connection> conns = http2.get(endpoint);
+        if (conns != null) {
+            for (Http2Connection c : conns) {
+                if (c.hasRoom()) {
+                    c.openStream(endpoint, promise);
+                    return;
+                }
+            }
+        }
+        if (takeIdleHttp1(endpoint, promise)) {
+            return;
+        }
+        UpstreamTlsHandler verify = new UpstreamTlsHandler(this, endpoint, tls, promise);
+        ChannelFuture connect = bootstrap().handler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                SslHandler ssl = tls.state().current().client().newHandler(ch.alloc(),
+                        endpoint.address().getHostString(), endpoint.address().getPort());
+                ssl.setHandshakeTimeoutMillis(tls.state().config().handshakeTimeout().toMillis());
+                ch.pipeline().addLast("tls", ssl);
+                ch.pipeline().addLast("tls-verify", verify);
+            }
+        }).connect(endpoint.address());
+        connect.addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                promise.tryFailure(f.cause());
+            }
+        });
+    }
+
+    /** After a verified handshake that chose HTTP/2: the connection joins the pool and opens a stream. */
+    void adoptHttp2(Endpoint endpoint, Channel ch, Promise<UpstreamStream> promise) {
+        Http2Connection conn = new Http2Connection(this, idleHandlerNanos());
+        conn.install(ch.pipeline());
+        conn.connecting(ch.newSucceededFuture());
+        List<Http2Connection> conns = http2.computeIfAbsent(endpoint, e -> new ArrayList<>(2));
+        conns.add(conn);
+        ch.closeFuture().addListener(c -> conns.remove(conn));
+        ch.config().setAutoRead(true);
+        conn.openStream(endpoint, promise);
+    }
+
+    /** After a verified handshake that chose HTTP/1.1: the connection carries this request. */
+    void adoptHttp1(Endpoint endpoint, Channel ch, Promise<UpstreamStream> promise) {
+        UpstreamHandler handler = new UpstreamHandler();
+        installHttp1(ch.pipeline(), handler);
+        watchClose(endpoint, ch);
+        promise.trySuccess(new UpstreamStream(ch, handler, endpoint, this, false));
+    }
+
     private void acquireHttp1(Endpoint endpoint, Promise<UpstreamStream> promise) {
+        if (takeIdleHttp1(endpoint, promise)) {
+            return;
+        }
+        UpstreamHandler handler = new UpstreamHandler();
+        ChannelFuture connect = bootstrap().handler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                installHttp1(ch.pipeline(), handler);
+            }
+        }).connect(endpoint.address());
+        connect.addListener((ChannelFuture f) -> {
+            if (f.isSuccess()) {
+                watchClose(endpoint, f.channel());
+                promise.setSuccess(new UpstreamStream(f.channel(), handler, endpoint, this, false));
+            } else {
+                promise.setFailure(f.cause());
+            }
+        });
+    }
+
+    private boolean takeIdleHttp1(Endpoint endpoint, Promise<UpstreamStream> promise) {
         ArrayDeque<Channel> idle = idleHttp1.get(endpoint);
         if (idle != null) {
             Channel ch;
@@ -83,35 +165,29 @@ public final class UpstreamPool {
                     ch.config().setAutoRead(false);
                     promise.setSuccess(new UpstreamStream(ch, ch.pipeline().get(UpstreamHandler.class),
                             endpoint, this, false));
-                    return;
+                    return true;
                 }
             }
         }
-        UpstreamHandler handler = new UpstreamHandler();
-        ChannelFuture connect = bootstrap().handler(new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                ch.pipeline().addLast("idle", idleHandler());
-                ch.pipeline().addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
-                        .setMaxInitialLineLength(8192)
-                        .setMaxHeaderSize(65536)
-                        .setMaxChunkSize(65536)
-                        .setStrictLineParsing(true), false, false));
-                ch.pipeline().addLast("upstream", handler);
-            }
-        }).connect(endpoint.address());
-        connect.addListener((ChannelFuture f) -> {
-            if (f.isSuccess()) {
-                Channel ch = f.channel();
-                ch.closeFuture().addListener(c -> { // once per connection: a closed one leaves the pool
-                    ArrayDeque<Channel> pooled = idleHttp1.get(endpoint);
-                    if (pooled != null) {
-                        pooled.remove(ch);
-                    }
-                });
-                promise.setSuccess(new UpstreamStream(ch, handler, endpoint, this, false));
-            } else {
-                promise.setFailure(f.cause());
+        return false;
+    }
+
+    private void installHttp1(ChannelPipeline p, UpstreamHandler handler) {
+        p.addLast("idle", idleHandler());
+        p.addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(8192)
+                .setMaxHeaderSize(65536)
+                .setMaxChunkSize(65536)
+                .setStrictLineParsing(true), false, false));
+        p.addLast("upstream", handler);
+    }
+
+    /** Once per connection: a closed connection leaves the idle pool. */
+    private void watchClose(Endpoint endpoint, Channel ch) {
+        ch.closeFuture().addListener(c -> {
+            ArrayDeque<Channel> pooled = idleHttp1.get(endpoint);
+            if (pooled != null) {
+                pooled.remove(ch);
             }
         });
     }

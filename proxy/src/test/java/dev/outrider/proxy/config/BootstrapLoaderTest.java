@@ -1,6 +1,7 @@
 package dev.outrider.proxy.config;
 
 import dev.outrider.control.model.ServiceName;
+import dev.outrider.control.model.SpiffeId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,7 +34,7 @@ class BootstrapLoaderTest {
     void almostEmptyFileGetsEveryDefault() {
         BootstrapConfig c = parse("node: {service: orders}\n");
 
-        assertThat(c.node()).isEqualTo(new NodeConfig("orders", "default", "cluster.local"));
+        assertThat(c.node()).isEqualTo(new NodeConfig("orders", "default", "orders", "cluster.local"));
         assertThat(c.inbound()).isEqualTo(new InboundConfig(new HostPort("0.0.0.0", 15006),
                 new HostPort("127.0.0.1", 8080), Protocol.HTTP1));
         assertThat(c.outbound()).isEqualTo(new OutboundConfig(new HostPort("127.0.0.1", 15001), List.of()));
@@ -68,7 +69,7 @@ class BootstrapLoaderTest {
                 accessLog: {enabled: false, path: /var/log/outrider.log, queueSize: 16}
                 """);
 
-        assertThat(c.node()).isEqualTo(new NodeConfig("frontend", "shop", "example.org"));
+        assertThat(c.node()).isEqualTo(new NodeConfig("frontend", "shop", "frontend", "example.org"));
         assertThat(c.inbound()).isEqualTo(new InboundConfig(new HostPort("::", 16006),
                 new HostPort("127.0.0.1", 9090), Protocol.H2C));
         assertThat(c.outbound().listen()).isEqualTo(new HostPort("127.0.0.2", 16001));
@@ -77,9 +78,11 @@ class BootstrapLoaderTest {
                 new UpstreamPortConfig(new ServiceName("billing", "pay"), 9002));
         assertThat(c.services()).containsExactly(
                 new ServiceConfig(new ServiceName("orders", "shop"), Protocol.HTTP1,
-                        List.of(new HostPort("127.0.0.1", 15006), new HostPort("10.0.0.2", 15006))),
+                        List.of(new HostPort("127.0.0.1", 15006), new HostPort("10.0.0.2", 15006)),
+                        List.of(SpiffeId.parse("spiffe://example.org/ns/shop/sa/orders"))),
                 new ServiceConfig(new ServiceName("billing", "pay"), Protocol.AUTO,
-                        List.of(new HostPort("::1", 15006))));
+                        List.of(new HostPort("::1", 15006)),
+                        List.of(SpiffeId.parse("spiffe://example.org/ns/pay/sa/billing"))));
         assertThat(c.http()).isEqualTo(new HttpConfig(4096, 8192, 50, 100, Duration.ZERO));
         assertThat(c.upstream()).isEqualTo(new UpstreamConfig(Duration.ofMillis(250), Duration.ofSeconds(30),
                 Duration.ofMinutes(2), 0, 50, 1));

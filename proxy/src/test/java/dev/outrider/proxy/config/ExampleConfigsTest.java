@@ -1,6 +1,7 @@
 package dev.outrider.proxy.config;
 
 import dev.outrider.control.model.ServiceName;
+import dev.outrider.control.model.SpiffeId;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -22,12 +23,15 @@ class ExampleConfigsTest {
     @Test
     void sidecarA() {
         BootstrapConfig c = BootstrapLoader.load(example("sidecar-a.yaml"));
-        assertThat(c.node()).isEqualTo(new NodeConfig("frontend", "shop", "cluster.local"));
+        assertThat(c.node()).isEqualTo(new NodeConfig("frontend", "shop", "frontend", "cluster.local"));
         assertThat(c.outbound().listen()).isEqualTo(new HostPort("127.0.0.1", 15001));
         assertThat(c.outbound().upstreams())
                 .containsExactly(new UpstreamPortConfig(new ServiceName("orders", "shop"), 9001));
         assertThat(c.services()).containsExactly(new ServiceConfig(new ServiceName("orders", "shop"), Protocol.AUTO,
-                List.of(new HostPort("127.0.0.1", 15006))));
+                List.of(new HostPort("127.0.0.1", 15006)),
+                List.of(SpiffeId.parse("spiffe://cluster.local/ns/shop/sa/orders"))));
+        assertThat(c.tls().enabled()).isTrue();
+        assertThat(c.tls().certificate()).isEqualTo(Path.of("certs/out/shop/frontend/cert.pem"));
         assertThat(c.inbound().listen()).isEqualTo(new HostPort("127.0.0.1", 15106));
         assertThat(c.inbound().application()).isEqualTo(new HostPort("127.0.0.1", 8081));
         assertThat(c.health()).isEqualTo(new HostPort("0.0.0.0", 15121));
@@ -37,7 +41,7 @@ class ExampleConfigsTest {
     @Test
     void sidecarB() {
         BootstrapConfig c = BootstrapLoader.load(example("sidecar-b.yaml"));
-        assertThat(c.node()).isEqualTo(new NodeConfig("orders", "shop", "cluster.local"));
+        assertThat(c.node()).isEqualTo(new NodeConfig("orders", "shop", "orders", "cluster.local"));
         assertThat(c.inbound()).isEqualTo(new InboundConfig(new HostPort("0.0.0.0", 15006),
                 new HostPort("127.0.0.1", 8080), Protocol.HTTP1));
         assertThat(c.outbound().listen()).isEqualTo(new HostPort("127.0.0.1", 15101));

@@ -17,8 +17,8 @@ class HttpProtocolDetectorTest {
     private static final HttpConfig CONFIG = new HttpConfig(8192, 16384, 100, 100, Duration.ofMinutes(1));
 
     private static EmbeddedChannel channel() {
-        return new EmbeddedChannel(new HttpProtocolDetector(CONFIG, 1000,
-                p -> p.addLast("marker", new ChannelInboundHandlerAdapter())));
+        return new EmbeddedChannel(new HttpProtocolDetector(new DownstreamHttp(CONFIG, 1000,
+                p -> p.addLast("marker", new ChannelInboundHandlerAdapter()))));
     }
 
     @Test

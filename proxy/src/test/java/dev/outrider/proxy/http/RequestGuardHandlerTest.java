@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RequestGuardHandlerTest {
     private static final HttpConfig CONFIG = new HttpConfig(256, 1024, 10, 100, Duration.ofMinutes(1));
     private final EmbeddedChannel ch = new EmbeddedChannel(
-            new Http1ServerCodec(HttpProtocolDetector.decoderConfig(CONFIG)),
+            new Http1ServerCodec(DownstreamHttp.decoderConfig(CONFIG)),
             new RequestGuardHandler(CONFIG.maxHeaderCount()));
 
     @AfterEach

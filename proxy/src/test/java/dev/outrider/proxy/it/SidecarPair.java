@@ -2,12 +2,15 @@ package dev.outrider.proxy.it;
 
 import dev.outrider.proxy.Sidecar;
 import dev.outrider.proxy.config.BootstrapLoader;
+import dev.outrider.proxy.tls.TestPki;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Two sidecars on 127.0.0.1 with ephemeral ports, built from YAML like a deployment would:
@@ -16,7 +19,12 @@ import java.net.ServerSocket;
  * </pre>
  * A (service {@code frontend}) knows the service {@code orders.shop} with B's inbound listener as its one
  * endpoint, plus whatever {@code extraServices} lists; B (service {@code orders}) forwards to the backend.
- * {@code common} is top-level YAML (e.g. {@code http:} or {@code upstream:} sections) given to both.
+ * {@code common} is top-level YAML (e.g. {@code http:} or {@code upstream:} sections) given to both;
+ * {@code ${B_INBOUND}} in {@code extraServices} stands for B's inbound address.
+ *
+ * <p>A → B is mTLS, as in a deployment: a fresh mesh root and one certificate per sidecar
+ * ({@code spiffe://cluster.local/ns/shop/sa/orders} and {@code .../sa/frontend}) are made for each pair, with
+ * the TLS provider of the system property {@code outrider.test.tlsProvider} (default auto).
  */
 final class SidecarPair implements AutoCloseable {
     final Sidecar a;
@@ -36,6 +44,11 @@ final class SidecarPair implements AutoCloseable {
 
     static SidecarPair start(int backendPort, String applicationProtocol, String common, String extraServices)
             throws Exception {
+        Path dir = Files.createTempDirectory("outrider-pair");
+        TestPki.Ca ca = TestPki.root("pair root");
+        ca.writeBundle(dir.resolve("bundle.pem"));
+        String tlsB = tls(ca, dir, "orders");
+        String tlsA = tls(ca, dir, "frontend");
         Sidecar b = Sidecar.start(BootstrapLoader.parse("""
                 node: {service: orders, namespace: shop}
                 inbound:
@@ -48,7 +61,8 @@ final class SidecarPair implements AutoCloseable {
                 accessLog: {enabled: false}
                 runtime: {eventLoops: 2, drainTimeout: 2s}
                 %s
-                """.formatted(backendPort, applicationProtocol, common), "sidecar-b"));
+                %s
+                """.formatted(backendPort, applicationProtocol, tlsB, common), "sidecar-b"));
         try {
             int upstreamPort = freePort();
             Sidecar a = Sidecar.start(BootstrapLoader.parse("""
@@ -69,13 +83,24 @@ final class SidecarPair implements AutoCloseable {
                     accessLog: {enabled: false}
                     runtime: {eventLoops: 2, drainTimeout: 2s}
                     %s
-                    """.formatted(upstreamPort, b.inboundAddress().getPort(), extraServices.indent(2), common),
-                    "sidecar-a"));
+                    %s
+                    """.formatted(upstreamPort, b.inboundAddress().getPort(),
+                    extraServices.replace("${B_INBOUND}", "127.0.0.1:" + b.inboundAddress().getPort()).indent(2), tlsA,
+                    common), "sidecar-a"));
             return new SidecarPair(a, b, upstreamPort);
         } catch (Exception | Error e) {
             b.close();
             throw e;
         }
+    }
+
+    /** The tls: section for service account {@code sa} in namespace shop, its files written to {@code dir}. */
+    static String tls(TestPki.Ca ca, Path dir, String sa) {
+        Path cert = dir.resolve(sa + "-cert.pem");
+        Path key = dir.resolve(sa + "-key.pem");
+        ca.leaf().spiffe(TestPki.spiffe("cluster.local", "shop", sa)).issue().writeTo(cert, key);
+        return "tls: {certificate: '%s', privateKey: '%s', trustBundle: '%s', provider: %s}".formatted(cert, key,
+                dir.resolve("bundle.pem"), System.getProperty("outrider.test.tlsProvider", "auto"));
     }
 
     /** A's outbound listener (Host routing). */

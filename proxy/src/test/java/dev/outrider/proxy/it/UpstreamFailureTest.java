@@ -36,8 +36,9 @@ class UpstreamFailureTest {
                 - name: half
                   namespace: shop
                   protocol: http1
-                  endpoints: ["127.0.0.1:%d", "127.0.0.1:%d"]
-                """.formatted(dead, deadToo, backend.port()));
+                  endpoints: ["127.0.0.1:%d", "${B_INBOUND}"]
+                  identities: ["spiffe://cluster.local/ns/shop/sa/orders"]
+                """.formatted(dead, deadToo));
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     }
 

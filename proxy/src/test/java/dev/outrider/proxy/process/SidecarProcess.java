@@ -46,6 +46,7 @@ final class SidecarProcess implements AutoCloseable {
                 health: {listen: 127.0.0.1:%d}
                 admin: {listen: 127.0.0.1:%d}
                 accessLog: {enabled: false}
+                tls: {mode: disabled}
                 """.formatted(inbound, appPort, outbound, health, admin) + extraYaml);
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>();

@@ -1,0 +1,70 @@
+package dev.outrider.proxy.tls;
+
+import dev.outrider.control.model.SpiffeId;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.AsciiString;
+
+/**
+ * Pipeline position: per request, after the request guard, before authentication and forwarding.
+ *
+ * <p>X-Forwarded-Client-Cert is an identity header: whatever a caller sends is removed, on both listeners.
+ * On inbound, with mTLS, a fresh one tells the application who called, in Envoy's format:
+ * {@code By=<this workload>;Hash=<sha256 of the caller's certificate>;URI=<caller's SPIFFE ID>}. Values are
+ * quoted when they contain {@code , ; = "} (with {@code "} and {@code \} escaped), so no certificate
+ * content can split or extend the header (the CVE-2023-27493 class); today's values are validated SPIFFE
+ * IDs and hex, and the escaping keeps that true whatever the fields become.
+ */
+@ChannelHandler.Sharable
+public final class ClientCertHeaderHandler extends ChannelInboundHandlerAdapter {
+    public static final AsciiString XFCC = AsciiString.cached("x-forwarded-client-cert");
+
+    private final SpiffeId self;
+
+    /** @param self this workload's identity, or null to only strip the header (outbound, or no mTLS) */
+    public ClientCertHeaderHandler(SpiffeId self) {
+        this.self = self;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request) {
+            request.headers().remove(XFCC);
+            PeerIdentity peer = self == null ? null : PeerIdentity.of(ctx.channel());
+            if (peer != null) {
+                request.headers().set(XFCC, value(self, peer));
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    static String value(SpiffeId self, PeerIdentity peer) {
+        return "By=" + quote(self.toString()) + ";Hash=" + quote(peer.certificateSha256())
+                + ";URI=" + quote(peer.id().toString());
+    }
+
+    static String quote(String value) {
+        boolean plain = true;
+        for (int i = 0; i < value.length() && plain; i++) {
+            char c = value.charAt(i);
+            plain = c > 0x20 && c < 0x7f && c != ',' && c != ';' && c != '=' && c != '"' && c != '\\';
+        }
+        if (plain) {
+            return value;
+        }
+        StringBuilder sb = new StringBuilder(value.length() + 8).append('"');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '"' || c == '\\') {
+                sb.append('\\').append(c);
+            } else if (c < 0x20 || c == 0x7f) {
+                sb.append(String.format("%%%02X", (int) c)); // control characters never reach a header
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append('"').toString();
+    }
+}

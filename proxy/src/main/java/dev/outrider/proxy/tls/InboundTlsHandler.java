@@ -1,0 +1,75 @@
+package dev.outrider.proxy.tls;
+
+import dev.outrider.proxy.http.DownstreamHttp;
+import dev.outrider.proxy.metrics.Direction;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.net.ssl.SSLPeerUnverifiedException;
+import java.security.cert.X509Certificate;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Pipeline position: right after the inbound {@link SslHandler}. When the handshake succeeds it records
+ * the caller's identity on the connection ({@link PeerIdentity}, the source principal for the request
+ * handlers), counts the handshake, and installs HTTP/2 or HTTP/1.1 as ALPN decided; then it leaves the
+ * pipeline. A failed handshake is counted by reason and the connection closed: nothing reaches the
+ * application.
+ */
+public final class InboundTlsHandler extends ApplicationProtocolNegotiationHandler {
+    private static final Logger log = LoggerFactory.getLogger(InboundTlsHandler.class);
+
+    private final DownstreamHttp http;
+    private final TlsState tls;
+    /** Failure is reported once, whichever of exception and completion event comes first. Event loop only. */
+    private boolean failed;
+
+    public InboundTlsHandler(DownstreamHttp http, TlsState tls) {
+        super(ApplicationProtocolNames.HTTP_1_1);
+        this.http = requireNonNull(http, "http");
+        this.tls = requireNonNull(tls, "tls");
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof SslHandshakeCompletionEvent done && done.isSuccess()) {
+            try {
+                SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+                X509Certificate leaf = (X509Certificate) ssl.engine().getSession().getPeerCertificates()[0];
+                ctx.channel().attr(PeerIdentity.KEY).set(PeerIdentity.from(leaf, tls.identity().trustDomain()));
+            } catch (PeerCertificateException | SSLPeerUnverifiedException | RuntimeException e) {
+                handshakeFailure(ctx, e);
+                return;
+            }
+            tls.metrics().handshakeSucceeded(Direction.INBOUND);
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+        if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+            http.addHttp2(ctx.pipeline());
+        } else {
+            http.addHttp1(ctx.pipeline());
+        }
+    }
+
+    @Override
+    protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+        if (!failed) {
+            failed = true;
+            HandshakeFailure reason = HandshakeFailure.of(cause);
+            tls.metrics().handshakeFailed(Direction.INBOUND, reason);
+            log.debug("inbound TLS handshake from {} failed ({}): {}", ctx.channel().remoteAddress(), reason.tag(),
+                    cause.toString());
+        }
+        ctx.close();
+    }
+}
