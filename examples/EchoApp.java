@@ -17,7 +17,8 @@ import java.util.concurrent.Executors;
  * <pre>java examples/EchoApp.java [port]     # default 8080, binds 127.0.0.1</pre>
  */
 public final class EchoApp {
-    private static final List<String> ECHOED = List.of("host", "x-request-id", "x-forwarded-for", "x-forwarded-proto");
+    private static final List<String> ECHOED = List.of("host", "x-request-id", "x-forwarded-for", "x-forwarded-proto",
+            "x-forwarded-client-cert");
 
     public static void main(String[] args) throws IOException {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 8080;

@@ -67,6 +67,9 @@ final class DemoCommand implements Callable<Integer> {
             err.println("outrider demo: no examples directory at " + examples.toAbsolutePath());
             return OutriderCommand.EXIT_USAGE;
         }
+        if (!ensureCertificates(a, b, err)) {
+            return OutriderCommand.EXIT_FAILURE;
+        }
         HttpServer app;
         try {
             app = echoApp(b.inbound().application().toAddress());
@@ -124,6 +127,37 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * The example sidecars use mTLS with certificates from the development CA script; when they are not
+     * there yet, {@code certs/mesh-ca.sh examples} makes them (a root CA and one certificate per sidecar).
+     */
+    private boolean ensureCertificates(BootstrapConfig a, BootstrapConfig b, PrintWriter err)
+            throws IOException, InterruptedException {
+        boolean missing = false;
+        for (BootstrapConfig c : List.of(a, b)) {
+            if (c.tls().enabled()) {
+                for (Path p : List.of(c.tls().certificate(), c.tls().privateKey(), c.tls().trustBundle())) {
+                    missing |= !Files.isRegularFile(p);
+                }
+            }
+        }
+        if (!missing) {
+            return true;
+        }
+        Path script = examples.toAbsolutePath().getParent().resolve("certs/mesh-ca.sh");
+        spec.commandLine().getOut().println("creating a development mesh CA and the example certificates ("
+                + script + " examples)");
+        spec.commandLine().getOut().flush();
+        Process p = new ProcessBuilder("bash", script.toString(), "examples")
+                .directory(examples.toAbsolutePath().getParent().toFile())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (p.waitFor() != 0) {
+            err.println("outrider demo: " + script + " examples failed (exit " + p.exitValue() + ")");
+            return false;
+        }
+        return true;
+    }
+
     private static boolean call(PrintWriter out, HttpClient client, String title, HttpRequest.Builder request) {
         out.println("$ " + title);
         try {
@@ -151,7 +185,8 @@ final class DemoCommand implements Callable<Integer> {
         server.createContext("/", ex -> {
             long bodyLength = ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
             TreeMap<String, String> seen = new TreeMap<>();
-            for (String name : List.of("Host", "X-request-id", "X-forwarded-for", "X-forwarded-proto")) {
+            for (String name : List.of("Host", "X-request-id", "X-forwarded-for", "X-forwarded-proto",
+                    "X-forwarded-client-cert")) {
                 String v = ex.getRequestHeaders().getFirst(name);
                 if (v != null) {
                     seen.put(name.toLowerCase(), v);

@@ -4,6 +4,7 @@ import dev.outrider.proxy.Sidecar;
 import dev.outrider.proxy.config.BootstrapConfig;
 import dev.outrider.proxy.config.BootstrapLoader;
 import dev.outrider.proxy.config.ConfigException;
+import dev.outrider.proxy.tls.TlsMaterialException;
 import dev.outrider.proxy.config.HostPort;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,6 +90,10 @@ public final class ProxyCommand implements java.util.concurrent.Callable<Integer
         Running sidecar;
         try {
             sidecar = starter.start(cfg);
+        } catch (TlsMaterialException e) {
+            // Bad certificate, key or bundle: a configuration problem, reported like one.
+            err.println("outrider proxy: " + config + ": " + e.getMessage());
+            return OutriderCommand.EXIT_USAGE;
         } catch (Exception e) {
             err.println("outrider proxy: cannot start: " + startFailure(cfg, e));
             return OutriderCommand.EXIT_FAILURE;

@@ -119,6 +119,9 @@ public record TlsMaterial(List<X509Certificate> chain, PrivateKey key, List<X509
     private static byte[] read(Path file, String field) throws TlsMaterialException {
         try {
             return Files.readAllBytes(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new TlsMaterialException(field, TlsMaterialException.Reason.UNREADABLE, "no such file '" + file
+                    + "' (a development mesh: certs/mesh-ca.sh issue <namespace> <service-account>)", e);
         } catch (IOException e) {
             throw new TlsMaterialException(field, TlsMaterialException.Reason.UNREADABLE,
                     "cannot read '" + file + "': " + e, e);
