@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -17,11 +18,14 @@ import static java.util.Objects.requireNonNull;
  * <p>Redaction: the value of any key whose name contains {@code key}, {@code token}, {@code secret},
  * {@code password} or {@code credential} (any case), at any depth, is replaced by {@value #REDACTED},
  * whatever its type. The rule looks at names, not values, so a field added later is covered as soon as
- * its name says what it holds ({@code privateKeyPath}, {@code jwksToken}).
+ * its name says what it holds ({@code privateKeyPath}, {@code jwksToken}). {@code tls.privateKey} is shown:
+ * it is the path of the key file, not the key.
  */
 public final class ConfigView {
     public static final String REDACTED = "[redacted]";
     private static final List<String> SENSITIVE = List.of("key", "token", "secret", "password", "credential");
+    /** Names that match a sensitive word but hold no secret: a file path and a duration. */
+    private static final Set<String> NOT_SECRET = Set.of("privateKey", "ticketKeyRotation");
 
     private ConfigView() {
     }
@@ -31,7 +35,7 @@ public final class ConfigView {
         requireNonNull(config, "config");
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("node", map("service", config.node().service(), "namespace", config.node().namespace(),
-                "trustDomain", config.node().trustDomain()));
+                "serviceAccount", config.node().serviceAccount(), "trustDomain", config.node().trustDomain()));
         root.put("inbound", map("listen", config.inbound().listen().toString(),
                 "application", config.inbound().application().toString(),
                 "applicationProtocol", lower(config.inbound().applicationProtocol())));
@@ -44,7 +48,8 @@ public final class ConfigView {
         for (ServiceConfig s : config.services()) {
             services.add(map("name", s.name().name(), "namespace", s.name().namespace(),
                     "protocol", lower(s.protocol()),
-                    "endpoints", s.endpoints().stream().map(HostPort::toString).toList()));
+                    "endpoints", s.endpoints().stream().map(HostPort::toString).toList(),
+                    "identities", s.identities().stream().map(Object::toString).toList()));
         }
         root.put("services", services);
         HttpConfig h = config.http();
@@ -64,6 +69,13 @@ public final class ConfigView {
                 "drainTimeout", Durations.format(r.drainTimeout())));
         AccessLogConfig a = config.accessLog();
         root.put("accessLog", map("enabled", a.enabled(), "path", a.path(), "queueSize", a.queueSize()));
+        TlsConfig t = config.tls();
+        root.put("tls", map("mode", lower(t.mode()), "certificate", t.certificate().toString(),
+                "privateKey", t.privateKey().toString(), "trustBundle", t.trustBundle().toString(),
+                "minVersion", t.minVersion().protocolName(), "provider", lower(t.provider()),
+                "handshakeTimeout", Durations.format(t.handshakeTimeout()),
+                "reloadInterval", Durations.format(t.reloadInterval()),
+                "ticketKeyRotation", Durations.format(t.ticketKeyRotation())));
         @SuppressWarnings("unchecked")
         Map<String, Object> view = (Map<String, Object>) redact(root);
         return view;
@@ -71,6 +83,9 @@ public final class ConfigView {
 
     /** Whether a value under this key is withheld. */
     static boolean isSensitive(String key) {
+        if (NOT_SECRET.contains(key)) {
+            return false;
+        }
         String k = key.toLowerCase(Locale.ROOT);
         for (String word : SENSITIVE) {
             if (k.contains(word)) {

@@ -27,15 +27,21 @@ class ConfigViewTest {
         Map<String, Object> view = ConfigView.redacted(BootstrapLoader.parse(FULL, "t"));
 
         assertThat(view).containsOnlyKeys("node", "inbound", "outbound", "services", "http", "upstream", "health",
-                "admin", "runtime", "accessLog");
+                "admin", "runtime", "accessLog", "tls");
         assertThat(view.get("node")).isEqualTo(
-                Map.of("service", "frontend", "namespace", "shop", "trustDomain", "cluster.local"));
+                Map.of("service", "frontend", "namespace", "shop", "serviceAccount", "frontend",
+                        "trustDomain", "cluster.local"));
         assertThat(view.get("inbound")).isEqualTo(
                 Map.of("listen", "0.0.0.0:15006", "application", "127.0.0.1:8080", "applicationProtocol", "http1"));
         assertThat(view.get("outbound")).isEqualTo(Map.of("listen", "127.0.0.1:15001",
                 "upstreams", List.of(Map.of("service", "orders.shop", "port", 9001))));
         assertThat(view.get("services")).isEqualTo(List.of(Map.of("name", "orders", "namespace", "shop",
-                "protocol", "auto", "endpoints", List.of("127.0.0.1:15006", "[::1]:15007"))));
+                "protocol", "auto", "endpoints", List.of("127.0.0.1:15006", "[::1]:15007"),
+                "identities", List.of("spiffe://cluster.local/ns/shop/sa/orders"))));
+        assertThat(view.get("tls")).isEqualTo(Map.of("mode", "mtls", "certificate", "/etc/outrider/tls/cert.pem",
+                "privateKey", "/etc/outrider/tls/key.pem", "trustBundle", "/etc/outrider/tls/ca-bundle.pem",
+                "minVersion", "TLSv1.3", "provider", "auto", "handshakeTimeout", "10s", "reloadInterval", "2s",
+                "ticketKeyRotation", "1h"));
         assertThat(view.get("upstream")).isEqualTo(Map.of("connectTimeout", "250ms", "requestTimeout", "15s",
                 "idleTimeout", "1m", "maxRetries", 2, "retryBudgetPercent", 20, "minRetryConcurrency", 3));
         assertThat(view.get("http")).extracting(m -> ((Map<?, ?>) m).get("idleTimeout")).isEqualTo("5m");

@@ -37,6 +37,7 @@ class ReadmeConfigReferenceTest {
         assertThat(shown.admin()).isEqualTo(defaults.admin());
         assertThat(shown.runtime()).isEqualTo(defaults.runtime());
         assertThat(shown.accessLog()).isEqualTo(defaults.accessLog());
+        assertThat(shown.tls()).isEqualTo(defaults.tls());
     }
 
     /** Every leaf of the effective config has a row (`section.field` or `section[].field`) in the table. */
