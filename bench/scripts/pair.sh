@@ -1,19 +1,37 @@
 #!/usr/bin/env bash
 # Sidecar pair throughput and latency on loopback, against the same backend measured directly.
 #
-#   bench/scripts/pair.sh            # from the repository root (or anywhere; it finds the root)
+#   bench/scripts/pair.sh                      # from the repository root (or anywhere; it finds the root)
+#   bench/scripts/pair.sh --compare haproxy    # direct, Outrider pair and an HAProxy pair in one run
 #
-#   direct:      wrk ─▶ BenchBackend 127.0.0.1:18080
-#   pair:        wrk ─▶ A upstream port ─▶ B inbound ─▶ BenchBackend      (access log off in both sidecars)
-#   pair + log:  the same, with both sidecars writing the JSON access log to a file
+#   direct:       wrk ─▶ BenchBackend 127.0.0.1:18080
+#   pair:         wrk ─▶ A upstream port ─▶(mTLS)─▶ B inbound ─▶ BenchBackend   (access log off in both sidecars)
+#   pair + log:   the same, with both sidecars writing the JSON access log to a file (default mode only)
+#   haproxy pair: wrk ─▶ haproxy A (plain HTTP) ─▶(mTLS)─▶ haproxy B ─▶ BenchBackend   (--compare haproxy only)
 #
-# Prints a markdown table (requests/s, p50, p99, ratio to direct) and the sidecars' RSS and transport.
-# Bounded: each wrk run lasts DURATION (default 15s) under a hard `timeout`; the whole script takes about
-# 90 s. Everything it starts is stopped on exit (trap), by process id.
+# mTLS between the two proxies, both kinds, with the same certificates: certs/mesh-ca.sh (which writes to
+# certs/out/, git-ignored) makes the dev CA if there is none and (re)issues spiffe://cluster.local/ns/bench/sa/client
+# (sidecar A) and .../sa/backend (sidecar B) on every run. Before the load, curl checks that B accepts a
+# client certificate from the mesh and refuses a connection without one.
+#
+# Prints a markdown table (requests/s, p50, p99, ratio to direct; with --compare, Outrider ÷ HAProxy) and the
+# sidecars' RSS and transport. Bounded: each wrk run lasts DURATION (default 15s) under a hard `timeout`;
+# the whole script takes about 90 s. Everything it starts is stopped on exit (trap), by process id.
 #
 # Environment: DURATION (15s), WARMUP (5s), CONNECTIONS (32), THREADS (2), JAVA (a JDK >= 25 java),
-#              PAIR_PROTOCOL (protocol A uses towards B: auto | http1 | h2c; default auto).
+#              PAIR_PROTOCOL (protocol A uses towards B without TLS: auto | http1 | h2c; default auto; with
+#              mTLS ALPN decides, h2 between sidecars), TLS_PROVIDER (auto | openssl | jdk; default auto),
+#              HAPROXY_THREADS (nbthread of each HAProxy; default 2, the sidecars' event loops on 2 cores).
 set -euo pipefail
+
+COMPARE=""
+while (($#)); do
+  case $1 in
+    --compare) COMPARE=${2:?--compare needs a value (haproxy)}; shift 2 ;;
+    *) echo "usage: $0 [--compare haproxy]" >&2; exit 2 ;;
+  esac
+done
+[[ -z "$COMPARE" || "$COMPARE" == haproxy ]] || { echo "pair.sh: --compare supports haproxy only" >&2; exit 2; }
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -23,6 +41,8 @@ WARMUP="${WARMUP:-5s}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
 PAIR_PROTOCOL="${PAIR_PROTOCOL:-auto}"
+TLS_PROVIDER="${TLS_PROVIDER:-auto}"
+HAPROXY_THREADS="${HAPROXY_THREADS:-2}"
 BACKEND_PORT=18080
 LOOPBACK=127.0.0.1
 
@@ -37,6 +57,8 @@ need_pkg() { # command package
 }
 need_pkg wrk wrk
 need_pkg curl curl
+need_pkg openssl openssl
+[[ "$COMPARE" == haproxy ]] && need_pkg haproxy haproxy
 
 java_major() {
   "$1" -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -n 1
@@ -90,12 +112,14 @@ free_port() {
   log "no free port found"; exit 1
 }
 
-wait_ready() { # url name
+wait_ready() { # url name [log files to show on failure...]
   for _ in $(seq 1 150); do
     curl -sf -o /dev/null "$1" && return 0
     sleep 0.1
   done
-  log "$2 not ready at $1 after 15 s"; exit 1
+  log "$2 not ready at $1 after 15 s"
+  (($# > 2)) && tail -n 20 "${@:3}" >&2
+  exit 1
 }
 
 start_backend() {
@@ -107,6 +131,35 @@ start_backend() {
   PIDS+=($!)
   wait_ready "http://$LOOPBACK:$BACKEND_PORT/" backend
 }
+
+# ---- certificates ---------------------------------------------------------------------------------------
+# mesh-ca.sh always writes to certs/out/ (it has no output-directory option): keep an existing CA, reissue
+# the two bench leaves. Service accounts are the service names, so the identities the sidecars expect by
+# default (spiffe://cluster.local/ns/bench/sa/<service>) are the ones the certificates carry.
+CERTS="$ROOT/certs/out/bench"
+issue_certs() {
+  [[ -f certs/out/ca/ca.pem ]] || certs/mesh-ca.sh init >/dev/null
+  certs/mesh-ca.sh issue bench client >/dev/null
+  certs/mesh-ca.sh issue bench backend >/dev/null
+}
+tls_yaml() { # service account
+  echo "tls: {mode: mtls, certificate: \"$CERTS/$1/cert.pem\", privateKey: \"$CERTS/$1/key.pem\", trustBundle: \"$CERTS/$1/ca-bundle.pem\", provider: $TLS_PROVIDER}"
+}
+
+# check_mtls NAME PORT: B's TLS listener answers a client with a mesh certificate and refuses one without.
+# (-k: the workload certificates carry a SPIFFE URI, no IP/DNS name curl could match; what is checked here
+# is that B demands the client's certificate.)
+check_mtls() {
+  local code
+  code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 --cert "$CERTS/client/cert.pem" \
+    --key "$CERTS/client/key.pem" "https://$LOOPBACK:$2/" || true)
+  [[ "$code" == 200 ]] || { log "$1: request with a client certificate got '$code', expected 200"; exit 1; }
+  if curl -sk -o /dev/null --max-time 5 "https://$LOOPBACK:$2/" 2>/dev/null; then
+    log "$1: a request WITHOUT a client certificate succeeded: not mTLS"; exit 1
+  fi
+  MTLS_CHECKS+="$1 (:$2): with client cert 200, without: refused. "
+}
+MTLS_CHECKS=""
 
 # write_configs LOG_ENABLED: sidecar-b.yaml (inbound → backend) and sidecar-a.yaml (upstream port → B).
 write_configs() {
@@ -121,6 +174,7 @@ health: {listen: "$LOOPBACK:$B_HEALTH"}
 admin: {listen: "$LOOPBACK:$B_ADMIN"}
 runtime: {drainTimeout: 1s}
 accessLog: {enabled: $log_enabled, path: "$WORK/access-b.log"}
+$(tls_yaml backend)
 YAML
   cat >"$WORK/sidecar-a.yaml" <<YAML
 node: {service: client, namespace: bench}
@@ -134,6 +188,7 @@ health: {listen: "$LOOPBACK:$A_HEALTH"}
 admin: {listen: "$LOOPBACK:$A_ADMIN"}
 runtime: {drainTimeout: 1s}
 accessLog: {enabled: $log_enabled, path: "$WORK/access-a.log"}
+$(tls_yaml client)
 YAML
 }
 
@@ -146,6 +201,73 @@ start_pair() { # LOG_ENABLED
   wait_ready "http://$LOOPBACK:$B_HEALTH/ready" "sidecar B"
   wait_ready "http://$LOOPBACK:$A_HEALTH/ready" "sidecar A"
   curl -sf -o /dev/null "http://$LOOPBACK:$A_UP/" || { log "request through the pair failed"; cat "$WORK"/sidecar-*.out >&2; exit 1; }
+}
+
+# B's inbound handshakes so far (succeeded, failed), from its Prometheus endpoint.
+tls_handshakes_b() {
+  curl -sf "http://$LOOPBACK:$B_ADMIN/metrics" \
+    | awk '/^outrider_tls_handshakes_total\{/ && /direction="inbound"/ {
+             if ($0 ~ /result="success"|outcome="success"|result="succeeded"/) ok += $NF; else bad += $NF }
+           END { printf "%d succeeded, %d failed", ok, bad }'
+}
+
+# ---- HAProxy pair (--compare haproxy) ---------------------------------------------------------------
+# The same topology and certificates: haproxy A takes plain HTTP and originates mTLS (client certificate,
+# chain checked against the bundle, ALPN h2 first) to haproxy B, which requires a client certificate and
+# forwards plain HTTP/1.1 to the backend. Defaults otherwise (keep-alive, http-reuse safe).
+start_haproxy_pair() {
+  HB_IN=$(free_port); HB_STATS=$(free_port); HA_UP=$(free_port)
+  cat "$CERTS/client/cert.pem" "$CERTS/client/key.pem" >"$WORK/haproxy-a.pem"
+  cat "$CERTS/backend/cert.pem" "$CERTS/backend/key.pem" >"$WORK/haproxy-b.pem"
+  chmod 600 "$WORK"/haproxy-*.pem
+  local common="global
+  nbthread $HAPROXY_THREADS
+  maxconn 4096
+defaults
+  mode http
+  option http-keep-alive
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s"
+  cat >"$WORK/haproxy-b.cfg" <<CFG
+$common
+frontend inbound
+  bind $LOOPBACK:$HB_IN ssl crt $WORK/haproxy-b.pem ca-file $CERTS/backend/ca-bundle.pem verify required alpn h2,http/1.1 ssl-min-ver TLSv1.3
+  default_backend app
+frontend stats
+  bind $LOOPBACK:$HB_STATS
+  stats enable
+  stats uri /stats
+backend app
+  server app $LOOPBACK:$BACKEND_PORT
+CFG
+  cat >"$WORK/haproxy-a.cfg" <<CFG
+$common
+frontend outbound
+  bind $LOOPBACK:$HA_UP
+  default_backend mesh_b
+backend mesh_b
+  server b $LOOPBACK:$HB_IN ssl crt $WORK/haproxy-a.pem ca-file $CERTS/client/ca-bundle.pem verify required alpn h2,http/1.1 ssl-min-ver TLSv1.3
+CFG
+  haproxy -c -q -f "$WORK/haproxy-b.cfg" && haproxy -c -q -f "$WORK/haproxy-a.cfg" || { log "haproxy config invalid"; exit 1; }
+  haproxy -db -f "$WORK/haproxy-b.cfg" >"$WORK/haproxy-b.out" 2>&1 &
+  HB_PID=$!; PIDS+=("$HB_PID")
+  haproxy -db -f "$WORK/haproxy-a.cfg" >"$WORK/haproxy-a.out" 2>&1 &
+  HA_PID=$!; PIDS+=("$HA_PID")
+  wait_ready "http://$LOOPBACK:$HB_STATS/stats" "haproxy B" "$WORK/haproxy-a.out" "$WORK/haproxy-b.out"
+  wait_ready "http://$LOOPBACK:$HA_UP/" "haproxy A → B" "$WORK/haproxy-a.out" "$WORK/haproxy-b.out"
+}
+
+# haproxy B's inbound frontend: "connections N, requests N" (CSV fields conn_tot and req_tot).
+haproxy_b_counts() {
+  curl -sf "http://$LOOPBACK:$HB_STATS/stats;csv" | awk -F, '
+    NR == 1 { for (i = 1; i <= NF; i++) { f = $i; sub(/^# /, "", f); col[f] = i } }
+    $1 == "inbound" && $2 == "FRONTEND" { printf "connections %s, requests %s", $col["conn_tot"], $col["req_tot"] }'
+}
+
+stop_haproxy_pair() {
+  kill -TERM "$HA_PID" "$HB_PID" 2>/dev/null || true
+  wait "$HA_PID" "$HB_PID" 2>/dev/null || true
 }
 
 stop_pair() {
@@ -200,47 +322,84 @@ log "direct: warm-up $WARMUP, then $DURATION"
 run_wrk warm-direct "http://$LOOPBACK:$BACKEND_PORT/" "$WARMUP"
 run_wrk direct "http://$LOOPBACK:$BACKEND_PORT/" "$DURATION"
 
+issue_certs
+
 log "pair (access log off): warm-up $WARMUP, then $DURATION"
 start_pair false
+check_mtls "Outrider B inbound" "$B_IN"
 PAIR_TRANSPORT="A $(transport_of "$A_PID"), B $(transport_of "$B_PID")"
 run_wrk warm-pair "http://$LOOPBACK:$A_UP/" "$WARMUP"
 run_wrk pair "http://$LOOPBACK:$A_UP/" "$DURATION"
 RSS_OFF="A $(rss_mib "$A_PID") MiB, B $(rss_mib "$B_PID") MiB"
-STARTUP_LINES="$(grep -h 'outrider proxy ready' "$WORK"/sidecar-*.out | sed 's/^.* - //' || true)"
+STARTUP_LINES="$(grep -h 'outrider proxy ready\|mTLS on' "$WORK"/sidecar-*.out | sed 's/^.* - //' || true)"
+B_HANDSHAKES="$(tls_handshakes_b || echo '?')"
 stop_pair
 
-log "pair (access log on, to files): warm-up $WARMUP, then $DURATION"
-start_pair true
-run_wrk warm-pair-log "http://$LOOPBACK:$A_UP/" "$WARMUP"
-run_wrk pair-log "http://$LOOPBACK:$A_UP/" "$DURATION"
-RSS_ON="A $(rss_mib "$A_PID") MiB, B $(rss_mib "$B_PID") MiB"
-LOG_LINES="A $(wc -l <"$WORK/access-a.log" 2>/dev/null || echo 0), B $(wc -l <"$WORK/access-b.log" 2>/dev/null || echo 0)"
-SAMPLE_LINE="$(head -n 1 "$WORK/access-b.log" 2>/dev/null || true)"
-stop_pair
+if [[ "$COMPARE" == haproxy ]]; then
+  RUNS=(direct pair haproxy)
+  log "haproxy pair ($(haproxy -v | head -n 1 | awk '{print $3}'), nbthread $HAPROXY_THREADS): warm-up $WARMUP, then $DURATION"
+  start_haproxy_pair
+  check_mtls "haproxy B" "$HB_IN"
+  run_wrk warm-haproxy "http://$LOOPBACK:$HA_UP/" "$WARMUP"
+  HB_BEFORE="$(haproxy_b_counts)"
+  run_wrk haproxy "http://$LOOPBACK:$HA_UP/" "$DURATION"
+  HB_AFTER="$(haproxy_b_counts)"
+  RSS_HAPROXY="A $(rss_mib "$HA_PID") MiB, B $(rss_mib "$HB_PID") MiB"
+  stop_haproxy_pair
+else
+  RUNS=(direct pair pair-log)
+  log "pair (access log on, to files): warm-up $WARMUP, then $DURATION"
+  start_pair true
+  run_wrk warm-pair-log "http://$LOOPBACK:$A_UP/" "$WARMUP"
+  run_wrk pair-log "http://$LOOPBACK:$A_UP/" "$DURATION"
+  RSS_ON="A $(rss_mib "$A_PID") MiB, B $(rss_mib "$B_PID") MiB"
+  LOG_LINES="A $(wc -l <"$WORK/access-a.log" 2>/dev/null || echo 0), B $(wc -l <"$WORK/access-b.log" 2>/dev/null || echo 0)"
+  SAMPLE_LINE="$(head -n 1 "$WORK/access-b.log" 2>/dev/null || true)"
+  stop_pair
+fi
 
 # ---- report --------------------------------------------------------------------------------------------
 D_RPS=$(rps_of direct); D_P50=$(pct_of direct 50); D_P99=$(pct_of direct 99)
 echo
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (after a $WARMUP warm-up per target); A→B protocol: $PAIR_PROTOCOL"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (after a $WARMUP warm-up per target); A→B: mTLS (TLS 1.3, ALPN h2), TLS provider $TLS_PROVIDER"
 echo
 echo "| run | requests/s | p50 ms | p99 ms | errors | req/s ÷ direct | p50 ÷ direct | p99 ÷ direct |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-for run in direct pair pair-log; do
+for run in "${RUNS[@]}"; do
   rps=$(rps_of "$run"); p50=$(pct_of "$run" 50); p99=$(pct_of "$run" 99)
   case "$run" in
     direct) label="direct: wrk → backend" ;;
     pair) label="pair: wrk → A → B → backend (access log off)" ;;
     pair-log) label="pair, access log on (file)" ;;
+    haproxy) label="HAProxy pair: wrk → haproxy A → haproxy B → backend" ;;
   esac
   echo "| $label | $rps | $p50 | $p99 | $(errors_of "$run") | $(ratio "$rps" "$D_RPS") | $(ratio "$p50" "$D_P50") | $(ratio "$p99" "$D_P99") |"
 done
 echo
+if [[ "$COMPARE" == haproxy ]]; then
+  P_RPS=$(rps_of pair); H_RPS=$(rps_of haproxy)
+  echo "| Outrider pair ÷ HAProxy pair | requests/s | p50 | p99 |"
+  echo "|---|---:|---:|---:|"
+  echo "| ratio | $(ratio "$P_RPS" "$H_RPS") | $(ratio "$(pct_of pair 50)" "$(pct_of haproxy 50)") | $(ratio "$(pct_of pair 99)" "$(pct_of haproxy 99)") |"
+  echo
+fi
+echo "- mTLS checks (curl, before the load): $MTLS_CHECKS"
+echo "- Outrider B inbound TLS handshakes over the whole pair run (warm-up and the two curl checks included): $B_HANDSHAKES"
+if [[ "$COMPARE" == haproxy ]]; then
+  echo "- $(haproxy -v | head -n 1); nbthread $HAPROXY_THREADS each"
+  echo "- haproxy B inbound frontend (TLS, client certificate required), before / after the measured run: $HB_BEFORE / $HB_AFTER"
+  echo "- haproxy RSS after the run: $RSS_HAPROXY"
+fi
 echo "- transport: backend $BACKEND_TRANSPORT; sidecars $PAIR_TRANSPORT (from /proc/PID/fd)"
 echo "- sidecar start-up lines:"
 sed 's/^/    /' <<<"$STARTUP_LINES"
-echo "- sidecar RSS after the run: access log off: $RSS_OFF; access log on: $RSS_ON"
-echo "- access log lines written during the log-on run (incl. warm-up): $LOG_LINES"
-[[ -n "$SAMPLE_LINE" ]] && echo "- sample access log line (B): \`$SAMPLE_LINE\`"
+if [[ "$COMPARE" == haproxy ]]; then
+  echo "- sidecar RSS after the run (access log off): $RSS_OFF"
+else
+  echo "- sidecar RSS after the run: access log off: $RSS_OFF; access log on: $RSS_ON"
+  echo "- access log lines written during the log-on run (incl. warm-up): $LOG_LINES"
+  [[ -n "$SAMPLE_LINE" ]] && echo "- sample access log line (B): \`$SAMPLE_LINE\`"
+fi
 if [[ -n "${KEEP_WRK_OUTPUT:-}" ]]; then
   mkdir -p "$KEEP_WRK_OUTPUT" && cp "$WORK"/*.wrk "$KEEP_WRK_OUTPUT"/ && log "wrk output copied to $KEEP_WRK_OUTPUT"
 fi
