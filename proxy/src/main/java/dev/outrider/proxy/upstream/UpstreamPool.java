@@ -46,6 +46,12 @@ public final class UpstreamPool {
     private final UpstreamConfig config;
     private final Map<Endpoint, ArrayDeque<Channel>> idleHttp1 = new HashMap<>();
     private final Map<Endpoint, List<Http2Connection>> http2 = new HashMap<>();
+    /**
+     * mTLS connections being made, per endpoint, with the requests that arrived meanwhile: they wait for it
+     * rather than each starting a handshake, since between sidecars ALPN picks HTTP/2 and one connection
+     * carries them all.
+     */
+    private final Map<Endpoint, List<Promise<UpstreamStream>>> connectingTls = new HashMap<>();
     private boolean closed;
 
     UpstreamPool(EventLoop loop, Transport transport, UpstreamConfig config) {
@@ -82,7 +88,10 @@ public final class UpstreamPool {
 
     /**
      * mTLS: the protocol is what ALPN chose when the connection was made (HTTP/2 between sidecars), so a
-     * connection of either kind with room is reused before a new one is made.
+     * connection of either kind with room is reused before a new one is made, and while one is being made
+     * requests wait for it. When its handshake ends the waiting requests try again (streams on the new
+     * HTTP/2 connection; HTTP/1.1 connects one at a time) or, if it failed, fail with the same cause: the
+     * same endpoint would fail them the same way, and the failure is counted once.
      */
     private void acquireTls(Endpoint endpoint, UpstreamTls tls, Promise<UpstreamStream> promise) {
         List<Http2Connection> conns = http2.get(endpoint);
@@ -97,6 +106,28 @@ public final class UpstreamPool {
         if (takeIdleHttp1(endpoint, promise)) {
             return;
         }
+        List<Promise<UpstreamStream>> waiting = connectingTls.get(endpoint);
+        if (waiting != null) {
+            waiting.add(promise);
+            return;
+        }
+        List<Promise<UpstreamStream>> waiters = new ArrayList<>();
+        connectingTls.put(endpoint, waiters);
+        promise.addListener(f -> {
+            connectingTls.remove(endpoint, waiters);
+            for (Promise<UpstreamStream> w : waiters) {
+                if (w.isDone()) {
+                    continue;
+                }
+                if (closed) {
+                    w.tryFailure(new IllegalStateException("upstream pool is closed"));
+                } else if (f.isSuccess() || f.isCancelled()) {
+                    acquireTls(endpoint, tls, w);
+                } else {
+                    w.tryFailure(f.cause());
+                }
+            }
+        });
         UpstreamTlsHandler verify = new UpstreamTlsHandler(this, endpoint, tls, promise);
         ChannelFuture connect = bootstrap().handler(new ChannelInitializer<>() {
             @Override

@@ -32,8 +32,17 @@ final class SidecarProcess implements AutoCloseable {
         this.adminPort = admin;
     }
 
-    /** Starts a sidecar whose inbound forwards to 127.0.0.1:{@code appPort}; waits for /ready. */
+    /** Starts a plaintext sidecar whose inbound forwards to 127.0.0.1:{@code appPort}; waits for /ready. */
     static SidecarProcess start(Path dir, int appPort, String extraYaml, List<String> jvmArgs) throws Exception {
+        return start(dir, appPort, extraYaml, jvmArgs, "tls: {mode: disabled}");
+    }
+
+    /**
+     * As {@link #start(Path, int, String, List)} with {@code tlsYaml} as the {@code tls:} section; the node is
+     * {@code spiffe://cluster.local/ns/test/sa/app}.
+     */
+    static SidecarProcess start(Path dir, int appPort, String extraYaml, List<String> jvmArgs, String tlsYaml)
+            throws Exception {
         int inbound = freePort();
         int outbound = freePort();
         int health = freePort();
@@ -46,8 +55,8 @@ final class SidecarProcess implements AutoCloseable {
                 health: {listen: 127.0.0.1:%d}
                 admin: {listen: 127.0.0.1:%d}
                 accessLog: {enabled: false}
-                tls: {mode: disabled}
-                """.formatted(inbound, appPort, outbound, health, admin) + extraYaml);
+                %s
+                """.formatted(inbound, appPort, outbound, health, admin, tlsYaml) + extraYaml);
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>();
         cmd.add(java);

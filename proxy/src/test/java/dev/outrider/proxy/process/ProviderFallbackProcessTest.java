@@ -1,0 +1,87 @@
+package dev.outrider.proxy.process;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.outrider.proxy.tls.TestPki;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real sidecar process where netty-tcnative is switched off ({@code io.netty.handler.ssl.noOpenSsl}, the
+ * property Netty's {@code OpenSsl} reads) and {@code tls.provider: auto}: it starts on the JDK's TLS
+ * provider, says so in exactly one warning, and still serves mTLS callers.
+ */
+class ProviderFallbackProcessTest {
+    private static final String CALLER = TestPki.spiffe("cluster.local", "test", "caller");
+
+    @Test
+    void withoutBoringSslAutoFallsBackToTheJdkWithOneWarningAndServesMtls(@TempDir Path dir) throws Exception {
+        TestPki.Ca mesh = TestPki.root("mesh root");
+        mesh.leaf().spiffe(TestPki.spiffe("cluster.local", "test", "app")).issue()
+                .writeTo(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+        mesh.writeBundle(dir.resolve("ca-bundle.pem"));
+        HttpServer backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        backend.createContext("/", ex -> {
+            byte[] body = String.valueOf(ex.getRequestHeaders().getFirst("x-forwarded-client-cert"))
+                    .getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        backend.start();
+        String tls = "tls: {certificate: '%s', privateKey: '%s', trustBundle: '%s', provider: auto}".formatted(
+                dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca-bundle.pem"));
+        try (SidecarProcess sidecar = SidecarProcess.start(dir, backend.getAddress().getPort(), "",
+                List.of("-Dio.netty.handler.ssl.noOpenSsl=true"), tls)) {
+            String response = get(sidecar.inboundPort, mesh, mesh.leaf().spiffe(CALLER).issue());
+
+            assertThat(response).startsWith("HTTP/1.1 200").contains(";URI=" + CALLER);
+            List<String> jdkWarnings = sidecar.logText().lines()
+                    .filter(l -> l.contains(" WARN ") && l.contains("JDK")).toList();
+            assertThat(jdkWarnings).hasSize(1);
+            assertThat(jdkWarnings.getFirst()).contains("BoringSSL").contains("using the JDK's TLS provider");
+            assertThat(sidecar.logText()).contains("provider JDK");
+            sidecar.assertNoLeaks();
+        } finally {
+            backend.stop(0);
+        }
+    }
+
+    /** One request over mTLS with the JDK's own client (TLS 1.3, the caller's certificate, the mesh root). */
+    private static String get(int port, TestPki.Ca mesh, TestPki.Leaf caller) throws Exception {
+        char[] password = "test".toCharArray();
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        keys.setKeyEntry("caller", caller.key(), password, caller.chain().toArray(new X509Certificate[0]));
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, password);
+        KeyStore roots = KeyStore.getInstance("PKCS12");
+        roots.load(null, null);
+        roots.setCertificateEntry("mesh", mesh.cert());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(roots);
+        SSLContext ctx = SSLContext.getInstance("TLSv1.3");
+        ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        try (SSLSocket socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+}
