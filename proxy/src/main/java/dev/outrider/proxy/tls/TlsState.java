@@ -127,7 +127,12 @@ public final class TlsState implements AutoCloseable {
         try {
             TlsMaterial material = TlsMaterial.load(config, identity);
             TlsContexts contexts = TlsContexts.build(config, material, provider);
-            contexts.setTicketKeys(ticketKey, previousTicketKey);
+            // Fresh ticket keys with new material: a session resumed from an older ticket would skip the
+            // certificate check against the new trust bundle (a root just removed would still let its
+            // clients in). New material means one full handshake per caller, once.
+            previousTicketKey = null;
+            ticketKey = TlsContexts.newTicketKey(random);
+            contexts.setTicketKeys(ticketKey, null);
             current.set(contexts);
             metrics.reloaded();
             log.info("new TLS material in use: certificate serial {} valid until {}",
