@@ -1,0 +1,14 @@
+package dev.outrider.control.policy;
+
+/**
+ * A policy document ({@code apiVersion: outrider.dev/v1}): Kubernetes-shaped, with Istio's field names and
+ * semantics where Istio has the concept, so policies port over and can become CRDs later.
+ */
+public sealed interface PolicyDocument permits AuthorizationPolicy, RequestAuthentication {
+    String API_VERSION = "outrider.dev/v1";
+
+    ObjectMeta metadata();
+
+    /** {@code AuthorizationPolicy}, {@code RequestAuthentication}. */
+    String kind();
+}
