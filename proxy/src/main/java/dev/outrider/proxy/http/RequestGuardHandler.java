@@ -1,24 +1,17 @@
 package dev.outrider.proxy.http;
 
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * Pipeline position: right after the HTTP codec (HTTP/1.1 connection, or HTTP/2 stream after the frame to
@@ -31,12 +24,10 @@ import java.util.concurrent.TimeUnit;
  *       differing Content-Length values, invalid characters in names or values, obs-fold, bare LF,
  *       a Transfer-Encoding other than chunked last (RFC 9112 §6.1, §6.3, §5.2, §2.2).</li>
  * </ul>
- * On HTTP/1.1 the connection is closed after the error: once framing is in doubt nothing else on the
- * connection can be trusted (request smuggling). On HTTP/2 only the stream ends.
+ * On HTTP/1.1 the connection is closed after the error ({@link LocalRejection}): once framing is in doubt
+ * nothing else on the connection can be trusted (request smuggling). On HTTP/2 only the stream ends.
  */
 public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
-    private static final long LINGER_MILLIS = 2000;
-
     private final int maxHeaderCount;
     /** After a rejection everything that follows on this connection/stream is dropped. Event loop only. */
     private boolean rejected;
@@ -85,36 +76,7 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
 
     private void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
         rejected = true;
-        FullHttpResponse response = LocalResponses.of(ctx.alloc(), status, message, null);
-        if (ctx.channel() instanceof Http2StreamChannel) {
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-            return;
-        }
-        HttpUtil.setKeepAlive(response, false);
-        ctx.writeAndFlush(response).addListener(f -> lingeringClose(ctx));
-    }
-
-    /**
-     * Closing with unread request bytes in the socket makes TCP send a reset, which can destroy the error
-     * response before the client reads it. So: half-close our side (the client sees the end of the response),
-     * read and drop what the client still sends for at most {@link #LINGER_MILLIS}, then close.
-     */
-    private static void lingeringClose(ChannelHandlerContext ctx) {
-        Channel ch = ctx.channel();
-        if (!(ch instanceof DuplexChannel duplex) || !ch.isActive()) {
-            ctx.close();
-            return;
-        }
-        duplex.shutdownOutput().addListener(f -> {
-            if (!f.isSuccess()) {
-                ctx.close();
-                return;
-            }
-            ch.config().setAutoRead(true); // everything read from now on is dropped by this handler
-            ctx.executor().schedule(() -> {
-                ctx.close();
-            }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
-        });
+        LocalRejection.respondAndClose(ctx, status, message);
     }
 
     static HttpResponseStatus statusFor(Throwable cause) {
