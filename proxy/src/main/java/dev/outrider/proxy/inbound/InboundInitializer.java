@@ -6,6 +6,8 @@ import dev.outrider.proxy.forward.ForwardingHandler;
 import dev.outrider.proxy.http.DownstreamConnections;
 import dev.outrider.proxy.http.DownstreamHttp;
 import dev.outrider.proxy.http.HttpProtocolDetector;
+import dev.outrider.proxy.http.PathNormalizationHandler;
+import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
 import dev.outrider.proxy.tls.ClientCertHeaderHandler;
 import dev.outrider.proxy.tls.InboundTlsHandler;
 import dev.outrider.proxy.tls.TlsState;
@@ -21,7 +23,8 @@ import static java.util.Objects.requireNonNull;
  * <pre>
  * connection: tracker → TLS (client certificate required) → ALPN: HTTP/2 or HTTP/1.1 codec
  *             (without TLS: protocol detection from the first bytes)
- * per request: guard → client-certificate header → [authn → authz → rate limit, next issues] → forwarding
+ * per request: guard → path normalization → client-certificate header
+ *              → [authn → authz → rate limit, next issues] → forwarding
  * </pre>
  */
 public final class InboundInitializer extends ChannelInitializer<Channel> {
@@ -29,6 +32,8 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
     private final ForwardingContext forwarding;
     private final TlsState tls;
     private final ClientCertHeaderHandler clientCertHeader;
+    /** Escaped slashes refused (the default Istio recommends); not yet configurable. */
+    private final PathNormalizationHandler pathNormalization = new PathNormalizationHandler(EscapedSlashes.REJECT);
     private final DownstreamHttp http;
 
     /** @param tls the TLS state, or null for a plaintext inbound listener (development only) */
@@ -69,8 +74,14 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
 
     /** Per request (HTTP/1.1 connection or HTTP/2 stream), after the codec and the request guard. */
     private void addRequestHandlers(ChannelPipeline p) {
+        addNormalization(p);
         addClientCertHeader(p);
         addForwarding(p);
+    }
+
+    /** Before authn/authz: from here on {@code request.uri()} is canonical, as matched and as forwarded. */
+    private void addNormalization(ChannelPipeline p) {
+        p.addLast("normalize", pathNormalization);
     }
 
     private void addClientCertHeader(ChannelPipeline p) {
