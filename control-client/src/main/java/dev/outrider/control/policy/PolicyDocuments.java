@@ -60,8 +60,8 @@ public final class PolicyDocuments {
 
     /**
      * Parses and validates every document of {@code text}: YAML documents separated by {@code ---}, or, when the
-     * first character other than white space is '{', one or more JSON objects. Empty documents (nothing, or only
-     * comments) are skipped. The same kind, namespace and name twice is refused.
+     * text starts with <code>{"</code> (or <code>{}</code>), one or more JSON objects. Empty documents (nothing,
+     * or only comments) are skipped. The same kind, namespace and name twice is refused.
      *
      * @param source names the text in errors (a file name, "request body")
      * @return the documents in order, immutable
@@ -69,6 +69,9 @@ public final class PolicyDocuments {
      */
     public static List<PolicyDocument> parse(String text, String source) {
         requireNonNull(text, "text");
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1); // a byte order mark some editors write
+        }
         ErrorContext errors = new ErrorContext(requireNonNull(source, "source"));
         List<PolicyDocument> documents = new ArrayList<>();
         Map<String, String> seen = new HashMap<>();
@@ -159,14 +162,26 @@ public final class PolicyDocuments {
         }
     }
 
-    private static boolean isJson(String text) {
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (!Character.isWhitespace(c) && c != '\uFEFF') {
-                return c == '{';
-            }
+    /**
+     * JSON when the text opens an object whose first key is quoted ({@code {"}) or that is empty
+     * ({@code {}}): the JSON parser then reads it exactly (SnakeYAML refuses tabs and {@code \/} in JSON),
+     * while a YAML flow mapping ({@code {apiVersion: ...}}) still goes to YAML.
+     */
+    static boolean isJson(String text) {
+        int i = skipSpace(text, 0);
+        if (i == text.length() || text.charAt(i) != '{') {
+            return false;
         }
-        return false;
+        i = skipSpace(text, i + 1);
+        return i < text.length() && (text.charAt(i) == '"' || text.charAt(i) == '}');
+    }
+
+    private static int skipSpace(String text, int from) {
+        int i = from;
+        while (i < text.length() && (Character.isWhitespace(text.charAt(i)))) {
+            i++;
+        }
+        return i;
     }
 
     private static String key(PolicyDocument document) {
