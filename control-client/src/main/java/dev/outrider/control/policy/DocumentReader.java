@@ -59,7 +59,7 @@ final class DocumentReader {
         JsonNode metadata = document.get("metadata");
         String name = metadata == null ? null : textOrNull(metadata.get("name"));
         String namespace = metadata == null ? null : textOrNull(metadata.get("namespace"));
-        boolean knownKind = KINDS.contains(kind);
+        boolean knownKind = kind != null && KINDS.contains(kind);
         if (knownKind && DnsLabel.isValid(name) && DnsLabel.isValid(namespace)) {
             return kind + " " + namespace + "/" + name;
         }
