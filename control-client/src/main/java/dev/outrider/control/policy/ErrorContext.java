@@ -16,10 +16,6 @@ final class ErrorContext {
         this.source = requireNonNull(source, "source");
     }
 
-    String source() {
-        return source;
-    }
-
     /** Start a document: {@code <Kind> <namespace>/<name>} or {@code document <n> (line <l>)}. */
     void document(String document) {
         this.document = document;
