@@ -85,8 +85,11 @@ public record AuthorizationPolicy(ObjectMeta metadata, WorkloadSelector selector
 
     /**
      * {@code key} is one of {@code request.auth.claims[name]} (nested: {@code [a][b]}),
-     * {@code request.auth.principal}, {@code request.auth.audiences}, {@code request.headers[name]},
-     * {@code source.ip}, {@code source.principal}, {@code destination.port}.
+     * {@code request.auth.principal}, {@code request.auth.audiences}, {@code request.auth.presenter},
+     * {@code request.headers[name]}, {@code source.ip}, {@code source.namespace}, {@code source.principal},
+     * {@code destination.port}; other Istio keys are refused when the document is read. At least one of
+     * {@code values} and {@code notValues} is set; {@code source.ip} takes addresses or CIDR blocks,
+     * {@code destination.port} ports, the others exact, {@code prefix*}, {@code *suffix} or {@code *} matches.
      */
     public record Condition(String key, List<String> values, List<String> notValues) {
         public Condition {

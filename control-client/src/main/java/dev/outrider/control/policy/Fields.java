@@ -1,0 +1,193 @@
+package dev.outrider.control.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static dev.outrider.control.policy.ErrorContext.quote;
+
+/**
+ * One mapping of a policy document being read, by field name, with its path for errors
+ * ({@code spec.rules[0].to[0].operation}). Creating it refuses anything but a mapping and any field not in
+ * {@code known}, so a misspelt field is reported before anything it would have changed. An explicit
+ * {@code null} (YAML {@code ~} or an empty value) counts as absent, as in Kubernetes.
+ */
+final class Fields {
+    /** Checks one value: null when acceptable, otherwise the problem. */
+    @FunctionalInterface
+    interface Check {
+        Check ANY = v -> null;
+
+        String problem(String value);
+    }
+
+    private final JsonNode node;
+    private final String path;
+    private final ErrorContext errors;
+
+    private Fields(JsonNode node, String path, ErrorContext errors) {
+        this.node = node;
+        this.path = path;
+        this.errors = errors;
+    }
+
+    /** {@code node} as a mapping with only {@code known} fields (in the order they are listed in errors). */
+    static Fields of(JsonNode node, String path, ErrorContext errors, List<String> known) {
+        if (!node.isObject()) {
+            throw errors.fail(path, "expected a mapping, got " + typeOf(node));
+        }
+        for (Map.Entry<String, JsonNode> field : node.properties()) {
+            String name = field.getKey();
+            if (!known.contains(name)) {
+                throw errors.fail(child(path, name), "unknown field " + quote(name) + "; known fields: "
+                        + String.join(", ", known));
+            }
+        }
+        return new Fields(node, path, errors);
+    }
+
+    String path() {
+        return path;
+    }
+
+    ErrorContext errors() {
+        return errors;
+    }
+
+    String path(String name) {
+        return child(path, name);
+    }
+
+    /** The field's value, or null when absent or null. */
+    JsonNode get(String name) {
+        JsonNode value = node.get(name);
+        return value == null || value.isNull() ? null : value;
+    }
+
+    boolean has(String name) {
+        return get(name) != null;
+    }
+
+    /** A mapping-valued field with only {@code known} fields, or null when absent. */
+    Fields object(String name, List<String> known) {
+        JsonNode value = get(name);
+        return value == null ? null : of(value, path(name), errors, known);
+    }
+
+    /** A list-valued field's items (empty when absent), each with its path ({@code name[i]}). */
+    List<Item> list(String name) {
+        JsonNode value = get(name);
+        if (value == null) {
+            return List.of();
+        }
+        if (!value.isArray()) {
+            throw errors.fail(path(name), "expected a list, got " + typeOf(value));
+        }
+        List<Item> items = new ArrayList<>(value.size());
+        for (int i = 0; i < value.size(); i++) {
+            items.add(new Item(value.get(i), path(name) + "[" + i + "]"));
+        }
+        return items;
+    }
+
+    /** An optional string; null when absent. Empty strings are refused. */
+    String string(String name, Check check) {
+        JsonNode value = get(name);
+        return value == null ? null : text(value, path(name), check);
+    }
+
+    String requiredString(String name, Check check) {
+        if (!has(name)) {
+            throw errors.fail(path(name), "is required");
+        }
+        return string(name, check);
+    }
+
+    boolean bool(String name, boolean absent) {
+        JsonNode value = get(name);
+        if (value == null) {
+            return absent;
+        }
+        if (!value.isBoolean()) {
+            throw errors.fail(path(name), "expected true or false, got " + typeOf(value));
+        }
+        return value.booleanValue();
+    }
+
+    /** A list of strings, each non-empty and passing {@code check}; empty when absent. */
+    List<String> strings(String name, Check check) {
+        List<String> values = new ArrayList<>();
+        for (Item item : list(name)) {
+            values.add(text(item.node(), item.path(), check));
+        }
+        return values;
+    }
+
+    /** A mapping of strings to strings ({@code annotations}, {@code matchLabels}); empty when absent. */
+    Map<String, String> stringMap(String name) {
+        JsonNode value = get(name);
+        if (value == null) {
+            return Map.of();
+        }
+        if (!value.isObject()) {
+            throw errors.fail(path(name), "expected a mapping, got " + typeOf(value));
+        }
+        Map<String, String> map = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : value.properties()) {
+            String entryPath = path(name) + "[" + e.getKey() + "]";
+            if (e.getKey().isEmpty()) {
+                throw errors.fail(entryPath, "key must not be empty");
+            }
+            JsonNode v = e.getValue();
+            if (!v.isTextual()) {
+                throw errors.fail(entryPath, "expected a string, got " + typeOf(v) + hint(v));
+            }
+            map.put(e.getKey(), v.textValue());
+        }
+        return map;
+    }
+
+    String text(JsonNode value, String at, Check check) {
+        if (!value.isTextual()) {
+            throw errors.fail(at, "expected a string, got " + typeOf(value) + hint(value));
+        }
+        String text = value.textValue();
+        if (text.isEmpty()) {
+            throw errors.fail(at, "must not be empty");
+        }
+        String problem = check.problem(text);
+        if (problem != null) {
+            throw errors.fail(at, problem);
+        }
+        return text;
+    }
+
+    /** One item of a list: its node and its path ({@code spec.rules[2]}). */
+    record Item(JsonNode node, String path) {
+    }
+
+    static String child(String path, String name) {
+        return path.isEmpty() ? name : path + "." + name;
+    }
+
+    static String typeOf(JsonNode node) {
+        return switch (node.getNodeType()) {
+            case OBJECT -> "a mapping";
+            case ARRAY -> "a list";
+            case STRING -> "a string";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case NULL -> "null";
+            case BINARY -> "binary data";
+            default -> node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    /** YAML reads {@code 8080}, {@code true}, {@code yes} and {@code on} as numbers or booleans. */
+    private static String hint(JsonNode value) {
+        return value.isNumber() || value.isBoolean() ? " (quote it)" : "";
+    }
+}
