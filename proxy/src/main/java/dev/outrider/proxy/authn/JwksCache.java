@@ -3,7 +3,6 @@ package dev.outrider.proxy.authn;
 import com.nimbusds.jose.jwk.JWKSet;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -250,7 +249,7 @@ public final class JwksCache implements AutoCloseable {
                 .header("Accept", "application/json, application/jwk-set+json")
                 .GET()
                 .build();
-        client.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream())
+        client.sendAsync(request, BoundedBody.handler(config.maxBodyBytes()))
                 .thenApplyAsync(this::parse, executor)
                 .whenCompleteAsync((set, failure) -> {
                     boolean ok = failure == null;
@@ -280,23 +279,19 @@ public final class JwksCache implements AutoCloseable {
         source.next = executor.schedule(() -> startFetch(source), delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** On the jwks thread: status, size, JSON, at least one public key. Throws to mean "keep the old set". */
-    private JWKSet parse(HttpResponse<InputStream> response) {
-        try (InputStream body = response.body()) {
-            if (response.statusCode() != 200) {
-                throw new IllegalStateException("JWKS fetch: HTTP " + response.statusCode());
-            }
-            byte[] bytes = body.readNBytes(config.maxBodyBytes() + 1);
-            if (bytes.length > config.maxBodyBytes()) {
-                throw new IllegalStateException("JWKS fetch: body over " + config.maxBodyBytes() + " bytes");
-            }
-            JWKSet set = JWKSet.parse(new String(bytes, StandardCharsets.UTF_8)).toPublicJWKSet();
+    /** On the jwks thread: status, JSON, at least one public key. Throws to mean "keep the old set". */
+    private JWKSet parse(HttpResponse<byte[]> response) {
+        if (response.statusCode() != 200 || response.body() == null) {
+            throw new IllegalStateException("JWKS fetch: HTTP " + response.statusCode());
+        }
+        try {
+            JWKSet set = JWKSet.parse(new String(response.body(), StandardCharsets.UTF_8)).toPublicJWKSet();
             if (set.getKeys().isEmpty()) {
                 throw new IllegalStateException("JWKS fetch: no public key in the set");
             }
             return set;
-        } catch (IOException | java.text.ParseException e) {
-            throw new IllegalStateException("JWKS fetch: unreadable or malformed", e);
+        } catch (java.text.ParseException e) {
+            throw new IllegalStateException("JWKS fetch: malformed JWK Set", e);
         }
     }
 }
