@@ -1,0 +1,127 @@
+package dev.outrider.proxy.authn;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Verified tokens, so a repeated token costs a SHA-256 and a lookup instead of a signature check.
+ *
+ * <ul>
+ *   <li>Keyed by the SHA-256 of the token, never the token: a heap dump or a debugger shows no credential.</li>
+ *   <li>Bounded by size (Caffeine, W-TinyLFU eviction), so a flood of distinct tokens costs memory once.</li>
+ *   <li>Each entry expires at the token's {@code exp} (per-entry {@link Expiry}), capped by {@code maxTtl}
+ *       so a key rotation or a policy change cannot be outlived for long. A hit is also checked against the
+ *       caller's clock: at or after {@code exp} the token goes back to the verifier (which applies the
+ *       clock skew and says "expired" when due).</li>
+ *   <li>Only {@code Valid} results are cached; refusals are recomputed (they are cheap before the signature
+ *       step, and caching them would let garbage evict good entries).</li>
+ * </ul>
+ * A cache belongs to one compiled verifier: a new snapshot builds a new cache, so a token verified under an
+ * old policy is never served under a new one.
+ */
+public final class TokenCache implements TokenVerifier {
+    public static final int DEFAULT_MAX_ENTRIES = 10_000;
+    public static final Duration DEFAULT_MAX_TTL = Duration.ofMinutes(5);
+
+    /** 256 bits as four longs: equals/hashCode without a byte[] wrapper. */
+    private record Sha256(long a, long b, long c, long d) {
+    }
+
+    /** The value plus the caller's clock at insertion, so the entry's lifetime is {@code exp - then}. */
+    private record Entry(JwtVerifier.Result.Valid valid, long insertedAtEpochSeconds) {
+    }
+
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JDK", e);
+        }
+    });
+
+    private final TokenVerifier verifier;
+    private final Cache<Sha256, Entry> cache;
+
+    public TokenCache(TokenVerifier verifier) {
+        this(verifier, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TTL, Ticker.systemTicker());
+    }
+
+    /** @param ticker Caffeine's clock for expiry (tests pass a fake one) */
+    public TokenCache(TokenVerifier verifier, int maxEntries, Duration maxTtl, Ticker ticker) {
+        this.verifier = requireNonNull(verifier, "verifier");
+        requireNonNull(maxTtl, "maxTtl");
+        long maxTtlNanos = maxTtl.toNanos();
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(maxEntries)
+                .ticker(requireNonNull(ticker, "ticker"))
+                .expireAfter(new Expiry<Sha256, Entry>() {
+                    @Override
+                    public long expireAfterCreate(Sha256 key, Entry e, long currentTime) {
+                        long seconds = e.valid().expiresAt() - e.insertedAtEpochSeconds();
+                        return Math.max(0, Math.min(maxTtlNanos, seconds * 1_000_000_000L));
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(Sha256 key, Entry e, long currentTime, long currentDuration) {
+                        return expireAfterCreate(key, e, currentTime);
+                    }
+
+                    @Override
+                    public long expireAfterRead(Sha256 key, Entry e, long currentTime, long currentDuration) {
+                        return currentDuration;
+                    }
+                })
+                .build();
+    }
+
+    @Override
+    public JwtVerifier.Result verify(String token, long nowEpochSeconds) {
+        if (token == null || token.isEmpty()) {
+            return verifier.verify(token, nowEpochSeconds);
+        }
+        Sha256 key = hash(token);
+        Entry hit = cache.getIfPresent(key);
+        if (hit != null && nowEpochSeconds < hit.valid().expiresAt()) {
+            return hit.valid();
+        }
+        JwtVerifier.Result result = verifier.verify(token, nowEpochSeconds);
+        if (result instanceof JwtVerifier.Result.Valid valid && nowEpochSeconds < valid.expiresAt()) {
+            cache.put(key, new Entry(valid, nowEpochSeconds));
+        } else if (hit != null) {
+            cache.invalidate(key);
+        }
+        return result;
+    }
+
+    /** Entries now (approximate, for metrics). */
+    public long size() {
+        return cache.estimatedSize();
+    }
+
+    void cleanUp() {
+        cache.cleanUp();
+    }
+
+    private static Sha256 hash(String token) {
+        MessageDigest md = SHA256.get();
+        byte[] d = md.digest(token.getBytes(StandardCharsets.ISO_8859_1));
+        return new Sha256(longAt(d, 0), longAt(d, 8), longAt(d, 16), longAt(d, 24));
+    }
+
+    private static long longAt(byte[] b, int i) {
+        long v = 0;
+        for (int j = 0; j < 8; j++) {
+            v = (v << 8) | (b[i + j] & 0xff);
+        }
+        return v;
+    }
+}

@@ -1,0 +1,157 @@
+package dev.outrider.proxy.authn;
+
+import dev.outrider.control.policy.RequestAuthentication.JwtHeader;
+import dev.outrider.control.policy.RequestAuthentication.JwtRule;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.QueryStringDecoder;
+
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Where one rule's token is: {@code fromHeaders} (name + prefix), {@code fromParams} (query parameters), or
+ * when neither is set, Istio's defaults: {@code Authorization: Bearer <token>}, then the {@code access_token}
+ * query parameter. Pure: reads a Netty
+ * {@link HttpRequest}, and {@link #strip} removes the token from it before forwarding unless the rule says
+ * {@code forwardOriginalToken}.
+ *
+ * <p>Order: headers in the order configured, then parameters; the first present wins. The prefix match is
+ * exact, except the default {@code Bearer } whose scheme is case-insensitive (RFC 9110 §11.1).
+ */
+public final class TokenExtractor {
+    private static final String DEFAULT_PARAM = "access_token";
+    private static final JwtHeader DEFAULT = new JwtHeader(HttpHeaderNames.AUTHORIZATION.toString(), "Bearer ");
+
+    /** A token found, and where, so it can be stripped from exactly there. */
+    public record Token(String value, String headerName, String paramName) {
+        public Token {
+            requireNonNull(value, "value");
+        }
+
+        boolean inHeader() {
+            return headerName != null;
+        }
+    }
+
+    private final List<JwtHeader> headers;
+    private final List<String> params;
+    private final boolean forwardOriginalToken;
+
+    private TokenExtractor(List<JwtHeader> headers, List<String> params, boolean forwardOriginalToken) {
+        this.headers = headers;
+        this.params = params;
+        this.forwardOriginalToken = forwardOriginalToken;
+    }
+
+    public static TokenExtractor forRule(JwtRule rule) {
+        requireNonNull(rule, "rule");
+        boolean defaults = rule.fromHeaders().isEmpty() && rule.fromParams().isEmpty();
+        return defaults
+                ? new TokenExtractor(List.of(DEFAULT), List.of(DEFAULT_PARAM), rule.forwardOriginalToken())
+                : new TokenExtractor(rule.fromHeaders(), rule.fromParams(), rule.forwardOriginalToken());
+    }
+
+    /** The token, or null when the request carries none in this rule's locations. */
+    public Token extract(HttpRequest request) {
+        for (int i = 0; i < headers.size(); i++) {
+            JwtHeader h = headers.get(i);
+            List<String> values = request.headers().getAll(h.name());
+            for (int j = 0; j < values.size(); j++) {
+                String token = afterPrefix(values.get(j), h);
+                if (token != null) {
+                    return new Token(token, h.name(), null);
+                }
+            }
+        }
+        if (!params.isEmpty() && request.uri().indexOf('?') >= 0) {
+            QueryStringDecoder query = new QueryStringDecoder(request.uri());
+            for (int i = 0; i < params.size(); i++) {
+                List<String> values = query.parameters().get(params.get(i));
+                if (values != null && !values.isEmpty() && !values.getFirst().isEmpty()) {
+                    return new Token(values.getFirst(), null, params.get(i));
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String afterPrefix(String value, JwtHeader h) {
+        String prefix = h.prefix();
+        boolean matches = h == DEFAULT
+                ? value.regionMatches(true, 0, prefix, 0, prefix.length())
+                : value.startsWith(prefix);
+        if (!matches) {
+            return null;
+        }
+        String token = value.substring(prefix.length()).trim();
+        return token.isEmpty() ? null : token;
+    }
+
+    /**
+     * Removes {@code token} from {@code request} (in place, and returns it) unless this rule forwards the
+     * original token: the header value that carried it, or every occurrence of the query parameter; other
+     * parameters keep their exact original encoding.
+     */
+    public HttpRequest strip(HttpRequest request, Token token) {
+        if (forwardOriginalToken || token == null) {
+            return request;
+        }
+        if (token.inHeader()) {
+            List<String> values = request.headers().getAll(token.headerName());
+            request.headers().remove(token.headerName());
+            for (String v : values) {
+                if (!token.value().equals(afterPrefixAny(v))) {
+                    request.headers().add(token.headerName(), v);
+                }
+            }
+            return request;
+        }
+        request.setUri(withoutParam(request.uri(), token.paramName()));
+        return request;
+    }
+
+    private String afterPrefixAny(String value) {
+        for (JwtHeader h : headers) {
+            String t = afterPrefix(value, h);
+            if (t != null) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /** The URI with every {@code name=...} pair removed; names compared after percent-decoding. */
+    static String withoutParam(String uri, String name) {
+        int q = uri.indexOf('?');
+        if (q < 0) {
+            return uri;
+        }
+        int hash = uri.indexOf('#', q);
+        String query = hash < 0 ? uri.substring(q + 1) : uri.substring(q + 1, hash);
+        StringBuilder kept = new StringBuilder(query.length());
+        for (String pair : query.split("&", -1)) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String rawName = eq < 0 ? pair : pair.substring(0, eq);
+            if (QueryStringDecoder.decodeComponent(rawName).equals(name)) {
+                continue;
+            }
+            if (!kept.isEmpty()) {
+                kept.append('&');
+            }
+            kept.append(pair);
+        }
+        StringBuilder out = new StringBuilder(uri.length()).append(uri, 0, q);
+        if (!kept.isEmpty()) {
+            out.append('?').append(kept);
+        }
+        if (hash >= 0) {
+            out.append(uri, hash, uri.length());
+        }
+        return out.toString();
+    }
+}

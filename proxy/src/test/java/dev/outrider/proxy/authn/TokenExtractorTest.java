@@ -1,0 +1,98 @@
+package dev.outrider.proxy.authn;
+
+import dev.outrider.control.policy.RequestAuthentication.JwtHeader;
+import dev.outrider.control.policy.RequestAuthentication.JwtRule;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TokenExtractorTest {
+    private static HttpRequest request(String uri) {
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri);
+    }
+
+    private static JwtRule rule(List<JwtHeader> headers, List<String> params, boolean forward) {
+        return new JwtRule("https://issuer.test", null, null, "{}", headers, params, forward, null);
+    }
+
+    @Test
+    void defaultIsAuthorizationBearerThenAccessToken() {
+        TokenExtractor extractor = TokenExtractor.forRule(rule(null, null, false));
+        HttpRequest req = request("/a?x=1");
+        req.headers().set("Authorization", "Bearer abc.def.ghi");
+        assertThat(extractor.extract(req).value()).isEqualTo("abc.def.ghi");
+        req.headers().set("Authorization", "bearer abc.def.ghi");
+        assertThat(extractor.extract(req).value()).isEqualTo("abc.def.ghi");
+        req.headers().set("Authorization", "Basic dXNlcjpwYXNz");
+        assertThat(extractor.extract(req)).isNull();
+        req.headers().set("Authorization", "Bearer ");
+        assertThat(extractor.extract(req)).isNull();
+        HttpRequest q = request("/a?access_token=t.o.k&x=1");
+        assertThat(extractor.extract(q).value()).isEqualTo("t.o.k");
+        assertThat(extractor.extract(request("/a"))).isNull();
+    }
+
+    @Test
+    void configuredHeaderWithPrefix() {
+        TokenExtractor extractor = TokenExtractor.forRule(rule(List.of(new JwtHeader("x-jwt", "Token ")), null, false));
+        HttpRequest req = request("/");
+        req.headers().set("Authorization", "Bearer ignored");
+        assertThat(extractor.extract(req)).isNull();
+        req.headers().set("X-JWT", "Token a.b.c");
+        TokenExtractor.Token token = extractor.extract(req);
+        assertThat(token.value()).isEqualTo("a.b.c");
+        extractor.strip(req, token);
+        assertThat(req.headers().contains("x-jwt")).isFalse();
+        assertThat(req.headers().get("Authorization")).isEqualTo("Bearer ignored");
+    }
+
+    @Test
+    void headerWithoutPrefix() {
+        TokenExtractor extractor = TokenExtractor.forRule(rule(List.of(new JwtHeader("x-jwt", null)), null, false));
+        HttpRequest req = request("/");
+        req.headers().set("x-jwt", "a.b.c");
+        assertThat(extractor.extract(req).value()).isEqualTo("a.b.c");
+    }
+
+    @Test
+    void queryParameterIsExtractedAndStrippedKeepingOthersAsSent() {
+        TokenExtractor extractor = TokenExtractor.forRule(rule(null, List.of("jwt"), false));
+        HttpRequest req = request("/p/q?a=1%202&jwt=a.b.c&b=%7E&jwt=x.y.z#frag");
+        TokenExtractor.Token token = extractor.extract(req);
+        assertThat(token.value()).isEqualTo("a.b.c");
+        assertThat(token.paramName()).isEqualTo("jwt");
+        extractor.strip(req, token);
+        assertThat(req.uri()).isEqualTo("/p/q?a=1%202&b=%7E#frag");
+        HttpRequest only = request("/p?jwt=a.b.c");
+        extractor.strip(only, extractor.extract(only));
+        assertThat(only.uri()).isEqualTo("/p");
+    }
+
+    @Test
+    void bearerIsStrippedByDefault() {
+        TokenExtractor extractor = TokenExtractor.forRule(rule(null, null, false));
+        HttpRequest req = request("/");
+        req.headers().set("Authorization", "Bearer a.b.c");
+        extractor.strip(req, extractor.extract(req));
+        assertThat(req.headers().contains("Authorization")).isFalse();
+    }
+
+    @Test
+    void forwardOriginalTokenKeepsIt() {
+        TokenExtractor extractor = TokenExtractor.forRule(rule(null, List.of("jwt"), true));
+        HttpRequest req = request("/?jwt=a.b.c");
+        extractor.strip(req, extractor.extract(req));
+        assertThat(req.uri()).isEqualTo("/?jwt=a.b.c");
+        TokenExtractor headers = TokenExtractor.forRule(rule(null, null, true));
+        HttpRequest h = request("/");
+        h.headers().set("Authorization", "Bearer a.b.c");
+        headers.strip(h, headers.extract(h));
+        assertThat(h.headers().get("Authorization")).isEqualTo("Bearer a.b.c");
+    }
+}
