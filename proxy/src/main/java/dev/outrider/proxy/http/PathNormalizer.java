@@ -27,7 +27,7 @@ package dev.outrider.proxy.http;
  * </ol>
  */
 public final class PathNormalizer {
-    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+    static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     private PathNormalizer() {
     }
@@ -106,7 +106,11 @@ public final class PathNormalizer {
         return removeDotSegments(decodeUnreserved(mergeSlashes(path)));
     }
 
-    private static String mergeSlashes(String path) {
+    /** Merges runs of '/' into one; returns {@code path} itself when there is none to merge. */
+    static String mergeSlashes(String path) {
+        if (!path.contains("//")) {
+            return path;
+        }
         StringBuilder out = new StringBuilder(path.length());
         char prev = 0;
         for (int i = 0; i < path.length(); i++) {
@@ -190,7 +194,8 @@ public final class PathNormalizer {
         out.setLength(Math.max(slash, 0));
     }
 
-    private static boolean isUnreserved(char c) {
+    /** RFC 3986 §2.3 unreserved characters. */
+    static boolean isUnreserved(char c) {
         return isAlpha(c) || isDigit(c) || c == '-' || c == '.' || c == '_' || c == '~';
     }
 
@@ -202,7 +207,8 @@ public final class PathNormalizer {
         return c >= '0' && c <= '9';
     }
 
-    private static int hexValue(char c) {
+    /** The value of a hex digit, or -1. */
+    static int hexValue(char c) {
         if (c >= '0' && c <= '9') {
             return c - '0';
         }

@@ -54,7 +54,6 @@ import static java.util.Objects.requireNonNull;
  * {@code admin.example.com} (CVE-2021-39155).
  */
 public final class RequestPathPolicy {
-    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     /** What an encoded slash ({@code %2F}, {@code %2f}) or backslash ({@code %5C}, {@code %5c}) in the path does. */
     public enum EscapedSlashes {
@@ -176,7 +175,7 @@ public final class RequestPathPolicy {
             path = (String) decoded;
         }
         if (needsSegmentWork(path)) {
-            path = PathNormalizer.removeDotSegments(mergeSlashes(path));
+            path = PathNormalizer.removeDotSegments(PathNormalizer.mergeSlashes(path));
         }
         return new Ok(path, query);
     }
@@ -284,8 +283,8 @@ public final class RequestPathPolicy {
                 out.append(c);
                 continue;
             }
-            int hi = i + 1 < n ? hexValue(path.charAt(i + 1)) : -1;
-            int lo = i + 2 < n ? hexValue(path.charAt(i + 2)) : -1;
+            int hi = i + 1 < n ? PathNormalizer.hexValue(path.charAt(i + 1)) : -1;
+            int lo = i + 2 < n ? PathNormalizer.hexValue(path.charAt(i + 2)) : -1;
             if (hi < 0 || lo < 0) {
                 return BAD_PERCENT;
             }
@@ -300,12 +299,12 @@ public final class RequestPathPolicy {
                         return ESCAPED_SLASH;
                     }
                     case DECODE -> out.append('/');
-                    case KEEP -> out.append('%').append(HEX[hi]).append(HEX[lo]);
+                    case KEEP -> out.append('%').append(PathNormalizer.HEX[hi]).append(PathNormalizer.HEX[lo]);
                 }
-            } else if (isUnreserved(decoded)) {
+            } else if (PathNormalizer.isUnreserved(decoded)) {
                 out.append(decoded);
             } else {
-                out.append('%').append(HEX[hi]).append(HEX[lo]);
+                out.append('%').append(PathNormalizer.HEX[hi]).append(PathNormalizer.HEX[lo]);
             }
         }
         return out.toString();
@@ -322,39 +321,5 @@ public final class RequestPathPolicy {
             prev = c;
         }
         return false;
-    }
-
-    private static String mergeSlashes(String path) {
-        if (!path.contains("//")) {
-            return path;
-        }
-        StringBuilder out = new StringBuilder(path.length());
-        char prev = 0;
-        for (int i = 0; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (c != '/' || prev != '/') {
-                out.append(c);
-            }
-            prev = c;
-        }
-        return out.toString();
-    }
-
-    private static boolean isUnreserved(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || c == '-' || c == '.' || c == '_' || c == '~';
-    }
-
-    private static int hexValue(char c) {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        return -1;
     }
 }
