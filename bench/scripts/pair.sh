@@ -174,7 +174,19 @@ health: {listen: "$LOOPBACK:$B_HEALTH"}
 admin: {listen: "$LOOPBACK:$B_ADMIN"}
 runtime: {drainTimeout: 1s}
 accessLog: {enabled: $log_enabled, path: "$WORK/access-b.log"}
+policies: {directory: "$WORK/policies"}
 $(tls_yaml backend)
+YAML
+  # Authorization is on, as in production: B lets exactly the client's identity in (the default is deny).
+  mkdir -p "$WORK/policies"
+  cat >"$WORK/policies/backend.yaml" <<YAML
+apiVersion: outrider.dev/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-client, namespace: bench}
+spec:
+  selector: {matchLabels: {app: backend}}
+  action: ALLOW
+  rules: [{from: [{source: {principals: ["cluster.local/ns/bench/sa/client"]}}]}]
 YAML
   cat >"$WORK/sidecar-a.yaml" <<YAML
 node: {service: client, namespace: bench}
@@ -188,6 +200,7 @@ health: {listen: "$LOOPBACK:$A_HEALTH"}
 admin: {listen: "$LOOPBACK:$A_ADMIN"}
 runtime: {drainTimeout: 1s}
 accessLog: {enabled: $log_enabled, path: "$WORK/access-a.log"}
+policies: {defaultAction: deny}
 $(tls_yaml client)
 YAML
 }

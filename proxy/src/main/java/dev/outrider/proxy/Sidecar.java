@@ -15,12 +15,20 @@ import dev.outrider.proxy.forward.Route;
 import dev.outrider.proxy.forward.RouteResolver;
 import dev.outrider.proxy.forward.RouteResult;
 import dev.outrider.proxy.http.DownstreamConnections;
+import dev.outrider.proxy.authn.JwksCache;
+import dev.outrider.proxy.authz.DefaultAction;
 import dev.outrider.proxy.inbound.InboundInitializer;
+import dev.outrider.proxy.inbound.InboundPolicy;
 import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.ProxyMetrics;
 import dev.outrider.proxy.metrics.Registries;
 import dev.outrider.proxy.outbound.OutboundInitializer;
 import dev.outrider.proxy.outbound.OutboundRouter;
+import dev.outrider.proxy.policy.PolicyDirectoryWatcher;
+import dev.outrider.proxy.policy.PolicyMetrics;
+import dev.outrider.proxy.policy.PolicySnapshot;
+import dev.outrider.proxy.policy.PolicyStore;
+import dev.outrider.proxy.policy.WorkloadPolicyCompiler;
 import dev.outrider.proxy.runtime.DrainState;
 import dev.outrider.proxy.transport.Transport;
 import dev.outrider.proxy.upstream.Cluster;
@@ -39,6 +47,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -67,6 +76,7 @@ public final class Sidecar implements AutoCloseable {
     private final Transport transport;
     private final PrometheusMeterRegistry registry;
     private final ProxyMetrics metrics;
+    private PolicyMetrics policyMetrics;
     private final AccessLog accessLog;
     private final UpstreamPools pools;
     private final DrainState drain = new DrainState();
@@ -74,6 +84,9 @@ public final class Sidecar implements AutoCloseable {
     private final DownstreamConnections outboundConnections;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private TlsState tls;
+    private JwksCache jwks;
+    private PolicyDirectoryWatcher policyWatcher;
+    private PolicyStore policies;
     private final List<Channel> outboundListeners = new ArrayList<>();
     private Channel inboundListener;
     private HealthServer health;
@@ -114,13 +127,17 @@ public final class Sidecar implements AutoCloseable {
             log.warn("mTLS is DISABLED (tls.mode: disabled): sidecar traffic is plaintext and callers are not "
                     + "authenticated; use this on a trusted loopback only");
         }
+        startPolicies();
         Cluster app = new Cluster("inbound|" + config.inbound().application(),
                 config.inbound().applicationProtocol(), List.of(endpoint(config.inbound().application())));
         RouteToApp toApp = new RouteToApp(new Route(app));
         ForwardingContext inboundCtx = new ForwardingContext(Direction.INBOUND, toApp, pools, config.upstream(),
                 metrics, accessLog, drain, tls == null ? "http" : "https");
         inboundListener = listen("inbound", config.inbound().listen(),
-                new InboundInitializer(config.http(), drainMillis, inboundConnections, inboundCtx, tls));
+                new InboundInitializer(config.http(), drainMillis, inboundConnections, inboundCtx, tls,
+                        new InboundPolicy(policies, policyMetrics, metrics, accessLog, drain,
+                                config.inbound().application().port()),
+                        config.policies().escapedSlashes()));
 
         Map<ServiceName, Route> byService = new HashMap<>();
         for (ServiceConfig svc : config.services()) {
@@ -150,6 +167,37 @@ public final class Sidecar implements AutoCloseable {
         health = HealthServer.start(transport, config.health(), () -> !drain.isDraining());
         admin = AdminServer.start(transport, config.admin(), registry, () -> ConfigView.redacted(config),
                 this::drain);
+    }
+
+    /**
+     * The first policy snapshot, before any listener opens: from the policy directory (which is then
+     * watched), or an empty one when there is no policy source (the default action decides every request).
+     */
+    private void startPolicies() {
+        policyMetrics = new PolicyMetrics(registry);
+        JwksCache.Config d = JwksCache.Config.defaults();
+        jwks = new JwksCache(new JwksCache.Config(config.jwt().jwksRefresh(), d.refreshFraction(),
+                d.unknownKidMinInterval(), d.retryInterval(), d.fetchTimeout(), d.maxBodyBytes()));
+        WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(config.node(), config.policies(), config.jwt(),
+                jwks, policyMetrics);
+        boolean denyByDefault = config.policies().defaultAction() == DefaultAction.DENY;
+        if (config.policies().directory() != null) {
+            policyWatcher = PolicyDirectoryWatcher.start(config.policies().directory(),
+                    config.policies().reloadInterval(), compiler, policyMetrics);
+            policies = policyWatcher.store();
+        } else {
+            PolicySnapshot none = compiler.compile("none", "no policy source", List.of());
+            policies = new PolicyStore(none);
+            policyMetrics.retain(none);
+            if (denyByDefault) {
+                log.warn("no policy source (policies.directory is not set) and policies.defaultAction is deny: "
+                        + "every inbound request will be refused with 403");
+            }
+        }
+        if (!denyByDefault) {
+            log.warn("policies.defaultAction is allow: inbound requests that no ALLOW policy covers are let through "
+                    + "(the mesh default is deny)");
+        }
     }
 
     private Channel listen(String what, HostPort where, ChannelInitializer<Channel> init) throws Exception {
@@ -247,6 +295,12 @@ public final class Sidecar implements AutoCloseable {
             }
             if (tls != null) {
                 tls.close();
+            }
+            if (policyWatcher != null) {
+                policyWatcher.close();
+            }
+            if (jwks != null) {
+                jwks.close();
             }
             transport.group().shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             accessLog.close();

@@ -85,6 +85,7 @@ class Http2DrainTest {
                 accessLog: {enabled: false}
                 runtime: {drainTimeout: 10s}
                 tls: {mode: disabled}
+                policies: {defaultAction: allow}
                 """.formatted(backend.getAddress().getPort()), "test"));
         BlockingQueue<Http2Frame> frames = new LinkedBlockingQueue<>();
         Channel client = new Bootstrap().group(clientGroup).channel(NioSocketChannel.class)

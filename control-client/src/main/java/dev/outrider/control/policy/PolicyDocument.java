@@ -11,4 +11,7 @@ public sealed interface PolicyDocument permits AuthorizationPolicy, RequestAuthe
 
     /** {@code AuthorizationPolicy}, {@code RequestAuthentication}. */
     String kind();
+
+    /** Which workloads of the document's namespace it applies to. */
+    WorkloadSelector selector();
 }

@@ -1,6 +1,7 @@
 package dev.outrider.proxy.accesslog;
 
 import dev.outrider.proxy.metrics.Direction;
+import io.netty.util.AttributeKey;
 
 import static java.util.Objects.requireNonNull;
 
@@ -19,11 +20,39 @@ import static java.util.Objects.requireNonNull;
  * @param upstream         {@code host:port} of the upstream that served it, or null
  * @param requestId        the request id (x-request-id), or null
  * @param service          the target service, or null
+ * @param auth             who called and what authentication and authorization decided (inbound), or null
  */
 public record AccessLogEntry(long startEpochMillis, Direction direction, String protocol, String method,
                              String uri, int status, long durationNanos, long requestBytes,
-                             long responseBytes, String upstream, String requestId, String service) {
+                             long responseBytes, String upstream, String requestId, String service, Auth auth) {
+    /**
+     * Where the inbound request handlers leave {@link Auth} for the handler that writes the entry: an
+     * attribute of the request's channel (the HTTP/1.1 connection, set again for every request, or the
+     * HTTP/2 stream).
+     */
+    public static final AttributeKey<Auth> AUTH = AttributeKey.valueOf(AccessLogEntry.class, "auth");
+
     public AccessLogEntry {
         requireNonNull(direction, "direction");
+    }
+
+    public AccessLogEntry(long startEpochMillis, Direction direction, String protocol, String method, String uri,
+                          int status, long durationNanos, long requestBytes, long responseBytes, String upstream,
+                          String requestId, String service) {
+        this(startEpochMillis, direction, protocol, method, uri, status, durationNanos, requestBytes, responseBytes,
+                upstream, requestId, service, null);
+    }
+
+    /**
+     * The audit part of an inbound entry. Fixed texts only: no token, claim or header value.
+     *
+     * @param peer   the caller's workload identity (principal form, {@code cluster.local/ns/shop/sa/frontend})
+     * @param authn  why the JWT was refused ({@code token expired}), or null
+     * @param authz  the decision's reason ({@code allow policy shop/x rule 0}, {@code default deny: no policy}),
+     *               or null when authorization did not run
+     * @param audit  the AUDIT policy and rule that marked the request, or null
+     * @param dryRun the decision with dry-run policies enforced, when they apply; or null
+     */
+    public record Auth(String peer, String authn, String authz, String audit, String dryRun) {
     }
 }

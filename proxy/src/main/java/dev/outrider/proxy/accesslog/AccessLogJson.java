@@ -49,8 +49,22 @@ final class AccessLogJson {
             g.writeStringField("upstream", e.upstream());
             g.writeStringField("request_id", e.requestId());
             g.writeStringField("service", e.service());
+            AccessLogEntry.Auth auth = e.auth();
+            if (auth != null) {
+                writeIfSet(g, "peer", auth.peer());
+                writeIfSet(g, "authn", auth.authn());
+                writeIfSet(g, "authz", auth.authz());
+                writeIfSet(g, "audit", auth.audit());
+                writeIfSet(g, "authz_dry_run", auth.dryRun());
+            }
             g.writeEndObject();
             g.writeRaw('\n');
+        }
+    }
+
+    private static void writeIfSet(JsonGenerator g, String name, String value) throws IOException {
+        if (value != null) {
+            g.writeStringField(name, value);
         }
     }
 }

@@ -17,14 +17,14 @@ import java.security.spec.ECGenParameterSpec;
  * self-test (a JDK-made P-256 signature must verify, and the same signature over other data must not),
  * {@link #ecdsa()} returns null, meaning the JDK's provider.
  */
-final class SignatureProviders {
+public final class SignatureProviders {
     private static final Provider ECDSA = selfTested(conscrypt());
 
     private SignatureProviders() {
     }
 
     /** The preferred provider for ECDSA, or null for the JDK's. Decided once per JVM. */
-    static Provider ecdsa() {
+    public static Provider ecdsa() {
         return ECDSA;
     }
 

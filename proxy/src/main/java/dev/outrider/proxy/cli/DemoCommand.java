@@ -92,11 +92,18 @@ final class DemoCommand implements Callable<Integer> {
             String outbound = "http://" + a.outbound().listen() + "/hello";
             String byPort = "http://" + a.outbound().listen().host() + ":" + a.outbound().upstreams().getFirst().port()
                     + "/hello";
+            String admin = "http://" + a.outbound().listen() + "/admin";
             boolean ok = call(out, client, "GET " + outbound + "  (Host: orders.shop)",
-                    HttpRequest.newBuilder(URI.create(outbound)).header("Host", "orders.shop"));
-            ok &= call(out, client, "GET " + byPort, HttpRequest.newBuilder(URI.create(byPort)));
+                    HttpRequest.newBuilder(URI.create(outbound)).header("Host", "orders.shop"), 200);
+            ok &= call(out, client, "GET " + byPort, HttpRequest.newBuilder(URI.create(byPort)), 200);
             ok &= call(out, client, "GET " + outbound + "  (Host: billing)",
-                    HttpRequest.newBuilder(URI.create(outbound)).header("Host", "billing"));
+                    HttpRequest.newBuilder(URI.create(outbound)).header("Host", "billing"), 404);
+            out.println("# examples/policies: frontend may GET/POST /hello and /api/*; nobody may call /admin");
+            out.println();
+            ok &= call(out, client, "GET " + admin + "  (Host: orders.shop)",
+                    HttpRequest.newBuilder(URI.create(admin)).header("Host", "orders.shop"), 403);
+            ok &= call(out, client, "DELETE " + outbound + "  (Host: orders.shop)",
+                    HttpRequest.newBuilder(URI.create(outbound)).header("Host", "orders.shop").DELETE(), 403);
             if (once) {
                 return ok ? OutriderCommand.EXIT_OK : OutriderCommand.EXIT_FAILURE;
             }
@@ -158,7 +165,9 @@ final class DemoCommand implements Callable<Integer> {
         return true;
     }
 
-    private static boolean call(PrintWriter out, HttpClient client, String title, HttpRequest.Builder request) {
+    /** Sends one request and prints the answer; false when it is not {@code expected}. */
+    private static boolean call(PrintWriter out, HttpClient client, String title, HttpRequest.Builder request,
+                                int expected) {
         out.println("$ " + title);
         try {
             HttpResponse<String> r = client.send(request.timeout(Duration.ofSeconds(5)).build(),
@@ -166,7 +175,10 @@ final class DemoCommand implements Callable<Integer> {
             out.println("  " + r.statusCode() + "  " + r.body().strip());
             out.println();
             out.flush();
-            return r.statusCode() < 500;
+            if (r.statusCode() != expected) {
+                out.println("  unexpected: expected " + expected);
+            }
+            return r.statusCode() == expected;
         } catch (IOException | InterruptedException e) {
             out.println("  failed: " + e);
             out.flush();

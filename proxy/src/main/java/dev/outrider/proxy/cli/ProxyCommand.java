@@ -4,6 +4,7 @@ import dev.outrider.proxy.Sidecar;
 import dev.outrider.proxy.config.BootstrapConfig;
 import dev.outrider.proxy.config.BootstrapLoader;
 import dev.outrider.proxy.config.ConfigException;
+import dev.outrider.proxy.policy.PolicyDirectoryWatcher;
 import dev.outrider.proxy.tls.TlsMaterialException;
 import dev.outrider.proxy.config.HostPort;
 import org.slf4j.Logger;
@@ -93,6 +94,10 @@ public final class ProxyCommand implements java.util.concurrent.Callable<Integer
         } catch (TlsMaterialException e) {
             // Bad certificate, key or bundle: a configuration problem, reported like one.
             err.println("outrider proxy: " + config + ": " + e.getMessage());
+            return OutriderCommand.EXIT_USAGE;
+        } catch (PolicyDirectoryWatcher.PolicyLoadException e) {
+            // Policies that do not load: the sidecar never runs with other policies than the ones configured.
+            err.println("outrider proxy: " + config + ": policies: " + e.getMessage());
             return OutriderCommand.EXIT_USAGE;
         } catch (Exception e) {
             err.println("outrider proxy: cannot start: " + startFailure(cfg, e));

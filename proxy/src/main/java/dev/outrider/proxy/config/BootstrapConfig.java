@@ -11,7 +11,7 @@ import static java.util.Objects.requireNonNull;
 public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundConfig outbound,
                               List<ServiceConfig> services, HttpConfig http, UpstreamConfig upstream,
                               HostPort health, HostPort admin, RuntimeConfig runtime,
-                              AccessLogConfig accessLog, TlsConfig tls) {
+                              AccessLogConfig accessLog, TlsConfig tls, PolicyConfig policies, JwtConfig jwt) {
     public BootstrapConfig {
         requireNonNull(node, "node");
         requireNonNull(inbound, "inbound");
@@ -24,5 +24,7 @@ public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundCo
         requireNonNull(runtime, "runtime");
         requireNonNull(accessLog, "accessLog");
         requireNonNull(tls, "tls");
+        requireNonNull(policies, "policies");
+        requireNonNull(jwt, "jwt");
     }
 }

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.outrider.control.model.ServiceName;
 import dev.outrider.control.model.SpiffeId;
+import dev.outrider.proxy.authz.DefaultAction;
+import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -18,7 +20,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
@@ -49,11 +55,24 @@ public final class BootstrapLoader {
             Path.of("/etc/outrider/tls/cert.pem"), Path.of("/etc/outrider/tls/key.pem"),
             Path.of("/etc/outrider/tls/ca-bundle.pem"), TlsConfig.TlsVersion.TLS_1_3, TlsConfig.TlsProvider.AUTO,
             Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofHours(1));
+    static final String DEFAULT_ROOT_NAMESPACE = "outrider-system";
+    static final PolicyConfig DEFAULT_POLICIES = new PolicyConfig(null, DefaultAction.DENY, DEFAULT_ROOT_NAMESPACE,
+            EscapedSlashes.REJECT, Duration.ofSeconds(2));
+    static final JwtConfig DEFAULT_JWT = new JwtConfig(List.of("RS256", "ES256", "EdDSA"), Duration.ofSeconds(60),
+            16 * 1024, 10_000, Duration.ofMinutes(5));
+    /** Signature algorithms {@code jwt.algorithms} may name (RFC 7518 §3.1, RFC 8037); never HMAC or none. */
+    static final Set<String> JWT_ALGORITHMS = Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+            "ES256", "ES384", "ES512", "EdDSA");
 
     /** Upper bound for every timeout: anything longer is a typo, not a plan. */
     private static final Duration MAX_TIMEOUT = Duration.ofDays(1);
     /** SPIFFE trust domain characters (lower-case letters, digits, '.', '-', '_'). */
     private static final Pattern TRUST_DOMAIN = Pattern.compile("[a-z0-9]([a-z0-9._-]{0,253}[a-z0-9])?");
+    /** Kubernetes label key: optional DNS-subdomain prefix and '/', then a name of at most 63 characters. */
+    private static final Pattern LABEL_KEY = Pattern.compile(
+            "([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?");
+    /** Kubernetes label value: empty, or at most 63 characters, alphanumeric at both ends. */
+    private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?");
 
     /** Stateless after construction; Jackson mappers are thread-safe for reading. */
     private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
@@ -136,7 +155,7 @@ public final class BootstrapLoader {
 
     static BootstrapConfig build(ConfigNode root) {
         root.object("node", "inbound", "outbound", "services", "http", "upstream", "health", "admin", "runtime",
-                "accessLog", "tls");
+                "accessLog", "tls", "policies", "jwt");
         NodeConfig node = node(root.field("node"));
         BootstrapConfig config = new BootstrapConfig(node,
                 inbound(root.field("inbound")),
@@ -148,7 +167,9 @@ public final class BootstrapLoader {
                 root.field("admin").object("listen").field("listen").hostPort(DEFAULT_ADMIN, 0),
                 runtime(root.field("runtime")),
                 accessLog(root.field("accessLog")),
-                tls(root.field("tls")));
+                tls(root.field("tls")),
+                policies(root.field("policies")),
+                jwt(root.field("jwt")));
         BootstrapChecks.check(config, root.source());
         return config;
     }
@@ -157,7 +178,7 @@ public final class BootstrapLoader {
         if (!n.isSet()) {
             throw n.error("required (at least node.service, the service this sidecar serves)");
         }
-        n.object("service", "namespace", "serviceAccount", "trustDomain");
+        n.object("service", "namespace", "serviceAccount", "trustDomain", "labels");
         String service = serviceLabel(n.field("service"), n.field("service").requiredString());
         String namespace = namespaceLabel(n.field("namespace"), n.field("namespace").string(DEFAULT_NAMESPACE));
         String serviceAccount = namespaceLabel(n.field("serviceAccount"), n.field("serviceAccount").string(service));
@@ -166,7 +187,37 @@ public final class BootstrapLoader {
         if (!TRUST_DOMAIN.matcher(trustDomain).matches()) {
             throw td.error("'" + trustDomain + "' is not a trust domain (lower-case letters, digits, '.', '-', '_')");
         }
-        return new NodeConfig(service, namespace, serviceAccount, trustDomain);
+        return new NodeConfig(service, namespace, serviceAccount, trustDomain, labels(n.field("labels"), service));
+    }
+
+    /**
+     * Kubernetes-style labels for policy selectors; {@code app: <service>} unless {@code app} is given, so a
+     * workload always carries its service's label (as {@code outrider explain} assumes).
+     */
+    private static Map<String, String> labels(ConfigNode n, String service) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put("app", service);
+        if (!n.isSet()) {
+            return labels;
+        }
+        if (!n.node().isObject()) {
+            throw n.error("expected a mapping of label names to values");
+        }
+        for (Iterator<String> it = n.node().fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            ConfigNode v = n.field(key);
+            if (!LABEL_KEY.matcher(key).matches()) {
+                throw v.error("'" + key + "' is not a label name ([prefix/]name, name at most 63 letters, digits, "
+                        + "'-', '_', '.')");
+            }
+            String value = v.isSet() && (v.node().isNumber() || v.node().isBoolean()) ? v.node().asText()
+                    : v.string("");
+            if (!LABEL_VALUE.matcher(value).matches()) {
+                throw v.error("'" + value + "' is not a label value (at most 63 letters, digits, '-', '_', '.')");
+            }
+            labels.put(key, value);
+        }
+        return labels;
     }
 
     private static InboundConfig inbound(ConfigNode n) {
@@ -310,6 +361,44 @@ public final class BootstrapLoader {
                 n.field("handshakeTimeout").duration(d.handshakeTimeout(), false, Duration.ofMinutes(5)),
                 n.field("reloadInterval").duration(d.reloadInterval(), false, Duration.ofHours(1)),
                 n.field("ticketKeyRotation").duration(d.ticketKeyRotation(), false, Duration.ofDays(1)));
+    }
+
+    private static PolicyConfig policies(ConfigNode n) {
+        n.object("directory", "defaultAction", "rootNamespace", "escapedSlashes", "reloadInterval");
+        PolicyConfig d = DEFAULT_POLICIES;
+        return new PolicyConfig(
+                path(n.field("directory"), d.directory()),
+                n.field("defaultAction").enumValue(DefaultAction.class, d.defaultAction()),
+                namespaceLabel(n.field("rootNamespace"), n.field("rootNamespace").string(d.rootNamespace())),
+                n.field("escapedSlashes").enumValue(EscapedSlashes.class, d.escapedSlashes()),
+                n.field("reloadInterval").duration(d.reloadInterval(), false, Duration.ofHours(1)));
+    }
+
+    private static JwtConfig jwt(ConfigNode n) {
+        n.object("algorithms", "clockSkew", "maxLength", "cacheSize", "jwksRefresh");
+        JwtConfig d = DEFAULT_JWT;
+        List<String> algorithms = new ArrayList<>();
+        for (ConfigNode a : n.field("algorithms").list()) {
+            String alg = a.requiredString().strip();
+            String known = JWT_ALGORITHMS.stream().filter(k -> k.equalsIgnoreCase(alg)).findFirst().orElse(null);
+            if (known == null) {
+                String why = alg.toUpperCase(java.util.Locale.ROOT).startsWith("HS") || alg.equalsIgnoreCase("none")
+                        ? " (HMAC and unsigned tokens are never accepted)" : "";
+                throw a.error("'" + alg + "' is not a supported signature algorithm" + why + " (supported: "
+                        + String.join(", ", JWT_ALGORITHMS.stream().sorted().toList()) + ")");
+            }
+            if (!algorithms.contains(known)) {
+                algorithms.add(known);
+            }
+        }
+        if (n.field("algorithms").isSet() && algorithms.isEmpty()) {
+            throw n.field("algorithms").error("at least one algorithm is required");
+        }
+        return new JwtConfig(algorithms.isEmpty() ? d.algorithms() : algorithms,
+                n.field("clockSkew").duration(d.clockSkew(), true, Duration.ofMinutes(10)),
+                n.field("maxLength").integer(d.maxLength(), 256, 1_048_576),
+                n.field("cacheSize").integer(d.cacheSize(), 0, 10_000_000),
+                n.field("jwksRefresh").duration(d.jwksRefresh(), false, Duration.ofDays(1)));
     }
 
     private static Path path(ConfigNode at, Path def) {

@@ -35,7 +35,8 @@ public final class ConfigView {
         requireNonNull(config, "config");
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("node", map("service", config.node().service(), "namespace", config.node().namespace(),
-                "serviceAccount", config.node().serviceAccount(), "trustDomain", config.node().trustDomain()));
+                "serviceAccount", config.node().serviceAccount(), "trustDomain", config.node().trustDomain(),
+                "labels", new java.util.TreeMap<>(config.node().labels())));
         root.put("inbound", map("listen", config.inbound().listen().toString(),
                 "application", config.inbound().application().toString(),
                 "applicationProtocol", lower(config.inbound().applicationProtocol())));
@@ -76,6 +77,14 @@ public final class ConfigView {
                 "handshakeTimeout", Durations.format(t.handshakeTimeout()),
                 "reloadInterval", Durations.format(t.reloadInterval()),
                 "ticketKeyRotation", Durations.format(t.ticketKeyRotation())));
+        PolicyConfig p = config.policies();
+        root.put("policies", map("directory", p.directory() == null ? null : p.directory().toString(),
+                "defaultAction", lower(p.defaultAction()), "rootNamespace", p.rootNamespace(),
+                "escapedSlashes", lower(p.escapedSlashes()), "reloadInterval", Durations.format(p.reloadInterval())));
+        JwtConfig j = config.jwt();
+        root.put("jwt", map("algorithms", j.algorithms(), "clockSkew", Durations.format(j.clockSkew()),
+                "maxLength", j.maxLength(), "cacheSize", j.cacheSize(),
+                "jwksRefresh", Durations.format(j.jwksRefresh())));
         @SuppressWarnings("unchecked")
         Map<String, Object> view = (Map<String, Object>) redact(root);
         return view;

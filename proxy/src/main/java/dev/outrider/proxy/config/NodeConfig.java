@@ -2,6 +2,8 @@ package dev.outrider.proxy.config;
 
 import dev.outrider.control.model.SpiffeId;
 
+import java.util.Map;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -9,13 +11,16 @@ import static java.util.Objects.requireNonNull;
  * namespace completes short Host names on outbound ({@code orders} means {@code orders.<namespace>}); the
  * service account and trust domain make the workload's identity,
  * {@code spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>}, which its certificate must carry.
+ * The labels are what policy selectors ({@code selector.matchLabels}) are matched against.
  */
-public record NodeConfig(String service, String namespace, String serviceAccount, String trustDomain) {
+public record NodeConfig(String service, String namespace, String serviceAccount, String trustDomain,
+                         Map<String, String> labels) {
     public NodeConfig {
         requireNonNull(service, "service");
         requireNonNull(namespace, "namespace");
         requireNonNull(serviceAccount, "serviceAccount");
         requireNonNull(trustDomain, "trustDomain");
+        labels = Map.copyOf(labels);
     }
 
     /** This workload's SPIFFE identity. */

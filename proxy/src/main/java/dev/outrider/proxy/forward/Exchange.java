@@ -428,7 +428,8 @@ final class Exchange implements UpstreamListener {
         fc.metrics().requestCompleted(fc.direction(), logged, duration, requestBytes, responseBytes);
         fc.accessLog().log(new AccessLogEntry(startMillis, fc.direction(), downstreamHttp2 ? "HTTP/2" : "HTTP/1.1",
                 method, uri, logged, duration, requestBytes, responseBytes,
-                upstreamAddress, requestId, cluster == null ? null : cluster.name()));
+                upstreamAddress, requestId, cluster == null ? null : cluster.name(),
+                ctx.channel().hasAttr(AccessLogEntry.AUTH) ? ctx.channel().attr(AccessLogEntry.AUTH).get() : null));
         owner.exchangeDone(this, lastWrite, !aborted && requestComplete && downstreamKeepAlive);
     }
 

@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * How a request handler refuses a request with a local error response, for the request handlers that check
- * before anything is forwarded ({@link RequestGuardHandler}, {@link PathNormalizationHandler}). On HTTP/2 the
+ * before anything is forwarded ({@link RequestGuardHandler}, {@link PathNormalizationHandler}, and the inbound
+ * authentication and authorization handlers when the request body cannot be skipped). On HTTP/2 the
  * stream ends after the response. On HTTP/1.1 the connection ends after it, with a lingering close: the
  * request body and anything pipelined behind it are never read as a request, since nothing says where the
  * refused request ends once we stop parsing it the usual way.
@@ -21,14 +22,18 @@ import java.util.concurrent.TimeUnit;
  * <p>The caller must drop every message that reaches it after calling {@link #respondAndClose}: the
  * lingering close turns auto-read on, and what is read then still travels the pipeline.
  */
-final class LocalRejection {
+public final class LocalRejection {
     static final long LINGER_MILLIS = 2000;
 
     private LocalRejection() {
     }
 
     static void respondAndClose(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
-        FullHttpResponse response = LocalResponses.of(ctx.alloc(), status, message, null);
+        respondAndClose(ctx, LocalResponses.of(ctx.alloc(), status, message, null));
+    }
+
+    /** Sends {@code response}, then ends the HTTP/2 stream, or the HTTP/1.1 connection with a lingering close. */
+    public static void respondAndClose(ChannelHandlerContext ctx, FullHttpResponse response) {
         if (ctx.channel() instanceof Http2StreamChannel) {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
             return;

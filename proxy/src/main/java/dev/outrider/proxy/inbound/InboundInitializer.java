@@ -23,25 +23,33 @@ import static java.util.Objects.requireNonNull;
  * <pre>
  * connection: tracker → TLS (client certificate required) → ALPN: HTTP/2 or HTTP/1.1 codec
  *             (without TLS: protocol detection from the first bytes)
- * per request: guard → path normalization → client-certificate header
- *              → [authn → authz → rate limit, next issues] → forwarding
+ * per request: guard → path normalization → client-certificate header → authn (JWT) → authz
+ *              → [rate limit, next issue] → forwarding
  * </pre>
+ * Authentication and authorization run in that order on the same policy snapshot, read once per request;
+ * a request either one refuses is answered here (401, 403) and never reaches the application.
  */
 public final class InboundInitializer extends ChannelInitializer<Channel> {
     private final DownstreamConnections connections;
     private final ForwardingContext forwarding;
     private final TlsState tls;
     private final ClientCertHeaderHandler clientCertHeader;
-    /** Escaped slashes refused (the default Istio recommends); not yet configurable. */
-    private final PathNormalizationHandler pathNormalization = new PathNormalizationHandler(EscapedSlashes.REJECT);
+    private final PathNormalizationHandler pathNormalization;
+    private final InboundPolicy policy;
     private final DownstreamHttp http;
 
-    /** @param tls the TLS state, or null for a plaintext inbound listener (development only) */
+    /**
+     * @param tls            the TLS state, or null for a plaintext inbound listener (development only)
+     * @param escapedSlashes what path normalization does with {@code %2F} and {@code %5C}
+     */
     public InboundInitializer(HttpConfig http, long drainTimeoutMillis, DownstreamConnections connections,
-                              ForwardingContext forwarding, TlsState tls) {
+                              ForwardingContext forwarding, TlsState tls, InboundPolicy policy,
+                              EscapedSlashes escapedSlashes) {
         this.connections = requireNonNull(connections, "connections");
         this.forwarding = requireNonNull(forwarding, "forwarding");
         this.tls = tls;
+        this.policy = requireNonNull(policy, "policy");
+        this.pathNormalization = new PathNormalizationHandler(requireNonNull(escapedSlashes, "escapedSlashes"));
         this.clientCertHeader = new ClientCertHeaderHandler(tls == null ? null : tls.identity());
         this.http = new DownstreamHttp(http, drainTimeoutMillis, this::addRequestHandlers);
     }
@@ -76,6 +84,9 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
     private void addRequestHandlers(ChannelPipeline p) {
         addNormalization(p);
         addClientCertHeader(p);
+        InboundRequest request = new InboundRequest(policy.applicationPort());
+        addAuthn(p, request);
+        addAuthz(p, request);
         addForwarding(p);
     }
 
@@ -86,6 +97,14 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
 
     private void addClientCertHeader(ChannelPipeline p) {
         p.addLast("client-cert-header", clientCertHeader);
+    }
+
+    private void addAuthn(ChannelPipeline p, InboundRequest request) {
+        p.addLast("authn", new AuthnHandler(policy, request));
+    }
+
+    private void addAuthz(ChannelPipeline p, InboundRequest request) {
+        p.addLast("authz", new AuthzHandler(policy, request));
     }
 
     private void addForwarding(ChannelPipeline p) {

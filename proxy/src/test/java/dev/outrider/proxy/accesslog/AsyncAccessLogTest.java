@@ -30,6 +30,30 @@ class AsyncAccessLogTest {
     Path dir;
 
     @Test
+    void inboundEntriesCarryTheCallerAndTheAuthorizationOutcome() throws IOException {
+        Path file = dir.resolve("audit.log");
+        AsyncAccessLog accessLog = AsyncAccessLog.start(new AccessLogConfig(true, file.toString(), 16),
+                new SimpleMeterRegistry());
+        accessLog.log(new AccessLogEntry(0, Direction.INBOUND, "HTTP/2", "GET", "/admin", 403, 0, 0, 90, null,
+                "r", null, new AccessLogEntry.Auth("cluster.local/ns/shop/sa/frontend", null,
+                "deny policy shop/deny-admin rule 0", "shop/audit-all rule 0", "dry-run deny policy shop/x rule 1")));
+        accessLog.log(new AccessLogEntry(0, Direction.INBOUND, "HTTP/2", "GET", "/api", 401, 0, 0, 90, null,
+                "r", null, new AccessLogEntry.Auth(null, "token expired", null, null, null)));
+        accessLog.close();
+
+        List<String> lines = Files.readAllLines(file);
+        JsonNode denied = MAPPER.readTree(lines.get(0));
+        assertThat(denied.get("peer").asText()).isEqualTo("cluster.local/ns/shop/sa/frontend");
+        assertThat(denied.get("authz").asText()).isEqualTo("deny policy shop/deny-admin rule 0");
+        assertThat(denied.get("audit").asText()).isEqualTo("shop/audit-all rule 0");
+        assertThat(denied.get("authz_dry_run").asText()).isEqualTo("dry-run deny policy shop/x rule 1");
+        assertThat(denied.has("authn")).isFalse();
+        JsonNode unauthenticated = MAPPER.readTree(lines.get(1));
+        assertThat(unauthenticated.get("authn").asText()).isEqualTo("token expired");
+        assertThat(unauthenticated.has("peer")).isFalse();
+    }
+
+    @Test
     void writesOneJsonLinePerEntryToAnAppendedFile() throws IOException {
         Path file = dir.resolve("access.log");
         Files.writeString(file, "{\"earlier\":true}\n");

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -34,7 +35,7 @@ class BootstrapLoaderTest {
     void almostEmptyFileGetsEveryDefault() {
         BootstrapConfig c = parse("node: {service: orders}\n");
 
-        assertThat(c.node()).isEqualTo(new NodeConfig("orders", "default", "orders", "cluster.local"));
+        assertThat(c.node()).isEqualTo(new NodeConfig("orders", "default", "orders", "cluster.local", Map.of("app", "orders")));
         assertThat(c.inbound()).isEqualTo(new InboundConfig(new HostPort("0.0.0.0", 15006),
                 new HostPort("127.0.0.1", 8080), Protocol.HTTP1));
         assertThat(c.outbound()).isEqualTo(new OutboundConfig(new HostPort("127.0.0.1", 15001), List.of()));
@@ -69,7 +70,7 @@ class BootstrapLoaderTest {
                 accessLog: {enabled: false, path: /var/log/outrider.log, queueSize: 16}
                 """);
 
-        assertThat(c.node()).isEqualTo(new NodeConfig("frontend", "shop", "frontend", "example.org"));
+        assertThat(c.node()).isEqualTo(new NodeConfig("frontend", "shop", "frontend", "example.org", Map.of("app", "frontend")));
         assertThat(c.inbound()).isEqualTo(new InboundConfig(new HostPort("::", 16006),
                 new HostPort("127.0.0.1", 9090), Protocol.H2C));
         assertThat(c.outbound().listen()).isEqualTo(new HostPort("127.0.0.2", 16001));

@@ -27,10 +27,19 @@ class ConfigViewTest {
         Map<String, Object> view = ConfigView.redacted(BootstrapLoader.parse(FULL, "t"));
 
         assertThat(view).containsOnlyKeys("node", "inbound", "outbound", "services", "http", "upstream", "health",
-                "admin", "runtime", "accessLog", "tls");
+                "admin", "runtime", "accessLog", "tls", "policies", "jwt");
         assertThat(view.get("node")).isEqualTo(
                 Map.of("service", "frontend", "namespace", "shop", "serviceAccount", "frontend",
-                        "trustDomain", "cluster.local"));
+                        "trustDomain", "cluster.local", "labels", Map.of("app", "frontend")));
+        Map<String, Object> policies = new java.util.HashMap<>();
+        policies.put("directory", null);
+        policies.put("defaultAction", "deny");
+        policies.put("rootNamespace", "outrider-system");
+        policies.put("escapedSlashes", "reject");
+        policies.put("reloadInterval", "2s");
+        assertThat(view.get("policies")).isEqualTo(policies);
+        assertThat(view.get("jwt")).isEqualTo(Map.of("algorithms", List.of("RS256", "ES256", "EdDSA"),
+                "clockSkew", "1m", "maxLength", 16384, "cacheSize", 10000, "jwksRefresh", "5m"));
         assertThat(view.get("inbound")).isEqualTo(
                 Map.of("listen", "0.0.0.0:15006", "application", "127.0.0.1:8080", "applicationProtocol", "http1"));
         assertThat(view.get("outbound")).isEqualTo(Map.of("listen", "127.0.0.1:15001",

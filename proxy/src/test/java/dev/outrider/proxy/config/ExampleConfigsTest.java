@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,7 +24,7 @@ class ExampleConfigsTest {
     @Test
     void sidecarA() {
         BootstrapConfig c = BootstrapLoader.load(example("sidecar-a.yaml"));
-        assertThat(c.node()).isEqualTo(new NodeConfig("frontend", "shop", "frontend", "cluster.local"));
+        assertThat(c.node()).isEqualTo(new NodeConfig("frontend", "shop", "frontend", "cluster.local", Map.of("app", "frontend")));
         assertThat(c.outbound().listen()).isEqualTo(new HostPort("127.0.0.1", 15001));
         assertThat(c.outbound().upstreams())
                 .containsExactly(new UpstreamPortConfig(new ServiceName("orders", "shop"), 9001));
@@ -41,7 +42,7 @@ class ExampleConfigsTest {
     @Test
     void sidecarB() {
         BootstrapConfig c = BootstrapLoader.load(example("sidecar-b.yaml"));
-        assertThat(c.node()).isEqualTo(new NodeConfig("orders", "shop", "orders", "cluster.local"));
+        assertThat(c.node()).isEqualTo(new NodeConfig("orders", "shop", "orders", "cluster.local", Map.of("app", "orders")));
         assertThat(c.inbound()).isEqualTo(new InboundConfig(new HostPort("0.0.0.0", 15006),
                 new HostPort("127.0.0.1", 8080), Protocol.HTTP1));
         assertThat(c.outbound().listen()).isEqualTo(new HostPort("127.0.0.1", 15101));

@@ -38,6 +38,8 @@ class ReadmeConfigReferenceTest {
         assertThat(shown.runtime()).isEqualTo(defaults.runtime());
         assertThat(shown.accessLog()).isEqualTo(defaults.accessLog());
         assertThat(shown.tls()).isEqualTo(defaults.tls());
+        assertThat(shown.policies()).isEqualTo(defaults.policies());
+        assertThat(shown.jwt()).isEqualTo(defaults.jwt());
     }
 
     /** Every leaf of the effective config has a row (`section.field` or `section[].field`) in the table. */

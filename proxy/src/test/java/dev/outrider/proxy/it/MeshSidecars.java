@@ -25,7 +25,9 @@ final class MeshSidecars {
                 runtime: {eventLoops: 2, drainTimeout: 1s}
                 %s
                 %s
-                """.formatted(sa, backendPort, tlsYaml, extraYaml.contains("accessLog:") ? "" : "accessLog: {enabled: false}")
+                %s
+                """.formatted(sa, backendPort, tlsYaml, extraYaml.contains("accessLog:") ? "" : "accessLog: {enabled: false}",
+                extraYaml.contains("policies:") ? "" : SidecarPair.ALLOW_BY_DEFAULT)
                 + extraYaml, "sidecar-" + sa));
     }
 

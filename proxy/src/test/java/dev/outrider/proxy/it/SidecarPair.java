@@ -38,6 +38,9 @@ final class SidecarPair implements AutoCloseable {
         this.upstreamPort = upstreamPort;
     }
 
+    /** Without {@code policies:} in {@code common}, B lets every caller in (these tests are about transport). */
+    static final String ALLOW_BY_DEFAULT = "policies: {defaultAction: allow}";
+
     static SidecarPair start(int backendPort, String applicationProtocol) throws Exception {
         return start(backendPort, applicationProtocol, "", "");
     }
@@ -62,7 +65,9 @@ final class SidecarPair implements AutoCloseable {
                 runtime: {eventLoops: 2, drainTimeout: 2s}
                 %s
                 %s
-                """.formatted(backendPort, applicationProtocol, tlsB, common), "sidecar-b"));
+                %s
+                """.formatted(backendPort, applicationProtocol, tlsB, common,
+                common.contains("policies:") ? "" : ALLOW_BY_DEFAULT), "sidecar-b"));
         try {
             int upstreamPort = freePort();
             Sidecar a = Sidecar.start(BootstrapLoader.parse("""

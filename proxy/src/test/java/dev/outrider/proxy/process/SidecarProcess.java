@@ -56,7 +56,9 @@ final class SidecarProcess implements AutoCloseable {
                 admin: {listen: 127.0.0.1:%d}
                 accessLog: {enabled: false}
                 %s
-                """.formatted(inbound, appPort, outbound, health, admin, tlsYaml) + extraYaml);
+                %s
+                """.formatted(inbound, appPort, outbound, health, admin, tlsYaml,
+                extraYaml.contains("policies:") ? "" : "policies: {defaultAction: allow}") + extraYaml);
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>();
         cmd.add(java);

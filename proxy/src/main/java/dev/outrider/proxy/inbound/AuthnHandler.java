@@ -1,0 +1,70 @@
+package dev.outrider.proxy.inbound;
+
+import dev.outrider.proxy.accesslog.AccessLogEntry;
+import dev.outrider.proxy.authn.JwtVerifier.Result;
+import dev.outrider.proxy.authn.RequestAuthenticator;
+import dev.outrider.proxy.policy.PolicySnapshot;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/**
+ * Pipeline position: per inbound request channel (HTTP/1.1 connection or HTTP/2 stream), after path
+ * normalization and the client-certificate header, before {@link AuthzHandler}.
+ *
+ * <p>Reads the current policy snapshot once for the request (authorization uses the same one), then runs its
+ * {@link RequestAuthenticator}: no token passes with no request principal; a verified token becomes the
+ * request principal and claims, and is stripped (unless {@code forwardOriginalToken}); any other token gets
+ * 401 with {@code WWW-Authenticate: Bearer} and an RFC 6750 {@code invalid_token} error whose description
+ * is a fixed text (never token content). Verification never blocks ({@link dev.outrider.proxy.authn.JwtVerifier}).
+ *
+ * <p>Threading: one instance per request channel; its event loop only.
+ */
+final class AuthnHandler extends ChannelInboundHandlerAdapter {
+    private final InboundPolicy policy;
+    private final InboundRequest state;
+
+    AuthnHandler(InboundPolicy policy, InboundRequest state) {
+        this.policy = policy;
+        this.state = state;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (LocalReply.dropIfAnswered(state, msg)) {
+            return;
+        }
+        if (!(msg instanceof HttpRequest request)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        PolicySnapshot snapshot = policy.store().current();
+        state.begin(InboundPeer.of(ctx.channel()), request, snapshot);
+        RequestAuthenticator authenticator = snapshot.authentication();
+        if (authenticator.isEmpty()) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        Result result = authenticator.authenticate(request, System.currentTimeMillis() / 1000);
+        if (result == null) {
+            policy.policyMetrics().authnNone();
+            ctx.fireChannelRead(msg);
+        } else if (result instanceof Result.Valid valid) {
+            policy.policyMetrics().authnValid();
+            state.authenticated(valid);
+            ctx.fireChannelRead(msg);
+        } else {
+            String reason = result instanceof Result.Invalid invalid ? invalid.reason()
+                    : ((Result.KeysUnavailable) result).reason();
+            if (result instanceof Result.KeysUnavailable) {
+                policy.policyMetrics().authnKeysUnavailable();
+            } else {
+                policy.policyMetrics().authnInvalid();
+            }
+            LocalReply.send(ctx, policy, state, HttpResponseStatus.UNAUTHORIZED, "unauthorized: " + reason,
+                    "Bearer error=\"invalid_token\", error_description=\"" + reason + "\"",
+                    new AccessLogEntry.Auth(state.peer().principal(), reason, null, null, null));
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.outrider.proxy.inbound;
+
+import dev.outrider.proxy.accesslog.AccessLogEntry;
+import dev.outrider.proxy.authz.AuthorizationEngine;
+import dev.outrider.proxy.authz.Decision;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/**
+ * Pipeline position: per inbound request channel, after {@link AuthnHandler} (same snapshot, same request
+ * state), before rate limiting and forwarding.
+ *
+ * <p>A thin adapter around the pure {@link AuthorizationEngine#authorize}: counts the decision (and the
+ * dry-run one) per deciding policy, leaves the decision for the access log, and either passes the request on
+ * or answers 403 with a short body that names no policy. Which policy and rule decided is in the access
+ * log ({@code authz}, {@code audit}, {@code authz_dry_run}) and the metrics, never in the response.
+ *
+ * <p>Threading: one instance per request channel; its event loop only.
+ */
+final class AuthzHandler extends ChannelInboundHandlerAdapter {
+    static final String DENIED = "forbidden: the request is not allowed by the workload's authorization policies";
+
+    private final InboundPolicy policy;
+    private final InboundRequest state;
+
+    AuthzHandler(InboundPolicy policy, InboundRequest state) {
+        this.policy = policy;
+        this.state = state;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (LocalReply.dropIfAnswered(state, msg)) {
+            return;
+        }
+        if (!(msg instanceof HttpRequest)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        Decision d = AuthorizationEngine.authorize(state.snapshot().authorization(), state);
+        state.snapshot().meters().count(d);
+        AccessLogEntry.Auth auth = auditOf(d);
+        if (d.allowed()) {
+            ctx.channel().attr(AccessLogEntry.AUTH).set(auth);
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        LocalReply.send(ctx, policy, state, HttpResponseStatus.FORBIDDEN, DENIED, null, auth);
+    }
+
+    private AccessLogEntry.Auth auditOf(Decision d) {
+        String audit = d.audited() ? d.auditPolicy() + " rule " + d.auditRule() : null;
+        Decision shadow = d.shadow();
+        return new AccessLogEntry.Auth(state.peer().principal(), null, d.reason(), audit,
+                shadow == null ? null : shadow.reason());
+    }
+}

@@ -1,0 +1,38 @@
+package dev.outrider.proxy.policy;
+
+import dev.outrider.proxy.authn.RequestAuthenticator;
+import dev.outrider.proxy.authz.CompiledPolicies;
+
+import java.time.Instant;
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The policies in force for this workload, compiled: one immutable value that {@link PolicyStore} swaps as a
+ * whole. A request reads the current snapshot once and uses it to the end, so authentication and
+ * authorization of one request always come from the same version.
+ *
+ * @param version        identifies the documents (a content hash for a directory; the control plane's
+ *                       version later); {@code none} when there is no policy source
+ * @param source         where the documents came from, for logs and {@code /config}
+ * @param appliedAt      when this snapshot was compiled
+ * @param documents      how many policy documents the source held (all workloads)
+ * @param policies       {@code namespace/name} of the AuthorizationPolicies that apply to this workload
+ * @param authentication the RequestAuthentication rules that apply to this workload
+ * @param authorization  the AuthorizationPolicies that apply, compiled
+ * @param meters         per-policy decision counters, registered when the snapshot was compiled
+ */
+public record PolicySnapshot(String version, String source, Instant appliedAt, int documents, List<String> policies,
+                             RequestAuthenticator authentication, CompiledPolicies authorization,
+                             DecisionMeters meters) {
+    public PolicySnapshot {
+        requireNonNull(version, "version");
+        requireNonNull(source, "source");
+        requireNonNull(appliedAt, "appliedAt");
+        policies = List.copyOf(policies);
+        requireNonNull(authentication, "authentication");
+        requireNonNull(authorization, "authorization");
+        requireNonNull(meters, "meters");
+    }
+}

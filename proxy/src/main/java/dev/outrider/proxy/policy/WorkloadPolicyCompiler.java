@@ -1,0 +1,99 @@
+package dev.outrider.proxy.policy;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import dev.outrider.control.policy.AuthorizationPolicy;
+import dev.outrider.control.policy.PolicyDocument;
+import dev.outrider.control.policy.RequestAuthentication;
+import dev.outrider.proxy.authn.JwksCache;
+import dev.outrider.proxy.authn.JwtVerifier;
+import dev.outrider.proxy.authn.RequestAuthenticator;
+import dev.outrider.proxy.authn.SignatureProviders;
+import dev.outrider.proxy.authn.TokenCache;
+import dev.outrider.proxy.authn.TokenVerifier;
+import dev.outrider.proxy.authz.CompiledPolicies;
+import dev.outrider.proxy.config.JwtConfig;
+import dev.outrider.proxy.config.NodeConfig;
+import dev.outrider.proxy.config.PolicyConfig;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Turns a set of policy documents into this workload's {@link PolicySnapshot}: picks the documents that
+ * apply (the workload's namespace or the root namespace, and a selector that selects its labels), compiles
+ * RequestAuthentication into a {@link RequestAuthenticator} (with a fresh verified-token cache: a token
+ * verified under an old snapshot is never served under a new one) and AuthorizationPolicy into
+ * {@link CompiledPolicies}, and registers the per-policy meters. Any error names the policy and field;
+ * nothing is published then. Runs off the event loops (start-up, the directory watcher, the control-plane
+ * client later).
+ */
+public final class WorkloadPolicyCompiler {
+    private final NodeConfig node;
+    private final PolicyConfig config;
+    private final JwtVerifier.Options jwtOptions;
+    private final JwtConfig jwt;
+    private final JwksCache jwks;
+    private final PolicyMetrics metrics;
+
+    /** @param jwks fetches issuers' keys; shared by every snapshot so keys survive a policy reload */
+    public WorkloadPolicyCompiler(NodeConfig node, PolicyConfig config, JwtConfig jwt, JwksCache jwks,
+                                  PolicyMetrics metrics) {
+        this.node = requireNonNull(node, "node");
+        this.config = requireNonNull(config, "config");
+        this.jwt = requireNonNull(jwt, "jwt");
+        this.jwks = requireNonNull(jwks, "jwks");
+        this.metrics = requireNonNull(metrics, "metrics");
+        Set<JWSAlgorithm> algorithms = new LinkedHashSet<>();
+        for (String a : jwt.algorithms()) {
+            algorithms.add(JWSAlgorithm.parse(a));
+        }
+        this.jwtOptions = new JwtVerifier.Options(algorithms, jwt.clockSkew(), SignatureProviders.ecdsa(),
+                jwt.maxLength());
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the policy and field when a document cannot be compiled
+     */
+    public PolicySnapshot compile(String version, String source, List<PolicyDocument> documents) {
+        requireNonNull(documents, "documents");
+        List<AuthorizationPolicy> authz = new ArrayList<>();
+        List<RequestAuthentication> authn = new ArrayList<>();
+        List<String> applying = new ArrayList<>();
+        for (PolicyDocument d : documents) {
+            if (!applies(d)) {
+                continue;
+            }
+            if (d instanceof AuthorizationPolicy a) {
+                authz.add(a);
+                applying.add(a.metadata().id());
+            } else if (d instanceof RequestAuthentication r) {
+                authn.add(r);
+            }
+        }
+        CompiledPolicies authorization = CompiledPolicies.compile(authz, node.labels(), node.namespace(),
+                config.rootNamespace(), config.defaultAction());
+        RequestAuthenticator authentication = RequestAuthenticator.NONE;
+        if (authn.stream().anyMatch(r -> !r.jwtRules().isEmpty())) {
+            TokenVerifier verifier = JwtVerifier.compile(authn, jwks, jwtOptions);
+            if (jwt.cacheSize() > 0) {
+                verifier = new TokenCache(verifier, jwt.cacheSize(), TokenCache.DEFAULT_MAX_TTL, Ticker.systemTicker());
+            }
+            authentication = RequestAuthenticator.compile(authn, verifier);
+        }
+        return new PolicySnapshot(version, source, Instant.now(), documents.size(), applying, authentication,
+                authorization, metrics.decisionMeters(applying));
+    }
+
+    private boolean applies(PolicyDocument d) {
+        String ns = d.metadata().namespace();
+        return (ns.equals(node.namespace()) || ns.equals(config.rootNamespace()))
+                && d.selector().selects(node.labels());
+    }
+}
