@@ -165,7 +165,7 @@ public final class Sidecar implements AutoCloseable {
                     new HostPort(config.outbound().listen().host(), up.port()), outboundInit));
         }
         health = HealthServer.start(transport, config.health(), () -> !drain.isDraining());
-        admin = AdminServer.start(transport, config.admin(), registry, () -> ConfigView.redacted(config),
+        admin = AdminServer.start(transport, config.admin(), registry, this::configView,
                 this::drain);
     }
 
@@ -215,6 +215,22 @@ public final class Sidecar implements AutoCloseable {
         } catch (Exception e) {
             throw new IOException("cannot listen on " + where + " (" + what + "): " + e.getMessage(), e);
         }
+    }
+
+    /** {@code /config}: the bootstrap config (redacted) and which policy snapshot is in force. */
+    private Map<String, Object> configView() {
+        Map<String, Object> view = new java.util.LinkedHashMap<>(ConfigView.redacted(config));
+        PolicySnapshot p = policies.current();
+        Map<String, Object> snapshot = new java.util.LinkedHashMap<>();
+        snapshot.put("version", p.version());
+        snapshot.put("source", p.source());
+        snapshot.put("appliedAt", p.appliedAt().toString());
+        snapshot.put("documents", p.documents());
+        snapshot.put("authorizationPolicies", p.policies());
+        snapshot.put("authorizationRules", p.authorization().ruleCount());
+        snapshot.put("jwtAuthentication", !p.authentication().isEmpty());
+        view.put("policySnapshot", snapshot);
+        return view;
     }
 
     /** Endpoints are resolved here, once, off the event loops. */

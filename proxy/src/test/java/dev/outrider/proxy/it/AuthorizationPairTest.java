@@ -138,6 +138,14 @@ class AuthorizationPairTest {
         return jwt.serialize();
     }
 
+    private static String adminConfig() throws Exception {
+        try (var client = java.net.http.HttpClient.newHttpClient()) {
+            return client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                            + pair.b.adminAddress().getPort() + "/config")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        }
+    }
+
     @Test
     void anAllowedCallerReachesTheApplication() throws Exception {
         assertThat(get("/hello")).startsWith("HTTP/1.1 200 ");
@@ -292,6 +300,8 @@ class AuthorizationPairTest {
                       rules: [{to: [{operation: {paths: ["/hello/x"]}}]}]
                     """);
             await().atMost(Duration.ofSeconds(10)).until(() -> get("/hello/x").startsWith("HTTP/1.1 403 "));
+            assertThat(adminConfig()).as("/config shows the snapshot in force")
+                    .contains("\"policySnapshot\"").contains("shop/deny-hello-x");
 
             double refused = Metrics.sum(pair.b, "outrider_policy_reloads_total", "result", "refused");
             Files.writeString(extra, "apiVersion: outrider.dev/v1\nkind: AuthorizationPolicy\nmetadata: {name: x}\n"
