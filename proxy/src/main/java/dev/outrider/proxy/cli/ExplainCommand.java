@@ -61,6 +61,10 @@ final class ExplainCommand implements Callable<Integer> {
             description = "Mesh default when no ALLOW policy applies (default: ${DEFAULT-VALUE}).")
     private String defaultAction;
 
+    @Option(names = "--escaped-slashes", defaultValue = "reject", paramLabel = "reject|decode|keep",
+            description = "As the sidecar's policies.escapedSlashes (default: ${DEFAULT-VALUE}).")
+    private String escapedSlashes;
+
     @Option(names = "--source", paramLabel = "SPIFFE_ID",
             description = "The caller's identity, e.g. spiffe://cluster.local/ns/shop/sa/frontend.")
     private String source;
@@ -134,8 +138,15 @@ final class ExplainCommand implements Callable<Integer> {
         }
         out.println("policies:  " + authz.size() + " AuthorizationPolicy document(s), " + compiled.ruleCount()
                 + " rule(s) apply to " + workload + "." + namespace);
-        RequestPathPolicy.Result normalized = RequestPathPolicy.normalizeForAuthorization(path,
-                RequestPathPolicy.EscapedSlashes.REJECT);
+        RequestPathPolicy.EscapedSlashes slashes;
+        try {
+            slashes = RequestPathPolicy.EscapedSlashes.valueOf(escapedSlashes.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            err.println("outrider explain: --escaped-slashes: expected reject, decode or keep, got '"
+                    + escapedSlashes + "'");
+            return OutriderCommand.EXIT_USAGE;
+        }
+        RequestPathPolicy.Result normalized = RequestPathPolicy.normalizeForAuthorization(path, slashes);
         if (normalized instanceof RequestPathPolicy.Rejected rejected) {
             out.println("path:      " + path + " -> refused before authorization: " + rejected.reason());
             out.println("decision:  400 (bad request)");

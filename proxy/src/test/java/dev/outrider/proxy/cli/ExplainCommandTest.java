@@ -52,6 +52,17 @@ class ExplainCommandTest {
     }
 
     @Test
+    void withDecodedEscapedSlashesTheDecodedPathIsWhatIsMatched() {
+        assertThat(run("--policies", EXAMPLES.toString(), "--workload", "orders", "--namespace", "shop",
+                "--source", "spiffe://cluster.local/ns/shop/sa/frontend", "--path", "/api%2F..%2Fadmin",
+                "--escaped-slashes", "decode")).isZero();
+        assertThat(out.toString()).contains("GET orders.shop/admin").contains("decision:  DENY (403)");
+        assertThat(run("--policies", EXAMPLES.toString(), "--workload", "orders", "--namespace", "shop",
+                "--escaped-slashes", "sometimes")).isEqualTo(2);
+        assertThat(err.toString()).contains("--escaped-slashes: expected reject, decode or keep");
+    }
+
+    @Test
     void anotherCallerOrMethodIsDeniedByTheDefault() {
         assertThat(explain("spiffe://cluster.local/ns/shop/sa/intruder", "GET", "/hello")).isZero();
         assertThat(out.toString()).contains("DENY (403)").contains("no allow policy matched");
