@@ -5,7 +5,6 @@ import dev.outrider.proxy.authn.JwtVerifier.Result;
 import dev.outrider.proxy.authn.RequestAuthenticator;
 import dev.outrider.proxy.policy.PolicySnapshot;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
@@ -21,39 +20,28 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  *
  * <p>Threading: one instance per request channel; its event loop only.
  */
-final class AuthnHandler extends ChannelInboundHandlerAdapter {
-    private final InboundPolicy policy;
-    private final InboundRequest state;
-
+final class AuthnHandler extends InboundCheckHandler {
     AuthnHandler(InboundPolicy policy, InboundRequest state) {
-        this.policy = policy;
-        this.state = state;
+        super(policy, state);
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (LocalReply.dropIfAnswered(state, msg)) {
-            return;
-        }
-        if (!(msg instanceof HttpRequest request)) {
-            ctx.fireChannelRead(msg);
-            return;
-        }
+    void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
         PolicySnapshot snapshot = policy.store().current();
         state.begin(InboundPeer.of(ctx.channel()), request, snapshot);
         RequestAuthenticator authenticator = snapshot.authentication();
         if (authenticator.isEmpty()) {
-            ctx.fireChannelRead(msg);
+            ctx.fireChannelRead(request);
             return;
         }
         Result result = authenticator.authenticate(request, System.currentTimeMillis() / 1000);
         if (result == null) {
             policy.policyMetrics().authnNone();
-            ctx.fireChannelRead(msg);
+            ctx.fireChannelRead(request);
         } else if (result instanceof Result.Valid valid) {
             policy.policyMetrics().authnValid();
             state.authenticated(valid);
-            ctx.fireChannelRead(msg);
+            ctx.fireChannelRead(request);
         } else {
             String reason = result instanceof Result.Invalid invalid ? invalid.reason()
                     : ((Result.KeysUnavailable) result).reason();

@@ -4,7 +4,6 @@ import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.authz.AuthorizationEngine;
 import dev.outrider.proxy.authz.Decision;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
@@ -19,32 +18,21 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  *
  * <p>Threading: one instance per request channel; its event loop only.
  */
-final class AuthzHandler extends ChannelInboundHandlerAdapter {
+final class AuthzHandler extends InboundCheckHandler {
     static final String DENIED = "forbidden: the request is not allowed by the workload's authorization policies";
 
-    private final InboundPolicy policy;
-    private final InboundRequest state;
-
     AuthzHandler(InboundPolicy policy, InboundRequest state) {
-        this.policy = policy;
-        this.state = state;
+        super(policy, state);
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (LocalReply.dropIfAnswered(state, msg)) {
-            return;
-        }
-        if (!(msg instanceof HttpRequest)) {
-            ctx.fireChannelRead(msg);
-            return;
-        }
+    void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
         Decision d = AuthorizationEngine.authorize(state.snapshot().authorization(), state);
         state.snapshot().meters().count(d);
         AccessLogEntry.Auth auth = auditOf(d);
         if (d.allowed()) {
             ctx.channel().attr(AccessLogEntry.AUTH).set(auth);
-            ctx.fireChannelRead(msg);
+            ctx.fireChannelRead(request);
             return;
         }
         LocalReply.send(ctx, policy, state, HttpResponseStatus.FORBIDDEN, DENIED, null, auth);

@@ -1,0 +1,37 @@
+package dev.outrider.proxy.inbound;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpRequest;
+
+/**
+ * The shape of an inbound per-request check ({@link AuthnHandler}, {@link AuthzHandler}): messages of a
+ * request already answered locally are dropped, body parts pass through, and each request head goes to
+ * {@link #onRequest}, which either passes it on or answers it with {@link LocalReply}.
+ *
+ * <p>Threading: one instance per request channel; its event loop only.
+ */
+abstract class InboundCheckHandler extends ChannelInboundHandlerAdapter {
+    final InboundPolicy policy;
+    final InboundRequest state;
+
+    InboundCheckHandler(InboundPolicy policy, InboundRequest state) {
+        this.policy = policy;
+        this.state = state;
+    }
+
+    @Override
+    public final void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (LocalReply.dropIfAnswered(state, msg)) {
+            return;
+        }
+        if (msg instanceof HttpRequest request) {
+            onRequest(ctx, request);
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    /** Passes {@code request} on ({@code ctx.fireChannelRead}) or answers it ({@link LocalReply#send}). */
+    abstract void onRequest(ChannelHandlerContext ctx, HttpRequest request);
+}
