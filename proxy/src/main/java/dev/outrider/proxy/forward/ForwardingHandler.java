@@ -25,13 +25,21 @@ import static java.util.Objects.requireNonNull;
  * Pipeline position: last handler of a downstream HTTP/1.1 connection, or of an HTTP/2 stream channel.
  * Everything before it has decoded, validated (and later authenticated, authorized, throttled) the request.
  *
- * <p>Runs one {@link Exchange} at a time: HTTP/1.1 requests on a keep-alive connection one after another
- * (a pipelined request waits, fully parsed, until the response before it is done); an HTTP/2 stream channel
- * carries exactly one.
+ * <p>Runs one {@link Exchange} at a time: HTTP/1.1 requests on a keep-alive connection one after another;
+ * an HTTP/2 stream channel carries exactly one.
  *
- * <p>Reading: downstream auto-read is off. This handler asks for more bytes only when the exchange can take
- * them (its upstream is connected and writable) or when no exchange runs; see {@link Exchange} for the
- * whole flow-control picture.
+ * <p>HTTP/1.1 pipelining: what the codec decodes after the current request is complete (the next requests
+ * and their bodies, often from the same read as the current request) waits in {@link #held}, in arrival
+ * order. When the response is done, the next held request starts an exchange together with the held part of
+ * its body, so the exchange knows at once whether its request is complete; the rest stays held for the
+ * exchanges after it. At most {@link #MAX_HELD_REQUESTS} requests wait: the requests after that are dropped
+ * and the connection closes after the response to the last held one (which says {@code Connection: close});
+ * a pipelining client retries what was not answered (RFC 9112 §9.3.2).
+ *
+ * <p>Reading: downstream auto-read is off. This handler asks for more bytes only when nothing is held and
+ * either the exchange can take them (its upstream is connected and writable and the request is not complete)
+ * or no exchange runs; see {@link Exchange} for the whole flow-control picture. So what is held never
+ * exceeds what the codec decoded from one read.
  *
  * <p>Threading: every field is used on this channel's event loop only (upstream streams live on the same
  * loop), so none needs {@code volatile}.
@@ -39,12 +47,26 @@ import static java.util.Objects.requireNonNull;
 public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ForwardingHandler.class);
 
+    /** HTTP/1.1 pipelining: the most requests held behind the one in progress. */
+    static final int MAX_HELD_REQUESTS = 16;
+
     private final ForwardingContext fc;
     private ChannelHandlerContext ctx;
     private boolean http2;
     private Exchange exchange;
-    /** HTTP/1.1 pipelining: messages of the next request, read while the current response is under way. */
+    /**
+     * HTTP/1.1 pipelining: messages of the next requests, read while the current exchange runs with its
+     * request complete. Non-empty only while an exchange runs whose request is complete.
+     */
     private ArrayDeque<Object> held;
+    /** The requests in {@link #held}. */
+    private int heldRequests;
+    /** {@link #held} is being replayed; an exchange that ends meanwhile leaves the next start to the replay. */
+    private boolean replaying;
+    /** A pipelined request beyond {@link #MAX_HELD_REQUESTS} arrived: it and all that follows are dropped. */
+    private boolean overflowed;
+    /** The connection closes (after the last response is written): nothing more is read or started. */
+    private boolean closing;
     private boolean closeAfterResponse;
 
     public ForwardingHandler(ForwardingContext fc) {
@@ -65,9 +87,13 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing || overflowed) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         Exchange e = exchange;
         if (e != null) {
-            if (!e.requestComplete() && msg instanceof HttpContent content) {
+            if (!e.requestComplete() && msg instanceof HttpContent content && isEmpty(held)) {
                 e.onRequestContent(content);
             } else {
                 hold(msg);
@@ -98,6 +124,9 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (closing) {
+            return;
+        }
         Exchange e = exchange;
         if (e == null) {
             if (ctx.channel().isActive()) {
@@ -106,14 +135,19 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         e.flushUpstream();
-        if (e.wantsRequestBytes()) {
+        if (e.wantsRequestBytes() && isEmpty(held)) {
             ctx.read();
         }
     }
 
-    /** The exchange can take request bytes again (its upstream became writable or connected). */
+    /**
+     * The exchange can take request bytes again (its upstream became writable or connected). Never while
+     * something is held: then the exchange's request is complete, and reading would only add to what waits.
+     */
     void resumeRequest() {
-        ctx.read();
+        if (!closing && !replaying && isEmpty(held)) {
+            ctx.read();
+        }
     }
 
     @Override
@@ -160,9 +194,12 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    /** Whether a response on HTTP/1.1 may promise to keep the connection open. */
+    /**
+     * Whether a response on HTTP/1.1 may promise to keep the connection open: not while draining, and not for
+     * the last held request once pipelined requests had to be dropped.
+     */
     boolean keepAliveAllowed() {
-        return !closeAfterResponse && !fc.drain().isDraining();
+        return !closeAfterResponse && !fc.drain().isDraining() && !(overflowed && heldRequests == 0);
     }
 
     /** The downstream connection (the parent of an HTTP/2 stream). */
@@ -182,7 +219,8 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         exchange = null;
-        boolean close = !reusable || closeAfterResponse || fc.drain().isDraining();
+        boolean close = !reusable || closeAfterResponse || fc.drain().isDraining()
+                || (overflowed && heldRequests == 0);
         if (http2) {
             if (!e.requestComplete() || lastWrite == null) {
                 ctx.close(); // RST_STREAM: the request body is no longer wanted
@@ -190,6 +228,7 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (close) {
+            closing = true;
             releaseHeld();
             if (lastWrite != null) {
                 lastWrite.addListener(ChannelFutureListener.CLOSE);
@@ -198,19 +237,68 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        while (exchange == null && held != null && !held.isEmpty()) {
-            channelRead(ctx, held.poll());
+        if (replaying) {
+            return; // ended while being started by replayHeld(), which goes on with the next held request
         }
-        if (exchange == null && ctx.channel().isActive()) {
+        replayHeld();
+        if (exchange == null && !closing && ctx.channel().isActive()) {
             ctx.read();
         }
     }
 
+    /**
+     * Starts exchanges for held requests until one is still running (or nothing is held). Each exchange gets
+     * the held part of its request body before it starts. An exchange that ends while it starts (a local
+     * response) does not recurse into this method: the loop takes the next request.
+     */
+    private void replayHeld() {
+        replaying = true;
+        try {
+            while (exchange == null && !closing && !isEmpty(held)) {
+                Object msg = pollHeld();
+                if (!(msg instanceof HttpRequest request)) {
+                    ReferenceCountUtil.release(msg); // the rest of a body whose request was already answered
+                    continue;
+                }
+                Exchange e = new Exchange(this, fc, ctx, request, false);
+                exchange = e;
+                while (!e.requestComplete() && held.peek() instanceof HttpContent) {
+                    e.onRequestContent((HttpContent) pollHeld());
+                }
+                e.start();
+            }
+        } finally {
+            replaying = false;
+        }
+        Exchange e = exchange;
+        if (e != null && !closing && e.wantsRequestBytes() && isEmpty(held)) {
+            ctx.read(); // the rest of its body (its upstream was ready while the replay ran)
+        }
+    }
+
     private void hold(Object msg) {
+        if (msg instanceof HttpRequest) {
+            if (heldRequests >= MAX_HELD_REQUESTS) {
+                // Too deep a pipeline: this request and everything after it are dropped; the connection
+                // closes once the held requests are answered.
+                overflowed = true;
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            heldRequests++;
+        }
         if (held == null) {
             held = new ArrayDeque<>(4);
         }
         held.add(msg);
+    }
+
+    private Object pollHeld() {
+        Object msg = held.poll();
+        if (msg instanceof HttpRequest) {
+            heldRequests--;
+        }
+        return msg;
     }
 
     private void releaseHeld() {
@@ -220,5 +308,10 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
                 ReferenceCountUtil.release(m);
             }
         }
+        heldRequests = 0;
+    }
+
+    private static boolean isEmpty(ArrayDeque<Object> queue) {
+        return queue == null || queue.isEmpty();
     }
 }
