@@ -318,6 +318,67 @@ class RequestAuthenticatorTest {
         req.headers().set("Authorization", "Bearer " + token).set("x-jwt", token);
 
         assertThat(valid(auth.authenticate(req, NOW)).subject()).isEqualTo("alice");
+        assertThat(req.headers().contains("Authorization")).isFalse();
+        assertThat(req.headers().contains("x-jwt")).as("the verified token is removed wherever it was").isFalse();
+    }
+
+    /**
+     * The default rule looks in two places, {@code Authorization: Bearer} and {@code access_token}: a second,
+     * different token in the other place is a second token, not something to forward unverified next to
+     * the claim headers of the first.
+     */
+    @Test
+    void differentTokensInTheBearerHeaderAndTheAccessTokenParameterAreRefused() {
+        RequestAuthenticator auth = compile(policy("jwt", ruleA()));
+        String other = tokenA(claims().subject("mallory").build());
+        HttpRequest req = request("/a?access_token=" + other);
+        req.headers().set("Authorization", "Bearer " + tokenA());
+
+        assertThat(auth.authenticate(req, NOW)).isSameAs(RequestAuthenticator.MULTIPLE_TOKENS);
+    }
+
+    @Test
+    void twoAuthorizationHeadersWithDifferentTokensAreRefused() {
+        RequestAuthenticator auth = compile(policy("jwt", ruleA()));
+        HttpRequest req = request("/a");
+        req.headers().add("Authorization", "Bearer " + tokenA())
+                .add("Authorization", "Bearer " + tokenA(claims().subject("mallory").build()));
+
+        assertThat(auth.authenticate(req, NOW)).isSameAs(RequestAuthenticator.MULTIPLE_TOKENS);
+    }
+
+    @Test
+    void twoValuesOfTheTokenParameterAreTwoTokens() {
+        RequestAuthenticator auth = compile(policy("jwt", ruleA(null, List.of("jwt"), false, null)));
+        HttpRequest req = request("/a?jwt=" + tokenA() + "&jwt=" + tokenA(claims().subject("mallory").build()));
+
+        assertThat(auth.authenticate(req, NOW)).isSameAs(RequestAuthenticator.MULTIPLE_TOKENS);
+    }
+
+    @Test
+    void theSameTokenInTheHeaderAndTheParameterIsStrippedFromBoth() {
+        RequestAuthenticator auth = compile(policy("jwt", ruleA()));
+        String token = tokenA();
+        HttpRequest req = request("/a?x=1&access_token=" + token);
+        req.headers().set("Authorization", "Bearer " + token);
+
+        valid(auth.authenticate(req, NOW));
+        assertThat(req.headers().contains("Authorization")).isFalse();
+        assertThat(req.uri()).isEqualTo("/a?x=1");
+    }
+
+    @Test
+    void theSameTokenElsewhereIsKeptWhenTheRuleForwardsIt() {
+        RequestAuthenticator auth = compile(policy("jwt",
+                ruleA(null, null, true, null),
+                ruleA(List.of(new JwtHeader("x-jwt", "")), null, false, null)));
+        String token = tokenA();
+        HttpRequest req = request("/a");
+        req.headers().set("Authorization", "Bearer " + token).set("x-jwt", token);
+
+        valid(auth.authenticate(req, NOW));
+        assertThat(req.headers().get("Authorization")).isEqualTo("Bearer " + token);
+        assertThat(req.headers().get("x-jwt")).isEqualTo(token);
     }
 
     @Test
