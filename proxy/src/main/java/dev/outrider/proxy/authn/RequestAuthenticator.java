@@ -30,11 +30,14 @@ import static java.util.Objects.requireNonNull;
  *       (401);</li>
  *   <li>a token found at a location that its issuer's rules do not name is refused (a token for issuer A
  *       in issuer B's header is not A's token);</li>
- *   <li>two different tokens in two locations: refused, since which one is the caller's identity would be
- *       ambiguous (Istio leaves this undefined).</li>
+ *   <li>two different tokens in two locations (including two places of one rule, such as the
+ *       {@code Authorization} header and the {@code access_token} parameter, or two header values): refused,
+ *       since which one is the caller's identity would be ambiguous (Istio leaves this undefined), and the
+ *       other token must not reach the application unverified.</li>
  * </ul>
- * On success {@link #authenticate} edits the request in place: the token is removed unless its rule says
- * {@code forwardOriginalToken}, and the rule's {@code outputClaimToHeaders} are set. The headers named by
+ * On success {@link #authenticate} edits the request in place: the token is removed from every place it
+ * was found unless its rule says {@code forwardOriginalToken}, and the rule's {@code outputClaimToHeaders}
+ * are set. The headers named by
  * any {@code outputClaimToHeaders} are removed from <em>every</em> request first, so a caller cannot hand
  * the application a claim header of its own making.
  *
@@ -149,6 +152,7 @@ public final class RequestAuthenticator {
         }
         TokenExtractor.Token token = null;
         Location at = null;
+        boolean elsewhere = false;
         for (Location l : locations) {
             TokenExtractor.Token t = l.extractor.extract(request);
             if (t == null) {
@@ -158,6 +162,11 @@ public final class RequestAuthenticator {
                 token = t;
                 at = l;
             } else if (!token.value().equals(t.value())) {
+                return MULTIPLE_TOKENS;
+            } else {
+                elsewhere = true;
+            }
+            if (l.extractor.carriesOther(request, t.value())) {
                 return MULTIPLE_TOKENS;
             }
         }
@@ -173,6 +182,13 @@ public final class RequestAuthenticator {
             return WRONG_LOCATION;
         }
         rule.extractor.strip(request, token);
+        if (elsewhere && !rule.extractor.forwardsOriginalToken()) {
+            for (Location l : locations) {
+                if (l != at) {
+                    l.extractor.remove(request, token.value());
+                }
+            }
+        }
         for (ClaimHeader c : rule.claimHeaders) {
             String value = ClaimValues.headerValue(ClaimValues.claim(valid.claims(), c.claimPath));
             if (value != null) {

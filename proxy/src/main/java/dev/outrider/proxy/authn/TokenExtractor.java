@@ -17,8 +17,11 @@ import static java.util.Objects.requireNonNull;
  * {@link HttpRequest}, and {@link #strip} removes the token from it before forwarding unless the rule says
  * {@code forwardOriginalToken}.
  *
- * <p>Order: headers in the order configured, then parameters; the first present wins. The prefix match is
- * exact, except the default {@code Bearer } whose scheme is case-insensitive (RFC 9110 §11.1).
+ * <p>Order: headers in the order configured, then parameters; the first present is {@link #extract}ed. A
+ * request carrying a <em>different</em> token in another of the rule's places (a second header value, the
+ * {@code access_token} parameter next to the header) has more than one token: {@link #carriesOther} says so,
+ * and the caller refuses it rather than forward a token nobody verified. The prefix match is exact, except
+ * the default {@code Bearer } whose scheme is case-insensitive (RFC 9110 §11.1).
  */
 public final class TokenExtractor {
     private static final String DEFAULT_PARAM = "access_token";
@@ -28,10 +31,6 @@ public final class TokenExtractor {
     public record Token(String value, String headerName, String paramName) {
         public Token {
             requireNonNull(value, "value");
-        }
-
-        boolean inHeader() {
-            return headerName != null;
         }
     }
 
@@ -77,6 +76,44 @@ public final class TokenExtractor {
         return null;
     }
 
+    /**
+     * True when the request carries, in this rule's places, a token other than {@code token} (the one
+     * {@link #extract} found): another header value with the prefix, or another value of a token parameter.
+     */
+    public boolean carriesOther(HttpRequest request, String token) {
+        for (int i = 0; i < headers.size(); i++) {
+            JwtHeader h = headers.get(i);
+            List<String> values = request.headers().getAll(h.name());
+            for (int j = 0; j < values.size(); j++) {
+                String t = afterPrefix(values.get(j), h);
+                if (t != null && !t.equals(token)) {
+                    return true;
+                }
+            }
+        }
+        if (!params.isEmpty() && request.uri().indexOf('?') >= 0) {
+            QueryStringDecoder query = new QueryStringDecoder(request.uri());
+            for (int i = 0; i < params.size(); i++) {
+                List<String> values = query.parameters().get(params.get(i));
+                if (values == null) {
+                    continue;
+                }
+                for (int j = 0; j < values.size(); j++) {
+                    String t = values.get(j);
+                    if (!t.isEmpty() && !t.equals(token)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether this rule keeps the token in the forwarded request. */
+    public boolean forwardsOriginalToken() {
+        return forwardOriginalToken;
+    }
+
     private static String afterPrefix(String value, JwtHeader h) {
         String prefix = h.prefix();
         boolean matches = h == DEFAULT
@@ -91,24 +128,44 @@ public final class TokenExtractor {
 
     /**
      * Removes {@code token} from {@code request} (in place, and returns it) unless this rule forwards the
-     * original token: the header value that carried it, or every occurrence of the query parameter; other
-     * parameters keep their exact original encoding.
+     * original token: see {@link #remove}.
      */
     public HttpRequest strip(HttpRequest request, Token token) {
         if (forwardOriginalToken || token == null) {
             return request;
         }
-        if (token.inHeader()) {
-            List<String> values = request.headers().getAll(token.headerName());
-            request.headers().remove(token.headerName());
+        return remove(request, token.value());
+    }
+
+    /**
+     * Removes the token {@code value} from every place of this rule that carries it, whatever
+     * {@code forwardOriginalToken} says: the header values holding it, and every occurrence of a token
+     * parameter holding it; other parameters keep their exact original encoding.
+     */
+    public HttpRequest remove(HttpRequest request, String value) {
+        requireNonNull(value, "value");
+        for (int i = 0; i < headers.size(); i++) {
+            String name = headers.get(i).name();
+            List<String> values = request.headers().getAll(name);
+            if (values.isEmpty()) {
+                continue;
+            }
+            request.headers().remove(name);
             for (String v : values) {
-                if (!token.value().equals(afterPrefixAny(v))) {
-                    request.headers().add(token.headerName(), v);
+                if (!value.equals(afterPrefixAny(v))) {
+                    request.headers().add(name, v);
                 }
             }
-            return request;
         }
-        request.setUri(withoutParam(request.uri(), token.paramName()));
+        if (!params.isEmpty() && request.uri().indexOf('?') >= 0) {
+            QueryStringDecoder query = new QueryStringDecoder(request.uri());
+            for (int i = 0; i < params.size(); i++) {
+                List<String> values = query.parameters().get(params.get(i));
+                if (values != null && values.contains(value)) {
+                    request.setUri(withoutParam(request.uri(), params.get(i)));
+                }
+            }
+        }
         return request;
     }
 

@@ -95,4 +95,28 @@ class TokenExtractorTest {
         headers.strip(h, headers.extract(h));
         assertThat(h.headers().get("Authorization")).isEqualTo("Bearer a.b.c");
     }
+
+    @Test
+    void anotherTokenInTheRulesPlacesIsReported() {
+        TokenExtractor extractor = TokenExtractor.forRule(rule(null, null, false));
+        HttpRequest req = request("/a?access_token=a.b.c");
+        req.headers().add("Authorization", "Bearer a.b.c").add("Authorization", "Basic dXNlcjpwYXNz");
+        assertThat(extractor.carriesOther(req, "a.b.c")).isFalse();
+        req.headers().add("Authorization", "Bearer x.y.z");
+        assertThat(extractor.carriesOther(req, "a.b.c")).isTrue();
+        HttpRequest param = request("/a?access_token=x.y.z&access_token=");
+        param.headers().set("Authorization", "Bearer a.b.c");
+        assertThat(extractor.carriesOther(param, "a.b.c")).isTrue();
+        assertThat(extractor.carriesOther(request("/a?access_token="), "a.b.c")).isFalse();
+    }
+
+    @Test
+    void removeTakesTheTokenFromEveryPlaceOfTheRule() {
+        TokenExtractor extractor = TokenExtractor.forRule(rule(null, null, true));
+        HttpRequest req = request("/a?x=1&access_token=a.b.c");
+        req.headers().add("Authorization", "Bearer a.b.c").add("Authorization", "Basic dXNlcjpwYXNz");
+        extractor.remove(req, "a.b.c");
+        assertThat(req.headers().getAll("Authorization")).containsExactly("Basic dXNlcjpwYXNz");
+        assertThat(req.uri()).isEqualTo("/a?x=1");
+    }
 }

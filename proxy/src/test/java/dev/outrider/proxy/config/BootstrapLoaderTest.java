@@ -2,6 +2,8 @@ package dev.outrider.proxy.config;
 
 import dev.outrider.control.model.ServiceName;
 import dev.outrider.control.model.SpiffeId;
+import dev.outrider.proxy.authz.DefaultAction;
+import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -488,5 +490,222 @@ class BootstrapLoaderTest {
         assertThat(parse("node: {service: a}\nadmin: {listen: localhost:15000}\n").admin().host()).isEqualTo("localhost");
         assertThat(parse("node: {service: a}\nadmin: {listen: \"[::1]:15000\"}\n").admin().host()).isEqualTo("::1");
         assertThat(parse("node: {service: a}\nadmin: {listen: 127.0.0.9:15000}\n").admin().host()).isEqualTo("127.0.0.9");
+    }
+
+    // --- node.labels ---------------------------------------------------------------------------------
+
+    @Test
+    void labelsDefaultToTheServiceAsApp() {
+        assertThat(parse("node: {service: orders}\n").node().labels()).isEqualTo(Map.of("app", "orders"));
+        assertThat(parse("node: {service: orders, labels: {}}\n").node().labels()).isEqualTo(Map.of("app", "orders"));
+        assertThat(parse("node: {service: orders, labels:}\n").node().labels()).isEqualTo(Map.of("app", "orders"));
+    }
+
+    @Test
+    void explicitAppLabelIsKeptAndOtherLabelsAdded() {
+        NodeConfig node = parse("""
+                node:
+                  service: orders
+                  labels:
+                    app: orders-v2
+                    tier: backend
+                    version: 2
+                    canary: true
+                    app.kubernetes.io/part-of: shop
+                    empty:
+                """).node();
+        assertThat(node.labels()).isEqualTo(Map.of("app", "orders-v2", "tier", "backend", "version", "2",
+                "canary", "true", "app.kubernetes.io/part-of", "shop", "empty", ""));
+    }
+
+    @Test
+    void labelNamesMustBeKubernetesLabelNames() {
+        assertThat(error("node: {service: orders, labels: {\"bad key\": x}}\n").getMessage()).isEqualTo(
+                "node.labels.bad key: 'bad key' is not a label name ([prefix/]name, name at most 63 letters, digits,"
+                        + " '-', '_', '.')");
+        ConfigException tooLong = error("node: {service: orders, labels: {" + "k".repeat(64) + ": x}}\n");
+        assertThat(tooLong.path()).isEqualTo("node.labels." + "k".repeat(64));
+        assertThat(tooLong.getMessage()).contains("is not a label name");
+        assertThat(error("node: {service: orders, labels: {Example.com/team: x}}\n").path())
+                .isEqualTo("node.labels.Example.com/team");
+        assertThat(error("node: {service: orders, labels: {-tier: x}}\n").path()).isEqualTo("node.labels.-tier");
+    }
+
+    @Test
+    void labelValuesMustBeKubernetesLabelValues() {
+        assertThat(error("node: {service: orders, labels: {tier: \"back end\"}}\n").getMessage()).isEqualTo(
+                "node.labels.tier: 'back end' is not a label value (at most 63 letters, digits, '-', '_', '.')");
+        assertThat(error("node: {service: orders, labels: {tier: -backend}}\n").path()).isEqualTo("node.labels.tier");
+        assertThat(error("node: {service: orders, labels: {tier: " + "v".repeat(64) + "}}\n").path())
+                .isEqualTo("node.labels.tier");
+        assertThat(parse("node: {service: orders, labels: {tier: " + "v".repeat(63) + "}}\n").node().labels())
+                .containsEntry("tier", "v".repeat(63));
+        assertThat(error("node: {service: orders, labels: {app: \"\\u00e9\"}}\n").path()).isEqualTo("node.labels.app");
+    }
+
+    @Test
+    void labelValueMustBeAScalar() {
+        assertThat(error("node: {service: orders, labels: {tier: {a: b}}}\n").getMessage())
+                .isEqualTo("node.labels.tier: expected a string, got a mapping");
+        assertThat(error("node: {service: orders, labels: {tier: [a]}}\n").getMessage())
+                .isEqualTo("node.labels.tier: expected a string, got a list");
+    }
+
+    @Test
+    void labelsMustBeAMapping() {
+        assertThat(error("node: {service: orders, labels: [app, orders]}\n").getMessage())
+                .isEqualTo("node.labels: expected a mapping of label names to values");
+        assertThat(error("node: {service: orders, labels: app=orders}\n").getMessage())
+                .isEqualTo("node.labels: expected a mapping of label names to values");
+    }
+
+    // --- policies ------------------------------------------------------------------------------------
+
+    @Test
+    void policiesDefaults() {
+        BootstrapConfig c = parse("node: {service: orders}\n");
+        assertThat(c.policies()).isEqualTo(new PolicyConfig(null, DefaultAction.DENY, "outrider-system",
+                EscapedSlashes.REJECT, Duration.ofSeconds(2)));
+        assertThat(c.policies()).isEqualTo(BootstrapLoader.DEFAULT_POLICIES);
+    }
+
+    @Test
+    void everyPoliciesFieldIsRead() {
+        BootstrapConfig c = parse("""
+                node: {service: orders}
+                policies:
+                  directory: /etc/outrider/policies
+                  defaultAction: allow
+                  rootNamespace: mesh-root
+                  escapedSlashes: decode
+                  reloadInterval: 500ms
+                """);
+        assertThat(c.policies()).isEqualTo(new PolicyConfig(Path.of("/etc/outrider/policies"), DefaultAction.ALLOW,
+                "mesh-root", EscapedSlashes.DECODE, Duration.ofMillis(500)));
+        assertThat(parse("node: {service: orders}\npolicies: {escapedSlashes: KEEP, defaultAction: Deny}\n")
+                .policies()).extracting(PolicyConfig::escapedSlashes, PolicyConfig::defaultAction)
+                .containsExactly(EscapedSlashes.KEEP, DefaultAction.DENY);
+    }
+
+    @Test
+    void policiesDefaultActionUnknownValue() {
+        assertThat(error("node: {service: orders}\npolicies: {defaultAction: permit}\n").getMessage())
+                .isEqualTo("policies.defaultAction: unknown value 'permit' (allowed: deny, allow)");
+    }
+
+    @Test
+    void policiesEscapedSlashesUnknownValue() {
+        assertThat(error("node: {service: orders}\npolicies: {escapedSlashes: merge}\n").getMessage())
+                .isEqualTo("policies.escapedSlashes: unknown value 'merge' (allowed: reject, decode, keep)");
+    }
+
+    @Test
+    void policiesRootNamespaceMustBeADnsLabel() {
+        assertThat(error("node: {service: orders}\npolicies: {rootNamespace: Mesh_Root}\n").getMessage())
+                .isEqualTo("policies.rootNamespace: namespace 'Mesh_Root' is not a DNS label (RFC 1123)");
+    }
+
+    @Test
+    void policiesReloadIntervalBounds() {
+        assertThat(error("node: {service: orders}\npolicies: {reloadInterval: 0}\n").getMessage())
+                .isEqualTo("policies.reloadInterval: must be greater than 0");
+        assertThat(error("node: {service: orders}\npolicies: {reloadInterval: 0s}\n").getMessage())
+                .isEqualTo("policies.reloadInterval: must be greater than 0");
+        assertThat(error("node: {service: orders}\npolicies: {reloadInterval: 2h}\n").getMessage())
+                .isEqualTo("policies.reloadInterval: 2h is longer than the maximum 1h");
+        assertThat(error("node: {service: orders}\npolicies: {reloadInterval: 5}\n").getMessage())
+                .startsWith("policies.reloadInterval: 5 needs a unit");
+    }
+
+    @Test
+    void policiesDirectoryMustNotBeBlank() {
+        assertThat(error("node: {service: orders}\npolicies: {directory: \" \"}\n").getMessage())
+                .isEqualTo("policies.directory: must not be empty");
+    }
+
+    @Test
+    void policiesUnknownField() {
+        assertThat(error("node: {service: orders}\npolicies: {dir: /p}\n").getMessage()).isEqualTo(
+                "policies.dir: unknown field 'dir' (known: directory, defaultAction, rootNamespace, escapedSlashes,"
+                        + " reloadInterval)");
+    }
+
+    // --- jwt -----------------------------------------------------------------------------------------
+
+    @Test
+    void jwtDefaults() {
+        assertThat(parse("node: {service: orders}\n").jwt()).isEqualTo(new JwtConfig(List.of("RS256", "ES256", "EdDSA"),
+                Duration.ofSeconds(60), 16384, 10_000, Duration.ofMinutes(5)));
+    }
+
+    @Test
+    void everyJwtFieldIsRead() {
+        BootstrapConfig c = parse("""
+                node: {service: orders}
+                jwt: {algorithms: [ES384], clockSkew: 0, maxLength: 256, cacheSize: 0, jwksRefresh: 1d}
+                """);
+        assertThat(c.jwt()).isEqualTo(new JwtConfig(List.of("ES384"), Duration.ZERO, 256, 0, Duration.ofDays(1)));
+    }
+
+    @Test
+    void jwtAlgorithmsAreCaseInsensitiveAndDeduplicated() {
+        assertThat(parse("node: {service: orders}\njwt: {algorithms: [es256, ES256, eddsa, \" Ps512 \", EdDSA]}\n")
+                .jwt().algorithms()).containsExactly("ES256", "EdDSA", "PS512");
+    }
+
+    @Test
+    void jwtHmacAndNoneAreRefused() {
+        String supported = "(supported: ES256, ES384, ES512, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512)";
+        assertThat(error("node: {service: orders}\njwt: {algorithms: [RS256, HS256]}\n").getMessage()).isEqualTo(
+                "jwt.algorithms[1]: 'HS256' is not a supported signature algorithm (HMAC and unsigned tokens are"
+                        + " never accepted) " + supported);
+        assertThat(error("node: {service: orders}\njwt: {algorithms: [hs512]}\n").getMessage())
+                .startsWith("jwt.algorithms[0]: 'hs512' is not a supported signature algorithm (HMAC");
+        assertThat(error("node: {service: orders}\njwt: {algorithms: [none]}\n").getMessage())
+                .isEqualTo("jwt.algorithms[0]: 'none' is not a supported signature algorithm (HMAC and unsigned"
+                        + " tokens are never accepted) " + supported);
+        assertThat(error("node: {service: orders}\njwt: {algorithms: [RS1024]}\n").getMessage())
+                .isEqualTo("jwt.algorithms[0]: 'RS1024' is not a supported signature algorithm " + supported);
+    }
+
+    @Test
+    void jwtAlgorithmsMustNotBeEmpty() {
+        assertThat(error("node: {service: orders}\njwt: {algorithms: []}\n").getMessage())
+                .isEqualTo("jwt.algorithms: at least one algorithm is required");
+        assertThat(error("node: {service: orders}\njwt: {algorithms: [\"\"]}\n").getMessage())
+                .isEqualTo("jwt.algorithms[0]: must not be empty");
+        assertThat(error("node: {service: orders}\njwt: {algorithms: RS256}\n").getMessage())
+                .isEqualTo("jwt.algorithms: expected a list, got string 'RS256'");
+    }
+
+    @Test
+    void jwtClockSkewAtMostTenMinutes() {
+        assertThat(parse("node: {service: orders}\njwt: {clockSkew: 10m}\n").jwt().clockSkew())
+                .isEqualTo(Duration.ofMinutes(10));
+        assertThat(error("node: {service: orders}\njwt: {clockSkew: 11m}\n").getMessage())
+                .isEqualTo("jwt.clockSkew: 11m is longer than the maximum 10m");
+        assertThat(error("node: {service: orders}\njwt: {clockSkew: 601s}\n").path()).isEqualTo("jwt.clockSkew");
+    }
+
+    @Test
+    void jwtMaxLengthRange() {
+        assertThat(parse("node: {service: orders}\njwt: {maxLength: 1048576}\n").jwt().maxLength()).isEqualTo(1_048_576);
+        assertThat(error("node: {service: orders}\njwt: {maxLength: 255}\n").getMessage())
+                .isEqualTo("jwt.maxLength: 255 is out of range (256-1048576)");
+        assertThat(error("node: {service: orders}\njwt: {maxLength: 1048577}\n").getMessage())
+                .isEqualTo("jwt.maxLength: 1048577 is out of range (256-1048576)");
+    }
+
+    @Test
+    void jwtCacheSizeZeroDisablesTheCache() {
+        assertThat(parse("node: {service: orders}\njwt: {cacheSize: 0}\n").jwt().cacheSize()).isZero();
+        assertThat(error("node: {service: orders}\njwt: {cacheSize: -1}\n").getMessage())
+                .isEqualTo("jwt.cacheSize: -1 is out of range (0-10000000)");
+    }
+
+    @Test
+    void jwtJwksRefreshMustBePositive() {
+        assertThat(error("node: {service: orders}\njwt: {jwksRefresh: 0}\n").getMessage())
+                .isEqualTo("jwt.jwksRefresh: must be greater than 0");
     }
 }
