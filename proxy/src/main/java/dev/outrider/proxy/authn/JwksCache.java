@@ -166,8 +166,9 @@ public final class JwksCache implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        // shutdownNow, not close: close() waits for a fetch in flight (up to the fetch timeout).
+        client.shutdownNow();
         executor.shutdownNow();
-        client.close();
     }
 
     private Source source(String uri) {
