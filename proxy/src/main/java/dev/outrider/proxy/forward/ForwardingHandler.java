@@ -1,6 +1,7 @@
 package dev.outrider.proxy.forward;
 
 import dev.outrider.proxy.http.DrainEvent;
+import dev.outrider.proxy.http.Http1PipeliningHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -17,29 +18,25 @@ import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayDeque;
-
 import static java.util.Objects.requireNonNull;
 
 /**
  * Pipeline position: last handler of a downstream HTTP/1.1 connection, or of an HTTP/2 stream channel.
  * Everything before it has decoded, validated (and later authenticated, authorized, throttled) the request.
  *
- * <p>Runs one {@link Exchange} at a time: HTTP/1.1 requests on a keep-alive connection one after another;
- * an HTTP/2 stream channel carries exactly one.
+ * <p>Runs one {@link Exchange} at a time: HTTP/1.1 requests on a keep-alive connection one after another, an
+ * HTTP/2 stream channel exactly one. HTTP/1.1 pipelining is {@link Http1PipeliningHandler}'s concern: it lets
+ * the next request through only once the response to the current one is written (and the exchange is done),
+ * so a request head never arrives here while an exchange runs.
  *
- * <p>HTTP/1.1 pipelining: what the codec decodes after the current request is complete (the next requests
- * and their bodies, often from the same read as the current request) waits in {@link #held}, in arrival
- * order. When the response is done, the next held request starts an exchange together with the held part of
- * its body, so the exchange knows at once whether its request is complete; the rest stays held for the
- * exchanges after it. At most {@link #MAX_HELD_REQUESTS} requests wait: the requests after that are dropped
- * and the connection closes after the response to the last held one (which says {@code Connection: close});
- * a pipelining client retries what was not answered (RFC 9112 §9.3.2).
+ * <p>Start: an exchange starts when its request is complete or at the end of the read that brought its head
+ * ({@code channelReadComplete}), whichever comes first. So a request whose body came with its head (a GET, a
+ * small POST, a pipelined request released with its body) is complete when its exchange starts, and an
+ * exchange that answers at once (no route) can keep the connection open; a longer body streams in later.
  *
- * <p>Reading: downstream auto-read is off. This handler asks for more bytes only when nothing is held and
- * either the exchange can take them (its upstream is connected and writable and the request is not complete)
- * or no exchange runs; see {@link Exchange} for the whole flow-control picture. So what is held never
- * exceeds what the codec decoded from one read.
+ * <p>Reading: downstream auto-read is off. This handler asks for more bytes when the exchange can take them
+ * (its upstream is connected and writable and the request is not complete) or no exchange runs; see
+ * {@link Exchange} for the whole flow-control picture.
  *
  * <p>Threading: every field is used on this channel's event loop only (upstream streams live on the same
  * loop), so none needs {@code volatile}.
@@ -47,24 +44,12 @@ import static java.util.Objects.requireNonNull;
 public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ForwardingHandler.class);
 
-    /** HTTP/1.1 pipelining: the most requests held behind the one in progress. */
-    static final int MAX_HELD_REQUESTS = 16;
-
     private final ForwardingContext fc;
     private ChannelHandlerContext ctx;
     private boolean http2;
     private Exchange exchange;
-    /**
-     * HTTP/1.1 pipelining: messages of the next requests, read while the current exchange runs with its
-     * request complete. Non-empty only while an exchange runs whose request is complete.
-     */
-    private ArrayDeque<Object> held;
-    /** The requests in {@link #held}. */
-    private int heldRequests;
-    /** {@link #held} is being replayed; an exchange that ends meanwhile leaves the next start to the replay. */
-    private boolean replaying;
-    /** A pipelined request beyond {@link #MAX_HELD_REQUESTS} arrived: it and all that follows are dropped. */
-    private boolean overflowed;
+    /** {@link #exchange} was started; before, it collects the request contents of the current read. */
+    private boolean started;
     /** The connection closes (after the last response is written): nothing more is read or started. */
     private boolean closing;
     private boolean closeAfterResponse;
@@ -87,27 +72,34 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (closing || overflowed) {
+        if (closing) {
             ReferenceCountUtil.release(msg);
             return;
         }
         Exchange e = exchange;
-        if (e != null) {
-            if (!e.requestComplete() && msg instanceof HttpContent content && isEmpty(held)) {
-                e.onRequestContent(content);
+        if (e == null) {
+            if (msg instanceof HttpRequest request) {
+                begin(request);
             } else {
-                hold(msg);
+                ReferenceCountUtil.release(msg); // the rest of a body whose request was already answered
             }
             return;
         }
-        if (msg instanceof HttpRequest request) {
-            start(request);
-        } else {
-            ReferenceCountUtil.release(msg); // the rest of a body whose request was already answered
+        if (msg instanceof HttpContent content && !e.requestComplete()) {
+            e.onRequestContent(content);
+            if (!started && e.requestComplete()) {
+                start(e);
+            }
+            return;
         }
+        // A second request while one runs: Http1PipeliningHandler (HTTP/1.1) and the stream (HTTP/2) rule it out.
+        ReferenceCountUtil.release(msg);
+        log.debug("downstream {}: {} while an exchange runs; closing", ctx.channel(), msg.getClass().getSimpleName());
+        closing = true;
+        ctx.close();
     }
 
-    private void start(HttpRequest request) {
+    private void begin(HttpRequest request) {
         HttpContent last = null;
         if (request instanceof FullHttpRequest full) {
             // HTTP/2 HEADERS with END_STREAM: split so every exchange sees request + contents.
@@ -116,9 +108,17 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
         }
         Exchange e = new Exchange(this, fc, ctx, request, http2);
         exchange = e;
+        started = false;
         if (last != null) {
-            e.onRequestContent(last); // before start: the exchange knows the request is complete
+            e.onRequestContent(last);
         }
+        if (e.requestComplete()) {
+            start(e);
+        } // else at its last content or at the end of this read, whichever comes first
+    }
+
+    private void start(Exchange e) {
+        started = true;
         e.start();
     }
 
@@ -134,18 +134,21 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        if (!started) {
+            start(e); // the rest of its body comes in later reads
+            if (exchange != e) {
+                return; // answered at once; exchangeDone read on (or closed)
+            }
+        }
         e.flushUpstream();
-        if (e.wantsRequestBytes() && isEmpty(held)) {
+        if (e.wantsRequestBytes()) {
             ctx.read();
         }
     }
 
-    /**
-     * The exchange can take request bytes again (its upstream became writable or connected). Never while
-     * something is held: then the exchange's request is complete, and reading would only add to what waits.
-     */
+    /** The exchange can take request bytes again (its upstream became writable or connected). */
     void resumeRequest() {
-        if (!closing && !replaying && isEmpty(held)) {
+        if (!closing) {
             ctx.read();
         }
     }
@@ -163,6 +166,7 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == DrainEvent.INSTANCE) {
             if (exchange == null) {
+                closing = true;
                 ctx.close();
             } else {
                 closeAfterResponse = true;
@@ -171,6 +175,7 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
         }
         if (evt instanceof IdleStateEvent) {
             if (exchange == null) {
+                closing = true;
                 ctx.close(); // idle keep-alive connection
             }
             return; // an exchange in progress has its own upstream timeouts
@@ -184,7 +189,6 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
         if (e != null) {
             e.onDownstreamClosed();
         }
-        releaseHeld();
         ctx.fireChannelInactive();
     }
 
@@ -194,12 +198,9 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    /**
-     * Whether a response on HTTP/1.1 may promise to keep the connection open: not while draining, and not for
-     * the last held request once pipelined requests had to be dropped.
-     */
+    /** Whether a response on HTTP/1.1 may promise to keep the connection open: not while draining. */
     boolean keepAliveAllowed() {
-        return !closeAfterResponse && !fc.drain().isDraining() && !(overflowed && heldRequests == 0);
+        return !closeAfterResponse && !fc.drain().isDraining();
     }
 
     /** The downstream connection (the parent of an HTTP/2 stream). */
@@ -219,17 +220,14 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         exchange = null;
-        boolean close = !reusable || closeAfterResponse || fc.drain().isDraining()
-                || (overflowed && heldRequests == 0);
         if (http2) {
             if (!e.requestComplete() || lastWrite == null) {
                 ctx.close(); // RST_STREAM: the request body is no longer wanted
             }
             return;
         }
-        if (close) {
+        if (!reusable || closeAfterResponse || fc.drain().isDraining()) {
             closing = true;
-            releaseHeld();
             if (lastWrite != null) {
                 lastWrite.addListener(ChannelFutureListener.CLOSE);
             } else {
@@ -237,81 +235,8 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (replaying) {
-            return; // ended while being started by replayHeld(), which goes on with the next held request
+        if (ctx.channel().isActive()) {
+            ctx.read(); // the next request (a pipelined one already decoded comes from Http1PipeliningHandler)
         }
-        replayHeld();
-        if (exchange == null && !closing && ctx.channel().isActive()) {
-            ctx.read();
-        }
-    }
-
-    /**
-     * Starts exchanges for held requests until one is still running (or nothing is held). Each exchange gets
-     * the held part of its request body before it starts. An exchange that ends while it starts (a local
-     * response) does not recurse into this method: the loop takes the next request.
-     */
-    private void replayHeld() {
-        replaying = true;
-        try {
-            while (exchange == null && !closing && !isEmpty(held)) {
-                Object msg = pollHeld();
-                if (!(msg instanceof HttpRequest request)) {
-                    ReferenceCountUtil.release(msg); // the rest of a body whose request was already answered
-                    continue;
-                }
-                Exchange e = new Exchange(this, fc, ctx, request, false);
-                exchange = e;
-                while (!e.requestComplete() && held.peek() instanceof HttpContent) {
-                    e.onRequestContent((HttpContent) pollHeld());
-                }
-                e.start();
-            }
-        } finally {
-            replaying = false;
-        }
-        Exchange e = exchange;
-        if (e != null && !closing && e.wantsRequestBytes() && isEmpty(held)) {
-            ctx.read(); // the rest of its body (its upstream was ready while the replay ran)
-        }
-    }
-
-    private void hold(Object msg) {
-        if (msg instanceof HttpRequest) {
-            if (heldRequests >= MAX_HELD_REQUESTS) {
-                // Too deep a pipeline: this request and everything after it are dropped; the connection
-                // closes once the held requests are answered.
-                overflowed = true;
-                ReferenceCountUtil.release(msg);
-                return;
-            }
-            heldRequests++;
-        }
-        if (held == null) {
-            held = new ArrayDeque<>(4);
-        }
-        held.add(msg);
-    }
-
-    private Object pollHeld() {
-        Object msg = held.poll();
-        if (msg instanceof HttpRequest) {
-            heldRequests--;
-        }
-        return msg;
-    }
-
-    private void releaseHeld() {
-        if (held != null) {
-            Object m;
-            while ((m = held.poll()) != null) {
-                ReferenceCountUtil.release(m);
-            }
-        }
-        heldRequests = 0;
-    }
-
-    private static boolean isEmpty(ArrayDeque<Object> queue) {
-        return queue == null || queue.isEmpty();
     }
 }

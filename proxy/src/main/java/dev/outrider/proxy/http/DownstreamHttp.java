@@ -22,7 +22,8 @@ import static java.util.Objects.requireNonNull;
  * plaintext, from ALPN with TLS): the strict HTTP/1.1 codec, or HTTP/2 with a multiplexer whose stream
  * channels carry HttpObjects. Either way the per-request handlers come from {@code requestHandlers}
  * (guard, client-certificate header, later authn/authz/throttling, forwarding), so they are written once
- * for both protocols. Immutable; shared by the connections of one listener.
+ * for both protocols: on HTTP/1.1 {@link Http1PipeliningHandler} lets one request at a time reach them, as a
+ * stream channel carries one request. Immutable; shared by the connections of one listener.
  */
 public final class DownstreamHttp {
     private final HttpConfig config;
@@ -38,6 +39,7 @@ public final class DownstreamHttp {
     public void addHttp1(ChannelPipeline p) {
         p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
         p.addLast("http1", new Http1ServerCodec(decoderConfig(config)));
+        p.addLast("pipelining", new Http1PipeliningHandler()); // one request at a time past this point
         p.addLast("guard", new RequestGuardHandler(config.maxHeaderCount()));
         p.addLast("expect-continue", new HttpServerExpectContinueHandler());
         requestHandlers.accept(p);

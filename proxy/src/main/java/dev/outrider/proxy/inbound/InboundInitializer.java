@@ -22,7 +22,8 @@ import static java.util.Objects.requireNonNull;
  * The inbound listener's pipeline: traffic from other sidecars to the local application.
  * <pre>
  * connection: tracker → TLS (client certificate required) → ALPN: HTTP/2 or HTTP/1.1 codec
- *             (without TLS: protocol detection from the first bytes)
+ *             (without TLS: protocol detection from the first bytes); HTTP/1.1: one pipelined request
+ *             at a time past the codec (Http1PipeliningHandler), HTTP/2: one request per stream
  * per request: guard → path normalization → client-certificate header → authn (JWT) → authz
  *              → [rate limit, next issue] → forwarding
  * </pre>

@@ -19,6 +19,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,8 +31,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * HTTP/1.1 pipelining: requests sent back to back in one write, without waiting for responses, are all
  * forwarded, one after another, and answered in order on the same connection; the connection stays usable
- * afterwards (or closes when the last request asks for it). On A's outbound listener (plaintext, from the
- * application) and on an inbound listener (mTLS, HTTP/1.1 by ALPN fallback).
+ * afterwards (or closes when the last request asks for it). What the sidecar answers itself (400 for a
+ * malformed request, 100 Continue, 403 from B's policy) comes in its request's turn too. On A's outbound
+ * listener (plaintext, from the application) and on an inbound listener (mTLS, HTTP/1.1 by ALPN fallback,
+ * default allow with a DENY rule for {@code /denied-path}).
  */
 class PipeliningPairTest {
     private static final String ORDERS = "spiffe://cluster.local/ns/shop/sa/orders";
@@ -49,7 +52,18 @@ class PipeliningPairTest {
         inboundRoot = TestPki.root("pipelining root");
         TlsFiles files = TlsFiles.create(Files.createTempDirectory("outrider-pipelining"), TlsFiles.Layout.FILES);
         files.write(inboundRoot.leaf().spiffe(ORDERS).issue(), inboundRoot);
-        inbound = MeshSidecars.inbound("orders", backend.port(), files.yaml("auto"), "");
+        Path policies = Files.createTempDirectory("outrider-pipelining-policies");
+        Files.writeString(policies.resolve("deny.yaml"), """
+                apiVersion: outrider.dev/v1
+                kind: AuthorizationPolicy
+                metadata: {name: deny-path, namespace: shop}
+                spec:
+                  action: DENY
+                  rules:
+                    - to: [{operation: {paths: ["/denied-path"]}}]
+                """);
+        inbound = MeshSidecars.inbound("orders", backend.port(), files.yaml("auto"),
+                "policies: {directory: '" + policies + "', defaultAction: allow}");
     }
 
     @AfterAll
@@ -173,10 +187,10 @@ class PipeliningPairTest {
     }
 
     /**
-     * The sidecar holds at most 16 requests behind the one in progress ({@code ForwardingHandler.MAX_HELD_REQUESTS}):
-     * the requests after those are dropped, unseen by the backend, and the connection closes after the response
-     * to the last held one, which says so. 40 short requests in one write arrive in one read (or a few), so
-     * between 17 and 39 are answered.
+     * The sidecar holds at most 16 requests behind the one in progress
+     * ({@code Http1PipeliningHandler.MAX_HELD_REQUESTS}): the requests after those are dropped, unseen by the
+     * backend, and the connection closes after the response to the last held one, which says so. 40 short
+     * requests in one write arrive in one read (or a few), so between 17 and 39 are answered.
      */
     @Test
     void tooDeepAPipelineIsAnsweredInPartThenClosed() throws Exception {
@@ -204,6 +218,82 @@ class PipeliningPairTest {
 
     @Test
     void inboundListenerAnswersPipelinedRequestsInOrder() throws Exception {
+        String all = inboundExchange(get("/status/200", false)
+                + "POST /echo HTTP/1.1\r\nHost: orders\r\nContent-Length: 5\r\n\r\nhello"
+                + get("/status/202", true));
+
+        List<Response> responses = Response.parseAll(all);
+
+        assertThat(responses).extracting(Response::status).containsExactly(200, 200, 202);
+        assertThat(responses.get(1).body()).isEqualTo("5 " + sha256("hello"));
+        assertThat(backend.take().uri()).isEqualTo("/status/200");
+        assertThat(backend.take().uri()).isEqualTo("/echo");
+        assertThat(backend.take().uri()).isEqualTo("/status/202");
+    }
+
+    // ---- local answers to a pipelined request come after the response to the request before it
+
+    /**
+     * A malformed request behind a slow one: the guard's 400 (and the close) waits for the slow response, so
+     * the client does not take the 400 for the answer to its first request (RFC 9112 §9.3.2).
+     */
+    @Test
+    void malformedPipelinedRequestIsRefusedAfterTheResponseBeforeIt() throws Exception {
+        int before = backend.requestCount();
+        try (RawHttp raw = new RawHttp(pair.outbound())) {
+            raw.send(get("/delay?ms=300", false) + "GET /next HTTP/1.1\r\nHost: orders\r\nBad Header: x\r\n\r\n");
+
+            List<Response> responses = Response.parseAll(raw.readToEof());
+
+            assertThat(responses).extracting(Response::status).containsExactly(200, 400);
+            assertThat(responses.get(0).body()).isEqualTo("late\n");
+            assertThat(responses.get(1).header("connection")).isEqualTo("close");
+        }
+        assertThat(backend.take().uri()).isEqualTo("/delay?ms=300");
+        assertThat(backend.requestCount() - before).as("the malformed request is not forwarded").isEqualTo(1);
+    }
+
+    /** {@code 100 Continue} answers the pipelined request: it is sent when that request's turn comes. */
+    @Test
+    void continueForAPipelinedRequestComesAfterTheResponseBeforeIt() throws Exception {
+        try (RawHttp raw = new RawHttp(pair.outbound())) {
+            raw.send(get("/delay?ms=300", false)
+                    + "POST /echo HTTP/1.1\r\nHost: orders\r\nExpect: 100-continue\r\nContent-Length: 5\r\n"
+                    + "Connection: close\r\n\r\nhello");
+
+            List<Response> responses = Response.parseAll(raw.readToEof());
+
+            assertThat(responses).extracting(Response::status).containsExactly(200, 100, 200);
+            assertThat(responses.get(0).body()).isEqualTo("late\n");
+            assertThat(responses.get(2).body()).isEqualTo("5 " + sha256("hello"));
+        }
+        assertThat(backend.take().uri()).isEqualTo("/delay?ms=300");
+        TestBackend.Received post = backend.take();
+        assertThat(post.uri()).isEqualTo("/echo");
+        assertThat(post.bodySha256()).isEqualTo(sha256("hello"));
+    }
+
+    /**
+     * Inbound: a request B's policy denies, behind a slow allowed one: 200 then 403, and the connection goes
+     * on with the next request.
+     */
+    @Test
+    void deniedPipelinedRequestIsAnsweredAfterTheResponseBeforeIt() throws Exception {
+        int before = backend.requestCount();
+        String all = inboundExchange(get("/delay?ms=300", false) + get("/denied-path", false)
+                + get("/status/202", true));
+
+        List<Response> responses = Response.parseAll(all);
+
+        assertThat(responses).extracting(Response::status).containsExactly(200, 403, 202);
+        assertThat(responses.get(0).body()).isEqualTo("late\n");
+        assertThat(backend.take().uri()).isEqualTo("/delay?ms=300");
+        assertThat(backend.take().uri()).isEqualTo("/status/202");
+        assertThat(backend.requestCount() - before).as("the denied request is not forwarded").isEqualTo(2);
+    }
+
+    /** Sends {@code requests} in one write to the inbound listener (mTLS as frontend, HTTP/1.1); reads to EOF. */
+    private static String inboundExchange(String requests) throws Exception {
         TestPki.Leaf frontend = inboundRoot.leaf().spiffe(FRONTEND).issue();
         JdkSslContext ssl = (JdkSslContext) TlsTestClient.context(SslProvider.JDK, frontend);
         InetSocketAddress at = inbound.inboundAddress();
@@ -215,20 +305,11 @@ class PipeliningPairTest {
                 tls.setUseClientMode(true);
                 tls.startHandshake();
                 OutputStream out = tls.getOutputStream();
-                out.write((get("/status/200", false)
-                        + "POST /echo HTTP/1.1\r\nHost: orders\r\nContent-Length: 5\r\n\r\nhello"
-                        + get("/status/202", true)).getBytes(StandardCharsets.ISO_8859_1));
+                out.write(requests.getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
-
-                List<Response> responses = Response.parseAll(readToEof(tls.getInputStream()));
-
-                assertThat(responses).extracting(Response::status).containsExactly(200, 200, 202);
-                assertThat(responses.get(1).body()).isEqualTo("5 " + sha256("hello"));
+                return readToEof(tls.getInputStream());
             }
         }
-        assertThat(backend.take().uri()).isEqualTo("/status/200");
-        assertThat(backend.take().uri()).isEqualTo("/echo");
-        assertThat(backend.take().uri()).isEqualTo("/status/202");
     }
 
     private static String get(String path, boolean close) {
