@@ -97,6 +97,14 @@ public record SpiffeId(String trustDomain, String path) {
         return null;
     }
 
+    /**
+     * Istio's principal form: the ID without its scheme ({@code cluster.local/ns/shop/sa/frontend}), as
+     * authorization policies match it.
+     */
+    public String principal() {
+        return trustDomain + path;
+    }
+
     @Override
     public String toString() {
         return SCHEME + trustDomain + path;

@@ -146,7 +146,8 @@ public final class PolicyDocuments {
         return List.copyOf(documents);
     }
 
-    private static boolean isPolicyFile(Path file) {
+    /** Whether {@link #loadDirectory} reads {@code file}: a visible regular {@code .yaml}, {@code .yml} or {@code .json} file. */
+    public static boolean isPolicyFile(Path file) {
         String name = file.getFileName().toString();
         return !name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".yml") || name.endsWith(".json"))
                 && Files.isRegularFile(file);

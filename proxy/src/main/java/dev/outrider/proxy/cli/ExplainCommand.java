@@ -179,7 +179,7 @@ final class ExplainCommand implements Callable<Integer> {
         r.port = port;
         if (source != null) {
             SpiffeId id = SpiffeId.parse(source.startsWith("spiffe://") ? source : "spiffe://" + source);
-            r.sourcePrincipal = id.trustDomain() + id.path();
+            r.sourcePrincipal = id.principal();
             r.sourceNamespace = id.namespace();
         }
         if (sourceIp != null) {

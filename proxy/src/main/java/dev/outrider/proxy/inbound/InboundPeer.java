@@ -20,7 +20,6 @@ import java.net.SocketAddress;
  */
 record InboundPeer(String principal, String namespace, byte[] ip) {
     private static final AttributeKey<InboundPeer> KEY = AttributeKey.valueOf(InboundPeer.class, "peer");
-    private static final String SCHEME = "spiffe://";
 
     /** The peer of {@code ch}'s connection; event loop of that connection only (its streams share it). */
     static InboundPeer of(Channel ch) {
@@ -39,8 +38,7 @@ record InboundPeer(String principal, String namespace, byte[] ip) {
         String principal = null;
         String namespace = null;
         if (identity != null) {
-            String id = identity.id().toString();
-            principal = id.startsWith(SCHEME) ? id.substring(SCHEME.length()) : id;
+            principal = identity.id().principal();
             namespace = identity.id().namespace();
         }
         SocketAddress remote = connection.remoteAddress();

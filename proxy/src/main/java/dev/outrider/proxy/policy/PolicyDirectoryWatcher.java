@@ -153,7 +153,7 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
             throw new IllegalStateException("SHA-256 is required of every JDK", e);
         }
         try (Stream<Path> entries = Files.list(directory)) {
-            for (Path file : entries.filter(PolicyDirectoryWatcher::isPolicyFile).sorted().toList()) {
+            for (Path file : entries.filter(PolicyDocuments::isPolicyFile).sorted().toList()) {
                 sha.update(file.getFileName().toString().getBytes(StandardCharsets.UTF_8));
                 sha.update((byte) 0);
                 sha.update(Files.readAllBytes(file));
@@ -165,12 +165,6 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
         return HexFormat.of().formatHex(sha.digest(), 0, 6);
     }
 
-    /** The files {@link PolicyDocuments#loadDirectory} reads. */
-    private static boolean isPolicyFile(Path file) {
-        String name = file.getFileName().toString();
-        return !name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".yml") || name.endsWith(".json"))
-                && Files.isRegularFile(file);
-    }
 
     @Override
     public void close() {
