@@ -4,12 +4,12 @@ package dev.outrider.control.policy;
  * A policy document ({@code apiVersion: outrider.dev/v1}): Kubernetes-shaped, with Istio's field names and
  * semantics where Istio has the concept, so policies port over and can become CRDs later.
  */
-public sealed interface PolicyDocument permits AuthorizationPolicy, RequestAuthentication {
+public sealed interface PolicyDocument permits AuthorizationPolicy, RequestAuthentication, RateLimitPolicy {
     String API_VERSION = "outrider.dev/v1";
 
     ObjectMeta metadata();
 
-    /** {@code AuthorizationPolicy}, {@code RequestAuthentication}. */
+    /** {@code AuthorizationPolicy}, {@code RequestAuthentication}, {@code RateLimitPolicy}. */
     String kind();
 
     /** Which workloads of the document's namespace it applies to. */
