@@ -29,6 +29,7 @@ import dev.outrider.proxy.policy.PolicyMetrics;
 import dev.outrider.proxy.policy.PolicySnapshot;
 import dev.outrider.proxy.policy.PolicyStore;
 import dev.outrider.proxy.policy.WorkloadPolicyCompiler;
+import dev.outrider.proxy.ratelimit.RateLimiter;
 import dev.outrider.proxy.runtime.DrainState;
 import dev.outrider.proxy.transport.Transport;
 import dev.outrider.proxy.upstream.Cluster;
@@ -85,6 +86,7 @@ public final class Sidecar implements AutoCloseable {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private TlsState tls;
     private JwksCache jwks;
+    private RateLimiter rateLimiter;
     private PolicyDirectoryWatcher policyWatcher;
     private PolicyStore policies;
     private final List<Channel> outboundListeners = new ArrayList<>();
@@ -178,8 +180,10 @@ public final class Sidecar implements AutoCloseable {
         JwksCache.Config d = JwksCache.Config.defaults();
         jwks = new JwksCache(new JwksCache.Config(config.jwt().jwksRefresh(), d.refreshFraction(),
                 d.unknownKidMinInterval(), d.retryInterval(), d.fetchTimeout(), d.maxBodyBytes()));
+        rateLimiter = new RateLimiter(config.rateLimits().maxTracked(), config.rateLimits().sweepInterval(),
+                System::nanoTime, registry);
         WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(config.node(), config.policies(), config.jwt(),
-                jwks, policyMetrics);
+                jwks, policyMetrics, rateLimiter);
         boolean denyByDefault = config.policies().defaultAction() == DefaultAction.DENY;
         if (config.policies().directory() != null) {
             policyWatcher = PolicyDirectoryWatcher.start(config.policies().directory(),
@@ -317,6 +321,9 @@ public final class Sidecar implements AutoCloseable {
             }
             if (jwks != null) {
                 jwks.close();
+            }
+            if (rateLimiter != null) {
+                rateLimiter.close();
             }
             transport.group().shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             accessLog.close();

@@ -127,6 +127,7 @@ public class AuthzBenchmark {
         @Override public String sourcePrincipal() { return "cluster.local/ns/shop/sa/frontend"; }
         @Override public String sourceNamespace() { return "shop"; }
         @Override public byte[] sourceIp() { return IP; }
+        @Override public String sourceAddress() { return "10.1.2.3"; }
         @Override public String requestPrincipal() { return "issuer.example.com/user-42"; }
         @Override public Object claim(String[] claimPath) { return claimPath.length == 1 && claimPath[0].equals("groups") ? GROUPS : null; }
         @Override public List<String> audiences() { return AUDIENCES; }

@@ -51,8 +51,17 @@ public record AccessLogEntry(long startEpochMillis, Direction direction, String 
      * @param authz  the decision's reason ({@code allow policy shop/x rule 0}, {@code default deny: no policy}),
      *               or null when authorization did not run
      * @param audit  the AUDIT policy and rule that marked the request, or null
-     * @param dryRun the decision with dry-run policies enforced, when they apply; or null
+     * @param dryRun    the decision with dry-run policies enforced, when they apply; or null
+     * @param rateLimit the rate-limit rule that refused the request, or would have in dry run; or null
      */
-    public record Auth(String peer, String authn, String authz, String audit, String dryRun) {
+    public record Auth(String peer, String authn, String authz, String audit, String dryRun, String rateLimit) {
+        public Auth(String peer, String authn, String authz, String audit, String dryRun) {
+            this(peer, authn, authz, audit, dryRun, null);
+        }
+
+        /** This entry with the rate-limit outcome added. */
+        public Auth withRateLimit(String outcome) {
+            return new Auth(peer, authn, authz, audit, dryRun, outcome);
+        }
     }
 }

@@ -56,6 +56,7 @@ final class AccessLogJson {
                 writeIfSet(g, "authz", auth.authz());
                 writeIfSet(g, "audit", auth.audit());
                 writeIfSet(g, "authz_dry_run", auth.dryRun());
+                writeIfSet(g, "ratelimit", auth.rateLimit());
             }
             g.writeEndObject();
             g.writeRaw('\n');

@@ -30,6 +30,12 @@ public interface RequestAttributes {
      */
     byte[] sourceIp();
 
+    /**
+     * The peer's address as text, computed once per connection ({@code 10.0.0.7}; IPv6 in Java's full form,
+     * {@code 0:0:0:0:0:0:0:1}); {@code null} when unknown. Rate limits keyed on {@code source.ip} use it.
+     */
+    String sourceAddress();
+
     /** {@code iss/sub} of the verified JWT; {@code null} when the request carries none. */
     String requestPrincipal();
 

@@ -5,7 +5,7 @@ package dev.outrider.proxy.authz;
  * (present and non-empty). Matching is a region comparison on the request's string: no allocation.
  * Immutable.
  */
-final class StringMatcher {
+public final class StringMatcher {
     private static final int EXACT = 0;
     private static final int PREFIX = 1;
     private static final int SUFFIX = 2;
@@ -34,7 +34,7 @@ final class StringMatcher {
         this.number = n;
     }
 
-    static StringMatcher of(String pattern, boolean ignoreCase) {
+    public static StringMatcher of(String pattern, boolean ignoreCase) {
         if (pattern.equals("*")) {
             return new StringMatcher(PRESENT, "", ignoreCase);
         }
@@ -48,11 +48,11 @@ final class StringMatcher {
     }
 
     /** A literal, even if it contains {@code *} (methods). */
-    static StringMatcher exact(String value) {
+    public static StringMatcher exact(String value) {
         return new StringMatcher(EXACT, value, false);
     }
 
-    boolean matches(String s) {
+    public boolean matches(String s) {
         return s != null && matches(s, s.length());
     }
 
@@ -72,7 +72,7 @@ final class StringMatcher {
         return kind == PRESENT || (numeric && v.doubleValue() == number);
     }
 
-    static boolean any(StringMatcher[] ms, String s) {
+    public static boolean any(StringMatcher[] ms, String s) {
         if (s == null) {
             return false;
         }

@@ -250,6 +250,15 @@ final class ExplainCommand implements Callable<Integer> {
         }
 
         @Override
+        public String sourceAddress() {
+            try {
+                return sourceIp == null ? null : InetAddress.getByAddress(sourceIp).getHostAddress();
+            } catch (java.net.UnknownHostException e) {
+                throw new IllegalStateException(e); // 4 or 16 bytes from InetAddress itself
+            }
+        }
+
+        @Override
         public String requestPrincipal() {
             return requestPrincipal;
         }

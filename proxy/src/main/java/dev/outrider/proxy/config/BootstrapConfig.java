@@ -11,7 +11,8 @@ import static java.util.Objects.requireNonNull;
 public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundConfig outbound,
                               List<ServiceConfig> services, HttpConfig http, UpstreamConfig upstream,
                               HostPort health, HostPort admin, RuntimeConfig runtime,
-                              AccessLogConfig accessLog, TlsConfig tls, PolicyConfig policies, JwtConfig jwt) {
+                              AccessLogConfig accessLog, TlsConfig tls, PolicyConfig policies, JwtConfig jwt,
+                              RateLimitConfig rateLimits) {
     public BootstrapConfig {
         requireNonNull(node, "node");
         requireNonNull(inbound, "inbound");
@@ -26,5 +27,6 @@ public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundCo
         requireNonNull(tls, "tls");
         requireNonNull(policies, "policies");
         requireNonNull(jwt, "jwt");
+        requireNonNull(rateLimits, "rateLimits");
     }
 }

@@ -60,6 +60,7 @@ public final class BootstrapLoader {
             EscapedSlashes.REJECT, Duration.ofSeconds(2));
     static final JwtConfig DEFAULT_JWT = new JwtConfig(List.of("RS256", "ES256", "EdDSA"), Duration.ofSeconds(60),
             16 * 1024, 10_000, Duration.ofMinutes(5));
+    static final RateLimitConfig DEFAULT_RATE_LIMITS = new RateLimitConfig(10_000, Duration.ofSeconds(1));
     /** Signature algorithms {@code jwt.algorithms} may name (RFC 7518 §3.1, RFC 8037); never HMAC or none. */
     static final Set<String> JWT_ALGORITHMS = Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
             "ES256", "ES384", "ES512", "EdDSA");
@@ -155,7 +156,7 @@ public final class BootstrapLoader {
 
     static BootstrapConfig build(ConfigNode root) {
         root.object("node", "inbound", "outbound", "services", "http", "upstream", "health", "admin", "runtime",
-                "accessLog", "tls", "policies", "jwt");
+                "accessLog", "tls", "policies", "jwt", "rateLimits");
         NodeConfig node = node(root.field("node"));
         BootstrapConfig config = new BootstrapConfig(node,
                 inbound(root.field("inbound")),
@@ -169,7 +170,8 @@ public final class BootstrapLoader {
                 accessLog(root.field("accessLog")),
                 tls(root.field("tls")),
                 policies(root.field("policies")),
-                jwt(root.field("jwt")));
+                jwt(root.field("jwt")),
+                rateLimits(root.field("rateLimits")));
         BootstrapChecks.check(config, root.source());
         return config;
     }
@@ -399,6 +401,13 @@ public final class BootstrapLoader {
                 n.field("maxLength").integer(d.maxLength(), 256, 1_048_576),
                 n.field("cacheSize").integer(d.cacheSize(), 0, 10_000_000),
                 n.field("jwksRefresh").duration(d.jwksRefresh(), false, Duration.ofDays(1)));
+    }
+
+    private static RateLimitConfig rateLimits(ConfigNode n) {
+        n.object("maxTracked", "sweepInterval");
+        RateLimitConfig d = DEFAULT_RATE_LIMITS;
+        return new RateLimitConfig(n.field("maxTracked").integer(d.maxTracked(), 100, 10_000_000),
+                n.field("sweepInterval").duration(d.sweepInterval(), false, Duration.ofMinutes(1)));
     }
 
     private static Path path(ConfigNode at, Path def) {

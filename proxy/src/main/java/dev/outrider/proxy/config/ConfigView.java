@@ -85,6 +85,8 @@ public final class ConfigView {
         root.put("jwt", map("algorithms", j.algorithms(), "clockSkew", Durations.format(j.clockSkew()),
                 "maxLength", j.maxLength(), "cacheSize", j.cacheSize(),
                 "jwksRefresh", Durations.format(j.jwksRefresh())));
+        RateLimitConfig rl = config.rateLimits();
+        root.put("rateLimits", map("maxTracked", rl.maxTracked(), "sweepInterval", Durations.format(rl.sweepInterval())));
         @SuppressWarnings("unchecked")
         Map<String, Object> view = (Map<String, Object>) redact(root);
         return view;

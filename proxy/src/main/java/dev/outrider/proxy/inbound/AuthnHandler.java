@@ -5,6 +5,8 @@ import dev.outrider.proxy.authn.JwtVerifier.Result;
 import dev.outrider.proxy.authn.RequestAuthenticator;
 import dev.outrider.proxy.policy.PolicySnapshot;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
@@ -51,7 +53,8 @@ final class AuthnHandler extends InboundCheckHandler {
                 policy.policyMetrics().authnInvalid();
             }
             LocalReply.send(ctx, policy, state, HttpResponseStatus.UNAUTHORIZED, "unauthorized: " + reason,
-                    "Bearer error=\"invalid_token\", error_description=\"" + reason + "\"",
+                    new DefaultHttpHeaders().set(HttpHeaderNames.WWW_AUTHENTICATE,
+                            "Bearer error=\"invalid_token\", error_description=\"" + reason + "\""),
                     new AccessLogEntry.Auth(state.peer().principal(), reason, null, null, null));
         }
     }

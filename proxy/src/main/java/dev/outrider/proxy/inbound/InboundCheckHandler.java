@@ -1,17 +1,18 @@
 package dev.outrider.proxy.inbound;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.handler.codec.http.HttpRequest;
 
 /**
- * The shape of an inbound per-request check ({@link AuthnHandler}, {@link AuthzHandler}): messages of a
+ * The shape of an inbound per-request check ({@link AuthnHandler}, {@link AuthzHandler},
+ * {@link RateLimitHandler}): messages of a
  * request already answered locally are dropped, body parts pass through, and each request head goes to
  * {@link #onRequest}, which either passes it on or answers it with {@link LocalReply}.
  *
  * <p>Threading: one instance per request channel; its event loop only.
  */
-abstract class InboundCheckHandler extends ChannelInboundHandlerAdapter {
+abstract class InboundCheckHandler extends ChannelDuplexHandler {
     final InboundPolicy policy;
     final InboundRequest state;
 

@@ -25,10 +25,11 @@ import static java.util.Objects.requireNonNull;
  *             (without TLS: protocol detection from the first bytes); HTTP/1.1: one pipelined request
  *             at a time past the codec (Http1PipeliningHandler), HTTP/2: one request per stream
  * per request: guard → path normalization → client-certificate header → authn (JWT) → authz
- *              → [rate limit, next issue] → forwarding
+ *              → rate limit → forwarding
  * </pre>
- * Authentication and authorization run in that order on the same policy snapshot, read once per request;
- * a request either one refuses is answered here (401, 403) and never reaches the application.
+ * Authentication, authorization and throttling run in that order on the same policy snapshot, read once per
+ * request; a request one of them refuses is answered here (401, 403, 429 or 503) and never reaches the
+ * application. Throttling comes last, so a request refused for who it is costs the caller no budget.
  */
 public final class InboundInitializer extends ChannelInitializer<Channel> {
     private final DownstreamConnections connections;
@@ -88,6 +89,7 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         InboundRequest request = new InboundRequest(policy.applicationPort());
         addAuthn(p, request);
         addAuthz(p, request);
+        addRateLimit(p, request);
         addForwarding(p);
     }
 
@@ -106,6 +108,10 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
 
     private void addAuthz(ChannelPipeline p, InboundRequest request) {
         p.addLast("authz", new AuthzHandler(policy, request));
+    }
+
+    private void addRateLimit(ChannelPipeline p, InboundRequest request) {
+        p.addLast("ratelimit", new RateLimitHandler(policy, request));
     }
 
     private void addForwarding(ChannelPipeline p) {

@@ -6,6 +6,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.Attribute;
 import io.netty.util.AttributeKey;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
@@ -17,8 +18,9 @@ import java.net.SocketAddress;
  *                  null without a peer certificate
  * @param namespace the caller's namespace, or null
  * @param ip        the caller's address bytes (4 or 16), or null when not an IP socket
+ * @param address   the caller's address as text ({@link java.net.InetAddress#getHostAddress}), or null
  */
-record InboundPeer(String principal, String namespace, byte[] ip) {
+record InboundPeer(String principal, String namespace, byte[] ip, String address) {
     private static final AttributeKey<InboundPeer> KEY = AttributeKey.valueOf(InboundPeer.class, "peer");
 
     /** The peer of {@code ch}'s connection; event loop of that connection only (its streams share it). */
@@ -42,8 +44,8 @@ record InboundPeer(String principal, String namespace, byte[] ip) {
             namespace = identity.id().namespace();
         }
         SocketAddress remote = connection.remoteAddress();
-        byte[] ip = remote instanceof InetSocketAddress inet && inet.getAddress() != null
-                ? inet.getAddress().getAddress() : null;
-        return new InboundPeer(principal, namespace, ip);
+        InetAddress inet = remote instanceof InetSocketAddress a ? a.getAddress() : null;
+        return inet == null ? new InboundPeer(principal, namespace, null, null)
+                : new InboundPeer(principal, namespace, inet.getAddress(), inet.getHostAddress());
     }
 }

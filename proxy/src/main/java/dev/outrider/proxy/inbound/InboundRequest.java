@@ -77,6 +77,11 @@ final class InboundRequest implements RequestAttributes {
     }
 
     @Override
+    public String sourceAddress() {
+        return peer.address();
+    }
+
+    @Override
     public String requestPrincipal() {
         return jwt == null ? null : jwt.requestPrincipal();
     }

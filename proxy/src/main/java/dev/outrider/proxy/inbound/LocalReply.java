@@ -5,17 +5,24 @@ import dev.outrider.proxy.http.HeaderHygiene;
 import dev.outrider.proxy.http.LocalRejection;
 import dev.outrider.proxy.http.LocalResponses;
 import dev.outrider.proxy.metrics.Direction;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+
+import java.nio.charset.StandardCharsets;
 
 /**
  * How the inbound policy handlers answer a request themselves (401, 403) and what happens to the rest of it.
@@ -29,21 +36,34 @@ import io.netty.util.ReferenceCountUtil;
  * </ul>
  * Every local reply is counted and written to the access log with the authentication or authorization
  * outcome, like a forwarded request.
+ *
+ * <p>gRPC requests ({@code content-type: application/grpc...}) get what gRPC clients understand: HTTP 200
+ * with no body and {@code grpc-status} / {@code grpc-message} (a trailers-only response on HTTP/2): 401 →
+ * UNAUTHENTICATED (16), 403 → PERMISSION_DENIED (7), 429 and the 503 of a concurrency limit →
+ * RESOURCE_EXHAUSTED (8, which gRPC clients do not retry transparently, unlike UNAVAILABLE).
  */
 final class LocalReply {
     static final long MAX_SKIPPED_BODY = 64 * 1024;
+    static final String GRPC_CONTENT_TYPE = "application/grpc";
+    static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
+    static final AsciiString GRPC_MESSAGE = AsciiString.cached("grpc-message");
 
     private LocalReply() {
     }
 
+    /**
+     * @param extra headers to add to the response ({@code WWW-Authenticate}, {@code Retry-After}), or null
+     */
     static void send(ChannelHandlerContext ctx, InboundPolicy policy, InboundRequest state, HttpResponseStatus status,
-                     String message, CharSequence wwwAuthenticate, AccessLogEntry.Auth auth) {
+                     String message, HttpHeaders extra, AccessLogEntry.Auth auth) {
         HttpRequest request = state.request();
         String requestId = request.headers().get(HeaderHygiene.X_REQUEST_ID);
-        FullHttpResponse response = LocalResponses.of(ctx.alloc(), status, message, requestId);
-        if (wwwAuthenticate != null) {
-            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, wwwAuthenticate);
+        FullHttpResponse response = isGrpc(request) ? grpc(ctx, status, message, requestId)
+                : LocalResponses.of(ctx.alloc(), status, message, requestId);
+        if (extra != null) {
+            response.headers().add(extra);
         }
+        status = response.status();
         boolean http2 = ctx.channel() instanceof Http2StreamChannel;
         boolean complete = request instanceof LastHttpContent;
         long duration = System.nanoTime() - state.startNanos;
@@ -68,6 +88,49 @@ final class LocalReply {
         }
         state.discardingForever = true;
         LocalRejection.respondAndClose(ctx, response);
+    }
+
+    static boolean isGrpc(HttpRequest request) {
+        String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        return type != null && type.regionMatches(true, 0, GRPC_CONTENT_TYPE, 0, GRPC_CONTENT_TYPE.length());
+    }
+
+    private static FullHttpResponse grpc(ChannelHandlerContext ctx, HttpResponseStatus status, String message,
+                                         String requestId) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                Unpooled.EMPTY_BUFFER);
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, GRPC_CONTENT_TYPE)
+                .setInt(GRPC_STATUS, grpcStatus(status))
+                .set(GRPC_MESSAGE, grpcMessage("outrider: " + message))
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        if (requestId != null) {
+            response.headers().set(HeaderHygiene.X_REQUEST_ID, requestId);
+        }
+        return response;
+    }
+
+    static int grpcStatus(HttpResponseStatus status) {
+        return switch (status.code()) {
+            case 401 -> 16; // UNAUTHENTICATED
+            case 403 -> 7; // PERMISSION_DENIED
+            case 429, 503 -> 8; // RESOURCE_EXHAUSTED
+            default -> 2; // UNKNOWN
+        };
+    }
+
+    /** gRPC's percent-encoding of {@code grpc-message}: bytes outside printable ASCII, and '%'. */
+    static String grpcMessage(String message) {
+        StringBuilder b = new StringBuilder(message.length());
+        for (byte c : message.getBytes(StandardCharsets.UTF_8)) {
+            if (c >= 0x20 && c <= 0x7e && c != '%') {
+                b.append((char) c);
+            } else {
+                b.append('%').append(Character.toUpperCase(Character.forDigit((c >> 4) & 0xf, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
+        }
+        return b.toString();
     }
 
     /**

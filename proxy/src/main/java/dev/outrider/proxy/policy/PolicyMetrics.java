@@ -86,7 +86,10 @@ public final class PolicyMetrics {
         return new DecisionMeters(Map.copyOf(m), countersFor(NONE));
     }
 
-    /** After {@code applied} is in force: drops the series of policies it no longer has. */
+    /**
+     * After {@code applied} is in force: drops the series of policies it no longer has, and retires the
+     * rate-limit rules it no longer uses.
+     */
     public synchronized void retain(PolicySnapshot applied) {
         Set<String> keep = new HashSet<>(applied.policies());
         keep.add(NONE);
@@ -100,6 +103,7 @@ public final class PolicyMetrics {
             return true;
         });
         rules.set(applied.authorization().ruleCount());
+        applied.rateLimits().inForce();
     }
 
     void reloadApplied() {

@@ -2,6 +2,7 @@ package dev.outrider.proxy.policy;
 
 import dev.outrider.proxy.authn.RequestAuthenticator;
 import dev.outrider.proxy.authz.CompiledPolicies;
+import dev.outrider.proxy.ratelimit.RateLimits;
 
 import java.time.Instant;
 import java.util.List;
@@ -22,10 +23,11 @@ import static java.util.Objects.requireNonNull;
  * @param authentication the RequestAuthentication rules that apply to this workload
  * @param authorization  the AuthorizationPolicies that apply, compiled
  * @param meters         per-policy decision counters, registered when the snapshot was compiled
+ * @param rateLimits     the RateLimitPolicy rules that apply, compiled (their budgets outlive the snapshot)
  */
 public record PolicySnapshot(String version, String source, Instant appliedAt, int documents, List<String> policies,
                              RequestAuthenticator authentication, CompiledPolicies authorization,
-                             DecisionMeters meters) {
+                             DecisionMeters meters, RateLimits rateLimits) {
     public PolicySnapshot {
         requireNonNull(version, "version");
         requireNonNull(source, "source");
@@ -34,5 +36,6 @@ public record PolicySnapshot(String version, String source, Instant appliedAt, i
         requireNonNull(authentication, "authentication");
         requireNonNull(authorization, "authorization");
         requireNonNull(meters, "meters");
+        requireNonNull(rateLimits, "rateLimits");
     }
 }

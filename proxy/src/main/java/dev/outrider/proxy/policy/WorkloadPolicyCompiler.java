@@ -3,6 +3,7 @@ package dev.outrider.proxy.policy;
 import com.nimbusds.jose.JWSAlgorithm;
 import dev.outrider.control.policy.AuthorizationPolicy;
 import dev.outrider.control.policy.PolicyDocument;
+import dev.outrider.control.policy.RateLimitPolicy;
 import dev.outrider.control.policy.RequestAuthentication;
 import dev.outrider.proxy.authn.JwksCache;
 import dev.outrider.proxy.authn.JwtVerifier;
@@ -14,6 +15,7 @@ import dev.outrider.proxy.authz.CompiledPolicies;
 import dev.outrider.proxy.config.JwtConfig;
 import dev.outrider.proxy.config.NodeConfig;
 import dev.outrider.proxy.config.PolicyConfig;
+import dev.outrider.proxy.ratelimit.RateLimiter;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 
@@ -41,15 +43,20 @@ public final class WorkloadPolicyCompiler {
     private final JwtConfig jwt;
     private final JwksCache jwks;
     private final PolicyMetrics metrics;
+    private final RateLimiter rateLimiter;
 
-    /** @param jwks fetches issuers' keys; shared by every snapshot so keys survive a policy reload */
+    /**
+     * @param jwks        fetches issuers' keys; shared by every snapshot so keys survive a policy reload
+     * @param rateLimiter compiles RateLimitPolicies; holds the budgets that survive a reload
+     */
     public WorkloadPolicyCompiler(NodeConfig node, PolicyConfig config, JwtConfig jwt, JwksCache jwks,
-                                  PolicyMetrics metrics) {
+                                  PolicyMetrics metrics, RateLimiter rateLimiter) {
         this.node = requireNonNull(node, "node");
         this.config = requireNonNull(config, "config");
         this.jwt = requireNonNull(jwt, "jwt");
         this.jwks = requireNonNull(jwks, "jwks");
         this.metrics = requireNonNull(metrics, "metrics");
+        this.rateLimiter = requireNonNull(rateLimiter, "rateLimiter");
         Set<JWSAlgorithm> algorithms = new LinkedHashSet<>();
         for (String a : jwt.algorithms()) {
             algorithms.add(JWSAlgorithm.parse(a));
@@ -65,6 +72,7 @@ public final class WorkloadPolicyCompiler {
         requireNonNull(documents, "documents");
         List<AuthorizationPolicy> authz = new ArrayList<>();
         List<RequestAuthentication> authn = new ArrayList<>();
+        List<RateLimitPolicy> rateLimits = new ArrayList<>();
         List<String> applying = new ArrayList<>();
         for (PolicyDocument d : documents) {
             if (!applies(d)) {
@@ -75,6 +83,8 @@ public final class WorkloadPolicyCompiler {
                 applying.add(a.metadata().id());
             } else if (d instanceof RequestAuthentication r) {
                 authn.add(r);
+            } else if (d instanceof RateLimitPolicy r) {
+                rateLimits.add(r);
             }
         }
         CompiledPolicies authorization = CompiledPolicies.compile(authz, node.labels(), node.namespace(),
@@ -88,7 +98,7 @@ public final class WorkloadPolicyCompiler {
             authentication = RequestAuthenticator.compile(authn, verifier);
         }
         return new PolicySnapshot(version, source, Instant.now(), documents.size(), applying, authentication,
-                authorization, metrics.decisionMeters(applying));
+                authorization, metrics.decisionMeters(applying), rateLimiter.compile(rateLimits));
     }
 
     private boolean applies(PolicyDocument d) {

@@ -92,6 +92,15 @@ final class TestRequest implements RequestAttributes {
     }
 
     @Override
+    public String sourceAddress() {
+        try {
+            return sourceIp == null ? null : java.net.InetAddress.getByAddress(sourceIp).getHostAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
     public String requestPrincipal() {
         return requestPrincipal;
     }

@@ -40,6 +40,7 @@ class ReadmeConfigReferenceTest {
         assertThat(shown.tls()).isEqualTo(defaults.tls());
         assertThat(shown.policies()).isEqualTo(defaults.policies());
         assertThat(shown.jwt()).isEqualTo(defaults.jwt());
+        assertThat(shown.rateLimits()).isEqualTo(defaults.rateLimits());
     }
 
     /** Every leaf of the effective config has a row (`section.field` or `section[].field`) in the table. */

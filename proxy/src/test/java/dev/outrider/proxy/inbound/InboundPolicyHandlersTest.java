@@ -27,6 +27,7 @@ import dev.outrider.proxy.policy.PolicyMetrics;
 import dev.outrider.proxy.policy.PolicySnapshot;
 import dev.outrider.proxy.policy.PolicyStore;
 import dev.outrider.proxy.policy.WorkloadPolicyCompiler;
+import dev.outrider.proxy.ratelimit.RateLimiter;
 import dev.outrider.proxy.runtime.DrainState;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
@@ -110,7 +111,7 @@ class InboundPolicyHandlersTest {
     private final WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(NODE,
             new PolicyConfig(null, DefaultAction.DENY, "outrider-system", EscapedSlashes.REJECT, Duration.ofSeconds(2)),
             new JwtConfig(List.of("ES256"), Duration.ofSeconds(60), 16 * 1024, 100, Duration.ofMinutes(5)),
-            jwks, policyMetrics);
+            jwks, policyMetrics, new RateLimiter(10_000, Duration.ZERO, System::nanoTime, registry));
     private final PolicyStore store = new PolicyStore(compiler.compile("v1", "test",
             PolicyDocuments.parse(DOCUMENTS, "policies.yaml")));
     private final RecordingAccessLog accessLog = new RecordingAccessLog();

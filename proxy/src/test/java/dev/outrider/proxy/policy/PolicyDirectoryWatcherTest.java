@@ -12,6 +12,7 @@ import dev.outrider.proxy.config.NodeConfig;
 import dev.outrider.proxy.config.PolicyConfig;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
 import dev.outrider.proxy.policy.PolicyDirectoryWatcher.PolicyLoadException;
+import dev.outrider.proxy.ratelimit.RateLimiter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
@@ -99,7 +100,9 @@ class PolicyDirectoryWatcherTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final PolicyMetrics metrics = new PolicyMetrics(registry);
     private final JwksCache jwks = new JwksCache(JwksCache.Config.defaults());
-    private final WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(NODE, POLICIES, JWT, jwks, metrics);
+    private final RateLimiter rateLimiter = new RateLimiter(10_000, Duration.ZERO, System::nanoTime, registry);
+    private final WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(NODE, POLICIES, JWT, jwks, metrics,
+            rateLimiter);
     private final List<PolicyDirectoryWatcher> watchers = new ArrayList<>();
 
     @TempDir
@@ -283,7 +286,7 @@ class PolicyDirectoryWatcherTest {
     void defaultActionComesFromTheConfig() {
         PolicyConfig allow = new PolicyConfig(null, DefaultAction.ALLOW, "outrider-system", EscapedSlashes.REJECT,
                 Duration.ofSeconds(2));
-        PolicySnapshot s = new WorkloadPolicyCompiler(NODE, allow, JWT, jwks, metrics)
+        PolicySnapshot s = new WorkloadPolicyCompiler(NODE, allow, JWT, jwks, metrics, rateLimiter)
                 .compile("v", "test", List.of());
         assertThat(s.authorization().defaultAction()).isEqualTo(DefaultAction.ALLOW);
     }

@@ -8,6 +8,7 @@ import dev.outrider.proxy.config.JwtConfig;
 import dev.outrider.proxy.config.NodeConfig;
 import dev.outrider.proxy.config.PolicyConfig;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.ratelimit.RateLimiter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -70,7 +71,7 @@ class PolicyStoreConcurrencyTest {
     private static PolicySnapshot snapshot(PolicySnapshot[] bases, int i) {
         PolicySnapshot base = bases[i % VARIANTS];
         return new PolicySnapshot("v" + i, "src " + i, base.appliedAt(), i, base.policies(), base.authentication(),
-                base.authorization(), base.meters());
+                base.authorization(), base.meters(), base.rateLimits());
     }
 
     /** Null when {@code s} is whole, otherwise what is wrong with it. */
@@ -97,7 +98,8 @@ class PolicyStoreConcurrencyTest {
                     new PolicyConfig(null, DefaultAction.DENY, "outrider-system", EscapedSlashes.REJECT,
                             Duration.ofSeconds(2)),
                     new JwtConfig(List.of("ES256"), Duration.ofSeconds(60), 16 * 1024, 0, Duration.ofMinutes(5)),
-                    jwks, new PolicyMetrics(new SimpleMeterRegistry()));
+                    jwks, new PolicyMetrics(new SimpleMeterRegistry()),
+                    new RateLimiter(10_000, Duration.ZERO, System::nanoTime, new SimpleMeterRegistry()));
             for (int v = 0; v < VARIANTS; v++) {
                 bases[v] = compiler.compile("base", "test", documents(v + 1));
                 assertThat(bases[v].authorization().ruleCount()).isEqualTo(v + 1);

@@ -1,0 +1,19 @@
+package dev.outrider.proxy.config;
+
+import java.time.Duration;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Sidecar-wide settings of throttling (the limits themselves are RateLimitPolicy documents).
+ *
+ * @param maxTracked    at most this many client keys are tracked, over all rules together; at the bound, new
+ *                      keys share one overflow budget per rule until idle keys expire
+ * @param sweepInterval how often keys whose budget has fully refilled (and that have nothing in flight) are
+ *                      forgotten, freeing their slots
+ */
+public record RateLimitConfig(int maxTracked, Duration sweepInterval) {
+    public RateLimitConfig {
+        requireNonNull(sweepInterval, "sweepInterval");
+    }
+}

@@ -1,0 +1,96 @@
+package dev.outrider.proxy.inbound;
+
+import dev.outrider.proxy.accesslog.AccessLogEntry;
+import dev.outrider.proxy.ratelimit.Admission;
+import dev.outrider.proxy.ratelimit.RateLimits;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+
+/**
+ * Pipeline position: per inbound request channel, after {@link AuthzHandler} (same snapshot, same request
+ * state), before forwarding. Throttling comes last of the checks so that a request refused by
+ * authentication or authorization never spends the caller's budget.
+ *
+ * <p>Asks the snapshot's {@link RateLimits} whether the request may go on. Refused: 429 with
+ * {@code Retry-After} and the {@code RateLimit-Policy}/{@code RateLimit} fields (a rate limit), or 503 with
+ * {@code Retry-After} (a concurrency limit); gRPC gets RESOURCE_EXHAUSTED ({@link LocalReply}). Admitted:
+ * the request holds its concurrency slots until its response's last part is written or the request channel
+ * closes (an aborted exchange closes it), whichever comes first.
+ *
+ * <p>Threading: one instance per request channel; its event loop only.
+ */
+final class RateLimitHandler extends InboundCheckHandler {
+    static final String RATE_LIMITED = "too many requests: the caller's rate limit is reached";
+    static final String CONCURRENCY_LIMITED = "too many requests in flight: the caller's concurrency limit is reached";
+    private static final AsciiString GRPC_RETRY_PUSHBACK = AsciiString.cached("grpc-retry-pushback-ms");
+
+    private final Admission admission = new Admission();
+
+    RateLimitHandler(InboundPolicy policy, InboundRequest state) {
+        super(policy, state);
+    }
+
+    @Override
+    void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
+        admission.release(); // a previous request on this connection whose response end was never written
+        RateLimits limits = state.snapshot().rateLimits();
+        if (limits.isEmpty()) {
+            ctx.fireChannelRead(request);
+            return;
+        }
+        if (limits.admit(state, admission)) {
+            if (admission.dryRunRefused()) {
+                AccessLogEntry.Auth auth = ctx.channel().attr(AccessLogEntry.AUTH).get();
+                if (auth != null) {
+                    ctx.channel().attr(AccessLogEntry.AUTH).set(auth.withRateLimit(admission.logText()));
+                }
+            }
+            ctx.fireChannelRead(request);
+            return;
+        }
+        HttpHeaders headers = new DefaultHttpHeaders();
+        RateLimits.addRefusalHeaders(admission, headers);
+        if (LocalReply.isGrpc(request)) {
+            headers.set(GRPC_RETRY_PUSHBACK, admission.retryAfterSeconds() * 1000);
+        }
+        AccessLogEntry.Auth auth = ctx.channel().attr(AccessLogEntry.AUTH).get();
+        if (auth == null) {
+            auth = new AccessLogEntry.Auth(state.peer().principal(), null, null, null, null);
+        }
+        boolean rate = admission.rateLimited();
+        LocalReply.send(ctx, policy, state,
+                rate ? HttpResponseStatus.TOO_MANY_REQUESTS : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                rate ? RATE_LIMITED : CONCURRENCY_LIMITED, headers, auth.withRateLimit(admission.logText()));
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof LastHttpContent && admission.holdsSlots() && !informational(msg)) {
+            admission.release();
+        }
+        ctx.write(msg, promise);
+    }
+
+    private static boolean informational(Object msg) {
+        return msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL;
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        admission.release();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        admission.release();
+    }
+}

@@ -1,0 +1,135 @@
+package dev.outrider.proxy.ratelimit;
+
+import java.util.Arrays;
+
+/**
+ * What throttling took for one request and, when it refused it, why. One instance per request channel,
+ * reused request after request (an HTTP/1.1 connection serves one request at a time), so admitting a
+ * request allocates nothing once the arrays have grown to the number of rules.
+ *
+ * <p>Lifecycle: {@link RateLimits#admit} fills it; on refusal the tokens and slots it took were already
+ * given back; on admission the request holds its concurrency slots until {@link #release} (the response's
+ * end, or the request channel closing).
+ *
+ * <p>Threading: the request channel's event loop only.
+ */
+public final class Admission {
+    private Cell[] taken = new Cell[2];
+    private long[] takenInterval = new long[2];
+    private int takenCount;
+    private Cell[] held = new Cell[2];
+    private int heldCount;
+
+    private LimitRule refusedBy;
+    private int refusal;
+    private long waitNanos;
+    private LimitRule.Limits refusedLimits;
+    private LimitRule dryRunRefusedBy;
+    private int dryRunRefusal;
+
+    /** Clears the previous request's outcome; its slots must have been released. */
+    void reset() {
+        takenCount = 0;
+        refusedBy = null;
+        refusal = LimitRule.ADMITTED;
+        waitNanos = 0;
+        refusedLimits = null;
+        dryRunRefusedBy = null;
+        dryRunRefusal = LimitRule.ADMITTED;
+    }
+
+    void took(Cell cell, long interval) {
+        if (takenCount == taken.length) {
+            taken = Arrays.copyOf(taken, takenCount * 2);
+            takenInterval = Arrays.copyOf(takenInterval, takenCount * 2);
+        }
+        taken[takenCount] = cell;
+        takenInterval[takenCount++] = interval;
+    }
+
+    void hold(Cell cell) {
+        if (heldCount == held.length) {
+            held = Arrays.copyOf(held, heldCount * 2);
+        }
+        held[heldCount++] = cell;
+    }
+
+    void refused(LimitRule rule, int why, long waitNanos, LimitRule.Limits limits) {
+        if (rule.dryRun) {
+            if (dryRunRefusedBy == null) {
+                dryRunRefusedBy = rule;
+                dryRunRefusal = why;
+            }
+            return;
+        }
+        this.refusedBy = rule;
+        this.refusal = why;
+        this.waitNanos = waitNanos;
+        this.refusedLimits = limits;
+    }
+
+    /** An enforcing rule refused: gives back every token and slot this request took from earlier rules. */
+    void rollback(long now) {
+        for (int i = 0; i < takenCount; i++) {
+            Gcra.refund(taken[i], now, takenInterval[i]);
+            taken[i] = null;
+        }
+        takenCount = 0;
+        release();
+    }
+
+    /** The request ended: leaves its concurrency slots. Idempotent. */
+    public void release() {
+        for (int i = 0; i < heldCount; i++) {
+            InFlight.leave(held[i]);
+            held[i] = null;
+        }
+        heldCount = 0;
+    }
+
+    /** Whether the request holds concurrency slots to {@link #release}. */
+    public boolean holdsSlots() {
+        return heldCount > 0;
+    }
+
+    /** Whether an enforcing rule refused the request. */
+    public boolean refused() {
+        return refusedBy != null;
+    }
+
+    /** A rate limit refused it (429); otherwise a concurrency limit (503). Only when {@link #refused()}. */
+    public boolean rateLimited() {
+        return refusal == LimitRule.RATE_LIMITED;
+    }
+
+    /** Whole seconds until a retry may be admitted: at least 1. */
+    public long retryAfterSeconds() {
+        return Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+    }
+
+    /** For the access log: which rule refused (or would have, in dry run), or null when none did. */
+    public String logText() {
+        if (refusedBy != null) {
+            return describe(refusedBy, refusal);
+        }
+        return dryRunRefusedBy == null ? null : "dry run: " + describe(dryRunRefusedBy, dryRunRefusal);
+    }
+
+    /** Whether a dry-run rule would have refused the request (it was admitted). */
+    public boolean dryRunRefused() {
+        return dryRunRefusedBy != null;
+    }
+
+    private static String describe(LimitRule rule, int why) {
+        return (why == LimitRule.RATE_LIMITED ? "rate limited by " : "concurrency limited by ")
+                + rule.policy + " rule " + rule.name;
+    }
+
+    LimitRule refusedBy() {
+        return refusedBy;
+    }
+
+    LimitRule.Limits refusedLimits() {
+        return refusedLimits;
+    }
+}

@@ -1,0 +1,212 @@
+package dev.outrider.proxy.ratelimit;
+
+import dev.outrider.control.policy.RateLimitPolicy;
+import dev.outrider.control.policy.RateLimitPolicy.Key;
+import dev.outrider.proxy.authz.RequestAttributes;
+import dev.outrider.proxy.authz.StringMatcher;
+import io.micrometer.core.instrument.Counter;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One rule of a RateLimitPolicy, compiled for a snapshot: its match, its key, its limits (and the
+ * overrides'), the long-lived {@link RuleState} holding the budgets, and its counters.
+ *
+ * <p>Immutable; {@link #acquire} is called from any event loop and allocates nothing (the key is a string
+ * the request already holds).
+ */
+final class LimitRule {
+    /** Key values longer than this are counted under the rule's shared empty key, like an absent value. */
+    static final int MAX_KEY_LENGTH = 256;
+    static final int ADMITTED = 0;
+    static final int RATE_LIMITED = 1;
+    static final int CONCURRENCY_LIMITED = 2;
+
+    final String policy;
+    final String name;
+    /** The quota policy's name in the {@code RateLimit-Policy} and {@code RateLimit} fields. */
+    final String fieldName;
+    final boolean dryRun;
+    final boolean legacyHeaders;
+    private final StringMatcher[] methods;
+    private final StringMatcher[] notMethods;
+    private final StringMatcher[] paths;
+    private final StringMatcher[] notPaths;
+    private final Key.Kind keyKind;
+    private final String header;
+    private final String[] claimPath;
+    final Limits limits;
+    private final Map<String, Limits> overrides;
+    final RuleState state;
+    final RateLimitMetrics.RuleCounters counters;
+
+    /**
+     * The limits that apply to a key: the rule's or an override's.
+     *
+     * @param limit       the rate, or null when the rule has none
+     * @param interval    nanoseconds per token
+     * @param capacity    {@code burst * interval}
+     * @param maxInFlight 0 = no concurrency limit
+     */
+    record Limits(RateLimitPolicy.Limit limit, long interval, long capacity, int maxInFlight) {
+        static Limits of(RateLimitPolicy.Limit limit, int maxInFlight) {
+            long interval = limit == null ? 0 : limit.intervalNanos();
+            long capacity = limit == null ? 0 : saturatedProduct(limit.burst(), interval);
+            return new Limits(limit, interval, capacity, maxInFlight);
+        }
+    }
+
+    private static long saturatedProduct(long a, long b) {
+        try {
+            return Math.multiplyExact(a, b);
+        } catch (ArithmeticException overflow) {
+            return Long.MAX_VALUE / 2; // documents refuse such buckets; stay far from overflow in Gcra
+        }
+    }
+
+    LimitRule(String policy, String policyName, boolean dryRun, boolean legacyHeaders, RateLimitPolicy.Rule rule,
+              RuleState state, RateLimitMetrics.RuleCounters counters) {
+        this.policy = policy;
+        this.name = rule.name();
+        this.fieldName = policyName + "/" + rule.name();
+        this.dryRun = dryRun;
+        this.legacyHeaders = legacyHeaders;
+        this.methods = exact(rule.match().methods());
+        this.notMethods = exact(rule.match().notMethods());
+        this.paths = patterns(rule.match().paths());
+        this.notPaths = patterns(rule.match().notPaths());
+        Key key = rule.key();
+        this.keyKind = key == null ? null : key.kind();
+        this.header = key == null ? null : key.header();
+        this.claimPath = key == null ? null : key.claimPath().toArray(String[]::new);
+        this.limits = Limits.of(rule.limit(), rule.maxInFlight());
+        Map<String, Limits> o = new HashMap<>();
+        for (RateLimitPolicy.KeyOverride ko : rule.overrides()) {
+            o.put(ko.value(), Limits.of(ko.limit() != null ? ko.limit() : rule.limit(),
+                    ko.maxInFlight() > 0 ? ko.maxInFlight() : rule.maxInFlight()));
+        }
+        this.overrides = Map.copyOf(o);
+        this.state = state;
+        this.counters = counters;
+    }
+
+    private static StringMatcher[] exact(List<String> values) {
+        return values.stream().map(StringMatcher::exact).toArray(StringMatcher[]::new);
+    }
+
+    private static StringMatcher[] patterns(List<String> values) {
+        return values.stream().map(v -> StringMatcher.of(v, false)).toArray(StringMatcher[]::new);
+    }
+
+    boolean matches(RequestAttributes r) {
+        if (methods.length > 0 || notMethods.length > 0) {
+            String m = r.method();
+            if (methods.length > 0 && !StringMatcher.any(methods, m) || StringMatcher.any(notMethods, m)) {
+                return false;
+            }
+        }
+        if (paths.length > 0 || notPaths.length > 0) {
+            String p = r.path();
+            return (paths.length == 0 || StringMatcher.any(paths, p)) && !StringMatcher.any(notPaths, p);
+        }
+        return true;
+    }
+
+    /** The request's key for this rule; {@code ""} when the request has none; null for a workload-wide rule. */
+    String key(RequestAttributes r) {
+        if (keyKind == null) {
+            return null;
+        }
+        String v = switch (keyKind) {
+            case SOURCE_PRINCIPAL -> r.sourcePrincipal();
+            case REQUEST_PRINCIPAL -> r.requestPrincipal();
+            case SOURCE_IP -> r.sourceAddress();
+            case HEADER -> r.header(header);
+            case CLAIM -> scalar(r.claim(claimPath));
+        };
+        return v == null || v.length() > MAX_KEY_LENGTH ? "" : v;
+    }
+
+    /** A claim used as a key: a string, number or boolean; a list or object counts as absent. */
+    private static String scalar(Object claim) {
+        if (claim instanceof String s) {
+            return s;
+        }
+        return claim instanceof Number || claim instanceof Boolean ? claim.toString() : null;
+    }
+
+    /**
+     * Admits the request under this rule or says why not. Concurrency first, then rate: a request the rate
+     * refuses leaves its concurrency slot at once.
+     *
+     * @return {@link #ADMITTED}, {@link #RATE_LIMITED} or {@link #CONCURRENCY_LIMITED}; what was taken is
+     *         recorded in {@code a} (to give back on a later refusal, or at the end of the request)
+     */
+    int acquire(RequestAttributes r, Admission a, long now) {
+        String key = key(r);
+        Limits l = limits;
+        boolean overridden = false;
+        if (key != null && !overrides.isEmpty()) {
+            Limits o = overrides.get(key);
+            if (o != null) {
+                l = o;
+                overridden = true;
+            }
+        }
+        Cell held = null;
+        if (l.maxInFlight > 0) {
+            for (;;) {
+                Cell c = key == null ? state.workloadInFlight
+                        : overridden ? state.overrideInFlight.get(key) : state.inFlight.cell(key);
+                int entered = InFlight.enter(c, l.maxInFlight);
+                if (entered == InFlight.RETIRED) {
+                    state.inFlight.forget(key, c);
+                    continue;
+                }
+                if (entered == InFlight.FULL) {
+                    a.refused(this, CONCURRENCY_LIMITED, 0, l);
+                    return CONCURRENCY_LIMITED;
+                }
+                held = c;
+                break;
+            }
+        }
+        if (l.limit != null) {
+            for (;;) {
+                Cell c = key == null ? state.workloadRate
+                        : overridden ? state.overrideRates.get(key) : state.rates.cell(key);
+                long got = Gcra.acquire(c, now, l.interval, l.capacity);
+                if (got == Gcra.RETIRED) {
+                    state.rates.forget(key, c);
+                    continue;
+                }
+                if (got < 0) {
+                    if (held != null) {
+                        InFlight.leave(held);
+                    }
+                    a.refused(this, RATE_LIMITED, -got, l);
+                    return RATE_LIMITED;
+                }
+                a.took(c, l.interval);
+                break;
+            }
+        }
+        if (held != null) {
+            a.hold(held);
+        }
+        return ADMITTED;
+    }
+
+    /** The rate as a quota per whole-second window, for the {@code RateLimit-Policy} field. */
+    static long[] quotaPerWindow(RateLimitPolicy.Limit limit) {
+        Duration per = limit.per();
+        if (per.toNanos() % 1_000_000_000L == 0) {
+            return new long[]{limit.requests(), per.toSeconds()};
+        }
+        long perSecond = Math.max(1, limit.requests() * 1_000_000_000L / per.toNanos());
+        return new long[]{perSecond, 1};
+    }
+}
