@@ -22,13 +22,17 @@ final class TrackedKeys {
         this.max = max;
     }
 
-    /** Takes a slot; false at the bound. */
+    /** Takes a slot; false at the bound. The count never exceeds the bound, not even for an instant. */
     boolean tryTake() {
-        if (count.incrementAndGet() <= max) {
-            return true;
+        for (;;) {
+            long n = count.get();
+            if (n >= max) {
+                return false;
+            }
+            if (count.compareAndSet(n, n + 1)) {
+                return true;
+            }
         }
-        count.decrementAndGet();
-        return false;
     }
 
     void giveBack() {
