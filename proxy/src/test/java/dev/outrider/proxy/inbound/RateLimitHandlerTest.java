@@ -1,0 +1,304 @@
+package dev.outrider.proxy.inbound;
+
+import dev.outrider.control.policy.ObjectMeta;
+import dev.outrider.control.policy.PolicyDocument;
+import dev.outrider.control.policy.PolicyDocuments;
+import dev.outrider.control.policy.RateLimitPolicy;
+import dev.outrider.control.policy.RateLimitPolicy.Key;
+import dev.outrider.control.policy.RateLimitPolicy.Limit;
+import dev.outrider.control.policy.RateLimitPolicy.Match;
+import dev.outrider.control.policy.RateLimitPolicy.Rule;
+import dev.outrider.control.policy.WorkloadSelector;
+import dev.outrider.proxy.accesslog.AccessLog;
+import dev.outrider.proxy.accesslog.AccessLogEntry;
+import dev.outrider.proxy.authn.JwksCache;
+import dev.outrider.proxy.authz.DefaultAction;
+import dev.outrider.proxy.config.HttpConfig;
+import dev.outrider.proxy.config.JwtConfig;
+import dev.outrider.proxy.config.NodeConfig;
+import dev.outrider.proxy.config.PolicyConfig;
+import dev.outrider.proxy.http.DownstreamHttp;
+import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.metrics.ProxyMetrics;
+import dev.outrider.proxy.policy.PolicyMetrics;
+import dev.outrider.proxy.policy.PolicyStore;
+import dev.outrider.proxy.policy.WorkloadPolicyCompiler;
+import dev.outrider.proxy.ratelimit.RateLimiter;
+import dev.outrider.proxy.runtime.DrainState;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@link RateLimitHandler} behind the real HTTP/1.1 codec and the authn/authz handlers on EmbeddedChannels
+ * that share one policy snapshot (as the connections of a listener do): 429 and 503 with their fields, gRPC,
+ * slots held until the response's end, and refusals by authorization costing no budget.
+ */
+class RateLimitHandlerTest {
+    private static final HttpConfig HTTP = new HttpConfig(1024, 8192, 50, 100, Duration.ofMinutes(1));
+    private static final NodeConfig NODE = new NodeConfig("orders", "shop", "orders", "cluster.local",
+            Map.of("app", "orders"));
+    private static final String AUTHZ = """
+            apiVersion: outrider.dev/v1
+            kind: AuthorizationPolicy
+            metadata: {name: allow-api, namespace: shop}
+            spec:
+              rules: [{to: [{operation: {paths: ["/api/*"]}}]}]
+            """;
+    private static final Key BY_CLIENT = new Key(Key.Kind.HEADER, "x-client", null);
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final PolicyMetrics policyMetrics = new PolicyMetrics(registry);
+    private final JwksCache jwks = new JwksCache(JwksCache.Config.defaults());
+    private final RateLimiter limiter = new RateLimiter(1000, Duration.ZERO, System::nanoTime, registry);
+    private final WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(NODE,
+            new PolicyConfig(null, DefaultAction.DENY, "outrider-system", EscapedSlashes.REJECT, Duration.ofSeconds(2)),
+            new JwtConfig(List.of("ES256"), Duration.ofSeconds(60), 16 * 1024, 100, Duration.ofMinutes(5)),
+            jwks, policyMetrics, limiter);
+    private final List<AccessLogEntry> logged = new ArrayList<>();
+    private final AccessLog accessLog = new AccessLog() {
+        @Override
+        public void log(AccessLogEntry e) {
+            logged.add(e);
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+    private final List<EmbeddedChannel> channels = new ArrayList<>();
+    private PolicyStore store;
+    private InboundPolicy policy;
+
+    @AfterEach
+    void finish() {
+        channels.forEach(EmbeddedChannel::finishAndReleaseAll);
+        jwks.close();
+        limiter.close();
+    }
+
+    private void limits(boolean dryRun, boolean legacy, Rule... rules) {
+        List<PolicyDocument> docs = new ArrayList<>(PolicyDocuments.parse(AUTHZ, "authz.yaml"));
+        docs.add(new RateLimitPolicy(new ObjectMeta("limits", "shop", dryRun ? Map.of(ObjectMeta.DRY_RUN, "true")
+                : Map.of()), WorkloadSelector.ALL, legacy, List.of(rules)));
+        var snapshot = compiler.compile("v1", "test", docs);
+        if (store == null) {
+            store = new PolicyStore(snapshot);
+            policy = new InboundPolicy(store, policyMetrics, new ProxyMetrics(registry), accessLog, new DrainState(), 8080);
+        } else {
+            store.apply(snapshot);
+        }
+        policyMetrics.retain(snapshot);
+    }
+
+    private static Rule rate(long burst) {
+        return new Rule("per-client", Match.ANY, BY_CLIENT, new Limit(burst, Duration.ofHours(1), burst), 0, List.of());
+    }
+
+    private EmbeddedChannel connection() {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        new DownstreamHttp(HTTP, 1000, p -> {
+            InboundRequest state = new InboundRequest(8080);
+            p.addLast("authn", new AuthnHandler(policy, state));
+            p.addLast("authz", new AuthzHandler(policy, state));
+            p.addLast("ratelimit", new RateLimitHandler(policy, state));
+        }).addHttp1(channel.pipeline());
+        channels.add(channel);
+        return channel;
+    }
+
+    private static String send(EmbeddedChannel ch, String raw) {
+        ch.writeInbound(Unpooled.copiedBuffer(raw, StandardCharsets.ISO_8859_1));
+        return written(ch);
+    }
+
+    private static String get(EmbeddedChannel ch, String path, String client, String extra) {
+        return send(ch, "GET " + path + " HTTP/1.1\r\nHost: orders\r\nx-client: " + client + "\r\n" + extra + "\r\n");
+    }
+
+    private static String written(EmbeddedChannel ch) {
+        StringBuilder out = new StringBuilder();
+        ByteBuf b;
+        while ((b = ch.readOutbound()) != null) {
+            out.append(b.toString(StandardCharsets.ISO_8859_1));
+            b.release();
+        }
+        return out.toString();
+    }
+
+    /** Takes the request that reached the application side, without answering it; null if none. */
+    private static HttpRequest arrived(EmbeddedChannel ch) {
+        Object first = ch.readInbound();
+        if (first == null) {
+            return null;
+        }
+        Object m;
+        do {
+            m = ch.readInbound();
+            ((HttpContent) m).release();
+        } while (!(m instanceof LastHttpContent));
+        return (HttpRequest) first;
+    }
+
+    private static void respond(EmbeddedChannel ch) {
+        FullHttpResponse ok = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        ok.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        ch.writeOutbound(ok);
+        assertThat(written(ch)).startsWith("HTTP/1.1 200 ");
+    }
+
+    private static String header(String response, String name) {
+        for (String line : response.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
+                return line.substring(colon + 1).strip();
+            }
+        }
+        return null;
+    }
+
+    private double counted(String result, String mode) {
+        return registry.get("outrider_ratelimit_requests").tag("result", result).tag("mode", mode).counter().count();
+    }
+
+    @Test
+    void overTheLimitIs429WithRetryAfterAndTheRateLimitFields() {
+        limits(false, true, rate(2));
+        EmbeddedChannel ch = connection();
+        for (int i = 0; i < 2; i++) {
+            assertThat(get(ch, "/api/orders", "alice", "")).isEmpty();
+            assertThat(arrived(ch)).isNotNull();
+            respond(ch);
+        }
+        String refused = get(ch, "/api/orders", "alice", "");
+        assertThat(refused).startsWith("HTTP/1.1 429 Too Many Requests\r\n");
+        assertThat(arrived(ch)).as("never reaches the application").isNull();
+        assertThat(Long.parseLong(header(refused, "retry-after"))).isBetween(1795L, 1800L);
+        assertThat(header(refused, "ratelimit-policy")).isEqualTo("\"limits/per-client\";q=2;w=3600");
+        assertThat(header(refused, "ratelimit")).matches("\"limits/per-client\";r=0;t=(179[5-9]|1800)");
+        assertThat(header(refused, "x-ratelimit-limit")).isEqualTo("2");
+        assertThat(header(refused, "x-ratelimit-remaining")).isEqualTo("0");
+        assertThat(refused).contains("too many requests");
+        assertThat(ch.isOpen()).as("a throttled caller keeps its connection").isTrue();
+
+        AccessLogEntry e = logged.getLast();
+        assertThat(e.status()).isEqualTo(429);
+        assertThat(e.auth().rateLimit()).isEqualTo("rate limited by shop/limits rule per-client");
+        assertThat(e.auth().authz()).as("authorization's decision is kept").startsWith("allow policy shop/allow-api");
+        assertThat(counted("rate_limited", "enforced")).isEqualTo(1);
+
+        assertThat(get(ch, "/api/orders", "bob", "")).as("another client has its own budget").isEmpty();
+        assertThat(arrived(ch)).isNotNull();
+        respond(ch);
+    }
+
+    @Test
+    void requestsRefusedByAuthorizationCostNoBudget() {
+        limits(false, false, rate(2));
+        EmbeddedChannel ch = connection();
+        for (int i = 0; i < 10; i++) {
+            assertThat(get(ch, "/admin", "alice", "")).startsWith("HTTP/1.1 403 ");
+        }
+        for (int i = 0; i < 2; i++) {
+            assertThat(get(ch, "/api/orders", "alice", "")).isEmpty();
+            assertThat(arrived(ch)).isNotNull();
+            respond(ch);
+        }
+        assertThat(get(ch, "/api/orders", "alice", "")).startsWith("HTTP/1.1 429 ");
+        assertThat(counted("admitted", "enforced")).isEqualTo(2);
+    }
+
+    @Test
+    void grpcCallersGetResourceExhausted() {
+        limits(false, false, rate(1));
+        EmbeddedChannel ch = connection();
+        String grpc = "content-type: application/grpc+proto\r\nte: trailers\r\n";
+        assertThat(get(ch, "/api/orders.Orders/List", "alice", grpc)).isEmpty();
+        assertThat(arrived(ch)).isNotNull();
+        respond(ch);
+        String refused = get(ch, "/api/orders.Orders/List", "alice", grpc);
+        assertThat(refused).startsWith("HTTP/1.1 200 OK\r\n");
+        assertThat(header(refused, "grpc-status")).isEqualTo("8");
+        assertThat(header(refused, "grpc-message")).contains("too many requests");
+        assertThat(Long.parseLong(header(refused, "grpc-retry-pushback-ms"))).isGreaterThanOrEqualTo(1795_000L);
+        assertThat(header(refused, "content-type")).isEqualTo("application/grpc");
+        assertThat(header(refused, "content-length")).isEqualTo("0");
+    }
+
+    @Test
+    void concurrencySlotsAreHeldUntilTheResponseEnds() {
+        limits(false, false, new Rule("slots", Match.ANY, BY_CLIENT, null, 1, List.of()));
+        EmbeddedChannel first = connection();
+        EmbeddedChannel second = connection();
+        assertThat(get(first, "/api/slow", "alice", "")).isEmpty();
+        assertThat(arrived(first)).as("in flight, no response yet").isNotNull();
+
+        String refused = get(second, "/api/orders", "alice", "");
+        assertThat(refused).startsWith("HTTP/1.1 503 Service Unavailable\r\n");
+        assertThat(header(refused, "retry-after")).isEqualTo("1");
+        assertThat(header(refused, "ratelimit")).as("no rate fields for a concurrency refusal").isNull();
+        assertThat(logged.getLast().auth().rateLimit()).isEqualTo("concurrency limited by shop/limits rule slots");
+        assertThat(get(second, "/api/orders", "bob", "")).as("another client").isEmpty();
+        assertThat(arrived(second)).isNotNull();
+        respond(second);
+
+        respond(first);
+        assertThat(get(second, "/api/orders", "alice", "")).as("the slot came back with the response").isEmpty();
+        assertThat(arrived(second)).isNotNull();
+        second.close(); // no response: the closed channel gives the slot back
+        EmbeddedChannel third = connection();
+        assertThat(get(third, "/api/orders", "alice", "")).isEmpty();
+        assertThat(arrived(third)).isNotNull();
+    }
+
+    @Test
+    void dryRunAdmitsAndLeavesTheOutcomeForTheAccessLog() {
+        limits(true, false, rate(1));
+        EmbeddedChannel ch = connection();
+        for (int i = 0; i < 3; i++) {
+            assertThat(get(ch, "/api/orders", "alice", "")).isEmpty();
+            assertThat(arrived(ch)).isNotNull();
+            if (i == 2) {
+                assertThat(ch.attr(AccessLogEntry.AUTH).get().rateLimit())
+                        .isEqualTo("dry run: rate limited by shop/limits rule per-client");
+            }
+            respond(ch);
+        }
+        assertThat(counted("admitted", "dry_run")).isEqualTo(1);
+        assertThat(counted("rate_limited", "dry_run")).isEqualTo(2);
+    }
+
+    @Test
+    void aReloadKeepsTheSpentBudget() {
+        limits(false, false, rate(1));
+        EmbeddedChannel ch = connection();
+        assertThat(get(ch, "/api/orders", "alice", "")).isEmpty();
+        assertThat(arrived(ch)).isNotNull();
+        respond(ch);
+        limits(false, false, rate(1), new Rule("other", Match.ANY, null, null, 100, List.of()));
+        assertThat(get(ch, "/api/orders", "alice", "")).startsWith("HTTP/1.1 429 ");
+        limits(false, false, rate(2));
+        assertThat(get(ch, "/api/orders", "alice", "")).as("a changed rule starts afresh").isEmpty();
+        assertThat(arrived(ch)).isNotNull();
+        respond(ch);
+    }
+}
