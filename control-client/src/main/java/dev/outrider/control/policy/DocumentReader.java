@@ -10,23 +10,36 @@ import dev.outrider.control.policy.AuthorizationPolicy.Operation;
 import dev.outrider.control.policy.AuthorizationPolicy.Rule;
 import dev.outrider.control.policy.AuthorizationPolicy.Source;
 import dev.outrider.control.policy.AuthorizationPolicy.To;
+import dev.outrider.control.policy.RateLimitPolicy.Key;
+import dev.outrider.control.policy.RateLimitPolicy.KeyOverride;
+import dev.outrider.control.policy.RateLimitPolicy.Limit;
+import dev.outrider.control.policy.RateLimitPolicy.Match;
 import dev.outrider.control.policy.RequestAuthentication.ClaimToHeader;
 import dev.outrider.control.policy.RequestAuthentication.JwtHeader;
 import dev.outrider.control.policy.RequestAuthentication.JwtRule;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.net.InetAddress;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 import static dev.outrider.control.policy.ErrorContext.quote;
 
 /**
- * Translates one parsed document (a Jackson tree) into a validated {@link PolicyDocument}, field by field in
- * Istio's layout, failing on the first problem with its path. The schema is the lists of known fields below.
+ * Translates one parsed document (a Jackson tree) into a validated {@link PolicyDocument}, field by field,
+ * failing on the first problem with its path. AuthorizationPolicy and RequestAuthentication are read in
+ * Istio's layout, under any of {@link #API_VERSIONS}; RateLimitPolicy, Outrider's own kind, in the layout its
+ * record describes, under {@code outrider.dev/v1} only. The schema is the lists of known fields below.
  */
 final class DocumentReader {
     static final List<String> API_VERSIONS = List.of(PolicyDocument.API_VERSION, "security.istio.io/v1",
             "security.istio.io/v1beta1");
-    static final List<String> KINDS = List.of("AuthorizationPolicy", "RequestAuthentication");
+    static final List<String> KINDS = List.of("AuthorizationPolicy", "RequestAuthentication", "RateLimitPolicy");
 
     private static final List<String> DOCUMENT = List.of("apiVersion", "kind", "metadata", "spec");
     private static final List<String> METADATA = List.of("name", "namespace", "annotations");
@@ -45,7 +58,24 @@ final class DocumentReader {
             "fromParams", "forwardOriginalToken", "outputClaimToHeaders");
     private static final List<String> JWT_HEADER = List.of("name", "prefix");
     private static final List<String> CLAIM_TO_HEADER = List.of("header", "claim");
+    private static final List<String> RATE_LIMIT_SPEC = List.of("selector", "legacyHeaders", "rules");
+    private static final List<String> RATE_LIMIT_RULE = List.of("name", "match", "key", "limit", "maxInFlight",
+            "overrides");
+    private static final List<String> MATCH = List.of("methods", "notMethods", "paths", "notPaths");
+    private static final List<String> LIMIT = List.of("requests", "per", "burst");
+    private static final List<String> KEY_OVERRIDE = List.of("value", "limit", "maxInFlight");
     private static final String ACTIONS = "ALLOW, DENY or AUDIT";
+    private static final Fields.Check LABEL = v -> DnsLabel.isValid(v) ? null : quote(v) + " is not an RFC 1123"
+            + " label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63"
+            + " characters)";
+    /** Bounds of {@code requests} and {@code burst}. */
+    private static final long MAX_REQUESTS = 1_000_000_000;
+    private static final long MAX_IN_FLIGHT = 1_000_000;
+    /** The fastest sustained rate of one key: a refill interval of 1 µs. */
+    private static final long MAX_REQUESTS_PER_SECOND = 1_000_000;
+    /** The longest a bucket may take to refill from empty ({@code burst} × {@code per} / {@code requests}). */
+    private static final Duration MAX_REFILL = Duration.ofDays(365);
+    private static final String SPIFFE_SCHEME = "spiffe://";
 
     private DocumentReader() {
     }
@@ -70,13 +100,28 @@ final class DocumentReader {
         Fields root = Fields.of(document, "", errors, DOCUMENT);
         String kind = root.requiredString("kind", k -> KINDS.contains(k) ? null
                 : quote(k) + " is not a supported kind; supported: " + String.join(", ", KINDS));
-        root.requiredString("apiVersion", v -> API_VERSIONS.contains(v) ? null
+        root.requiredString("apiVersion", kind.equals("RateLimitPolicy") ? DocumentReader::outriderApiVersion
+                : v -> API_VERSIONS.contains(v) ? null
                 : quote(v) + " is not a supported apiVersion; supported: " + String.join(", ", API_VERSIONS));
         ObjectMeta metadata = metadata(root);
-        JsonNode specNode = root.get("spec");
-        Fields spec = Fields.of(specNode == null ? JsonNodeFactory.instance.objectNode() : specNode,
-                "spec", errors, kind.equals("AuthorizationPolicy") ? AUTHORIZATION_SPEC : AUTHENTICATION_SPEC);
-        return kind.equals("AuthorizationPolicy") ? authorization(metadata, spec) : authentication(metadata, spec);
+        return switch (kind) {
+            case "AuthorizationPolicy" -> authorization(metadata, spec(root, AUTHORIZATION_SPEC));
+            case "RequestAuthentication" -> authentication(metadata, spec(root, AUTHENTICATION_SPEC));
+            case "RateLimitPolicy" -> rateLimit(metadata, spec(root, RATE_LIMIT_SPEC));
+            default -> throw new IllegalStateException("kind " + kind + " is in KINDS but not read");
+        };
+    }
+
+    /** RateLimitPolicy, Outrider's own kind, exists under {@code outrider.dev/v1} only; Istio has no such kind. */
+    private static String outriderApiVersion(String apiVersion) {
+        return apiVersion.equals(PolicyDocument.API_VERSION) ? null : quote(apiVersion)
+                + " is not a supported apiVersion: RateLimitPolicy is an " + PolicyDocument.API_VERSION + " kind";
+    }
+
+    /** The spec with only {@code known} fields; absent = {@code {}}. */
+    private static Fields spec(Fields root, List<String> known) {
+        JsonNode spec = root.get("spec");
+        return Fields.of(spec == null ? JsonNodeFactory.instance.objectNode() : spec, "spec", root.errors(), known);
     }
 
     private static ObjectMeta metadata(Fields root) {
@@ -84,10 +129,8 @@ final class DocumentReader {
             throw root.errors().fail("metadata", "is required");
         }
         Fields metadata = root.object("metadata", METADATA);
-        Fields.Check label = v -> DnsLabel.isValid(v) ? null : quote(v) + " is not an RFC 1123 label (lower-case"
-                + " letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)";
-        String name = metadata.requiredString("name", label);
-        String namespace = metadata.requiredString("namespace", label);
+        String name = metadata.requiredString("name", LABEL);
+        String namespace = metadata.requiredString("namespace", LABEL);
         return new ObjectMeta(name, namespace, metadata.stringMap("annotations"));
     }
 
@@ -219,6 +262,177 @@ final class DocumentReader {
                     h.requiredString("claim", Fields.Check.ANY)));
         }
         return new JwtRule(issuer, audiences, jwksUri, jwks, fromHeaders, fromParams, forward, claimsToHeaders);
+    }
+
+    private static RateLimitPolicy rateLimit(ObjectMeta metadata, Fields spec) {
+        WorkloadSelector selector = selector(spec);
+        boolean legacyHeaders = spec.bool("legacyHeaders", false);
+        List<RateLimitPolicy.Rule> rules = new ArrayList<>();
+        Map<String, String> names = new HashMap<>(); // name -> the path of the rule with it
+        List<Fields.Item> items = spec.list("rules");
+        for (int i = 0; i < items.size(); i++) {
+            Fields r = Fields.of(items.get(i).node(), items.get(i).path(), spec.errors(), RATE_LIMIT_RULE);
+            RateLimitPolicy.Rule rule = rateLimitRule(r, i);
+            String previous = names.putIfAbsent(rule.name(), r.path());
+            if (previous != null) {
+                throw r.errors().fail(r.path("name"), r.has("name")
+                        ? quote(rule.name()) + " is already the name of " + previous
+                        : "the default name " + quote(rule.name()) + " is already the name of " + previous
+                        + "; name this rule");
+            }
+            rules.add(rule);
+        }
+        return new RateLimitPolicy(metadata, selector, legacyHeaders, rules);
+    }
+
+    /** Without a name, rule {@code index} is {@code rule-<index>}. */
+    private static RateLimitPolicy.Rule rateLimitRule(Fields r, int index) {
+        String name = r.string("name", LABEL);
+        Match match = match(r.object("match", MATCH));
+        Key key = rateLimitKey(r);
+        Limit limit = limit(r.object("limit", LIMIT));
+        int maxInFlight = maxInFlight(r);
+        if (limit == null && maxInFlight == 0) {
+            throw r.errors().fail(r.path(), "needs limit or maxInFlight");
+        }
+        List<KeyOverride> overrides = overrides(r, key, limit != null, maxInFlight != 0);
+        return new RateLimitPolicy.Rule(name == null ? "rule-" + index : name, match, key, limit, maxInFlight,
+                overrides);
+    }
+
+    /** Absent and {@code {}} both match every request. */
+    private static Match match(Fields m) {
+        if (m == null) {
+            return Match.ANY;
+        }
+        Match match = new Match(m.strings("methods", PolicyValues::method),
+                m.strings("notMethods", PolicyValues::method), m.strings("paths", PolicyValues::path),
+                m.strings("notPaths", PolicyValues::path));
+        return match.equals(Match.ANY) ? Match.ANY : match;
+    }
+
+    /** The rule's key, or null without one; header names lower-cased. */
+    private static Key rateLimitKey(Fields r) {
+        String attribute = r.string("key", PolicyValues::rateLimitKey);
+        if (attribute == null) {
+            return null;
+        }
+        List<String> claimPath = PolicyValues.claimPath(attribute);
+        if (claimPath != null) {
+            return new Key(Key.Kind.CLAIM, null, claimPath);
+        }
+        String header = PolicyValues.headerOfKey(attribute);
+        if (header != null) {
+            return new Key(Key.Kind.HEADER, header.toLowerCase(Locale.ROOT), null);
+        }
+        return Key.of(switch (attribute) {
+            case "source.principal" -> Key.Kind.SOURCE_PRINCIPAL;
+            case "request.auth.principal" -> Key.Kind.REQUEST_PRINCIPAL;
+            case "source.ip" -> Key.Kind.SOURCE_IP;
+            default -> throw new IllegalStateException("key " + attribute + " was accepted but not read");
+        });
+    }
+
+    /** A token bucket, or null when absent. */
+    private static Limit limit(Fields l) {
+        if (l == null) {
+            return null;
+        }
+        long requests = l.requiredInteger("requests", 1, MAX_REQUESTS);
+        Duration per = period(l);
+        long burst = l.integer("burst", 1, MAX_REQUESTS, requests);
+        long perMillis = per.toMillis();
+        // requests / per > MAX_REQUESTS_PER_SECOND, exactly: both sides fit a long (at most 1e12 and 8.64e13).
+        if (requests * 1000 > MAX_REQUESTS_PER_SECOND * perMillis) {
+            BigDecimal rate = BigDecimal.valueOf(requests * 1000)
+                    .divide(BigDecimal.valueOf(perMillis), 3, RoundingMode.HALF_UP).stripTrailingZeros();
+            throw l.errors().fail(l.path(), requests + " requests per " + l.get("per").textValue() + " is "
+                    + rate.toPlainString() + " requests per second per key; at most " + MAX_REQUESTS_PER_SECOND);
+        }
+        // burst * per / requests > MAX_REFILL, exactly: burst * perMillis is at most 8.64e16.
+        if (Math.ceilDiv(burst * perMillis, requests) > MAX_REFILL.toMillis()) {
+            long days = Math.ceilDiv(burst * perMillis, requests * Duration.ofDays(1).toMillis());
+            throw l.errors().fail(l.path("burst"), "a bucket of " + burst + " refilled at " + requests + " per "
+                    + l.get("per").textValue() + " takes " + days + " days to refill from empty; at most "
+                    + MAX_REFILL.toDays() + " days");
+        }
+        return new Limit(requests, per, burst);
+    }
+
+    /** {@code per}: a string such as {@code 1s}; a bare YAML number has no unit and is refused. */
+    private static Duration period(Fields l) {
+        JsonNode per = l.get("per");
+        if (per == null) {
+            throw l.errors().fail(l.path("per"), "is required");
+        }
+        if (per.isNumber()) {
+            throw l.errors().fail(l.path("per"), "expected a duration with a unit, got a number; write e.g."
+                    + " \"1s\" (units: ms, s, m, h)");
+        }
+        return PolicyValues.toPeriod(l.text(per, l.path("per"), PolicyValues::period));
+    }
+
+    /** 0 when absent. */
+    private static int maxInFlight(Fields f) {
+        return Math.toIntExact(f.integer("maxInFlight", 1, MAX_IN_FLIGHT, 0));
+    }
+
+    /**
+     * Each override changes only what the rule limits, for one value of the rule's key (values normalized as
+     * {@link #overrideValue} says, then unique).
+     */
+    private static List<KeyOverride> overrides(Fields r, Key key, boolean ruleHasLimit, boolean ruleHasMaxInFlight) {
+        List<Fields.Item> items = r.list("overrides");
+        if (items.isEmpty()) {
+            return List.of();
+        }
+        if (key == null) {
+            throw r.errors().fail(r.path("overrides"), "overrides need a key: without one the rule has a single budget");
+        }
+        List<KeyOverride> overrides = new ArrayList<>();
+        Map<String, String> values = new HashMap<>(); // normalized value -> the path of the override with it
+        for (Fields.Item item : items) {
+            Fields o = Fields.of(item.node(), item.path(), r.errors(), KEY_OVERRIDE);
+            String value = overrideValue(o, key);
+            String previous = values.putIfAbsent(value, o.path());
+            if (previous != null) {
+                String written = o.get("value").textValue();
+                throw o.errors().fail(o.path("value"), quote(written) + (written.equals(value) ? ""
+                        : ", that is " + quote(value) + ",") + " already has an override: " + previous);
+            }
+            Limit limit = limit(o.object("limit", LIMIT));
+            if (limit != null && !ruleHasLimit) {
+                throw o.errors().fail(o.path("limit"), "the rule has no limit to override (it limits maxInFlight"
+                        + " only); set a limit on the rule too");
+            }
+            int maxInFlight = maxInFlight(o);
+            if (maxInFlight != 0 && !ruleHasMaxInFlight) {
+                throw o.errors().fail(o.path("maxInFlight"), "the rule has no maxInFlight to override (it limits"
+                        + " the rate only); set maxInFlight on the rule too");
+            }
+            if (limit == null && maxInFlight == 0) {
+                throw o.errors().fail(o.path(), "needs limit or maxInFlight");
+            }
+            overrides.add(new KeyOverride(value, limit, maxInFlight));
+        }
+        return overrides;
+    }
+
+    /**
+     * The value as the key yields it: a {@code source.principal} without {@code spiffe://} (Istio's form), a
+     * {@code source.ip} in {@link InetAddress#getHostAddress()}'s form; others as written.
+     */
+    private static String overrideValue(Fields o, Key key) {
+        return switch (key.kind()) {
+            case SOURCE_PRINCIPAL -> {
+                String value = o.requiredString("value", v -> v.equals(SPIFFE_SCHEME)
+                        ? quote(v) + " names no principal" : null);
+                yield value.startsWith(SPIFFE_SCHEME) ? value.substring(SPIFFE_SCHEME.length()) : value;
+            }
+            case SOURCE_IP -> InetAddress.ofLiteral(o.requiredString("value", PolicyValues::ipAddress))
+                    .getHostAddress();
+            default -> o.requiredString("value", Fields.Check.ANY);
+        };
     }
 
     private static String textOrNull(JsonNode node) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import static dev.outrider.control.policy.ErrorContext.quote;
 
@@ -23,6 +24,8 @@ final class Fields {
 
         String problem(String value);
     }
+
+    private static final Pattern INTEGER = Pattern.compile("[-+]?[0-9]+");
 
     private final JsonNode node;
     private final String path;
@@ -115,6 +118,33 @@ final class Fields {
             throw errors.fail(path(name), "expected true or false, got " + typeOf(value));
         }
         return value.booleanValue();
+    }
+
+    /**
+     * An optional integer from {@code min} to {@code max}; {@code absent} when absent. Only a YAML (or JSON)
+     * integer is accepted: {@code "100"} (a string), {@code 1.5} and {@code true} are refused.
+     */
+    long integer(String name, long min, long max, long absent) {
+        JsonNode value = get(name);
+        if (value == null) {
+            return absent;
+        }
+        if (!value.isIntegralNumber()) {
+            throw errors.fail(path(name), "expected an integer, got " + (value.isNumber() ? value.asText()
+                    : typeOf(value) + (value.isTextual() && INTEGER.matcher(value.textValue()).matches()
+                    ? " (write it without quotes)" : "")));
+        }
+        if (!value.canConvertToLong() || value.longValue() < min || value.longValue() > max) {
+            throw errors.fail(path(name), "must be between " + min + " and " + max + ", got " + value.asText());
+        }
+        return value.longValue();
+    }
+
+    long requiredInteger(String name, long min, long max) {
+        if (!has(name)) {
+            throw errors.fail(path(name), "is required");
+        }
+        return integer(name, min, max, 0);
     }
 
     /** A list of strings, each non-empty and passing {@code check}; empty when absent. */

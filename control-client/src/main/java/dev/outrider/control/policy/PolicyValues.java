@@ -9,9 +9,11 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static dev.outrider.control.policy.ErrorContext.quote;
@@ -28,6 +30,14 @@ final class PolicyValues {
             + String.join(", ", PLAIN_CONDITION_KEYS.subList(0, 3)) + ", request.headers[<name>], "
             + String.join(", ", PLAIN_CONDITION_KEYS.subList(3, PLAIN_CONDITION_KEYS.size()));
 
+    /** Rate limit keys without a parameter; see {@link RateLimitPolicy.Key}. */
+    static final List<String> PLAIN_RATE_LIMIT_KEYS = List.of("source.principal", "request.auth.principal",
+            "source.ip");
+    static final String SUPPORTED_RATE_LIMIT_KEYS = "source.principal, request.auth.principal,"
+            + " request.auth.claims[<claim>] (nested: [<claim>][<claim>]), request.headers[<name>], source.ip";
+    static final Duration MIN_PERIOD = Duration.ofMillis(1);
+    static final Duration MAX_PERIOD = Duration.ofHours(24);
+
     private static final String CLAIMS = "request.auth.claims";
     private static final String HEADERS = "request.headers";
     private static final Pattern CLAIM_PATH = Pattern.compile("(\\[[^\\[\\]]+])+");
@@ -35,6 +45,10 @@ final class PolicyValues {
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     /** A token without lower-case letters and without '*' (RFC 9110 §9.1: methods are case-sensitive). */
     private static final Pattern METHOD = Pattern.compile("[!#$%&'+.^_`|~0-9A-Z-]+");
+    /** A rate limit period: a whole number without leading zeros and one unit. */
+    private static final Pattern PERIOD = Pattern.compile("(0|[1-9][0-9]*)(ms|s|m|h)");
+    /** More digits than this is surely beyond {@link #MAX_PERIOD} (and would overflow a Duration). */
+    private static final int MAX_PERIOD_DIGITS = 9;
     private static final Pattern PORT = Pattern.compile("[1-9][0-9]{0,4}");
     private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
     /** Dotted quad only: no leading zeros, no shortened or octal forms that InetAddress would also accept. */
@@ -124,19 +138,96 @@ final class PolicyValues {
         return null;
     }
 
+    /** One IPv4 or IPv6 address, as {@link #ipBlock} reads them, without a prefix length. */
+    static String ipAddress(String value) {
+        if (ipBlock(value) != null) {
+            return quote(value) + " is not an IPv4 or IPv6 address";
+        }
+        return value.indexOf('/') < 0 ? null : quote(value) + " is a CIDR block; name one address";
+    }
+
     /** A {@code when} key: one of {@link #SUPPORTED_CONDITION_KEYS}. */
     static String conditionKey(String key) {
-        if (PLAIN_CONDITION_KEYS.contains(key)) {
+        if (PLAIN_CONDITION_KEYS.contains(key) || claimPath(key) != null) {
             return null;
         }
-        if (key.startsWith(CLAIMS) && CLAIM_PATH.matcher(key).region(CLAIMS.length(), key.length()).matches()) {
-            return null;
-        }
-        if (key.startsWith(HEADERS + "[") && key.endsWith("]")
-                && TOKEN.matcher(key).region(HEADERS.length() + 1, key.length() - 1).matches()) {
+        String header = headerOfKey(key);
+        if (header != null && TOKEN.matcher(header).matches()) {
             return null;
         }
         return quote(key) + " is not a supported condition key; supported: " + SUPPORTED_CONDITION_KEYS;
+    }
+
+    /**
+     * A rate limit {@code key}: one of {@link #SUPPORTED_RATE_LIMIT_KEYS}, the header a valid name and not a
+     * pseudo-header, each claim name non-empty.
+     */
+    static String rateLimitKey(String key) {
+        if (PLAIN_RATE_LIMIT_KEYS.contains(key) || claimPath(key) != null) {
+            return null;
+        }
+        String header = headerOfKey(key);
+        if (header != null && !header.isEmpty()) {
+            if (header.startsWith(":")) {
+                return quote(key) + " names a pseudo-header; a key reads a request header";
+            }
+            return TOKEN.matcher(header).matches() ? null
+                    : quote(key) + ": " + quote(header) + " is not a valid header name";
+        }
+        if (key.startsWith(CLAIMS + "[")) {
+            return quote(key) + " is not a claim key: write request.auth.claims[<claim>] (nested:"
+                    + " [<claim>][<claim>]), each claim name non-empty and without brackets";
+        }
+        return quote(key) + " is not a supported key; supported: " + SUPPORTED_RATE_LIMIT_KEYS;
+    }
+
+    /** The claim names of a {@code request.auth.claims[a][b]} key, or null when {@code key} is not one. */
+    static List<String> claimPath(String key) {
+        if (!key.startsWith(CLAIMS) || !CLAIM_PATH.matcher(key).region(CLAIMS.length(), key.length()).matches()) {
+            return null;
+        }
+        return List.of(key.substring(CLAIMS.length() + 1, key.length() - 1).split(Pattern.quote("]["), -1));
+    }
+
+    /** What is between the brackets of a {@code request.headers[name]} key, or null when {@code key} is not one. */
+    static String headerOfKey(String key) {
+        String open = HEADERS + "[";
+        if (key.length() <= open.length() || !key.startsWith(open) || !key.endsWith("]")) {
+            return null;
+        }
+        return key.substring(open.length(), key.length() - 1);
+    }
+
+    /**
+     * A rate limit period: a whole number and a unit, {@code ms}, {@code s}, {@code m} or {@code h}
+     * ({@code 1s}, {@code 500ms}, {@code 24h}), from {@link #MIN_PERIOD} to {@link #MAX_PERIOD}.
+     */
+    static String period(String value) {
+        Matcher m = PERIOD.matcher(value);
+        if (!m.matches()) {
+            return quote(value) + " is not a duration: write a whole number and a unit, ms, s, m or h"
+                    + " (e.g. 1s, 500ms, 1m)";
+        }
+        Duration period = m.group(1).length() > MAX_PERIOD_DIGITS ? null : toPeriod(value);
+        if (period == null || period.compareTo(MIN_PERIOD) < 0 || period.compareTo(MAX_PERIOD) > 0) {
+            return quote(value) + " is outside 1ms to 24h";
+        }
+        return null;
+    }
+
+    /** The duration of a period {@link #period} accepts (or that merely has its form and at most 9 digits). */
+    static Duration toPeriod(String value) {
+        Matcher m = PERIOD.matcher(value);
+        if (!m.matches() || m.group(1).length() > MAX_PERIOD_DIGITS) {
+            throw new IllegalArgumentException("not a period: " + value);
+        }
+        long amount = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "s" -> Duration.ofSeconds(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            default -> Duration.ofHours(amount);
+        };
     }
 
     /** The check for the values of a condition with {@code key} (already accepted by {@link #conditionKey}). */

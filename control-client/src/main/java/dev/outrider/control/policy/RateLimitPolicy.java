@@ -146,9 +146,12 @@ public record RateLimitPolicy(ObjectMeta metadata, WorkloadSelector selector, bo
      * Another limit for one key value: a batch job's identity that may call faster, say. What it does not set
      * it takes from the rule.
      *
-     * @param value       the key's value, as the key yields it (for {@code source.principal}:
-     *                    {@code cluster.local/ns/batch/sa/nightly}; a {@code spiffe://} form is accepted and
-     *                    stored in this form)
+     * @param value       the key's value, as the key yields it, unique within the rule (for
+     *                    {@code source.principal}: {@code cluster.local/ns/batch/sa/nightly}; a {@code spiffe://}
+     *                    form is accepted and stored in this form; for {@code source.ip}: one address, no CIDR
+     *                    block, in {@link java.net.InetAddress#getHostAddress()}'s canonical form, so
+     *                    {@code ::1} is stored as {@code 0:0:0:0:0:0:0:1} and an IPv4-mapped
+     *                    {@code ::ffff:10.0.0.1} as {@code 10.0.0.1}; for other keys as written)
      * @param limit       the rate for this value, or null for the rule's
      * @param maxInFlight the concurrency for this value, or 0 for the rule's
      */

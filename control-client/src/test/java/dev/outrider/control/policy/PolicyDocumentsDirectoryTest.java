@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -28,7 +31,7 @@ class PolicyDocumentsDirectoryTest {
         Files.writeString(dir.resolve(name), text);
     }
 
-    private static String ids(java.util.List<PolicyDocument> documents) {
+    private static String ids(List<PolicyDocument> documents) {
         return String.join(",", documents.stream().map(d -> d.kind().substring(0, 1) + ":" + d.metadata().id()).toList());
     }
 
@@ -46,6 +49,43 @@ class PolicyDocumentsDirectoryTest {
         Files.writeString(dir.resolve("sub.yaml").resolve("d.yaml"), policy("AuthorizationPolicy", "shop", "d"));
 
         assertThat(ids(PolicyDocuments.loadDirectory(dir))).isEqualTo("A:shop/a,A:shop/b1,R:shop/b2,A:shop/c");
+    }
+
+    @Test
+    void readsARateLimitPolicyNextToAnAuthorizationPolicy() throws IOException {
+        write("authz.yaml", policy("AuthorizationPolicy", "shop", "allow-frontend")
+                + "spec: {rules: [{from: [{source: {principals: [\"cluster.local/ns/shop/sa/frontend\"]}}]}]}\n");
+        write("limits.yaml", """
+                apiVersion: outrider.dev/v1
+                kind: RateLimitPolicy
+                metadata: {name: orders-limits, namespace: shop}
+                spec:
+                  selector: {matchLabels: {app: orders}}
+                  rules:
+                  - key: source.principal
+                    limit: {requests: 100, per: 1s}
+                """);
+
+        List<PolicyDocument> documents = PolicyDocuments.loadDirectory(dir);
+
+        assertThat(documents).extracting(PolicyDocument::kind).containsExactly("AuthorizationPolicy", "RateLimitPolicy");
+        assertThat(ids(documents)).isEqualTo("A:shop/allow-frontend,R:shop/orders-limits");
+        RateLimitPolicy limits = (RateLimitPolicy) documents.get(1);
+        assertThat(limits.selector().matchLabels()).containsExactly(Map.entry("app", "orders"));
+        assertThat(limits.rules()).extracting(RateLimitPolicy.Rule::name).containsExactly("rule-0");
+        assertThat(limits.rules().getFirst().limit())
+                .isEqualTo(new RateLimitPolicy.Limit(100, Duration.ofSeconds(1), 100));
+    }
+
+    @Test
+    void aRateLimitPolicyErrorNamesItsFile() throws IOException {
+        write("a.yaml", policy("AuthorizationPolicy", "shop", "a"));
+        write("limits.yaml", policy("RateLimitPolicy", "shop", "limits") + "spec: {rules: [{limit: {requests: 1, per: 1}}]}\n");
+
+        assertThatThrownBy(() -> PolicyDocuments.loadDirectory(dir))
+                .isInstanceOf(PolicyException.class)
+                .hasMessageStartingWith("limits.yaml: RateLimitPolicy shop/limits: spec.rules[0].limit.per: expected a"
+                        + " duration with a unit");
     }
 
     @Test
