@@ -687,6 +687,30 @@ class BootstrapLoaderTest {
         assertThat(error("node: {service: orders}\njwt: {clockSkew: 601s}\n").path()).isEqualTo("jwt.clockSkew");
     }
 
+    // --- rateLimits ----------------------------------------------------------------------------------
+
+    @Test
+    void rateLimitsDefaultsAndOverrides() {
+        assertThat(parse("node: {service: orders}\n").rateLimits())
+                .isEqualTo(new RateLimitConfig(10_000, Duration.ofSeconds(1)));
+        assertThat(parse("node: {service: orders}\nrateLimits: {maxTracked: 100, sweepInterval: 1m}\n").rateLimits())
+                .isEqualTo(new RateLimitConfig(100, Duration.ofMinutes(1)));
+    }
+
+    @Test
+    void rateLimitsBadValuesAreNamed() {
+        assertThat(error("node: {service: orders}\nrateLimits: {maxTracked: 99}\n").getMessage())
+                .isEqualTo("rateLimits.maxTracked: 99 is out of range (100-10000000)");
+        assertThat(error("node: {service: orders}\nrateLimits: {maxTracked: 10000001}\n").path())
+                .isEqualTo("rateLimits.maxTracked");
+        assertThat(error("node: {service: orders}\nrateLimits: {sweepInterval: 0s}\n").path())
+                .isEqualTo("rateLimits.sweepInterval");
+        assertThat(error("node: {service: orders}\nrateLimits: {sweepInterval: 2m}\n").getMessage())
+                .isEqualTo("rateLimits.sweepInterval: 2m is longer than the maximum 1m");
+        assertThat(error("node: {service: orders}\nrateLimits: {maxKeys: 5}\n").getMessage())
+                .startsWith("rateLimits.maxKeys: unknown field");
+    }
+
     @Test
     void jwtMaxLengthRange() {
         assertThat(parse("node: {service: orders}\njwt: {maxLength: 1048576}\n").jwt().maxLength()).isEqualTo(1_048_576);

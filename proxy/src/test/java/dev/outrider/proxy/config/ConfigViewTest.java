@@ -27,7 +27,8 @@ class ConfigViewTest {
         Map<String, Object> view = ConfigView.redacted(BootstrapLoader.parse(FULL, "t"));
 
         assertThat(view).containsOnlyKeys("node", "inbound", "outbound", "services", "http", "upstream", "health",
-                "admin", "runtime", "accessLog", "tls", "policies", "jwt");
+                "admin", "runtime", "accessLog", "tls", "policies", "jwt", "rateLimits");
+        assertThat(view.get("rateLimits")).isEqualTo(Map.of("maxTracked", 10000, "sweepInterval", "1s"));
         assertThat(view.get("node")).isEqualTo(
                 Map.of("service", "frontend", "namespace", "shop", "serviceAccount", "frontend",
                         "trustDomain", "cluster.local", "labels", Map.of("app", "frontend")));
