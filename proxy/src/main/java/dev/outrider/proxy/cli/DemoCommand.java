@@ -104,6 +104,13 @@ final class DemoCommand implements Callable<Integer> {
                     HttpRequest.newBuilder(URI.create(admin)).header("Host", "orders.shop"), 403);
             ok &= call(out, client, "DELETE " + outbound + "  (Host: orders.shop)",
                     HttpRequest.newBuilder(URI.create(outbound)).header("Host", "orders.shop").DELETE(), 403);
+            out.println("# examples/policies/orders-limits.yaml: each caller may POST to /api/* 5 times a second,"
+                    + " 2 at once");
+            out.println();
+            String api = "http://" + a.outbound().listen() + "/api/orders";
+            ok &= burst(out, client, "POST " + api + "  (Host: orders.shop), 12 times in a row",
+                    () -> HttpRequest.newBuilder(URI.create(api)).header("Host", "orders.shop")
+                            .POST(HttpRequest.BodyPublishers.ofString("{}")), 12);
             if (once) {
                 return ok ? OutriderCommand.EXIT_OK : OutriderCommand.EXIT_FAILURE;
             }
@@ -184,6 +191,50 @@ final class DemoCommand implements Callable<Integer> {
             out.flush();
             return false;
         }
+    }
+
+    /**
+     * Sends {@code n} requests back to back and prints how many were answered with each status, and the
+     * throttling fields of the first 429; false unless the first was admitted and some were throttled.
+     */
+    private static boolean burst(PrintWriter out, HttpClient client, String title,
+                                 java.util.function.Supplier<HttpRequest.Builder> request, int n) {
+        out.println("$ " + title);
+        TreeMap<Integer, Integer> statuses = new TreeMap<>();
+        HttpResponse<String> firstRefusal = null;
+        int first = 0;
+        try {
+            for (int i = 0; i < n; i++) {
+                HttpResponse<String> r = client.send(request.get().timeout(Duration.ofSeconds(5)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                statuses.merge(r.statusCode(), 1, Integer::sum);
+                first = i == 0 ? r.statusCode() : first;
+                if (r.statusCode() == 429 && firstRefusal == null) {
+                    firstRefusal = r;
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            out.println("  failed: " + e);
+            out.flush();
+            return false;
+        }
+        StringBuilder counts = new StringBuilder();
+        statuses.forEach((status, count) -> counts.append(counts.isEmpty() ? "" : ", ").append(count)
+                .append(" x ").append(status));
+        out.println("  " + counts);
+        if (firstRefusal != null) {
+            out.println("  429  " + firstRefusal.body().strip());
+            for (String h : List.of("retry-after", "ratelimit-policy", "ratelimit")) {
+                firstRefusal.headers().firstValue(h).ifPresent(v -> out.println("       " + h + ": " + v));
+            }
+        }
+        out.println();
+        out.flush();
+        boolean ok = first == 200 && firstRefusal != null;
+        if (!ok) {
+            out.println("  unexpected: expected the first request admitted and later ones throttled (429)");
+        }
+        return ok;
     }
 
     /** The application behind sidecar B: echoes what it received, including the forwarding headers. */
