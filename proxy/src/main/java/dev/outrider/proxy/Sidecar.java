@@ -233,6 +233,9 @@ public final class Sidecar implements AutoCloseable {
         snapshot.put("authorizationPolicies", p.policies());
         snapshot.put("authorizationRules", p.authorization().ruleCount());
         snapshot.put("jwtAuthentication", !p.authentication().isEmpty());
+        snapshot.put("rateLimitPolicies", p.rateLimits().policies());
+        snapshot.put("rateLimitRules", p.rateLimits().ruleCount());
+        snapshot.put("rateLimitTrackedKeys", rateLimiter.trackedKeys());
         view.put("policySnapshot", snapshot);
         return view;
     }

@@ -32,7 +32,8 @@ final class RateLimitHandler extends InboundCheckHandler {
     static final String CONCURRENCY_LIMITED = "too many requests in flight: the caller's concurrency limit is reached";
     private static final AsciiString GRPC_RETRY_PUSHBACK = AsciiString.cached("grpc-retry-pushback-ms");
 
-    private final Admission admission = new Admission();
+    /** Created for the first request that meets a rate limit (a workload without any allocates none). */
+    private Admission admission;
 
     RateLimitHandler(InboundPolicy policy, InboundRequest state) {
         super(policy, state);
@@ -40,11 +41,16 @@ final class RateLimitHandler extends InboundCheckHandler {
 
     @Override
     void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
-        admission.release(); // a previous request on this connection whose response end was never written
         RateLimits limits = state.snapshot().rateLimits();
         if (limits.isEmpty()) {
+            release();
             ctx.fireChannelRead(request);
             return;
+        }
+        if (admission == null) {
+            admission = new Admission();
+        } else {
+            admission.release(); // a previous request on this connection whose response end was never written
         }
         if (limits.admit(state, admission)) {
             if (admission.dryRunRefused()) {
@@ -73,7 +79,7 @@ final class RateLimitHandler extends InboundCheckHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof LastHttpContent && admission.holdsSlots() && !informational(msg)) {
+        if (msg instanceof LastHttpContent && admission != null && admission.holdsSlots() && !informational(msg)) {
             admission.release();
         }
         ctx.write(msg, promise);
@@ -85,12 +91,18 @@ final class RateLimitHandler extends InboundCheckHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        admission.release();
+        release();
         ctx.fireChannelInactive();
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        admission.release();
+        release();
+    }
+
+    private void release() {
+        if (admission != null) {
+            admission.release();
+        }
     }
 }

@@ -245,6 +245,23 @@ class RateLimitHandlerTest {
     }
 
     @Test
+    void grpcCallersRefusedByAuthorizationGetPermissionDenied() {
+        limits(false, false, rate(1));
+        EmbeddedChannel ch = connection();
+        String refused = get(ch, "/admin.Admin/Drop", "alice", "content-type: application/grpc\r\n");
+        assertThat(refused).startsWith("HTTP/1.1 200 OK\r\n");
+        assertThat(header(refused, "grpc-status")).isEqualTo("7");
+        assertThat(header(refused, "grpc-message")).isEqualTo(
+                "outrider: forbidden: the request is not allowed by the workload's authorization policies");
+        assertThat(logged.getLast().status()).as("the status sent").isEqualTo(200);
+    }
+
+    @Test
+    void grpcMessagesArePercentEncoded() {
+        assertThat(LocalReply.grpcMessage("50% über")).isEqualTo("50%25 %C3%BCber");
+    }
+
+    @Test
     void concurrencySlotsAreHeldUntilTheResponseEnds() {
         limits(false, false, new Rule("slots", Match.ANY, BY_CLIENT, null, 1, List.of()));
         EmbeddedChannel first = connection();
