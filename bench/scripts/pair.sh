@@ -21,7 +21,9 @@
 # Environment: DURATION (15s), WARMUP (5s), CONNECTIONS (32), THREADS (2), JAVA (a JDK >= 25 java),
 #              PAIR_PROTOCOL (protocol A uses towards B without TLS: auto | http1 | h2c; default auto; with
 #              mTLS ALPN decides, h2 between sidecars), TLS_PROVIDER (auto | openssl | jdk; default auto),
-#              HAPROXY_THREADS (nbthread of each HAProxy; default 2, the sidecars' event loops on 2 cores).
+#              HAPROXY_THREADS (nbthread of each HAProxy; default 2, the sidecars' event loops on 2 cores),
+#              RATE_LIMIT (on | off; default on: B also enforces a RateLimitPolicy that admits everything, so
+#              every request pays for throttling as in production).
 set -euo pipefail
 
 COMPARE=""
@@ -37,6 +39,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 DURATION="${DURATION:-15s}"
+RATE_LIMIT="${RATE_LIMIT:-on}"
+[[ "$RATE_LIMIT" == on || "$RATE_LIMIT" == off ]] || { echo "pair.sh: RATE_LIMIT is on or off" >&2; exit 2; }
 WARMUP="${WARMUP:-5s}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
@@ -188,6 +192,19 @@ spec:
   action: ALLOW
   rules: [{from: [{source: {principals: ["cluster.local/ns/bench/sa/client"]}}]}]
 YAML
+  # Throttling is on too, with limits the load never reaches: per caller and for the whole workload.
+  rm -f "$WORK/policies/limits.yaml"
+  if [[ "$RATE_LIMIT" == on ]]; then
+    cat >"$WORK/policies/limits.yaml" <<YAML
+apiVersion: outrider.dev/v1
+kind: RateLimitPolicy
+metadata: {name: bench-limits, namespace: bench}
+spec:
+  rules:
+    - {name: per-caller, key: source.principal, limit: {requests: 1000000, per: 1s}, maxInFlight: 10000}
+    - {name: workload, limit: {requests: 1000000, per: 1s}}
+YAML
+  fi
   cat >"$WORK/sidecar-a.yaml" <<YAML
 node: {service: client, namespace: bench}
 inbound: {listen: "$LOOPBACK:$A_IN", application: "$LOOPBACK:$BACKEND_PORT"}
@@ -214,6 +231,13 @@ start_pair() { # LOG_ENABLED
   wait_ready "http://$LOOPBACK:$B_HEALTH/ready" "sidecar B"
   wait_ready "http://$LOOPBACK:$A_HEALTH/ready" "sidecar A"
   curl -sf -o /dev/null "http://$LOOPBACK:$A_UP/" || { log "request through the pair failed"; cat "$WORK"/sidecar-*.out >&2; exit 1; }
+}
+
+# B's rate-limit outcomes so far (admitted, refused), summed over rules, from its Prometheus endpoint.
+ratelimit_b() {
+  curl -sf "http://$LOOPBACK:$B_ADMIN/metrics" \
+    | awk '/^outrider_ratelimit_requests_total\{/ { if ($0 ~ /result="admitted"/) ok += $NF; else bad += $NF }
+           END { printf "%d rule admissions, %d refusals", ok, bad }'
 }
 
 # B's inbound handshakes so far (succeeded, failed), from its Prometheus endpoint.
@@ -346,6 +370,7 @@ run_wrk pair "http://$LOOPBACK:$A_UP/" "$DURATION"
 RSS_OFF="A $(rss_mib "$A_PID") MiB, B $(rss_mib "$B_PID") MiB"
 STARTUP_LINES="$(grep -h 'outrider proxy ready\|mTLS on' "$WORK"/sidecar-*.out | sed 's/^.* - //' || true)"
 B_HANDSHAKES="$(tls_handshakes_b || echo '?')"
+B_RATELIMIT="$(ratelimit_b || echo '?')"
 stop_pair
 
 if [[ "$COMPARE" == haproxy ]]; then
@@ -398,6 +423,7 @@ if [[ "$COMPARE" == haproxy ]]; then
 fi
 echo "- mTLS checks (curl, before the load): $MTLS_CHECKS"
 echo "- Outrider B inbound TLS handshakes over the whole pair run (warm-up and the two curl checks included): $B_HANDSHAKES"
+echo "- Outrider B throttling (RATE_LIMIT=$RATE_LIMIT) over the whole pair run: $B_RATELIMIT"
 if [[ "$COMPARE" == haproxy ]]; then
   echo "- $(haproxy -v | head -n 1); nbthread $HAPROXY_THREADS each"
   echo "- haproxy B inbound frontend (TLS, client certificate required), before / after the measured run: $HB_BEFORE / $HB_AFTER"

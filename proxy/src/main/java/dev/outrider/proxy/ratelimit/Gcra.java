@@ -59,12 +59,6 @@ final class Gcra {
         }
     }
 
-    /** Nanoseconds until the bucket is full again (0 when it is). */
-    static long untilFull(Cell cell, long now) {
-        long tat = cell.get();
-        return tat == Cell.RETIRED ? 0 : Math.max(0, tat - now);
-    }
-
     /** Whether the sweeper may retire a cell holding {@code tat}: the bucket is full. */
     static boolean idle(long tat, long now) {
         return tat <= now;

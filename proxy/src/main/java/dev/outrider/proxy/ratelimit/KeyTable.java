@@ -74,10 +74,6 @@ final class KeyTable {
         return retired;
     }
 
-    int size() {
-        return cells.size();
-    }
-
     boolean isEmpty() {
         return cells.isEmpty();
     }
