@@ -39,6 +39,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -56,6 +57,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code /trailers}: 200, body {@code hello}, trailers {@code grpc-status: 0}, {@code grpc-message};</li>
  *   <li>{@code /big?bytes=N}: N bytes streamed in 16 KiB chunks (byte i is {@code i % 251});</li>
  *   <li>{@code /close}: closes the connection without a response;</li>
+ *   <li>any path with the query parameter {@code hold} ({@code /x?hold}): no response until
+ *       {@link #releaseHeld()}, then 200 {@code released};</li>
  *   <li>anything else: echo, 200 with body {@code <length> <sha256 of the request body>}.</li>
  * </ul>
  */
@@ -71,6 +74,8 @@ final class TestBackend implements AutoCloseable {
     private final AtomicInteger accepted = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
     private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+    /** Responses of the requests held ({@code ?hold}), not yet sent. Guarded by itself. */
+    private final List<Runnable> held = new ArrayList<>();
     private final Channel server;
 
     private TestBackend() throws InterruptedException {
@@ -116,6 +121,24 @@ final class TestBackend implements AutoCloseable {
 
     void clear() {
         received.clear();
+    }
+
+    /** Requests held ({@code ?hold}) and not yet released. */
+    int heldCount() {
+        synchronized (held) {
+            return held.size();
+        }
+    }
+
+    /** Answers every request held so far with 200 {@code released}; returns how many. */
+    int releaseHeld() {
+        List<Runnable> now;
+        synchronized (held) {
+            now = List.copyOf(held);
+            held.clear();
+        }
+        now.forEach(Runnable::run);
+        return now.size();
     }
 
     @Override
@@ -177,7 +200,11 @@ final class TestBackend implements AutoCloseable {
             QueryStringDecoder q = new QueryStringDecoder(req.uri());
             String path = q.path();
             boolean keepAlive = HttpUtil.isKeepAlive(req);
-            if (path.startsWith("/status/")) {
+            if (q.parameters().containsKey("hold")) {
+                synchronized (held) {
+                    held.add(() -> respond(ctx, HttpResponseStatus.OK, "released\n", keepAlive));
+                }
+            } else if (path.startsWith("/status/")) {
                 respond(ctx, HttpResponseStatus.valueOf(Integer.parseInt(path.substring(8))), "status\n", keepAlive);
             } else if (path.equals("/delay")) {
                 long ms = Long.parseLong(q.parameters().get("ms").getFirst());
