@@ -80,8 +80,9 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
         PolicyStore store = new PolicyStore(first);
         metrics.retain(first);
         metrics.reloadApplied();
-        log.info("policies: version {} from {}: {} document(s), {} authorization rule(s) for this workload",
-                first.version(), first.source(), first.documents(), first.authorization().ruleCount());
+        log.info("policies: version {} from {}: {} document(s), {} authorization and {} rate-limit rule(s) for"
+                        + " this workload", first.version(), first.source(), first.documents(),
+                first.authorization().ruleCount(), first.rateLimits().ruleCount());
         PolicyDirectoryWatcher w = new PolicyDirectoryWatcher(directory, compiler, store, metrics, hash);
         long millis = interval.toMillis();
         w.worker.scheduleWithFixedDelay(w::check, millis, millis, TimeUnit.MILLISECONDS);
@@ -114,9 +115,9 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
             PolicySnapshot previous = store.apply(next);
             metrics.retain(next);
             metrics.reloadApplied();
-            log.info("policies: applied version {} (was {}): {} document(s), {} authorization rule(s) for this "
-                            + "workload", next.version(), previous.version(), next.documents(),
-                    next.authorization().ruleCount());
+            log.info("policies: applied version {} (was {}): {} document(s), {} authorization and {} rate-limit"
+                            + " rule(s) for this workload", next.version(), previous.version(), next.documents(),
+                    next.authorization().ruleCount(), next.rateLimits().ruleCount());
         } catch (PolicyLoadException e) {
             metrics.reloadRefused();
             log.error("policies: refused the change in {}: {}; keeping version {}", directory, e.getMessage(),
