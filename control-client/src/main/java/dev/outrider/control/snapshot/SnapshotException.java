@@ -32,6 +32,7 @@ public final class SnapshotException extends RuntimeException {
     }
 
     private final Reason reason;
+    private final String detail;
 
     SnapshotException(Reason reason, String message) {
         this(reason, message, null);
@@ -40,9 +41,15 @@ public final class SnapshotException extends RuntimeException {
     SnapshotException(Reason reason, String message, Throwable cause) {
         super(reason + ": " + message, cause);
         this.reason = requireNonNull(reason, "reason");
+        this.detail = requireNonNull(message, "message");
     }
 
     public Reason reason() {
         return reason;
+    }
+
+    /** The message without the reason in front. */
+    public String detail() {
+        return detail;
     }
 }

@@ -77,6 +77,10 @@ final class SnapshotJson {
             throw new UncheckedIOException(e); // reading a byte array does no I/O
         }
         requireObject(root, "snapshot", SNAPSHOT_FIELDS);
+        String version = text(root, "", "version");
+        String workload = text(root, "", "workload");
+        String issuedAt = text(root, "", "issuedAt");
+        String policies = text(root, "", "policies");
         JsonNode list = root.get("endpoints");
         if (list == null || !list.isArray()) {
             throw new FieldException("endpoints: must be an array");
@@ -93,10 +97,6 @@ final class SnapshotJson {
             endpoints.add(field(at, () -> new SnapshotEndpoint(new ServiceName(service, namespace), address,
                     field(at + ".identity", () -> SpiffeId.parse(identity)))));
         }
-        String version = text(root, "", "version");
-        String workload = text(root, "", "workload");
-        String issuedAt = text(root, "", "issuedAt");
-        String policies = text(root, "", "policies");
         return field("snapshot", () -> new WorkloadSnapshot(version,
                 field("workload", () -> SpiffeId.parse(workload)),
                 field("issuedAt", () -> Instant.parse(issuedAt)),

@@ -152,18 +152,26 @@ public final class SnapshotVerifier {
             throw new SnapshotException(SnapshotException.Reason.BAD_FORMAT,
                     "longer than " + MAX_LENGTH + " characters");
         }
+        Base64URL[] parts;
+        Header header;
         try {
-            Base64URL[] parts = JOSEObject.split(jws);
-            Header header = Header.parse(parts[0]);
-            if (!(header instanceof JWSHeader jwsHeader) || !JWSAlgorithm.ES256.equals(jwsHeader.getAlgorithm())) {
-                throw new SnapshotException(SnapshotException.Reason.UNSUPPORTED_ALGORITHM,
-                        "alg " + header.getAlgorithm() + " is refused, snapshots are signed with ES256 only");
-            }
-            if (parts.length != 3) {
-                throw new SnapshotException(SnapshotException.Reason.BAD_FORMAT, "not a JWS compact serialization");
-            }
+            parts = JOSEObject.split(jws);
+            header = Header.parse(parts[0]);
+        } catch (ParseException | RuntimeException e) {
+            // Nimbus throws NullPointerException, not ParseException, for some headers (e.g. the JSON "null").
+            throw new SnapshotException(SnapshotException.Reason.BAD_FORMAT,
+                    "not a JWS compact serialization: " + e.getMessage());
+        }
+        if (!(header instanceof JWSHeader jwsHeader) || !JWSAlgorithm.ES256.equals(jwsHeader.getAlgorithm())) {
+            throw new SnapshotException(SnapshotException.Reason.UNSUPPORTED_ALGORITHM,
+                    "alg " + header.getAlgorithm() + " is refused, snapshots are signed with ES256 only");
+        }
+        if (parts.length != 3) {
+            throw new SnapshotException(SnapshotException.Reason.BAD_FORMAT, "not a JWS compact serialization");
+        }
+        try {
             return new JWSObject(parts[0], parts[1], parts[2]);
-        } catch (ParseException e) {
+        } catch (ParseException | RuntimeException e) {
             throw new SnapshotException(SnapshotException.Reason.BAD_FORMAT,
                     "not a JWS compact serialization: " + e.getMessage());
         }
