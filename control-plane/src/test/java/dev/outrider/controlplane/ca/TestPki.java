@@ -1,6 +1,9 @@
 package dev.outrider.controlplane.ca;
 
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.sec.ECPrivateKey;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -17,6 +20,8 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.bouncycastle.util.io.pem.PemObject;
+import org.bouncycastle.util.io.pem.PemWriter;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -125,6 +130,22 @@ final class TestPki {
         StringWriter out = new StringWriter();
         try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
             writer.writeObject(object);
+        }
+        return out.toString();
+    }
+
+    /**
+     * An EC key pair as SEC1 ({@code EC PRIVATE KEY}) with its curve and public key, as openssl writes it.
+     * (JcaPEMWriter would take the JDK's encoding, whose inner SEC1 structure leaves the curve out.)
+     */
+    static String sec1Pem(KeyPair keys) throws IOException {
+        PrivateKeyInfo info = PrivateKeyInfo.getInstance(keys.getPrivate().getEncoded());
+        BigInteger d = ECPrivateKey.getInstance(info.parsePrivateKey()).getKey();
+        var publicKey = SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded()).getPublicKeyData();
+        var sec1 = new ECPrivateKey(256, d, publicKey, info.getPrivateKeyAlgorithm().getParameters());
+        StringWriter out = new StringWriter();
+        try (PemWriter writer = new PemWriter(out)) {
+            writer.writeObject(new PemObject("EC PRIVATE KEY", sec1.getEncoded()));
         }
         return out.toString();
     }
