@@ -1,0 +1,36 @@
+package dev.outrider.controlplane.ca;
+
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A certificate the {@link WorkloadCa} signed, with the chain a sidecar serves: the leaf first, then the CA
+ * certificate (and whatever issuers followed it in the CA's certificate file), as {@code tls.certificate}
+ * expects (certs/README.md).
+ */
+public record IssuedCertificate(X509Certificate certificate, List<X509Certificate> chain) {
+    public IssuedCertificate {
+        requireNonNull(certificate, "certificate");
+        chain = List.copyOf(chain);
+        if (chain.isEmpty() || !chain.getFirst().equals(certificate)) {
+            throw new IllegalArgumentException("chain must start with the certificate");
+        }
+    }
+
+    /** The chain as concatenated PEM {@code CERTIFICATE} blocks, leaf first. */
+    public String pemChain() {
+        StringBuilder out = new StringBuilder();
+        for (X509Certificate cert : chain) {
+            out.append(CaPem.pem(cert));
+        }
+        return out.toString();
+    }
+
+    /** When to have rotated by: the leaf's notAfter. */
+    public Instant notAfter() {
+        return certificate.getNotAfter().toInstant();
+    }
+}

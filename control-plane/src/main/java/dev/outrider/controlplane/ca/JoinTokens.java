@@ -1,0 +1,153 @@
+package dev.outrider.controlplane.ca;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Join tokens, the bootstrap credential of the embedded mode: an operator issues one per workload
+ * ({@link #issue}), hands it to the sidecar out of band, and the sidecar presents it with its first CSR.
+ *
+ * <p>A token is 256 random bits from {@link SecureRandom}, base64url without padding (43 characters). Only
+ * its SHA-256 is kept: a copy of this object's memory (or a later persisted form) does not reveal a usable
+ * token. Lookup is by that hash, so the timing of the map lookup depends on the hash of the presented
+ * value, not on how many of its characters match a stored token; the entry's hash is then compared again
+ * with {@link MessageDigest#isEqual} (constant time). Tokens never appear in {@code toString} or messages.
+ *
+ * <p>A single-use token is marked used atomically ({@link ConcurrentMap#compute}), so two concurrent
+ * presentations succeed at most once. Used and expired entries are kept until {@link #purgeExpired} (run on
+ * every issue) so that a refusal can say "already used" or "expired" rather than "unknown".
+ *
+ * <p>Thread-safe.
+ */
+public final class JoinTokens implements BootstrapAuthenticator {
+    /** The longest a join token may live; bootstrap credentials should be short-lived. */
+    public static final Duration MAX_TTL = Duration.ofDays(30);
+    private static final int TOKEN_BYTES = 32;
+
+    private final Clock clock;
+    private final SecureRandom random;
+    /** Key: hex SHA-256 of the token. */
+    private final ConcurrentMap<String, Entry> entries = new ConcurrentHashMap<>();
+
+    private record Entry(byte[] hash, WorkloadIdentity identity, Instant expiresAt, boolean singleUse, boolean used) {
+        Entry markUsed() {
+            return new Entry(hash, identity, expiresAt, singleUse, true);
+        }
+    }
+
+    /**
+     * What {@link #issue} hands back: the token (shown once, to be given to the workload) and what it is
+     * bound to.
+     */
+    public record Grant(BootstrapCredential.JoinToken token, WorkloadIdentity identity, Instant expiresAt,
+                        boolean singleUse) {
+        public Grant {
+            requireNonNull(token, "token");
+            requireNonNull(identity, "identity");
+            requireNonNull(expiresAt, "expiresAt");
+        }
+    }
+
+    public JoinTokens(Clock clock) {
+        this(clock, new SecureRandom());
+    }
+
+    JoinTokens(Clock clock, SecureRandom random) {
+        this.clock = requireNonNull(clock, "clock");
+        this.random = requireNonNull(random, "random");
+    }
+
+    /** A new token for {@code identity}, valid for {@code ttl} (positive, at most {@link #MAX_TTL}). */
+    public Grant issue(WorkloadIdentity identity, Duration ttl, boolean singleUse) {
+        requireNonNull(identity, "identity");
+        requireNonNull(ttl, "ttl");
+        if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(MAX_TTL) > 0) {
+            throw new IllegalArgumentException("join token ttl " + ttl + " must be positive and at most " + MAX_TTL);
+        }
+        purgeExpired();
+        Instant expiresAt = clock.instant().plus(ttl);
+        byte[] raw = new byte[TOKEN_BYTES];
+        String token;
+        byte[] hash;
+        do {
+            random.nextBytes(raw);
+            token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+            hash = sha256(token);
+        } while (entries.putIfAbsent(HexFormat.of().formatHex(hash),
+                new Entry(hash, identity, expiresAt, singleUse, false)) != null);
+        return new Grant(new BootstrapCredential.JoinToken(token), identity, expiresAt, singleUse);
+    }
+
+    /** The identity {@code token} is bound to; refuses an unknown, expired or (single use) used token. */
+    public WorkloadIdentity authenticate(String token) throws CaException {
+        requireNonNull(token, "token");
+        byte[] hash = sha256(token);
+        Instant now = clock.instant();
+        // Array: the lambda reports what it found; compute runs it atomically for this key.
+        Object[] outcome = new Object[1];
+        entries.computeIfPresent(HexFormat.of().formatHex(hash), (key, entry) -> {
+            if (!MessageDigest.isEqual(entry.hash(), hash)) {
+                outcome[0] = "unknown";
+                return entry;
+            }
+            if (!now.isBefore(entry.expiresAt())) {
+                outcome[0] = "expired at " + entry.expiresAt();
+                return entry;
+            }
+            if (entry.used()) {
+                outcome[0] = "already used (single use)";
+                return entry;
+            }
+            outcome[0] = entry.identity();
+            return entry.singleUse() ? entry.markUsed() : entry;
+        });
+        if (outcome[0] instanceof WorkloadIdentity identity) {
+            return identity;
+        }
+        throw CaException.unauthenticated("join token refused: " + (outcome[0] == null ? "unknown" : outcome[0]));
+    }
+
+    @Override
+    public WorkloadIdentity authenticate(BootstrapCredential credential) throws CaException {
+        requireNonNull(credential, "credential");
+        return switch (credential) {
+            case BootstrapCredential.JoinToken(String value) -> authenticate(value);
+        };
+    }
+
+    /** Drops expired entries. */
+    public void purgeExpired() {
+        Instant now = clock.instant();
+        entries.values().removeIf(e -> !now.isBefore(e.expiresAt()));
+    }
+
+    /** The hex SHA-256 hashes held: all that is stored of the tokens (for tests). */
+    Set<String> storedHashes() {
+        return Set.copyOf(entries.keySet());
+    }
+
+    @Override
+    public String toString() {
+        return "JoinTokens[entries=" + entries.size() + "]";
+    }
+
+    static byte[] sha256(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}
