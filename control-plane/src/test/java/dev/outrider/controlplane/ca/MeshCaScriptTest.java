@@ -37,7 +37,7 @@ class MeshCaScriptTest {
         Files.copy(script, copy);
         run(dir, "bash", copy.toString(), "init", "--trust-domain", "cluster.local");
         caDir = dir.resolve("certs/out/ca");
-        assertThat(Files.readString(caDir.resolve("ca.key"))).startsWith("-----BEGIN PRIVATE KEY-----");
+        assertThat(pkcs8Ec(caDir.resolve("ca.key")).getAlgorithm()).as("the script writes a PKCS#8 EC key").isEqualTo("EC");
     }
 
     @Test
@@ -92,5 +92,13 @@ class MeshCaScriptTest {
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("%s finished", List.of(command)).isTrue();
         assertThat(p.exitValue()).as("%s exit status; output:%n%s", List.of(command), out).isZero();
         return out;
+    }
+
+    /** The key file decoded as PKCS#8 by the JDK (fails unless it is an unencrypted PKCS#8 EC key). */
+    private static java.security.PrivateKey pkcs8Ec(Path keyFile) throws Exception {
+        String base64 = Files.readString(keyFile).lines().filter(l -> !l.startsWith("-----"))
+                .collect(java.util.stream.Collectors.joining());
+        return java.security.KeyFactory.getInstance("EC")
+                .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(java.util.Base64.getDecoder().decode(base64)));
     }
 }
