@@ -1,6 +1,5 @@
 package dev.outrider.proxy;
 
-import dev.outrider.control.model.ServiceName;
 import dev.outrider.proxy.accesslog.AccessLog;
 import dev.outrider.proxy.accesslog.AsyncAccessLog;
 import dev.outrider.proxy.admin.AdminServer;
@@ -8,7 +7,6 @@ import dev.outrider.proxy.admin.HealthServer;
 import dev.outrider.proxy.config.BootstrapConfig;
 import dev.outrider.proxy.config.ConfigView;
 import dev.outrider.proxy.config.HostPort;
-import dev.outrider.proxy.config.ServiceConfig;
 import dev.outrider.proxy.config.UpstreamPortConfig;
 import dev.outrider.proxy.forward.ForwardingContext;
 import dev.outrider.proxy.forward.Route;
@@ -23,7 +21,8 @@ import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.ProxyMetrics;
 import dev.outrider.proxy.metrics.Registries;
 import dev.outrider.proxy.outbound.OutboundInitializer;
-import dev.outrider.proxy.outbound.OutboundRouter;
+import dev.outrider.proxy.outbound.OutboundRoutes;
+import dev.outrider.proxy.outbound.RouteTableBuilder;
 import dev.outrider.proxy.policy.PolicyDirectoryWatcher;
 import dev.outrider.proxy.policy.PolicyMetrics;
 import dev.outrider.proxy.policy.PolicySnapshot;
@@ -35,7 +34,6 @@ import dev.outrider.proxy.transport.Transport;
 import dev.outrider.proxy.upstream.Cluster;
 import dev.outrider.proxy.upstream.Endpoint;
 import dev.outrider.proxy.upstream.UpstreamPools;
-import dev.outrider.proxy.upstream.UpstreamTls;
 import dev.outrider.proxy.tls.TlsState;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -48,12 +46,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -89,6 +84,8 @@ public final class Sidecar implements AutoCloseable {
     private RateLimiter rateLimiter;
     private PolicyDirectoryWatcher policyWatcher;
     private PolicyStore policies;
+    private RouteTableBuilder routeBuilder;
+    private OutboundRoutes routes;
     private final List<Channel> outboundListeners = new ArrayList<>();
     private Channel inboundListener;
     private HealthServer health;
@@ -141,23 +138,9 @@ public final class Sidecar implements AutoCloseable {
                                 config.inbound().application().port()),
                         config.policies().escapedSlashes()));
 
-        Map<ServiceName, Route> byService = new HashMap<>();
-        for (ServiceConfig svc : config.services()) {
-            List<Endpoint> endpoints = new ArrayList<>();
-            for (HostPort hp : svc.endpoints()) {
-                endpoints.add(endpoint(hp));
-            }
-            UpstreamTls upstreamTls = tls == null ? null
-                    : new UpstreamTls(tls, Set.copyOf(svc.identities()), svc.name().toString());
-            byService.put(svc.name(), new Route(new Cluster(svc.name().toString(), svc.protocol(), endpoints,
-                    upstreamTls)));
-        }
-        Map<Integer, Route> byPort = new HashMap<>();
-        for (UpstreamPortConfig up : config.outbound().upstreams()) {
-            byPort.put(up.port(), byService.get(up.service()));
-        }
-        OutboundRouter router = new OutboundRouter(byService, byPort, config.node().namespace());
-        ForwardingContext outboundCtx = new ForwardingContext(Direction.OUTBOUND, router, pools, config.upstream(),
+        routeBuilder = new RouteTableBuilder(config, tls);
+        routes = new OutboundRoutes(routeBuilder.build(List.of()));
+        ForwardingContext outboundCtx = new ForwardingContext(Direction.OUTBOUND, routes, pools, config.upstream(),
                 metrics, accessLog, drain, "http");
         OutboundInitializer outboundInit = new OutboundInitializer(config.http(), drainMillis, outboundConnections,
                 outboundCtx);

@@ -14,7 +14,8 @@ import java.util.function.BooleanSupplier;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Answers the health port: {@code /ready} (200 while the sidecar takes traffic, else 503) and {@code /live}
+ * Answers the health port: {@code /ready} (200 while the sidecar takes traffic, else 503 with the reason)
+ * and {@code /live}
  * (200 while the process serves HTTP at all). Nothing sensitive is ever returned.
  *
  * <p>Pipeline: last, after {@code HttpServerCodec → HttpServerKeepAliveHandler → HttpObjectAggregator}
@@ -26,10 +27,14 @@ final class HealthHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final String ALLOW = "GET, HEAD";
 
     /** Read on the event loop for every /ready; must be cheap and non-blocking. */
-    private final BooleanSupplier ready;
+    private final Readiness readiness;
+
+    HealthHandler(Readiness readiness) {
+        this.readiness = requireNonNull(readiness, "readiness");
+    }
 
     HealthHandler(BooleanSupplier ready) {
-        this.ready = requireNonNull(ready, "ready");
+        this(() -> ready.getAsBoolean() ? null : "not ready");
     }
 
     @Override
@@ -43,10 +48,14 @@ final class HealthHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             case "/ready" -> {
                 if (!Responses.isGetOrHead(req)) {
                     Responses.methodNotAllowed(ctx, req, ALLOW);
-                } else if (ready.getAsBoolean()) {
-                    Responses.text(ctx, req, HttpResponseStatus.OK, "ready\n");
                 } else {
-                    Responses.text(ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n");
+                    String why = readiness.notReadyReason();
+                    if (why == null) {
+                        Responses.text(ctx, req, HttpResponseStatus.OK, "ready\n");
+                    } else {
+                        Responses.text(ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                why.startsWith("not ready") ? why + "\n" : "not ready: " + why + "\n");
+                    }
                 }
             }
             case "/live" -> {

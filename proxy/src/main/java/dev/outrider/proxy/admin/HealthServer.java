@@ -28,9 +28,17 @@ public final class HealthServer {
      */
     public static HealthServer start(Transport t, HostPort listen, BooleanSupplier ready)
             throws InterruptedException {
+        requireNonNull(ready, "ready");
+        return start(t, listen, () -> ready.getAsBoolean() ? null : "not ready");
+    }
+
+    /**
+     * Binds {@code listen}; {@code /ready} answers 503 with {@link Readiness#notReadyReason()} when it is not null.
+     */
+    public static HealthServer start(Transport t, HostPort listen, Readiness readiness) throws InterruptedException {
         requireNonNull(t, "t");
         requireNonNull(listen, "listen");
-        HealthHandler handler = new HealthHandler(ready);
+        HealthHandler handler = new HealthHandler(readiness);
         return new HealthServer(SmallHttpServer.bind(t, listen, () -> handler));
     }
 

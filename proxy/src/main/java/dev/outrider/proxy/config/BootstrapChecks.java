@@ -24,6 +24,27 @@ final class BootstrapChecks {
         checkUpstreams(config, source);
         checkListeners(config, source);
         checkAdminLoopback(config, source);
+        checkControlPlane(config, source);
+    }
+
+    /**
+     * With a control plane, policies come only from its snapshots and the certificate from its CA, so a
+     * policy directory is refused (two sources would race) and mTLS must be on (the control plane is reached
+     * over mTLS, and its CA issues the files {@code tls} names).
+     */
+    private static void checkControlPlane(BootstrapConfig config, String source) {
+        if (!config.fromControlPlane()) {
+            return;
+        }
+        if (config.policies().directory() != null) {
+            throw new ConfigException(source, "policies.directory",
+                    "not used when controlPlane is set: policies come from the control plane; remove one of them");
+        }
+        if (!config.tls().enabled()) {
+            throw new ConfigException(source, "tls.mode",
+                    "controlPlane needs mTLS (tls.mode: mtls): the control plane is reached over mTLS and issues the"
+                            + " certificate");
+        }
     }
 
     private static void checkServices(BootstrapConfig config, String source) {
@@ -42,6 +63,9 @@ final class BootstrapChecks {
         List<UpstreamPortConfig> upstreams = config.outbound().upstreams();
         for (int i = 0; i < upstreams.size(); i++) {
             ServiceName wanted = upstreams.get(i).service();
+            if (config.fromControlPlane()) {
+                continue; // the control plane's snapshots supply the service's endpoints
+            }
             if (config.services().stream().noneMatch(s -> s.name().equals(wanted))) {
                 String known = config.services().isEmpty() ? "none"
                         : config.services().stream().map(s -> s.name().toString()).collect(Collectors.joining(", "));

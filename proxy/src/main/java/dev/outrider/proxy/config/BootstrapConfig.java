@@ -6,13 +6,15 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The sidecar's bootstrap file, parsed, defaulted and validated once ({@link BootstrapLoader}), then frozen.
- * Nothing here changes at run time; later the control plane's snapshots carry what does.
+ * Nothing here changes at run time; the control plane's snapshots carry what does.
+ *
+ * @param controlPlane null when the sidecar is configured from files only
  */
 public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundConfig outbound,
                               List<ServiceConfig> services, HttpConfig http, UpstreamConfig upstream,
                               HostPort health, HostPort admin, RuntimeConfig runtime,
                               AccessLogConfig accessLog, TlsConfig tls, PolicyConfig policies, JwtConfig jwt,
-                              RateLimitConfig rateLimits) {
+                              RateLimitConfig rateLimits, ControlPlaneConfig controlPlane) {
     public BootstrapConfig {
         requireNonNull(node, "node");
         requireNonNull(inbound, "inbound");
@@ -28,5 +30,10 @@ public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundCo
         requireNonNull(policies, "policies");
         requireNonNull(jwt, "jwt");
         requireNonNull(rateLimits, "rateLimits");
+    }
+
+    /** Whether policies, endpoints and the certificate come from the control plane ({@link #controlPlane()} set). */
+    public boolean fromControlPlane() {
+        return controlPlane != null;
     }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.outrider.control.model.ServiceName;
+import dev.outrider.control.model.DnsLabel;
 import dev.outrider.control.model.SpiffeId;
 import dev.outrider.proxy.authz.DefaultAction;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
@@ -156,7 +157,7 @@ public final class BootstrapLoader {
 
     static BootstrapConfig build(ConfigNode root) {
         root.object("node", "inbound", "outbound", "services", "http", "upstream", "health", "admin", "runtime",
-                "accessLog", "tls", "policies", "jwt", "rateLimits");
+                "accessLog", "tls", "policies", "jwt", "rateLimits", "controlPlane");
         NodeConfig node = node(root.field("node"));
         BootstrapConfig config = new BootstrapConfig(node,
                 inbound(root.field("inbound")),
@@ -171,7 +172,8 @@ public final class BootstrapLoader {
                 tls(root.field("tls")),
                 policies(root.field("policies")),
                 jwt(root.field("jwt")),
-                rateLimits(root.field("rateLimits")));
+                rateLimits(root.field("rateLimits")),
+                controlPlane(root.field("controlPlane"), node));
         BootstrapChecks.check(config, root.source());
         return config;
     }
@@ -408,6 +410,50 @@ public final class BootstrapLoader {
         RateLimitConfig d = DEFAULT_RATE_LIMITS;
         return new RateLimitConfig(n.field("maxTracked").integer(d.maxTracked(), 100, 10_000_000),
                 n.field("sweepInterval").duration(d.sweepInterval(), false, Duration.ofMinutes(1)));
+    }
+
+    /** The {@code controlPlane} block, or null when the sidecar is configured from files only. */
+    private static ControlPlaneConfig controlPlane(ConfigNode n, NodeConfig node) {
+        if (!n.isSet()) {
+            return null;
+        }
+        n.object("address", "identity", "snapshotKeys", "joinToken", "cacheDirectory", "advertise", "instance",
+                "bootstrapTimeout", "watchTimeout");
+        ConfigNode address = n.field("address");
+        if (!address.isSet()) {
+            throw address.error("required (host:port of the control plane's API, e.g. 127.0.0.1:15010)");
+        }
+        ConfigNode id = n.field("identity");
+        SpiffeId identity;
+        String idText = id.string(null);
+        if (idText == null) {
+            identity = SpiffeId.ofServiceAccount(node.trustDomain(), "outrider-system", "control-plane");
+        } else {
+            try {
+                identity = SpiffeId.parse(idText.strip());
+            } catch (IllegalArgumentException e) {
+                throw id.error(e.getMessage());
+            }
+        }
+        ConfigNode keys = n.field("snapshotKeys");
+        if (!keys.isSet()) {
+            throw keys.error("required (the control plane's public snapshot keys, a JWK Set file)");
+        }
+        ConfigNode cache = n.field("cacheDirectory");
+        if (!cache.isSet()) {
+            throw cache.error("required (a directory where the last-known-good snapshot is kept)");
+        }
+        ConfigNode adv = n.field("advertise");
+        HostPort advertise = adv.isSet() ? adv.hostPort(null, 1) : null;
+        ConfigNode inst = n.field("instance");
+        String instance = inst.string(null);
+        if (instance != null && !DnsLabel.isValid(instance)) {
+            throw inst.error("'" + instance + "' is not a DNS label (RFC 1123: lower-case letters, digits, '-')");
+        }
+        return new ControlPlaneConfig(address.hostPort(null, 1), identity, path(keys, null),
+                path(n.field("joinToken"), null), path(cache, null), advertise, instance,
+                n.field("bootstrapTimeout").duration(Duration.ofSeconds(60), false, Duration.ofHours(1)),
+                n.field("watchTimeout").duration(Duration.ofSeconds(30), false, Duration.ofSeconds(60)));
     }
 
     private static Path path(ConfigNode at, Path def) {

@@ -87,6 +87,16 @@ public final class ConfigView {
                 "jwksRefresh", Durations.format(j.jwksRefresh())));
         RateLimitConfig rl = config.rateLimits();
         root.put("rateLimits", map("maxTracked", rl.maxTracked(), "sweepInterval", Durations.format(rl.sweepInterval())));
+        ControlPlaneConfig cp = config.controlPlane();
+        if (cp != null) {
+            root.put("controlPlane", map("address", cp.address().toString(), "identity", cp.identity().toString(),
+                    "snapshotKeys", cp.snapshotKeys().toString(),
+                    "joinToken", cp.joinToken() == null ? null : cp.joinToken().toString(),
+                    "cacheDirectory", cp.cacheDirectory().toString(),
+                    "advertise", cp.advertise() == null ? null : cp.advertise().toString(),
+                    "instance", cp.instance(), "bootstrapTimeout", Durations.format(cp.bootstrapTimeout()),
+                    "watchTimeout", Durations.format(cp.watchTimeout())));
+        }
         @SuppressWarnings("unchecked")
         Map<String, Object> view = (Map<String, Object>) redact(root);
         return view;

@@ -31,6 +31,13 @@ final class AuthnHandler extends InboundCheckHandler {
     void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
         PolicySnapshot snapshot = policy.store().current();
         state.begin(InboundPeer.of(ctx.channel()), request, snapshot);
+        if (snapshot.refusal() != null) {
+            LocalReply.send(ctx, policy, state, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "unavailable: " + snapshot.refusal(), new DefaultHttpHeaders().set(HttpHeaderNames.RETRY_AFTER, "1"),
+                    new AccessLogEntry.Auth(state.peer().principal(), null, "refused: " + snapshot.refusal(), null,
+                            null));
+            return;
+        }
         RequestAuthenticator authenticator = snapshot.authentication();
         if (authenticator.isEmpty()) {
             ctx.fireChannelRead(request);

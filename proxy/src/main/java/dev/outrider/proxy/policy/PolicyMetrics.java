@@ -106,11 +106,11 @@ public final class PolicyMetrics {
         applied.rateLimits().inForce();
     }
 
-    void reloadApplied() {
+    public void reloadApplied() {
         reloadsApplied.increment();
     }
 
-    void reloadRefused() {
+    public void reloadRefused() {
         reloadsRefused.increment();
     }
 

@@ -24,10 +24,13 @@ import static java.util.Objects.requireNonNull;
  * @param authorization  the AuthorizationPolicies that apply, compiled
  * @param meters         per-policy decision counters, registered when the snapshot was compiled
  * @param rateLimits     the RateLimitPolicy rules that apply, compiled (their budgets outlive the snapshot)
+ * @param refusal        null normally; otherwise every inbound request is refused (503) with this reason:
+ *                       the sidecar fails closed while it has no policies it can trust (no snapshot from the
+ *                       control plane yet and no valid last-known-good)
  */
 public record PolicySnapshot(String version, String source, Instant appliedAt, int documents, List<String> policies,
                              RequestAuthenticator authentication, CompiledPolicies authorization,
-                             DecisionMeters meters, RateLimits rateLimits) {
+                             DecisionMeters meters, RateLimits rateLimits, String refusal) {
     public PolicySnapshot {
         requireNonNull(version, "version");
         requireNonNull(source, "source");
@@ -37,5 +40,12 @@ public record PolicySnapshot(String version, String source, Instant appliedAt, i
         requireNonNull(authorization, "authorization");
         requireNonNull(meters, "meters");
         requireNonNull(rateLimits, "rateLimits");
+    }
+
+    /** This snapshot, refusing every inbound request with {@code reason} (fail closed). */
+    public PolicySnapshot refusing(String reason) {
+        requireNonNull(reason, "reason");
+        return new PolicySnapshot(version, source, appliedAt, documents, policies, authentication, authorization,
+                meters, rateLimits, reason);
     }
 }

@@ -98,7 +98,7 @@ public final class WorkloadPolicyCompiler {
             authentication = RequestAuthenticator.compile(authn, verifier);
         }
         return new PolicySnapshot(version, source, Instant.now(), documents.size(), applying, authentication,
-                authorization, metrics.decisionMeters(applying), rateLimiter.compile(rateLimits));
+                authorization, metrics.decisionMeters(applying), rateLimiter.compile(rateLimits), null);
     }
 
     private boolean applies(PolicyDocument d) {

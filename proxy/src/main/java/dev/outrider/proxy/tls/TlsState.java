@@ -107,6 +107,18 @@ public final class TlsState implements AutoCloseable {
         return config;
     }
 
+    /**
+     * Checks the files now instead of at the next poll (the control-plane client calls this after writing a
+     * renewed certificate). Runs on the worker thread; returns at once.
+     */
+    public void reloadSoon() {
+        try {
+            worker.execute(this::checkFiles);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // closing: nothing to reload
+        }
+    }
+
     /** Reload check; runs on the worker thread. Public for tests that do not want to wait a poll. */
     void checkFiles() {
         String seen;

@@ -31,6 +31,19 @@ class HealthHandlerTest {
     }
 
     @Test
+    void notReadyNamesTheReason() {
+        java.util.concurrent.atomic.AtomicReference<String> why = new java.util.concurrent.atomic.AtomicReference<>(
+                "no policy snapshot from the control plane yet");
+        EmbeddedChannel ch = new EmbeddedChannel(new HealthHandler((Readiness) why::get));
+
+        assertResponse(ch, HttpMethod.GET, "/ready", HttpResponseStatus.SERVICE_UNAVAILABLE,
+                "not ready: no policy snapshot from the control plane yet\n");
+        why.set(null);
+        assertResponse(ch, HttpMethod.GET, "/ready", HttpResponseStatus.OK, "ready\n");
+        assertThat(ch.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
     void headHasTheLengthButNoBody() {
         EmbeddedChannel ch = new EmbeddedChannel(new HealthHandler(() -> true));
         ch.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.HEAD, "/live"));
