@@ -163,7 +163,9 @@ public final class ControlPlaneClient implements AutoCloseable {
 
     /**
      * {@code GET /v1/snapshots/{ns}/{sa}?after=N&wait=S}: the first snapshot newer than {@code after}, or empty
-     * when none appeared within {@code wait} (304). Completes on the client's threads.
+     * when none appeared within {@code wait} (304). Completes on the client's threads, exceptionally with a
+     * {@link ControlPlaneException} (wrapped in a {@link CompletionException} for dependent stages); cancelling the
+     * future aborts the request.
      */
     public CompletableFuture<Optional<SignedSnapshot>> nextSnapshot(String namespace, String serviceAccount,
                                                                     long after, Duration wait) {
@@ -175,7 +177,8 @@ public final class ControlPlaneClient implements AutoCloseable {
         String call = "GET " + path;
         HttpRequest.Builder request = request(path + "?after=" + after + "&wait=" + wait.toSeconds())
                 .timeout(config.requestTimeout().plus(wait)).GET();
-        return send(call, request, false, null).thenApply(answer -> {
+        CompletableFuture<HttpResponse<byte[]>> sent = send(call, request, false, null);
+        return propagateCancel(sent, sent.thenApply(answer -> {
             if (answer.statusCode() == 304) {
                 return Optional.empty();
             }
@@ -189,7 +192,17 @@ public final class ControlPlaneClient implements AutoCloseable {
             }
             return Optional.of(new SignedSnapshot(Long.parseLong(version),
                     new String(answer.body(), StandardCharsets.US_ASCII)));
+        }));
+    }
+
+    /** Cancelling {@code downstream} cancels {@code upstream} (for the HTTP client: aborts the exchange). */
+    private static <T> CompletableFuture<T> propagateCancel(CompletableFuture<?> upstream, CompletableFuture<T> downstream) {
+        downstream.whenComplete((result, failure) -> {
+            if (downstream.isCancelled()) {
+                upstream.cancel(true);
+            }
         });
+        return downstream;
     }
 
     /** {@code POST /v1/sidecars/status}: what this sidecar did with {@code version}; {@code error} for a NACK. */
@@ -347,11 +360,12 @@ public final class ControlPlaneClient implements AutoCloseable {
             request.setHeader("Authorization", "Bearer " + bearer);
         }
         HttpClient client = httpClient(anonymousOnly || token != null);
-        return client.sendAsync(request.build(), BodyHandlers.limiting(BodyHandlers.ofByteArray(), MAX_ANSWER_BYTES))
-                .exceptionallyCompose(e -> {
-                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                    return CompletableFuture.failedFuture(ControlPlaneException.unreachable(call, config.server(), cause));
-                });
+        CompletableFuture<HttpResponse<byte[]>> exchange = client.sendAsync(request.build(),
+                BodyHandlers.limiting(BodyHandlers.ofByteArray(), MAX_ANSWER_BYTES));
+        return propagateCancel(exchange, exchange.exceptionallyCompose(e -> {
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            return CompletableFuture.failedFuture(ControlPlaneException.unreachable(call, config.server(), cause));
+        }));
     }
 
     /** The HTTP client for the next request, after looking at the TLS files. */
