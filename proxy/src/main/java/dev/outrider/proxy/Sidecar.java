@@ -21,6 +21,8 @@ import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.ProxyMetrics;
 import dev.outrider.proxy.metrics.Registries;
 import dev.outrider.proxy.outbound.OutboundInitializer;
+import dev.outrider.proxy.control.ControlPlaneLink;
+import dev.outrider.proxy.control.SnapshotApplication;
 import dev.outrider.proxy.outbound.OutboundRoutes;
 import dev.outrider.proxy.outbound.RouteTableBuilder;
 import dev.outrider.proxy.policy.PolicyDirectoryWatcher;
@@ -84,6 +86,10 @@ public final class Sidecar implements AutoCloseable {
     private RateLimiter rateLimiter;
     private PolicyDirectoryWatcher policyWatcher;
     private PolicyStore policies;
+    private WorkloadPolicyCompiler compiler;
+    private ControlPlaneLink controlPlane;
+    /** Guarded by this: the link was closed (drain, then shutdown, both close it). */
+    private boolean controlPlaneClosed;
     private RouteTableBuilder routeBuilder;
     private OutboundRoutes routes;
     private final List<Channel> outboundListeners = new ArrayList<>();
@@ -120,8 +126,14 @@ public final class Sidecar implements AutoCloseable {
 
     private void bind() throws Exception {
         long drainMillis = config.runtime().drainTimeout().toMillis();
+        if (config.fromControlPlane()) {
+            controlPlane = ControlPlaneLink.bootstrap(config); // the certificate first: TLS needs it
+        }
         if (config.tls().enabled()) {
             tls = TlsState.start(config.tls(), config.node().identity(), registry);
+            if (controlPlane != null) {
+                controlPlane.attach(tls);
+            }
         } else {
             log.warn("mTLS is DISABLED (tls.mode: disabled): sidecar traffic is plaintext and callers are not "
                     + "authenticated; use this on a trusted loopback only");
@@ -149,7 +161,11 @@ public final class Sidecar implements AutoCloseable {
             outboundListeners.add(listen("outbound port for " + up.service(),
                     new HostPort(config.outbound().listen().host(), up.port()), outboundInit));
         }
-        health = HealthServer.start(transport, config.health(), () -> !drain.isDraining());
+        if (controlPlane != null) {
+            controlPlane.watch(new SnapshotApplication(compiler, policies, policyMetrics, routeBuilder, routes),
+                    (InetSocketAddress) inboundListener.localAddress());
+        }
+        health = HealthServer.start(transport, config.health(), this::notReadyReason);
         admin = AdminServer.start(transport, config.admin(), registry, this::configView,
                 this::drain);
     }
@@ -165,10 +181,16 @@ public final class Sidecar implements AutoCloseable {
                 d.unknownKidMinInterval(), d.retryInterval(), d.fetchTimeout(), d.maxBodyBytes()));
         rateLimiter = new RateLimiter(config.rateLimits().maxTracked(), config.rateLimits().sweepInterval(),
                 System::nanoTime, registry);
-        WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(config.node(), config.policies(), config.jwt(),
-                jwks, policyMetrics, rateLimiter);
+        compiler = new WorkloadPolicyCompiler(config.node(), config.policies(), config.jwt(), jwks, policyMetrics,
+                rateLimiter);
         boolean denyByDefault = config.policies().defaultAction() == DefaultAction.DENY;
-        if (config.policies().directory() != null) {
+        if (controlPlane != null) {
+            // Fail closed until the control plane's snapshot (or a valid last-known-good one) is in force.
+            PolicySnapshot none = compiler.compile("none", "control plane (no snapshot yet)", List.of())
+                    .refusing("no policy snapshot from the control plane yet");
+            policies = new PolicyStore(none);
+            policyMetrics.retain(none);
+        } else if (config.policies().directory() != null) {
             policyWatcher = PolicyDirectoryWatcher.start(config.policies().directory(),
                     config.policies().reloadInterval(), compiler, policyMetrics);
             policies = policyWatcher.store();
@@ -220,7 +242,40 @@ public final class Sidecar implements AutoCloseable {
         snapshot.put("rateLimitRules", p.rateLimits().ruleCount());
         snapshot.put("rateLimitTrackedKeys", rateLimiter.trackedKeys());
         view.put("policySnapshot", snapshot);
+        if (controlPlane != null) {
+            var watch = controlPlane.state();
+            Map<String, Object> link = new java.util.LinkedHashMap<>();
+            link.put("appliedVersion", watch == null || watch.appliedVersion() < 0 ? null : watch.appliedVersion());
+            link.put("source", watch == null ? null : watch.source().toString());
+            link.put("lastError", watch == null ? null : watch.lastError());
+            link.put("lastContact", watch == null || watch.lastContact() == null ? null : watch.lastContact().toString());
+            link.put("certificateNotAfter", controlPlane.certificateNotAfter().toString());
+            view.put("controlPlaneLink", link);
+        }
         return view;
+    }
+
+    /** Deregisters from the control plane and stops watching and renewing; idempotent. */
+    private synchronized void closeControlPlane() {
+        if (controlPlane != null && !controlPlaneClosed) {
+            controlPlaneClosed = true;
+            try {
+                controlPlane.close();
+            } catch (RuntimeException e) {
+                log.warn("closing the control-plane link: {}", e.toString());
+            }
+        }
+    }
+
+    /** {@code /ready}: null when the sidecar takes traffic; read on an event loop, so cheap. */
+    private String notReadyReason() {
+        if (drain.isDraining()) {
+            return "draining";
+        }
+        if (controlPlane != null && policies.current().refusal() != null) {
+            return controlPlane.notReadyReason();
+        }
+        return null;
     }
 
     /** Endpoints are resolved here, once, off the event loops. */
@@ -251,6 +306,7 @@ public final class Sidecar implements AutoCloseable {
         log.info("draining: not ready; inbound listener closed; finishing in-flight requests (timeout {} ms)",
                 config.runtime().drainTimeout().toMillis());
         try {
+            closeControlPlane(); // deregisters first, so the other sidecars stop picking this instance
             inboundListener.close().syncUninterruptibly();
             inboundConnections.drain();
             awaitEmpty(inboundConnections, deadline);
@@ -305,6 +361,7 @@ public final class Sidecar implements AutoCloseable {
             if (policyWatcher != null) {
                 policyWatcher.close();
             }
+            closeControlPlane();
             if (jwks != null) {
                 jwks.close();
             }

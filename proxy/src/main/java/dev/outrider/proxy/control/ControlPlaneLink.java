@@ -1,0 +1,243 @@
+package dev.outrider.proxy.control;
+
+import com.nimbusds.jose.jwk.JWKSet;
+import dev.outrider.control.client.CertificateBootstrapException;
+import dev.outrider.control.client.CertificateFiles;
+import dev.outrider.control.client.ControlPlaneClient;
+import dev.outrider.control.client.ControlPlaneClientConfig;
+import dev.outrider.control.client.SnapshotWatcher;
+import dev.outrider.control.client.WatchOptions;
+import dev.outrider.control.client.WatchState;
+import dev.outrider.control.client.WorkloadCertificates;
+import dev.outrider.control.model.DnsLabel;
+import dev.outrider.control.snapshot.LastKnownGood;
+import dev.outrider.control.snapshot.SnapshotVerifier;
+import dev.outrider.proxy.config.BootstrapConfig;
+import dev.outrider.proxy.config.ControlPlaneConfig;
+import dev.outrider.proxy.config.HostPort;
+import dev.outrider.proxy.tls.TlsState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.ParseException;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The sidecar's link to the control plane (docs/control-plane.md), in two steps:
+ * <ol>
+ *   <li>{@link #bootstrap}: before any TLS context exists, make sure the {@code tls} files hold a usable
+ *       certificate for this workload (a local key and a CSR authenticated by the join token, or the files
+ *       already there), and keep renewing it at half-life; each renewal makes the {@link TlsState} reload, so
+ *       new handshakes use the new certificate while open connections keep theirs.</li>
+ *   <li>{@link #watch}: once the inbound listener is bound, apply the last-known-good snapshot (its signature
+ *       checked again), register this instance, and long-poll for snapshots, applying each through
+ *       {@link SnapshotApplication} and reporting ACK or NACK.</li>
+ * </ol>
+ * Until a snapshot is in force the sidecar refuses inbound requests; {@link #notReadyReason} says why.
+ *
+ * <p>Threading: the client's and the watcher's own threads; nothing here runs on an event loop except
+ * {@link #notReadyReason}, which reads one immutable state record.
+ */
+public final class ControlPlaneLink implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControlPlaneLink.class);
+    /** The last-known-good snapshot's file name in {@code controlPlane.cacheDirectory}. */
+    static final String CACHE_FILE = "snapshot.jws";
+
+    private final BootstrapConfig config;
+    private final ControlPlaneClient client;
+    private final WorkloadCertificates certificates;
+    /** Set once by {@link #attach}; read by the renewal thread, which makes it reload after a renewal. */
+    private final AtomicReference<TlsState> tls;
+    /** Set once by {@link #watch}; read by event loops through {@link #notReadyReason}. */
+    private volatile SnapshotWatcher watcher;
+
+    private ControlPlaneLink(BootstrapConfig config, ControlPlaneClient client, WorkloadCertificates certificates,
+                             AtomicReference<TlsState> tls) {
+        this.config = config;
+        this.client = client;
+        this.certificates = certificates;
+        this.tls = tls;
+    }
+
+    /**
+     * Connects to the control plane and makes sure a usable certificate is on disk, fetching one when needed.
+     * Blocks up to {@code controlPlane.bootstrapTimeout}.
+     *
+     * @throws ControlPlaneLinkException naming the field or cause (no join token, token refused, unreachable)
+     */
+    public static ControlPlaneLink bootstrap(BootstrapConfig config) throws InterruptedException {
+        requireNonNull(config, "config");
+        ControlPlaneConfig cp = requireNonNull(config.controlPlane(), "controlPlane");
+        CertificateFiles files = new CertificateFiles(config.tls().certificate(), config.tls().privateKey(),
+                config.tls().trustBundle());
+        if (!Files.isRegularFile(files.trustBundle())) {
+            throw new ControlPlaneLinkException("tls.trustBundle: " + files.trustBundle()
+                    + " does not exist; it must hold the mesh CA, to check the control plane before the first"
+                    + " certificate is issued");
+        }
+        ControlPlaneClient client = ControlPlaneClient.open(
+                ControlPlaneClientConfig.forWorkload(URI.create(cp.url()), cp.identity(), files));
+        AtomicReference<TlsState> tls = new AtomicReference<>();
+        boolean started = false;
+        try {
+            WorkloadCertificates certs = WorkloadCertificates.start(client, files, config.node().identity(),
+                    () -> joinToken(cp.joinToken()), Clock.systemUTC(), () -> {
+                        TlsState t = tls.get();
+                        if (t != null) {
+                            t.reloadSoon();
+                        }
+                    }, cp.bootstrapTimeout());
+            started = true;
+            log.info("workload certificate for {} valid until {}, renewed from {} at half-life",
+                    config.node().identity(), certs.notAfter(), cp.url());
+            return new ControlPlaneLink(config, client, certs, tls);
+        } catch (CertificateBootstrapException e) {
+            throw new ControlPlaneLinkException("no workload certificate from the control plane at " + cp.url()
+                    + ": " + e.getMessage(), e);
+        } finally {
+            if (!started) {
+                client.close();
+            }
+        }
+    }
+
+    /** The TLS state the certificate renewals feed (reloaded right after each renewal). */
+    public void attach(TlsState state) {
+        tls.set(requireNonNull(state, "state"));
+    }
+
+    /**
+     * Applies the last-known-good snapshot (when there is a valid one) before returning, then registers this
+     * instance under the advertised address and watches for snapshots.
+     *
+     * @param inbound the bound inbound listener, advertised when {@code controlPlane.advertise} is not set
+     * @throws ControlPlaneLinkException when the snapshot keys cannot be read
+     */
+    public void watch(SnapshotApplication application, InetSocketAddress inbound) {
+        requireNonNull(application, "application");
+        ControlPlaneConfig cp = config.controlPlane();
+        SnapshotVerifier verifier = new SnapshotVerifier(snapshotKeys(cp.snapshotKeys()), config.node().identity());
+        try {
+            Files.createDirectories(cp.cacheDirectory());
+        } catch (IOException e) {
+            throw new ControlPlaneLinkException("controlPlane.cacheDirectory: cannot create " + cp.cacheDirectory()
+                    + ": " + e.getMessage(), e);
+        }
+        LastKnownGood cache = new LastKnownGood(cp.cacheDirectory().resolve(CACHE_FILE), verifier);
+        HostPort advertised = advertised(cp, inbound);
+        String instance = cp.instance() != null ? cp.instance() : defaultInstance(config.node().service(), advertised);
+        WatchOptions options = new WatchOptions(config.node().namespace(), config.node().serviceAccount(),
+                config.node().service(), instance, advertised.toString(), cp.watchTimeout());
+        log.info("control plane {}: watching snapshots for {} as instance {} ({} at {})", cp.url(),
+                config.node().identity(), instance, config.node().service(), advertised);
+        watcher = SnapshotWatcher.start(client, verifier, cache, s -> application.apply(s, "control plane"),
+                options);
+    }
+
+    /**
+     * Null when a snapshot is in force; otherwise why not (for {@code /ready}; nothing sensitive). Cheap: reads
+     * one immutable record.
+     */
+    public String notReadyReason() {
+        SnapshotWatcher w = watcher;
+        if (w == null) {
+            return "not watching the control plane yet";
+        }
+        WatchState s = w.state();
+        if (s.hasSnapshot()) {
+            return null;
+        }
+        return "no policy snapshot from the control plane yet"
+                + (s.lastError() == null ? "" : " (last error: " + s.lastError() + ")");
+    }
+
+    /** The watch state, for {@code /config}; null before {@link #watch}. */
+    public WatchState state() {
+        SnapshotWatcher w = watcher;
+        return w == null ? null : w.state();
+    }
+
+    /** When the certificate in use expires. */
+    public java.time.Instant certificateNotAfter() {
+        return certificates.notAfter();
+    }
+
+    /** Deregisters this instance and stops watching and renewing. */
+    @Override
+    public void close() {
+        try {
+            SnapshotWatcher w = watcher;
+            if (w != null) {
+                w.close();
+            }
+        } finally {
+            try {
+                certificates.close();
+            } finally {
+                client.close();
+            }
+        }
+    }
+
+    private static JWKSet snapshotKeys(Path file) {
+        try {
+            return JWKSet.load(file.toFile());
+        } catch (IOException e) {
+            throw new ControlPlaneLinkException("controlPlane.snapshotKeys: cannot read " + file + ": "
+                    + e.getMessage(), e);
+        } catch (ParseException e) {
+            throw new ControlPlaneLinkException("controlPlane.snapshotKeys: " + file + " is not a JWK Set: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The join token file's content, trimmed; empty when there is no file (then only renewal can work). */
+    private static Optional<String> joinToken(Path file) {
+        if (file == null || !Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        try {
+            String token = Files.readString(file, StandardCharsets.US_ASCII).strip();
+            return token.isEmpty() ? Optional.empty() : Optional.of(token);
+        } catch (IOException e) {
+            log.warn("controlPlane.joinToken: cannot read {}: {}", file, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** {@code controlPlane.advertise}, else the bound inbound address (loopback for a wildcard listener). */
+    static HostPort advertised(ControlPlaneConfig cp, InetSocketAddress inbound) {
+        if (cp.advertise() != null) {
+            return cp.advertise();
+        }
+        String host = inbound.getAddress().isAnyLocalAddress() ? "127.0.0.1" : inbound.getAddress().getHostAddress();
+        if (inbound.getAddress().isAnyLocalAddress()) {
+            log.warn("controlPlane.advertise is not set and the inbound listener is a wildcard: advertising {}:{};"
+                    + " set controlPlane.advertise to the address other sidecars reach this one on", host,
+                    inbound.getPort());
+        }
+        return new HostPort(host, inbound.getPort());
+    }
+
+    /**
+     * In Kubernetes ({@code KUBERNETES_SERVICE_HOST} set) the pod name ({@code HOSTNAME}) when it is a DNS label;
+     * else {@code <service>-<advertised port>}, which differs between sidecars sharing one host.
+     */
+    static String defaultInstance(String service, HostPort advertised) {
+        String hostname = System.getenv("HOSTNAME");
+        if (System.getenv("KUBERNETES_SERVICE_HOST") != null && hostname != null && DnsLabel.isValid(hostname)) {
+            return hostname;
+        }
+        return service + "-" + advertised.port();
+    }
+}
