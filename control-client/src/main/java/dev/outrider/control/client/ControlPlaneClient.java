@@ -98,8 +98,10 @@ public final class ControlPlaneClient implements AutoCloseable {
         ClientTls.Material material;
         try {
             material = tls.load(null, clock.instant());
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("control plane trust bundle " + config.trustBundle() + " unusable: " + e, e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("trust bundle " + config.trustBundle() + " cannot be read: " + e, e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException(e.getMessage(), e); // names the file
         }
         if (material.clientProblem() != null) {
             log.info("control-plane client: {}; connecting without a client certificate", material.clientProblem());
@@ -148,11 +150,15 @@ public final class ControlPlaneClient implements AutoCloseable {
                 .POST(BodyPublishers.ofByteArray(Responses.json(body))).header("Content-Type", JSON_TYPE),
                 false, null, 200);
         String expiresIn = Responses.text(call, 200, Responses.object(call, 200, answer.body()), "expiresIn");
-        Duration ttl = Responses.parseDuration(expiresIn);
-        if (ttl == null || ttl.isZero()) {
-            throw ControlPlaneException.badResponse(call, 200, "expiresIn '" + expiresIn + "' is not a duration");
+        try {
+            Duration ttl = Durations.parse(expiresIn);
+            if (ttl.isZero()) {
+                throw new IllegalArgumentException("expiresIn is 0");
+            }
+            return ttl;
+        } catch (IllegalArgumentException e) {
+            throw ControlPlaneException.badResponse(call, 200, e.getMessage());
         }
-        return ttl;
     }
 
     /** {@code DELETE /v1/registrations/{instance}}; an instance the server no longer knows is fine (404). */
@@ -271,7 +277,7 @@ public final class ControlPlaneClient implements AutoCloseable {
         body.put("namespace", segment("namespace", namespace));
         body.put("serviceAccount", segment("serviceAccount", serviceAccount));
         if (ttl != null) {
-            body.put("ttl", Responses.formatDuration(ttl));
+            body.put("ttl", Durations.format(ttl));
         }
         String call = "POST /v1/join-tokens";
         HttpResponse<byte[]> answer = call(call, request("/v1/join-tokens")

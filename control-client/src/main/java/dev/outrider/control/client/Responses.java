@@ -6,19 +6,13 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Reading the control plane's answers (JSON with Jackson) and the small value formats of the contract. Pure
+ * Reading the control plane's answers (JSON with Jackson). Pure
  * functions; the mapper is immutable and thread-safe.
  */
 final class Responses {
     static final JsonMapper JSON = JsonMapper.builder().build();
-    /** A duration as the contract writes it: {@code 60s}, {@code 1h}, {@code 1h30m}, {@code 500ms}. */
-    private static final Pattern DURATION = Pattern.compile("(?:\\d{1,9}(?:ms|s|m|h))+");
-    private static final Pattern DURATION_PART = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
     private static final int MAX_QUOTED = 300;
 
     private Responses() {
@@ -70,34 +64,6 @@ final class Responses {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("JSON encoding of a request body failed", e);
         }
-    }
-
-    /** Parses {@link #DURATION}; null when {@code text} is not one. */
-    static Duration parseDuration(String text) {
-        if (text == null || !DURATION.matcher(text).matches()) {
-            return null;
-        }
-        Duration total = Duration.ZERO;
-        Matcher m = DURATION_PART.matcher(text);
-        while (m.find()) {
-            long n = Long.parseLong(m.group(1));
-            total = total.plus(switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofHours(n);
-            });
-        }
-        return total;
-    }
-
-    /** {@code d} in the contract's form, in the largest unit that divides it: {@code 1h}, {@code 90m}, {@code 45s}. */
-    static String formatDuration(Duration d) {
-        if (d.isNegative() || d.isZero() || d.toNanos() % 1_000_000_000L != 0) {
-            throw new IllegalArgumentException("duration " + d + " must be a positive whole number of seconds");
-        }
-        long s = d.toSeconds();
-        return s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 ? s / 60 + "m" : s + "s";
     }
 
     /** A body quoted in an error: printable ASCII only, bounded. */
