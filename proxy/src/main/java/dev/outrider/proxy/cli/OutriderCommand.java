@@ -1,5 +1,6 @@
 package dev.outrider.proxy.cli;
 
+import dev.outrider.control.ctl.CtlCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,7 +16,8 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         versionProvider = OutriderCommand.Version.class,
         description = "Service-mesh sidecar proxy for the JVM.",
-        subcommands = {ProxyCommand.class, DemoCommand.class, ExplainCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ProxyCommand.class, DemoCommand.class, ExplainCommand.class, CtlCommand.class,
+                CommandLine.HelpCommand.class})
 public final class OutriderCommand implements Callable<Integer> {
     static final int EXIT_OK = 0;
     static final int EXIT_FAILURE = 1;

@@ -1,0 +1,170 @@
+package dev.outrider.e2e;
+
+import dev.outrider.control.client.ControlPlaneClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The mesh as an operator runs it, every part its own process on loopback: the control plane, the sidecars of
+ * shop/orders (B, in front of a real backend) and shop/frontend (A, calling orders on its upstream port), and
+ * {@code outrider ctl}. Policies applied with ctl are enforced; the sidecars keep enforcing while the control
+ * plane is away (killed with -9), also across their own restart (last-known-good); a tampered cache is refused.
+ */
+class MeshEndToEndTest {
+    private static final String ALLOW_FRONTEND = """
+            apiVersion: outrider.dev/v1
+            kind: AuthorizationPolicy
+            metadata: {name: orders-allow-frontend, namespace: shop}
+            spec:
+              selector: {matchLabels: {app: orders}}
+              action: ALLOW
+              rules:
+                - from: [{source: {principals: ["cluster.local/ns/shop/sa/frontend"]}}]
+                  to: [{operation: {methods: ["GET"], paths: ["/hello"]}}]
+            """;
+    static final String SERVICES = """
+            apiVersion: outrider.dev/v1
+            kind: Service
+            metadata: {name: orders, namespace: shop}
+            ---
+            apiVersion: outrider.dev/v1
+            kind: Service
+            metadata: {name: frontend, namespace: shop}
+            """;
+
+    @TempDir
+    Path dir;
+    private final List<AutoCloseable> open = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+        for (AutoCloseable c : open) {
+            if (c instanceof MeshProcess p) {
+                p.assertNoLeaks();
+            }
+        }
+        http.close();
+    }
+
+    private <T extends AutoCloseable> T keep(T c) {
+        open.add(c);
+        return c;
+    }
+
+    @Test
+    void policiesAppliedWithCtlAreEnforcedAndOutliveTheControlPlane() throws Exception {
+        TestCa ca = TestCa.create(dir.resolve("ca"));
+        int cpPort = MeshProcess.freePort();
+        ControlPlaneProcess cp = keep(ControlPlaneProcess.start(dir.resolve("cp"), cpPort, ca));
+        Files.writeString(dir.resolve("services.yaml"), SERVICES);
+        Ctl applied = Ctl.run(dir, cp, "apply", "-f", dir.resolve("services.yaml").toString());
+        assertThat(applied.exitCode()).as(applied.output()).isZero();
+
+        Backend backend = keep(Backend.start());
+        SidecarProcess.Ports portsB = SidecarProcess.Ports.free();
+        SidecarProcess.Ports portsA = SidecarProcess.Ports.free();
+        String tokenB;
+        String tokenA;
+        try (ControlPlaneClient admin = cp.admin()) {
+            tokenB = admin.createJoinToken("shop", "orders", Duration.ofMinutes(10)).token();
+            tokenA = admin.createJoinToken("shop", "frontend", Duration.ofMinutes(10)).token();
+        }
+        SidecarProcess b = keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null, cp,
+                tokenB)).awaitReady(200);
+        SidecarProcess a = keep(SidecarProcess.start(dir.resolve("a"), "frontend", 1, portsA, "orders", cp, tokenA))
+                .awaitReady(200);
+
+        // No policy yet: B's default is deny, once A has B's endpoint from its snapshot.
+        awaitStatus(a, "/hello", 403);
+
+        Files.writeString(dir.resolve("allow.yaml"), ALLOW_FRONTEND);
+        Ctl allow = Ctl.run(dir, cp, "apply", "-f", dir.resolve("allow.yaml").toString());
+        assertThat(allow.exitCode()).as(allow.output()).isZero();
+        assertThat(allow.output()).contains("shop/orders-allow-frontend");
+        awaitStatus(a, "/hello", 200);
+        assertThat(status(a, "/admin")).isEqualTo(403);
+
+        Ctl status = Ctl.run(dir, cp, "status");
+        assertThat(status.exitCode()).as(status.output()).isZero();
+        assertThat(status.output()).contains("orders-" + portsB.inbound()).contains("frontend-" + portsA.inbound())
+                .contains("ACK");
+
+        // The control plane dies: both sidecars keep enforcing what they have.
+        cp.kill();
+        for (int i = 0; i < 20; i++) {
+            assertThat(status(a, "/hello")).isEqualTo(200);
+            assertThat(status(a, "/admin")).isEqualTo(403);
+        }
+
+        // B restarts while the control plane is down: its last-known-good snapshot is verified and enforced.
+        b.close();
+        b = keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null, cp, null))
+                .awaitReady(200);
+        awaitStatus(a, "/hello", 200);
+        assertThat(status(a, "/admin")).isEqualTo(403);
+        assertThat(b.logText()).contains("applied snapshot");
+
+        // A tampered cache is refused: B starts without policies it can trust and refuses everything.
+        b.close();
+        Path cache = dir.resolve("b/cache/snapshot.jws");
+        String jws = Files.readString(cache, StandardCharsets.US_ASCII);
+        String[] parts = jws.strip().split("\\.");
+        String payload = new String(java.util.Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8);
+        String forged = payload.replace("\\\"GET\\\"", "\\\"DELETE\\\"");
+        assertThat(forged).isNotEqualTo(payload);
+        Files.writeString(cache, parts[0] + "." + java.util.Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(forged.getBytes(StandardCharsets.UTF_8)) + "." + parts[2]);
+        b = keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null, cp, null));
+        b.awaitReady(503);
+        assertThat(b.ready().body()).contains("no policy snapshot");
+        awaitStatus(a, "/hello", 503);
+        assertThat(b.logText()).containsIgnoringCase("signature");
+
+        // The control plane comes back on the same address: B gets a fresh snapshot and serves again.
+        cp = keep(ControlPlaneProcess.start(dir.resolve("cp"), cpPort, ca));
+        b.awaitReady(200);
+        awaitStatus(a, "/hello", 200);
+        assertThat(status(a, "/admin")).isEqualTo(403);
+    }
+
+    private int status(SidecarProcess caller, String path) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(caller.upstreamUrl(path)))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        return r.statusCode();
+    }
+
+    /** Polls until {@code path} through {@code caller} answers {@code expected} (snapshots take a moment). */
+    private void awaitStatus(SidecarProcess caller, String path, int expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        int last = -1;
+        while (System.nanoTime() < deadline) {
+            last = status(caller, path);
+            if (last == expected) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("GET " + path + " answered " + last + ", not " + expected + ", for 30 s\n--- A:\n"
+                + caller.logText());
+    }
+}

@@ -1,0 +1,129 @@
+package dev.outrider.e2e;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A sidecar process configured from the control plane: {@code outrider proxy --config} with a
+ * {@code controlPlane} block, its certificate files, join token and last-known-good cache in {@code dir}.
+ * Ports are chosen once, so a restart keeps the address other sidecars were told.
+ */
+final class SidecarProcess extends MeshProcess {
+    static final String MAIN = "dev.outrider.proxy.cli.OutriderCommand";
+
+    final Ports ports;
+    final Path dir;
+
+    record Ports(int inbound, int outbound, int upstream, int health, int admin) {
+        static Ports free() throws IOException {
+            return new Ports(freePort(), freePort(), freePort(), freePort(), freePort());
+        }
+    }
+
+    private SidecarProcess(MeshProcess p, Ports ports, Path dir) {
+        super(p.process, p.log);
+        this.ports = ports;
+        this.dir = dir;
+    }
+
+    /**
+     * Starts shop/{@code service} in front of the application on {@code appPort}; {@code upstreamService}, when
+     * not null, is reachable on the sidecar's upstream port. Does not wait for /ready.
+     */
+    static SidecarProcess start(Path dir, String service, int appPort, Ports ports, String upstreamService,
+                                ControlPlaneProcess cp, String joinToken) throws IOException {
+        Files.createDirectories(dir);
+        if (!Files.exists(dir.resolve("ca-bundle.pem"))) {
+            Files.copy(cp.ca.certificate(), dir.resolve("ca-bundle.pem"));
+        }
+        if (joinToken != null) {
+            Files.writeString(dir.resolve("join-token"), joinToken);
+        }
+        String upstreams = upstreamService == null ? "[]"
+                : "[{service: " + upstreamService + ", port: " + ports.upstream() + "}]";
+        Path config = dir.resolve("sidecar.yaml");
+        Files.writeString(config, """
+                node: {service: %s, namespace: shop}
+                inbound: {listen: 127.0.0.1:%d, application: 127.0.0.1:%d}
+                outbound: {listen: 127.0.0.1:%d, upstreams: %s}
+                health: {listen: 127.0.0.1:%d}
+                admin: {listen: 127.0.0.1:%d}
+                accessLog: {enabled: false}
+                tls:
+                  certificate: %s
+                  privateKey: %s
+                  trustBundle: %s
+                  reloadInterval: 1s
+                controlPlane:
+                  address: 127.0.0.1:%d
+                  snapshotKeys: %s
+                  joinToken: %s
+                  cacheDirectory: %s
+                  instance: %s-%d
+                  watchTimeout: 5s
+                  bootstrapTimeout: 30s
+                """.formatted(service, ports.inbound(), appPort, ports.outbound(), upstreams, ports.health(),
+                ports.admin(), dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca-bundle.pem"),
+                cp.port, cp.snapshotKeys(), dir.resolve("join-token"), dir.resolve("cache"), service,
+                ports.inbound()));
+        Path log = dir.resolve("sidecar-" + System.nanoTime() + ".log");
+        return new SidecarProcess(MeshProcess.start(log, MAIN, List.of("proxy", "--config", config.toString())),
+                ports, dir);
+    }
+
+    /** GET /ready: status and body, or -1 when the health port does not answer. */
+    HttpResponse<String> ready() {
+        return get("http://127.0.0.1:" + ports.health() + "/ready");
+    }
+
+    int readyStatus() {
+        HttpResponse<String> r = ready();
+        return r == null ? -1 : r.statusCode();
+    }
+
+    /** Waits until /ready answers {@code status} (200: a snapshot is in force). */
+    SidecarProcess awaitReady(int status) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        while (System.nanoTime() < deadline) {
+            if (!isAlive()) {
+                throw new IllegalStateException("sidecar exited with " + process.exitValue() + ":\n" + logText());
+            }
+            if (readyStatus() == status) {
+                return this;
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("sidecar /ready not " + status + " within 40 s (last: "
+                + (ready() == null ? "no answer" : ready().statusCode() + " " + ready().body()) + "):\n" + logText());
+    }
+
+    /** The admin port's /config (JSON text). */
+    String config() {
+        HttpResponse<String> r = get("http://127.0.0.1:" + ports.admin() + "/config");
+        return r == null ? "" : r.body();
+    }
+
+    String upstreamUrl(String path) {
+        return "http://127.0.0.1:" + ports.upstream() + path;
+    }
+
+    private static HttpResponse<String> get(String url) {
+        try (HttpClient c = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build()) {
+            return c.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+}
