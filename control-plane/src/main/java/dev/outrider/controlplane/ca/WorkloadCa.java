@@ -257,6 +257,14 @@ public final class WorkloadCa {
         return caCertificate;
     }
 
+    /**
+     * The last certificate of the CA chain: the root that sidecars and the control plane trust (the CA itself
+     * when its file holds no issuers). It is the {@code trustBundle} handed out with issued certificates.
+     */
+    public X509Certificate trustAnchor() {
+        return caChain.getLast();
+    }
+
     public String trustDomain() {
         return trustDomain;
     }
