@@ -31,6 +31,7 @@ public final class ControlPlaneFixture implements AutoCloseable {
         ControlPlane cp = ControlPlane.start(ControlPlaneConfig.builder(dataDir, mesh.caCertFile(), mesh.caKeyFile())
                 .listen(new InetSocketAddress("127.0.0.1", 0))
                 .adminTokenFile(tokenFile)
+                .tlsProvider(TestMesh.tlsProvider())
                 .workerThreads(2)
                 .ioThreads(1)
                 .build());

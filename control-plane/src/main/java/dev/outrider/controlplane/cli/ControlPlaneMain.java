@@ -32,8 +32,9 @@ import static java.util.Objects.requireNonNull;
 @Command(name = "control-plane",
         mixinStandardHelpOptions = true,
         versionProvider = ControlPlaneMain.Version.class,
-        description = {"Run the Outrider control plane: the HTTPS API sidecars and operators use, the resource store,",
-                "the snapshot signer and the workload CA. SIGTERM or SIGINT closes it cleanly."})
+        description = {"Run the Outrider control plane: the HTTPS API for sidecars and operators,",
+                "the resource store, the snapshot signer and the workload CA.",
+                "SIGTERM or SIGINT closes it cleanly."})
 public final class ControlPlaneMain implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ControlPlaneMain.class);
     static final int EXIT_OK = 0;

@@ -3,6 +3,7 @@ package dev.outrider.controlplane.testing;
 import dev.outrider.controlplane.ca.IssuedCertificate;
 import dev.outrider.controlplane.ca.WorkloadCa;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
+import dev.outrider.controlplane.server.ServerTls;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -83,6 +84,11 @@ public final class TestMesh {
         Path keyFile = Files.writeString(dir.resolve("ca-key.pem"), pkcs8(keys.getPrivate()));
         return new TestMesh(keys, cert, certFile, keyFile, WorkloadCa.of(List.of(cert), keys.getPrivate(), TD,
                 Clock.systemUTC()));
+    }
+
+    /** The TLS provider the control plane under test uses: {@code -Doutrider.test.tlsProvider}, default auto. */
+    public static ServerTls.Provider tlsProvider() {
+        return ServerTls.Provider.parse(System.getProperty("outrider.test.tlsProvider", "auto"));
     }
 
     public Path caCertFile() {
