@@ -90,10 +90,14 @@ public final class ControlPlaneProcess implements AutoCloseable {
         process.destroy();
     }
 
-    /** SIGKILL: no shutdown code runs. */
-    public void kill() throws InterruptedException {
+    /** SIGKILL: no shutdown code runs. Returns once the process is gone. */
+    public void kill() {
         process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public int awaitExit(Duration timeout) throws InterruptedException {
@@ -104,7 +108,7 @@ public final class ControlPlaneProcess implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (process.isAlive()) {
             kill();
         }
