@@ -5,7 +5,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 
@@ -18,10 +17,11 @@ import static java.util.Objects.requireNonNull;
 /**
  * The pipeline of one API connection:
  * <pre>
- *   tls (TLS 1.3, client cert optional) ─▶ codec (HTTP/1.1) ─▶ keepAlive ─▶ idle ─▶ aggregator (1 MiB, JSON 413) ─▶ api
+ *   tls (TLS 1.3, client cert optional) ─▶ codec (HTTP/1.1) ─▶ idle ─▶ aggregator (1 MiB, JSON 413) ─▶ api
  * </pre>
  * The TLS context is taken from {@code tls} per connection, so a renewed serving certificate applies to new
- * connections only. Every accepted channel joins {@code channels}, which closing the server closes.
+ * connections only. Keep-alive is {@link ApiHandler}'s (not Netty's HttpServerKeepAliveHandler, which closes
+ * after a 304 without Content-Length, the long poll's timeout answer). Every accepted channel joins {@code channels}, which closing the server closes.
  */
 final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     /** Bodies are limited to 1 MiB (docs/control-plane.md "Errors"). */
@@ -59,7 +59,6 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
 
     private static void addHttpCodec(ChannelPipeline p) {
         p.addLast("codec", new HttpServerCodec());
-        p.addLast("keepAlive", new HttpServerKeepAliveHandler());
     }
 
     /** Fires an event after {@code idleTimeout} without reads or writes; {@link ApiHandler} decides to close. */

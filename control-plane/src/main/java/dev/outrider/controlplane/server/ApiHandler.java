@@ -28,13 +28,17 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The last handler of an API connection: authenticates, routes and answers each complete request.
- * Pipeline: {@code tls → codec → keepAlive → idle → aggregator(1 MiB) → api}.
+ * Pipeline: {@code tls → codec → idle → aggregator(1 MiB) → api}.
  *
  * <p>Requests are answered one at a time and in order (HTTP/1.1 §9.3.2 pipelining): while one is in flight
  * auto-read is off, and requests the decoder had already produced wait in {@link #queued}. A route's answer
  * may complete on any thread (the worker executor, a snapshot wake-up); it is handed back to this channel's
  * event loop before anything touches the channel or the fields below. When the connection closes, the
  * request in flight is cancelled, so a held long poll lets go of its callback.
+ *
+ * <p>Keep-alive (RFC 9112 §9.3): the connection stays open unless the request asked for {@code close} (or was
+ * HTTP/1.0 without {@code keep-alive}) or could not be decoded; then the answer says {@code Connection: close}
+ * and the connection is closed once it is written.
  *
  * <p>Threading: every field is confined to the channel's event loop (no {@code volatile} needed).
  * An idle timeout closes the connection only when nothing is in flight: a held request is not idle.
@@ -140,11 +144,17 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             queued.clear();
             return;
         }
+        if (incoming.http10()) {
+            http.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
         ctx.writeAndFlush(http).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         next(ctx);
     }
 
-    /** The Netty response for {@code response}: its headers, Content-Length, and {@code Cache-Control: no-store}. */
+    /**
+     * The Netty response for {@code response}: its headers, {@code Cache-Control: no-store}, and Content-Length
+     * except on 204 and 304, which have no content and must not claim one (RFC 9110 §8.6).
+     */
     static FullHttpResponse toHttp(ApiResponse response) {
         FullHttpResponse http = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
                 Unpooled.wrappedBuffer(response.body()));
@@ -152,7 +162,10 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         if (response.contentType() != null) {
             headers.set(HttpHeaderNames.CONTENT_TYPE, response.contentType());
         }
-        headers.setInt(HttpHeaderNames.CONTENT_LENGTH, response.body().length);
+        int code = response.status().code();
+        if (code != 204 && code != 304) {
+            headers.setInt(HttpHeaderNames.CONTENT_LENGTH, response.body().length);
+        }
         headers.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
         for (Map.Entry<String, String> h : response.headers().entrySet()) {
             headers.set(h.getKey(), h.getValue());

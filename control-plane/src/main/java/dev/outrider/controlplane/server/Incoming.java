@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 
 import java.util.ArrayList;
@@ -21,14 +22,16 @@ import java.util.Map;
  * @param failure       why the request could not be decoded (400), or null
  */
 record Incoming(HttpMethod method, String path, List<String> segments, Map<String, List<String>> query,
-                String authorization, String contentType, byte[] body, boolean keepAlive, String failure) {
+                String authorization, String contentType, byte[] body, boolean keepAlive, boolean http10,
+                String failure) {
 
     /** Copies what the API needs; does not release {@code request}. */
     static Incoming of(FullHttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
+        boolean http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
-            return new Incoming(request.method(), "", List.of(), Map.of(), null, null, new byte[0], false,
+            return new Incoming(request.method(), "", List.of(), Map.of(), null, null, new byte[0], false, http10,
                     "malformed HTTP request: " + (cause == null ? "unknown" : cause.getMessage()));
         }
         QueryStringDecoder decoder;
@@ -45,12 +48,12 @@ record Incoming(HttpMethod method, String path, List<String> segments, Map<Strin
             decoder.parameters(); // decodes now, so a bad escape fails here rather than in a handler
         } catch (IllegalArgumentException e) {
             return new Incoming(request.method(), "", List.of(), Map.of(), null, null, new byte[0], keepAlive,
-                    "malformed request target: " + e.getMessage());
+                    http10, "malformed request target: " + e.getMessage());
         }
         return new Incoming(request.method(), decoder.path(), List.copyOf(segments), decoder.parameters(),
                 request.headers().get(HttpHeaderNames.AUTHORIZATION),
                 request.headers().get(HttpHeaderNames.CONTENT_TYPE),
-                ByteBufUtil.getBytes(request.content()), keepAlive, null);
+                ByteBufUtil.getBytes(request.content()), keepAlive, http10, null);
     }
 
     @Override

@@ -6,7 +6,6 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -19,7 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@link ApiHandler} behind the real codec, keep-alive handler and aggregator, on an {@link EmbeddedChannel}
+ * {@link ApiHandler} behind the real codec and aggregator, on an {@link EmbeddedChannel}
  * (no TLS: every caller is anonymous): answers in request order, held answers cancelled on close, idle only
  * when nothing is in flight, JSON 413.
  */
@@ -31,11 +30,13 @@ class ApiHandlerTest {
                     r -> CompletableFuture.completedFuture(ApiResponse.json(HttpResponseStatus.OK, Map.of("fast", true))))
             .route(HttpMethod.POST, "/echo", Access.PUBLIC, r -> CompletableFuture.completedFuture(
                     ApiResponse.json(HttpResponseStatus.OK, Map.of("bytes", r.body().length))))
+            .route(HttpMethod.GET, "/unchanged", Access.PUBLIC,
+                    r -> CompletableFuture.completedFuture(ApiResponse.empty(HttpResponseStatus.NOT_MODIFIED)))
             .route(HttpMethod.GET, "/boom", Access.PUBLIC, r -> {
                 throw new IllegalStateException("a bug with a secret inside");
             })
             .build();
-    private final EmbeddedChannel channel = new EmbeddedChannel(new HttpServerCodec(), new HttpServerKeepAliveHandler(),
+    private final EmbeddedChannel channel = new EmbeddedChannel(new HttpServerCodec(),
             new TooLargeAggregator(64), new ApiHandler(router, new Authenticator("cluster.local", Set.of(), null)));
 
     @AfterEach
@@ -134,6 +135,29 @@ class ApiHandlerTest {
         String out = output();
         assertThat(out).startsWith("HTTP/1.1 500 Internal Server Error")
                 .contains("\"reason\":\"Internal\"").doesNotContain("secret");
+    }
+
+    @Test
+    void emptyAnswersHaveNoContentLengthAndKeepTheConnection() {
+        send("GET /unchanged HTTP/1.1\r\nHost: cp\r\n\r\nGET /fast HTTP/1.1\r\nHost: cp\r\n\r\n");
+
+        String out = output();
+        String notModified = out.substring(0, out.indexOf("\r\n\r\n"));
+        assertThat(notModified).startsWith("HTTP/1.1 304 Not Modified").doesNotContainIgnoringCase("content-length")
+                .doesNotContainIgnoringCase("connection");
+        assertThat(out).contains("HTTP/1.1 200 OK");
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void http10KeepsAliveOnlyWhenAsked() {
+        send("GET /fast HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        assertThat(output()).contains("connection: keep-alive");
+        assertThat(channel.isOpen()).isTrue();
+
+        send("GET /fast HTTP/1.0\r\n\r\n");
+        assertThat(output()).contains("connection: close");
+        assertThat(channel.isOpen()).isFalse();
     }
 
     @Test
