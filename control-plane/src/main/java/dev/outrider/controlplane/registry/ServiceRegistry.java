@@ -1,0 +1,273 @@
+package dev.outrider.controlplane.registry;
+
+import dev.outrider.control.model.DnsLabel;
+import dev.outrider.control.model.ServiceName;
+import dev.outrider.controlplane.ca.WorkloadIdentity;
+import dev.outrider.controlplane.model.MeshConfig;
+import dev.outrider.controlplane.model.ResourceKind;
+import dev.outrider.controlplane.model.ServiceSpec;
+import dev.outrider.controlplane.store.ResourceKey;
+import dev.outrider.controlplane.store.Store;
+import dev.outrider.controlplane.store.StoredResource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The live instances of services (docs/control-plane.md, "Service registry"). A sidecar registers the instance it
+ * fronts and refreshes it every third of the TTL; one not refreshed for {@link #ttl()} is removed by the next
+ * {@link #expire()} (the server runs it periodically).
+ *
+ * <p>Registrations are stored ({@code Registration/<namespace>/<instance>}, see {@link RegistrationJson}) so a
+ * restarted control plane keeps serving them: on construction each stored one is loaded as seen now, i.e. gets a
+ * fresh TTL. Only a new or changed registration is written; a refresh of an unchanged one updates its last-seen
+ * time in memory. Listeners run after every change of the set of endpoints (register new/changed, deregister,
+ * expire), on the thread that made it, outside the lock.
+ *
+ * <p>Threading: one lock guards the in-memory entries and is held across the store write or delete that goes
+ * with each change, so memory and store agree and a reader that saw the store's revision after a registration
+ * write also sees the registration in {@link #live()} (the snapshot hub relies on it). Store writes are rare
+ * (new instances, expiries); a refresh waits behind at most the write in progress. Call from a thread that may
+ * block on disk, never an event loop.
+ */
+public final class ServiceRegistry {
+    /** The store kind of registrations. */
+    public static final String KIND = "Registration";
+    /** Longest accepted {@code host:port}: a DNS name of 253 characters, ':' and five digits. */
+    private static final int MAX_ADDRESS_LENGTH = 253 + 6;
+    private static final Logger log = LoggerFactory.getLogger(ServiceRegistry.class);
+
+    private final Store store;
+    private final Clock clock;
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final Object lock = new Object();
+    /** Guarded by {@link #lock}; equal to the stored registrations whenever the lock is free. */
+    private final Map<ResourceKey, Entry> entries = new HashMap<>();
+    /** The MeshConfig last read and its store version (0: defaults); a stale value is only re-read. */
+    private volatile CachedConfig config = new CachedConfig(-1, MeshConfig.DEFAULTS);
+
+    private record CachedConfig(long version, MeshConfig config) {
+    }
+
+    /** A registration and when its sidecar last registered it. Guarded by {@link #lock}. */
+    private static final class Entry {
+        final Registration registration;
+        Instant lastSeen;
+
+        Entry(Registration registration, Instant lastSeen) {
+            this.registration = registration;
+            this.lastSeen = lastSeen;
+        }
+    }
+
+    /**
+     * Loads the stored registrations, each as seen now.
+     *
+     * @throws IllegalStateException naming the key of a stored registration that cannot be read
+     */
+    public ServiceRegistry(Store store, Clock clock) {
+        this.store = requireNonNull(store, "store");
+        this.clock = requireNonNull(clock, "clock");
+        Instant now = clock.instant();
+        for (StoredResource stored : store.list(KIND, null)) {
+            entries.put(stored.key(), new Entry(RegistrationJson.read(stored), now));
+        }
+    }
+
+    /**
+     * Registers (or refreshes) an instance of {@code service} in the caller's namespace.
+     *
+     * @param caller   the authenticated workload (its certificate)
+     * @param service  the Service's name; it must exist in the caller's namespace and list the caller's service
+     *                 account in {@code serviceAccounts}
+     * @param instance a DNS label; unique in the namespace
+     * @param address  {@code host:port}: an IP literal (IPv6 in brackets, {@code [::1]:15006}) or a DNS name, and
+     *                 a port 1..65535
+     * @throws RegistryException NOT_FOUND, FORBIDDEN (also when the instance is registered, and not expired, by
+     *                           another identity) or INVALID (with the field)
+     */
+    public Registration register(WorkloadIdentity caller, String service, String instance, String address) {
+        requireNonNull(caller, "caller");
+        requireLabel("service", service);
+        requireLabel("instance", instance);
+        Registration registration = registration(caller, service, instance, address);
+        ResourceKey serviceKey = new ResourceKey(ResourceKind.SERVICE.kind(), caller.namespace(), service);
+        StoredResource stored = store.get(serviceKey).orElseThrow(() -> RegistryException.notFound(
+                "service '" + service + "' does not exist in namespace '" + caller.namespace() + "'"));
+        if (!ServiceSpec.of(stored).allowsServiceAccount(caller.serviceAccount())) {
+            throw RegistryException.forbidden("service account '" + caller.serviceAccount()
+                    + "' may not register instances of service " + registration.service()
+                    + " (it is not in the Service's serviceAccounts)");
+        }
+        ResourceKey key = keyOf(caller, instance);
+        Duration ttl = ttl();
+        Instant now = clock.instant();
+        synchronized (lock) {
+            Entry entry = entries.get(key);
+            if (entry != null && !expired(entry, ttl, now)
+                    && !entry.registration.identity().equals(registration.identity())) {
+                throw RegistryException.forbidden("instance '" + instance + "' is registered by another identity");
+            }
+            if (entry != null && entry.registration.equals(registration)) {
+                entry.lastSeen = now; // a refresh: memory only
+                return registration;
+            }
+            store.put(key, RegistrationJson.write(registration), Store.ANY_VERSION);
+            entries.put(key, new Entry(registration, now));
+        }
+        notifyListeners();
+        return registration;
+    }
+
+    /**
+     * Removes the caller's own instance (a sidecar draining).
+     *
+     * @return false when no such instance is registered
+     * @throws RegistryException FORBIDDEN when another identity registered it, INVALID for a malformed instance
+     */
+    public boolean deregister(WorkloadIdentity caller, String instance) {
+        requireNonNull(caller, "caller");
+        requireLabel("instance", instance);
+        ResourceKey key = keyOf(caller, instance);
+        synchronized (lock) {
+            Entry entry = entries.get(key);
+            if (entry == null) {
+                return false;
+            }
+            if (!entry.registration.identity().equals(caller.spiffeId())) {
+                throw RegistryException.forbidden("instance '" + instance + "' is registered by another identity");
+            }
+            store.delete(key, Store.ANY_VERSION);
+            entries.remove(key);
+        }
+        notifyListeners();
+        return true;
+    }
+
+    /** How long a registration lives without a refresh: {@code registrationTtl} of the current MeshConfig. */
+    public Duration ttl() {
+        CachedConfig cached = config;
+        long version = store.get(MeshConfig.KEY).map(StoredResource::resourceVersion).orElse(0L);
+        if (cached.version() != version) {
+            // Two threads may both re-read; both get the same answer.
+            cached = new CachedConfig(version, MeshConfig.load(store));
+            config = cached;
+        }
+        return cached.config().registrationTtl();
+    }
+
+    /**
+     * Removes (from memory and store) every registration not refreshed for {@link #ttl()}.
+     *
+     * @return how many were removed
+     */
+    public int expire() {
+        Duration ttl = ttl();
+        Instant now = clock.instant();
+        int removed = 0;
+        try {
+            synchronized (lock) {
+                for (Iterator<Map.Entry<ResourceKey, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
+                    Map.Entry<ResourceKey, Entry> e = it.next();
+                    if (expired(e.getValue(), ttl, now)) {
+                        store.delete(e.getKey(), Store.ANY_VERSION);
+                        it.remove();
+                        removed++;
+                        log.info("registration {} of {} expired (not refreshed for {})", e.getKey(),
+                                e.getValue().registration.service(), ttl);
+                    }
+                }
+            }
+        } finally {
+            if (removed > 0) {
+                notifyListeners();
+            }
+        }
+        return removed;
+    }
+
+    /** The current registrations, ordered by service namespace, service name and instance. */
+    public List<Registration> live() {
+        List<Registration> live = new ArrayList<>();
+        synchronized (lock) {
+            for (Entry e : entries.values()) {
+                live.add(e.registration);
+            }
+        }
+        live.sort(Comparator.comparing((Registration r) -> r.service().namespace())
+                .thenComparing(r -> r.service().name()).thenComparing(Registration::instance));
+        return live;
+    }
+
+    /** Runs {@code onChange} after every change of the set of registrations; it must be quick and not block. */
+    public void addListener(Runnable onChange) {
+        listeners.add(requireNonNull(onChange, "onChange"));
+    }
+
+    /** Stops calling {@code onChange}. */
+    public void removeListener(Runnable onChange) {
+        listeners.remove(requireNonNull(onChange, "onChange"));
+    }
+
+    private void notifyListeners() {
+        for (Runnable listener : listeners) {
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                log.error("registry listener failed", e);
+            }
+        }
+    }
+
+    private static boolean expired(Entry entry, Duration ttl, Instant now) {
+        return !entry.lastSeen.plus(ttl).isAfter(now);
+    }
+
+    private static ResourceKey keyOf(WorkloadIdentity caller, String instance) {
+        return new ResourceKey(KIND, caller.namespace(), instance);
+    }
+
+    private static void requireLabel(String field, String value) {
+        if (!DnsLabel.isValid(value)) {
+            throw RegistryException.invalid(field, field + " " + (value == null ? "is required"
+                    : quoted(value) + " is not an RFC 1123 label (lower-case letters, digits and '-', at most 63)"));
+        }
+    }
+
+    private static Registration registration(WorkloadIdentity caller, String service, String instance,
+                                             String address) {
+        if (address == null || address.isEmpty()) {
+            throw RegistryException.invalid("address", "address is required");
+        }
+        if (address.length() > MAX_ADDRESS_LENGTH) {
+            throw RegistryException.invalid("address", "address is longer than " + MAX_ADDRESS_LENGTH + " characters");
+        }
+        try {
+            return new Registration(new ServiceName(service, caller.namespace()), instance, address,
+                    caller.spiffeId());
+        } catch (IllegalArgumentException e) {
+            // service, instance and identity are valid here: the address is what the endpoint refused.
+            throw RegistryException.invalid("address", "address " + quoted(address)
+                    + " is not host:port (an IP address, IPv6 in brackets, or a DNS name, and a port 1..65535)");
+        }
+    }
+
+    private static String quoted(String value) {
+        String shown = value.length() > 80 ? value.substring(0, 80) + "..." : value;
+        StringBuilder sb = new StringBuilder("'");
+        shown.chars().forEach(c -> sb.append(c < 0x20 || c == 0x7f ? '?' : (char) c));
+        return sb.append('\'').toString();
+    }
+}

@@ -1,0 +1,295 @@
+package dev.outrider.controlplane.snapshot;
+
+import dev.outrider.control.model.SpiffeId;
+import dev.outrider.control.snapshot.SnapshotSigner;
+import dev.outrider.control.snapshot.WorkloadSnapshot;
+import dev.outrider.controlplane.ca.WorkloadIdentity;
+import dev.outrider.controlplane.registry.ServiceRegistry;
+import dev.outrider.controlplane.snapshot.SnapshotContents.Content;
+import dev.outrider.controlplane.store.Store;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Compiles, signs and hands out each workload's snapshot, and holds the long polls waiting for a newer one
+ * (docs/control-plane.md, "Snapshots").
+ * <pre>
+ *   store write ─▶ storeChanged() ──┐  (coalesced: at most one refresh queued)
+ *   registry change ─▶ listener ────┤
+ *   next() of a new workload ───────┘
+ *                                   ▼  hub thread
+ *   refresh: revision R ─▶ content per namespace ─▶ per workload seen: content changed? ─▶ sign version R
+ *                                                                                        ─▶ wake its waiters
+ *   next(w, after, wait): current version > after ? done : waiter ─▶ woken by an issue, or empty after wait
+ * </pre>
+ *
+ * <p>Versions. A workload's version is the store revision at which its content last changed (its first one: the
+ * revision when first compiled), so versions only grow, also across restarts (the store's revision never goes
+ * down), and a write that changes nothing a workload sees neither bumps nor wakes it. A refresh reads the revision
+ * before any content: what it then reads includes at least every write up to that revision (the registry keeps
+ * its memory and the store in step under its lock), so the content is never newer-labelled than it is. A content
+ * read may include a write beyond the revision; should that content differ from one already issued at the same
+ * revision, the refresh leaves it for the next one (that write's own notification, or a retry), never issuing
+ * two contents under one version.
+ *
+ * <p>Threading. One daemon thread runs refreshes (store reads, compiling, ES256 signing) and the wait timeouts;
+ * callers and event loops only enqueue. Futures returned by {@link #next} complete on the hub thread (or at once,
+ * on the caller's); their dependants must not block it. Per workload, {@code current} is a volatile field written
+ * by the hub thread only; waiters are a concurrent queue, and whoever removes a waiter from it (issue, timeout,
+ * cancellation) is the one that completes it, so each completes once. A waiter is added before {@code current}
+ * is read again, and an issue sets {@code current} before it scans the waiters, so no waiter misses an issue.
+ */
+public final class SnapshotHub implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SnapshotHub.class);
+    /** Delay of a refresh that found content newer than the revision it read (see class comment). */
+    private static final long RETRY_MILLIS = 10;
+
+    private final Store store;
+    private final SnapshotSigner signer;
+    private final ServiceRegistry registry;
+    private final String trustDomain;
+    private final Clock clock;
+    /** The hub thread. Tasks with equal delays run in submission order (FIFO), which {@link #next} relies on. */
+    private final ScheduledThreadPoolExecutor executor;
+    /** Hub thread only. */
+    private final SnapshotContents contents;
+    /** Every workload asked for; never shrinks (identities are few and authenticated). */
+    private final ConcurrentHashMap<WorkloadIdentity, Workload> workloads = new ConcurrentHashMap<>();
+    /** True while a refresh is queued and not yet started. */
+    private final AtomicBoolean refreshQueued = new AtomicBoolean();
+    private final Runnable registryListener = this::storeChanged;
+    private volatile boolean closed;
+
+    private record Issued(IssuedSnapshot snapshot, Content content) {
+    }
+
+    private static final class Workload {
+        final WorkloadIdentity identity;
+        final SpiffeId spiffeId;
+        /** Written by the hub thread only; null until first compiled. */
+        volatile Issued current;
+        final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
+
+        Workload(WorkloadIdentity identity) {
+            this.identity = identity;
+            this.spiffeId = identity.spiffeId();
+        }
+    }
+
+    /** Identity-compared: each held request is its own waiter. */
+    private static final class Waiter {
+        final long after;
+        final CompletableFuture<Optional<IssuedSnapshot>> future = new CompletableFuture<>();
+
+        Waiter(long after) {
+            this.after = after;
+        }
+    }
+
+    /**
+     * Starts the hub thread and listens to {@code registry}. Nothing is compiled until a workload asks.
+     *
+     * @param trustDomain the trust domain of every workload served; others are refused
+     */
+    public SnapshotHub(Store store, SnapshotSigner signer, ServiceRegistry registry, String trustDomain, Clock clock) {
+        this.store = requireNonNull(store, "store");
+        this.signer = requireNonNull(signer, "signer");
+        this.registry = requireNonNull(registry, "registry");
+        this.trustDomain = requireNonNull(trustDomain, "trustDomain");
+        this.clock = requireNonNull(clock, "clock");
+        SpiffeId.ofServiceAccount(trustDomain, "ns", "sa"); // validates the trust domain
+        this.contents = new SnapshotContents(store, registry);
+        this.executor = new ScheduledThreadPoolExecutor(1, task -> {
+            Thread thread = new Thread(task, "outrider-snapshot-hub");
+            thread.setDaemon(true);
+            return thread;
+        });
+        executor.setRemoveOnCancelPolicy(true); // answered waiters leave no timeout task behind
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        registry.addListener(registryListener);
+    }
+
+    /**
+     * The workload's snapshot once its version is greater than {@code after}: at once when the current one is,
+     * otherwise when a newer one is issued, otherwise {@link Optional#empty()} after {@code wait}. A workload
+     * asked for the first time is compiled first (also with a zero wait). {@code after} -1 takes any version,
+     * also 0 (a store never written). Cancelling the future releases the waiter.
+     *
+     * @throws IllegalArgumentException when the workload is of another trust domain or {@code wait} is negative
+     */
+    public CompletableFuture<Optional<IssuedSnapshot>> next(WorkloadIdentity workload, long after, Duration wait) {
+        requireNonNull(workload, "workload");
+        requireNonNull(wait, "wait");
+        if (!workload.trustDomain().equals(trustDomain)) {
+            throw new IllegalArgumentException("workload " + workload + " is not of trust domain " + trustDomain);
+        }
+        if (wait.isNegative()) {
+            throw new IllegalArgumentException("wait must not be negative: " + wait);
+        }
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException("snapshot hub is closed"));
+        }
+        Workload w = workloads.computeIfAbsent(workload, Workload::new);
+        Issued current = w.current;
+        if (current != null && current.snapshot().version() > after) {
+            return CompletableFuture.completedFuture(Optional.of(current.snapshot()));
+        }
+        if (current == null) {
+            queueRefresh(0); // queued before the timeout below, so it runs first
+        }
+        Waiter waiter = new Waiter(after);
+        w.waiters.add(waiter);
+        current = w.current; // an issue since the first read may have scanned the waiters before this one
+        if (current != null && current.snapshot().version() > after) {
+            if (w.waiters.remove(waiter)) {
+                waiter.future.complete(Optional.of(current.snapshot()));
+            }
+            return waiter.future;
+        }
+        try {
+            ScheduledFuture<?> timeout = executor.schedule(() -> {
+                if (w.waiters.remove(waiter)) {
+                    waiter.future.complete(Optional.empty());
+                }
+            }, wait.toNanos(), TimeUnit.NANOSECONDS);
+            waiter.future.whenComplete((result, failure) -> {
+                timeout.cancel(false);
+                w.waiters.remove(waiter); // when cancelled by the caller
+            });
+        } catch (RejectedExecutionException e) { // closed meanwhile
+            if (w.waiters.remove(waiter)) {
+                waiter.future.complete(Optional.empty());
+            }
+        }
+        return waiter.future;
+    }
+
+    /**
+     * Call after every store write: recompiles every workload asked for on the hub thread, issuing a new version
+     * to those whose content changed and waking their waiters. Returns at once; bursts are coalesced.
+     */
+    public void storeChanged() {
+        if (!closed) {
+            queueRefresh(0);
+        }
+    }
+
+    /** The version of the workload's current snapshot; empty when it was never asked for or not yet compiled. */
+    public OptionalLong latestVersion(WorkloadIdentity workload) {
+        Workload w = workloads.get(requireNonNull(workload, "workload"));
+        Issued current = w == null ? null : w.current;
+        return current == null ? OptionalLong.empty() : OptionalLong.of(current.snapshot().version());
+    }
+
+    /** The workload's current snapshot; empty when it was never asked for or not yet compiled. */
+    public Optional<IssuedSnapshot> current(WorkloadIdentity workload) {
+        Workload w = workloads.get(requireNonNull(workload, "workload"));
+        Issued current = w == null ? null : w.current;
+        return current == null ? Optional.empty() : Optional.of(current.snapshot());
+    }
+
+    /** Stops the hub thread and answers every held request with {@link Optional#empty()}. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        registry.removeListener(registryListener);
+        executor.shutdownNow();
+        try {
+            if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+                log.warn("snapshot hub thread did not stop within 5 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Workload w : workloads.values()) {
+            for (Waiter waiter; (waiter = w.waiters.poll()) != null; ) {
+                waiter.future.complete(Optional.empty());
+            }
+        }
+    }
+
+    /** For tests: runs one more refresh on the hub thread and waits for it, so every change so far is compiled. */
+    void refreshAndWait() throws Exception {
+        executor.submit(this::refresh).get();
+    }
+
+    private void queueRefresh(long delayMillis) {
+        if (refreshQueued.compareAndSet(false, true)) {
+            try {
+                executor.schedule(this::refresh, delayMillis, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                refreshQueued.set(false); // closed
+            }
+        }
+    }
+
+    /** Hub thread. */
+    private void refresh() {
+        refreshQueued.set(false); // before reading anything: a change from now on queues another refresh
+        if (closed) {
+            return;
+        }
+        try {
+            long revision = store.revision(); // before any content (see class comment)
+            Set<String> namespaces = new HashSet<>();
+            for (WorkloadIdentity identity : workloads.keySet()) {
+                namespaces.add(identity.namespace());
+            }
+            Map<String, Content> byNamespace = contents.compute(namespaces);
+            boolean retry = false;
+            for (Workload w : workloads.values()) {
+                Content content = byNamespace.get(w.identity.namespace());
+                Issued current = w.current;
+                if (content == null || (current != null && current.content().equals(content))) {
+                    continue; // asked for after the namespaces were listed: the queued refresh compiles it
+                }
+                if (current != null && revision <= current.snapshot().version()) {
+                    retry = true; // content beyond the revision read; never two contents under one version
+                    continue;
+                }
+                issue(w, revision, content);
+            }
+            if (retry) {
+                queueRefresh(RETRY_MILLIS);
+            }
+        } catch (RuntimeException e) {
+            // The next change, or the next request of a workload not yet compiled, tries again.
+            log.error("compiling snapshots failed", e);
+        }
+    }
+
+    /** Hub thread. */
+    private void issue(Workload w, long version, Content content) {
+        WorkloadSnapshot snapshot = new WorkloadSnapshot(Long.toString(version), w.spiffeId, clock.instant(),
+                content.policies(), content.endpoints());
+        IssuedSnapshot issued = new IssuedSnapshot(version, signer.sign(snapshot));
+        w.current = new Issued(issued, content);
+        for (Waiter waiter : w.waiters) {
+            if (waiter.after < version && w.waiters.remove(waiter)) {
+                waiter.future.complete(Optional.of(issued));
+            }
+        }
+        log.debug("snapshot {} issued for {} ({} endpoints)", version, w.spiffeId, content.endpoints().size());
+    }
+}
