@@ -2,16 +2,24 @@ package dev.outrider.controlplane;
 
 import dev.outrider.controlplane.api.CertificateRoutes;
 import dev.outrider.controlplane.api.PublicRoutes;
+import dev.outrider.controlplane.api.RegistrationRoutes;
+import dev.outrider.controlplane.api.ResourceRoutes;
+import dev.outrider.controlplane.api.SidecarRoutes;
+import dev.outrider.controlplane.api.SnapshotRoutes;
 import dev.outrider.controlplane.ca.CaException;
 import dev.outrider.controlplane.ca.JoinTokens;
 import dev.outrider.controlplane.ca.WorkloadCa;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
+import dev.outrider.controlplane.model.MeshConfig;
+import dev.outrider.controlplane.registry.ServiceRegistry;
 import dev.outrider.controlplane.server.AdminToken;
 import dev.outrider.controlplane.server.ApiServer;
 import dev.outrider.controlplane.server.Authenticator;
 import dev.outrider.controlplane.server.Router;
 import dev.outrider.controlplane.server.ServingCertificate;
+import dev.outrider.controlplane.sidecars.SidecarStatuses;
 import dev.outrider.controlplane.signing.SigningKey;
+import dev.outrider.controlplane.snapshot.SnapshotHub;
 import dev.outrider.controlplane.store.FileStore;
 import dev.outrider.controlplane.store.Store;
 import io.netty.channel.EventLoopGroup;
@@ -26,6 +34,7 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
@@ -46,12 +55,20 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Threads: {@code ioThreads} event loops (NIO) for the API; a bounded worker pool for blocking work
  * (store writes with fsync, CA signing; a full queue answers 503); one scheduler thread for timers
- * (serving-certificate renewal).
+ * (serving-certificate renewal, registration expiry); the snapshot hub's own thread (compiling, signing,
+ * long-poll timeouts).
+ *
+ * <pre>
+ *   close order: API listener ─▶ worker (writes in progress finish) ─▶ snapshot hub ─▶ serving-cert renewal
+ *                ─▶ event loops ─▶ scheduler ─▶ store
+ * </pre>
  */
 public final class ControlPlane implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     /** Requests waiting for a worker beyond this many are refused with 503 rather than queued without bound. */
     static final int WORKER_QUEUE = 1024;
+    /** How often expired registrations are removed: a registration lives at most its TTL plus this. */
+    static final Duration EXPIRY_PERIOD = Duration.ofSeconds(2);
 
     private final ControlPlaneConfig config;
     /** Closed in reverse order of opening. */
@@ -85,8 +102,6 @@ public final class ControlPlane implements AutoCloseable {
             Store store = openStore(config);
             resources.push(store);
 
-            ExecutorService worker = worker(config.workerThreads());
-            resources.push(() -> shutdown(worker));
             ScheduledExecutorService scheduler = scheduler();
             resources.push(scheduler::shutdownNow);
             EventLoopGroup io = new MultiThreadIoEventLoopGroup(config.ioThreads(),
@@ -96,10 +111,22 @@ public final class ControlPlane implements AutoCloseable {
             ServingCertificate serving = servingCertificate(config, ca, scheduler, clock);
             resources.push(serving);
 
-            X509Certificate trustAnchor = ca.trustAnchor();
+            ServiceRegistry registry = registry(store, clock);
+            SnapshotHub hub = new SnapshotHub(store, signingKey.signer(), registry, config.trustDomain(), clock);
+            resources.push(hub);
+            SidecarStatuses statuses = new SidecarStatuses(clock, registry::ttl);
+            scheduleExpiry(scheduler, registry);
+            ExecutorService worker = worker(config.workerThreads());
+            resources.push(() -> shutdown(worker));
+
             Router.Builder routes = Router.builder(worker);
             new PublicRoutes(signingKey.publicKeysJson()).register(routes);
-            new CertificateRoutes(ca, new JoinTokens(clock), trustAnchor, () -> WorkloadCa.DEFAULT_TTL).register(routes);
+            new CertificateRoutes(ca, new JoinTokens(clock), ca.trustAnchor(),
+                    () -> MeshConfig.load(store).certificateTtl()).register(routes);
+            new ResourceRoutes(store, hub::storeChanged).register(routes);
+            new RegistrationRoutes(registry, statuses).register(routes);
+            new SnapshotRoutes(hub, config.trustDomain()).register(routes);
+            new SidecarRoutes(statuses, hub).register(routes);
             Authenticator authenticator = new Authenticator(config.trustDomain(),
                     new HashSet<>(config.adminIdentities()), adminToken);
 
@@ -212,6 +239,14 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
+    private static ServiceRegistry registry(Store store, Clock clock) throws StartupException {
+        try {
+            return new ServiceRegistry(store, clock);
+        } catch (IllegalStateException e) {
+            throw StartupException.config("--data-dir", "stored registrations: " + e.getMessage(), e);
+        }
+    }
+
     private static ServingCertificate servingCertificate(ControlPlaneConfig config, WorkloadCa ca,
                                                          ScheduledExecutorService scheduler, Clock clock)
             throws StartupException {
@@ -228,6 +263,23 @@ public final class ControlPlane implements AutoCloseable {
         } catch (IllegalArgumentException | UnsatisfiedLinkError e) {
             throw StartupException.environment("TLS", e.getMessage(), e);
         }
+    }
+
+    /**
+     * Expires registrations not refreshed for the registration TTL, every {@link #EXPIRY_PERIOD}, on the
+     * scheduler thread (an expiry deletes from the store: disk I/O, never on an event loop).
+     */
+    private static void scheduleExpiry(ScheduledExecutorService scheduler, ServiceRegistry registry) {
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                int expired = registry.expire();
+                if (expired > 0) {
+                    log.info("{} registration(s) expired (not refreshed for {})", expired, registry.ttl());
+                }
+            } catch (RuntimeException e) {
+                log.warn("expiring registrations failed (retrying): {}", e.toString());
+            }
+        }, EXPIRY_PERIOD.toMillis(), EXPIRY_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private static ExecutorService worker(int threads) {

@@ -34,16 +34,19 @@ final class ApiDurations {
         return d;
     }
 
-    /** The shortest of the forms above that {@code d} has exactly (seconds otherwise). */
+    /**
+     * {@code d} in its largest exact unit, as docs/control-plane.md writes durations: days and minutes only for
+     * more than one ({@code 7d}, {@code 24h}, {@code 1h}, {@code 5m}, {@code 60s}, {@code 90s}).
+     */
     static String text(Duration d) {
         long s = d.toSeconds();
-        if (s % 86_400 == 0) {
+        if (s > 86_400 && s % 86_400 == 0) {
             return s / 86_400 + "d";
         }
-        if (s % 3600 == 0) {
+        if (s != 0 && s % 3600 == 0) {
             return s / 3600 + "h";
         }
-        if (s % 60 == 0) {
+        if (s > 60 && s % 60 == 0) {
             return s / 60 + "m";
         }
         return s + "s";

@@ -182,7 +182,7 @@ class CertificateApiTest {
                 new Case("{\"namespace\": \"shop\", \"serviceAccount\": 7}", "serviceAccount",
                         "field 'serviceAccount' must be a string, not a number"),
                 new Case("{\"namespace\": \"shop\", \"serviceAccount\": \"orders\", \"ttl\": \"2d\"}", "ttl",
-                        "field 'ttl' must lie between 1s and 1d, not 2d"),
+                        "field 'ttl' must lie between 1s and 24h, not 2d"),
                 new Case("{\"namespace\": \"shop\", \"serviceAccount\": \"orders\", \"ttl\": \"soon\"}", "ttl",
                         "field 'ttl' must be a duration such as 90s, 30m, 1h or 1d, not 'soon'"),
                 new Case("{\"namespace\": \"shop\", \"serviceAccount\": \"orders\", \"extra\": 1}", "extra",
