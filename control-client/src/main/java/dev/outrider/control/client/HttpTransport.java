@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The HTTP side of {@link ControlPlaneClient}: the JDK {@link HttpClient}s (HTTP/1.1, TLS 1.3, host name check, no
  * proxy, no redirects), rebuilt when the TLS files' bytes change ({@link ClientTls}); the one in use finishes its
  * requests and shuts down. Two clients from one material: with the client certificate (when there is a usable
- * one) and without (join-token requests, or no certificate yet), built lazily.
+ * one) and without (join-token requests, or no certificate yet), built lazily. New files without a usable client
+ * certificate do not replace a certificate still valid (a renewal seen between its key and its certificate).
  *
  * <p>Thread-safe: the material and clients are guarded by {@link #lock}; requests run on the HTTP clients'
  * selector threads and one cached daemon pool ({@code outrider-control-client-N}), all ended by {@link #close()}.
@@ -44,6 +45,8 @@ final class HttpTransport implements AutoCloseable {
     private HttpClient mutual;
     private HttpClient anonymous;
     private String reportedProblem;
+    /** Files refused while a still-valid certificate stays in use; not re-read until their bytes change again. */
+    private byte[] refused;
     private boolean closed;
 
     private HttpTransport(ControlPlaneClientConfig config, ClientTls tls, Clock clock, ClientTls.Material material) {
@@ -65,7 +68,7 @@ final class HttpTransport implements AutoCloseable {
                 config.serverIdentity());
         ClientTls.Material material;
         try {
-            material = tls.load(null, clock.instant());
+            material = tls.load(null, null, clock.instant());
         } catch (IOException e) {
             throw new IllegalArgumentException("trust bundle " + config.trustBundle() + " cannot be read: " + e, e);
         } catch (GeneralSecurityException e) {
@@ -163,7 +166,7 @@ final class HttpTransport implements AutoCloseable {
     private void refresh() {
         ClientTls.Material next;
         try {
-            next = tls.load(material, clock.instant());
+            next = tls.load(material, refused, clock.instant());
         } catch (IOException | GeneralSecurityException e) {
             String problem = "TLS files unusable (" + e + ")";
             if (!problem.equals(reportedProblem)) {
@@ -175,6 +178,16 @@ final class HttpTransport implements AutoCloseable {
         if (next == null) {
             return;
         }
+        if (next.mutual() == null && config.certificate() != null && material.mutual() != null
+                && clock.instant().isBefore(material.clientNotAfter())) {
+            // A renewal half-written (new key, old certificate) or a broken file: the certificate in use stays, as
+            // the proxy's TLS reloader keeps its material; the next change of the files is looked at again.
+            refused = next.fingerprint();
+            log.warn("control-plane client: new client certificate files not usable ({}); keeping the certificate"
+                    + " in use, valid until {}", next.clientProblem(), material.clientNotAfter());
+            return;
+        }
+        refused = null;
         if (next.mutual() != null) {
             log.info("control-plane client: client certificate {} in use, valid until {}", config.certificate(),
                     next.clientNotAfter());
