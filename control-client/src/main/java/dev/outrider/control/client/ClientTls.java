@@ -71,17 +71,19 @@ final class ClientTls {
     }
 
     /**
-     * Reads the files; returns null when their bytes are those {@code previous} was built from.
+     * Reads the files; returns null when their bytes are those {@code previous} was built from, or those of
+     * {@code refused} (a fingerprint the caller decided not to use; null for none).
      *
      * @throws IOException              when the trust bundle cannot be read
      * @throws GeneralSecurityException when the trust bundle holds no usable certificate
      */
-    Material load(Material previous, Instant now) throws IOException, GeneralSecurityException {
+    Material load(Material previous, byte[] refused, Instant now) throws IOException, GeneralSecurityException {
         byte[] bundleBytes = Files.readAllBytes(trustBundle);
         byte[] certBytes = certificate == null ? null : readOrNull(certificate);
         byte[] keyBytes = privateKey == null ? null : readOrNull(privateKey);
         byte[] fingerprint = fingerprint(bundleBytes, certBytes, keyBytes);
-        if (previous != null && MessageDigest.isEqual(previous.fingerprint(), fingerprint)) {
+        if ((previous != null && MessageDigest.isEqual(previous.fingerprint(), fingerprint))
+                || (refused != null && MessageDigest.isEqual(refused, fingerprint))) {
             return null;
         }
         List<X509Certificate> roots;

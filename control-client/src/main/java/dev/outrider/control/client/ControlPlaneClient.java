@@ -2,33 +2,21 @@ package dev.outrider.control.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.control.model.SpiffeId;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
-import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
@@ -49,36 +37,16 @@ import static java.util.Objects.requireNonNull;
  * ({@code outrider-control-client-N}) for their asynchronous work, all ended by {@link #close()}.
  */
 public final class ControlPlaneClient implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(ControlPlaneClient.class);
-    /** The largest answer read: a snapshot may be 16 MiB ({@link dev.outrider.control.snapshot.SnapshotVerifier}). */
-    static final long MAX_ANSWER_BYTES = 17L * 1024 * 1024;
     static final String VERSION_HEADER = "Outrider-Snapshot-Version";
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._-]{0,252})");
     private static final String JSON_TYPE = "application/json";
 
     private final ControlPlaneClientConfig config;
-    private final ClientTls tls;
-    private final Clock clock;
-    private final ExecutorService executor;
-    private final Object lock = new Object();
-    /** Guarded by {@link #lock}: the material in use and the HTTP clients built from it (lazily). */
-    private ClientTls.Material material;
-    private HttpClient mutual;
-    private HttpClient anonymous;
-    private String reportedProblem;
-    private boolean closed;
+    private final HttpTransport http;
 
-    private ControlPlaneClient(ControlPlaneClientConfig config, Clock clock, ClientTls.Material material) {
+    private ControlPlaneClient(ControlPlaneClientConfig config, HttpTransport http) {
         this.config = config;
-        this.clock = clock;
-        this.tls = new ClientTls(config.trustBundle(), config.certificate(), config.privateKey(), config.serverIdentity());
-        this.material = material;
-        AtomicInteger threads = new AtomicInteger();
-        this.executor = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "outrider-control-client-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.http = http;
     }
 
     /**
@@ -93,20 +61,7 @@ public final class ControlPlaneClient implements AutoCloseable {
     static ControlPlaneClient open(ControlPlaneClientConfig config, Clock clock) {
         requireNonNull(config, "config");
         requireNonNull(clock, "clock");
-        ClientTls tls = new ClientTls(config.trustBundle(), config.certificate(), config.privateKey(),
-                config.serverIdentity());
-        ClientTls.Material material;
-        try {
-            material = tls.load(null, clock.instant());
-        } catch (IOException e) {
-            throw new IllegalArgumentException("trust bundle " + config.trustBundle() + " cannot be read: " + e, e);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException(e.getMessage(), e); // names the file
-        }
-        if (material.clientProblem() != null) {
-            log.info("control-plane client: {}; connecting without a client certificate", material.clientProblem());
-        }
-        return new ControlPlaneClient(config, clock, material);
+        return new ControlPlaneClient(config, HttpTransport.open(config, clock));
     }
 
     public ControlPlaneClientConfig config() {
@@ -183,8 +138,8 @@ public final class ControlPlaneClient implements AutoCloseable {
         String call = "GET " + path;
         HttpRequest.Builder request = request(path + "?after=" + after + "&wait=" + wait.toSeconds())
                 .timeout(config.requestTimeout().plus(wait)).GET();
-        CompletableFuture<HttpResponse<byte[]>> sent = send(call, request, false, null);
-        return propagateCancel(sent, sent.thenApply(answer -> {
+        CompletableFuture<HttpResponse<byte[]>> sent = http.send(call, request, false, null);
+        return HttpTransport.propagateCancel(sent, sent.thenApply(answer -> {
             if (answer.statusCode() == 304) {
                 return Optional.empty();
             }
@@ -199,16 +154,6 @@ public final class ControlPlaneClient implements AutoCloseable {
             return Optional.of(new SignedSnapshot(Long.parseLong(version),
                     new String(answer.body(), StandardCharsets.US_ASCII)));
         }));
-    }
-
-    /** Cancelling {@code downstream} cancels {@code upstream} (for the HTTP client: aborts the exchange). */
-    private static <T> CompletableFuture<T> propagateCancel(CompletableFuture<?> upstream, CompletableFuture<T> downstream) {
-        downstream.whenComplete((result, failure) -> {
-            if (downstream.isCancelled()) {
-                upstream.cancel(true);
-            }
-        });
-        return downstream;
     }
 
     /** {@code POST /v1/sidecars/status}: what this sidecar did with {@code version}; {@code error} for a NACK. */
@@ -328,144 +273,19 @@ public final class ControlPlaneClient implements AutoCloseable {
         return value;
     }
 
+
     private HttpRequest.Builder request(String pathAndQuery) {
-        return HttpRequest.newBuilder(URI.create(config.server() + pathAndQuery))
-                .timeout(config.requestTimeout())
-                .header("Accept", JSON_TYPE + ", application/jose")
-                .header("User-Agent", "outrider-control-client");
+        return http.request(pathAndQuery);
     }
 
-    /** Sends and waits; the status must be one of {@code expected}. */
     private HttpResponse<byte[]> call(String call, HttpRequest.Builder request, boolean anonymousOnly, String token,
                                       int... expected) {
-        HttpResponse<byte[]> answer;
-        try {
-            answer = send(call, request, anonymousOnly, token).join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof ControlPlaneException c) {
-                throw c;
-            }
-            throw ControlPlaneException.unreachable(call, config.server(), e.getCause() == null ? e : e.getCause());
-        }
-        for (int status : expected) {
-            if (answer.statusCode() == status) {
-                return answer;
-            }
-        }
-        if (answer.statusCode() >= 200 && answer.statusCode() < 300) {
-            throw ControlPlaneException.badResponse(call, answer.statusCode(), "status not in the contract");
-        }
-        throw Responses.error(call, answer.statusCode(), answer.body());
-    }
-
-    /** The answer, whatever its status; fails with {@link ControlPlaneException#unreachable()} when there is none. */
-    private CompletableFuture<HttpResponse<byte[]>> send(String call, HttpRequest.Builder request, boolean anonymousOnly,
-                                                         String token) {
-        String bearer = token != null ? token : config.bearerToken();
-        if (bearer != null) {
-            request.setHeader("Authorization", "Bearer " + bearer);
-        }
-        HttpClient client = httpClient(anonymousOnly || token != null);
-        CompletableFuture<HttpResponse<byte[]>> exchange = client.sendAsync(request.build(),
-                BodyHandlers.limiting(BodyHandlers.ofByteArray(), MAX_ANSWER_BYTES));
-        return propagateCancel(exchange, exchange.exceptionallyCompose(e -> {
-            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            return CompletableFuture.failedFuture(ControlPlaneException.unreachable(call, config.server(), cause));
-        }));
-    }
-
-    /** The HTTP client for the next request, after looking at the TLS files. */
-    private HttpClient httpClient(boolean anonymousOnly) {
-        synchronized (lock) {
-            if (closed) {
-                throw new IllegalStateException("control-plane client is closed");
-            }
-            refresh();
-            boolean useCertificate = !anonymousOnly && material.mutual() != null
-                    && clock.instant().isBefore(material.clientNotAfter());
-            if (useCertificate) {
-                if (mutual == null) {
-                    mutual = build(material.mutual());
-                }
-                return mutual;
-            }
-            if (anonymous == null) {
-                anonymous = build(material.anonymous());
-            }
-            return anonymous;
-        }
-    }
-
-    /** Under {@link #lock}: new material when the files' bytes changed; the old clients finish and stop. */
-    private void refresh() {
-        ClientTls.Material next;
-        try {
-            next = tls.load(material, clock.instant());
-        } catch (IOException | GeneralSecurityException e) {
-            String problem = "TLS files unusable (" + e + ")";
-            if (!problem.equals(reportedProblem)) {
-                log.warn("control-plane client: {}; keeping the material in use", problem);
-                reportedProblem = problem;
-            }
-            return;
-        }
-        if (next == null) {
-            return;
-        }
-        if (next.mutual() != null) {
-            log.info("control-plane client: client certificate {} in use, valid until {}", config.certificate(),
-                    next.clientNotAfter());
-        } else if (!Objects.equals(next.clientProblem(), material.clientProblem())) {
-            log.info("control-plane client: {}; connecting without a client certificate", next.clientProblem());
-        }
-        reportedProblem = null;
-        shutdownClients();
-        material = next;
-    }
-
-    private HttpClient build(SSLContext context) {
-        SSLParameters parameters = new SSLParameters();
-        parameters.setProtocols(new String[] {ClientTls.PROTOCOL});
-        parameters.setEndpointIdentificationAlgorithm("HTTPS"); // host name check (RFC 9110 §4.3.4)
-        return HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(config.connectTimeout())
-                .sslContext(context)
-                .sslParameters(parameters)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .proxy(HttpClient.Builder.NO_PROXY)
-                .executor(executor)
-                .build();
-    }
-
-    private void shutdownClients() {
-        if (mutual != null) {
-            mutual.shutdown(); // requests in flight (a long poll) complete on the old connection
-            mutual = null;
-        }
-        if (anonymous != null) {
-            anonymous.shutdown();
-            anonymous = null;
-        }
+        return http.call(call, request, anonymousOnly, token, expected);
     }
 
     /** Stops at once: calls in flight fail, threads end. */
     @Override
     public void close() {
-        synchronized (lock) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            if (mutual != null) {
-                mutual.shutdownNow();
-            }
-            if (anonymous != null) {
-                anonymous.shutdownNow();
-            }
-            mutual = null;
-            anonymous = null;
-        }
-        executor.shutdownNow();
+        http.close();
     }
 }

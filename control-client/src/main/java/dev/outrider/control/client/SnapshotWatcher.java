@@ -118,10 +118,10 @@ public final class SnapshotWatcher implements AutoCloseable {
                 requireNonNull(cache, "cache"), requireNonNull(applier, "applier"), options, requireNonNull(clock, "clock"));
         watcher.applyLastKnownGood();
         watcher.thread.execute(() -> {
+            watcher.poll(); // first: it holds no thread, while a registration blocks this one until answered
             if (options.service() != null) {
                 watcher.register();
             }
-            watcher.poll();
         });
         return watcher;
     }
@@ -188,7 +188,9 @@ public final class SnapshotWatcher implements AutoCloseable {
         try {
             answer = client.nextSnapshot(options.namespace(), options.serviceAccount(), pollAfter, options.pollWait());
         } catch (RuntimeException e) {
-            pollFailed(e);
+            Duration delay = pollFailed(e);
+            publish();
+            later(this::poll, delay);
             return;
         }
         inFlight = answer;
@@ -199,15 +201,28 @@ public final class SnapshotWatcher implements AutoCloseable {
         }
     }
 
+    /** On the watch thread; whatever happens, publishes the state and schedules the next poll. */
     private void answered(Optional<SignedSnapshot> answer, Throwable failure) {
         inFlight = null;
         if (closed) {
             return;
         }
-        if (failure != null) {
-            pollFailed(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
-            return;
+        Duration delay;
+        try {
+            delay = failure != null
+                    ? pollFailed(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure)
+                    : handle(answer);
+        } catch (RuntimeException e) {
+            log.error("snapshot watch: unexpected failure; polling again with backoff", e);
+            contactError = SnapshotIntake.shorten("snapshot watch: " + e);
+            delay = pollBackoff.next();
         }
+        publish();
+        later(this::poll, delay);
+    }
+
+    /** An answer (200 or 304); returns the delay before the next poll. */
+    private Duration handle(Optional<SignedSnapshot> answer) {
         lastContact = clock.instant();
         if (contactError != null) {
             log.info("the control plane answers again");
@@ -228,8 +243,7 @@ public final class SnapshotWatcher implements AutoCloseable {
             take(fetched);
         }
         sendPendingReport();
-        publish();
-        later(this::poll, delay);
+        return delay;
     }
 
     private void take(SignedSnapshot fetched) {
@@ -264,7 +278,8 @@ public final class SnapshotWatcher implements AutoCloseable {
         }
     }
 
-    private void pollFailed(Throwable failure) {
+    /** No answer, or an error answer: remembered for the state; returns the backoff before the next poll. */
+    private Duration pollFailed(Throwable failure) {
         String error = SnapshotIntake.shorten("snapshot poll: " + (failure instanceof ControlPlaneException
                 ? failure.getMessage() : failure.toString()));
         Duration delay = pollBackoff.next();
@@ -272,8 +287,7 @@ public final class SnapshotWatcher implements AutoCloseable {
             log.warn("{}; trying again with backoff", error);
         }
         contactError = error;
-        publish();
-        later(this::poll, delay);
+        return delay;
     }
 
     private void later(Runnable task, Duration delay) {

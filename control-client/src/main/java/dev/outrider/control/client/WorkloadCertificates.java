@@ -92,8 +92,9 @@ public final class WorkloadCertificates implements AutoCloseable {
      * renewing it.
      *
      * @param joinToken        read only when a join token is needed; empty when there is none (yet)
-     * @param onRenewed        called on the renewing thread after new files are installed (not for files found
-     *                         usable at start); its exceptions are logged
+     * @param onRenewed        called after each installation of new files: during start on the caller's thread
+     *                         (not when the files were usable already), then on the renewer thread; its exceptions
+     *                         are logged
      * @param bootstrapTimeout how long to keep trying when there is no usable certificate
      * @throws CertificateBootstrapException naming why there is no usable certificate (no join token, token refused,
      *                                       control plane unreachable, ...)

@@ -88,7 +88,7 @@ class ControlPlaneTlsTest {
 
     private ClientTls.Material clientMaterial(Path certificate, Path key) throws Exception {
         Path bundle = write("bundle.pem", MESH.pem());
-        return new ClientTls(bundle, certificate, key, CONTROL_PLANE).load(null, Instant.now());
+        return new ClientTls(bundle, certificate, key, CONTROL_PLANE).load(null, null, Instant.now());
     }
 
     /** Connects to {@code host} with host-name verification on, as the HTTP client does. */
@@ -253,10 +253,14 @@ class ControlPlaneTlsTest {
             assertThatThrownBy(client::health).isInstanceOf(ControlPlaneException.class);
             assertThat(X509Checks.spiffeId(presentedByLastCall(presented).orElseThrow())).hasToString(ORDERS);
 
-            // Renewed for another identity: the new one is presented.
+            // A renewal seen half-way (the new key is there, its certificate not yet): the valid one stays in use.
             String payments = "spiffe://cluster.local/ns/shop/sa/payments";
             KeyPair renewed = TestPki.ecKey();
             Files.writeString(key, Pem.pkcs8(renewed.getPrivate()));
+            assertThatThrownBy(client::health).isInstanceOf(ControlPlaneException.class);
+            assertThat(X509Checks.spiffeId(presentedByLastCall(presented).orElseThrow())).hasToString(ORDERS);
+
+            // Its certificate lands: the new one is presented.
             Files.writeString(cert, Pem.write(MESH.issue(renewed.getPublic(), payments)));
             assertThatThrownBy(client::health).isInstanceOf(ControlPlaneException.class);
             assertThat(X509Checks.spiffeId(presentedByLastCall(presented).orElseThrow())).hasToString(payments);
