@@ -169,6 +169,7 @@ public final class WorkloadCertificates implements AutoCloseable {
         if (!withCertificate) {
             token = joinToken.get().map(String::strip).filter(t -> !t.isEmpty()).orElse(null);
             if (token == null) {
+                certificateRefused = false; // nothing else to try: the certificate again next time
                 throw new CertificateBootstrapException(Reason.NO_JOIN_TOKEN, (status.state() == State.UNUSABLE
                         ? "no usable certificate (" + status.problem() + ")"
                         : "the current certificate was refused for renewal") + " and no join token", null);
