@@ -120,15 +120,16 @@ class RateLimiterConcurrencyTest {
             long start = clock.get();
             AtomicBoolean ticking = new AtomicBoolean(true);
             AtomicIntegerArray admitted = new AtomicIntegerArray(CLIENTS);
+            // Demand all along, whatever the scheduler does: the clock moves only after every worker has asked
+            // for every client since the last step (a slow or descheduled worker holds the clock, not the test).
+            java.util.concurrent.atomic.AtomicLong sweeps = new java.util.concurrent.atomic.AtomicLong();
             Thread ticker = Thread.ofPlatform().start(() -> {
                 for (int i = 0; i < steps; i++) {
-                    clock.addAndGet(INTERVAL / 10);
-                    Thread.onSpinWait();
-                    try {
-                        Thread.sleep(0, 200_000);
-                    } catch (InterruptedException e) {
-                        return;
+                    long before = sweeps.get();
+                    while (sweeps.get() < before + THREADS) {
+                        Thread.onSpinWait();
                     }
+                    clock.addAndGet(INTERVAL / 10);
                 }
                 ticking.set(false);
             });
@@ -141,6 +142,7 @@ class RateLimiterConcurrencyTest {
                             admitted.incrementAndGet(c);
                         }
                     }
+                    sweeps.incrementAndGet();
                 }
             });
             ticker.join();
