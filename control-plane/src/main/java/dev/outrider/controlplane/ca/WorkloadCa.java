@@ -58,7 +58,8 @@ import static java.util.Objects.requireNonNull;
  *   <li>notBefore = now − 1 min (clock skew between control plane and sidecars), never before the CA's;
  *       notAfter = now + ttl, never after the CA's own notAfter.</li>
  * </ul>
- * The ttl must lie in [{@link #MIN_TTL}, {@link #MAX_TTL}]; {@link #DEFAULT_TTL} is 24 h.
+ * The ttl must lie in [{@link #MIN_TTL}, {@link #MAX_TTL}]; {@link #DEFAULT_TTL} is 24 h. The one exception
+ * to "exactly one SAN" is {@link #issueServing}: a serving certificate also carries DNS/IP SANs.
  *
  * <p>The CA key is file-mounted (PEM, as certs/mesh-ca.sh writes: EC P-256 in PKCS#8; RSA and SEC1/PKCS#1
  * are read too). Loading refuses a certificate that is not a CA, cannot sign certificates, is not currently
@@ -161,15 +162,57 @@ public final class WorkloadCa {
             throws CaException {
         requireNonNull(identity, "identity");
         requireNonNull(ttl, "ttl");
+        checkTtl(ttl);
+        checkTrustDomain(identity);
+        PublicKey publicKey = CsrCheck.check(csr, identity.spiffeId());
+        return issue(publicKey, identity.spiffeId(), List.of(), ttl);
+    }
+
+    /**
+     * A serving certificate for a component that holds its own key in this process (the control plane's
+     * HTTPS listener): the SVID content above plus a DNS or IP address SAN per entry of {@code serverNames}
+     * (RFC 5280 §4.2.1.6), so clients that check host names (RFC 6125, as the JDK's HttpClient does) accept
+     * it alongside the SPIFFE ID. No CSR: the caller generated {@code publicKey} and is trusted to hold its
+     * private key.
+     *
+     * @param serverNames DNS names (letters, digits, '-' labels, no wildcard) and IPv4/IPv6 literals; may be empty
+     * @throws CaException INVALID_REQUEST for a bad name, key or ttl; IDENTITY_MISMATCH outside the trust domain
+     */
+    public IssuedCertificate issueServing(PublicKey publicKey, WorkloadIdentity identity, List<String> serverNames,
+                                          Duration ttl) throws CaException {
+        requireNonNull(publicKey, "publicKey");
+        requireNonNull(identity, "identity");
+        requireNonNull(serverNames, "serverNames");
+        requireNonNull(ttl, "ttl");
+        checkTtl(ttl);
+        checkTrustDomain(identity);
+        if (!(publicKey instanceof ECKey) && !(publicKey instanceof RSAKey)) {
+            throw CaException.invalidRequest("serving key algorithm " + publicKey.getAlgorithm()
+                    + " is not accepted; EC or RSA");
+        }
+        List<GeneralName> names = new ArrayList<>(serverNames.size());
+        for (String name : serverNames) {
+            names.add(ServerNames.generalName(name));
+        }
+        return issue(publicKey, identity.spiffeId(), names, ttl);
+    }
+
+    private void checkTtl(Duration ttl) throws CaException {
         if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
             throw CaException.invalidRequest("ttl " + ttl + " is outside " + MIN_TTL + " to " + MAX_TTL);
         }
-        SpiffeId id = identity.spiffeId();
-        if (!identity.trustDomain().equals(trustDomain)) {
-            throw CaException.identityMismatch("identity " + id + " is not in this CA's trust domain " + trustDomain);
-        }
-        PublicKey publicKey = CsrCheck.check(csr, id);
+    }
 
+    private void checkTrustDomain(WorkloadIdentity identity) throws CaException {
+        if (!identity.trustDomain().equals(trustDomain)) {
+            throw CaException.identityMismatch("identity " + identity.spiffeId()
+                    + " is not in this CA's trust domain " + trustDomain);
+        }
+    }
+
+    /** Builds and signs the leaf: the URI SAN {@code id} first, then {@code extraSans}. */
+    private IssuedCertificate issue(PublicKey publicKey, SpiffeId id, List<GeneralName> extraSans, Duration ttl)
+            throws CaException {
         Instant now = clock.instant();
         Instant caNotBefore = caCertificate.getNotBefore().toInstant();
         Instant caNotAfter = caCertificate.getNotAfter().toInstant();
@@ -181,6 +224,11 @@ public final class WorkloadCa {
 
         X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, trustDomain).build();
         int usage = KeyUsage.digitalSignature | (publicKey instanceof RSAKey ? KeyUsage.keyEncipherment : 0);
+        GeneralName[] sans = new GeneralName[1 + extraSans.size()];
+        sans[0] = new GeneralName(GeneralName.uniformResourceIdentifier, id.toString());
+        for (int i = 0; i < extraSans.size(); i++) {
+            sans[i + 1] = extraSans.get(i);
+        }
         try {
             JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
             var builder = new JcaX509v3CertificateBuilder(caCertificate, serial(), Date.from(notBefore),
@@ -189,8 +237,7 @@ public final class WorkloadCa {
                     .addExtension(Extension.keyUsage, true, new KeyUsage(usage))
                     .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
                             new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
-                    .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
-                            new GeneralName(GeneralName.uniformResourceIdentifier, id.toString())))
+                    .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans))
                     .addExtension(Extension.subjectKeyIdentifier, false,
                             extensions.createSubjectKeyIdentifier(publicKey))
                     .addExtension(Extension.authorityKeyIdentifier, false, authorityKeyId);
@@ -208,6 +255,14 @@ public final class WorkloadCa {
     /** The CA certificate (the root of trust for what this CA issues, or its intermediate). */
     public X509Certificate certificate() {
         return caCertificate;
+    }
+
+    /**
+     * The last certificate of the CA chain: the root that sidecars and the control plane trust (the CA itself
+     * when its file holds no issuers). It is the {@code trustBundle} handed out with issued certificates.
+     */
+    public X509Certificate trustAnchor() {
+        return caChain.getLast();
     }
 
     public String trustDomain() {

@@ -1,0 +1,154 @@
+package dev.outrider.controlplane;
+
+import dev.outrider.control.model.SpiffeId;
+import dev.outrider.controlplane.server.ServerTls;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Everything {@link ControlPlane#start} needs, validated once (docs/control-plane.md "Running it"). Defaults
+ * are filled in by {@link Builder}: listen {@code 0.0.0.0:15010}, trust domain {@code cluster.local}, server
+ * names {@code localhost, 127.0.0.1, ::1}, signing key {@code DATA_DIR/signing-key.pem}, admin identity
+ * {@code spiffe://<td>/ns/outrider-system/sa/admin}, no admin token.
+ *
+ * @param adminTokenFile null when token auth is off
+ * @param idleTimeout    a connection with nothing in flight for this long is closed
+ * @param workerThreads  threads for blocking work (store writes, CA signing)
+ * @param ioThreads      event loops
+ */
+public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path caCertificate, Path caKey,
+                                 String trustDomain, List<String> serverNames, Path signingKey,
+                                 List<SpiffeId> adminIdentities, Path adminTokenFile, ServerTls.Provider tlsProvider,
+                                 Duration idleTimeout, int workerThreads, int ioThreads) {
+    public static final int DEFAULT_PORT = 15010;
+    public static final String SYSTEM_NAMESPACE = "outrider-system";
+
+    public ControlPlaneConfig {
+        requireNonNull(listen, "listen");
+        requireNonNull(dataDir, "dataDir");
+        requireNonNull(caCertificate, "caCertificate");
+        requireNonNull(caKey, "caKey");
+        requireNonNull(trustDomain, "trustDomain");
+        serverNames = List.copyOf(serverNames);
+        requireNonNull(signingKey, "signingKey");
+        adminIdentities = List.copyOf(adminIdentities);
+        requireNonNull(tlsProvider, "tlsProvider");
+        requireNonNull(idleTimeout, "idleTimeout");
+        new SpiffeId(trustDomain, "/ns/" + SYSTEM_NAMESPACE); // validates the trust domain
+        for (SpiffeId admin : adminIdentities) {
+            if (!admin.trustDomain().equals(trustDomain)) {
+                throw new IllegalArgumentException("admin identity " + admin + " is not in trust domain " + trustDomain);
+            }
+        }
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new IllegalArgumentException("idle timeout must be positive");
+        }
+        if (workerThreads < 1 || ioThreads < 1) {
+            throw new IllegalArgumentException("worker and I/O threads must be at least 1");
+        }
+    }
+
+    /** Where the store keeps its resources: {@code DATA_DIR/store}. */
+    public Path storeDirectory() {
+        return dataDir.resolve("store");
+    }
+
+    /** The public JWK Set written on start: {@code DATA_DIR/snapshot-keys.json}. */
+    public Path snapshotKeysFile() {
+        return dataDir.resolve("snapshot-keys.json");
+    }
+
+    public static Builder builder(Path dataDir, Path caCertificate, Path caKey) {
+        return new Builder(dataDir, caCertificate, caKey);
+    }
+
+    /** Fills in the documented defaults; not thread-safe. */
+    public static final class Builder {
+        private InetSocketAddress listen = new InetSocketAddress("0.0.0.0", DEFAULT_PORT);
+        private final Path dataDir;
+        private final Path caCertificate;
+        private final Path caKey;
+        private String trustDomain = "cluster.local";
+        private List<String> serverNames = List.of("localhost", "127.0.0.1", "::1");
+        private Path signingKey;
+        private List<SpiffeId> adminIdentities = List.of();
+        private Path adminTokenFile;
+        private ServerTls.Provider tlsProvider = ServerTls.Provider.AUTO;
+        private Duration idleTimeout = Duration.ofMinutes(2);
+        private int workerThreads = 4;
+        private int ioThreads = 2;
+
+        private Builder(Path dataDir, Path caCertificate, Path caKey) {
+            this.dataDir = requireNonNull(dataDir, "dataDir");
+            this.caCertificate = requireNonNull(caCertificate, "caCertificate");
+            this.caKey = requireNonNull(caKey, "caKey");
+        }
+
+        public Builder listen(InetSocketAddress listen) {
+            this.listen = requireNonNull(listen, "listen");
+            return this;
+        }
+
+        public Builder trustDomain(String trustDomain) {
+            this.trustDomain = requireNonNull(trustDomain, "trustDomain");
+            return this;
+        }
+
+        /** Replaces the default names; empty keeps the defaults. */
+        public Builder serverNames(List<String> serverNames) {
+            if (!serverNames.isEmpty()) {
+                this.serverNames = List.copyOf(serverNames);
+            }
+            return this;
+        }
+
+        public Builder signingKey(Path signingKey) {
+            this.signingKey = signingKey;
+            return this;
+        }
+
+        /** Replaces the default admin identity; empty keeps the default. */
+        public Builder adminIdentities(List<SpiffeId> adminIdentities) {
+            this.adminIdentities = List.copyOf(adminIdentities);
+            return this;
+        }
+
+        public Builder adminTokenFile(Path adminTokenFile) {
+            this.adminTokenFile = adminTokenFile;
+            return this;
+        }
+
+        public Builder tlsProvider(ServerTls.Provider tlsProvider) {
+            this.tlsProvider = requireNonNull(tlsProvider, "tlsProvider");
+            return this;
+        }
+
+        public Builder idleTimeout(Duration idleTimeout) {
+            this.idleTimeout = requireNonNull(idleTimeout, "idleTimeout");
+            return this;
+        }
+
+        public Builder workerThreads(int workerThreads) {
+            this.workerThreads = workerThreads;
+            return this;
+        }
+
+        public Builder ioThreads(int ioThreads) {
+            this.ioThreads = ioThreads;
+            return this;
+        }
+
+        public ControlPlaneConfig build() {
+            List<SpiffeId> admins = adminIdentities.isEmpty()
+                    ? List.of(SpiffeId.ofServiceAccount(trustDomain, SYSTEM_NAMESPACE, "admin")) : adminIdentities;
+            return new ControlPlaneConfig(listen, dataDir, caCertificate, caKey, trustDomain, serverNames,
+                    signingKey == null ? dataDir.resolve("signing-key.pem") : signingKey, admins, adminTokenFile,
+                    tlsProvider, idleTimeout, workerThreads, ioThreads);
+        }
+    }
+}

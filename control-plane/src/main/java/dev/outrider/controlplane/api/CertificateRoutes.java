@@ -1,0 +1,149 @@
+package dev.outrider.controlplane.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.outrider.control.model.DnsLabel;
+import dev.outrider.controlplane.ca.CaException;
+import dev.outrider.controlplane.ca.IssuedCertificate;
+import dev.outrider.controlplane.ca.JoinTokens;
+import dev.outrider.controlplane.ca.WorkloadCa;
+import dev.outrider.controlplane.ca.WorkloadIdentity;
+import dev.outrider.controlplane.server.Access;
+import dev.outrider.controlplane.server.ApiException;
+import dev.outrider.controlplane.server.ApiRequest;
+import dev.outrider.controlplane.server.ApiResponse;
+import dev.outrider.controlplane.server.Caller;
+import dev.outrider.controlplane.server.Json;
+import dev.outrider.controlplane.server.Router;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Workload certificates (docs/control-plane.md "Certificates"), both on the worker executor (signing):
+ * <ul>
+ *   <li>{@code POST /v1/join-tokens} (admin) {@code {"namespace", "serviceAccount", "ttl"}} → 201
+ *       {@code {"token", "identity", "expiresAt"}}: single use, 1 h by default, at most 24 h.</li>
+ *   <li>{@code POST /v1/certificates} {@code {"csr"}} with a join token (spent here) or the workload's
+ *       certificate (renewal) → 200 {@code {"identity", "certificateChain", "trustBundle", "notAfter"}}. The
+ *       identity comes from the credential, never the CSR: a CSR naming another is 403.</li>
+ * </ul>
+ * The body is checked before a join token is spent, so a request the API cannot even read costs no token; a
+ * CSR that the CA refuses does spend it (the token was presented and accepted).
+ */
+public final class CertificateRoutes {
+    private static final Logger log = LoggerFactory.getLogger(CertificateRoutes.class);
+    static final Duration DEFAULT_JOIN_TOKEN_TTL = Duration.ofHours(1);
+    static final Duration MAX_JOIN_TOKEN_TTL = Duration.ofHours(24);
+
+    private final WorkloadCa ca;
+    private final JoinTokens joinTokens;
+    private final Supplier<Duration> certificateTtl;
+    private final String trustBundle;
+
+    /** @param certificateTtl the lifetime of issued certificates, read per request (the mesh config can change it) */
+    public CertificateRoutes(WorkloadCa ca, JoinTokens joinTokens, X509Certificate trustAnchor,
+                             Supplier<Duration> certificateTtl) {
+        this.ca = requireNonNull(ca, "ca");
+        this.joinTokens = requireNonNull(joinTokens, "joinTokens");
+        this.certificateTtl = requireNonNull(certificateTtl, "certificateTtl");
+        this.trustBundle = pem(requireNonNull(trustAnchor, "trustAnchor"));
+    }
+
+    public void register(Router.Builder routes) {
+        routes.blocking(HttpMethod.POST, "/v1/join-tokens", Access.ADMIN, this::issueJoinToken);
+        routes.blocking(HttpMethod.POST, "/v1/certificates", Access.CERTIFICATE, this::issueCertificate);
+    }
+
+    ApiResponse issueJoinToken(ApiRequest request) {
+        ObjectNode body = Json.object(request, Set.of("namespace", "serviceAccount", "ttl"));
+        String namespace = label(body, "namespace");
+        String serviceAccount = label(body, "serviceAccount");
+        String ttlText = Json.optionalText(body, "ttl");
+        Duration ttl = ttlText == null ? DEFAULT_JOIN_TOKEN_TTL
+                : ApiDurations.parse("ttl", ttlText, Duration.ofSeconds(1), MAX_JOIN_TOKEN_TTL);
+        WorkloadIdentity identity = new WorkloadIdentity(ca.trustDomain(), namespace, serviceAccount);
+        JoinTokens.Grant grant = joinTokens.issue(identity, ttl, true);
+        log.info("join token issued for {} by {}, expires {}", identity, request.caller().describe(), grant.expiresAt());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("token", grant.token().value());
+        out.put("identity", identity.toString());
+        out.put("expiresAt", grant.expiresAt().toString());
+        return ApiResponse.json(HttpResponseStatus.CREATED, out);
+    }
+
+    ApiResponse issueCertificate(ApiRequest request) {
+        ObjectNode body = Json.object(request, Set.of("csr"));
+        String csr = Json.requiredText(body, "csr");
+        try {
+            WorkloadIdentity identity = identity(request.caller());
+            IssuedCertificate issued = ca.sign(csr, identity, certificateTtl.get());
+            log.info("certificate issued for {} ({}): serial {}, until {}", identity, request.caller().describe(),
+                    issued.certificate().getSerialNumber().toString(16), issued.notAfter());
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("identity", identity.toString());
+            out.put("certificateChain", issued.pemChain());
+            out.put("trustBundle", trustBundle);
+            out.put("notAfter", issued.notAfter().toString());
+            return ApiResponse.json(HttpResponseStatus.OK, out);
+        } catch (CaException e) {
+            throw switch (e.reason()) {
+                case UNAUTHENTICATED -> ApiException.unauthenticated(e.getMessage());
+                case INVALID_REQUEST -> ApiException.invalid("csr", e.getMessage());
+                case IDENTITY_MISMATCH -> ApiException.forbidden(e.getMessage());
+                case CA_UNUSABLE -> {
+                    log.error("the CA cannot sign: {}", e.getMessage());
+                    yield ApiException.unavailable("the control plane's CA cannot sign now");
+                }
+            };
+        }
+    }
+
+    /** The identity the credential proves; spends a join token. */
+    private WorkloadIdentity identity(Caller caller) throws CaException {
+        return switch (caller) {
+            case Caller.Bearer bearer -> joinTokens.authenticate(bearer.token());
+            case Caller.Workload workload -> workload.identity();
+            case Caller.Admin admin -> {
+                if (admin.certificateIdentity() == null) {
+                    throw ApiException.forbidden("an admin token proves no workload identity;"
+                            + " present a join token or the workload's client certificate");
+                }
+                yield admin.certificateIdentity();
+            }
+            case Caller.Anonymous anonymous -> throw ApiException.unauthenticated(anonymous.why());
+        };
+    }
+
+    private static String label(ObjectNode body, String field) {
+        String value = Json.requiredText(body, field);
+        if (!DnsLabel.isValid(value)) {
+            throw ApiException.invalid(field, "field '" + field + "' must be an RFC 1123 label"
+                    + " (lower-case letters, digits and '-', at most 63)");
+        }
+        return value;
+    }
+
+    private static String pem(X509Certificate certificate) {
+        StringWriter out = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
+            writer.writeObject(certificate);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to a string", e);
+        }
+        return out.toString();
+    }
+}

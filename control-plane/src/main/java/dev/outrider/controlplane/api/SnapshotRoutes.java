@@ -1,0 +1,110 @@
+package dev.outrider.controlplane.api;
+
+import dev.outrider.control.model.DnsLabel;
+import dev.outrider.controlplane.ca.WorkloadIdentity;
+import dev.outrider.controlplane.server.Access;
+import dev.outrider.controlplane.server.ApiException;
+import dev.outrider.controlplane.server.ApiRequest;
+import dev.outrider.controlplane.server.ApiResponse;
+import dev.outrider.controlplane.server.Caller;
+import dev.outrider.controlplane.server.Router;
+import dev.outrider.controlplane.snapshot.IssuedSnapshot;
+import dev.outrider.controlplane.snapshot.SnapshotHub;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.regex.Pattern;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * {@code GET /v1/snapshots/{ns}/{sa}?after=N&wait=S} (docs/control-plane.md "Snapshots"), for that workload's
+ * certificate or an admin: 200 with the JWS ({@code application/jose}, {@code Outrider-Snapshot-Version}) as
+ * soon as a version newer than {@code after} exists, else 304 after {@code wait} seconds (0..60, default 30).
+ *
+ * <p>Runs on the event loop and never blocks it: {@link SnapshotHub#next} only parks a callback. The answer
+ * completes on the hub thread and goes back to the event loop in {@code ApiHandler}. When the connection
+ * closes, the server cancels the answer, and the cancellation is passed on to the hub's future so the parked
+ * callback goes at once rather than at its timeout.
+ */
+public final class SnapshotRoutes {
+    public static final String VERSION_HEADER = "Outrider-Snapshot-Version";
+    public static final String JOSE = "application/jose";
+    static final int MAX_WAIT_SECONDS = 60;
+    static final int DEFAULT_WAIT_SECONDS = 30;
+    private static final Pattern NUMBER = Pattern.compile("[0-9]{1,18}");
+
+    private final SnapshotHub hub;
+    private final String trustDomain;
+
+    public SnapshotRoutes(SnapshotHub hub, String trustDomain) {
+        this.hub = requireNonNull(hub, "hub");
+        this.trustDomain = requireNonNull(trustDomain, "trustDomain");
+    }
+
+    public void register(Router.Builder routes) {
+        routes.route(HttpMethod.GET, "/v1/snapshots/{ns}/{sa}", Access.WORKLOAD, this::next);
+    }
+
+    CompletableFuture<ApiResponse> next(ApiRequest request) {
+        WorkloadIdentity workload = workload(request);
+        authorize(request.caller(), workload);
+        long after = number(request.queryParam("after"), "after", 0, Long.MAX_VALUE);
+        long wait = number(request.queryParam("wait"), "wait", DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS);
+        CompletableFuture<Optional<IssuedSnapshot>> source = hub.next(workload, after, Duration.ofSeconds(wait));
+        CompletableFuture<ApiResponse> answer = source.handle((snapshot, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
+                if (cause instanceof IllegalStateException) {
+                    throw ApiException.unavailable("the control plane is shutting down");
+                }
+                throw new CompletionException(cause);
+            }
+            return snapshot.map(SnapshotRoutes::response).orElseGet(() -> ApiResponse.empty(HttpResponseStatus.NOT_MODIFIED));
+        });
+        answer.whenComplete((r, e) -> {
+            if (answer.isCancelled()) {
+                source.cancel(false);
+            }
+        });
+        return answer;
+    }
+
+    private static ApiResponse response(IssuedSnapshot snapshot) {
+        return new ApiResponse(HttpResponseStatus.OK, JOSE, snapshot.jws().getBytes(StandardCharsets.US_ASCII),
+                Map.of(VERSION_HEADER, Long.toString(snapshot.version())));
+    }
+
+    private WorkloadIdentity workload(ApiRequest request) {
+        String namespace = request.param("ns");
+        String serviceAccount = request.param("sa");
+        if (!DnsLabel.isValid(namespace) || !DnsLabel.isValid(serviceAccount)) {
+            throw ApiException.invalid("namespace and service account in the URL must be RFC 1123 labels");
+        }
+        return new WorkloadIdentity(trustDomain, namespace, serviceAccount);
+    }
+
+    /** A workload reads its own snapshot only; an admin reads any. */
+    private static void authorize(Caller caller, WorkloadIdentity workload) {
+        if (caller instanceof Caller.Workload w && !w.identity().equals(workload)) {
+            throw ApiException.forbidden(w.identity() + " may read only its own snapshot, not " + workload + "'s");
+        }
+    }
+
+    private static long number(String text, String field, long absent, long max) {
+        if (text == null) {
+            return absent;
+        }
+        if (!NUMBER.matcher(text).matches() || Long.parseLong(text) > max) {
+            throw ApiException.invalid(field, field + " must be a whole number from 0 to " + max + ", not '"
+                    + (text.length() > 20 ? text.substring(0, 20) + "..." : text) + "'");
+        }
+        return Long.parseLong(text);
+    }
+}

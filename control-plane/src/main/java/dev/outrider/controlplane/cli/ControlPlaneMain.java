@@ -1,0 +1,183 @@
+package dev.outrider.controlplane.cli;
+
+import dev.outrider.control.model.SpiffeId;
+import dev.outrider.controlplane.ControlPlane;
+import dev.outrider.controlplane.ControlPlaneConfig;
+import dev.outrider.controlplane.StartupException;
+import dev.outrider.controlplane.server.ServerTls;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * {@code outrider control-plane}: starts a {@link ControlPlane} from the command line (docs/control-plane.md
+ * "Running it") and runs it until SIGTERM or SIGINT, then closes it (listener, workers, store) and exits 0.
+ * Exit 2 for bad options or files (the message names the option), 1 when it cannot run (a port in use).
+ */
+@Command(name = "control-plane",
+        mixinStandardHelpOptions = true,
+        versionProvider = ControlPlaneMain.Version.class,
+        description = {"Run the Outrider control plane: the HTTPS API for sidecars and operators,",
+                "the resource store, the snapshot signer and the workload CA.",
+                "SIGTERM or SIGINT closes it cleanly."})
+public final class ControlPlaneMain implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ControlPlaneMain.class);
+    static final int EXIT_OK = 0;
+    static final int EXIT_FAILURE = 1;
+    static final int EXIT_USAGE = 2;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:15010",
+            converter = ListenAddress.class, description = "The API address (HTTPS, TLS 1.3). Default: ${DEFAULT-VALUE}.")
+    private InetSocketAddress listen;
+
+    @Option(names = "--data-dir", required = true, paramLabel = "DIR",
+            description = "Holds store/ (the resources), signing-key.pem (when generated) and snapshot-keys.json.")
+    private Path dataDir;
+
+    @Option(names = "--ca-cert", required = true, paramLabel = "FILE", description = "The mesh CA certificate (PEM).")
+    private Path caCert;
+
+    @Option(names = "--ca-key", required = true, paramLabel = "FILE", description = "The mesh CA private key (PEM).")
+    private Path caKey;
+
+    @Option(names = "--trust-domain", defaultValue = "cluster.local", paramLabel = "DOMAIN",
+            description = "SPIFFE trust domain of every identity issued or accepted. Default: ${DEFAULT-VALUE}.")
+    private String trustDomain;
+
+    @Option(names = "--server-name", split = ",", paramLabel = "NAME",
+            description = "DNS name or IP in the serving certificate (repeatable). Default: localhost, 127.0.0.1, ::1.")
+    private List<String> serverNames = new ArrayList<>();
+
+    @Option(names = "--signing-key", paramLabel = "FILE",
+            description = "EC P-256 key (PKCS#8 PEM) that signs snapshots. Default: DATA_DIR/signing-key.pem, generated when absent.")
+    private Path signingKey;
+
+    @Option(names = "--admin-identity", paramLabel = "SPIFFE_ID",
+            description = "Client-certificate identity allowed to use the admin API (repeatable). Default: spiffe://<td>/ns/outrider-system/sa/admin.")
+    private List<String> adminIdentities = new ArrayList<>();
+
+    @Option(names = "--admin-token-file", paramLabel = "FILE",
+            description = "Development mode: a file holding a bearer token that also grants admin.")
+    private Path adminTokenFile;
+
+    @Option(names = "--tls-provider", defaultValue = "auto", paramLabel = "auto|openssl|jdk",
+            description = "TLS implementation: BoringSSL when it loads (auto), or the one named. Default: ${DEFAULT-VALUE}.")
+    private String tlsProvider;
+
+    @Spec
+    private CommandSpec spec;
+
+    /** Calls the action, with the signal's name, on each shutdown signal. */
+    interface ShutdownSignals {
+        void install(Consumer<String> action);
+    }
+
+    private final ShutdownSignals signals;
+
+    public ControlPlaneMain() {
+        this(ControlPlaneMain::installSignalHandlers);
+    }
+
+    ControlPlaneMain(ShutdownSignals signals) {
+        this.signals = requireNonNull(signals, "signals");
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ControlPlaneMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        ControlPlaneConfig config;
+        try {
+            config = config();
+        } catch (IllegalArgumentException e) {
+            err.println("outrider control-plane: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        ControlPlane controlPlane;
+        try {
+            controlPlane = ControlPlane.start(config);
+        } catch (StartupException e) {
+            err.println("outrider control-plane: " + e.getMessage());
+            return e.isConfiguration() ? EXIT_USAGE : EXIT_FAILURE;
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        signals.install(signal -> {
+            log.info("received SIG{}; closing", signal);
+            stop.countDown();
+        });
+        stop.await();
+        controlPlane.close();
+        return EXIT_OK;
+    }
+
+    ControlPlaneConfig config() {
+        List<SpiffeId> admins = new ArrayList<>();
+        for (String id : adminIdentities) {
+            try {
+                admins.add(SpiffeId.parse(id));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--admin-identity: " + e.getMessage(), e);
+            }
+        }
+        ServerTls.Provider provider;
+        try {
+            provider = ServerTls.Provider.parse(tlsProvider);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--tls-provider: " + e.getMessage(), e);
+        }
+        try {
+            return ControlPlaneConfig.builder(dataDir, caCert, caKey)
+                    .listen(listen)
+                    .trustDomain(trustDomain)
+                    .serverNames(serverNames)
+                    .signingKey(signingKey)
+                    .adminIdentities(admins)
+                    .adminTokenFile(adminTokenFile)
+                    .tlsProvider(provider)
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(optionOf(e.getMessage()) + e.getMessage(), e);
+        }
+    }
+
+    private static String optionOf(String message) {
+        return message != null && message.startsWith("admin identity") ? "--admin-identity: " : "--trust-domain: ";
+    }
+
+    /**
+     * SIGTERM (orchestrators) and SIGINT (Ctrl-C); the JVM runs the handler on its own signal thread, which
+     * only counts down a latch.
+     */
+    private static void installSignalHandlers(Consumer<String> action) {
+        for (String name : List.of("TERM", "INT")) {
+            sun.misc.Signal.handle(new sun.misc.Signal(name), s -> action.accept(s.getName()));
+        }
+    }
+
+    /** The jar manifest's Implementation-Version, or {@code dev} when running from classes. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = ControlPlaneMain.class.getPackage().getImplementationVersion();
+            return new String[] {"outrider control-plane " + (v == null ? "dev" : v)};
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.outrider.controlplane;
+
+import dev.outrider.controlplane.testing.ApiClient;
+import dev.outrider.controlplane.testing.TestMesh;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * An in-process control plane on 127.0.0.1 (ephemeral port) with a test CA, an admin token and the default
+ * admin identity, plus clients for every kind of caller.
+ */
+public final class ControlPlaneFixture implements AutoCloseable {
+    public static final String ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+
+    public final TestMesh mesh;
+    public final ControlPlane controlPlane;
+    public final Path dataDir;
+
+    private ControlPlaneFixture(TestMesh mesh, ControlPlane controlPlane, Path dataDir) {
+        this.mesh = mesh;
+        this.controlPlane = controlPlane;
+        this.dataDir = dataDir;
+    }
+
+    public static ControlPlaneFixture start(Path dir) throws Exception {
+        TestMesh mesh = TestMesh.create(dir.resolve("ca"));
+        Path tokenFile = Files.writeString(dir.resolve("admin-token"), ADMIN_TOKEN + "\n");
+        Path dataDir = dir.resolve("data");
+        ControlPlane cp = ControlPlane.start(ControlPlaneConfig.builder(dataDir, mesh.caCertFile(), mesh.caKeyFile())
+                .listen(new InetSocketAddress("127.0.0.1", 0))
+                .adminTokenFile(tokenFile)
+                .tlsProvider(TestMesh.tlsProvider())
+                .workerThreads(2)
+                .ioThreads(1)
+                .build());
+        return new ControlPlaneFixture(mesh, cp, dataDir);
+    }
+
+    /** No client certificate, no token. */
+    public ApiClient anonymous() throws Exception {
+        return ApiClient.of(mesh.trusting(), controlPlane.address());
+    }
+
+    public ApiClient adminByToken() throws Exception {
+        return anonymous().withBearer(ADMIN_TOKEN);
+    }
+
+    /** A client certificate with the default admin identity. */
+    public ApiClient adminByCertificate() throws Exception {
+        return workload("outrider-system", "admin");
+    }
+
+    public ApiClient workload(String namespace, String serviceAccount) throws Exception {
+        return ApiClient.of(mesh.sslContext(mesh.workload(namespace, serviceAccount)), controlPlane.address());
+    }
+
+    @Override
+    public void close() {
+        controlPlane.close();
+    }
+}
