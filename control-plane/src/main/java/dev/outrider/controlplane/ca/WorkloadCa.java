@@ -67,7 +67,7 @@ import static java.util.Objects.requireNonNull;
  */
 public final class WorkloadCa {
     public static final Duration DEFAULT_TTL = Duration.ofHours(24);
-    public static final Duration MIN_TTL = Duration.ofMinutes(5);
+    public static final Duration MIN_TTL = Duration.ofMinutes(1);
     public static final Duration MAX_TTL = Duration.ofDays(7);
     static final Duration CLOCK_SKEW = Duration.ofMinutes(1);
     private static final int KEY_CERT_SIGN = 5;

@@ -23,7 +23,7 @@ import static java.util.Objects.requireNonNull;
  * metadata: {name: default}
  * spec:
  *   rootNamespace: outrider-system  # policies here apply to every workload
- *   certificateTtl: 24h              # 5m..7d
+ *   certificateTtl: 24h              # 1m..7d (minutes: for trying rotation)
  *   registrationTtl: 60s             # 10s..1h
  * }</pre>
  * Durations are a whole number and one unit: {@code s}, {@code m}, {@code h} or {@code d}. Stored at
@@ -33,7 +33,7 @@ public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration
     /** Where the one MeshConfig is stored (the store needs a namespace; the API has none). */
     public static final ResourceKey KEY = new ResourceKey(ResourceKind.MESH_CONFIG.kind(), "mesh", "default");
     public static final String NAME = KEY.name();
-    public static final Duration MIN_CERTIFICATE_TTL = Duration.ofMinutes(5);
+    public static final Duration MIN_CERTIFICATE_TTL = Duration.ofMinutes(1);
     public static final Duration MAX_CERTIFICATE_TTL = Duration.ofDays(7);
     public static final Duration MIN_REGISTRATION_TTL = Duration.ofSeconds(10);
     public static final Duration MAX_REGISTRATION_TTL = Duration.ofHours(1);

@@ -41,8 +41,8 @@ import static java.util.Objects.requireNonNull;
  *   next(w, after, wait): current version > after ? done : waiter ─▶ woken by an issue, or empty after wait
  * </pre>
  *
- * <p>Versions. A workload's version is the store revision at which its content last changed (its first one: the
- * revision when first compiled), so versions only grow, also across restarts (the store's revision never goes
+ * <p>Versions. A workload's version is one more than the store revision at which its content last changed (its
+ * first one: the revision when first compiled, plus one; so even an empty store's snapshot is newer than 0), so versions only grow, also across restarts (the store's revision never goes
  * down), and a write that changes nothing a workload sees neither bumps nor wakes it. A refresh reads the revision
  * before any content: what it then reads includes at least every write up to that revision (the registry keeps
  * its memory and the store in step under its lock), so the content is never newer-labelled than it is. A content
@@ -251,7 +251,9 @@ public final class SnapshotHub implements AutoCloseable {
             return;
         }
         try {
-            long revision = store.revision(); // before any content (see class comment)
+            // Before any content (see class comment). One more than the revision, so that an empty store's first
+            // snapshot is version 1, newer than the "after=0" a sidecar without a snapshot asks with.
+            long revision = store.revision() + 1;
             Set<String> namespaces = new HashSet<>();
             for (WorkloadIdentity identity : workloads.keySet()) {
                 namespaces.add(identity.namespace());

@@ -178,8 +178,8 @@ class ResourceDocumentsErrorsTest {
                 invalid(SERVICE, "orders", "kind: Service\n", "apiVersion", "is required"),
                 // MeshConfig.
                 mesh("{rootNamespace: Root}", "spec.rootNamespace", "'Root' is not an RFC 1123 label"),
-                mesh("{certificateTtl: 1m}", "spec.certificateTtl", "'1m' must be between 5m and 7d"),
-                mesh("{certificateTtl: 8d}", "spec.certificateTtl", "'8d' must be between 5m and 7d"),
+                mesh("{certificateTtl: 30s}", "spec.certificateTtl", "'30s' must be between 60s and 7d"),
+                mesh("{certificateTtl: 8d}", "spec.certificateTtl", "'8d' must be between 60s and 7d"),
                 mesh("{registrationTtl: 5s}", "spec.registrationTtl", "'5s' must be between 10s and 1h"),
                 mesh("{registrationTtl: 61m}", "spec.registrationTtl", "'61m' must be between 10s and 1h"),
                 mesh("{registrationTtl: 60}", "spec.registrationTtl", "expected a duration with a unit, got a number"),

@@ -214,7 +214,7 @@ class ResourceDocumentsTest {
 
     @Test
     void meshConfigBoundsInTheRecord() {
-        assertThatThrownBy(() -> new MeshConfig("mesh", Duration.ofMinutes(4), Duration.ofSeconds(60)))
+        assertThatThrownBy(() -> new MeshConfig("mesh", Duration.ofSeconds(59), Duration.ofSeconds(60)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("certificateTtl");
         assertThatThrownBy(() -> new MeshConfig("mesh", Duration.ofHours(1), Duration.ofHours(2)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("registrationTtl");

@@ -1,0 +1,53 @@
+package dev.outrider.control.client;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import dev.outrider.control.model.ServiceName;
+import dev.outrider.control.model.SpiffeId;
+import dev.outrider.control.snapshot.SnapshotEndpoint;
+import dev.outrider.control.snapshot.SnapshotSigner;
+import dev.outrider.control.snapshot.SnapshotVerifier;
+import dev.outrider.control.snapshot.WorkloadSnapshot;
+
+import java.time.Instant;
+import java.util.List;
+
+/** Signed snapshots for the watcher tests: a throw-away signing key made per test class. */
+final class TestSnapshots {
+    static final SpiffeId ORDERS = SpiffeId.parse("spiffe://cluster.local/ns/shop/sa/orders");
+    static final String POLICIES = """
+            apiVersion: outrider.dev/v1
+            kind: AuthorizationPolicy
+            metadata: {name: allow-frontend, namespace: shop}
+            spec:
+              rules:
+              - from: [{source: {principals: ["cluster.local/ns/shop/sa/frontend"]}}]
+            """;
+
+    final ECKey key;
+    final SnapshotSigner signer;
+    final SnapshotVerifier verifier;
+
+    TestSnapshots() {
+        try {
+            key = new ECKeyGenerator(Curve.P_256).keyID("cp-test").generate();
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+        signer = SnapshotSigner.of(key);
+        verifier = new SnapshotVerifier(new JWKSet(key.toPublicJWK()), ORDERS);
+    }
+
+    static WorkloadSnapshot snapshot(long version) {
+        return new WorkloadSnapshot(Long.toString(version), ORDERS, Instant.parse("2026-01-01T00:00:00Z"), POLICIES,
+                List.of(new SnapshotEndpoint(new ServiceName("payments", "shop"), "10.0.0.7:15006",
+                        SpiffeId.parse("spiffe://cluster.local/ns/shop/sa/payments"))));
+    }
+
+    SignedSnapshot signed(long version) {
+        return new SignedSnapshot(version, signer.sign(snapshot(version)));
+    }
+}
