@@ -76,18 +76,16 @@ public final class ControlPlane implements AutoCloseable {
     private final ApiServer server;
     private final ServingCertificate servingCertificate;
     private final WorkloadCa ca;
-    private final Store store;
     private final SigningKey signingKey;
     private boolean closed;
 
     private ControlPlane(ControlPlaneConfig config, Deque<AutoCloseable> resources, ApiServer server,
-                         ServingCertificate servingCertificate, WorkloadCa ca, Store store, SigningKey signingKey) {
+                         ServingCertificate servingCertificate, WorkloadCa ca, SigningKey signingKey) {
         this.config = config;
         this.resources = resources;
         this.server = server;
         this.servingCertificate = servingCertificate;
         this.ca = ca;
-        this.store = store;
         this.signingKey = signingKey;
     }
 
@@ -138,7 +136,7 @@ public final class ControlPlane implements AutoCloseable {
                 throw StartupException.environment("--listen", e.getMessage(), e);
             }
             resources.push(server);
-            ControlPlane controlPlane = new ControlPlane(config, resources, server, serving, ca, store, signingKey);
+            ControlPlane controlPlane = new ControlPlane(config, resources, server, serving, ca, signingKey);
             log.info("outrider control-plane listening on https://{} (trust domain {}, TLS {}, serving certificate"
                             + " for {} until {}, snapshot key {}{})", text(server.address()), config.trustDomain(),
                     serving.provider(), config.serverNames(), serving.certificate().getNotAfter().toInstant(),
@@ -171,10 +169,6 @@ public final class ControlPlane implements AutoCloseable {
 
     public String signingKeyId() {
         return signingKey.keyId();
-    }
-
-    Store store() {
-        return store;
     }
 
     /** Stops the listener (open connections and held requests are closed), the workers, then the store. */

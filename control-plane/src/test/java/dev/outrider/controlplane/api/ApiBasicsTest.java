@@ -112,11 +112,11 @@ class ApiBasicsTest {
 
     @Test
     void unknownRouteIsNotFoundAndWrongMethodNotAllowed() throws Exception {
-        HttpResponse<String> missing = cp.anonymous().get("/v1/nothing-here");
+        HttpResponse<String> missing = cp.anonymous().get("/v2/nothing-here");
         assertThat(missing.statusCode()).isEqualTo(404);
         JsonNode body = ApiClient.json(missing);
         assertThat(body.get("reason").asText()).isEqualTo("NotFound");
-        assertThat(body.get("message").asText()).isEqualTo("no route for GET /v1/nothing-here");
+        assertThat(body.get("message").asText()).isEqualTo("no route for GET /v2/nothing-here");
 
         HttpResponse<String> wrongMethod = cp.anonymous().delete("/v1/health");
         assertThat(wrongMethod.statusCode()).isEqualTo(405);

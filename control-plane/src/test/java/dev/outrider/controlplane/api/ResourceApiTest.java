@@ -230,7 +230,7 @@ class ResourceApiTest {
                 .isCloseTo(Instant.now().plus(Duration.ofHours(1)), within(Duration.ofMinutes(2)));
 
         HttpResponse<String> bad = admin.put("/v1/meshconfig", YAML,
-                "apiVersion: outrider.dev/v1\nkind: MeshConfig\nspec: {certificateTtl: 1m}\n");
+                "apiVersion: outrider.dev/v1\nkind: MeshConfig\nspec: {certificateTtl: 30s}\n");
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(ApiClient.json(bad).get("field").asText()).isEqualTo("spec.certificateTtl");
     }
