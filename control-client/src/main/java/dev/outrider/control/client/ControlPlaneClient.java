@@ -216,6 +216,15 @@ public final class ControlPlaneClient implements AutoCloseable {
         return getJson("/v1/sidecars");
     }
 
+    /**
+     * {@code GET /v1/snapshot-keys}: the control plane's public snapshot-signing keys (a JWK Set, as JSON text),
+     * fetched over the verified connection; {@code outrider ctl explain} checks snapshots with them.
+     */
+    public String snapshotKeys() {
+        return new String(call("snapshot-keys", request("/v1/snapshot-keys").GET(), false, null, 200).body(),
+                java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** {@code POST /v1/join-tokens}; {@code ttl} null for the server's default. */
     public JoinToken createJoinToken(String namespace, String serviceAccount, Duration ttl) {
         Map<String, String> body = new LinkedHashMap<>();

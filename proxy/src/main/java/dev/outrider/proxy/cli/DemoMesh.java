@@ -248,7 +248,7 @@ final class DemoMesh implements AutoCloseable {
         all.addAll(List.of(args));
         all.addAll(controlPlane.ctlOptions());
         StringWriter buffer = new StringWriter();
-        CommandLine cli = new CommandLine(new OutriderCommand());
+        CommandLine cli = OutriderCommand.commandLine();
         cli.setOut(new PrintWriter(buffer, true));
         cli.setErr(new PrintWriter(buffer, true));
         int code = cli.execute(all.toArray(String[]::new));

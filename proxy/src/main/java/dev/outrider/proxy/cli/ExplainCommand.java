@@ -38,8 +38,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "explain", mixinStandardHelpOptions = true,
         description = "Explain the authorization decision for a request against policy documents.")
-final class ExplainCommand implements Callable<Integer> {
-    @Option(names = "--policies", required = true, split = ",", paramLabel = "PATH",
+class ExplainCommand implements Callable<Integer> {
+    @Option(names = "--policies", split = ",", paramLabel = "PATH",
             description = "Policy documents: YAML/JSON files or directories (comma-separated or repeated).")
     private List<Path> policies;
 
@@ -94,24 +94,49 @@ final class ExplainCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
+    /** The receiving workload's service name ({@code --workload}). */
+    String workload() {
+        return workload;
+    }
+
+    /** The receiving workload's namespace ({@code --namespace}). */
+    String namespace() {
+        return namespace;
+    }
+
+    /**
+     * The policy documents to decide with: here the files and directories of {@code --policies};
+     * {@code outrider ctl explain} takes the control plane's snapshot for the workload instead.
+     */
+    List<PolicyDocument> documents(PrintWriter out) throws java.io.IOException {
+        if (policies == null || policies.isEmpty()) {
+            throw new IllegalArgumentException("--policies is required (files or directories of policy documents)");
+        }
+        List<PolicyDocument> all = new ArrayList<>();
+        for (Path p : policies) {
+            all.addAll(Files.isDirectory(p) ? PolicyDocuments.loadDirectory(p)
+                    : PolicyDocuments.parse(Files.readString(p), p.getFileName().toString()));
+        }
+        return all;
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<AuthorizationPolicy> authz = new ArrayList<>();
         try {
-            for (Path p : policies) {
-                List<PolicyDocument> docs = Files.isDirectory(p) ? PolicyDocuments.loadDirectory(p)
-                        : PolicyDocuments.parse(Files.readString(p), p.getFileName().toString());
-                for (PolicyDocument d : docs) {
-                    if (d instanceof AuthorizationPolicy a) {
-                        authz.add(a);
-                    }
+            for (PolicyDocument d : documents(out)) {
+                if (d instanceof AuthorizationPolicy a) {
+                    authz.add(a);
                 }
             }
-        } catch (PolicyException | UncheckedIOException | java.io.IOException e) {
+        } catch (PolicyException | UncheckedIOException | java.io.IOException | IllegalArgumentException e) {
             err.println("outrider explain: " + e.getMessage());
             return OutriderCommand.EXIT_USAGE;
+        } catch (RuntimeException e) {
+            err.println("outrider explain: " + e.getMessage());
+            return OutriderCommand.EXIT_FAILURE;
         }
         DefaultAction fallback;
         try {

@@ -35,7 +35,14 @@ public final class OutriderCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new OutriderCommand()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with every subcommand, including {@code ctl explain} (which needs the proxy's engine). */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new OutriderCommand());
+        cli.getSubcommands().get("ctl").addSubcommand("explain", new CtlExplainCommand());
+        return cli;
     }
 
     /** The jar manifest's Implementation-Version, or {@code dev} when running from classes. */

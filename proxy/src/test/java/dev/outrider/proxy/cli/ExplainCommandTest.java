@@ -22,7 +22,7 @@ class ExplainCommandTest {
     private int run(String... args) {
         List<String> all = new ArrayList<>(List.of("explain"));
         all.addAll(List.of(args));
-        return new CommandLine(new OutriderCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+        return OutriderCommand.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
                 .execute(all.toArray(new String[0]));
     }
 

@@ -1,0 +1,102 @@
+package dev.outrider.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.outrider.control.client.ControlPlaneClient;
+import dev.outrider.control.client.ControlPlaneException;
+import dev.outrider.control.client.ResourceKind;
+import dev.outrider.control.client.WrittenResource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * kill -9 of the control plane while four clients write as fast as they can: every write it answered 2xx is
+ * there after the restart, at the version it answered with, and later writes get larger versions.
+ */
+class ControlPlaneDurabilityTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyAcknowledgedWriteSurvivesKillMinus9DuringWrites() throws Exception {
+        TestCa ca = TestCa.create(dir.resolve("ca"));
+        int port = MeshProcess.freePort();
+        ControlPlaneProcess cp = ControlPlaneProcess.start(dir.resolve("cp"), port, ca);
+        Map<String, String> acknowledged = new ConcurrentHashMap<>();
+        AtomicBoolean writing = new AtomicBoolean(true);
+        CountDownLatch enough = new CountDownLatch(60);
+        List<Thread> writers = new ArrayList<>();
+        try {
+            for (int w = 0; w < 4; w++) {
+                int writer = w;
+                writers.add(Thread.ofPlatform().start(() -> {
+                    try (ControlPlaneClient admin = cp.admin()) {
+                        for (int i = 0; writing.get(); i++) {
+                            String name = "w" + writer + "-" + i;
+                            try {
+                                WrittenResource r = admin.putResource(ResourceKind.AUTHORIZATION_POLICY, "shop", name,
+                                        policy(name).getBytes(StandardCharsets.UTF_8), "application/yaml");
+                                acknowledged.put(name, r.resourceVersion());
+                                enough.countDown();
+                            } catch (ControlPlaneException e) {
+                                if (!e.retryable()) {
+                                    throw e;
+                                }
+                                return; // the control plane is gone: this write was not acknowledged
+                            }
+                        }
+                    }
+                }));
+            }
+            assertThat(enough.await(60, TimeUnit.SECONDS)).as("writes acknowledged before the kill").isTrue();
+            cp.kill(); // SIGKILL in the middle of the writes
+        } finally {
+            writing.set(false);
+            for (Thread t : writers) {
+                t.join(30_000);
+            }
+            cp.close();
+        }
+        assertThat(acknowledged).hasSizeGreaterThanOrEqualTo(60);
+
+        ControlPlaneProcess restarted = ControlPlaneProcess.start(dir.resolve("cp"), port, ca);
+        try (ControlPlaneClient admin = restarted.admin()) {
+            long highest = 0;
+            for (Map.Entry<String, String> e : acknowledged.entrySet()) {
+                JsonNode stored = admin.getResource(ResourceKind.AUTHORIZATION_POLICY, "shop", e.getKey());
+                assertThat(stored.path("metadata").path("resourceVersion").asText()).as(e.getKey())
+                        .isEqualTo(e.getValue());
+                highest = Math.max(highest, Long.parseLong(e.getValue()));
+            }
+            WrittenResource after = admin.putResource(ResourceKind.AUTHORIZATION_POLICY, "shop", "after-restart",
+                    policy("after-restart").getBytes(StandardCharsets.UTF_8), "application/yaml");
+            assertThat(Long.parseLong(after.resourceVersion())).isGreaterThan(highest);
+        } finally {
+            restarted.close();
+        }
+        restarted.assertNoLeaks();
+    }
+
+    private static String policy(String name) {
+        return """
+                apiVersion: outrider.dev/v1
+                kind: AuthorizationPolicy
+                metadata: {name: %s, namespace: shop}
+                spec:
+                  selector: {matchLabels: {app: orders}}
+                  action: DENY
+                  rules: [{to: [{operation: {paths: ["/%s"]}}]}]
+                """.formatted(name, name);
+    }
+}
