@@ -1,10 +1,14 @@
 package dev.outrider.proxy.cli;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.outrider.proxy.Sidecar;
 import dev.outrider.proxy.config.BootstrapConfig;
 import dev.outrider.proxy.config.BootstrapLoader;
 import dev.outrider.proxy.config.ConfigException;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.FileAppender;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -71,6 +75,7 @@ final class DemoCommand implements Callable<Integer> {
             return OutriderCommand.EXIT_FAILURE;
         }
         Path work = Files.createTempDirectory("outrider-demo-");
+        logToFile(work.resolve("sidecars.log"));
         DemoMesh mesh = new DemoMesh(examples, work, ca.resolve("ca.pem"), ca.resolve("ca.key"), out);
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -84,15 +89,19 @@ final class DemoCommand implements Callable<Integer> {
             ok = mesh.drive();
         } catch (Exception e) {
             err.println("outrider demo: " + e.getMessage());
-            err.println("(logs in " + work + ")");
+            err.println("logs kept in " + work + " (sidecars.log, control-plane.log)");
             err.flush();
+            mesh.keepFiles();
+            mesh.close();
             return OutriderCommand.EXIT_FAILURE;
-        } finally {
-            if (once) {
-                mesh.close();
-            }
+        }
+        if (!ok) {
+            out.println("an answer was not the expected one; logs kept in " + work
+                    + " (sidecars.log, control-plane.log)");
+            mesh.keepFiles();
         }
         if (once) {
+            mesh.close();
             return ok ? OutriderCommand.EXIT_OK : OutriderCommand.EXIT_FAILURE;
         }
         mesh.printNextSteps();
@@ -100,6 +109,27 @@ final class DemoCommand implements Callable<Integer> {
         out.flush();
         stopped.await();
         return OutriderCommand.EXIT_OK;
+    }
+
+    /**
+     * The sidecars run in this process; their log goes to a file in the work directory so the demo's own
+     * output stays readable ({@code OUTRIDER_LOG_LEVEL} still sets the level).
+     */
+    private static void logToFile(Path file) {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{36} - %msg%n");
+        encoder.start();
+        FileAppender<ILoggingEvent> appender = new FileAppender<>();
+        appender.setContext(context);
+        appender.setName("demo-file");
+        appender.setFile(file.toString());
+        appender.setEncoder(encoder);
+        appender.start();
+        ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.detachAndStopAllAppenders();
+        root.addAppender(appender);
     }
 
     /** The development CA ({@code certs/mesh-ca.sh init}) the control plane issues workload certificates with. */

@@ -51,6 +51,8 @@ final class DemoMesh implements AutoCloseable {
     private Sidecar sidecarA;
     private Sidecar sidecarB;
     private boolean closed;
+    /** Guarded by this: keep the work directory (logs) on close, after something went wrong. */
+    private boolean keepFiles;
 
     DemoMesh(Path examples, Path work, Path caCertificate, Path caKey, PrintWriter out) {
         this.examples = examples;
@@ -64,8 +66,8 @@ final class DemoMesh implements AutoCloseable {
     void start(Path controlPlaneJar) throws Exception {
         controlPlane = DemoControlPlane.start(controlPlaneJar, work, caCertificate, caKey);
         open.add(controlPlane);
-        out.println("control plane  https://" + DemoControlPlane.ADDRESS + "  (its own process; log "
-                + controlPlane.log() + ")");
+        out.println("control plane  https://" + DemoControlPlane.ADDRESS + "  (its own process)");
+        out.println("logs           " + work + "/{control-plane,sidecars}.log");
         issuer = DemoIssuer.start(address(ISSUER));
         open.add(issuer);
         Path generated = work.resolve("orders-jwt.yaml");
@@ -158,7 +160,7 @@ final class DemoMesh implements AutoCloseable {
         out.println("# policies: frontend may GET/POST /hello and /api/*; nobody may call /admin;");
         out.println("#           tokens from " + DemoIssuer.ISSUER + " are checked; POST /api/* 5/s per caller");
         out.println();
-        out.printf("  %-46s %-9s %-16s %s%n", "request", "expected", "got", "answer");
+        out.printf("  %-38s %-9s %-20s %s%n", "request", "expected", "got", "answer");
         boolean ok = row(client, "GET /hello", get("/hello"), 200, "allowed");
         ok &= row(client, "GET /hello  (Bearer: valid token)",
                 get("/hello").header("Authorization", "Bearer " + issuer.token("alice")), 200, "allowed");
@@ -174,13 +176,16 @@ final class DemoMesh implements AutoCloseable {
     }
 
     void printNextSteps() {
-        String ctl = "./outrider ctl " + String.join(" ", controlPlane.ctlOptions());
+        List<String> o = controlPlane.ctlOptions();
         out.println("Next:");
         out.println("  curl -s http://" + A_OUTBOUND + "/hello -H 'Host: orders.shop'");
         out.println("  curl -s http://127.0.0.1:15000/metrics | grep -E 'outrider_(requests|authz|ratelimit)'");
         out.println("  curl -s http://127.0.0.1:15000/config          # the snapshot in force");
-        out.println("  " + ctl + " status");
-        out.println("  " + ctl + " get ap -n shop");
+        out.println("  export OUTRIDER_SERVER=" + o.get(1) + " OUTRIDER_CA=" + o.get(3) + " OUTRIDER_TOKEN_FILE=" + o.get(5));
+        out.println("  ./outrider ctl status                           # sidecars, versions applied, ACK/NACK");
+        out.println("  ./outrider ctl get ap -n shop -o yaml");
+        out.println("  ./outrider ctl explain --workload orders --namespace shop --path /admin \\");
+        out.println("      --source spiffe://cluster.local/ns/shop/sa/frontend");
         out.flush();
     }
 
@@ -203,8 +208,8 @@ final class DemoMesh implements AutoCloseable {
             got = "failed";
             answer = e.toString();
         }
-        out.printf("  %-46s %-9s %-16s %s%n", title, expected, got, answer.length() > 70
-                ? answer.substring(0, 67) + "..." : answer);
+        out.printf("  %-38s %-9s %-20s %s%n", title, expected, got, answer.length() > 72
+                ? answer.substring(0, 69) + "..." : answer);
         out.flush();
         return status == expected;
     }
@@ -224,19 +229,19 @@ final class DemoMesh implements AutoCloseable {
                 }
             }
         } catch (IOException | InterruptedException e) {
-            out.printf("  %-46s %-9s %-16s %s%n", "POST /api/orders  x" + n, "429", "failed", e);
+            out.printf("  %-38s %-9s %-20s %s%n", "POST /api/orders  x" + n, "429", "failed", e);
             return false;
         }
         StringBuilder counts = new StringBuilder();
         statuses.forEach((status, count) -> counts.append(counts.isEmpty() ? "" : ", ").append(count).append(" x ")
                 .append(status));
         boolean ok = first == 200 && refusal != null;
-        out.printf("  %-46s %-9s %-16s %s%n", "POST /api/orders  x" + n + " in a row", "200, 429",
+        out.printf("  %-38s %-9s %-20s %s%n", "POST /api/orders  x" + n + " in a row", "200, 429",
                 ok ? "throttled" : "UNEXPECTED", counts);
         if (refusal != null) {
             for (String h : List.of("retry-after", "ratelimit-policy", "ratelimit")) {
                 HttpResponse<String> r = refusal;
-                r.headers().firstValue(h).ifPresent(v -> out.printf("  %-46s %-9s %-16s %s: %s%n", "", "", "", h, v));
+                r.headers().firstValue(h).ifPresent(v -> out.printf("  %-38s %-9s %-20s %s: %s%n", "", "", "", h, v));
             }
         }
         return ok;
@@ -278,7 +283,8 @@ final class DemoMesh implements AutoCloseable {
         server.createContext("/", ex -> {
             long bodyLength = ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
             String caller = ex.getRequestHeaders().getFirst("X-forwarded-client-cert");
-            String by = caller == null ? "" : caller.replaceAll(".*URI=([^;,]*).*", "$1");
+            String by = caller == null ? "" : caller.replaceAll(".*URI=([^;,]*).*", "$1")
+                    .replaceFirst("^spiffe://[^/]+/ns/([^/]+)/sa/(.+)$", "$1/$2");
             byte[] body = ("orders saw " + ex.getRequestMethod() + " " + ex.getRequestURI().getPath()
                     + (by.isEmpty() ? "" : " from " + by) + " (" + bodyLength + " B)\n")
                     .getBytes(StandardCharsets.UTF_8);
@@ -292,7 +298,12 @@ final class DemoMesh implements AutoCloseable {
         return server;
     }
 
-    /** Stops everything started, newest first, and removes the work directory; idempotent. */
+    /** Keep the work directory and its logs when closing. */
+    synchronized void keepFiles() {
+        keepFiles = true;
+    }
+
+    /** Stops everything started, newest first, and removes the work directory (unless kept); idempotent. */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -305,6 +316,10 @@ final class DemoMesh implements AutoCloseable {
             } catch (Exception e) {
                 out.println("stopping: " + e);
             }
+        }
+        if (keepFiles) {
+            out.flush();
+            return;
         }
         try (Stream<Path> files = Files.walk(work)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
