@@ -1,7 +1,6 @@
 package dev.outrider.control.ctl;
 
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,8 +8,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.JacksonYAMLParseException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.outrider.control.client.ResourceKind;
+import dev.outrider.control.document.DocumentSyntax;
 import dev.outrider.control.policy.PolicyDocuments;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,8 +37,8 @@ import static java.util.Objects.requireNonNull;
  * functions.
  */
 final class Manifests {
-    private static final YAMLMapper YAML = YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
-    private static final JsonMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    private static final YAMLMapper YAML = DocumentSyntax.yamlMapper();
+    private static final JsonMapper JSON = DocumentSyntax.jsonMapper();
 
     private Manifests() {
     }
@@ -140,9 +139,7 @@ final class Manifests {
     static List<Manifest> read(String text, String source, String defaultNamespace) {
         requireNonNull(text, "text");
         requireNonNull(source, "source");
-        if (text.startsWith("\uFEFF")) {
-            text = text.substring(1);
-        }
+        text = DocumentSyntax.withoutByteOrderMark(text);
         ObjectMapper mapper = text.stripLeading().startsWith("{") ? JSON : YAML;
         List<Manifest> manifests = new ArrayList<>();
         int index = 0;
@@ -158,7 +155,7 @@ final class Manifests {
                 manifests.add(resolve(source, index, line, node, defaultNamespace));
             }
         } catch (JacksonYAMLParseException e) {
-            throw new ManifestException(source + ": document " + Math.max(index, 1) + ": not YAML: " + yamlProblem(e));
+            throw new ManifestException(source + ": document " + Math.max(index, 1) + ": not YAML: " + DocumentSyntax.yamlProblem(e));
         } catch (StreamReadException e) {
             var at = e.getLocation();
             throw new ManifestException(source + ": document " + Math.max(index, 1) + ": not "
@@ -220,15 +217,5 @@ final class Manifests {
             kinds.add(k.kind());
         }
         return kinds;
-    }
-
-    /** SnakeYAML's problem and position, without the excerpt it appends. */
-    private static String yamlProblem(JacksonYAMLParseException e) {
-        if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblem() != null) {
-            var mark = marked.getProblemMark();
-            return marked.getProblem() + (mark == null ? ""
-                    : " (line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1) + ")");
-        }
-        return e.getOriginalMessage();
     }
 }

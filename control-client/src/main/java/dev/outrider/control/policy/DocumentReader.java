@@ -2,6 +2,7 @@ package dev.outrider.control.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.outrider.control.document.DocumentFields;
 import dev.outrider.control.model.DnsLabel;
 import dev.outrider.control.policy.AuthorizationPolicy.Action;
 import dev.outrider.control.policy.AuthorizationPolicy.Condition;
@@ -28,7 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import static dev.outrider.control.policy.ErrorContext.quote;
+import static dev.outrider.control.document.DocumentFields.quote;
 
 /**
  * Translates one parsed document (a Jackson tree) into a validated {@link PolicyDocument}, field by field,
@@ -65,9 +66,6 @@ final class DocumentReader {
     private static final List<String> LIMIT = List.of("requests", "per", "burst");
     private static final List<String> KEY_OVERRIDE = List.of("value", "limit", "maxInFlight");
     private static final String ACTIONS = "ALLOW, DENY or AUDIT";
-    private static final Fields.Check LABEL = v -> DnsLabel.isValid(v) ? null : quote(v) + " is not an RFC 1123"
-            + " label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63"
-            + " characters)";
     /** Bounds of {@code requests} and {@code burst}. */
     private static final long MAX_REQUESTS = 1_000_000_000;
     private static final long MAX_IN_FLIGHT = 1_000_000;
@@ -97,7 +95,7 @@ final class DocumentReader {
     }
 
     static PolicyDocument read(JsonNode document, ErrorContext errors) {
-        Fields root = Fields.of(document, "", errors, DOCUMENT);
+        DocumentFields root = DocumentFields.of(document, "", errors, DOCUMENT);
         String kind = root.requiredString("kind", k -> KINDS.contains(k) ? null
                 : quote(k) + " is not a supported kind; supported: " + String.join(", ", KINDS));
         root.requiredString("apiVersion", kind.equals("RateLimitPolicy") ? DocumentReader::outriderApiVersion
@@ -119,27 +117,27 @@ final class DocumentReader {
     }
 
     /** The spec with only {@code known} fields; absent = {@code {}}. */
-    private static Fields spec(Fields root, List<String> known) {
+    private static DocumentFields spec(DocumentFields root, List<String> known) {
         JsonNode spec = root.get("spec");
-        return Fields.of(spec == null ? JsonNodeFactory.instance.objectNode() : spec, "spec", root.errors(), known);
+        return DocumentFields.of(spec == null ? JsonNodeFactory.instance.objectNode() : spec, "spec", root.errors(), known);
     }
 
-    private static ObjectMeta metadata(Fields root) {
+    private static ObjectMeta metadata(DocumentFields root) {
         if (!root.has("metadata")) {
             throw root.errors().fail("metadata", "is required");
         }
-        Fields metadata = root.object("metadata", METADATA);
-        String name = metadata.requiredString("name", LABEL);
-        String namespace = metadata.requiredString("namespace", LABEL);
+        DocumentFields metadata = root.object("metadata", METADATA);
+        String name = metadata.requiredString("name", DocumentFields.Check.LABEL);
+        String namespace = metadata.requiredString("namespace", DocumentFields.Check.LABEL);
         return new ObjectMeta(name, namespace, metadata.stringMap("annotations"));
     }
 
-    private static WorkloadSelector selector(Fields spec) {
-        Fields selector = spec.object("selector", SELECTOR);
+    private static WorkloadSelector selector(DocumentFields spec) {
+        DocumentFields selector = spec.object("selector", SELECTOR);
         return selector == null ? WorkloadSelector.ALL : new WorkloadSelector(selector.stringMap("matchLabels"));
     }
 
-    private static AuthorizationPolicy authorization(ObjectMeta metadata, Fields spec) {
+    private static AuthorizationPolicy authorization(ObjectMeta metadata, DocumentFields spec) {
         WorkloadSelector selector = selector(spec);
         String action = spec.string("action", a -> switch (a) {
             case "ALLOW", "DENY", "AUDIT" -> null;
@@ -147,38 +145,38 @@ final class DocumentReader {
             default -> quote(a) + " is not an action; use " + ACTIONS;
         });
         List<Rule> rules = new ArrayList<>();
-        for (Fields.Item item : spec.list("rules")) {
-            rules.add(rule(Fields.of(item.node(), item.path(), spec.errors(), RULE)));
+        for (DocumentFields.Item item : spec.list("rules")) {
+            rules.add(rule(DocumentFields.of(item.node(), item.path(), spec.errors(), RULE)));
         }
         return new AuthorizationPolicy(metadata, selector, action == null ? null : Action.valueOf(action), rules);
     }
 
     /** A rule with no fields ({@code {}}) matches every request, as in Istio. */
-    private static Rule rule(Fields rule) {
+    private static Rule rule(DocumentFields rule) {
         List<From> from = new ArrayList<>();
-        for (Fields.Item item : rule.list("from")) {
-            Fields f = Fields.of(item.node(), item.path(), rule.errors(), FROM);
+        for (DocumentFields.Item item : rule.list("from")) {
+            DocumentFields f = DocumentFields.of(item.node(), item.path(), rule.errors(), FROM);
             if (!f.has("source")) {
                 throw rule.errors().fail(f.path("source"), "is required");
             }
             from.add(new From(source(f.object("source", SOURCE))));
         }
         List<To> to = new ArrayList<>();
-        for (Fields.Item item : rule.list("to")) {
-            Fields t = Fields.of(item.node(), item.path(), rule.errors(), TO);
+        for (DocumentFields.Item item : rule.list("to")) {
+            DocumentFields t = DocumentFields.of(item.node(), item.path(), rule.errors(), TO);
             if (!t.has("operation")) {
                 throw rule.errors().fail(t.path("operation"), "is required");
             }
             to.add(new To(operation(t.object("operation", OPERATION))));
         }
         List<Condition> when = new ArrayList<>();
-        for (Fields.Item item : rule.list("when")) {
-            when.add(condition(Fields.of(item.node(), item.path(), rule.errors(), CONDITION)));
+        for (DocumentFields.Item item : rule.list("when")) {
+            when.add(condition(DocumentFields.of(item.node(), item.path(), rule.errors(), CONDITION)));
         }
         return new Rule(from, to, when);
     }
 
-    private static Source source(Fields s) {
+    private static Source source(DocumentFields s) {
         Source source = new Source(s.strings("principals", PolicyValues::pattern),
                 s.strings("notPrincipals", PolicyValues::pattern),
                 s.strings("requestPrincipals", PolicyValues::pattern),
@@ -191,7 +189,7 @@ final class DocumentReader {
         return source;
     }
 
-    private static Operation operation(Fields o) {
+    private static Operation operation(DocumentFields o) {
         Operation operation = new Operation(o.strings("hosts", PolicyValues::pattern),
                 o.strings("notHosts", PolicyValues::pattern), ports(o, "ports"), ports(o, "notPorts"),
                 o.strings("methods", PolicyValues::method), o.strings("notMethods", PolicyValues::method),
@@ -203,11 +201,11 @@ final class DocumentReader {
     }
 
     /** Ports are strings in Istio; a YAML number ({@code 8080}) is taken as its decimal text. */
-    private static List<String> ports(Fields o, String name) {
+    private static List<String> ports(DocumentFields o, String name) {
         List<String> ports = new ArrayList<>();
-        for (Fields.Item item : o.list(name)) {
+        for (DocumentFields.Item item : o.list(name)) {
             JsonNode node = item.node();
-            String text = node.isIntegralNumber() ? node.asText() : o.text(node, item.path(), Fields.Check.ANY);
+            String text = node.isIntegralNumber() ? node.asText() : o.text(node, item.path(), DocumentFields.Check.ANY);
             String problem = PolicyValues.port(text);
             if (problem != null) {
                 throw o.errors().fail(item.path(), problem);
@@ -217,9 +215,9 @@ final class DocumentReader {
         return ports;
     }
 
-    private static Condition condition(Fields c) {
+    private static Condition condition(DocumentFields c) {
         String key = c.requiredString("key", PolicyValues::conditionKey);
-        Fields.Check check = PolicyValues.conditionValue(key);
+        DocumentFields.Check check = PolicyValues.conditionValue(key);
         Condition condition = new Condition(key, c.strings("values", check), c.strings("notValues", check));
         if (condition.values().isEmpty() && condition.notValues().isEmpty()) {
             throw c.errors().fail(c.path(), "needs values or notValues");
@@ -227,18 +225,18 @@ final class DocumentReader {
         return condition;
     }
 
-    private static RequestAuthentication authentication(ObjectMeta metadata, Fields spec) {
+    private static RequestAuthentication authentication(ObjectMeta metadata, DocumentFields spec) {
         WorkloadSelector selector = selector(spec);
         List<JwtRule> rules = new ArrayList<>();
-        for (Fields.Item item : spec.list("jwtRules")) {
-            rules.add(jwtRule(Fields.of(item.node(), item.path(), spec.errors(), JWT_RULE)));
+        for (DocumentFields.Item item : spec.list("jwtRules")) {
+            rules.add(jwtRule(DocumentFields.of(item.node(), item.path(), spec.errors(), JWT_RULE)));
         }
         return new RequestAuthentication(metadata, selector, rules);
     }
 
-    private static JwtRule jwtRule(Fields r) {
-        String issuer = r.requiredString("issuer", Fields.Check.ANY);
-        List<String> audiences = r.strings("audiences", Fields.Check.ANY);
+    private static JwtRule jwtRule(DocumentFields r) {
+        String issuer = r.requiredString("issuer", DocumentFields.Check.ANY);
+        List<String> audiences = r.strings("audiences", DocumentFields.Check.ANY);
         String jwksUri = r.string("jwksUri", PolicyValues::jwksUri);
         String jwks = r.string("jwks", PolicyValues::jwks);
         if (jwksUri == null && jwks == null) {
@@ -248,30 +246,30 @@ final class DocumentReader {
             throw r.errors().fail(r.path("jwks"), "set jwksUri or jwks, not both");
         }
         List<JwtHeader> fromHeaders = new ArrayList<>();
-        for (Fields.Item item : r.list("fromHeaders")) {
-            Fields h = Fields.of(item.node(), item.path(), r.errors(), JWT_HEADER);
+        for (DocumentFields.Item item : r.list("fromHeaders")) {
+            DocumentFields h = DocumentFields.of(item.node(), item.path(), r.errors(), JWT_HEADER);
             fromHeaders.add(new JwtHeader(h.requiredString("name", PolicyValues::headerName),
-                    h.string("prefix", Fields.Check.ANY)));
+                    h.string("prefix", DocumentFields.Check.ANY)));
         }
         List<String> fromParams = r.strings("fromParams", PolicyValues::queryParameter);
         boolean forward = r.bool("forwardOriginalToken", false);
         List<ClaimToHeader> claimsToHeaders = new ArrayList<>();
-        for (Fields.Item item : r.list("outputClaimToHeaders")) {
-            Fields h = Fields.of(item.node(), item.path(), r.errors(), CLAIM_TO_HEADER);
+        for (DocumentFields.Item item : r.list("outputClaimToHeaders")) {
+            DocumentFields h = DocumentFields.of(item.node(), item.path(), r.errors(), CLAIM_TO_HEADER);
             claimsToHeaders.add(new ClaimToHeader(h.requiredString("header", PolicyValues::outputHeader),
-                    h.requiredString("claim", Fields.Check.ANY)));
+                    h.requiredString("claim", DocumentFields.Check.ANY)));
         }
         return new JwtRule(issuer, audiences, jwksUri, jwks, fromHeaders, fromParams, forward, claimsToHeaders);
     }
 
-    private static RateLimitPolicy rateLimit(ObjectMeta metadata, Fields spec) {
+    private static RateLimitPolicy rateLimit(ObjectMeta metadata, DocumentFields spec) {
         WorkloadSelector selector = selector(spec);
         boolean legacyHeaders = spec.bool("legacyHeaders", false);
         List<RateLimitPolicy.Rule> rules = new ArrayList<>();
         Map<String, String> names = new HashMap<>(); // name -> the path of the rule with it
-        List<Fields.Item> items = spec.list("rules");
+        List<DocumentFields.Item> items = spec.list("rules");
         for (int i = 0; i < items.size(); i++) {
-            Fields r = Fields.of(items.get(i).node(), items.get(i).path(), spec.errors(), RATE_LIMIT_RULE);
+            DocumentFields r = DocumentFields.of(items.get(i).node(), items.get(i).path(), spec.errors(), RATE_LIMIT_RULE);
             RateLimitPolicy.Rule rule = rateLimitRule(r, i);
             String previous = names.putIfAbsent(rule.name(), r.path());
             if (previous != null) {
@@ -286,8 +284,8 @@ final class DocumentReader {
     }
 
     /** Without a name, rule {@code index} is {@code rule-<index>}. */
-    private static RateLimitPolicy.Rule rateLimitRule(Fields r, int index) {
-        String name = r.string("name", LABEL);
+    private static RateLimitPolicy.Rule rateLimitRule(DocumentFields r, int index) {
+        String name = r.string("name", DocumentFields.Check.LABEL);
         Match match = match(r.object("match", MATCH));
         Key key = rateLimitKey(r);
         Limit limit = limit(r.object("limit", LIMIT));
@@ -301,7 +299,7 @@ final class DocumentReader {
     }
 
     /** Absent and {@code {}} both match every request. */
-    private static Match match(Fields m) {
+    private static Match match(DocumentFields m) {
         if (m == null) {
             return Match.ANY;
         }
@@ -312,7 +310,7 @@ final class DocumentReader {
     }
 
     /** The rule's key, or null without one; header names lower-cased. */
-    private static Key rateLimitKey(Fields r) {
+    private static Key rateLimitKey(DocumentFields r) {
         String attribute = r.string("key", PolicyValues::rateLimitKey);
         if (attribute == null) {
             return null;
@@ -334,7 +332,7 @@ final class DocumentReader {
     }
 
     /** A token bucket, or null when absent. */
-    private static Limit limit(Fields l) {
+    private static Limit limit(DocumentFields l) {
         if (l == null) {
             return null;
         }
@@ -360,7 +358,7 @@ final class DocumentReader {
     }
 
     /** {@code per}: a string such as {@code 1s}; a bare YAML number has no unit and is refused. */
-    private static Duration period(Fields l) {
+    private static Duration period(DocumentFields l) {
         JsonNode per = l.get("per");
         if (per == null) {
             throw l.errors().fail(l.path("per"), "is required");
@@ -373,7 +371,7 @@ final class DocumentReader {
     }
 
     /** 0 when absent. */
-    private static int maxInFlight(Fields f) {
+    private static int maxInFlight(DocumentFields f) {
         return Math.toIntExact(f.integer("maxInFlight", 1, MAX_IN_FLIGHT, 0));
     }
 
@@ -381,8 +379,8 @@ final class DocumentReader {
      * Each override changes only what the rule limits, for one value of the rule's key (values normalized as
      * {@link #overrideValue} says, then unique).
      */
-    private static List<KeyOverride> overrides(Fields r, Key key, boolean ruleHasLimit, boolean ruleHasMaxInFlight) {
-        List<Fields.Item> items = r.list("overrides");
+    private static List<KeyOverride> overrides(DocumentFields r, Key key, boolean ruleHasLimit, boolean ruleHasMaxInFlight) {
+        List<DocumentFields.Item> items = r.list("overrides");
         if (items.isEmpty()) {
             return List.of();
         }
@@ -391,8 +389,8 @@ final class DocumentReader {
         }
         List<KeyOverride> overrides = new ArrayList<>();
         Map<String, String> values = new HashMap<>(); // normalized value -> the path of the override with it
-        for (Fields.Item item : items) {
-            Fields o = Fields.of(item.node(), item.path(), r.errors(), KEY_OVERRIDE);
+        for (DocumentFields.Item item : items) {
+            DocumentFields o = DocumentFields.of(item.node(), item.path(), r.errors(), KEY_OVERRIDE);
             String value = overrideValue(o, key);
             String previous = values.putIfAbsent(value, o.path());
             if (previous != null) {
@@ -422,7 +420,7 @@ final class DocumentReader {
      * The value as the key yields it: a {@code source.principal} without {@code spiffe://} (Istio's form), a
      * {@code source.ip} in {@link InetAddress#getHostAddress()}'s form; others as written.
      */
-    private static String overrideValue(Fields o, Key key) {
+    private static String overrideValue(DocumentFields o, Key key) {
         return switch (key.kind()) {
             case SOURCE_PRINCIPAL -> {
                 String value = o.requiredString("value", v -> v.equals(SPIFFE_SCHEME)
@@ -431,7 +429,7 @@ final class DocumentReader {
             }
             case SOURCE_IP -> InetAddress.ofLiteral(o.requiredString("value", PolicyValues::ipAddress))
                     .getHostAddress();
-            default -> o.requiredString("value", Fields.Check.ANY);
+            default -> o.requiredString("value", DocumentFields.Check.ANY);
         };
     }
 

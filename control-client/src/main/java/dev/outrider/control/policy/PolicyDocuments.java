@@ -1,25 +1,20 @@
 package dev.outrider.control.policy;
 
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonStreamContext;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.dataformat.yaml.JacksonYAMLParseException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
+import dev.outrider.control.document.DocumentSyntax;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,12 +46,8 @@ import static java.util.Objects.requireNonNull;
  */
 public final class PolicyDocuments {
     /** Duplicate keys are refused by the parser, not silently resolved to the last one. */
-    private static final YAMLMapper YAML = YAMLMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
-    private static final JsonMapper JSON = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+    private static final YAMLMapper YAML = DocumentSyntax.yamlMapper();
+    private static final JsonMapper JSON = DocumentSyntax.jsonMapper();
 
     private PolicyDocuments() {
     }
@@ -71,10 +62,7 @@ public final class PolicyDocuments {
      * @throws PolicyException on the first problem
      */
     public static List<PolicyDocument> parse(String text, String source) {
-        requireNonNull(text, "text");
-        if (text.startsWith("\uFEFF")) {
-            text = text.substring(1); // a byte order mark some editors write
-        }
+        text = DocumentSyntax.withoutByteOrderMark(requireNonNull(text, "text"));
         ErrorContext errors = new ErrorContext(requireNonNull(source, "source"));
         List<PolicyDocument> documents = new ArrayList<>();
         Map<String, String> seen = new HashMap<>();
@@ -101,12 +89,8 @@ public final class PolicyDocuments {
                 }
                 documents.add(document);
             }
-        } catch (JacksonYAMLParseException e) {
-            throw errors.fail("", yamlProblem(e));
         } catch (StreamReadException e) {
-            var at = e.getLocation();
-            throw errors.fail(e.getProcessor() == null ? "" : pathOf(e.getProcessor().getParsingContext()),
-                    e.getOriginalMessage() + (at == null ? "" : " (line " + at.getLineNr() + ")"));
+            throw DocumentSyntax.parseFailure(e, errors);
         } catch (IOException e) {
             // Reading a String does no I/O; Jackson declares it for its other sources.
             throw new UncheckedIOException(e);
@@ -190,29 +174,5 @@ public final class PolicyDocuments {
 
     private static String key(PolicyDocument document) {
         return document.kind() + " " + document.metadata().id();
-    }
-
-    /** SnakeYAML's own problem and position, without the excerpt of the text it appends. */
-    private static String yamlProblem(JacksonYAMLParseException e) {
-        if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblem() != null) {
-            var mark = marked.getProblemMark();
-            return marked.getProblem() + (mark == null ? ""
-                    : " (line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1) + ")");
-        }
-        return e.getOriginalMessage();
-    }
-
-    /** {@code spec.rules[0]} for the parser's position, as paths are written in errors. */
-    private static String pathOf(JsonStreamContext context) {
-        Deque<String> parts = new ArrayDeque<>();
-        for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
-            if (c.inArray()) {
-                parts.push("[" + Math.max(c.getCurrentIndex(), 0) + "]");
-            } else if (c.getCurrentName() != null) {
-                parts.push("." + c.getCurrentName());
-            }
-        }
-        String path = String.join("", parts);
-        return path.startsWith(".") ? path.substring(1) : path;
     }
 }

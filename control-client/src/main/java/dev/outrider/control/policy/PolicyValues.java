@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.outrider.control.document.DocumentFields;
 
 import java.net.InetAddress;
 import java.net.URI;
@@ -16,7 +17,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static dev.outrider.control.policy.ErrorContext.quote;
+import static dev.outrider.control.document.DocumentFields.quote;
 
 /**
  * Checks of single values of policy documents. Each returns null when the value is acceptable, otherwise the
@@ -231,7 +232,7 @@ final class PolicyValues {
     }
 
     /** The check for the values of a condition with {@code key} (already accepted by {@link #conditionKey}). */
-    static Fields.Check conditionValue(String key) {
+    static DocumentFields.Check conditionValue(String key) {
         return switch (key) {
             case "source.ip" -> PolicyValues::ipBlock;
             case "destination.port" -> PolicyValues::port;

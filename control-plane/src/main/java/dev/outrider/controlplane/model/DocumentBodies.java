@@ -2,15 +2,13 @@ package dev.outrider.controlplane.model;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonStreamContext;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.dataformat.yaml.JacksonYAMLParseException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
+import dev.outrider.control.document.DocumentFields;
+import dev.outrider.control.document.DocumentSyntax;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,8 +16,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -34,13 +30,9 @@ final class DocumentBodies {
     static final Set<String> YAML_TYPES = Set.of("application/yaml", "application/x-yaml", "text/yaml");
     static final String JSON_TYPE = "application/json";
 
-    private static final YAMLMapper YAML = YAMLMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+    private static final YAMLMapper YAML = DocumentSyntax.yamlMapper();
     /** Reads documents one after the other, so a second one is reported as such, not as a trailing token. */
-    private static final JsonMapper JSON = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+    private static final JsonMapper JSON = DocumentSyntax.jsonMapper();
 
     private DocumentBodies() {
     }
@@ -53,10 +45,7 @@ final class DocumentBodies {
      */
     static JsonNode read(byte[] body, String contentType) {
         ObjectMapper mapper = mapperFor(contentType);
-        String text = utf8(body);
-        if (text.startsWith("\uFEFF")) {
-            text = text.substring(1); // a byte order mark some editors write
-        }
+        String text = DocumentSyntax.withoutByteOrderMark(utf8(body));
         JsonNode document = null;
         try (JsonParser parser = mapper.createParser(text)) {
             while (parser.nextToken() != null) {
@@ -71,13 +60,8 @@ final class DocumentBodies {
                 }
                 document = node;
             }
-        } catch (JacksonYAMLParseException e) {
-            throw ResourceValidationException.invalid(null, yamlProblem(e));
         } catch (StreamReadException e) {
-            var at = e.getLocation();
-            throw ResourceValidationException.invalid(e.getProcessor() == null ? null
-                    : pathOf(e.getProcessor().getParsingContext()),
-                    e.getOriginalMessage() + (at == null ? "" : " (line " + at.getLineNr() + ")"));
+            throw DocumentSyntax.parseFailure(e, ResourceValidationException.FIELDS);
         } catch (JsonProcessingException e) {
             throw ResourceValidationException.invalid(null, e.getOriginalMessage()); // e.g. nesting too deep
         } catch (IOException e) {
@@ -88,7 +72,7 @@ final class DocumentBodies {
         }
         if (!document.isObject()) {
             throw ResourceValidationException.invalid(null, "expected a document (a mapping), got "
-                    + Fields.typeOf(document));
+                    + DocumentFields.typeOf(document));
         }
         requirePlain(document, "");
         return document;
@@ -106,7 +90,7 @@ final class DocumentBodies {
             if (parameter[0].strip().equalsIgnoreCase("charset")) {
                 String charset = parameter.length < 2 ? "" : unquote(parameter[1].strip());
                 if (!charset.equalsIgnoreCase("utf-8")) {
-                    throw ResourceValidationException.unsupportedMediaType("charset " + Fields.quote(charset)
+                    throw ResourceValidationException.unsupportedMediaType("charset " + DocumentFields.quote(charset)
                             + " is not supported; send UTF-8");
                 }
             }
@@ -117,7 +101,7 @@ final class DocumentBodies {
         if (YAML_TYPES.contains(type)) {
             return YAML;
         }
-        throw ResourceValidationException.unsupportedMediaType("Content-Type " + Fields.quote(type)
+        throw ResourceValidationException.unsupportedMediaType("Content-Type " + DocumentFields.quote(type)
                 + " is not supported; send application/yaml or " + JSON_TYPE);
     }
 
@@ -141,7 +125,7 @@ final class DocumentBodies {
     private static void requirePlain(JsonNode node, String path) {
         if (node.isObject()) {
             for (Map.Entry<String, JsonNode> e : node.properties()) {
-                requirePlain(e.getValue(), Fields.child(path, e.getKey()));
+                requirePlain(e.getValue(), DocumentFields.child(path, e.getKey()));
             }
         } else if (node.isArray()) {
             for (int i = 0; i < node.size(); i++) {
@@ -152,29 +136,5 @@ final class DocumentBodies {
         } else if (node.isFloatingPointNumber() && !Double.isFinite(node.doubleValue())) {
             throw ResourceValidationException.invalid(path, node.asText() + " is not supported; write a finite number");
         }
-    }
-
-    /** SnakeYAML's own problem and position, without the excerpt of the text it appends. */
-    private static String yamlProblem(JacksonYAMLParseException e) {
-        if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblem() != null) {
-            var mark = marked.getProblemMark();
-            return marked.getProblem() + (mark == null ? ""
-                    : " (line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1) + ")");
-        }
-        return e.getOriginalMessage();
-    }
-
-    /** {@code spec.rules[0]} for the parser's position, as paths are written in errors. */
-    private static String pathOf(JsonStreamContext context) {
-        Deque<String> parts = new ArrayDeque<>();
-        for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
-            if (c.inArray()) {
-                parts.push("[" + Math.max(c.getCurrentIndex(), 0) + "]");
-            } else if (c.getCurrentName() != null) {
-                parts.push("." + c.getCurrentName());
-            }
-        }
-        String path = String.join("", parts);
-        return path.startsWith(".") ? path.substring(1) : path;
     }
 }

@@ -2,6 +2,7 @@ package dev.outrider.controlplane.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.outrider.control.document.DocumentFields;
 import dev.outrider.control.model.DnsLabel;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;
@@ -12,7 +13,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static dev.outrider.controlplane.model.Fields.quote;
+import static dev.outrider.control.document.DocumentFields.quote;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -104,8 +105,8 @@ public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration
         if (spec == null || spec.isNull()) {
             return DEFAULTS;
         }
-        Fields fields = Fields.of(spec, "spec", SPEC_FIELDS);
-        String root = fields.string("rootNamespace", Fields.LABEL);
+        DocumentFields fields = DocumentFields.of(spec, "spec", ResourceValidationException.FIELDS, SPEC_FIELDS);
+        String root = fields.string("rootNamespace", DocumentFields.Check.LABEL);
         Duration certificate = duration(fields, "certificateTtl", MIN_CERTIFICATE_TTL, MAX_CERTIFICATE_TTL);
         Duration registration = duration(fields, "registrationTtl", MIN_REGISTRATION_TTL, MAX_REGISTRATION_TTL);
         return new MeshConfig(root == null ? DEFAULTS.rootNamespace : root,
@@ -113,7 +114,7 @@ public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration
                 registration == null ? DEFAULTS.registrationTtl : registration);
     }
 
-    private static Duration duration(Fields fields, String name, Duration min, Duration max) {
+    private static Duration duration(DocumentFields fields, String name, Duration min, Duration max) {
         JsonNode value = fields.get(name);
         if (value == null) {
             return null;
@@ -122,7 +123,7 @@ public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration
             throw ResourceValidationException.invalid(fields.path(name),
                     "expected a duration with a unit, got a number; write e.g. \"60s\" (units: s, m, h, d)");
         }
-        String text = Fields.text(value, fields.path(name), Fields.Check.ANY);
+        String text = fields.text(value, fields.path(name), DocumentFields.Check.ANY);
         Matcher m = DURATION.matcher(text);
         if (!m.matches()) {
             throw ResourceValidationException.invalid(fields.path(name), quote(text)

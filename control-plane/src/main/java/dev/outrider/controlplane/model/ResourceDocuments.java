@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.outrider.control.document.DocumentFields;
 import dev.outrider.control.model.DnsLabel;
 import dev.outrider.control.model.ServiceName;
 import dev.outrider.control.policy.PolicyDocuments;
@@ -23,7 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-import static dev.outrider.controlplane.model.Fields.quote;
+import static dev.outrider.control.document.DocumentFields.quote;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -87,7 +88,7 @@ public final class ResourceDocuments {
         if (kindNode == null || kindNode.isNull()) {
             throw ResourceValidationException.invalid("kind", "is required");
         }
-        String bodyKind = Fields.text(kindNode, "kind", Fields.Check.ANY);
+        String bodyKind = DocumentFields.text(kindNode, "kind", DocumentFields.Check.ANY, ResourceValidationException.FIELDS);
         if (!bodyKind.equals(kind.kind())) {
             throw ResourceValidationException.invalid("kind", quote(bodyKind) + " does not match the URL, which is"
                     + " for " + kind.kind());
@@ -95,7 +96,7 @@ public final class ResourceDocuments {
         JsonNode metadataNode = document.get("metadata");
         if (metadataNode != null && !metadataNode.isNull() && !metadataNode.isObject()) {
             throw ResourceValidationException.invalid("metadata", "expected a mapping, got "
-                    + Fields.typeOf(metadataNode));
+                    + DocumentFields.typeOf(metadataNode));
         }
         ObjectNode metadata = metadataNode == null || metadataNode.isNull() ? JSON.createObjectNode()
                 : (ObjectNode) metadataNode;
@@ -203,7 +204,8 @@ public final class ResourceDocuments {
     /** An optional metadata label ({@code name}, {@code namespace}); null when absent. */
     private static String string(ObjectNode metadata, String field) {
         JsonNode value = metadata.get(field);
-        return value == null || value.isNull() ? null : Fields.text(value, "metadata." + field, Fields.LABEL);
+        return value == null || value.isNull() ? null
+                : DocumentFields.text(value, "metadata." + field, DocumentFields.Check.LABEL, ResourceValidationException.FIELDS);
     }
 
     /** {@code metadata.resourceVersion}: a decimal string as the API writes it (a bare integer is taken too). */
@@ -214,7 +216,7 @@ public final class ResourceDocuments {
         String text = value.isIntegralNumber() ? value.asText() : value.isTextual() ? value.textValue() : null;
         if (text == null || !VERSION.matcher(text).matches()) {
             throw ResourceValidationException.invalid("metadata.resourceVersion", (text == null
-                    ? Fields.typeOf(value) : quote(text)) + " is not a resourceVersion (a positive decimal number,"
+                    ? DocumentFields.typeOf(value) : quote(text)) + " is not a resourceVersion (a positive decimal number,"
                     + " as the API answered it); leave it out for an unconditional write");
         }
         try {
@@ -263,14 +265,14 @@ public final class ResourceDocuments {
 
     /** Service and MeshConfig: the layout, {@code apiVersion: outrider.dev/v1}, metadata, then the spec. */
     private static void validateOwnKind(ResourceKind kind, ObjectNode normalized, ResourceKey key) {
-        Fields root = Fields.of(normalized, "", DOCUMENT);
+        DocumentFields root = DocumentFields.of(normalized, "", ResourceValidationException.FIELDS, DOCUMENT);
         JsonNode apiVersion = root.get("apiVersion");
         if (apiVersion == null) {
             throw ResourceValidationException.invalid("apiVersion", "is required");
         }
-        Fields.text(apiVersion, "apiVersion", v -> v.equals(API_VERSION) ? null
+        root.text(apiVersion, "apiVersion", v -> v.equals(API_VERSION) ? null
                 : quote(v) + " is not a supported apiVersion: " + kind.kind() + " is an " + API_VERSION + " kind");
-        root.object("metadata", METADATA).requireStringMap("annotations");
+        root.object("metadata", METADATA).stringMap("annotations"); // validated, kept as sent
         JsonNode spec = root.get("spec");
         if (kind == ResourceKind.SERVICE) {
             ServiceSpec.read(new ServiceName(key.name(), key.namespace()), spec);

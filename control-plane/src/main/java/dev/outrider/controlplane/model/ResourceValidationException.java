@@ -1,5 +1,7 @@
 package dev.outrider.controlplane.model;
 
+import dev.outrider.control.document.FieldErrors;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -19,6 +21,9 @@ public final class ResourceValidationException extends RuntimeException {
         /** The body's Content-Type is not YAML or JSON. */
         UNSUPPORTED_MEDIA_TYPE
     }
+
+    /** Reports a document problem as {@link #invalid}, for {@link dev.outrider.control.document.DocumentFields}. */
+    static final FieldErrors FIELDS = ResourceValidationException::invalid;
 
     private final Reason reason;
     private final String field;

@@ -1,13 +1,15 @@
 package dev.outrider.controlplane.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.outrider.control.document.DocumentFields;
 import dev.outrider.control.model.DnsLabel;
 import dev.outrider.control.model.ServiceName;
 import dev.outrider.controlplane.store.StoredResource;
 
+import java.util.ArrayList;
 import java.util.List;
 
-import static dev.outrider.controlplane.model.Fields.quote;
+import static dev.outrider.control.document.DocumentFields.quote;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -84,11 +86,11 @@ public record ServiceSpec(ServiceName name, String protocol, List<String> servic
         if (spec == null || spec.isNull()) {
             return new ServiceSpec(name, DEFAULT_PROTOCOL, List.of(name.name()), List.of(ALL_NAMESPACES));
         }
-        Fields fields = Fields.of(spec, "spec", SPEC_FIELDS);
+        DocumentFields fields = DocumentFields.of(spec, "spec", ResourceValidationException.FIELDS, SPEC_FIELDS);
         String protocol = fields.string("protocol", p -> PROTOCOLS.contains(p) ? null
                 : quote(p) + " is not a protocol; use " + String.join(", ", PROTOCOLS));
-        List<String> accounts = fields.strings("serviceAccounts", Fields.LABEL);
-        List<String> exportTo = fields.strings("exportTo", ServiceSpec::exportEntryProblem);
+        List<String> accounts = distinctStrings(fields, "serviceAccounts", DocumentFields.Check.LABEL);
+        List<String> exportTo = distinctStrings(fields, "exportTo", ServiceSpec::exportEntryProblem);
         if (exportTo != null && exportTo.size() > 1 && exportTo.contains(ALL_NAMESPACES)) {
             throw ResourceValidationException.invalid(fields.path("exportTo") + "[" + exportTo.indexOf(ALL_NAMESPACES)
                     + "]", "'*' (every namespace) cannot be combined with other entries");
@@ -96,6 +98,34 @@ public record ServiceSpec(ServiceName name, String protocol, List<String> servic
         return new ServiceSpec(name, protocol == null ? DEFAULT_PROTOCOL : protocol,
                 accounts == null ? List.of(name.name()) : accounts,
                 exportTo == null ? List.of(ALL_NAMESPACES) : exportTo);
+    }
+
+    /**
+     * An optional list of non-empty strings, each passing {@code check}; null when absent. An empty list and a
+     * value listed twice are refused.
+     */
+    private static List<String> distinctStrings(DocumentFields fields, String name, DocumentFields.Check check) {
+        if (!fields.has(name)) {
+            return null;
+        }
+        List<DocumentFields.Item> items = fields.list(name);
+        if (items.isEmpty()) {
+            throw ResourceValidationException.invalid(fields.path(name), "must not be empty; leave it out for the default");
+        }
+        List<String> values = new ArrayList<>(items.size());
+        for (DocumentFields.Item item : items) {
+            if (item.node().isNull()) {
+                throw ResourceValidationException.invalid(item.path(), "must not be null");
+            }
+            String text = fields.text(item.node(), item.path(), check);
+            int previous = values.indexOf(text);
+            if (previous >= 0) {
+                throw ResourceValidationException.invalid(item.path(), quote(text) + " is already listed at "
+                        + fields.path(name) + "[" + previous + "]");
+            }
+            values.add(text);
+        }
+        return values;
     }
 
     private static String exportEntryProblem(String entry) {

@@ -1,44 +1,61 @@
-package dev.outrider.control.policy;
+package dev.outrider.control.document;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.outrider.control.model.DnsLabel;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-import static dev.outrider.control.policy.ErrorContext.quote;
+import static java.util.Objects.requireNonNull;
 
 /**
- * One mapping of a policy document being read, by field name, with its path for errors
- * ({@code spec.rules[0].to[0].operation}). Creating it refuses anything but a mapping and any field not in
+ * One mapping of a document being read (a policy, a Service, the MeshConfig), by field name, with its path for
+ * errors ({@code spec.rules[0].to[0].operation}). Creating it refuses anything but a mapping and any field not in
  * {@code known}, so a misspelt field is reported before anything it would have changed. An explicit
- * {@code null} (YAML {@code ~} or an empty value) counts as absent, as in Kubernetes.
+ * {@code null} (YAML {@code ~} or an empty value) counts as absent, as in Kubernetes. Every problem is thrown,
+ * at the first, as the caller's {@link FieldErrors} builds it; messages quote document values with
+ * {@link #quote}. Confined to the reading thread.
  */
-final class Fields {
+public final class DocumentFields {
     /** Checks one value: null when acceptable, otherwise the problem. */
     @FunctionalInterface
-    interface Check {
+    public interface Check {
+        /** Accepts every value. */
         Check ANY = v -> null;
+        /** A Kubernetes name or namespace: an RFC 1123 label ({@link DnsLabel}). */
+        Check LABEL = v -> DnsLabel.isValid(v) ? null : quote(v) + " is not an RFC 1123 label (lower-case letters,"
+                + " digits and '-', starting and ending with a letter or digit, at most 63 characters)";
 
         String problem(String value);
     }
 
     private static final Pattern INTEGER = Pattern.compile("[-+]?[0-9]+");
+    private static final int MAX_QUOTED = 80;
 
     private final JsonNode node;
     private final String path;
-    private final ErrorContext errors;
+    private final FieldErrors errors;
 
-    private Fields(JsonNode node, String path, ErrorContext errors) {
+    private DocumentFields(JsonNode node, String path, FieldErrors errors) {
         this.node = node;
         this.path = path;
         this.errors = errors;
     }
 
-    /** {@code node} as a mapping with only {@code known} fields (in the order they are listed in errors). */
-    static Fields of(JsonNode node, String path, ErrorContext errors, List<String> known) {
+    /**
+     * {@code node} as a mapping with only {@code known} fields (in the order they are listed in errors).
+     *
+     * @param path   where {@code node} is in its document; empty for the document itself
+     * @param errors builds what is thrown for a problem
+     */
+    public static DocumentFields of(JsonNode node, String path, FieldErrors errors, List<String> known) {
+        requireNonNull(node, "node");
+        requireNonNull(path, "path");
+        requireNonNull(errors, "errors");
         if (!node.isObject()) {
             throw errors.fail(path, "expected a mapping, got " + typeOf(node));
         }
@@ -49,39 +66,43 @@ final class Fields {
                         + String.join(", ", known));
             }
         }
-        return new Fields(node, path, errors);
+        return new DocumentFields(node, path, errors);
     }
 
-    String path() {
+    /** This mapping's path. */
+    public String path() {
         return path;
     }
 
-    ErrorContext errors() {
+    /** How problems are reported, for checks of several fields together. */
+    public FieldErrors errors() {
         return errors;
     }
 
-    String path(String name) {
+    /** The path of the field {@code name}. */
+    public String path(String name) {
         return child(path, name);
     }
 
     /** The field's value, or null when absent or null. */
-    JsonNode get(String name) {
+    public JsonNode get(String name) {
         JsonNode value = node.get(name);
         return value == null || value.isNull() ? null : value;
     }
 
-    boolean has(String name) {
+    /** Whether the field is present and not null. */
+    public boolean has(String name) {
         return get(name) != null;
     }
 
     /** A mapping-valued field with only {@code known} fields, or null when absent. */
-    Fields object(String name, List<String> known) {
+    public DocumentFields object(String name, List<String> known) {
         JsonNode value = get(name);
         return value == null ? null : of(value, path(name), errors, known);
     }
 
     /** A list-valued field's items (empty when absent), each with its path ({@code name[i]}). */
-    List<Item> list(String name) {
+    public List<Item> list(String name) {
         JsonNode value = get(name);
         if (value == null) {
             return List.of();
@@ -97,19 +118,21 @@ final class Fields {
     }
 
     /** An optional string; null when absent. Empty strings are refused. */
-    String string(String name, Check check) {
+    public String string(String name, Check check) {
         JsonNode value = get(name);
         return value == null ? null : text(value, path(name), check);
     }
 
-    String requiredString(String name, Check check) {
+    /** A string that must be present; otherwise as {@link #string}. */
+    public String requiredString(String name, Check check) {
         if (!has(name)) {
             throw errors.fail(path(name), "is required");
         }
         return string(name, check);
     }
 
-    boolean bool(String name, boolean absent) {
+    /** An optional boolean ({@code true} or {@code false}, not a string); {@code absent} when absent. */
+    public boolean bool(String name, boolean absent) {
         JsonNode value = get(name);
         if (value == null) {
             return absent;
@@ -124,7 +147,7 @@ final class Fields {
      * An optional integer from {@code min} to {@code max}; {@code absent} when absent. Only a YAML (or JSON)
      * integer is accepted: {@code "100"} (a string), {@code 1.5} and {@code true} are refused.
      */
-    long integer(String name, long min, long max, long absent) {
+    public long integer(String name, long min, long max, long absent) {
         JsonNode value = get(name);
         if (value == null) {
             return absent;
@@ -140,7 +163,8 @@ final class Fields {
         return value.longValue();
     }
 
-    long requiredInteger(String name, long min, long max) {
+    /** An integer that must be present; otherwise as {@link #integer}. */
+    public long requiredInteger(String name, long min, long max) {
         if (!has(name)) {
             throw errors.fail(path(name), "is required");
         }
@@ -148,7 +172,7 @@ final class Fields {
     }
 
     /** A list of strings, each non-empty and passing {@code check}; empty when absent. */
-    List<String> strings(String name, Check check) {
+    public List<String> strings(String name, Check check) {
         List<String> values = new ArrayList<>();
         for (Item item : list(name)) {
             values.add(text(item.node(), item.path(), check));
@@ -157,7 +181,7 @@ final class Fields {
     }
 
     /** A mapping of strings to strings ({@code annotations}, {@code matchLabels}); empty when absent. */
-    Map<String, String> stringMap(String name) {
+    public Map<String, String> stringMap(String name) {
         JsonNode value = get(name);
         if (value == null) {
             return Map.of();
@@ -180,7 +204,13 @@ final class Fields {
         return map;
     }
 
-    String text(JsonNode value, String at, Check check) {
+    /** {@code value} (found at {@code at}) as a non-empty string passing {@code check}. */
+    public String text(JsonNode value, String at, Check check) {
+        return text(value, at, check, errors);
+    }
+
+    /** {@code value} (found at {@code at}) as a non-empty string passing {@code check}; problems go to {@code errors}. */
+    public static String text(JsonNode value, String at, Check check, FieldErrors errors) {
         if (!value.isTextual()) {
             throw errors.fail(at, "expected a string, got " + typeOf(value) + hint(value));
         }
@@ -196,14 +226,16 @@ final class Fields {
     }
 
     /** One item of a list: its node and its path ({@code spec.rules[2]}). */
-    record Item(JsonNode node, String path) {
+    public record Item(JsonNode node, String path) {
     }
 
-    static String child(String path, String name) {
+    /** The path of field {@code name} of the mapping at {@code path}. */
+    public static String child(String path, String name) {
         return path.isEmpty() ? name : path + "." + name;
     }
 
-    static String typeOf(JsonNode node) {
+    /** How errors name the type of {@code node}: {@code a mapping}, {@code a list}, {@code a string}, ... */
+    public static String typeOf(JsonNode node) {
         return switch (node.getNodeType()) {
             case OBJECT -> "a mapping";
             case ARRAY -> "a list";
@@ -212,8 +244,29 @@ final class Fields {
             case BOOLEAN -> "a boolean";
             case NULL -> "null";
             case BINARY -> "binary data";
-            default -> node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+            default -> node.getNodeType().name().toLowerCase(Locale.ROOT);
         };
+    }
+
+    /**
+     * A value from a document as it may appear in an error and so in a log: single-quoted, control characters
+     * escaped, long values cut.
+     */
+    public static String quote(String value) {
+        StringBuilder sb = new StringBuilder(Math.min(value.length(), MAX_QUOTED) + 8).append('\'');
+        for (int i = 0; i < value.length(); i++) {
+            if (i == MAX_QUOTED) {
+                sb.append("...");
+                break;
+            }
+            char c = value.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append('\'').toString();
     }
 
     /** YAML reads {@code 8080}, {@code true}, {@code yes} and {@code on} as numbers or booleans. */
