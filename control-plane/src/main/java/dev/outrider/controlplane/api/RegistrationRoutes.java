@@ -2,6 +2,7 @@ package dev.outrider.controlplane.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
+import dev.outrider.controlplane.model.WholeDurations;
 import dev.outrider.controlplane.registry.Registration;
 import dev.outrider.controlplane.registry.RegistryException;
 import dev.outrider.controlplane.registry.ServiceRegistry;
@@ -62,7 +63,7 @@ public final class RegistrationRoutes {
         statuses.seen(caller, instance, service, address);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("instance", registration.instance());
-        out.put("expiresIn", ApiDurations.text(registry.ttl()));
+        out.put("expiresIn", WholeDurations.format(registry.ttl()));
         return ApiResponse.json(HttpResponseStatus.OK, out);
     }
 

@@ -10,8 +10,6 @@ import dev.outrider.controlplane.store.StoredResource;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static dev.outrider.control.document.DocumentFields.quote;
 import static java.util.Objects.requireNonNull;
@@ -42,7 +40,6 @@ public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration
             Duration.ofSeconds(60));
 
     static final List<String> SPEC_FIELDS = List.of("rootNamespace", "certificateTtl", "registrationTtl");
-    private static final Pattern DURATION = Pattern.compile("(0|[1-9][0-9]{0,8})([smhd])");
 
     public MeshConfig {
         requireNonNull(rootNamespace, "rootNamespace");
@@ -95,8 +92,8 @@ public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration
         document.putObject("metadata").put("name", NAME);
         document.putObject("spec")
                 .put("rootNamespace", rootNamespace)
-                .put("certificateTtl", format(certificateTtl))
-                .put("registrationTtl", format(registrationTtl));
+                .put("certificateTtl", WholeDurations.format(certificateTtl))
+                .put("registrationTtl", WholeDurations.format(registrationTtl));
         return ResourceDocuments.write(document);
     }
 
@@ -124,18 +121,11 @@ public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration
                     "expected a duration with a unit, got a number; write e.g. \"60s\" (units: s, m, h, d)");
         }
         String text = fields.text(value, fields.path(name), DocumentFields.Check.ANY);
-        Matcher m = DURATION.matcher(text);
-        if (!m.matches()) {
+        Duration d = WholeDurations.parse(text);
+        if (d == null) {
             throw ResourceValidationException.invalid(fields.path(name), quote(text)
                     + " is not a duration: a whole number and one unit, e.g. \"90s\" (units: s, m, h, d)");
         }
-        long amount = Long.parseLong(m.group(1));
-        Duration d = switch (m.group(2)) {
-            case "s" -> Duration.ofSeconds(amount);
-            case "m" -> Duration.ofMinutes(amount);
-            case "h" -> Duration.ofHours(amount);
-            default -> Duration.ofDays(amount);
-        };
         String problem = boundsProblem(d, min, max);
         if (problem != null) {
             throw ResourceValidationException.invalid(fields.path(name), quote(text) + " " + problem);
@@ -145,24 +135,6 @@ public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration
 
     private static String boundsProblem(Duration d, Duration min, Duration max) {
         return d.compareTo(min) < 0 || d.compareTo(max) > 0
-                ? "must be between " + format(min) + " and " + format(max) : null;
-    }
-
-    /**
-     * {@code d} in its largest exact unit, as the docs write them: days and minutes only for more than one
-     * ({@code 7d}, {@code 24h}, {@code 1h}, {@code 5m}, {@code 60s}, {@code 90s}).
-     */
-    static String format(Duration d) {
-        long seconds = d.toSeconds();
-        if (seconds > 86_400 && seconds % 86_400 == 0) {
-            return seconds / 86_400 + "d";
-        }
-        if (seconds != 0 && seconds % 3_600 == 0) {
-            return seconds / 3_600 + "h";
-        }
-        if (seconds > 60 && seconds % 60 == 0) {
-            return seconds / 60 + "m";
-        }
-        return seconds + "s";
+                ? "must be between " + WholeDurations.format(min) + " and " + WholeDurations.format(max) : null;
     }
 }

@@ -206,10 +206,10 @@ class ResourceDocumentsTest {
         ValidatedResource r = ResourceDocuments.parse(MESH_CONFIG, null, null, document, "application/json");
         assertThat(MeshConfig.read(ResourceDocuments.readStored(new StoredResource(r.key(), 1, r.json()))
                 .get("spec"))).isEqualTo(MeshConfig.DEFAULTS);
-        assertThat(MeshConfig.format(Duration.ofDays(2))).isEqualTo("2d");
-        assertThat(MeshConfig.format(Duration.ofSeconds(90))).isEqualTo("90s");
-        assertThat(MeshConfig.format(Duration.ofHours(1))).isEqualTo("1h");
-        assertThat(MeshConfig.format(Duration.ofMinutes(5))).isEqualTo("5m");
+        assertThat(WholeDurations.format(Duration.ofDays(2))).isEqualTo("2d");
+        assertThat(WholeDurations.format(Duration.ofSeconds(90))).isEqualTo("90s");
+        assertThat(WholeDurations.format(Duration.ofHours(1))).isEqualTo("1h");
+        assertThat(WholeDurations.format(Duration.ofMinutes(5))).isEqualTo("5m");
     }
 
     @Test
