@@ -13,7 +13,6 @@ import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
@@ -21,37 +20,19 @@ import java.util.Set;
 
 /**
  * X.509 decisions on the client side, made with the JDK's parser and PKIX validator (RFC 5280 §6): the SPIFFE ID
- * of a certificate (X.509-SVID §2: exactly one URI SAN) and whether a chain leads to a bundle at a given instant.
- * Pure functions.
+ * of a certificate ({@link SpiffeId#fromCertificate}, failures as {@link CertificateException}s) and whether a
+ * chain leads to a bundle at a given instant. Pure functions.
  */
 final class X509Checks {
-    private static final int SAN_URI = 6;
-
     private X509Checks() {
     }
 
     /** The one SPIFFE ID of {@code leaf}. */
     static SpiffeId spiffeId(X509Certificate leaf) throws CertificateException {
-        Collection<List<?>> sans;
         try {
-            sans = leaf.getSubjectAlternativeNames();
+            return SpiffeId.fromCertificate(leaf);
         } catch (CertificateParsingException e) {
             throw new CertificateException("unreadable subject alternative names", e);
-        }
-        List<String> uris = new ArrayList<>();
-        if (sans != null) {
-            for (List<?> san : sans) {
-                if (san.size() >= 2 && Integer.valueOf(SAN_URI).equals(san.get(0))) {
-                    uris.add(String.valueOf(san.get(1)));
-                }
-            }
-        }
-        if (uris.size() != 1) {
-            throw new CertificateException("certificate must carry exactly one URI SAN (a SPIFFE ID), found "
-                    + uris.size());
-        }
-        try {
-            return SpiffeId.parse(uris.getFirst());
         } catch (IllegalArgumentException e) {
             throw new CertificateException(e.getMessage(), e);
         }

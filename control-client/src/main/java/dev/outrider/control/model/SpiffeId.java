@@ -1,5 +1,10 @@
 package dev.outrider.control.model;
 
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 
 import static java.util.Objects.requireNonNull;
@@ -16,6 +21,8 @@ import static java.util.Objects.requireNonNull;
 public record SpiffeId(String trustDomain, String path) {
     private static final String SCHEME = "spiffe://";
     private static final int MAX_LENGTH = 2048;
+    /** {@code uniformResourceIdentifier} in {@link X509Certificate#getSubjectAlternativeNames()} (RFC 5280 §4.2.1.6). */
+    private static final int SAN_URI = 6;
 
     public SpiffeId {
         requireNonNull(trustDomain, "trustDomain");
@@ -48,6 +55,33 @@ public record SpiffeId(String trustDomain, String path) {
             throw new IllegalArgumentException("not a SPIFFE ID: '" + text + "' has no path");
         }
         return new SpiffeId(text.substring(SCHEME.length(), slash), text.substring(slash));
+    }
+
+    /**
+     * The SPIFFE ID of an X.509-SVID: its one URI SAN (X.509-SVID §2), parsed by {@link #parse}. Only the SANs
+     * are read (with the JDK's parser); the chain, validity and key usage are the caller's to check. Callers word
+     * the three failures in their own terms:
+     *
+     * @throws CertificateParsingException the JDK's, when the subject alternative names cannot be read
+     * @throws CertificateException        {@code certificate must carry exactly one URI SAN (a SPIFFE ID), found <n>}
+     * @throws IllegalArgumentException    {@link #parse}'s, when the one URI SAN is not a SPIFFE ID
+     */
+    public static SpiffeId fromCertificate(X509Certificate leaf) throws CertificateException {
+        Collection<List<?>> sans = requireNonNull(leaf, "leaf").getSubjectAlternativeNames();
+        String uri = null;
+        int uris = 0;
+        if (sans != null) {
+            for (List<?> san : sans) {
+                if (san.size() >= 2 && Integer.valueOf(SAN_URI).equals(san.get(0))) {
+                    uris++;
+                    uri = String.valueOf(san.get(1));
+                }
+            }
+        }
+        if (uris != 1) {
+            throw new CertificateException("certificate must carry exactly one URI SAN (a SPIFFE ID), found " + uris);
+        }
+        return parse(uri);
     }
 
     /** The namespace of a {@code /ns/<ns>/sa/<sa>} path, or null for other paths. */

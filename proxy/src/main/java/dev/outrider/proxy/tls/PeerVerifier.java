@@ -9,6 +9,7 @@ import java.security.GeneralSecurityException;
 import java.security.cert.CertPath;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
@@ -18,7 +19,6 @@ import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -39,7 +39,6 @@ import static java.util.Objects.requireNonNull;
 final class PeerVerifier extends X509ExtendedTrustManager {
     private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
     private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
-    private static final int SAN_URI = 6;
 
     private final Set<TrustAnchor> anchors;
     private final X509Certificate[] roots;
@@ -172,29 +171,13 @@ final class PeerVerifier extends X509ExtendedTrustManager {
 
     /** The one SPIFFE ID of {@code leaf} in {@code trustDomain} (X.509-SVID §2: exactly one URI SAN). */
     static SpiffeId spiffeId(X509Certificate leaf, String trustDomain) throws PeerCertificateException {
-        Collection<List<?>> sans;
-        try {
-            sans = leaf.getSubjectAlternativeNames();
-        } catch (CertificateParsingException e) {
-            throw new PeerCertificateException(HandshakeFailure.IDENTITY_MISMATCH, "unreadable subject alt names", e);
-        }
-        String uri = null;
-        int uris = 0;
-        if (sans != null) {
-            for (List<?> san : sans) {
-                if (san.size() >= 2 && Integer.valueOf(SAN_URI).equals(san.get(0))) {
-                    uris++;
-                    uri = String.valueOf(san.get(1));
-                }
-            }
-        }
-        if (uris != 1) {
-            throw new PeerCertificateException(HandshakeFailure.IDENTITY_MISMATCH,
-                    "certificate must carry exactly one URI SAN (a SPIFFE ID), found " + uris);
-        }
         SpiffeId id;
         try {
-            id = SpiffeId.parse(uri);
+            id = SpiffeId.fromCertificate(leaf);
+        } catch (CertificateParsingException e) {
+            throw new PeerCertificateException(HandshakeFailure.IDENTITY_MISMATCH, "unreadable subject alt names", e);
+        } catch (CertificateException e) {
+            throw new PeerCertificateException(HandshakeFailure.IDENTITY_MISMATCH, e.getMessage());
         } catch (IllegalArgumentException e) {
             throw new PeerCertificateException(HandshakeFailure.IDENTITY_MISMATCH, e.getMessage(), e);
         }
