@@ -17,9 +17,11 @@ import java.util.List;
  * @param peakJavaThreads the most live Java threads so far
  * @param heapUsedBytes heap in use (garbage included)
  * @param cpuNanos     process CPU time (user + system), -1 when unknown
+ * @param loadAverage  the machine's 1-minute load average ({@code /proc/loadavg}; -1 when unknown): on a shared
+ *                     machine, how many others wanted the same cores
  */
 record ProcessStats(long rssKib, long peakRssKib, long threads, int javaThreads, int peakJavaThreads,
-                    long heapUsedBytes, long cpuNanos) {
+                    long heapUsedBytes, long cpuNanos, double loadAverage) {
 
     static ProcessStats now() {
         long rss = -1;
@@ -45,7 +47,8 @@ record ProcessStats(long rssKib, long peakRssKib, long threads, int javaThreads,
             cpu = os.getProcessCpuTime();
         }
         return new ProcessStats(rss, hwm, threads, threadBean.getThreadCount(), threadBean.getPeakThreadCount(),
-                ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), cpu);
+                ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), cpu,
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
     /** {@code "VmRSS:   123456 kB"} → 123456. */

@@ -122,8 +122,9 @@ final class PropagationReport {
             double seconds = measuredNanos / 1e9;
             double cpu = (after.cpuNanos() - before.cpuNanos()) / 1e9;
             out.printf(Locale.ROOT, "- this JVM (control plane + %d sidecars + admin client) over the warm-up and"
-                            + " measured rounds: %.1f s wall, %.1f s CPU (%.2f cores on average)%n", sidecars, seconds,
-                    cpu, cpu / seconds);
+                            + " measured rounds: %.1f s wall, %.1f s CPU (%.2f cores on average); machine load"
+                            + " average (1 min) %.1f before, %.1f after%n", sidecars, seconds, cpu, cpu / seconds,
+                    before.loadAverage(), after.loadAverage());
             out.printf(Locale.ROOT, "- this JVM after the rounds: RSS %.1f MiB (peak %.1f MiB), heap used %.1f MiB,"
                             + " %d threads (%d Java threads, peak %d)%n", after.rssKib() / 1024.0,
                     after.peakRssKib() / 1024.0, after.heapUsedBytes() / (1024.0 * 1024), after.threads(),
