@@ -311,6 +311,9 @@ public final class PropagationBenchmark implements Callable<Integer> {
         } catch (PropagationRound.RoundFailed e) {
             report.fail(e.getMessage());
             return false;
+        } catch (RuntimeException e) { // a refused or failed API call (ControlPlaneException): reported, not thrown
+            report.fail("round failed: " + e);
+            return false;
         } finally {
             report.processStats(before, ProcessStats.now(), System.nanoTime() - startedAt);
         }
