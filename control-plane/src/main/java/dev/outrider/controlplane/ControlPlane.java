@@ -119,7 +119,7 @@ public final class ControlPlane implements AutoCloseable {
 
             Router.Builder routes = Router.builder(worker);
             new PublicRoutes(signingKey.publicKeysJson()).register(routes);
-            new CertificateRoutes(ca, new JoinTokens(clock), ca.trustAnchor(),
+            new CertificateRoutes(ca, new JoinTokens(clock, store), ca.trustAnchor(),
                     () -> MeshConfig.load(store).certificateTtl()).register(routes);
             new ResourceRoutes(store, hub::storeChanged).register(routes);
             new RegistrationRoutes(registry, statuses).register(routes);

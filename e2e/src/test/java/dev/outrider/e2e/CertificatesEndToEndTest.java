@@ -178,7 +178,7 @@ class CertificatesEndToEndTest {
     }
 
     /** A PKCS#10 request with one SPIFFE URI SAN, from a fresh P-256 key. */
-    private static String csr(String spiffeId) throws Exception {
+    static String csr(String spiffeId) throws Exception {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"));
         KeyPair keys = g.generateKeyPair();

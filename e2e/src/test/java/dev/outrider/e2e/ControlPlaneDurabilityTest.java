@@ -33,6 +33,10 @@ class ControlPlaneDurabilityTest {
         TestCa ca = TestCa.create(dir.resolve("ca"));
         int port = MeshProcess.freePort();
         ControlPlaneProcess cp = ControlPlaneProcess.start(dir.resolve("cp"), port, ca);
+        String joinToken;
+        try (ControlPlaneClient admin = cp.admin()) {
+            joinToken = admin.createJoinToken("shop", "orders", java.time.Duration.ofMinutes(10)).token();
+        }
         Map<String, String> acknowledged = new ConcurrentHashMap<>();
         AtomicBoolean writing = new AtomicBoolean(true);
         CountDownLatch enough = new CountDownLatch(60);
@@ -71,6 +75,16 @@ class ControlPlaneDurabilityTest {
         assertThat(acknowledged).hasSizeGreaterThanOrEqualTo(60);
 
         ControlPlaneProcess restarted = ControlPlaneProcess.start(dir.resolve("cp"), port, ca);
+        try {
+            verifyAfterRestart(restarted, acknowledged, joinToken, ca);
+        } finally {
+            restarted.close();
+        }
+        restarted.assertNoLeaks();
+    }
+
+    private static void verifyAfterRestart(ControlPlaneProcess restarted, Map<String, String> acknowledged,
+                                           String joinToken, TestCa ca) throws Exception {
         try (ControlPlaneClient admin = restarted.admin()) {
             long highest = 0;
             for (Map.Entry<String, String> e : acknowledged.entrySet()) {
@@ -82,10 +96,18 @@ class ControlPlaneDurabilityTest {
             WrittenResource after = admin.putResource(ResourceKind.AUTHORIZATION_POLICY, "shop", "after-restart",
                     policy("after-restart").getBytes(StandardCharsets.UTF_8), "application/yaml");
             assertThat(Long.parseLong(after.resourceVersion())).isGreaterThan(highest);
-        } finally {
-            restarted.close();
         }
-        restarted.assertNoLeaks();
+        // The join token handed out before the kill still works once, after it.
+        try (ControlPlaneClient anonymous = ControlPlaneClient.open(new dev.outrider.control.client.ControlPlaneClientConfig(
+                java.net.URI.create(restarted.url()),
+                dev.outrider.control.client.ControlPlaneClientConfig.defaultServerIdentity("cluster.local"),
+                ca.certificate(), null, null, null, java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(10)))) {
+            String csr = CertificatesEndToEndTest.csr("spiffe://cluster.local/ns/shop/sa/orders");
+            assertThat(anonymous.requestCertificate(csr, joinToken).identity().toString())
+                    .isEqualTo("spiffe://cluster.local/ns/shop/sa/orders");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> anonymous.requestCertificate(csr, joinToken))
+                    .isInstanceOfSatisfying(ControlPlaneException.class, e -> assertThat(e.status()).isEqualTo(401));
+        }
     }
 
     private static String policy(String name) {

@@ -147,7 +147,7 @@ class WorkloadCertificatesTest {
         CertificateInstaller.install(files, ORDERS, request.keys(), issued, Instant.now());
 
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(files.privateKey()))).isEqualTo("rw-------");
-        assertThat(Files.readString(files.privateKey())).startsWith("-----BEGIN PRIVATE KEY-----");
+        assertThat(pkcs8(Files.readString(files.privateKey()))).as("PKCS#8").isNotNull();
         assertThat(Pem.privateKey(Files.readAllBytes(files.privateKey()))).isEqualTo(request.keys().getPrivate());
         assertThat(Files.readString(files.certificate())).isEqualTo(issued.certificateChainPem());
         assertThat(CertificateStatus.of(files, ORDERS, Instant.now()).state()).isEqualTo(CertificateStatus.State.FRESH);
@@ -225,5 +225,11 @@ class WorkloadCertificatesTest {
         Instant now = Instant.now();
         var cert = ca.issue(keys.getPublic(), identity, now.minusSeconds(60), now.plus(Duration.ofHours(24)));
         return new IssuedCertificate(ORDERS, Pem.write(cert), ca.pem(), cert.getNotAfter().toInstant());
+    }
+
+    /** The key in a PEM file, decoded as PKCS#8 by the JDK (a SEC1 or PKCS#1 body would not decode). */
+    private static java.security.PrivateKey pkcs8(String pem) throws Exception {
+        byte[] der = java.util.Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""));
+        return java.security.KeyFactory.getInstance("EC").generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
     }
 }

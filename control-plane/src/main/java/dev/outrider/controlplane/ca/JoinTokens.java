@@ -1,5 +1,15 @@
 package dev.outrider.controlplane.ca;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.outrider.controlplane.store.ResourceKey;
+import dev.outrider.controlplane.store.Store;
+import dev.outrider.controlplane.store.StoredResource;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,6 +39,10 @@ import static java.util.Objects.requireNonNull;
  * presentations succeed at most once. Used and expired entries are kept until {@link #purgeExpired} (run on
  * every issue) so that a refusal can say "already used" or "expired" rather than "unknown".
  *
+ * <p>With a {@link Store}, every issued token (its hash, identity and expiry) and every use is written there
+ * before the call returns, and the tokens are loaded from it at construction: a token handed out survives a
+ * restart (also a kill -9 right after {@link #issue} returned), and a used one stays used.
+ *
  * <p>Thread-safe.
  */
 public final class JoinTokens implements BootstrapAuthenticator {
@@ -36,8 +50,14 @@ public final class JoinTokens implements BootstrapAuthenticator {
     public static final Duration MAX_TTL = Duration.ofDays(30);
     private static final int TOKEN_BYTES = 32;
 
+    /** Store kind of a persisted token; never served by the API. */
+    static final String KIND = "JoinToken";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
     private final Clock clock;
     private final SecureRandom random;
+    /** Null: tokens live in memory only. */
+    private final Store store;
     /** Key: hex SHA-256 of the token. */
     private final ConcurrentMap<String, Entry> entries = new ConcurrentHashMap<>();
 
@@ -60,13 +80,74 @@ public final class JoinTokens implements BootstrapAuthenticator {
         }
     }
 
+    /** Tokens in memory only: lost on restart. */
     public JoinTokens(Clock clock) {
-        this(clock, new SecureRandom());
+        this(clock, new SecureRandom(), null);
+    }
+
+    /** Tokens kept in {@code store} as well, loaded from it now (expired ones are dropped). */
+    public JoinTokens(Clock clock, Store store) {
+        this(clock, new SecureRandom(), requireNonNull(store, "store"));
     }
 
     JoinTokens(Clock clock, SecureRandom random) {
+        this(clock, random, null);
+    }
+
+    private JoinTokens(Clock clock, SecureRandom random, Store store) {
         this.clock = requireNonNull(clock, "clock");
         this.random = requireNonNull(random, "random");
+        this.store = store;
+        if (store != null) {
+            load();
+        }
+    }
+
+    private void load() {
+        Instant now = clock.instant();
+        for (StoredResource r : store.list(KIND, null)) {
+            try {
+                JsonNode d = JSON.readTree(r.document());
+                byte[] hash = HexFormat.of().parseHex(d.path("sha256").asText());
+                Instant expiresAt = Instant.parse(d.path("expiresAt").asText());
+                if (!now.isBefore(expiresAt)) {
+                    store.delete(r.key(), Store.ANY_VERSION);
+                    continue;
+                }
+                WorkloadIdentity identity = new WorkloadIdentity(d.path("trustDomain").asText(),
+                        d.path("namespace").asText(), d.path("serviceAccount").asText());
+                entries.put(HexFormat.of().formatHex(hash), new Entry(hash, identity, expiresAt,
+                        d.path("singleUse").asBoolean(true), d.path("used").asBoolean(false)));
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalStateException("stored join token " + r.key() + " is damaged: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Writes {@code entry} to the store (when there is one); returns when it is durable. */
+    private void persist(Entry entry) {
+        if (store == null) {
+            return;
+        }
+        ObjectNode d = JSON.createObjectNode();
+        d.put("sha256", HexFormat.of().formatHex(entry.hash()));
+        d.put("trustDomain", entry.identity().trustDomain());
+        d.put("namespace", entry.identity().namespace());
+        d.put("serviceAccount", entry.identity().serviceAccount());
+        d.put("expiresAt", entry.expiresAt().toString());
+        d.put("singleUse", entry.singleUse());
+        d.put("used", entry.used());
+        try {
+            store.put(key(entry), JSON.writeValueAsBytes(d), Store.ANY_VERSION);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A DNS-label name from the first 160 bits of the token's hash (the document holds all of it). */
+    private static ResourceKey key(Entry entry) {
+        return new ResourceKey(KIND, entry.identity().namespace(),
+                "t" + HexFormat.of().formatHex(entry.hash()).substring(0, 40));
     }
 
     /** A new token for {@code identity}, valid for {@code ttl} (positive, at most {@link #MAX_TTL}). */
@@ -87,6 +168,12 @@ public final class JoinTokens implements BootstrapAuthenticator {
             hash = sha256(token);
         } while (entries.putIfAbsent(HexFormat.of().formatHex(hash),
                 new Entry(hash, identity, expiresAt, singleUse, false)) != null);
+        try {
+            persist(entries.get(HexFormat.of().formatHex(hash)));
+        } catch (RuntimeException e) {
+            entries.remove(HexFormat.of().formatHex(hash)); // not durable: not handed out
+            throw e;
+        }
         return new Grant(new BootstrapCredential.JoinToken(token), identity, expiresAt, singleUse);
     }
 
@@ -114,6 +201,10 @@ public final class JoinTokens implements BootstrapAuthenticator {
             return entry.singleUse() ? entry.markUsed() : entry;
         });
         if (outcome[0] instanceof WorkloadIdentity identity) {
+            Entry used = entries.get(HexFormat.of().formatHex(hash));
+            if (used != null && used.used()) {
+                persist(used); // durable before the certificate is issued: a restart does not revive the token
+            }
             return identity;
         }
         throw CaException.unauthenticated("join token refused: " + (outcome[0] == null ? "unknown" : outcome[0]));
@@ -127,10 +218,14 @@ public final class JoinTokens implements BootstrapAuthenticator {
         };
     }
 
-    /** Drops expired entries. */
+    /** Drops expired entries (from the store too). */
     public void purgeExpired() {
         Instant now = clock.instant();
-        entries.values().removeIf(e -> !now.isBefore(e.expiresAt()));
+        for (Entry e : entries.values()) {
+            if (!now.isBefore(e.expiresAt()) && entries.remove(HexFormat.of().formatHex(e.hash()), e) && store != null) {
+                store.delete(key(e), Store.ANY_VERSION);
+            }
+        }
     }
 
     /** The hex SHA-256 hashes held: all that is stored of the tokens (for tests). */

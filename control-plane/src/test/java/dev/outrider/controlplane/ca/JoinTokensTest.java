@@ -151,4 +151,28 @@ class JoinTokensTest {
         assertThatThrownBy(() -> new WorkloadIdentity("Cluster.Local", "shop", "orders"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("trust domain");
     }
+
+    @Test
+    void withAStoreTokensSurviveARestartAndUsedOnesStayUsed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        try (var store = dev.outrider.controlplane.store.FileStore.open(dir)) {
+            JoinTokens first = new JoinTokens(clock, store);
+            String reusable = first.issue(ORDERS, Duration.ofHours(1), false).token().value();
+            String once = first.issue(FRONTEND, Duration.ofHours(1), true).token().value();
+            String shortLived = first.issue(ORDERS, Duration.ofMinutes(5), true).token().value();
+            assertThat(first.authenticate(once)).isEqualTo(FRONTEND);
+            String stored = new String(store.list(JoinTokens.KIND, null).getFirst().document(),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(stored).doesNotContain(reusable).doesNotContain(once).doesNotContain(shortLived);
+
+            clock.advance(Duration.ofMinutes(10));
+            JoinTokens restarted = new JoinTokens(clock, store); // a new process over the same store
+            assertThat(restarted.authenticate(reusable)).isEqualTo(ORDERS);
+            assertThatThrownBy(() -> restarted.authenticate(once)).isInstanceOf(CaException.class)
+                    .hasMessage("join token refused: already used (single use)");
+            assertThatThrownBy(() -> restarted.authenticate(shortLived)).isInstanceOf(CaException.class)
+                    .hasMessage("join token refused: unknown");
+            assertThat(store.list(JoinTokens.KIND, null)).as("the expired one is gone from the store").hasSize(2);
+        }
+    }
 }

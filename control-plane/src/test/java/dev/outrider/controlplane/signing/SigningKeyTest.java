@@ -38,7 +38,7 @@ class SigningKeyTest {
         SigningKey generated = SigningKey.loadOrGenerate(file);
 
         assertThat(Files.getPosixFilePermissions(file)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
-        assertThat(Files.readString(file)).startsWith("-----BEGIN PRIVATE KEY-----");
+        assertThat(pkcs8(Files.readString(file))).as("PKCS#8").isNotNull();
         assertThat(dir.resolve("keys")).isDirectoryNotContaining("glob:**.tmp");
         SigningKey loaded = SigningKey.loadOrGenerate(file);
         assertThat(loaded.keyId()).isEqualTo(generated.keyId()).hasSize(43); // base64url SHA-256 thumbprint
@@ -98,5 +98,11 @@ class SigningKeyTest {
             writer.writeObject(new PemObject(type, der));
         }
         return out.toString();
+    }
+
+    /** The key in a PEM file, decoded as PKCS#8 by the JDK (a SEC1 or PKCS#1 body would not decode). */
+    private static java.security.PrivateKey pkcs8(String pem) throws Exception {
+        byte[] der = java.util.Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""));
+        return java.security.KeyFactory.getInstance("EC").generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
     }
 }

@@ -50,6 +50,21 @@ class ExampleConfigsTest {
         assertThat(c.admin()).isEqualTo(new HostPort("127.0.0.1", 15000));
     }
 
+    /** The pair configured by the control plane (README "The control plane"). */
+    @Test
+    void meshSidecarsTakeTheirConfigurationFromTheControlPlane() {
+        BootstrapConfig orders = BootstrapLoader.load(example("mesh/sidecar-orders.yaml"));
+        BootstrapConfig frontend = BootstrapLoader.load(example("mesh/sidecar-frontend.yaml"));
+        for (BootstrapConfig c : List.of(orders, frontend)) {
+            assertThat(c.fromControlPlane()).isTrue();
+            assertThat(c.controlPlane().address()).isEqualTo(new HostPort("127.0.0.1", 15010));
+            assertThat(c.policies().directory()).isNull();
+        }
+        assertThat(frontend.outbound().upstreams())
+                .containsExactly(new UpstreamPortConfig(new ServiceName("orders", "shop"), 9001));
+        assertThat(ports(orders)).doesNotContainAnyElementsOf(ports(frontend));
+    }
+
     /** Both run on one machine in the quick start: no listener of one may collide with the other's. */
     @Test
     void thePairCanShareOneHost() {
