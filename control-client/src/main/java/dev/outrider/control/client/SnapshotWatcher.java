@@ -59,6 +59,9 @@ public final class SnapshotWatcher implements AutoCloseable {
      */
     private final Backoff pollBackoff = Backoff.standard();
     private final Backoff registrationBackoff = Backoff.standard();
+    private final Backoff reportBackoff = Backoff.standard();
+    /** Watch thread only: a retry of {@link #sendPendingReport} is scheduled. */
+    private boolean reportRetryScheduled;
     private long appliedVersion = -1;
     private Source source = Source.NONE;
     /** Versions after this one are asked for: max(applied, last refused). */
@@ -272,9 +275,21 @@ public final class SnapshotWatcher implements AutoCloseable {
         }
         try {
             client.reportStatus(options.instance(), report.version(), report.result(), report.error());
-            pendingReport = null;
+            if (pendingReport == report) {
+                pendingReport = null;
+            }
+            reportBackoff.reset();
         } catch (RuntimeException e) {
             log.warn("status of snapshot {} not reported yet: {}", report.version(), e.getMessage());
+            // Sent again with backoff (and with the next poll answer, whichever comes first), so the control
+            // plane's view (GET /v1/sidecars) does not wait for a long poll to end.
+            if (!reportRetryScheduled) {
+                reportRetryScheduled = true;
+                later(() -> {
+                    reportRetryScheduled = false;
+                    sendPendingReport();
+                }, reportBackoff.next());
+            }
         }
     }
 

@@ -215,6 +215,20 @@ class SnapshotWatchLoopTest {
     }
 
     @Test
+    void aReportThatFailsIsRetriedWithoutWaitingForTheNextAnswer() throws Exception {
+        start(null);
+        calls.reportFailure = UNREACHABLE;
+        calls.nextPoll().answer().complete(Optional.of(snapshots.signed(5)));
+        Poll held = calls.nextPoll(); // held by the control plane: no answer comes to carry the report
+        assertThat(calls.reports).isEmpty();
+
+        calls.reportFailure = null;
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(calls.reports).containsExactly(new Report("5", SnapshotResult.ACK, null)));
+        assertThat(held.answer()).isNotDone();
+    }
+
+    @Test
     void registrationIsRefreshedAndAFailedOneDoesNotStopTheWatch() throws Exception {
         calls.registration = () -> Duration.ofSeconds(3); // refreshed every second
         start("orders");
