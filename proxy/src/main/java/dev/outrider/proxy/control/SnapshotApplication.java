@@ -58,6 +58,13 @@ public final class SnapshotApplication {
         try {
             List<PolicyDocument> documents = PolicyDocuments.parse(snapshot.policies(),
                     "snapshot " + snapshot.version());
+            java.util.Set<String> foreign = compiler.foreignNamespaces(documents);
+            if (!foreign.isEmpty()) {
+                // The control plane sends the workload's namespace and its root namespace only.
+                log.warn("snapshot {} carries policies of namespace(s) {}, neither this workload's nor "
+                        + "policies.rootNamespace: they do not apply here; set policies.rootNamespace to the "
+                        + "control plane's MeshConfig rootNamespace", snapshot.version(), foreign);
+            }
             next = compiler.compile(snapshot.version(), origin + " (snapshot " + snapshot.version() + ")", documents);
             table = routeBuilder.build(snapshot.endpoints());
         } catch (RuntimeException e) {

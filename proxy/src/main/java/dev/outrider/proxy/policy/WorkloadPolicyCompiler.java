@@ -101,6 +101,22 @@ public final class WorkloadPolicyCompiler {
                 authorization, metrics.decisionMeters(applying), rateLimiter.compile(rateLimits), null);
     }
 
+    /**
+     * The namespaces of {@code documents} that are neither this workload's nor the root namespace: a control
+     * plane whose MeshConfig names another root namespace than {@code policies.rootNamespace} sends those, and
+     * they would silently never apply.
+     */
+    public java.util.Set<String> foreignNamespaces(List<PolicyDocument> documents) {
+        java.util.Set<String> foreign = new java.util.TreeSet<>();
+        for (PolicyDocument d : documents) {
+            String ns = d.metadata().namespace();
+            if (!ns.equals(node.namespace()) && !ns.equals(config.rootNamespace())) {
+                foreign.add(ns);
+            }
+        }
+        return foreign;
+    }
+
     private boolean applies(PolicyDocument d) {
         String ns = d.metadata().namespace();
         return (ns.equals(node.namespace()) || ns.equals(config.rootNamespace()))

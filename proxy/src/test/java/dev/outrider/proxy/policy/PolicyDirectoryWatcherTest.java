@@ -4,6 +4,7 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import dev.outrider.control.policy.PolicyDocument;
 import dev.outrider.control.policy.PolicyDocuments;
 import dev.outrider.proxy.authn.JwksCache;
 import dev.outrider.proxy.authz.DefaultAction;
@@ -280,6 +281,16 @@ class PolicyDirectoryWatcherTest {
         PolicySnapshot root = compiler.compile("v3", "test",
                 PolicyDocuments.parse(requestAuthentication("outrider-system", "x-sub"), "t.yaml"));
         assertThat(root.authentication().isEmpty()).isFalse();
+    }
+
+    @Test
+    void policiesOfNeitherTheWorkloadsNorTheRootNamespaceAreNamed() {
+        List<PolicyDocument> docs = new ArrayList<>();
+        docs.addAll(PolicyDocuments.parse(requestAuthentication("shop", "x-sub"), "a.yaml"));
+        docs.addAll(PolicyDocuments.parse(requestAuthentication("outrider-system", "x-sub"), "b.yaml"));
+        assertThat(compiler.foreignNamespaces(docs)).isEmpty();
+        docs.addAll(PolicyDocuments.parse(requestAuthentication("mesh-root", "x-sub"), "c.yaml"));
+        assertThat(compiler.foreignNamespaces(docs)).containsExactly("mesh-root");
     }
 
     @Test
