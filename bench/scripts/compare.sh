@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Outrider pair vs HAProxy pair vs nginx pair (all mTLS) vs direct, in one run on this machine.
 #
-#   bench/scripts/compare.sh                       # 3 rounds, 10 s per measurement (about 6 minutes)
+#   bench/scripts/compare.sh                       # 3 rounds, 10 s per measurement (about 7 minutes)
 #   bench/scripts/compare.sh --rounds 5 --duration 20s --no-results
 #
 #   direct:   client ─▶ BenchBackend 127.0.0.1:18080
@@ -9,7 +9,8 @@
 #   haproxy:  client ─▶ haproxy A ─▶(mTLS, ALPN h2)─▶ haproxy B ─▶ backend
 #   nginx:    client ─▶ nginx A ─▶(mTLS, HTTP/1.1, upstream keepalive)─▶ nginx B ─▶ backend
 #
-# Per target and round: (1) maximum throughput: wrk -t2 -c32 (keep-alive, 64-byte body) after a warm-up;
+# Before round 1 every target gets a first, unmeasured warm-up (--first-warmup, 15 s of wrk), so that the
+# first round does not catch a JVM's JIT still compiling. Per target and round: (1) maximum throughput: wrk -t2 -c32 (keep-alive, 64-byte body) after a warm-up;
 # (2) latency at a fixed rate: LoadGenerator open loop, 1,000 req/s on 16 connections, latency from the
 # intended start (coordinated omission corrected); (3) per proxy process: CPU seconds (utime+stime from
 # /proc/PID/stat) over each measurement, divided by the requests served, and RSS (VmRSS from
@@ -22,7 +23,7 @@
 # Writes the report to stdout and (unless --no-results) into bench/RESULTS.md between the compare.sh markers.
 set -euo pipefail
 
-ROUNDS=3 DURATION=10s WARMUP=3s RATE=1000 RATE_CONNECTIONS=16 CONNECTIONS=32 THREADS=2
+ROUNDS=3 DURATION=10s WARMUP=3s FIRST_WARMUP=15s RATE=1000 RATE_CONNECTIONS=16 CONNECTIONS=32 THREADS=2
 TARGETS="direct outrider haproxy nginx" WRITE_RESULTS=1
 usage() {
   cat <<USAGE
@@ -30,6 +31,7 @@ usage: $0 [options]
   --rounds N             rounds; targets alternate within each (default $ROUNDS)
   --duration D           each measured run, seconds with an s (default $DURATION)
   --warmup D             warm-up before each max-throughput run (default $WARMUP)
+  --first-warmup D       once per target before round 1, so the JVMs' JIT is warm (default $FIRST_WARMUP; 0s: none)
   --rate R               the fixed rate of the latency run, req/s (default $RATE)
   --rate-connections N   connections of the fixed-rate run (default $RATE_CONNECTIONS)
   --connections N        wrk connections for max throughput (default $CONNECTIONS; threads $THREADS)
@@ -43,6 +45,7 @@ while (($#)); do
     --rounds) ROUNDS=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
+    --first-warmup) FIRST_WARMUP=$2; shift 2 ;;
     --rate) RATE=$2; shift 2 ;;
     --rate-connections) RATE_CONNECTIONS=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
@@ -52,7 +55,7 @@ while (($#)); do
     *) usage >&2; exit 2 ;;
   esac
 done
-[[ "$DURATION" =~ ^[0-9]+s$ && "$WARMUP" =~ ^[0-9]+s$ ]] || { echo "compare.sh: durations in whole seconds, like 10s" >&2; exit 2; }
+[[ "$DURATION" =~ ^[0-9]+s$ && "$WARMUP" =~ ^[0-9]+s$ && "$FIRST_WARMUP" =~ ^[0-9]+s$ ]] || { echo "compare.sh: durations in whole seconds, like 10s" >&2; exit 2; }
 COMMAND="bench/scripts/compare.sh${*:+ $*}"
 ORIG_ARGS="$(printf ' %q' "$0" "$@")"
 
@@ -192,7 +195,7 @@ gen() { # NAME URL RATE DURATION WARMUP: one LoadGenerator run, JSON line to $WO
     -H "Authorization: Bearer $TOKEN" --label "$1" >"$WORK/$1.gen" 2>&1 || true
   grep '^RESULT ' "$WORK/$1.gen" | sed 's/^RESULT //' >"$WORK/$1.json" || { cat "$WORK/$1.gen" >&2; log "$1: generator failed"; exit 1; }
 }
-json() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" "$WORK/$1.json" | tr -d '"'; }  # file-name field (numbers only)
+json() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$WORK/$1.json" "$2"; }  # NAME FIELD
 
 # measure TARGET ROUND
 measure() {
@@ -275,6 +278,12 @@ done
 
 # ---- rounds ----------------------------------------------------------------------------------------------
 read -r -a ORDER <<<"$TARGETS"
+if [[ "$FIRST_WARMUP" != 0s ]]; then
+  for t in $TARGETS; do
+    log "first warm-up: $t ($FIRST_WARMUP, wrk -t$THREADS -c$CONNECTIONS; not measured)"
+    timeout $(( ${FIRST_WARMUP%s} + 20 )) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$FIRST_WARMUP" -H "Authorization: Bearer $TOKEN" "${URL[$t]}" >/dev/null
+  done
+fi
 for r in $(seq 1 "$ROUNDS"); do
   for i in "${!ORDER[@]}"; do
     measure "${ORDER[$(( (i + r - 1) % ${#ORDER[@]} ))]}" "$r"
@@ -336,6 +345,7 @@ REPORT="$WORK/report.md"
   echo "Per-round values (max req/s; p99 ms @${RATE}/s):"
   for t in $TARGETS; do echo "- $t: $(tr '\n' ' ' <"$WORK/m/$t.rps" 2>/dev/null); $(tr '\n' ' ' <"$WORK/m/$t.p99_ms" 2>/dev/null)"; done
   echo
+  echo "- First warm-up: $FIRST_WARMUP of wrk per target before round 1 (not measured)."
   echo "- Load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency\` after a $WARMUP warm-up; fixed rate: \`LoadGenerator --rate $RATE -c $RATE_CONNECTIONS --duration $DURATION --warmup 2s\` (open loop, latency from the intended start). Every request carries the same ES256 bearer token."
   echo "- CPU ms per 1k req: (utime+stime) of the process (nginx: master + workers) over the run ÷ requests served × 1000 (fixed rate: warm-up included in both). The goal, 0.1 vCPU per 1,000 req/s, is 100 ms per 1k requests."
   echo "- RSS: VmRSS; idle = after start and the curl checks, before any load; @${RATE}/s = right after the fixed-rate run of each round."

@@ -157,7 +157,7 @@ public final class LoadGenerator implements Callable<Integer> {
             int unfinished = Math.max(0, stats.outstanding.get());
             Histogram latency = stats.takeLatency();
             LoadReport report = new LoadReport(label, open ? "open" : "closed", protocol, url.toString(), connections,
-                    h2 ? streams : 1, rate, (measuredEnd - measureStart) / 1e9, stats.completed.sum(),
+                    h2 ? streams : 1, rate, (measuredEnd - measureStart) / 1e9, stats.completed.sum(), stats.completedAll.sum(),
                     stats.non2xx.sum(), stats.ioErrors.sum(), stats.dropped.sum(), unfinished, latency,
                     epoll ? "epoll" : "nio", loops);
             System.out.print(report.text());

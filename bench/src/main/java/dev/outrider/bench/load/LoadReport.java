@@ -17,7 +17,7 @@ import java.util.Map;
  * was reached; any of them means the target could not keep up with the rate.
  */
 record LoadReport(String label, String mode, String protocol, String url, int connections, int streams,
-                  double targetRate, double seconds, long requests, long non2xx, long ioErrors, long dropped,
+                  double targetRate, double seconds, long requests, long requestsWithWarmup, long non2xx, long ioErrors, long dropped,
                   int unfinished, Histogram latency, String transport, int threads) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -44,6 +44,7 @@ record LoadReport(String label, String mode, String protocol, String url, int co
         m.put("target_rps", targetRate);
         m.put("seconds", round(seconds));
         m.put("requests", requests);
+        m.put("requests_with_warmup", requestsWithWarmup);
         m.put("rps", round(rps()));
         m.put("p50_ms", round(ms(50)));
         m.put("p90_ms", round(ms(90)));

@@ -18,6 +18,8 @@ final class LoadStats {
     /** Latency in nanoseconds; auto-resizing, 3 significant digits. */
     private final Recorder latency = new Recorder(3);
     final LongAdder completed = new LongAdder();
+    /** Like {@link #completed}, warm-up included (never reset): what the target served over the whole run. */
+    final LongAdder completedAll = new LongAdder();
     /** Responses with a status outside 2xx. */
     final LongAdder non2xx = new LongAdder();
     /** Requests lost to a connection error, a reset stream or a closed connection. */
@@ -31,6 +33,7 @@ final class LoadStats {
     void complete(long startNanos, long nowNanos, boolean success) {
         latency.recordValue(Math.max(0, nowNanos - startNanos));
         completed.increment();
+        completedAll.increment();
         if (!success) {
             non2xx.increment();
         }
