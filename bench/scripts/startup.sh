@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Outrider sidecar start-up: time from process start to the first /ready 200, and idle RSS, over several runs.
+#
+#   bench/scripts/startup.sh              # 5 runs through ./outrider, 5 with java -jar directly (same flags)
+#   bench/scripts/startup.sh --runs 10
+#
+# The sidecar is sidecar B of compare.sh: mTLS (certs/mesh-ca.sh bench certificates), a policy directory
+# with an ALLOW AuthorizationPolicy, a RequestAuthentication (inline JWKS) and a RateLimitPolicy, every
+# listener on a free loopback port. t0 is taken just before the fork; /ready is polled with curl every
+# ~5 ms (resolution: one curl, a few ms). "launcher" runs ./outrider proxy (its staleness check included);
+# "java -jar" runs the same JVM with the launcher's default flags, without the script. RSS is VmRSS 1 s
+# after ready, no load. Medians printed as a markdown table. Each sidecar is stopped (SIGTERM, by pid)
+# before the next one starts.
+set -euo pipefail
+RUNS=5
+while (($#)); do
+  case $1 in
+    --runs) RUNS=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N]" >&2; exit 2 ;;
+  esac
+done
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+BACKEND_PORT=18080 LOOPBACK=127.0.0.1
+TLS_PROVIDER="${TLS_PROVIDER:-auto}" PAIR_PROTOCOL=auto RATE_LIMIT=on HAPROXY_THREADS=2
+log() { echo "startup.sh: $*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/pair-lib.sh"
+need_pkg curl curl; need_pkg openssl openssl
+JAVA="$(find_java)"
+[[ -f bench/target/benchmarks.jar ]] || JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./mvnw -B -q -DskipTests package
+JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./outrider proxy --help >/dev/null   # rebuild now if stale, not in a timed run
+
+WORK="$(mktemp -d /tmp/outrider-startup.XXXXXX)"
+PIDS=()
+PID=""
+cleanup() {
+  [[ -n "$PID" ]] && kill -KILL "$PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$JAVA" -cp bench/target/benchmarks.jar dev.outrider.bench.load.BenchJwt --jwks "$WORK/jwks.json" --token "$WORK/token.txt"
+JWT_JWKS_FILE="$WORK/jwks.json"
+issue_certs
+FLAGS="$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' outrider)"
+
+# one_run KIND: prints "ms rss_mib"
+one_run() {
+  write_configs false
+  local t0 t1 code=""
+  t0=$(date +%s%N)
+  if [[ $1 == launcher ]]; then
+    JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./outrider proxy --config "$WORK/sidecar-b.yaml" >"$WORK/run.out" 2>&1 &
+  else
+    # shellcheck disable=SC2086
+    "$JAVA" $FLAGS -jar proxy/target/outrider-proxy.jar proxy --config "$WORK/sidecar-b.yaml" >"$WORK/run.out" 2>&1 &
+  fi
+  PID=$!
+  for _ in $(seq 1 3000); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$LOOPBACK:$B_HEALTH/ready" || true)
+    [[ "$code" == 200 ]] && break
+    kill -0 "$PID" 2>/dev/null || { cat "$WORK/run.out" >&2; log "sidecar exited"; exit 1; }
+    sleep 0.005
+  done
+  t1=$(date +%s%N)
+  [[ "$code" == 200 ]] || { log "not ready after 15+ s"; exit 1; }
+  sleep 1
+  local rss; rss=$(awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status")
+  kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+  echo "$(( (t1 - t0) / 1000000 )) $rss"
+}
+median() { sort -g | awk '{v[NR] = $1} END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "| start → /ready 200 | runs | median ms | min ms | max ms | idle RSS MiB (median) |"
+echo "|---|---:|---:|---:|---:|---:|"
+for kind in launcher java; do
+  : >"$WORK/$kind"
+  for i in $(seq 1 "$RUNS"); do
+    r=$(one_run "$kind"); echo "$r" >>"$WORK/$kind"; log "$kind run $i: ${r% *} ms, RSS ${r#* } MiB"
+  done
+  label=$([[ $kind == launcher ]] && echo "./outrider proxy (launcher)" || echo "java \$DEFAULT_JAVA_OPTS -jar outrider-proxy.jar")
+  echo "| $label | $RUNS | $(cut -d' ' -f1 "$WORK/$kind" | median) | $(cut -d' ' -f1 "$WORK/$kind" | sort -g | head -n 1) | $(cut -d' ' -f1 "$WORK/$kind" | sort -g | tail -n 1) | $(cut -d' ' -f2 "$WORK/$kind" | median) |"
+done
+echo
+echo "- JVM flags (the launcher's defaults): \`$FLAGS\`; $("$JAVA" -version 2>&1 | head -n 1); $(date -u +%Y-%m-%dT%H:%M:%SZ); $(uptime | sed 's/.*load average/load average/')"
+echo "- sidecar: mTLS ($TLS_PROVIDER), policy directory with AuthorizationPolicy + RequestAuthentication (inline JWKS) + RateLimitPolicy; goal: start to ready ≤ 250 ms"
