@@ -81,13 +81,16 @@ import java.util.concurrent.TimeUnit;
  * it after the handshake. The policies are YAML documents compiled by the real {@link WorkloadPolicyCompiler}
  * (RequestAuthentication with an inline ES256 JWKS and a token cache, an ALLOW AuthorizationPolicy, a
  * per-caller RateLimitPolicy that no request reaches) and the meters live in the proxy's Prometheus registry.
+ * The access log is off ({@link AccessLog#disabled()}), the proxy's other defaults as in its bootstrap.
  *
  * <p>Where it stops: at the forwarding handoff. The real {@link ForwardingHandler} would lease an upstream
  * connection from the pools (a socket on a real event loop), which an EmbeddedChannel cannot host; a stub
  * route would either need a fake upstream stack or answer locally (a different path). So the benchmark lets
- * {@link InboundInitializer} build the pipeline, then replaces its {@code forward} handler, before any
- * request reached it, with {@link Application}: the request head and its end are released, and a prebuilt
- * {@code 200} (no body) is written back. The response write is kept because the pipeline needs it: the
+ * {@link InboundInitializer} build the pipeline, then replaces its {@code forward} handler with
+ * {@link Application} before any request reached it (the connection's first byte alone makes the protocol
+ * detector install HTTP/1.1 and the request handlers; the rest of the set-up request follows the swap), so
+ * the proxy needs no test seam. {@link Application} releases the request head and its end and writes back a
+ * prebuilt {@code 200} (no body). The response write is kept because the pipeline needs it: the
  * pipelining handler lets the next request of a keep-alive connection through only once a response ended,
  * and the rate-limit handler releases the request's slots on that write. Not measured, then: the forwarding
  * headers ({@code HeaderHygiene}, measured by {@code HeaderHygieneBenchmark}), the route and load balancer
@@ -114,6 +117,9 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class InboundPipelineBenchmark {
     private static final String ISSUER = "https://issuer.bench";
+    /** The first digit of the status each variant's response must carry. */
+    private static final byte OK = '2';
+    private static final byte FORBIDDEN = '4';
     private static final SpiffeId CALLER = SpiffeId.parse("spiffe://cluster.local/ns/shop/sa/frontend");
     private static final InetSocketAddress CALLER_ADDRESS = new InetSocketAddress("10.1.2.3", 41234);
     /** The proxy's defaults (BootstrapLoader.DEFAULT_HTTP, DEFAULT_JWT, DEFAULT_POLICIES, DEFAULT_UPSTREAM). */
@@ -231,9 +237,6 @@ public class InboundPipelineBenchmark {
     public int deniedLocalReply() {
         return denied.exchange(FORBIDDEN);
     }
-
-    private static final byte OK = '2';
-    private static final byte FORBIDDEN = '4';
 
     private static String token(ECKey key) throws Exception {
         long now = System.currentTimeMillis() / 1000;
