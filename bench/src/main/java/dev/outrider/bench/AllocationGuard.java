@@ -35,9 +35,9 @@ import java.util.regex.Pattern;
  *
  * <p>Budget file: {@code <benchmark>[<param>=<value>,...] = <max bytes per op>}, the benchmark named relative
  * to {@code dev.outrider.bench} and its parameters (if any) in JMH's order (sorted by name), {@code =} inside
- * a key escaped as {@code \=} (a {@link Properties} file). The measured figure is rounded to whole bytes
- * before the comparison: a benchmark that allocates nothing shows a fraction of a byte from JMH's own
- * bookkeeping, spread over millions of ops.
+ * a key escaped as {@code \=} (a {@link Properties} file). A row passes while its measured figure is less
+ * than budget + {@value #TOLERANCE} bytes: a benchmark that allocates nothing shows a fraction of a byte from
+ * JMH's own bookkeeping spread over the ops, and any object allocated on every op is at least 16 bytes.
  *
  * <p>Every parameter combination of a guarded method runs; one without a budget fails the guard (so a new
  * {@code @Param} value needs a budget), and so does a budget whose benchmark did not run (renamed or removed).
@@ -48,11 +48,23 @@ import java.util.regex.Pattern;
  * or run error. Settings: one fork per benchmark (JMH warns that profilers are unreliable without forking,
  * and each benchmark gets a JIT profile of its own, as in a normal run), one 500 ms warm-up iteration and two
  * 500 ms measured ones; {@code -Dguard.warmup=ms}, {@code -Dguard.iteration=ms} and {@code -Dguard.iterations=n}
- * change them.
+ * change them. A benchmark over its budget runs once more with {@value #RETRY_WARMUP_ITERATIONS} warm-up
+ * iterations and the lower figure counts: on a busy machine a short warm-up can leave code interpreted (the
+ * JIT starved of CPU), which allocates what compiled code does not; noise only ever adds bytes, so a real
+ * regression fails both runs.
  */
 public final class AllocationGuard {
     static final String PACKAGE = "dev.outrider.bench.";
     static final String ALLOC_NORM = "gc.alloc.rate.norm";
+    /**
+     * Bytes per op tolerated above a budget: JMH's own per-iteration allocation spread over the ops (up to
+     * ~0.5 B/op for a 30 µs op on a busy machine). Half the smallest object the forks can allocate (16 bytes
+     * with their default object headers), so one more object per op always exceeds it.
+     */
+    static final double TOLERANCE = 8;
+    static final int WARMUP_ITERATIONS = 1;
+    /** The warm-up of the second run of a benchmark found over its budget. */
+    static final int RETRY_WARMUP_ITERATIONS = 6;
 
     private AllocationGuard() {
     }
@@ -79,13 +91,45 @@ public final class AllocationGuard {
     public static Report run(Path budgetFile) throws IOException, RunnerException {
         Map<String, Long> budgets = readBudgets(budgetFile);
         long started = System.nanoTime();
-        Collection<RunResult> results = new Runner(options(budgets)).run();
+        Collection<RunResult> results = new Runner(options(budgets.keySet(), WARMUP_ITERATIONS)).run();
         List<Row> rows = compare(budgets, results);
+        List<String> retry = rows.stream().filter(r -> r.budget() != null && !Double.isNaN(r.measured()) && !r.ok())
+                .map(Row::key).toList();
+        if (!retry.isEmpty()) {
+            // Noise only ever adds bytes: code still interpreted because a busy machine starved the JIT during
+            // the short warm-up allocates what compiled code does not, and so does JMH's per-iteration overhead
+            // spread over few ops. A real regression allocates in both runs, so the lower figure decides.
+            Collection<RunResult> again = new Runner(options(retry, RETRY_WARMUP_ITERATIONS)).run();
+            rows = lowerOf(rows, compare(budgets, again));
+        }
         long failed = rows.stream().filter(r -> !r.ok()).count();
         String text = table(rows) + String.format(Locale.ROOT,
-                "allocation guard: %d benchmarks, %d over budget or unmatched (%s), %.0f s%n", rows.size(), failed,
-                budgetFile, (System.nanoTime() - started) / 1e9);
+                "allocation guard: %d benchmarks, %d over budget or unmatched, %d re-run with a longer warm-up (%s), "
+                        + "%.0f s%n", rows.size(), failed, retry.size(), budgetFile,
+                (System.nanoTime() - started) / 1e9);
         return new Report(rows, failed == 0, text);
+    }
+
+    /** {@code first}, with each row that {@code again} measured too replaced by the lower of the two. */
+    static List<Row> lowerOf(List<Row> first, List<Row> again) {
+        Map<String, Row> retried = new TreeMap<>();
+        for (Row r : again) {
+            if (!Double.isNaN(r.measured())) {
+                retried.put(r.key(), r);
+            }
+        }
+        List<Row> rows = new ArrayList<>();
+        for (Row r : first) {
+            Row a = retried.get(r.key());
+            if (a != null && !r.ok()) {
+                Row lower = a.measured() < r.measured() ? a : r;
+                rows.add(new Row(r.key(), r.budget(), lower.measured(), lower.time(), lower.timeUnit(),
+                        String.format(Locale.ROOT, "re-run: %.1f then %.1f", r.measured(), a.measured())));
+            } else {
+                rows.add(r);
+            }
+        }
+        return rows;
     }
 
     /** The outcome of one guard run. */
@@ -118,10 +162,10 @@ public final class AllocationGuard {
         return budgets;
     }
 
-    private static org.openjdk.jmh.runner.options.Options options(Map<String, Long> budgets) {
+    private static org.openjdk.jmh.runner.options.Options options(Collection<String> keys, int warmupIterations) {
         ChainedOptionsBuilder b = new OptionsBuilder()
                 .forks(1)
-                .warmupIterations(1)
+                .warmupIterations(warmupIterations)
                 .warmupTime(TimeValue.milliseconds(Long.getLong("guard.warmup", 500)))
                 .measurementIterations(Integer.getInteger("guard.iterations", 2))
                 .measurementTime(TimeValue.milliseconds(Long.getLong("guard.iteration", 500)))
@@ -132,7 +176,7 @@ public final class AllocationGuard {
                 .jvmArgs("-Xms512m", "-Xmx512m", "--enable-native-access=ALL-UNNAMED")
                 .shouldFailOnError(true)
                 .verbosity(VerboseMode.SILENT);
-        for (String method : methods(budgets.keySet())) {
+        for (String method : methods(keys)) {
             b.include("^" + Pattern.quote(PACKAGE + method) + "$");
         }
         return b.build();
@@ -176,11 +220,11 @@ public final class AllocationGuard {
             Result<?> norm = r.getSecondaryResults().get(ALLOC_NORM);
             double measured = norm == null ? Double.NaN : norm.getScore();
             Result<?> primary = r.getPrimaryResult();
-            rows.add(new Row(key, budgets.get(key), measured, primary.getScore(), primary.getScoreUnit()));
+            rows.add(new Row(key, budgets.get(key), measured, primary.getScore(), primary.getScoreUnit(), ""));
         }
         for (String key : budgets.keySet()) {
             if (!seen.contains(key)) {
-                rows.add(new Row(key, budgets.get(key), Double.NaN, Double.NaN, ""));
+                rows.add(new Row(key, budgets.get(key), Double.NaN, Double.NaN, "", ""));
             }
         }
         rows.sort((a, b) -> a.key().compareTo(b.key()));
@@ -201,15 +245,16 @@ public final class AllocationGuard {
                     r.budget() == null ? "-" : r.budget().toString(),
                     Double.isNaN(r.measured()) ? "-" : String.format(Locale.ROOT, "%.1f", r.measured()),
                     r.verdict(),
-                    Double.isNaN(r.time()) ? "" : String.format(Locale.ROOT, "%.1f %s", r.time(), r.timeUnit())));
+                    (Double.isNaN(r.time()) ? "" : String.format(Locale.ROOT, "%.1f %s", r.time(), r.timeUnit()))
+                            + (r.note().isEmpty() ? "" : "  (" + r.note() + ")")));
         }
         return sb.toString();
     }
 
     /** One benchmark's outcome; {@code budget} null when the file has none, {@code measured} NaN when not run. */
-    public record Row(String key, Long budget, double measured, double time, String timeUnit) {
+    public record Row(String key, Long budget, double measured, double time, String timeUnit, String note) {
         boolean ok() {
-            return budget != null && !Double.isNaN(measured) && Math.round(measured) <= budget;
+            return budget != null && !Double.isNaN(measured) && measured < budget + TOLERANCE;
         }
 
         String verdict() {
