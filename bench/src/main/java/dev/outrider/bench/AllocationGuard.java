@@ -136,7 +136,7 @@ public final class AllocationGuard {
     public record Report(List<Row> rows, boolean passed, String text) {
     }
 
-    /** Budgets by key, in file order; a value that is not a whole number of bytes fails here, naming the key. */
+    /** Budgets by key, sorted by key; a value that is not a whole number of bytes fails here, naming the key. */
     static Map<String, Long> readBudgets(Path file) throws IOException {
         Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
