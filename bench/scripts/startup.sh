@@ -44,7 +44,7 @@ trap 'exit 130' INT TERM
 "$JAVA" -cp bench/target/benchmarks.jar dev.outrider.bench.load.BenchJwt --jwks "$WORK/jwks.json" --token "$WORK/token.txt"
 JWT_JWKS_FILE="$WORK/jwks.json"
 issue_certs
-FLAGS="$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' outrider)"
+FLAGS="@config/jvm/sidecar.options"
 
 # one_run KIND: prints "ms rss_mib"
 one_run() {
@@ -80,7 +80,7 @@ for kind in launcher java; do
   for i in $(seq 1 "$RUNS"); do
     r=$(one_run "$kind"); echo "$r" >>"$WORK/$kind"; log "$kind run $i: ${r% *} ms, RSS ${r#* } MiB"
   done
-  label=$([[ $kind == launcher ]] && echo "./outrider proxy (launcher)" || echo "java \$DEFAULT_JAVA_OPTS -jar outrider-proxy.jar")
+  label=$([[ $kind == launcher ]] && echo "./outrider proxy (launcher)" || echo "java @config/jvm/sidecar.options -jar outrider-proxy.jar")
   echo "| $label | $RUNS | $(cut -d' ' -f1 "$WORK/$kind" | median) | $(cut -d' ' -f1 "$WORK/$kind" | sort -g | head -n 1) | $(cut -d' ' -f1 "$WORK/$kind" | sort -g | tail -n 1) | $(cut -d' ' -f2 "$WORK/$kind" | median) |"
 done
 echo
