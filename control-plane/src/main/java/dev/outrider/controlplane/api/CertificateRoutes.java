@@ -110,7 +110,7 @@ public final class CertificateRoutes {
         } catch (CaException e) {
             throw switch (e.reason()) {
                 case UNAUTHENTICATED -> {
-                    log.info("certificate refused ({}): {}", request.caller().describe(), e.getMessage());
+                    log.info("certificate refused: {}", e.getMessage()); // names the credential's kind, never its value
                     yield ApiException.unauthenticated(e.getMessage());
                 }
                 case INVALID_REQUEST -> ApiException.invalid("csr", e.getMessage());
