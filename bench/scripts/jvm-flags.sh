@@ -16,7 +16,7 @@
 # Bounded (every run under a timeout), loopback only, everything started is stopped on exit.
 set -euo pipefail
 
-ROUNDS=3 DURATION=10s WARMUP=10s RATE=1000 RATE_CONNECTIONS=16 CONNECTIONS=32 THREADS=2 NMT=0
+ROUNDS=3 DURATION=10s WARMUP=10s RATE=1000 RATE_CONNECTIONS=16 CONNECTIONS=32 THREADS=2 NMT=0 JFR=0
 VARIANTS=() ORIG_ARGS=("$@")
 usage() {
   cat <<USAGE
@@ -27,6 +27,8 @@ usage: $0 --variant NAME=FLAGS [--variant ...] [options]
   --warmup D             wrk warm-up after each start (default $WARMUP)
   --rate R               the fixed rate, req/s (default $RATE)
   --nmt                  Native Memory Tracking summary of sidecar B per variant (last round)
+  --jfr                  JFR profile of sidecar B per variant over the max-throughput and fixed-rate runs of
+                         the last round: its hottest methods (jfr view hot-methods) are printed
 Environment: JAVA, TLS_PROVIDER (auto), RATE_LIMIT (on).
 USAGE
 }
@@ -38,6 +40,7 @@ while (($#)); do
     --warmup) WARMUP=$2; shift 2 ;;
     --rate) RATE=$2; shift 2 ;;
     --nmt) NMT=1; shift ;;
+    --jfr) JFR=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -112,6 +115,11 @@ run_variant() {
   local url="http://$LOOPBACK:$A_UP/"
 
   timeout $(( ${WARMUP%s} + 20 )) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $TOKEN" "$url" >/dev/null
+  local profile=0
+  if ((JFR)) && [[ $r == "$ROUNDS" ]]; then
+    profile=1
+    "$JCMD" "$B_PID" JFR.start name=bench settings=profile filename="$WORK/$name.jfr" >/dev/null
+  fi
   before_a=$(cpu_ticks "$A_PID"); before_b=$(cpu_ticks "$B_PID")
   timeout $(( secs + 20 )) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Authorization: Bearer $TOKEN" "$url" >"$WORK/$name.$r.wrk"
   n=$(awk '/requests in/ {print $1}' "$WORK/$name.$r.wrk")
@@ -120,17 +128,25 @@ run_variant() {
   put "$name" rss_max "$(awk -v a="$(rss_kib "$A_PID")" -v b="$(rss_kib "$B_PID")" 'BEGIN {printf "%.1f", (a + b) / 2 / 1024}')"
 
   before_a=$(cpu_ticks "$A_PID"); before_b=$(cpu_ticks "$B_PID")
+  local sys_before; sys_before=$(sys_ticks "$B_PID")
   gen "$name.$r" "$url" "$RATE" "$DURATION" 2s
   n=$(json "$name.$r" requests_with_warmup)
   put "$name" p99 "$(json "$name.$r" p99_ms)"
   put "$name" errors "$(( $(json "$name.$r" errors) + $(errors_of_file "$WORK/$name.$r.wrk") ))"
   put "$name" cpu_rate "$(per_1k "$(( $(cpu_ticks "$A_PID") - before_a + $(cpu_ticks "$B_PID") - before_b ))" "$n")"
+  put "$name" sys_share "$(awk -v s=$(( $(sys_ticks "$B_PID") - sys_before )) -v t=$(( $(cpu_ticks "$B_PID") - before_b )) 'BEGIN {printf "%.0f", t ? 100 * s / t : 0}')"
+  if ((profile)); then
+    "$JCMD" "$B_PID" JFR.stop name=bench >/dev/null
+    "$(dirname "$JAVA")/jfr" view --width 200 hot-methods "$WORK/$name.jfr" >"$WORK/$name.hot" 2>&1 || true
+  fi
   put "$name" rss_rate "$(awk -v a="$(rss_kib "$A_PID")" -v b="$(rss_kib "$B_PID")" 'BEGIN {printf "%.1f", (a + b) / 2 / 1024}')"
   if ((NMT)) && [[ $r == "$ROUNDS" ]]; then
     "$JCMD" "$B_PID" VM.native_memory summary scale=MB >"$WORK/$name.nmt" 2>&1 || true
   fi
   stop_pair
 }
+# System (kernel) clock ticks of a process: stime.
+sys_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $13}'; }
 # CPU ms per 1,000 requests per sidecar (the pair's ticks halved): TICKS REQUESTS
 per_1k() { awk -v d="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN {printf "%.2f", d / 2 / hz * 1000 / (n / 1000)}'; }
 
@@ -148,12 +164,12 @@ echo "Command: \`bench/scripts/jvm-flags.sh$(printf " %q" "${ORIG_ARGS[@]}")\`"
 echo "Started $STARTED on this machine ($(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)); $("$JAVA" -version 2>&1 | head -n 1)."
 echo "Load before: $LOAD_BEFORE; after: $LOAD_AFTER. Rounds $ROUNDS, medians; RSS and CPU are per sidecar (mean of A and B)."
 echo
-echo "| variant | flags | start → both ready ms | RSS MiB idle | max req/s (wrk) | CPU ms/1k req @max | RSS MiB after max | p99 ms @${RATE}/s | CPU ms/1k req @${RATE}/s | RSS MiB @${RATE}/s | errors |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| variant | flags | start → both ready ms | RSS MiB idle | max req/s (wrk) | CPU ms/1k req @max | RSS MiB after max | p99 ms @${RATE}/s | CPU ms/1k req @${RATE}/s | kernel share of B's CPU @${RATE}/s | RSS MiB @${RATE}/s | errors |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for v in "${VARIANTS[@]}"; do
   n="${v%%=*}"
   errs=$(awk '{s += $1} END {print s + 0}' "$WORK/m/$n.errors" 2>/dev/null || echo ?)
-  echo "| $n | \`${v#*=}\` | $(fmt "$(median "$n" start_ms)" 0) | $(fmt "$(median "$n" rss_idle)") | $(fmt "$(median "$n" rps)" 0) | $(fmt "$(median "$n" cpu_max)" 2) | $(fmt "$(median "$n" rss_max)") | $(fmt "$(median "$n" p99)" 2) | $(fmt "$(median "$n" cpu_rate)" 2) | $(fmt "$(median "$n" rss_rate)") | $errs |"
+  echo "| $n | \`${v#*=}\` | $(fmt "$(median "$n" start_ms)" 0) | $(fmt "$(median "$n" rss_idle)") | $(fmt "$(median "$n" rps)" 0) | $(fmt "$(median "$n" cpu_max)" 2) | $(fmt "$(median "$n" rss_max)") | $(fmt "$(median "$n" p99)" 2) | $(fmt "$(median "$n" cpu_rate)" 2) | $(fmt "$(median "$n" sys_share)" 0) % | $(fmt "$(median "$n" rss_rate)") | $errs |"
 done
 if ((NMT)); then
   for v in "${VARIANTS[@]}"; do
@@ -163,6 +179,17 @@ if ((NMT)); then
     echo
     echo '```'
     awk '/^Total:/ || /^-  *[A-Za-z ]+ \(reserved/ {print}' "$WORK/$n.nmt" | sed 's/^-  *//' || true
+    echo '```'
+  done
+fi
+if ((JFR)); then
+  for v in "${VARIANTS[@]}"; do
+    n="${v%%=*}"
+    echo
+    echo "Hottest methods of sidecar B, variant $n (JFR settings=profile, max-throughput + fixed-rate runs of the last round; Java frames only, kernel and native time not sampled):"
+    echo
+    echo '```'
+    head -n 40 "$WORK/$n.hot" || true
     echo '```'
   done
 fi
