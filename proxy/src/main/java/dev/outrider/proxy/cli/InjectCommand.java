@@ -39,6 +39,7 @@ import java.util.concurrent.Callable;
                 "Comments in the input are not kept (the YAML is re-written); document separators are.",
                 "Example: ./outrider inject -f app.yaml | kubectl apply -f -",
                 "Exit codes: 0 written, 2 bad flags or bad input (nothing written), 1 output not writable.",
+                "Reference: docs/inject.md.",
                 ""})
 final class InjectCommand implements Callable<Integer> {
     @Option(names = {"-f", "--filename"}, paramLabel = "FILE",
@@ -48,7 +49,7 @@ final class InjectCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write here instead of stdout.")
     private Path output;
 
-    @Option(names = "--image", defaultValue = InjectOptions.DEFAULT_IMAGE,
+    @Option(names = "--image", paramLabel = "IMAGE", defaultValue = InjectOptions.DEFAULT_IMAGE,
             description = "Sidecar image (default: ${DEFAULT-VALUE}).")
     private String image;
 
@@ -56,7 +57,7 @@ final class InjectCommand implements Callable<Integer> {
             description = "The control plane (default: ${DEFAULT-VALUE}).")
     private String controlPlane;
 
-    @Option(names = "--trust-domain", defaultValue = InjectOptions.DEFAULT_TRUST_DOMAIN,
+    @Option(names = "--trust-domain", paramLabel = "DOMAIN", defaultValue = InjectOptions.DEFAULT_TRUST_DOMAIN,
             description = "The mesh's SPIFFE trust domain (default: ${DEFAULT-VALUE}).")
     private String trustDomain;
 

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.dataformat.yaml.JacksonYAMLParseException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.outrider.control.document.DocumentSyntax;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -42,7 +43,9 @@ final class ManifestText {
     /** Generous for manifests (operator bundles run to a few MB); SnakeYAML's default is 3 MB. */
     private static final int MAX_CODE_POINTS = 64 * 1024 * 1024;
     private static final LoaderOptions LOADER = loaderOptions();
-    private static final YAMLMapper YAML_IN = YAMLMapper.builder(YAMLFactory.builder().loaderOptions(LOADER).build())
+    /** {@code key:} with no value is null, as Kubernetes reads it (a factory builder starts without this default). */
+    private static final YAMLMapper YAML_IN = YAMLMapper.builder(YAMLFactory.builder().loaderOptions(LOADER)
+                    .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final JsonMapper JSON_IN = DocumentSyntax.jsonMapper();
     private static final YAMLMapper YAML_OUT = YAMLMapper.builder()

@@ -56,7 +56,7 @@ public record Quantity(String text, BigDecimal value) {
         BigDecimal number = new BigDecimal(m.group(1)); // BigDecimal reads "1.", ".5" and "+1" too
         String suffix = m.group(2);
         BigDecimal scale;
-        if (!suffix.isEmpty() && (suffix.charAt(0) == 'e' || suffix.charAt(0) == 'E')) {
+        if (suffix.length() > 1 && (suffix.charAt(0) == 'e' || suffix.charAt(0) == 'E')) { // "E" alone is exa
             int exponent = Integer.parseInt(suffix.substring(1));
             if (Math.abs(exponent) > MAX_EXPONENT) {
                 throw new IllegalArgumentException("'" + text + "': exponent out of range");
