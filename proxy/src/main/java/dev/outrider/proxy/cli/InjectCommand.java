@@ -117,6 +117,9 @@ final class InjectCommand implements Callable<Integer> {
         }
         boolean fromStdin = input == null || input.equals("-");
         String source = fromStdin ? "<stdin>" : input;
+        if (fromStdin && stdin == System.in && System.console() != null && System.console().isTerminal()) {
+            err.println("outrider inject: reading the manifest from stdin (end it with Ctrl-D; -f FILE reads a file)");
+        }
         ManifestInjector.Result result;
         try {
             result = ManifestInjector.inject(read(fromStdin), source, options);

@@ -26,6 +26,7 @@ import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
@@ -48,6 +49,12 @@ final class ManifestText {
                     .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final JsonMapper JSON_IN = DocumentSyntax.jsonMapper();
+    /**
+     * JSON objects one after the other ({@code kubectl get -o json}, possibly tab-indented, which YAML forbids):
+     * a text starting with {@code {"} or <code>{}</code>. A YAML flow mapping ({@code {apiVersion: v1}}) is read as
+     * YAML.
+     */
+    private static final Pattern JSON_START = Pattern.compile("\\s*\\{\\s*[\"}]");
     private static final YAMLMapper YAML_OUT = YAMLMapper.builder()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .disable(YAMLGenerator.Feature.SPLIT_LINES)
@@ -82,7 +89,7 @@ final class ManifestText {
         requireNonNull(text, "text");
         requireNonNull(source, "source");
         text = DocumentSyntax.withoutByteOrderMark(text);
-        boolean json = text.stripLeading().startsWith("{");
+        boolean json = JSON_START.matcher(text).lookingAt();
         if (!json) {
             checkYaml(text, source);
         }

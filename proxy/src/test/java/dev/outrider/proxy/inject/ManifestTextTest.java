@@ -115,6 +115,12 @@ class ManifestTextTest {
     }
 
     @Test
+    void aYamlFlowMappingIsReadAsYaml() {
+        assertThat(roundTrip("{apiVersion: v1, kind: Service}\n---\n{kind: ConfigMap}\n"))
+                .isEqualTo("apiVersion: v1\nkind: Service\n---\nkind: ConfigMap\n");
+    }
+
+    @Test
     void aByteOrderMarkIsDropped() {
         assertThat(roundTrip("\uFEFFa: 1\n")).isEqualTo("a: 1\n");
     }
