@@ -16,7 +16,7 @@
 # Bounded (every run under a timeout), loopback only, everything started is stopped on exit.
 set -euo pipefail
 
-ROUNDS=3 DURATION=10s WARMUP=10s RATE=1000 RATE_CONNECTIONS=16 CONNECTIONS=32 THREADS=2 NMT=0 JFR=0
+ROUNDS=3 DURATION=10s WARMUP=10s RATE=1000 RATE_CONNECTIONS=16 CONNECTIONS=32 THREADS=2 NMT=0 JFR=0 AOT=0
 VARIANTS=() ORIG_ARGS=("$@")
 usage() {
   cat <<USAGE
@@ -27,6 +27,9 @@ usage: $0 --variant NAME=FLAGS [--variant ...] [options]
   --warmup D             wrk warm-up after each start (default $WARMUP)
   --rate R               the fixed rate, req/s (default $RATE)
   --nmt                  Native Memory Tracking summary of sidecar B per variant (last round)
+  --aot                  also every variant with a JDK 25 AOT cache (variant NAME+aot): per variant and side,
+                         a training run first (-XX:AOTCacheOutput: start, 10 s of wrk, 5 s at the fixed rate,
+                         SIGTERM, the JVM writes the cache), then measured like the others with -XX:AOTCache
   --jfr                  JFR profile of sidecar B per variant over the max-throughput and fixed-rate runs of
                          the last round: its hottest methods (jfr view hot-methods) are printed
 Environment: JAVA, TLS_PROVIDER (auto), RATE_LIMIT (on).
@@ -41,6 +44,7 @@ while (($#)); do
     --rate) RATE=$2; shift 2 ;;
     --nmt) NMT=1; shift ;;
     --jfr) JFR=1; shift ;;
+    --aot) AOT=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -100,6 +104,10 @@ run_variant() {
     if [[ -z "$flags" && "$word" =~ ^[A-Z_][A-Z0-9_]*= ]]; then envs+=("$word"); else flags+="${flags:+ }$word"; fi
   done
   ((NMT)) && flags+=" -XX:NativeMemoryTracking=summary"
+  local aot_base="${name%+aot}"
+  if [[ "$name" == *+aot ]]; then
+    export A_JAVA_OPTS_EXTRA="-XX:AOTCache=$WORK/aot/$aot_base.a.aot" B_JAVA_OPTS_EXTRA="-XX:AOTCache=$WORK/aot/$aot_base.b.aot"
+  fi
   log "round $r: $name: start (${envs[*]:+${envs[*]} }$flags)"
   # start_pair runs ./outrider proxy, which takes OUTRIDER_JAVA_OPTS; the environment words are exported
   # only while the sidecars start, so the load generators do not inherit them.
@@ -108,7 +116,7 @@ run_variant() {
   t0=$(date +%s%N)
   start_pair false
   t1=$(date +%s%N)
-  unset OUTRIDER_JAVA_OPTS
+  unset OUTRIDER_JAVA_OPTS A_JAVA_OPTS_EXTRA B_JAVA_OPTS_EXTRA
   for word in "${envs[@]}"; do unset "${word%%=*}"; done
   put "$name" start_ms "$(( (t1 - t0) / 1000000 ))"
   put "$name" rss_idle "$(awk -v a="$(rss_kib "$A_PID")" -v b="$(rss_kib "$B_PID")" 'BEGIN {printf "%.1f", (a + b) / 2 / 1024}')"
@@ -150,6 +158,42 @@ sys_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $13}'; }
 # CPU ms per 1,000 requests per sidecar (the pair's ticks halved): TICKS REQUESTS
 per_1k() { awk -v d="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN {printf "%.2f", d / 2 / hz * 1000 / (n / 1000)}'; }
 
+# train_aot NAME FLAGS: AOT caches for A and B made by a training run of the pair with these flags.
+train_aot() {
+  local name=$1 flags=$2 words word envs=() url pid
+  read -r -a words <<<"$flags"
+  flags=""
+  for word in "${words[@]}"; do
+    if [[ -z "$flags" && "$word" =~ ^[A-Z_][A-Z0-9_]*= ]]; then envs+=("$word"); else flags+="${flags:+ }$word"; fi
+  done
+  ((NMT)) && flags+=" -XX:NativeMemoryTracking=summary"
+  mkdir -p "$WORK/aot"
+  log "AOT training run: $name"
+  for word in "${envs[@]}"; do export "${word?}"; done
+  export OUTRIDER_JAVA_OPTS="$flags" A_JAVA_OPTS_EXTRA="-XX:AOTCacheOutput=$WORK/aot/$name.a.aot" B_JAVA_OPTS_EXTRA="-XX:AOTCacheOutput=$WORK/aot/$name.b.aot"
+  start_pair false
+  unset OUTRIDER_JAVA_OPTS A_JAVA_OPTS_EXTRA B_JAVA_OPTS_EXTRA
+  for word in "${envs[@]}"; do unset "${word%%=*}"; done
+  url="http://$LOOPBACK:$A_UP/"
+  timeout 30 wrk -t"$THREADS" -c"$CONNECTIONS" -d10s -H "Authorization: Bearer $TOKEN" "$url" >/dev/null
+  gen "$name.train" "$url" "$RATE" 5s 1s
+  # SIGTERM: drain, then the JVM assembles the cache before it exits (seconds; not cut short by stop_pair).
+  kill -TERM "$A_PID" "$B_PID"
+  for pid in "$A_PID" "$B_PID"; do
+    for _ in $(seq 1 1200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  wait "$A_PID" "$B_PID" 2>/dev/null || true
+  [[ -s "$WORK/aot/$name.a.aot" && -s "$WORK/aot/$name.b.aot" ]] || { tail -n 20 "$WORK"/sidecar-*.out >&2; log "$name: no AOT cache written"; exit 1; }
+  log "AOT caches: $(du -h "$WORK/aot/$name.a.aot" "$WORK/aot/$name.b.aot" | awk '{printf "%s %s; ", $2, $1}')"
+}
+if ((AOT)); then
+  for v in "${VARIANTS[@]}"; do
+    train_aot "${v%%=*}" "${v#*=}"
+  done
+  for v in "${VARIANTS[@]}"; do VARIANTS+=("${v%%=*}+aot=${v#*=}"); done
+fi
+
 for r in $(seq 1 "$ROUNDS"); do
   for i in "${!VARIANTS[@]}"; do
     v="${VARIANTS[$(( (i + r - 1) % ${#VARIANTS[@]} ))]}"
@@ -169,7 +213,7 @@ echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for v in "${VARIANTS[@]}"; do
   n="${v%%=*}"
   errs=$(awk '{s += $1} END {print s + 0}' "$WORK/m/$n.errors" 2>/dev/null || echo ?)
-  echo "| $n | \`${v#*=}\` | $(fmt "$(median "$n" start_ms)" 0) | $(fmt "$(median "$n" rss_idle)") | $(fmt "$(median "$n" rps)" 0) | $(fmt "$(median "$n" cpu_max)" 2) | $(fmt "$(median "$n" rss_max)") | $(fmt "$(median "$n" p99)" 2) | $(fmt "$(median "$n" cpu_rate)" 2) | $(fmt "$(median "$n" sys_share)" 0) % | $(fmt "$(median "$n" rss_rate)") | $errs |"
+  echo "| $n | \`${v#*=}\`$([[ $n == *+aot ]] && echo " + \`-XX:AOTCache\` (trained per side)") | $(fmt "$(median "$n" start_ms)" 0) | $(fmt "$(median "$n" rss_idle)") | $(fmt "$(median "$n" rps)" 0) | $(fmt "$(median "$n" cpu_max)" 2) | $(fmt "$(median "$n" rss_max)") | $(fmt "$(median "$n" p99)" 2) | $(fmt "$(median "$n" cpu_rate)" 2) | $(fmt "$(median "$n" sys_share)" 0) % | $(fmt "$(median "$n" rss_rate)") | $errs |"
 done
 if ((NMT)); then
   for v in "${VARIANTS[@]}"; do
