@@ -3,9 +3,9 @@
 #
 #   docker build -f docker/sidecar.Dockerfile -t outrider/sidecar:0.1.0 .       (from the repository root)
 #
-# Stages: build (Maven: the jars) → jre (jlink: the modules in docker/jre-modules.txt) → aot (a training run
-# through the image's own entry point writes the AOT cache) → the runtime image (debian:trixie-slim, non-root,
-# read-only files). docker/README.md explains each stage, the build arguments and how to verify the result.
+# Stages: build (Maven: the jars) → jre (jlink: the modules in docker/jre-modules.txt) → tools (the installation
+# plus curl and openssl) → aot (a training run through the image's own entry point writes the AOT cache) → the
+# runtime image (debian:trixie-slim, non-root, read-only files). docker/README.md explains each stage, the build arguments and how to verify the result.
 
 ARG JDK_IMAGE=eclipse-temurin:25-jdk
 ARG BASE_IMAGE=debian:trixie-slim
@@ -41,21 +41,33 @@ RUN set -eu; \
     jlink --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress zip-6 \
       --output /opt/outrider/jre
 
-# ---- aot: the installation as it runs, and a training run that writes aot/sidecar.aot ----
-FROM ${BASE_IMAGE} AS aot
+# ---- tools: the installation as it runs, plus curl, openssl and certs/mesh-ca.sh (the AOT training run below,
+#      and the compose demo's mesh-init and setup steps: image outrider/tools, docker/compose.yaml) ----
+FROM ${BASE_IMAGE} AS tools
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl openssl \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --gid 65532 outrider \
+ && useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin outrider \
+ && install -d -o 65532 -g 65532 -m 0750 /var/run/outrider \
+      /var/lib/outrider/ca /var/lib/outrider/admin /var/lib/outrider/mesh /var/lib/outrider/join
 COPY --from=jre /opt/outrider/jre/ /opt/outrider/jre/
 COPY --from=build /src/proxy/target/outrider-proxy.jar /opt/outrider/app/
 COPY --from=build /src/proxy/target/lib/ /opt/outrider/app/lib/
 COPY config/jvm/sidecar.options /opt/outrider/jvm/
 COPY docker/bin/sidecar-entrypoint docker/bin/healthcheck docker/bin/outrider-jvm.sh /opt/outrider/bin/
-COPY certs/mesh-ca.sh /build/certs/
+COPY certs/mesh-ca.sh /opt/outrider-tools/certs/
+COPY docker/compose/mesh-init.sh docker/compose/setup.sh /opt/outrider-tools/bin/
+ENV OUTRIDER_HOME=/opt/outrider
+USER 65532:65532
+
+# ---- aot: a training run through the image's own entry point writes aot/sidecar.aot ----
+FROM tools AS aot
+USER root
 COPY docker/training/ /build/docker/training/
 ARG AOT_TRAINING_REQUESTS=300
 RUN mkdir -p /opt/outrider/aot \
- && OUTRIDER_HOME=/opt/outrider /build/docker/training/train-sidecar.sh "$AOT_TRAINING_REQUESTS" \
+ && MESH_CA=/opt/outrider-tools/certs/mesh-ca.sh /build/docker/training/train-sidecar.sh "$AOT_TRAINING_REQUESTS" \
  && chmod -R a-w,a+rX /opt/outrider \
  && chmod 0555 /opt/outrider/bin/sidecar-entrypoint /opt/outrider/bin/healthcheck
 
