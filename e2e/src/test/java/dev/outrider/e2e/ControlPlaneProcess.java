@@ -29,8 +29,18 @@ final class ControlPlaneProcess extends MeshProcess {
         this.ca = ca;
     }
 
-    /** Starts it and waits until the API answers. */
+    /** Starts a process from the control plane's options (the log file, the arguments). */
+    interface Launcher {
+        MeshProcess start(Path log, List<String> args) throws java.io.IOException;
+    }
+
+    /** Starts it from the test class path and waits until the API answers. */
     static ControlPlaneProcess start(Path dir, int port, TestCa ca) throws Exception {
+        return start(dir, port, ca, (log, args) -> MeshProcess.start(log, MAIN, args));
+    }
+
+    /** Starts it with {@code launcher} (e.g. an image's entry point) and waits until the API answers. */
+    static ControlPlaneProcess start(Path dir, int port, TestCa ca, Launcher launcher) throws Exception {
         Files.createDirectories(dir);
         Path tokenFile = dir.resolve("admin-token");
         if (!Files.exists(tokenFile)) {
@@ -38,12 +48,12 @@ final class ControlPlaneProcess extends MeshProcess {
         }
         Path dataDir = dir.resolve("data");
         Path log = dir.resolve("control-plane-" + System.nanoTime() + ".log");
-        MeshProcess p = MeshProcess.start(log, MAIN, List.of("--listen", "127.0.0.1:" + port,
+        MeshProcess p = launcher.start(log, List.of("--listen", "127.0.0.1:" + port,
                 "--data-dir", dataDir.toString(), "--ca-cert", ca.certificate().toString(),
                 "--ca-key", ca.privateKey().toString(), "--admin-token-file", tokenFile.toString()));
         ControlPlaneProcess cp = new ControlPlaneProcess(p, port, dataDir, ca);
         try (ControlPlaneClient admin = cp.admin()) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (true) {
                 if (!cp.isAlive()) {
                     throw new IllegalStateException("control plane exited:\n" + cp.logText());
@@ -54,7 +64,7 @@ final class ControlPlaneProcess extends MeshProcess {
                 } catch (RuntimeException e) {
                     if (System.nanoTime() > deadline) {
                         cp.kill();
-                        throw new IllegalStateException("control plane not answering within 30 s:\n" + cp.logText(), e);
+                        throw new IllegalStateException("control plane not answering within 60 s:\n" + cp.logText(), e);
                     }
                     Thread.sleep(50);
                 }
