@@ -87,7 +87,7 @@ if [[ -z $jwks ]]; then
 fi
 [[ $issuer =~ ^https:// ]] || die "the service-account issuer '$issuer' is not an https:// URL"
 [[ -s $jwks ]] || die "--k8s-jwks $jwks is empty or missing"
-grep -q '"keys"' "$jwks" || die "$jwks is not a JWK Set (no \"keys\")"
+grep -Eq '"keys"[[:space:]]*:[[:space:]]*\[' "$jwks" || die "$jwks is not a JWK Set (no \"keys\": [...])"
 
 # 4. The manifests.
 # A ConfigMap/Secret data entry: the file as a YAML block scalar ('|-' when it has no final newline).
