@@ -66,6 +66,7 @@ TLS_PROVIDER="${TLS_PROVIDER:-auto}" PAIR_PROTOCOL=auto RATE_LIMIT="${RATE_LIMIT
 HAPROXY_THREADS="${HAPROXY_THREADS:-2}" NGINX_WORKERS="${NGINX_WORKERS:-2}"
 log() { echo "compare.sh: $*" >&2; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib/pair-lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/measure-lib.sh"
 
 need_pkg wrk wrk; need_pkg curl curl; need_pkg openssl openssl
 need_pkg haproxy haproxy; need_pkg nginx nginx-light
@@ -162,41 +163,6 @@ CFG
   wait_ready "http://$LOOPBACK:$NA_UP/" "nginx A → B" "$WORK/nginx-a/error.log" "$WORK/nginx-b/error.log"
 }
 
-# ---- per-process figures ----------------------------------------------------------------------------------
-CLK_TCK=$(getconf CLK_TCK)
-procs() { # PID: the process and its children (nginx workers)
-  echo "$1"; pgrep -P "$1" || true
-}
-cpu_ticks() { # PID: utime+stime of the process and its children, in clock ticks
-  local t=0 p
-  for p in $(procs "$1"); do
-    t=$(( t + $(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0) ))
-  done
-  echo "$t"
-}
-rss_kib() { # PID: VmRSS of the process and its children
-  local t=0 p
-  for p in $(procs "$1"); do
-    t=$(( t + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0) ))
-  done
-  echo "$t"
-}
-put() { echo "$3" >>"$WORK/m/$1.$2"; }  # target metric value
-median() { # target metric
-  [[ -s "$WORK/m/$1.$2" ]] || { echo "?"; return; }
-  sort -g "$WORK/m/$1.$2" | awk '{v[NR] = $1} END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f", m }'
-}
-fmt() { awk -v v="$1" -v d="${2:-1}" 'BEGIN { if (v == "?") print "?"; else printf "%.*f", d, v }'; }
-
-declare -A URL SIDES
-gen() { # NAME URL RATE DURATION WARMUP: one LoadGenerator run, JSON line to $WORK/NAME.json
-  timeout $(( ${4%s} + ${5%s} + 30 )) "$JAVA" -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar \
-    dev.outrider.bench.load.LoadGenerator --url "$2" -c "$RATE_CONNECTIONS" --rate "$3" --duration "$4" --warmup "$5" \
-    -H "Authorization: Bearer $TOKEN" --label "$1" >"$WORK/$1.gen" 2>&1 || true
-  grep '^RESULT ' "$WORK/$1.gen" | sed 's/^RESULT //' >"$WORK/$1.json" || { cat "$WORK/$1.gen" >&2; log "$1: generator failed"; exit 1; }
-}
-json() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$WORK/$1.json" "$2"; }  # NAME FIELD
-
 # measure TARGET ROUND
 measure() {
   local t=$1 r=$2 url=${URL[$1]} side pid secs=${DURATION%s}
@@ -223,17 +189,6 @@ measure() {
     put "$t" "rss_rate_$side" "$(awk -v k="$(rss_kib "${!side}")" 'BEGIN {printf "%.1f", k / 1024}')"
   done
 }
-errors_of_file() {
-  awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$1"
-}
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-    else printf "?" }'
-}
-
 # ---- set-up: everything up before the first measurement ---------------------------------------------------
 LOAD_BEFORE="$(uptime | sed 's/.*load average/load average/')"
 STARTED="$(date -u +%Y-%m-%dT%H:%M:%SZ)"

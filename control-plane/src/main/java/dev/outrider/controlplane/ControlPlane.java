@@ -6,8 +6,10 @@ import dev.outrider.controlplane.api.RegistrationRoutes;
 import dev.outrider.controlplane.api.ResourceRoutes;
 import dev.outrider.controlplane.api.SidecarRoutes;
 import dev.outrider.controlplane.api.SnapshotRoutes;
+import dev.outrider.controlplane.ca.BootstrapAuthenticators;
 import dev.outrider.controlplane.ca.CaException;
 import dev.outrider.controlplane.ca.JoinTokens;
+import dev.outrider.controlplane.ca.KubernetesTokenAuthenticator;
 import dev.outrider.controlplane.ca.WorkloadCa;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 import dev.outrider.controlplane.model.MeshConfig;
@@ -97,6 +99,7 @@ public final class ControlPlane implements AutoCloseable {
             WorkloadCa ca = loadCa(config, clock);
             SigningKey signingKey = signingKey(config);
             AdminToken adminToken = adminToken(config);
+            KubernetesTokenAuthenticator kubernetes = kubernetes(config, clock);
             Store store = openStore(config);
             resources.push(store);
 
@@ -119,7 +122,8 @@ public final class ControlPlane implements AutoCloseable {
 
             Router.Builder routes = Router.builder(worker);
             new PublicRoutes(signingKey.publicKeysJson()).register(routes);
-            new CertificateRoutes(ca, new JoinTokens(clock, store), ca.trustAnchor(),
+            JoinTokens joinTokens = new JoinTokens(clock, store);
+            new CertificateRoutes(ca, joinTokens, new BootstrapAuthenticators(joinTokens, kubernetes), ca.trustAnchor(),
                     () -> MeshConfig.load(store).certificateTtl()).register(routes);
             new ResourceRoutes(store, hub::storeChanged).register(routes);
             new RegistrationRoutes(registry, statuses).register(routes);
@@ -138,9 +142,11 @@ public final class ControlPlane implements AutoCloseable {
             resources.push(server);
             ControlPlane controlPlane = new ControlPlane(config, resources, server, serving, ca, signingKey);
             log.info("outrider control-plane listening on https://{} (trust domain {}, TLS {}, serving certificate"
-                            + " for {} until {}, snapshot key {}{})", text(server.address()), config.trustDomain(),
+                            + " for {} until {}, snapshot key {}{}{})", text(server.address()), config.trustDomain(),
                     serving.provider(), config.serverNames(), serving.certificate().getNotAfter().toInstant(),
-                    signingKey.keyId(), adminToken == null ? "" : ", admin token auth ON (development mode)");
+                    signingKey.keyId(), kubernetes == null ? "" : ", Kubernetes service-account tokens of "
+                            + kubernetes.issuer() + " for audience " + kubernetes.audience(),
+                    adminToken == null ? "" : ", admin token auth ON (development mode)");
             return controlPlane;
         } catch (StartupException | InterruptedException | RuntimeException e) {
             closeAll(resources, e);
@@ -222,6 +228,20 @@ public final class ControlPlane implements AutoCloseable {
             return AdminToken.read(config.adminTokenFile());
         } catch (IOException e) {
             throw StartupException.config("--admin-token-file", e.getMessage(), e);
+        }
+    }
+
+    private static KubernetesTokenAuthenticator kubernetes(ControlPlaneConfig config, Clock clock)
+            throws StartupException {
+        ControlPlaneConfig.Kubernetes k8s = config.kubernetes();
+        if (k8s == null) {
+            return null;
+        }
+        try {
+            return KubernetesTokenAuthenticator.load(k8s.issuer(), k8s.jwks(), k8s.audience(), config.trustDomain(),
+                    clock);
+        } catch (IllegalArgumentException e) {
+            throw StartupException.config("--k8s-jwks", e.getMessage(), e);
         }
     }
 

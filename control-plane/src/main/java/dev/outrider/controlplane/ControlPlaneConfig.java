@@ -14,17 +14,18 @@ import static java.util.Objects.requireNonNull;
  * Everything {@link ControlPlane#start} needs, validated once (docs/control-plane.md "Running it"). Defaults
  * are filled in by {@link Builder}: listen {@code 0.0.0.0:15010}, trust domain {@code cluster.local}, server
  * names {@code localhost, 127.0.0.1, ::1}, signing key {@code DATA_DIR/signing-key.pem}, admin identity
- * {@code spiffe://<td>/ns/outrider-system/sa/admin}, no admin token.
+ * {@code spiffe://<td>/ns/outrider-system/sa/admin}, no admin token, no Kubernetes service-account tokens.
  *
  * @param adminTokenFile null when token auth is off
+ * @param kubernetes     null when Kubernetes service-account tokens are not accepted as bootstrap credential
  * @param idleTimeout    a connection with nothing in flight for this long is closed
  * @param workerThreads  threads for blocking work (store writes, CA signing)
  * @param ioThreads      event loops
  */
 public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path caCertificate, Path caKey,
                                  String trustDomain, List<String> serverNames, Path signingKey,
-                                 List<SpiffeId> adminIdentities, Path adminTokenFile, ServerTls.Provider tlsProvider,
-                                 Duration idleTimeout, int workerThreads, int ioThreads) {
+                                 List<SpiffeId> adminIdentities, Path adminTokenFile, Kubernetes kubernetes,
+                                 ServerTls.Provider tlsProvider, Duration idleTimeout, int workerThreads, int ioThreads) {
     public static final int DEFAULT_PORT = 15010;
     public static final String SYSTEM_NAMESPACE = "outrider-system";
 
@@ -53,6 +54,28 @@ public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path ca
         }
     }
 
+    /**
+     * Kubernetes projected service-account tokens as bootstrap credential ({@code --k8s-issuer}, {@code --k8s-jwks},
+     * {@code --k8s-audience}).
+     *
+     * @param issuer   the cluster's service-account issuer, the {@code iss} of its tokens
+     * @param jwks     the issuer's public keys (a JWK Set file), re-read when it changes
+     * @param audience the audience tokens must be issued for ({@code outrider} by default)
+     */
+    public record Kubernetes(String issuer, Path jwks, String audience) {
+        public Kubernetes {
+            requireNonNull(issuer, "issuer");
+            requireNonNull(jwks, "jwks");
+            requireNonNull(audience, "audience");
+            if (issuer.isBlank()) {
+                throw new IllegalArgumentException("Kubernetes issuer must not be empty");
+            }
+            if (audience.isBlank()) {
+                throw new IllegalArgumentException("Kubernetes audience must not be empty");
+            }
+        }
+    }
+
     /** Where the store keeps its resources: {@code DATA_DIR/store}. */
     public Path storeDirectory() {
         return dataDir.resolve("store");
@@ -78,6 +101,7 @@ public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path ca
         private Path signingKey;
         private List<SpiffeId> adminIdentities = List.of();
         private Path adminTokenFile;
+        private Kubernetes kubernetes;
         private ServerTls.Provider tlsProvider = ServerTls.Provider.AUTO;
         private Duration idleTimeout = Duration.ofMinutes(2);
         private int workerThreads = 4;
@@ -123,6 +147,12 @@ public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path ca
             return this;
         }
 
+        /** Accepts Kubernetes service-account tokens; null (the default) refuses them. */
+        public Builder kubernetes(Kubernetes kubernetes) {
+            this.kubernetes = kubernetes;
+            return this;
+        }
+
         public Builder tlsProvider(ServerTls.Provider tlsProvider) {
             this.tlsProvider = requireNonNull(tlsProvider, "tlsProvider");
             return this;
@@ -148,7 +178,7 @@ public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path ca
                     ? List.of(SpiffeId.ofServiceAccount(trustDomain, SYSTEM_NAMESPACE, "admin")) : adminIdentities;
             return new ControlPlaneConfig(listen, dataDir, caCertificate, caKey, trustDomain, serverNames,
                     signingKey == null ? dataDir.resolve("signing-key.pem") : signingKey, admins, adminTokenFile,
-                    tlsProvider, idleTimeout, workerThreads, ioThreads);
+                    kubernetes, tlsProvider, idleTimeout, workerThreads, ioThreads);
         }
     }
 }

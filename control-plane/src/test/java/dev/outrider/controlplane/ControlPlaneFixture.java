@@ -25,12 +25,18 @@ public final class ControlPlaneFixture implements AutoCloseable {
     }
 
     public static ControlPlaneFixture start(Path dir) throws Exception {
+        return start(dir, null);
+    }
+
+    /** @param kubernetes Kubernetes service-account tokens accepted as bootstrap credential, or null */
+    public static ControlPlaneFixture start(Path dir, ControlPlaneConfig.Kubernetes kubernetes) throws Exception {
         TestMesh mesh = TestMesh.create(dir.resolve("ca"));
         Path tokenFile = Files.writeString(dir.resolve("admin-token"), ADMIN_TOKEN + "\n");
         Path dataDir = dir.resolve("data");
         ControlPlane cp = ControlPlane.start(ControlPlaneConfig.builder(dataDir, mesh.caCertFile(), mesh.caKeyFile())
                 .listen(new InetSocketAddress("127.0.0.1", 0))
                 .adminTokenFile(tokenFile)
+                .kubernetes(kubernetes)
                 .tlsProvider(TestMesh.tlsProvider())
                 .workerThreads(2)
                 .ioThreads(1)

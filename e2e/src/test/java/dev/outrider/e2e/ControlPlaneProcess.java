@@ -36,11 +36,21 @@ final class ControlPlaneProcess extends MeshProcess {
 
     /** Starts it from the test class path and waits until the API answers. */
     static ControlPlaneProcess start(Path dir, int port, TestCa ca) throws Exception {
-        return start(dir, port, ca, (log, args) -> MeshProcess.start(log, MAIN, args));
+        return start(dir, port, ca, List.of());
+    }
+
+    /** Starts it with {@code extraArgs} (e.g. {@code --k8s-issuer ...}) and waits until the API answers. */
+    static ControlPlaneProcess start(Path dir, int port, TestCa ca, List<String> extraArgs) throws Exception {
+        return start(dir, port, ca, extraArgs, (log, args) -> MeshProcess.start(log, MAIN, args));
     }
 
     /** Starts it with {@code launcher} (e.g. an image's entry point) and waits until the API answers. */
     static ControlPlaneProcess start(Path dir, int port, TestCa ca, Launcher launcher) throws Exception {
+        return start(dir, port, ca, List.of(), launcher);
+    }
+
+    private static ControlPlaneProcess start(Path dir, int port, TestCa ca, List<String> extraArgs,
+                                             Launcher launcher) throws Exception {
         Files.createDirectories(dir);
         Path tokenFile = dir.resolve("admin-token");
         if (!Files.exists(tokenFile)) {
@@ -48,9 +58,11 @@ final class ControlPlaneProcess extends MeshProcess {
         }
         Path dataDir = dir.resolve("data");
         Path log = dir.resolve("control-plane-" + System.nanoTime() + ".log");
-        MeshProcess p = launcher.start(log, List.of("--listen", "127.0.0.1:" + port,
+        List<String> args = new java.util.ArrayList<>(List.of("--listen", "127.0.0.1:" + port,
                 "--data-dir", dataDir.toString(), "--ca-cert", ca.certificate().toString(),
                 "--ca-key", ca.privateKey().toString(), "--admin-token-file", tokenFile.toString()));
+        args.addAll(extraArgs);
+        MeshProcess p = launcher.start(log, args);
         ControlPlaneProcess cp = new ControlPlaneProcess(p, port, dataDir, ca);
         try (ControlPlaneClient admin = cp.admin()) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A sidecar process configured from the control plane: {@code outrider proxy --config} with a
- * {@code controlPlane} block, its certificate files, join token and last-known-good cache in {@code dir}.
+ * {@code controlPlane} block, its certificate files, join token (or a Kubernetes service-account token file) and
+ * last-known-good cache in {@code dir}.
  * Ports are chosen once, so a restart keeps the address other sidecars were told.
  */
 final class SidecarProcess extends MeshProcess {
@@ -41,11 +42,26 @@ final class SidecarProcess extends MeshProcess {
     static SidecarProcess start(Path dir, String service, int appPort, Ports ports, String upstreamService,
                                 ControlPlaneProcess cp, String joinToken) throws IOException {
         Files.createDirectories(dir);
-        if (!Files.exists(dir.resolve("ca-bundle.pem"))) {
-            Files.copy(cp.ca.certificate(), dir.resolve("ca-bundle.pem"));
-        }
         if (joinToken != null) {
             Files.writeString(dir.resolve("join-token"), joinToken);
+        }
+        return start(dir, service, appPort, ports, upstreamService, cp, "joinToken", dir.resolve("join-token"));
+    }
+
+    /** As {@link #start}, bootstrapping with the Kubernetes service-account token in {@code tokenFile} instead. */
+    static SidecarProcess startWithServiceAccountToken(Path dir, String service, int appPort, Ports ports,
+                                                       String upstreamService, ControlPlaneProcess cp, Path tokenFile)
+            throws IOException {
+        return start(dir, service, appPort, ports, upstreamService, cp, "serviceAccountToken", tokenFile);
+    }
+
+    /** {@code credentialField} is {@code joinToken} or {@code serviceAccountToken}, naming {@code credentialFile}. */
+    private static SidecarProcess start(Path dir, String service, int appPort, Ports ports, String upstreamService,
+                                        ControlPlaneProcess cp, String credentialField, Path credentialFile)
+            throws IOException {
+        Files.createDirectories(dir);
+        if (!Files.exists(dir.resolve("ca-bundle.pem"))) {
+            Files.copy(cp.ca.certificate(), dir.resolve("ca-bundle.pem"));
         }
         String upstreams = upstreamService == null ? "[]"
                 : "[{service: " + upstreamService + ", port: " + ports.upstream() + "}]";
@@ -65,14 +81,14 @@ final class SidecarProcess extends MeshProcess {
                 controlPlane:
                   address: 127.0.0.1:%d
                   snapshotKeys: %s
-                  joinToken: %s
+                  %s: %s
                   cacheDirectory: %s
                   instance: %s-%d
                   watchTimeout: 5s
                   bootstrapTimeout: 30s
                 """.formatted(service, ports.inbound(), appPort, ports.outbound(), upstreams, ports.health(),
                 ports.admin(), dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca-bundle.pem"),
-                cp.port, cp.snapshotKeys(), dir.resolve("join-token"), dir.resolve("cache"), service,
+                cp.port, cp.snapshotKeys(), credentialField, credentialFile, dir.resolve("cache"), service,
                 ports.inbound()));
         Path log = dir.resolve("sidecar-" + System.nanoTime() + ".log");
         return new SidecarProcess(MeshProcess.start(log, MAIN, List.of("proxy", "--config", config.toString())),

@@ -1,6 +1,7 @@
 package dev.outrider.bench.controlplane;
 
 import com.nimbusds.jose.jwk.JWKSet;
+import dev.outrider.control.client.BootstrapToken;
 import dev.outrider.control.client.CertificateFiles;
 import dev.outrider.control.client.ControlPlaneClient;
 import dev.outrider.control.client.ControlPlaneClientConfig;
@@ -107,7 +108,8 @@ final class SimulatedSidecar implements AutoCloseable {
             sidecar.client = ControlPlaneClient.open(
                     ControlPlaneClientConfig.forWorkload(mesh.server(), mesh.serverIdentity(), files));
             sidecar.certificates = WorkloadCertificates.start(sidecar.client, files, identity,
-                    () -> Optional.of(token.token()), Clock.systemUTC(), () -> { }, mesh.bootstrapTimeout());
+                    () -> Optional.of(BootstrapToken.joinToken(token.token())), Clock.systemUTC(), () -> { },
+                    mesh.bootstrapTimeout());
             SnapshotVerifier verifier = new SnapshotVerifier(mesh.snapshotKeys(), identity);
             LastKnownGood cache = new LastKnownGood(dir.resolve("cache").resolve("snapshot.jws"), verifier);
             WatchOptions options = new WatchOptions(namespace, serviceAccount, serviceAccount, sidecar.instance,

@@ -10,9 +10,12 @@ public final class CertificateBootstrapException extends Exception {
     private static final long serialVersionUID = 1L;
 
     public enum Reason {
-        /** No usable certificate on disk and no join token to get one with. */
-        NO_JOIN_TOKEN,
-        /** The control plane refused the join token or the certificate (401/403): a new join token is needed. */
+        /** No usable certificate on disk and no bootstrap token (join or service-account token) to get one with. */
+        NO_BOOTSTRAP_TOKEN,
+        /**
+         * The control plane refused the bootstrap token or the certificate (401/403): a new join token is needed, or
+         * the service-account token is not one the control plane accepts (its message says why).
+         */
         TOKEN_REFUSED,
         /** The control plane refused the request for another reason (e.g. 400 for the CSR). */
         REFUSED,

@@ -74,9 +74,17 @@ public final class ControlPlaneClient implements AutoCloseable {
     }
 
     /**
-     * {@code POST /v1/certificates}: a certificate for the key of {@code csrPem}. With a {@code bearerToken} (a join
-     * token) the request goes over a connection without a client certificate, so the server sees one credential;
-     * without, the current client certificate authenticates the renewal.
+     * {@code POST /v1/certificates}: a certificate for the key of {@code csrPem}. With a {@code token} (a join token or
+     * a service-account token) the request goes over a connection without a client certificate, so the server sees
+     * one credential; with null, the current client certificate authenticates the renewal.
+     */
+    public IssuedCertificate requestCertificate(String csrPem, BootstrapToken token) {
+        return requestCertificate(csrPem, token == null ? null : token.value());
+    }
+
+    /**
+     * {@code POST /v1/certificates} with a bearer token of either kind (a join token or a Kubernetes service-account
+     * token; the control plane tells them apart by shape), or without one (renewal with the client certificate).
      */
     public IssuedCertificate requestCertificate(String csrPem, String bearerToken) {
         requireNonNull(csrPem, "csrPem");

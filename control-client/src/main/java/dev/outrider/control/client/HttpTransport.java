@@ -112,7 +112,7 @@ final class HttpTransport implements AutoCloseable {
 
     /**
      * The answer, whatever its status; fails with {@link ControlPlaneException#unreachable()} when there is none.
-     * {@code token} (a join token) overrides the configured bearer token and goes without the client certificate.
+     * {@code token} (a join or service-account token) overrides the configured bearer token and goes without the client certificate.
      * Cancelling the future aborts the exchange.
      */
     CompletableFuture<HttpResponse<byte[]>> send(String call, HttpRequest.Builder request, boolean anonymousOnly,

@@ -28,9 +28,10 @@ import static java.util.Objects.requireNonNull;
  *  start()  ── files FRESH (valid, this identity, matches key, chains to bundle, before half-life) ──▶ use them
  *     │        (no network call)
  *     ├── AGING (valid, past half-life): one renewal with mTLS; on failure keep them, retry on the renewer thread
- *     └── UNUSABLE: new key + CSR, POST with the join token; retried with backoff until bootstrapTimeout
+ *     └── UNUSABLE: new key + CSR, POST with the bootstrap token (join token or Kubernetes service-account
+ *         token, read afresh at each attempt); retried with backoff until bootstrapTimeout
  *  renewer thread (daemon, "outrider-certificates"): at half-life + jitter: new key + CSR, POST with mTLS (the
- *     current certificate; the join token once mTLS is refused or the certificate expired); install; onRenewed;
+ *     current certificate; the bootstrap token once mTLS is refused or the certificate expired); install; onRenewed;
  *     on failure log, lastError, retry with backoff.
  * </pre>
  * Installing checks the issued certificate and writes bundle, key (0600) and certificate, in that order, each
@@ -52,7 +53,7 @@ public final class WorkloadCertificates implements AutoCloseable {
     private final ControlPlaneClient client;
     private final CertificateFiles files;
     private final SpiffeId identity;
-    private final Supplier<Optional<String>> joinToken;
+    private final Supplier<Optional<BootstrapToken>> bootstrapToken;
     private final Clock clock;
     private final Runnable onRenewed;
     private final RandomGenerator random;
@@ -62,7 +63,7 @@ public final class WorkloadCertificates implements AutoCloseable {
      * with a happens-before edge): no volatile needed.
      */
     private final Backoff backoff;
-    /** The last renewal with the current certificate was refused (401/403): the next one tries the join token. */
+    /** The last renewal with the current certificate was refused (401/403): the next one tries the bootstrap token. */
     private boolean certificateRefused;
 
     private volatile Instant notAfter;
@@ -70,12 +71,12 @@ public final class WorkloadCertificates implements AutoCloseable {
     private volatile String lastError;
 
     private WorkloadCertificates(ControlPlaneClient client, CertificateFiles files, SpiffeId identity,
-                                 Supplier<Optional<String>> joinToken, Clock clock, Runnable onRenewed,
+                                 Supplier<Optional<BootstrapToken>> bootstrapToken, Clock clock, Runnable onRenewed,
                                  RandomGenerator random, Backoff backoff) {
         this.client = client;
         this.files = files;
         this.identity = identity;
-        this.joinToken = joinToken;
+        this.bootstrapToken = bootstrapToken;
         this.clock = clock;
         this.onRenewed = onRenewed;
         this.random = random;
@@ -91,30 +92,33 @@ public final class WorkloadCertificates implements AutoCloseable {
      * Returns once {@code files} hold a usable certificate for {@code identity}, fetching one if needed, and starts
      * renewing it.
      *
-     * @param joinToken        read only when a join token is needed; empty when there is none (yet)
+     * @param bootstrapToken   called only when a bootstrap token is needed, at each such attempt (so a rotated
+     *                         service-account token file is read afresh); empty when there is none (yet)
      * @param onRenewed        called after each installation of new files: during start on the caller's thread
      *                         (not when the files were usable already), then on the renewer thread; its exceptions
      *                         are logged
      * @param bootstrapTimeout how long to keep trying when there is no usable certificate
-     * @throws CertificateBootstrapException naming why there is no usable certificate (no join token, token refused,
-     *                                       control plane unreachable, ...)
+     * @throws CertificateBootstrapException naming why there is no usable certificate (no bootstrap token, token
+     *                                       refused, control plane unreachable, ...)
      */
     public static WorkloadCertificates start(ControlPlaneClient client, CertificateFiles files, SpiffeId identity,
-                                             Supplier<Optional<String>> joinToken, Clock clock, Runnable onRenewed,
-                                             Duration bootstrapTimeout)
+                                             Supplier<Optional<BootstrapToken>> bootstrapToken, Clock clock,
+                                             Runnable onRenewed, Duration bootstrapTimeout)
             throws CertificateBootstrapException, InterruptedException {
-        return start(client, files, identity, joinToken, clock, onRenewed, bootstrapTimeout,
+        return start(client, files, identity, bootstrapToken, clock, onRenewed, bootstrapTimeout,
                 RandomGenerator.getDefault(), Backoff.standard());
     }
 
     static WorkloadCertificates start(ControlPlaneClient client, CertificateFiles files, SpiffeId identity,
-                                      Supplier<Optional<String>> joinToken, Clock clock, Runnable onRenewed,
-                                      Duration bootstrapTimeout, RandomGenerator random, Backoff backoff)
+                                      Supplier<Optional<BootstrapToken>> bootstrapToken, Clock clock,
+                                      Runnable onRenewed, Duration bootstrapTimeout, RandomGenerator random,
+                                      Backoff backoff)
             throws CertificateBootstrapException, InterruptedException {
         requireNonNull(bootstrapTimeout, "bootstrapTimeout");
         WorkloadCertificates w = new WorkloadCertificates(requireNonNull(client, "client"), requireNonNull(files, "files"),
-                requireNonNull(identity, "identity"), requireNonNull(joinToken, "joinToken"), requireNonNull(clock, "clock"),
-                requireNonNull(onRenewed, "onRenewed"), requireNonNull(random, "random"), requireNonNull(backoff, "backoff"));
+                requireNonNull(identity, "identity"), requireNonNull(bootstrapToken, "bootstrapToken"),
+                requireNonNull(clock, "clock"), requireNonNull(onRenewed, "onRenewed"), requireNonNull(random, "random"),
+                requireNonNull(backoff, "backoff"));
         try {
             w.bootstrap(bootstrapTimeout);
             return w;
@@ -165,14 +169,15 @@ public final class WorkloadCertificates implements AutoCloseable {
     /** One request for a new certificate, installed on success. */
     private X509Certificate obtain(CertificateStatus status) throws CertificateBootstrapException {
         boolean withCertificate = status.state() != State.UNUSABLE && !certificateRefused;
-        String token = null;
+        BootstrapToken token = null;
         if (!withCertificate) {
-            token = joinToken.get().map(String::strip).filter(t -> !t.isEmpty()).orElse(null);
+            token = bootstrapToken.get().orElse(null);
             if (token == null) {
                 certificateRefused = false; // nothing else to try: the certificate again next time
-                throw new CertificateBootstrapException(Reason.NO_JOIN_TOKEN, (status.state() == State.UNUSABLE
+                throw new CertificateBootstrapException(Reason.NO_BOOTSTRAP_TOKEN, (status.state() == State.UNUSABLE
                         ? "no usable certificate (" + status.problem() + ")"
-                        : "the current certificate was refused for renewal") + " and no join token", null);
+                        : "the current certificate was refused for renewal")
+                        + " and no bootstrap token (join token or service-account token)", null);
             }
         }
         CertificateRequests.KeyAndCsr request = CertificateRequests.create(identity);
@@ -186,7 +191,8 @@ public final class WorkloadCertificates implements AutoCloseable {
             if (e.status() == 401 || e.status() == 403) {
                 certificateRefused |= withCertificate;
                 throw new CertificateBootstrapException(Reason.TOKEN_REFUSED, (withCertificate
-                        ? "renewal with the current certificate refused: " : "join token refused: ") + e.getMessage(), e);
+                        ? "renewal with the current certificate refused: " : token.kind().text() + " refused: ")
+                        + e.getMessage(), e);
             }
             throw new CertificateBootstrapException(Reason.REFUSED, "certificate request refused: " + e.getMessage(), e);
         }

@@ -7,7 +7,7 @@
  * <pre>
  *  ControlPlaneClient ── JDK HttpClient, TLS 1.3: server = PKIX(trust bundle) + host name + control-plane SPIFFE ID
  *    │                   client = certificate files (re-read when they change) and/or bearer token
- *    ├─ WorkloadCertificates   caller's thread: bootstrap (join token) ─▶ files;  "outrider-certificates": renew
+ *    ├─ WorkloadCertificates   caller's thread: bootstrap (join or SA token) ─▶ files;  "outrider-certificates": renew
  *    │                         at half-life (mTLS) ─▶ bundle, key (0600), certificate, atomically ─▶ onRenewed
  *    └─ SnapshotWatcher        caller's thread: last-known-good ─▶ apply;  "outrider-snapshot-watch": register,
  *                              long poll ─▶ verify ─▶ apply ─▶ last-known-good ─▶ ACK / NACK

@@ -57,7 +57,7 @@ class WorkloadCertificatesTest {
         client.close();
     }
 
-    private WorkloadCertificates start(Optional<String> token, Clock clock, Duration timeout) throws Exception {
+    private WorkloadCertificates start(Optional<BootstrapToken> token, Clock clock, Duration timeout) throws Exception {
         Random random = new Random(1);
         return WorkloadCertificates.start(client, files, ORDERS, () -> token, clock, renewed::incrementAndGet,
                 timeout, random, new Backoff(Duration.ofMillis(10), Duration.ofMillis(40), random));
@@ -95,9 +95,9 @@ class WorkloadCertificatesTest {
                 () -> start(Optional.empty(), Clock.systemUTC(), Duration.ofMillis(300)));
 
         assertThat(e).isNotNull();
-        assertThat(e.reason()).isEqualTo(Reason.NO_JOIN_TOKEN);
+        assertThat(e.reason()).isEqualTo(Reason.NO_BOOTSTRAP_TOKEN);
         assertThat(e.getMessage()).contains("no usable certificate (no " + files.certificate() + ")")
-                .contains("no join token").contains(ORDERS.toString());
+                .contains("no bootstrap token (join token or service-account token)").contains(ORDERS.toString());
     }
 
     @Test
@@ -105,7 +105,7 @@ class WorkloadCertificatesTest {
         String token = "s3cr3t-join-token";
 
         CertificateBootstrapException e = catchThrowableOfType(CertificateBootstrapException.class,
-                () -> start(Optional.of(token), Clock.systemUTC(), Duration.ofMillis(300)));
+                () -> start(Optional.of(BootstrapToken.joinToken(token)), Clock.systemUTC(), Duration.ofMillis(300)));
 
         assertThat(e).isNotNull();
         assertThat(e.reason()).isEqualTo(Reason.UNREACHABLE);
@@ -122,7 +122,7 @@ class WorkloadCertificatesTest {
         CertificateBootstrapException e = catchThrowableOfType(CertificateBootstrapException.class,
                 () -> start(Optional.empty(), Clock.systemUTC(), Duration.ofMillis(100)));
 
-        assertThat(e.reason()).isEqualTo(Reason.NO_JOIN_TOKEN);
+        assertThat(e.reason()).isEqualTo(Reason.NO_BOOTSTRAP_TOKEN);
         assertThat(e.getMessage()).contains("not at");
     }
 

@@ -25,8 +25,8 @@ final class Callers {
                 yield a.certificateIdentity();
             }
             case Caller.Anonymous a -> throw ApiException.unauthenticated(a.why());
-            case Caller.Bearer b -> throw ApiException.unauthenticated("a join token is accepted only by"
-                    + " POST /v1/certificates");
+            case Caller.Bearer b -> throw ApiException.unauthenticated("a " + b.credential().kind()
+                    + " is accepted only by POST /v1/certificates");
         };
     }
 }

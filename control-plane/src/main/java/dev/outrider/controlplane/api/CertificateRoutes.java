@@ -2,6 +2,7 @@ package dev.outrider.controlplane.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.outrider.control.model.DnsLabel;
+import dev.outrider.controlplane.ca.BootstrapAuthenticator;
 import dev.outrider.controlplane.ca.CaException;
 import dev.outrider.controlplane.ca.IssuedCertificate;
 import dev.outrider.controlplane.ca.JoinTokens;
@@ -37,9 +38,10 @@ import static java.util.Objects.requireNonNull;
  * <ul>
  *   <li>{@code POST /v1/join-tokens} (admin) {@code {"namespace", "serviceAccount", "ttl"}} → 201
  *       {@code {"token", "identity", "expiresAt"}}: single use, 1 h by default, at most 24 h.</li>
- *   <li>{@code POST /v1/certificates} {@code {"csr"}} with a join token (spent here) or the workload's
- *       certificate (renewal) → 200 {@code {"identity", "certificateChain", "trustBundle", "notAfter"}}. The
- *       identity comes from the credential, never the CSR: a CSR naming another is 403.</li>
+ *   <li>{@code POST /v1/certificates} {@code {"csr"}} with a join token (spent here), a Kubernetes
+ *       service-account token (when enabled) or the workload's certificate (renewal) → 200 {@code {"identity",
+ *       "certificateChain", "trustBundle", "notAfter"}}. The identity comes from the credential, never the CSR:
+ *       a CSR naming another is 403. A refused credential is 401, logged with the reason (never the token).</li>
  * </ul>
  * The body is checked before a join token is spent, so a request the API cannot even read costs no token; a
  * CSR that the CA refuses does spend it (the token was presented and accepted).
@@ -51,14 +53,20 @@ public final class CertificateRoutes {
 
     private final WorkloadCa ca;
     private final JoinTokens joinTokens;
+    private final BootstrapAuthenticator bootstrap;
     private final Supplier<Duration> certificateTtl;
     private final String trustBundle;
 
-    /** @param certificateTtl the lifetime of issued certificates, read per request (the mesh config can change it) */
-    public CertificateRoutes(WorkloadCa ca, JoinTokens joinTokens, X509Certificate trustAnchor,
-                             Supplier<Duration> certificateTtl) {
+    /**
+     * @param joinTokens     where join tokens are issued
+     * @param bootstrap      what verifies a bearer credential (join tokens and, when enabled, service-account tokens)
+     * @param certificateTtl the lifetime of issued certificates, read per request (the mesh config can change it)
+     */
+    public CertificateRoutes(WorkloadCa ca, JoinTokens joinTokens, BootstrapAuthenticator bootstrap,
+                             X509Certificate trustAnchor, Supplier<Duration> certificateTtl) {
         this.ca = requireNonNull(ca, "ca");
         this.joinTokens = requireNonNull(joinTokens, "joinTokens");
+        this.bootstrap = requireNonNull(bootstrap, "bootstrap");
         this.certificateTtl = requireNonNull(certificateTtl, "certificateTtl");
         this.trustBundle = pem(requireNonNull(trustAnchor, "trustAnchor"));
     }
@@ -101,7 +109,10 @@ public final class CertificateRoutes {
             return ApiResponse.json(HttpResponseStatus.OK, out);
         } catch (CaException e) {
             throw switch (e.reason()) {
-                case UNAUTHENTICATED -> ApiException.unauthenticated(e.getMessage());
+                case UNAUTHENTICATED -> {
+                    log.info("certificate refused: {}", e.getMessage()); // names the credential's kind, never its value
+                    yield ApiException.unauthenticated(e.getMessage());
+                }
                 case INVALID_REQUEST -> ApiException.invalid("csr", e.getMessage());
                 case IDENTITY_MISMATCH -> ApiException.forbidden(e.getMessage());
                 case CA_UNUSABLE -> {
@@ -112,15 +123,15 @@ public final class CertificateRoutes {
         }
     }
 
-    /** The identity the credential proves; spends a join token. */
+    /** The identity the credential proves; spends a join token. Blocks (a key-set file read): worker only. */
     private WorkloadIdentity identity(Caller caller) throws CaException {
         return switch (caller) {
-            case Caller.Bearer bearer -> joinTokens.authenticate(bearer.token());
+            case Caller.Bearer bearer -> bootstrap.authenticate(bearer.credential());
             case Caller.Workload workload -> workload.identity();
             case Caller.Admin admin -> {
                 if (admin.certificateIdentity() == null) {
                     throw ApiException.forbidden("an admin token proves no workload identity;"
-                            + " present a join token or the workload's client certificate");
+                            + " present a join token, a service-account token or the workload's client certificate");
                 }
                 yield admin.certificateIdentity();
             }

@@ -134,7 +134,7 @@ final class CsrCheck {
     }
 
     /** A CSR's text made safe for a log line: printable ASCII only, bounded. */
-    private static String printable(String text) {
+    static String printable(String text) {
         StringBuilder out = new StringBuilder(Math.min(text.length(), 200) + 2).append('\'');
         for (int i = 0; i < text.length() && i < 200; i++) {
             char c = text.charAt(i);

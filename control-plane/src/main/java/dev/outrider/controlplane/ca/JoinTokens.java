@@ -215,6 +215,8 @@ public final class JoinTokens implements BootstrapAuthenticator {
         requireNonNull(credential, "credential");
         return switch (credential) {
             case BootstrapCredential.JoinToken(String value) -> authenticate(value);
+            case BootstrapCredential.ServiceAccountToken t ->
+                    throw CaException.unauthenticated("a service-account token is not a join token");
         };
     }
 

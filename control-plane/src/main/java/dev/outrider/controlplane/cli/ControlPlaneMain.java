@@ -4,6 +4,7 @@ import dev.outrider.control.model.SpiffeId;
 import dev.outrider.controlplane.ControlPlane;
 import dev.outrider.controlplane.ControlPlaneConfig;
 import dev.outrider.controlplane.StartupException;
+import dev.outrider.controlplane.ca.KubernetesTokenAuthenticator;
 import dev.outrider.controlplane.server.ServerTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,6 +77,21 @@ public final class ControlPlaneMain implements Callable<Integer> {
     @Option(names = "--admin-token-file", paramLabel = "FILE",
             description = "Development mode: a file holding a bearer token that also grants admin.")
     private Path adminTokenFile;
+
+    @Option(names = "--k8s-issuer", paramLabel = "URL",
+            description = "Accept Kubernetes projected service-account tokens issued by this service-account issuer"
+                    + " (their iss) as bootstrap credential. Needs --k8s-jwks.")
+    private String k8sIssuer;
+
+    @Option(names = "--k8s-jwks", paramLabel = "FILE",
+            description = "The service-account issuer's public keys, a JWK Set file (kubectl get --raw /openid/v1/jwks);"
+                    + " re-read when it changes. Needs --k8s-issuer.")
+    private Path k8sJwks;
+
+    @Option(names = "--k8s-audience", paramLabel = "AUD",
+            description = "The audience service-account tokens must be issued for. Default: "
+                    + KubernetesTokenAuthenticator.DEFAULT_AUDIENCE + ".")
+    private String k8sAudience;
 
     @Option(names = "--tls-provider", defaultValue = "auto", paramLabel = "auto|openssl|jdk",
             description = "TLS implementation: BoringSSL when it loads (auto), or the one named. Default: ${DEFAULT-VALUE}.")
@@ -162,6 +178,7 @@ public final class ControlPlaneMain implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--tls-provider: " + e.getMessage(), e);
         }
+        ControlPlaneConfig.Kubernetes kubernetes = kubernetes();
         try {
             return ControlPlaneConfig.builder(dataDir, caCert, caKey)
                     .listen(listen)
@@ -170,11 +187,35 @@ public final class ControlPlaneMain implements Callable<Integer> {
                     .signingKey(signingKey)
                     .adminIdentities(admins)
                     .adminTokenFile(adminTokenFile)
+                    .kubernetes(kubernetes)
                     .tlsProvider(provider)
                     .build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(optionOf(e.getMessage()) + e.getMessage(), e);
         }
+    }
+
+    /** {@code --k8s-issuer} and {@code --k8s-jwks} come together (with {@code --k8s-audience} optional), or not at all. */
+    private ControlPlaneConfig.Kubernetes kubernetes() {
+        if (k8sIssuer == null && k8sJwks == null) {
+            if (k8sAudience != null) {
+                throw new IllegalArgumentException("--k8s-audience: needs --k8s-issuer and --k8s-jwks");
+            }
+            return null;
+        }
+        if (k8sIssuer == null || k8sJwks == null) {
+            throw new IllegalArgumentException((k8sIssuer == null ? "--k8s-jwks: needs --k8s-issuer"
+                    : "--k8s-issuer: needs --k8s-jwks") + " (Kubernetes service-account tokens need both the issuer"
+                    + " and its JWK Set)");
+        }
+        if (k8sIssuer.isBlank()) {
+            throw new IllegalArgumentException("--k8s-issuer: must not be empty");
+        }
+        if (k8sAudience != null && k8sAudience.isBlank()) {
+            throw new IllegalArgumentException("--k8s-audience: must not be empty");
+        }
+        return new ControlPlaneConfig.Kubernetes(k8sIssuer.strip(), k8sJwks,
+                k8sAudience == null ? KubernetesTokenAuthenticator.DEFAULT_AUDIENCE : k8sAudience.strip());
     }
 
     private static String optionOf(String message) {

@@ -10,7 +10,7 @@ public enum Access {
     PUBLIC,
     /** A workload certificate or an admin. */
     WORKLOAD,
-    /** A join token, a workload certificate or an admin: {@code POST /v1/certificates}. */
+    /** A bootstrap token (join or service-account), a workload certificate or an admin: {@code POST /v1/certificates}. */
     CERTIFICATE,
     /** Admins only. */
     ADMIN;
@@ -28,7 +28,7 @@ public enum Access {
             case Caller.Bearer b -> {
                 if (this != PUBLIC && this != CERTIFICATE) {
                     throw ApiException.unauthenticated("bearer token refused: it is not the admin token"
-                            + " (a join token is accepted only by POST /v1/certificates)");
+                            + " (a " + b.credential().kind() + " is accepted only by POST /v1/certificates)");
                 }
             }
             case Caller.Workload w -> {

@@ -16,7 +16,8 @@ import static java.util.Objects.requireNonNull;
  *   <li>An {@code Authorization} header must be {@code Bearer <token>} (RFC 6750 §2.1, scheme case-insensitive);
  *       anything else is refused (401), a certificate notwithstanding: a credential that was presented and
  *       fails is never silently ignored. The admin token makes the caller an admin; any other token is a
- *       {@link Caller.Bearer} (a join token, checked only where one is accepted).</li>
+ *       {@link Caller.Bearer}: a service-account token when it has a {@code '.'} (a JWT), else a join token
+ *       ({@link BootstrapCredential#fromBearer}), checked only where one is accepted.</li>
  *   <li>Else a client certificate (already verified by the TLS stack against the mesh CA): its SPIFFE ID in
  *       {@code adminIdentities} makes an admin; {@code spiffe://<td>/ns/N/sa/S} a workload; any other ID is
  *       anonymous (401).</li>
@@ -55,7 +56,7 @@ public final class Authenticator {
             if (adminToken != null && adminToken.matches(token)) {
                 return new Caller.Admin(certificate == null ? null : certificate.workload(), "admin token");
             }
-            return new Caller.Bearer(new BootstrapCredential.JoinToken(token));
+            return new Caller.Bearer(BootstrapCredential.fromBearer(token));
         }
         if (certificate == null) {
             return new Caller.Anonymous("no client certificate and no bearer token");

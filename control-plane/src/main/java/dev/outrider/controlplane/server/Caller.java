@@ -39,12 +39,13 @@ public sealed interface Caller {
     }
 
     /**
-     * A bearer token that is not the admin token: perhaps a join token. Not verified yet, because verifying
-     * spends it; only {@code POST /v1/certificates} does that.
+     * A bearer token that is not the admin token: perhaps a join token or a Kubernetes service-account token
+     * ({@link BootstrapCredential#fromBearer} tells which). Not verified yet, because verifying spends a join
+     * token; only {@code POST /v1/certificates} does that.
      */
-    record Bearer(BootstrapCredential.JoinToken token) implements Caller {
+    record Bearer(BootstrapCredential credential) implements Caller {
         public Bearer {
-            requireNonNull(token, "token");
+            requireNonNull(credential, "credential");
         }
 
         @Override
@@ -59,7 +60,7 @@ public sealed interface Caller {
             case Anonymous a -> "anonymous";
             case Admin a -> "admin (" + a.proof() + ")";
             case Workload w -> w.identity().toString();
-            case Bearer b -> "bearer token";
+            case Bearer b -> b.credential().kind();
         };
     }
 }

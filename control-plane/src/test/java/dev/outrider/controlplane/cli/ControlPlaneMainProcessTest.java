@@ -91,6 +91,12 @@ class ControlPlaneMainProcessTest {
             assertThat(cp.awaitExit(Duration.ofSeconds(20))).isEqualTo(2);
             assertThat(cp.logText()).contains("outrider control-plane: --server-name: server name 'bad_name'");
         }
+        Path noJwks = dir.resolve("jwks.json");
+        try (ControlPlaneProcess cp = ControlPlaneProcess.launch(dir.resolve("k8s.log"), args("--listen", "127.0.0.1:0",
+                "--k8s-issuer", "https://kubernetes.default.svc.cluster.local", "--k8s-jwks", noJwks.toString()))) {
+            assertThat(cp.awaitExit(Duration.ofSeconds(20))).isEqualTo(2);
+            assertThat(cp.logText()).contains("outrider control-plane: --k8s-jwks: cannot read " + noJwks);
+        }
         try (ControlPlaneProcess cp = ControlPlaneProcess.launch(dir.resolve("usage.log"),
                 List.of("--data-dir", dataDir.toString()))) {
             assertThat(cp.awaitExit(Duration.ofSeconds(20))).isEqualTo(2);

@@ -1,6 +1,7 @@
 package dev.outrider.controlplane.server;
 
 import dev.outrider.control.model.SpiffeId;
+import dev.outrider.controlplane.ca.BootstrapCredential;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 import dev.outrider.controlplane.testing.TestMesh;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +49,9 @@ class AuthenticatorTest {
         Caller other = authenticator.authenticate(null, "Bearer join-token-value");
         assertThat(other).isInstanceOf(Caller.Bearer.class);
         assertThat(other.toString()).doesNotContain("join-token-value");
-        assertThat(((Caller.Bearer) other).token().value()).isEqualTo("join-token-value");
+        assertThat(((Caller.Bearer) other).credential()).isEqualTo(new BootstrapCredential.JoinToken("join-token-value"));
+        assertThat(((Caller.Bearer) authenticator.authenticate(null, "Bearer aaa.bbb.ccc")).credential())
+                .isEqualTo(new BootstrapCredential.ServiceAccountToken("aaa.bbb.ccc"));
     }
 
     @Test

@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
         versionProvider = OutriderCommand.Version.class,
         description = "Service-mesh sidecar proxy for the JVM.",
         subcommands = {ProxyCommand.class, DemoCommand.class, ExplainCommand.class, CtlCommand.class,
-                CommandLine.HelpCommand.class})
+                InjectCommand.class, CommandLine.HelpCommand.class})
 public final class OutriderCommand implements Callable<Integer> {
     static final int EXIT_OK = 0;
     static final int EXIT_FAILURE = 1;

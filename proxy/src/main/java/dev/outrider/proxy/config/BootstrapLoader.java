@@ -434,8 +434,8 @@ public final class BootstrapLoader {
         if (!n.isSet()) {
             return null;
         }
-        n.object("address", "identity", "snapshotKeys", "joinToken", "cacheDirectory", "advertise", "instance",
-                "bootstrapTimeout", "watchTimeout");
+        n.object("address", "identity", "snapshotKeys", "joinToken", "serviceAccountToken", "cacheDirectory",
+                "advertise", "instance", "bootstrapTimeout", "watchTimeout");
         ConfigNode address = n.field("address");
         if (!address.isSet()) {
             throw address.error("required (host:port of the control plane's API, e.g. 127.0.0.1:15010)");
@@ -460,6 +460,11 @@ public final class BootstrapLoader {
         if (!cache.isSet()) {
             throw cache.error("required (a directory where the last-known-good snapshot is kept)");
         }
+        ConfigNode saToken = n.field("serviceAccountToken");
+        if (saToken.isSet() && n.field("joinToken").isSet()) {
+            throw saToken.error("set either joinToken or serviceAccountToken, not both (a sidecar bootstraps with"
+                    + " one credential)");
+        }
         ConfigNode adv = n.field("advertise");
         HostPort advertise = adv.isSet() ? adv.hostPort(null, 1) : null;
         ConfigNode inst = n.field("instance");
@@ -468,7 +473,7 @@ public final class BootstrapLoader {
             throw inst.error("'" + instance + "' is not a DNS label (RFC 1123: lower-case letters, digits, '-')");
         }
         return new ControlPlaneConfig(address.hostPort(null, 1), identity, path(keys, null),
-                path(n.field("joinToken"), null), path(cache, null), advertise, instance,
+                path(n.field("joinToken"), null), path(saToken, null), path(cache, null), advertise, instance,
                 n.field("bootstrapTimeout").duration(Duration.ofSeconds(60), false, Duration.ofHours(1)),
                 n.field("watchTimeout").duration(Duration.ofSeconds(30), false, Duration.ofSeconds(60)));
     }

@@ -18,14 +18,16 @@ import static java.util.Objects.requireNonNull;
  * <p>Redaction: the value of any key whose name contains {@code key}, {@code token}, {@code secret},
  * {@code password} or {@code credential} (any case), at any depth, is replaced by {@value #REDACTED},
  * whatever its type. The rule looks at names, not values, so a field added later is covered as soon as
- * its name says what it holds ({@code privateKeyPath}, {@code jwksToken}). {@code tls.privateKey} is shown:
- * it is the path of the key file, not the key.
+ * its name says what it holds ({@code privateKeyPath}, {@code jwksToken}). {@code tls.privateKey},
+ * {@code controlPlane.snapshotKeys}, {@code controlPlane.joinToken} and {@code controlPlane.serviceAccountToken}
+ * are shown: they are the paths of files, not what the files hold.
  */
 public final class ConfigView {
     public static final String REDACTED = "[redacted]";
     private static final List<String> SENSITIVE = List.of("key", "token", "secret", "password", "credential");
-    /** Names that match a sensitive word but hold no secret: a file path and a duration. */
-    private static final Set<String> NOT_SECRET = Set.of("privateKey", "ticketKeyRotation");
+    /** Names that match a sensitive word but hold no secret: file paths and a duration. */
+    private static final Set<String> NOT_SECRET = Set.of("privateKey", "ticketKeyRotation", "snapshotKeys",
+            "joinToken", "serviceAccountToken");
 
     private ConfigView() {
     }
@@ -92,6 +94,8 @@ public final class ConfigView {
             root.put("controlPlane", map("address", cp.address().toString(), "identity", cp.identity().toString(),
                     "snapshotKeys", cp.snapshotKeys().toString(),
                     "joinToken", cp.joinToken() == null ? null : cp.joinToken().toString(),
+                    "serviceAccountToken",
+                    cp.serviceAccountToken() == null ? null : cp.serviceAccountToken().toString(),
                     "cacheDirectory", cp.cacheDirectory().toString(),
                     "advertise", cp.advertise() == null ? null : cp.advertise().toString(),
                     "instance", cp.instance(), "bootstrapTimeout", Durations.format(cp.bootstrapTimeout()),

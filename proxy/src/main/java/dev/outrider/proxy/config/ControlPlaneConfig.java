@@ -16,7 +16,10 @@ import static java.util.Objects.requireNonNull;
  * @param identity         the SPIFFE ID the control plane's serving certificate must show
  * @param snapshotKeys     the control plane's public snapshot-signing keys (a JWK Set file)
  * @param joinToken        a file holding a join token, read when the tls files hold no usable certificate;
- *                         null when the sidecar always starts with a certificate
+ *                         null when the sidecar always starts with a certificate or uses a service-account token
+ * @param serviceAccountToken a file holding a Kubernetes projected service-account token (on Kubernetes:
+ *                         {@code /var/run/secrets/outrider/token}), read afresh at each bootstrap attempt because
+ *                         the kubelet rotates it; exclusive with {@code joinToken}; null when not used
  * @param cacheDirectory   where the last-known-good snapshot is kept
  * @param advertise        the inbound address other sidecars reach this one on (registered with the service);
  *                         null: the bound inbound address (loopback when it listens on a wildcard)
@@ -26,9 +29,12 @@ import static java.util.Objects.requireNonNull;
  * @param watchTimeout     how long one long-poll for the next snapshot is held by the control plane
  */
 public record ControlPlaneConfig(HostPort address, SpiffeId identity, Path snapshotKeys, Path joinToken,
-                                 Path cacheDirectory, HostPort advertise, String instance,
+                                 Path serviceAccountToken, Path cacheDirectory, HostPort advertise, String instance,
                                  Duration bootstrapTimeout, Duration watchTimeout) {
     public ControlPlaneConfig {
+        if (joinToken != null && serviceAccountToken != null) {
+            throw new IllegalArgumentException("joinToken and serviceAccountToken are exclusive");
+        }
         requireNonNull(address, "address");
         requireNonNull(identity, "identity");
         requireNonNull(snapshotKeys, "snapshotKeys");

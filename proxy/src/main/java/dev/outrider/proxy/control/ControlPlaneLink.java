@@ -1,6 +1,7 @@
 package dev.outrider.proxy.control;
 
 import com.nimbusds.jose.jwk.JWKSet;
+import dev.outrider.control.client.BootstrapToken;
 import dev.outrider.control.client.CertificateBootstrapException;
 import dev.outrider.control.client.CertificateFiles;
 import dev.outrider.control.client.ControlPlaneClient;
@@ -36,9 +37,10 @@ import static java.util.Objects.requireNonNull;
  * The sidecar's link to the control plane (docs/control-plane.md), in two steps:
  * <ol>
  *   <li>{@link #bootstrap}: before any TLS context exists, make sure the {@code tls} files hold a usable
- *       certificate for this workload (a local key and a CSR authenticated by the join token, or the files
- *       already there), and keep renewing it at half-life; each renewal makes the {@link TlsState} reload, so
- *       new handshakes use the new certificate while open connections keep theirs.</li>
+ *       certificate for this workload (a local key and a CSR authenticated by the join token or the Kubernetes
+ *       service-account token, or the files already there), and keep renewing it at half-life; each renewal
+ *       makes the {@link TlsState} reload, so new handshakes use the new certificate while open connections
+ *       keep theirs.</li>
  *   <li>{@link #watch}: once the inbound listener is bound, apply the last-known-good snapshot (its signature
  *       checked again), register this instance, and long-poll for snapshots, applying each through
  *       {@link SnapshotApplication} and reporting ACK or NACK.</li>
@@ -73,7 +75,7 @@ public final class ControlPlaneLink implements AutoCloseable {
      * Connects to the control plane and makes sure a usable certificate is on disk, fetching one when needed.
      * Blocks up to {@code controlPlane.bootstrapTimeout}.
      *
-     * @throws ControlPlaneLinkException naming the field or cause (no join token, token refused, unreachable)
+     * @throws ControlPlaneLinkException naming the field or cause (no bootstrap token, token refused, unreachable)
      */
     public static ControlPlaneLink bootstrap(BootstrapConfig config) throws InterruptedException {
         requireNonNull(config, "config");
@@ -91,7 +93,7 @@ public final class ControlPlaneLink implements AutoCloseable {
         boolean started = false;
         try {
             WorkloadCertificates certs = WorkloadCertificates.start(client, files, config.node().identity(),
-                    () -> joinToken(cp.joinToken()), Clock.systemUTC(), () -> {
+                    () -> bootstrapToken(cp), Clock.systemUTC(), () -> {
                         TlsState t = tls.get();
                         if (t != null) {
                             t.reloadSoon();
@@ -201,16 +203,37 @@ public final class ControlPlaneLink implements AutoCloseable {
         }
     }
 
-    /** The join token file's content, trimmed; empty when there is no file (then only renewal can work). */
-    private static Optional<String> joinToken(Path file) {
-        if (file == null || !Files.isRegularFile(file)) {
+    /**
+     * The bootstrap token, read now from {@code controlPlane.serviceAccountToken} or {@code controlPlane.joinToken}
+     * (exclusive): called at each bootstrap attempt, so a projected token the kubelet rotated is read afresh. Empty
+     * when neither is set or the file is missing, empty or unusable (then only renewal can work); the token itself
+     * is never logged.
+     */
+    static Optional<BootstrapToken> bootstrapToken(ControlPlaneConfig cp) {
+        if (cp.serviceAccountToken() != null) {
+            return token(cp.serviceAccountToken(), "controlPlane.serviceAccountToken",
+                    BootstrapToken.Kind.SERVICE_ACCOUNT_TOKEN);
+        }
+        if (cp.joinToken() != null) {
+            return token(cp.joinToken(), "controlPlane.joinToken", BootstrapToken.Kind.JOIN_TOKEN);
+        }
+        return Optional.empty();
+    }
+
+    /** The file's content, trimmed, as a token of {@code kind}. */
+    private static Optional<BootstrapToken> token(Path file, String field, BootstrapToken.Kind kind) {
+        if (!Files.isRegularFile(file)) {
+            log.warn("{}: {} does not exist (yet)", field, file);
             return Optional.empty();
         }
         try {
             String token = Files.readString(file, StandardCharsets.US_ASCII).strip();
-            return token.isEmpty() ? Optional.empty() : Optional.of(token);
+            return token.isEmpty() ? Optional.empty() : Optional.of(new BootstrapToken(kind, token));
         } catch (IOException e) {
-            log.warn("controlPlane.joinToken: cannot read {}: {}", file, e.getMessage());
+            log.warn("{}: cannot read {}: {}", field, file, e.getMessage());
+            return Optional.empty();
+        } catch (IllegalArgumentException e) {
+            log.warn("{}: {}: {}", field, file, e.getMessage()); // names the shape problem, never the token
             return Optional.empty();
         }
     }

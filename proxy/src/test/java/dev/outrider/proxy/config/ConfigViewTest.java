@@ -80,6 +80,27 @@ class ConfigViewTest {
         assertThat(json).doesNotContain(ConfigView.REDACTED);
     }
 
+    /** The controlPlane block shows where its files are; the paths are no secret (the files' content never shows). */
+    @Test
+    void controlPlaneFilesAreShownAsPaths() throws Exception {
+        BootstrapConfig config = BootstrapLoader.parse("""
+                node: {service: orders, namespace: shop}
+                controlPlane:
+                  address: 127.0.0.1:15010
+                  snapshotKeys: /etc/outrider/mesh/snapshot-keys.json
+                  serviceAccountToken: /var/run/secrets/outrider/token
+                  cacheDirectory: /var/run/outrider/cache
+                """, "t");
+
+        Map<?, ?> cp = (Map<?, ?>) ConfigView.redacted(config).get("controlPlane");
+
+        assertThat(cp.get("serviceAccountToken")).isEqualTo("/var/run/secrets/outrider/token");
+        assertThat(cp.get("snapshotKeys")).isEqualTo("/etc/outrider/mesh/snapshot-keys.json");
+        assertThat(cp.get("joinToken")).isNull();
+        assertThat(BootstrapLoader.parse(new ObjectMapper().writeValueAsString(ConfigView.redacted(config)), "view"))
+                .isEqualTo(config);
+    }
+
     @Test
     void sensitiveKeyNames() {
         assertThat(Arrays.asList("privateKeyPath", "key", "apiToken", "TOKEN", "clientSecret", "password",

@@ -42,6 +42,7 @@ class ControlPlaneConfigLoaderTest {
         assertThat(cp.snapshotKeys()).isEqualTo(Path.of("/etc/outrider/snapshot-keys.json"));
         assertThat(cp.cacheDirectory()).isEqualTo(Path.of("/var/lib/outrider"));
         assertThat(cp.joinToken()).isNull();
+        assertThat(cp.serviceAccountToken()).isNull();
         assertThat(cp.advertise()).isNull();
         assertThat(cp.instance()).isNull();
         assertThat(cp.bootstrapTimeout()).isEqualTo(Duration.ofSeconds(60));
@@ -70,6 +71,26 @@ class ControlPlaneConfigLoaderTest {
         assertThat(cp.instance()).isEqualTo("orders-7f9c");
         assertThat(cp.bootstrapTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(cp.watchTimeout()).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aServiceAccountTokenFileInsteadOfAJoinToken() {
+        ControlPlaneConfig cp = BootstrapLoader.parse(MINIMAL + "  serviceAccountToken: /var/run/secrets/outrider/token\n",
+                "test.yaml").controlPlane();
+
+        assertThat(cp.serviceAccountToken()).isEqualTo(Path.of("/var/run/secrets/outrider/token"));
+        assertThat(cp.joinToken()).isNull();
+    }
+
+    @Test
+    void joinTokenAndServiceAccountTokenAreExclusive() {
+        assertThat(error(MINIMAL + "  joinToken: /var/run/outrider/join-token\n"
+                + "  serviceAccountToken: /var/run/secrets/outrider/token\n"))
+                .isEqualTo("controlPlane.serviceAccountToken: set either joinToken or serviceAccountToken, not both"
+                        + " (a sidecar bootstraps with one credential)");
+        assertThat(error(MINIMAL + "  serviceAccountToken: \"  \"\n"))
+                .isEqualTo("controlPlane.serviceAccountToken: must not be empty");
+        assertThat(error(MINIMAL + "  serviceAccountToken: [a, b]\n")).startsWith("controlPlane.serviceAccountToken: ");
     }
 
     @Test

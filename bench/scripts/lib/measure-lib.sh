@@ -1,0 +1,49 @@
+# Shared by compare.sh and jvm-flags.sh (sourced, not run): per-process CPU and RSS from /proc, the
+# metric files of a run (medians over rounds), the LoadGenerator run and wrk output parsing. Expects from the
+# caller: WORK (with WORK/m), JAVA, RATE_CONNECTIONS, TOKEN, log().
+
+CLK_TCK=$(getconf CLK_TCK)
+procs() { # PID: the process and its children (nginx workers)
+  echo "$1"; pgrep -P "$1" || true
+}
+cpu_ticks() { # PID: utime+stime of the process and its children, in clock ticks
+  local t=0 p
+  for p in $(procs "$1"); do
+    t=$(( t + $(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0) ))
+  done
+  echo "$t"
+}
+rss_kib() { # PID: VmRSS of the process and its children
+  local t=0 p
+  for p in $(procs "$1"); do
+    t=$(( t + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0) ))
+  done
+  echo "$t"
+}
+put() { echo "$3" >>"$WORK/m/$1.$2"; }  # target metric value
+median() { # target metric
+  [[ -s "$WORK/m/$1.$2" ]] || { echo "?"; return; }
+  sort -g "$WORK/m/$1.$2" | awk '{v[NR] = $1} END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f", m }'
+}
+fmt() { awk -v v="$1" -v d="${2:-1}" 'BEGIN { if (v == "?") print "?"; else printf "%.*f", d, v }'; }
+
+declare -A URL SIDES
+gen() { # NAME URL RATE DURATION WARMUP: one LoadGenerator run, JSON line to $WORK/NAME.json
+  timeout $(( ${4%s} + ${5%s} + 30 )) "$JAVA" -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar \
+    dev.outrider.bench.load.LoadGenerator --url "$2" -c "$RATE_CONNECTIONS" --rate "$3" --duration "$4" --warmup "$5" \
+    -H "Authorization: Bearer $TOKEN" --label "$1" >"$WORK/$1.gen" 2>&1 || true
+  grep '^RESULT ' "$WORK/$1.gen" | sed 's/^RESULT //' >"$WORK/$1.json" || { cat "$WORK/$1.gen" >&2; log "$1: generator failed"; exit 1; }
+}
+json() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$WORK/$1.json" "$2"; }  # NAME FIELD
+
+errors_of_file() {
+  awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$1"
+}
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+    else printf "?" }'
+}
+
