@@ -49,8 +49,9 @@ final class ControlPlaneProcess extends MeshProcess {
         return start(dir, port, ca, List.of(), launcher);
     }
 
-    private static ControlPlaneProcess start(Path dir, int port, TestCa ca, List<String> extraArgs,
-                                             Launcher launcher) throws Exception {
+    /** Starts it with {@code extraArgs}, by {@code launcher}, and waits until the API answers. */
+    static ControlPlaneProcess start(Path dir, int port, TestCa ca, List<String> extraArgs, Launcher launcher)
+            throws Exception {
         Files.createDirectories(dir);
         Path tokenFile = dir.resolve("admin-token");
         if (!Files.exists(tokenFile)) {

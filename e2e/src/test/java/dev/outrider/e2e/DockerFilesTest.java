@@ -221,16 +221,7 @@ class DockerFilesTest {
         assertThat(at(yaml, "controlPlane.address"))
                 .isEqualTo("${OUTRIDER_CONTROL_PLANE:-outrider-control-plane.outrider-system.svc:15010}");
 
-        BootstrapConfig config;
-        try {
-            config = BootstrapLoader.parse(text, file.toString(), contractEnvironment());
-        } catch (ConfigException e) {
-            // Until the sidecar reads controlPlane.serviceAccountToken (the Kubernetes bootstrap), that field is
-            // the only thing the loader may refuse; everything else must load as it is.
-            assertThat(e.getMessage()).startsWith("controlPlane.serviceAccountToken: unknown field");
-            config = BootstrapLoader.parse(text.replaceAll("(?m)^\\s*serviceAccountToken:.*$", ""), file.toString(),
-                    contractEnvironment());
-        }
+        BootstrapConfig config = BootstrapLoader.parse(text, file.toString(), contractEnvironment());
         assertThat(config.node().service()).isEqualTo("orders");
         assertThat(config.node().namespace()).isEqualTo("shop");
         assertThat(config.inbound().listen()).isEqualTo(new HostPort("0.0.0.0", 15006));
@@ -244,14 +235,15 @@ class DockerFilesTest {
         assertThat(config.controlPlane().instance()).isEqualTo("orders-7d4b9c-x2x9k");
         assertThat(config.controlPlane().identity().toString())
                 .isEqualTo("spiffe://cluster.local/ns/outrider-system/sa/control-plane");
+        assertThat(config.controlPlane().serviceAccountToken()).isEqualTo(Path.of("/var/run/secrets/outrider/token"));
+        assertThat(config.controlPlane().joinToken()).isNull();
 
         Map<String, String> ipv6 = contractEnvironment();
         ipv6.put("OUTRIDER_POD_IP", "fd00::5");
         ipv6.remove("OUTRIDER_CONTROL_PLANE");
         ipv6.remove("OUTRIDER_APP_PORT");
         ipv6.remove("OUTRIDER_TRUST_DOMAIN");
-        BootstrapConfig defaults = BootstrapLoader.parse(text.replaceAll("(?m)^\\s*serviceAccountToken:.*$", ""),
-                file.toString(), ipv6);
+        BootstrapConfig defaults = BootstrapLoader.parse(text, file.toString(), ipv6);
         assertThat(defaults.controlPlane().advertise()).isEqualTo(new HostPort("fd00::5", 15006));
         assertThat(defaults.inbound().application()).isEqualTo(new HostPort("127.0.0.1", 8080));
         assertThat(defaults.node().trustDomain()).isEqualTo("cluster.local");

@@ -1,6 +1,10 @@
 package dev.outrider.e2e;
 
-import dev.outrider.control.client.ControlPlaneClient;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -9,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,9 +23,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The images' runtime: jlink (of the JDK running the tests) with the modules of docker/jre-modules.txt and the
- * flags of the Dockerfiles' jre stage, then the control plane, two sidecars and {@code outrider ctl} on that
- * runtime through the images' entry points, and the build's AOT training runs (docker/training/) on it. A
- * module missing from the list fails here, not in a cluster.
+ * flags of the Dockerfiles' jre stage, then the control plane, two sidecars (with the image's configuration and
+ * service-account tokens) and {@code outrider ctl} on that runtime through the images' entry points, and the
+ * build's AOT training runs (docker/training/) on it. A module missing from the list fails here, not in a
+ * cluster.
  */
 class ImageJlinkTest {
     @TempDir
@@ -65,13 +69,22 @@ class ImageJlinkTest {
         return c;
     }
 
+    /**
+     * As in a cluster, minus the kubelet: the control plane trusts the service-account issuer the test plays; each
+     * sidecar runs the image's own configuration (docker/sidecar.yaml) from the contract's environment and
+     * bootstraps with its pod's projected token; ctl applies the sample's resources (docker/kubernetes/).
+     */
     @Test
     void theControlPlaneSidecarsAndCtlRunOnTheJlinkedRuntime() throws Exception {
         ImageHome cpHome = ImageHome.create(dir.resolve("cp-home"), ImageHome.Kind.CONTROL_PLANE).withRuntime(runtime);
         ImageHome sidecarHome = ImageHome.create(dir.resolve("sidecar-home"), ImageHome.Kind.SIDECAR).withRuntime(runtime);
         Path cpTmp = Files.createDirectories(dir.resolve("cp-tmp"));
+        RSAKey issuerKey = new RSAKeyGenerator(2048).keyID("issuer-key-1").keyUse(KeyUse.SIGNATURE)
+                .algorithm(JWSAlgorithm.RS256).generate();
+        Path jwks = Files.writeString(dir.resolve("jwks.json"), new JWKSet(issuerKey.toPublicJWK()).toString());
         TestCa ca = TestCa.create(dir.resolve("ca"));
         ControlPlaneProcess cp = keep(ControlPlaneProcess.start(dir.resolve("cp"), MeshProcess.freePort(), ca,
+                List.of("--k8s-issuer", KubernetesBootstrapEndToEndTest.ISSUER, "--k8s-jwks", jwks.toString()),
                 (log, args) -> cpHome.start(log, Map.of("OUTRIDER_TMP_DIR", cpTmp.toString()), args)));
 
         // ctl on the jlinked runtime applies the sample's Outrider resources.
@@ -86,8 +99,8 @@ class ImageJlinkTest {
         Backend backend = keep(Backend.start());
         SidecarProcess.Ports ordersPorts = SidecarProcess.Ports.free();
         SidecarProcess.Ports frontendPorts = SidecarProcess.Ports.free();
-        MeshProcess orders = keep(sidecar(sidecarHome, cp, ca, "orders", ordersPorts, backend.port()));
-        MeshProcess frontend = keep(sidecar(sidecarHome, cp, ca, "frontend", frontendPorts, 8080));
+        MeshProcess orders = keep(sidecar(sidecarHome, cp, ca, issuerKey, "orders", ordersPorts, backend.port()));
+        MeshProcess frontend = keep(sidecar(sidecarHome, cp, ca, issuerKey, "frontend", frontendPorts, 8080));
         awaitReady(orders, ordersPorts.health());
         awaitReady(frontend, frontendPorts.health());
 
@@ -95,6 +108,8 @@ class ImageJlinkTest {
         awaitStatus(frontendPorts.outbound(), "/hello", 200, frontend);
         assertThat(Pod.status(frontendPorts.outbound(), "orders.shop", "/admin")).isEqualTo(403);
         assertThat(orders.process.info().command().orElse("")).isEqualTo(runtime.resolve("bin/java").toString());
+        assertThat(cp.logText()).contains("service-account token accepted for spiffe://cluster.local/ns/shop/sa/orders")
+                .contains("service-account token accepted for spiffe://cluster.local/ns/shop/sa/frontend");
 
         for (MeshProcess p : List.of(frontend, orders)) {
             p.process.destroy();
@@ -152,15 +167,16 @@ class ImageJlinkTest {
         assertThat(version.output()).contains("outrider").doesNotContain("not used");
     }
 
-    private MeshProcess sidecar(ImageHome home, ControlPlaneProcess cp, TestCa ca, String service,
+    /** A pod of shop/{@code service}: the image's config, the mesh ConfigMap's files, a projected token. */
+    private MeshProcess sidecar(ImageHome home, ControlPlaneProcess cp, TestCa ca, RSAKey issuerKey, String service,
                                 SidecarProcess.Ports ports, int appPort) throws Exception {
         Pod pod = Pod.create(dir.resolve(service), cp, ca);
-        try (ControlPlaneClient admin = cp.admin()) {
-            Files.writeString(pod.join.resolve(service), admin.createJoinToken("shop", service,
-                    Duration.ofMinutes(10)).token());
-        }
-        Path config = pod.config(ImageHome.ROOT.resolve("docker/compose/sidecar.yaml"), ports);
-        return home.start(dir.resolve(service + ".log"), pod.env(config, ports, cp, appPort, service), List.of());
+        Files.writeString(pod.secrets.resolve("token"), KubernetesBootstrapEndToEndTest.projectedToken(issuerKey,
+                "shop", service, service + "-6f7c9-abcde", "outrider"));
+        Path config = pod.config(ImageHome.ROOT.resolve("docker/sidecar.yaml"), ports);
+        Map<String, String> env = pod.env(config, ports, cp, appPort, service);
+        env.remove("OUTRIDER_JOIN_TOKEN_FILE");
+        return home.start(dir.resolve(service + ".log"), env, List.of());
     }
 
     private static void awaitReady(MeshProcess sidecar, int healthPort) throws Exception {

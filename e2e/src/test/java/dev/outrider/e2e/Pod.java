@@ -13,21 +13,24 @@ import java.util.Map;
 
 /**
  * What a sidecar container of the images sees, in temporary directories: {@code mesh} (the outrider-mesh
- * ConfigMap: ca.pem, snapshot-keys.json), {@code join} (join tokens, compose), {@code run} (the writable
- * /var/run/outrider) and {@code tmp} (/tmp); and the container's environment (the contract's OUTRIDER_*
- * variables plus the entry point's directory overrides).
+ * ConfigMap: ca.pem, snapshot-keys.json), {@code join} (join tokens, compose), {@code secrets} (the projected
+ * service-account token's /var/run/secrets/outrider), {@code run} (the writable /var/run/outrider) and
+ * {@code tmp} (/tmp); and the container's environment (the contract's OUTRIDER_* variables plus the entry
+ * point's directory overrides).
  */
 final class Pod {
     final Path mesh;
     final Path join;
     final Path run;
     final Path tmp;
+    final Path secrets;
 
     private Pod(Path dir) throws IOException {
         this.mesh = Files.createDirectories(dir.resolve("etc/mesh"));
         this.join = Files.createDirectories(dir.resolve("etc/join"));
         this.run = Files.createDirectories(dir.resolve("run"));
         this.tmp = Files.createDirectories(dir.resolve("tmp"));
+        this.secrets = Files.createDirectories(dir.resolve("secrets"));
     }
 
     /** A pod whose mesh directory holds the CA and the control plane's public snapshot keys. */
@@ -41,7 +44,8 @@ final class Pod {
     /**
      * {@code template} (a committed sidecar config) with the container's paths and ports replaced: listeners on
      * loopback and the given ports instead of 0.0.0.0 and 15006/15001/15021/15000, this pod's directories
-     * instead of /var/run/outrider and /etc/outrider/*. Everything else is as committed.
+     * instead of /var/run/outrider, /var/run/secrets/outrider and /etc/outrider/*. Everything else is as
+     * committed.
      */
     Path config(Path template, SidecarProcess.Ports ports) throws IOException {
         String text = Files.readString(template)
@@ -50,6 +54,7 @@ final class Pod {
                 .replace("15001", String.valueOf(ports.outbound()))
                 .replace("15021", String.valueOf(ports.health()))
                 .replace("15000", String.valueOf(ports.admin()))
+                .replace("/var/run/secrets/outrider", secrets.toString())
                 .replace("/var/run/outrider", run.toString())
                 .replace("/etc/outrider/mesh", mesh.toString())
                 .replace("/etc/outrider/join", join.toString());
