@@ -16,10 +16,10 @@ import static java.util.Objects.requireNonNull;
 /**
  * Environment references in the bootstrap file's scalar values, replaced once after parsing and before
  * validation (keys are never touched): {@code ${NAME}} is the variable's value, {@code ${NAME:-default}} the
- * default when the variable is unset or empty (as in sh), {@code $${} a literal {@code ${}. A {@code $} not
- * followed by <code>{</code> is itself. One pass: a substituted value is not scanned again, so a variable
- * holding {@code ${X}} stays that text. An unset variable without a default, or a malformed reference, is a
- * {@link ConfigException} naming the field and the variable.
+ * default when the variable is unset or empty (as in sh), <code>$${</code> a literal <code>${</code>. A
+ * {@code $} not followed by <code>{</code> is itself. One pass: a substituted value is not scanned again, so a
+ * variable holding {@code ${X}} stays that text. An unset variable without a default, or a malformed
+ * reference, is a {@link ConfigException} naming the field and the variable.
  *
  * <p>A value that contained a reference becomes a {@link Substituted} text node: where the field wants a
  * number or a boolean ({@code eventLoops: ${LOOPS:-0}}), {@link ConfigNode} reads its text as one; a value
