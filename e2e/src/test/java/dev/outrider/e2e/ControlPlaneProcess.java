@@ -29,13 +29,29 @@ final class ControlPlaneProcess extends MeshProcess {
         this.ca = ca;
     }
 
-    /** Starts it and waits until the API answers. */
+    /** Starts a process from the control plane's options (the log file, the arguments). */
+    interface Launcher {
+        MeshProcess start(Path log, List<String> args) throws java.io.IOException;
+    }
+
+    /** Starts it from the test class path and waits until the API answers. */
     static ControlPlaneProcess start(Path dir, int port, TestCa ca) throws Exception {
         return start(dir, port, ca, List.of());
     }
 
     /** Starts it with {@code extraArgs} (e.g. {@code --k8s-issuer ...}) and waits until the API answers. */
     static ControlPlaneProcess start(Path dir, int port, TestCa ca, List<String> extraArgs) throws Exception {
+        return start(dir, port, ca, extraArgs, (log, args) -> MeshProcess.start(log, MAIN, args));
+    }
+
+    /** Starts it with {@code launcher} (e.g. an image's entry point) and waits until the API answers. */
+    static ControlPlaneProcess start(Path dir, int port, TestCa ca, Launcher launcher) throws Exception {
+        return start(dir, port, ca, List.of(), launcher);
+    }
+
+    /** Starts it with {@code extraArgs}, by {@code launcher}, and waits until the API answers. */
+    static ControlPlaneProcess start(Path dir, int port, TestCa ca, List<String> extraArgs, Launcher launcher)
+            throws Exception {
         Files.createDirectories(dir);
         Path tokenFile = dir.resolve("admin-token");
         if (!Files.exists(tokenFile)) {
@@ -47,10 +63,10 @@ final class ControlPlaneProcess extends MeshProcess {
                 "--data-dir", dataDir.toString(), "--ca-cert", ca.certificate().toString(),
                 "--ca-key", ca.privateKey().toString(), "--admin-token-file", tokenFile.toString()));
         args.addAll(extraArgs);
-        MeshProcess p = MeshProcess.start(log, MAIN, args);
+        MeshProcess p = launcher.start(log, args);
         ControlPlaneProcess cp = new ControlPlaneProcess(p, port, dataDir, ca);
         try (ControlPlaneClient admin = cp.admin()) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (true) {
                 if (!cp.isAlive()) {
                     throw new IllegalStateException("control plane exited:\n" + cp.logText());
@@ -61,7 +77,7 @@ final class ControlPlaneProcess extends MeshProcess {
                 } catch (RuntimeException e) {
                     if (System.nanoTime() > deadline) {
                         cp.kill();
-                        throw new IllegalStateException("control plane not answering within 30 s:\n" + cp.logText(), e);
+                        throw new IllegalStateException("control plane not answering within 60 s:\n" + cp.logText(), e);
                     }
                     Thread.sleep(50);
                 }

@@ -38,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * token carries. The sidecars get their certificates, and a request flows frontend → orders over mTLS.
  */
 class KubernetesBootstrapEndToEndTest {
-    private static final String ISSUER = "https://kubernetes.default.svc.cluster.local";
+    static final String ISSUER = "https://kubernetes.default.svc.cluster.local";
     private static final String ALLOW_FRONTEND = """
             apiVersion: outrider.dev/v1
             kind: AuthorizationPolicy
@@ -75,7 +75,7 @@ class KubernetesBootstrapEndToEndTest {
     }
 
     /** A projected service-account token as the API server issues it (audience outrider, one hour). */
-    private static String projectedToken(RSAKey issuerKey, String namespace, String serviceAccount, String pod,
+    static String projectedToken(RSAKey issuerKey, String namespace, String serviceAccount, String pod,
                                          String audience) throws Exception {
         Instant now = Instant.now();
         JWTClaimsSet claims = new JWTClaimsSet.Builder()

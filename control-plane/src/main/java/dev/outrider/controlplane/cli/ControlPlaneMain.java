@@ -29,13 +29,15 @@ import static java.util.Objects.requireNonNull;
  * {@code outrider control-plane}: starts a {@link ControlPlane} from the command line (docs/control-plane.md
  * "Running it") and runs it until SIGTERM or SIGINT, then closes it (listener, workers, store) and exits 0.
  * Exit 2 for bad options or files (the message names the option), 1 when it cannot run (a port in use).
+ * {@code outrider control-plane snapshot-keys ...} runs {@link SnapshotKeysCommand} instead (no server).
  */
 @Command(name = "control-plane",
         mixinStandardHelpOptions = true,
         versionProvider = ControlPlaneMain.Version.class,
         description = {"Run the Outrider control plane: the HTTPS API for sidecars and operators,",
                 "the resource store, the snapshot signer and the workload CA.",
-                "SIGTERM or SIGINT closes it cleanly."})
+                "SIGTERM or SIGINT closes it cleanly.",
+                "'snapshot-keys --signing-key FILE' prints the public keys sidecars verify snapshots with."})
 public final class ControlPlaneMain implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ControlPlaneMain.class);
     static final int EXIT_OK = 0;
@@ -114,7 +116,24 @@ public final class ControlPlaneMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ControlPlaneMain()).execute(args));
+        System.exit(commandLine(args).execute(tail(args)));
+    }
+
+    /**
+     * The command {@code args} ask for: {@link SnapshotKeysCommand} when the first is {@code snapshot-keys}
+     * (a plain dispatch, so the server's required options do not apply to it), else the server.
+     */
+    static CommandLine commandLine(String[] args) {
+        return new CommandLine(isSnapshotKeys(args) ? new SnapshotKeysCommand() : new ControlPlaneMain());
+    }
+
+    /** The arguments for {@link #commandLine}'s command: without the {@code snapshot-keys} word. */
+    static String[] tail(String[] args) {
+        return isSnapshotKeys(args) ? java.util.Arrays.copyOfRange(args, 1, args.length) : args;
+    }
+
+    private static boolean isSnapshotKeys(String[] args) {
+        return args.length > 0 && args[0].equals(SnapshotKeysCommand.NAME);
     }
 
     @Override

@@ -35,7 +35,8 @@ import static java.util.Objects.requireNonNull;
  * field, then freeze into {@link BootstrapConfig}. Any problem is a {@link ConfigException} naming the
  * field path. Unknown fields, wrong types, duplicate keys and an empty file are errors, never ignored.
  * Every field except {@code node.service} is optional; the defaults are the constants below (and the
- * configuration reference in README.md, which must match them).
+ * configuration reference in README.md, which must match them). Scalar values may refer to the environment
+ * ({@code ${NAME}}, {@code ${NAME:-default}}; {@link EnvSubstitution}), replaced before validation.
  */
 public final class BootstrapLoader {
     static final String DEFAULT_NAMESPACE = "default";
@@ -85,9 +86,15 @@ public final class BootstrapLoader {
     private BootstrapLoader() {
     }
 
-    /** Reads and validates {@code file} (UTF-8). */
+    /** Reads and validates {@code file} (UTF-8), with references to this process's environment. */
     public static BootstrapConfig load(Path file) {
+        return load(file, System.getenv());
+    }
+
+    /** Reads and validates {@code file} (UTF-8); {@code ${NAME}} references are looked up in {@code env}. */
+    public static BootstrapConfig load(Path file, Map<String, String> env) {
         requireNonNull(file, "file");
+        requireNonNull(env, "env");
         String text;
         try {
             text = Files.readString(file);
@@ -98,14 +105,24 @@ public final class BootstrapLoader {
         } catch (IOException e) {
             throw new ConfigException(file.toString(), "", "cannot read: " + e, e);
         }
-        return parse(text, file.toString());
+        return parse(text, file.toString(), env);
     }
 
-    /** Parses and validates {@code yaml}; {@code sourceName} is kept in exceptions for the caller to print. */
+    /**
+     * Parses and validates {@code yaml}, with references to this process's environment; {@code sourceName} is
+     * kept in exceptions for the caller to print.
+     */
     public static BootstrapConfig parse(String yaml, String sourceName) {
+        return parse(yaml, sourceName, System.getenv());
+    }
+
+    /** Parses and validates {@code yaml}; {@code ${NAME}} references are looked up in {@code env}. */
+    public static BootstrapConfig parse(String yaml, String sourceName, Map<String, String> env) {
         requireNonNull(yaml, "yaml");
         requireNonNull(sourceName, "sourceName");
-        return build(new ConfigNode(sourceName, "", readTree(yaml, sourceName)));
+        requireNonNull(env, "env");
+        JsonNode tree = EnvSubstitution.apply(readTree(yaml, sourceName), env, sourceName);
+        return build(new ConfigNode(sourceName, "", tree));
     }
 
     private static JsonNode readTree(String yaml, String source) {

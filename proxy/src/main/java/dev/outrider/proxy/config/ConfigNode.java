@@ -1,6 +1,10 @@
 package dev.outrider.proxy.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.BigIntegerNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+
+import java.math.BigInteger;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,6 +12,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
@@ -18,6 +23,8 @@ import static java.util.Objects.requireNonNull;
  * throws a {@link ConfigException} naming this path. Used only while loading; nothing keeps it afterwards.
  */
 record ConfigNode(String source, String path, JsonNode node) {
+    /** A decimal integer as YAML writes it plainly (the form an environment value can take). */
+    private static final Pattern INTEGER = Pattern.compile("[-+]?[0-9]{1,30}");
 
     ConfigNode {
         requireNonNull(source, "source");
@@ -98,6 +105,7 @@ record ConfigNode(String source, String path, JsonNode node) {
         if (!isSet()) {
             return def;
         }
+        JsonNode node = scalar();
         if (!node.isBoolean()) {
             throw error("expected true or false, got " + describe(node));
         }
@@ -109,6 +117,7 @@ record ConfigNode(String source, String path, JsonNode node) {
         if (!isSet()) {
             return def;
         }
+        JsonNode node = scalar();
         if (!node.isIntegralNumber()) {
             throw error("expected an integer, got " + describe(node));
         }
@@ -123,6 +132,7 @@ record ConfigNode(String source, String path, JsonNode node) {
         if (!isSet()) {
             return def;
         }
+        JsonNode node = scalar();
         if (!node.isIntegralNumber()) {
             throw error("expected a port number, got " + describe(node));
         }
@@ -202,6 +212,25 @@ record ConfigNode(String source, String path, JsonNode node) {
                 .map(e -> e.name().toLowerCase(Locale.ROOT))
                 .collect(Collectors.joining(", "));
         throw error("unknown value '" + s + "' (allowed: " + allowed + ")");
+    }
+
+    /**
+     * This node as a typed scalar: text that came from an environment reference ({@link EnvSubstitution}) is
+     * read as a YAML plain scalar would be (a decimal integer, {@code true}/{@code false}); anything else is
+     * the node as parsed.
+     */
+    private JsonNode scalar() {
+        if (!(node instanceof EnvSubstitution.Substituted)) {
+            return node;
+        }
+        String text = node.textValue().strip();
+        if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+            return BooleanNode.valueOf(Boolean.parseBoolean(text));
+        }
+        if (INTEGER.matcher(text).matches()) {
+            return new BigIntegerNode(new BigInteger(text));
+        }
+        return node;
     }
 
     private static String describe(JsonNode n) {

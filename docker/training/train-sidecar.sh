@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The sidecar's AOT training run, at image build time (docker/sidecar.Dockerfile, stage "aot"):
+#   1. a throwaway mesh CA and a certificate for outrider-system/training (certs/mesh-ca.sh, openssl);
+#   2. the sidecar started by the image's own entry point with OUTRIDER_AOT=train (the same java, flags and
+#      jars as at run time), configured by docker/training/sidecar.yaml to call itself over mTLS;
+#   3. a few hundred requests through it (allowed, denied, by Host header and by upstream port; HTTP/1.1 from
+#      curl, HTTP/2 between the sidecar's outbound and inbound sides), and the admin and health endpoints;
+#   4. SIGTERM: it drains and exits, and the JVM writes $OUTRIDER_HOME/aot/sidecar.aot.
+# Needs bash, curl and openssl; leaves nothing behind but the cache and its fingerprint.
+#
+#   train-sidecar.sh [REQUESTS]    (default 300 per kind of request)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+OUTRIDER_HOME="${OUTRIDER_HOME:-/opt/outrider}"
+MESH_CA="${MESH_CA:-$here/../../certs/mesh-ca.sh}"
+requests="${1:-300}"
+export TRAINING_INBOUND_PORT="${TRAINING_INBOUND_PORT:-15006}" TRAINING_OUTBOUND_PORT="${TRAINING_OUTBOUND_PORT:-15001}"
+export TRAINING_UPSTREAM_PORT="${TRAINING_UPSTREAM_PORT:-15101}" TRAINING_HEALTH_PORT="${TRAINING_HEALTH_PORT:-15021}"
+export TRAINING_ADMIN_PORT="${TRAINING_ADMIN_PORT:-15000}"
+
+die() { echo "train-sidecar: $*" >&2; exit 1; }
+
+TRAINING_DIR="$(mktemp -d "${TMPDIR:-/tmp}/outrider-training.XXXXXX")"
+export TRAINING_DIR
+pid=""
+cleanup() {
+  [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null
+  rm -rf "$TRAINING_DIR"
+}
+trap cleanup EXIT
+
+# 1. Throwaway CA and certificate (mesh-ca.sh writes next to itself: run a copy in the training directory).
+mkdir -p "$TRAINING_DIR/certs" "$TRAINING_DIR/policies" "$TRAINING_DIR/run"
+cp "$MESH_CA" "$TRAINING_DIR/certs/mesh-ca.sh"
+"$TRAINING_DIR/certs/mesh-ca.sh" init --days 1 >/dev/null
+"$TRAINING_DIR/certs/mesh-ca.sh" issue outrider-system training --days 1 >/dev/null
+cp "$here/policies.yaml" "$TRAINING_DIR/policies/"
+
+# 2. The sidecar, through the entry point, writing the AOT cache at exit.
+rm -f "$OUTRIDER_HOME/aot/sidecar.aot" "$OUTRIDER_HOME/aot/sidecar.aot.fingerprint"
+OUTRIDER_AOT=train OUTRIDER_RUN_DIR="$TRAINING_DIR/run" OUTRIDER_MESH_DIR="$TRAINING_DIR/certs/out/ca" \
+  "$OUTRIDER_HOME/bin/sidecar-entrypoint" proxy --config "$here/sidecar.yaml" >"$TRAINING_DIR/sidecar.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  "$OUTRIDER_HOME/bin/healthcheck" "$TRAINING_HEALTH_PORT" /ready && break
+  kill -0 "$pid" 2>/dev/null || { cat "$TRAINING_DIR/sidecar.log" >&2; die "the sidecar exited before it was ready"; }
+  sleep 0.1
+done
+"$OUTRIDER_HOME/bin/healthcheck" "$TRAINING_HEALTH_PORT" /ready \
+  || { cat "$TRAINING_DIR/sidecar.log" >&2; die "the sidecar was not ready within 60 s"; }
+
+# 3. Requests. Each curl reuses its connection across the URL range.
+out="http://127.0.0.1:$TRAINING_OUTBOUND_PORT"
+up="http://127.0.0.1:$TRAINING_UPSTREAM_PORT"
+host=(-H "Host: training.outrider-system")
+expect() { # status curl-args...: every response must have this status
+  local want=$1 got
+  shift
+  got="$(curl -sS -o /dev/null -w '%{http_code}\n' "$@" | sort | uniq -c | awk '{print $2}' | paste -sd' ')"
+  [[ $got == "$want" ]] || { cat "$TRAINING_DIR/sidecar.log" >&2; die "expected only $want from curl $*, got: $got"; }
+}
+expect 200 "${host[@]}" "$out/ready?i=[1-$requests]"
+expect 200 "$up/live?i=[1-$requests]"
+expect 403 "$up/denied?i=[1-$((requests / 3))]"
+expect 200 --head "$up/ready?i=[1-$((requests / 3))]"
+expect 200 "http://127.0.0.1:$TRAINING_ADMIN_PORT/metrics?i=[1-10]"
+expect 200 "http://127.0.0.1:$TRAINING_ADMIN_PORT/config?i=[1-10]"
+expect 200 "http://127.0.0.1:$TRAINING_HEALTH_PORT/live?i=[1-10]"
+
+# 4. Drain, exit, cache written by the JVM (and its assembly run) before the process ends.
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+pid=""
+((status == 0)) || { cat "$TRAINING_DIR/sidecar.log" >&2; die "the sidecar exited with $status after SIGTERM"; }
+[[ -s $OUTRIDER_HOME/aot/sidecar.aot ]] || { cat "$TRAINING_DIR/sidecar.log" >&2; die "no AOT cache was written"; }
+echo "train-sidecar: $OUTRIDER_HOME/aot/sidecar.aot ($(du -h "$OUTRIDER_HOME/aot/sidecar.aot" | cut -f1))"
