@@ -81,7 +81,7 @@ final class InjectCommand implements Callable<Integer> {
             description = "Sidecar CPU request (default: ${DEFAULT-VALUE}).")
     private String cpuRequest;
 
-    @Option(names = "--memory-request", paramLabel = "QUANTITY", defaultValue = "128Mi",
+    @Option(names = "--memory-request", paramLabel = "QUANTITY", defaultValue = "192Mi",
             description = "Sidecar memory request (default: ${DEFAULT-VALUE}).")
     private String memoryRequest;
 
@@ -89,7 +89,7 @@ final class InjectCommand implements Callable<Integer> {
             description = "Sidecar CPU limit (default: ${DEFAULT-VALUE}).")
     private String cpuLimit;
 
-    @Option(names = "--memory-limit", paramLabel = "QUANTITY", defaultValue = "256Mi",
+    @Option(names = "--memory-limit", paramLabel = "QUANTITY", defaultValue = "384Mi",
             description = "Sidecar memory limit (default: ${DEFAULT-VALUE}).")
     private String memoryLimit;
 

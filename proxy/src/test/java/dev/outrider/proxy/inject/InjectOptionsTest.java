@@ -68,7 +68,7 @@ class InjectOptionsTest {
         assertThat(d.service()).isNull();
         assertThat(d.appPort()).isNull();
         assertThat(d.legacySidecar()).isFalse();
-        assertThat(d.resources()).isEqualTo(SidecarResources.of("100m", "128Mi", "1", "256Mi"));
+        assertThat(d.resources()).isEqualTo(SidecarResources.of("100m", "192Mi", "1", "384Mi"));
     }
 
     @Test
