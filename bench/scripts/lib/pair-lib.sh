@@ -24,12 +24,16 @@ find_java() {
   log "no JDK 25 or newer found (set JAVA)"; exit 1
 }
 
-# A port nothing listens on now, not handed out before in this run (the listeners bind moments later).
+# A port nothing listens on now, not handed out before in this run (the listeners bind moments later), and
+# below the kernel's ephemeral range: a port in that range may be the local port of a client connection
+# (wrk, the load generator, the pools) by the time the listener binds it.
 USED_PORTS=" $BACKEND_PORT "
+EPHEMERAL_LOW=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+(( EPHEMERAL_LOW > 21000 )) || EPHEMERAL_LOW=32768
 free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 20000 ))
+    p=$(( 20000 + RANDOM % (EPHEMERAL_LOW - 20000) ))
     [[ "$USED_PORTS" == *" $p "* ]] && continue
     if ! (exec 3<>"/dev/tcp/$LOOPBACK/$p") 2>/dev/null; then
       USED_PORTS+="$p "; echo "$p"; return
@@ -176,8 +180,8 @@ start_pair() {
   OUTRIDER_JAVA_OPTS="${OUTRIDER_JAVA_OPTS:-}${OUTRIDER_JAVA_OPTS:+${A_JAVA_OPTS_EXTRA:+ $A_JAVA_OPTS_EXTRA}}" \
     JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./outrider proxy --config "$WORK/sidecar-a.yaml" >"$WORK/sidecar-a.out" 2>&1 &
   A_PID=$!; PIDS+=("$A_PID")
-  wait_ready "http://$LOOPBACK:$B_HEALTH/ready" "sidecar B"
-  wait_ready "http://$LOOPBACK:$A_HEALTH/ready" "sidecar A"
+  wait_ready "http://$LOOPBACK:$B_HEALTH/ready" "sidecar B" "$WORK/sidecar-b.out"
+  wait_ready "http://$LOOPBACK:$A_HEALTH/ready" "sidecar A" "$WORK/sidecar-a.out"
   curl -sf -o /dev/null ${PAIR_CHECK_HEADER:+-H "$PAIR_CHECK_HEADER"} "http://$LOOPBACK:$A_UP/" || { log "request through the pair failed"; cat "$WORK"/sidecar-*.out >&2; exit 1; }
 }
 
