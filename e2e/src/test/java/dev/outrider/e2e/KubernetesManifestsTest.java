@@ -139,6 +139,17 @@ class KubernetesManifestsTest {
             Map<String, Object> service = one(docs, "Service", workload);
             assertThat(at(service, "spec.selector")).isEqualTo(at(deployment, "spec.selector.matchLabels"));
         }
+        // Without traffic redirection the application's port must be closed to other pods: only the sidecar's
+        // inbound and health ports are let in, for every pod of the namespace.
+        Map<String, Object> policy = one(docs, "NetworkPolicy", "outrider-sidecar-ports-only");
+        assertThat(at(policy, "metadata.namespace")).isEqualTo("shop");
+        assertThat(at(policy, "spec.podSelector")).isEqualTo(Map.of());
+        assertThat(at(policy, "spec.policyTypes")).isEqualTo(List.of("Ingress"));
+        List<Object> rules = list(at(policy, "spec.ingress"), "ingress");
+        assertThat(rules).hasSize(1);
+        assertThat(map(rules.get(0), "rule")).containsOnlyKeys("ports");
+        assertThat(list(map(rules.get(0), "rule").get("ports"), "ports")).containsExactly(
+                Map.of("port", 15006, "protocol", "TCP"), Map.of("port", 15021, "protocol", "TCP"));
     }
 
     @Test
