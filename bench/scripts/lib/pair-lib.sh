@@ -1,7 +1,27 @@
-# Shared by pair.sh and compare.sh (sourced, not run): tools, ports, the backend, the bench certificates,
-# the Outrider and HAProxy pair set-ups, per-process figures. Expects from the caller: log(), LOOPBACK,
-# BACKEND_PORT, WORK, PIDS (array), JAVA, TLS_PROVIDER, PAIR_PROTOCOL, RATE_LIMIT, HAPROXY_THREADS, and
+# Shared by pair.sh, compare.sh and jvm-flags.sh (sourced, not run): the work directory and its clean-up,
+# tools, ports, the backend, the bench certificates, the Outrider and HAProxy pair set-ups. Expects from the
+# caller: log(), LOOPBACK, BACKEND_PORT, WORK and PIDS (work_dir sets both), JAVA, TLS_PROVIDER, PAIR_PROTOCOL, RATE_LIMIT, HAPROXY_THREADS, and
 # optionally JWT_JWKS_FILE (see write_configs).
+
+# ---- work directory and processes ----------------------------------------------------------------------
+# work_dir NAME: WORK, a fresh /tmp/outrider-NAME.XXXXXX, and PIDS, the processes to stop. On exit (also after
+# Ctrl-C or SIGTERM) every process in PIDS gets SIGTERM, then SIGKILL after 3 s, and WORK is removed.
+work_dir() {
+  WORK="$(mktemp -d "/tmp/outrider-$1.XXXXXX")"
+  PIDS=()
+  trap cleanup_work_dir EXIT
+  trap 'exit 130' INT TERM
+}
+cleanup_work_dir() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
 
 # ---- tools ---------------------------------------------------------------------------------------------
 need_pkg() { # command package
