@@ -48,29 +48,17 @@ class CertificatesEndToEndTest {
 
     @TempDir
     Path dir;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Started started = new Started();
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
-        for (AutoCloseable c : open) {
-            if (c instanceof MeshProcess p) {
-                p.assertNoLeaks();
-            }
-        }
-    }
-
-    private <T extends AutoCloseable> T keep(T c) {
-        open.add(c);
-        return c;
+        started.closeAndCheckLeaks();
     }
 
     @Test
     void aCsrForAnotherIdentityThanTheJoinTokensIsRefused() throws Exception {
         TestCa ca = TestCa.create(dir.resolve("ca"));
-        ControlPlaneProcess cp = keep(ControlPlaneProcess.start(dir.resolve("cp"), MeshProcess.freePort(), ca));
+        ControlPlaneProcess cp = started.keep(ControlPlaneProcess.start(dir.resolve("cp"), MeshProcess.freePort(), ca));
         String token;
         try (ControlPlaneClient admin = cp.admin()) {
             token = admin.createJoinToken("shop", "orders", Duration.ofMinutes(5)).token();
@@ -91,7 +79,7 @@ class CertificatesEndToEndTest {
     @Test
     void certificatesRenewedWhileRequestsFlowFailNoRequest() throws Exception {
         TestCa ca = TestCa.create(dir.resolve("ca"));
-        ControlPlaneProcess cp = keep(ControlPlaneProcess.start(dir.resolve("cp"), MeshProcess.freePort(), ca));
+        ControlPlaneProcess cp = started.keep(ControlPlaneProcess.start(dir.resolve("cp"), MeshProcess.freePort(), ca));
         Files.writeString(dir.resolve("mesh.yaml"), MeshEndToEndTest.SERVICES + """
                 ---
                 apiVersion: outrider.dev/v1
@@ -117,10 +105,10 @@ class CertificatesEndToEndTest {
             tokenB = admin.createJoinToken("shop", "orders", Duration.ofMinutes(5)).token();
             tokenA = admin.createJoinToken("shop", "frontend", Duration.ofMinutes(5)).token();
         }
-        Backend backend = keep(Backend.start());
-        SidecarProcess b = keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(),
+        Backend backend = started.keep(Backend.start());
+        SidecarProcess b = started.keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(),
                 SidecarProcess.Ports.free(), null, cp, tokenB)).awaitReady(200);
-        SidecarProcess a = keep(SidecarProcess.start(dir.resolve("a"), "frontend", 1, SidecarProcess.Ports.free(),
+        SidecarProcess a = started.keep(SidecarProcess.start(dir.resolve("a"), "frontend", 1, SidecarProcess.Ports.free(),
                 "orders", cp, tokenA)).awaitReady(200);
         String firstA = notAfter(a);
         String firstB = notAfter(b);

@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,30 +32,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ImageEntrypointTest {
     @TempDir
     Path dir;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Started started = new Started();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        started.close();
         http.close();
-    }
-
-    private <T extends AutoCloseable> T keep(T c) {
-        open.add(c);
-        return c;
     }
 
     @Test
     void theEntryPointPreparesTheRunDirectoryBootstrapsFromTheControlPlaneAndDrainsOnSigterm() throws Exception {
         TestCa ca = TestCa.create(dir.resolve("ca"));
-        ControlPlaneProcess cp = keep(ControlPlaneProcess.start(dir.resolve("cp"), MeshProcess.freePort(), ca));
+        ControlPlaneProcess cp = started.keep(ControlPlaneProcess.start(dir.resolve("cp"), MeshProcess.freePort(), ca));
         Files.writeString(dir.resolve("services.yaml"), MeshEndToEndTest.SERVICES);
         Ctl applied = Ctl.run(dir, cp, "apply", "-f", dir.resolve("services.yaml").toString());
         assertThat(applied.exitCode()).as(applied.output()).isZero();
-        Backend backend = keep(Backend.start());
+        Backend backend = started.keep(Backend.start());
 
         ImageHome home = ImageHome.create(dir.resolve("opt-outrider"), ImageHome.Kind.SIDECAR);
         Pod pod = Pod.create(dir.resolve("pod"), cp, ca);
@@ -71,7 +63,7 @@ class ImageEntrypointTest {
         // Not ready while nothing listens.
         assertThat(healthcheck(home, ports.health())).isEqualTo(1);
 
-        MeshProcess sidecar = keep(home.start(dir.resolve("sidecar.log"), env, List.of()));
+        MeshProcess sidecar = started.keep(home.start(dir.resolve("sidecar.log"), env, List.of()));
         awaitReady(sidecar, ports.health());
 
         assertThat(healthcheck(home, ports.health())).isZero();

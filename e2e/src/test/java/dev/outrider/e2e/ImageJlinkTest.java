@@ -35,7 +35,7 @@ class ImageJlinkTest {
 
     @TempDir
     Path dir;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Started started = new Started();
 
     @BeforeAll
     static void jlink() throws Exception {
@@ -59,14 +59,7 @@ class ImageJlinkTest {
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T keep(T c) {
-        open.add(c);
-        return c;
+        started.close();
     }
 
     /**
@@ -83,7 +76,7 @@ class ImageJlinkTest {
                 .algorithm(JWSAlgorithm.RS256).generate();
         Path jwks = Files.writeString(dir.resolve("jwks.json"), new JWKSet(issuerKey.toPublicJWK()).toString());
         TestCa ca = TestCa.create(dir.resolve("ca"));
-        ControlPlaneProcess cp = keep(ControlPlaneProcess.start(dir.resolve("cp"), MeshProcess.freePort(), ca,
+        ControlPlaneProcess cp = started.keep(ControlPlaneProcess.start(dir.resolve("cp"), MeshProcess.freePort(), ca,
                 List.of("--k8s-issuer", KubernetesBootstrapEndToEndTest.ISSUER, "--k8s-jwks", jwks.toString()),
                 (log, args) -> cpHome.start(log, Map.of("OUTRIDER_TMP_DIR", cpTmp.toString()), args)));
 
@@ -96,11 +89,11 @@ class ImageJlinkTest {
         assertThat(applied.exit()).as(applied.output()).isZero();
         assertThat(applied.output()).contains("shop/orders-allow-frontend");
 
-        Backend backend = keep(Backend.start());
+        Backend backend = started.keep(Backend.start());
         SidecarProcess.Ports ordersPorts = SidecarProcess.Ports.free();
         SidecarProcess.Ports frontendPorts = SidecarProcess.Ports.free();
-        MeshProcess orders = keep(sidecar(sidecarHome, cp, ca, issuerKey, "orders", ordersPorts, backend.port()));
-        MeshProcess frontend = keep(sidecar(sidecarHome, cp, ca, issuerKey, "frontend", frontendPorts, 8080));
+        MeshProcess orders = started.keep(sidecar(sidecarHome, cp, ca, issuerKey, "orders", ordersPorts, backend.port()));
+        MeshProcess frontend = started.keep(sidecar(sidecarHome, cp, ca, issuerKey, "frontend", frontendPorts, 8080));
         awaitReady(orders, ordersPorts.health());
         awaitReady(frontend, frontendPorts.health());
 

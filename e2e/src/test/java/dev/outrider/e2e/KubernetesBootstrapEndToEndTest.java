@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -53,25 +52,13 @@ class KubernetesBootstrapEndToEndTest {
 
     @TempDir
     Path dir;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Started started = new Started();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
-        for (AutoCloseable c : open) {
-            if (c instanceof MeshProcess p) {
-                p.assertNoLeaks();
-            }
-        }
+        started.closeAndCheckLeaks();
         http.close();
-    }
-
-    private <T extends AutoCloseable> T keep(T c) {
-        open.add(c);
-        return c;
     }
 
     /** A projected service-account token as the API server issues it (audience outrider, one hour). */
@@ -104,7 +91,7 @@ class KubernetesBootstrapEndToEndTest {
         Path jwks = Files.writeString(dir.resolve("jwks.json"), new JWKSet(issuerKey.toPublicJWK()).toString());
 
         TestCa ca = TestCa.create(dir.resolve("ca"));
-        ControlPlaneProcess cp = keep(ControlPlaneProcess.start(dir.resolve("cp"), MeshProcess.freePort(), ca,
+        ControlPlaneProcess cp = started.keep(ControlPlaneProcess.start(dir.resolve("cp"), MeshProcess.freePort(), ca,
                 List.of("--k8s-issuer", ISSUER, "--k8s-jwks", jwks.toString())));
         Files.writeString(dir.resolve("services.yaml"), MeshEndToEndTest.SERVICES);
         Files.writeString(dir.resolve("allow.yaml"), ALLOW_FRONTEND);
@@ -118,10 +105,10 @@ class KubernetesBootstrapEndToEndTest {
         Path ordersTokenFile = Files.writeString(dir.resolve("orders-token"), ordersToken);
         Path frontendTokenFile = Files.writeString(dir.resolve("frontend-token"), frontendToken);
 
-        Backend backend = keep(Backend.start());
-        SidecarProcess b = keep(SidecarProcess.startWithServiceAccountToken(dir.resolve("b"), "orders", backend.port(),
+        Backend backend = started.keep(Backend.start());
+        SidecarProcess b = started.keep(SidecarProcess.startWithServiceAccountToken(dir.resolve("b"), "orders", backend.port(),
                 SidecarProcess.Ports.free(), null, cp, ordersTokenFile)).awaitReady(200);
-        SidecarProcess a = keep(SidecarProcess.startWithServiceAccountToken(dir.resolve("a"), "frontend", 1,
+        SidecarProcess a = started.keep(SidecarProcess.startWithServiceAccountToken(dir.resolve("a"), "frontend", 1,
                 SidecarProcess.Ports.free(), "orders", cp, frontendTokenFile)).awaitReady(200);
 
         // frontend → its sidecar → mTLS (each side checks the other's SPIFFE ID) → orders' sidecar → backend.
@@ -144,7 +131,7 @@ class KubernetesBootstrapEndToEndTest {
         // A token for another audience (e.g. one meant for the API server) gets no certificate: the sidecar says why.
         Path wrongAudience = Files.writeString(dir.resolve("wrong-token"),
                 projectedToken(issuerKey, "shop", "orders", "orders-0", "https://kubernetes.default.svc"));
-        SidecarProcess c = keep(SidecarProcess.startWithServiceAccountToken(dir.resolve("c"), "orders", backend.port(),
+        SidecarProcess c = started.keep(SidecarProcess.startWithServiceAccountToken(dir.resolve("c"), "orders", backend.port(),
                 SidecarProcess.Ports.free(), null, cp, wrongAudience));
         assertThat(c.process.waitFor(60, TimeUnit.SECONDS)).as(c.logText()).isTrue();
         assertThat(c.process.exitValue()).isNotZero();

@@ -14,8 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,37 +48,25 @@ class MeshEndToEndTest {
 
     @TempDir
     Path dir;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Started started = new Started();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
-        for (AutoCloseable c : open) {
-            if (c instanceof MeshProcess p) {
-                p.assertNoLeaks();
-            }
-        }
+        started.closeAndCheckLeaks();
         http.close();
-    }
-
-    private <T extends AutoCloseable> T keep(T c) {
-        open.add(c);
-        return c;
     }
 
     @Test
     void policiesAppliedWithCtlAreEnforcedAndOutliveTheControlPlane() throws Exception {
         TestCa ca = TestCa.create(dir.resolve("ca"));
         int cpPort = MeshProcess.freePort();
-        ControlPlaneProcess cp = keep(ControlPlaneProcess.start(dir.resolve("cp"), cpPort, ca));
+        ControlPlaneProcess cp = started.keep(ControlPlaneProcess.start(dir.resolve("cp"), cpPort, ca));
         Files.writeString(dir.resolve("services.yaml"), SERVICES);
         Ctl applied = Ctl.run(dir, cp, "apply", "-f", dir.resolve("services.yaml").toString());
         assertThat(applied.exitCode()).as(applied.output()).isZero();
 
-        Backend backend = keep(Backend.start());
+        Backend backend = started.keep(Backend.start());
         SidecarProcess.Ports portsB = SidecarProcess.Ports.free();
         SidecarProcess.Ports portsA = SidecarProcess.Ports.free();
         String tokenB;
@@ -89,9 +75,9 @@ class MeshEndToEndTest {
             tokenB = admin.createJoinToken("shop", "orders", Duration.ofMinutes(10)).token();
             tokenA = admin.createJoinToken("shop", "frontend", Duration.ofMinutes(10)).token();
         }
-        SidecarProcess b = keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null, cp,
+        SidecarProcess b = started.keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null, cp,
                 tokenB)).awaitReady(200);
-        SidecarProcess a = keep(SidecarProcess.start(dir.resolve("a"), "frontend", 1, portsA, "orders", cp, tokenA))
+        SidecarProcess a = started.keep(SidecarProcess.start(dir.resolve("a"), "frontend", 1, portsA, "orders", cp, tokenA))
                 .awaitReady(200);
 
         // No policy yet: B's default is deny, once A has B's endpoint from its snapshot.
@@ -118,7 +104,7 @@ class MeshEndToEndTest {
 
         // B restarts while the control plane is down: its last-known-good snapshot is verified and enforced.
         b.close();
-        b = keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null, cp, null))
+        b = started.keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null, cp, null))
                 .awaitReady(200);
         awaitStatus(a, "/hello", 200);
         assertThat(status(a, "/admin")).isEqualTo(403);
@@ -134,14 +120,14 @@ class MeshEndToEndTest {
         assertThat(forged).isNotEqualTo(payload);
         Files.writeString(cache, parts[0] + "." + java.util.Base64.getUrlEncoder().withoutPadding()
                 .encodeToString(forged.getBytes(StandardCharsets.UTF_8)) + "." + parts[2]);
-        b = keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null, cp, null));
+        b = started.keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null, cp, null));
         b.awaitReady(503);
         assertThat(b.ready().body()).contains("no policy snapshot");
         awaitStatus(a, "/hello", 503);
         assertThat(b.logText()).containsIgnoringCase("signature");
 
         // The control plane comes back on the same address: B gets a fresh snapshot and serves again.
-        cp = keep(ControlPlaneProcess.start(dir.resolve("cp"), cpPort, ca));
+        cp = started.keep(ControlPlaneProcess.start(dir.resolve("cp"), cpPort, ca));
         b.awaitReady(200);
         awaitStatus(a, "/hello", 200);
         assertThat(status(a, "/admin")).isEqualTo(403);
