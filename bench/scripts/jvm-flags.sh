@@ -82,29 +82,35 @@ PAIR_CHECK_HEADER="Authorization: Bearer $TOKEN"
 start_backend
 issue_certs
 
-# run_variant NAME FLAGS ROUND: a fresh pair with these flags, measured; stopped afterwards.
-run_variant() {
-  local name=$1 flags=$2 r=$3 envs=() words word secs=${DURATION%s} t0 t1 n before_a before_b
-  read -r -a words <<<"$flags"
-  flags=""
+# start_variant_pair LABEL FLAGS [A_EXTRA B_EXTRA]: start_pair with FLAGS as both sidecars' JVM flags and
+# A_EXTRA / B_EXTRA added for one side each. Leading VAR=value words of FLAGS go into the sidecars'
+# environment instead, exported only while they start, so the load generators do not inherit them; --nmt adds
+# Native Memory Tracking.
+start_variant_pair() {
+  local words word envs=() flags=""
+  read -r -a words <<<"$2"
   for word in "${words[@]}"; do
     if [[ -z "$flags" && "$word" =~ ^[A-Z_][A-Z0-9_]*= ]]; then envs+=("$word"); else flags+="${flags:+ }$word"; fi
   done
   ((NMT)) && flags+=" -XX:NativeMemoryTracking=summary"
-  local aot_base="${name%+aot}"
-  if [[ "$name" == *+aot ]]; then
-    export A_JAVA_OPTS_EXTRA="-XX:AOTCache=$WORK/aot/$aot_base.a.aot" B_JAVA_OPTS_EXTRA="-XX:AOTCache=$WORK/aot/$aot_base.b.aot"
-  fi
-  log "round $r: $name: start (${envs[*]:+${envs[*]} }$flags)"
-  # start_pair runs ./outrider proxy, which takes OUTRIDER_JAVA_OPTS; the environment words are exported
-  # only while the sidecars start, so the load generators do not inherit them.
+  log "$1 (${envs[*]:+${envs[*]} }$flags)"
   for word in "${envs[@]}"; do export "${word?}"; done
-  export OUTRIDER_JAVA_OPTS="$flags"
-  t0=$(date +%s%N)
+  export OUTRIDER_JAVA_OPTS="$flags" A_JAVA_OPTS_EXTRA="${3:-}" B_JAVA_OPTS_EXTRA="${4:-}"
   start_pair false
-  t1=$(date +%s%N)
   unset OUTRIDER_JAVA_OPTS A_JAVA_OPTS_EXTRA B_JAVA_OPTS_EXTRA
   for word in "${envs[@]}"; do unset "${word%%=*}"; done
+}
+
+# run_variant NAME FLAGS ROUND: a fresh pair with these flags (NAME+aot: and the caches train_aot made for
+# NAME), measured; stopped afterwards.
+run_variant() {
+  local name=$1 flags=$2 r=$3 secs=${DURATION%s} t0 t1 n before_a before_b a_extra="" b_extra=""
+  if [[ "$name" == *+aot ]]; then
+    a_extra="-XX:AOTCache=$WORK/aot/${name%+aot}.a.aot" b_extra="-XX:AOTCache=$WORK/aot/${name%+aot}.b.aot"
+  fi
+  t0=$(date +%s%N)
+  start_variant_pair "round $r: $name: start" "$flags" "$a_extra" "$b_extra"
+  t1=$(date +%s%N)
   put "$name" start_ms "$(( (t1 - t0) / 1000000 ))"
   put "$name" rss_idle "$(awk -v a="$(rss_kib "$A_PID")" -v b="$(rss_kib "$B_PID")" 'BEGIN {printf "%.1f", (a + b) / 2 / 1024}')"
   local url="http://$LOOPBACK:$A_UP/"
@@ -147,20 +153,9 @@ per_1k() { awk -v d="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN {printf "%.2f", d / 2
 
 # train_aot NAME FLAGS: AOT caches for A and B made by a training run of the pair with these flags.
 train_aot() {
-  local name=$1 flags=$2 words word envs=() url pid
-  read -r -a words <<<"$flags"
-  flags=""
-  for word in "${words[@]}"; do
-    if [[ -z "$flags" && "$word" =~ ^[A-Z_][A-Z0-9_]*= ]]; then envs+=("$word"); else flags+="${flags:+ }$word"; fi
-  done
-  ((NMT)) && flags+=" -XX:NativeMemoryTracking=summary"
+  local name=$1 url pid
   mkdir -p "$WORK/aot"
-  log "AOT training run: $name"
-  for word in "${envs[@]}"; do export "${word?}"; done
-  export OUTRIDER_JAVA_OPTS="$flags" A_JAVA_OPTS_EXTRA="-XX:AOTCacheOutput=$WORK/aot/$name.a.aot" B_JAVA_OPTS_EXTRA="-XX:AOTCacheOutput=$WORK/aot/$name.b.aot"
-  start_pair false
-  unset OUTRIDER_JAVA_OPTS A_JAVA_OPTS_EXTRA B_JAVA_OPTS_EXTRA
-  for word in "${envs[@]}"; do unset "${word%%=*}"; done
+  start_variant_pair "AOT training run: $name" "$2" "-XX:AOTCacheOutput=$WORK/aot/$name.a.aot" "-XX:AOTCacheOutput=$WORK/aot/$name.b.aot"
   url="http://$LOOPBACK:$A_UP/"
   timeout 30 wrk -t"$THREADS" -c"$CONNECTIONS" -d10s -H "Authorization: Bearer $TOKEN" "$url" >/dev/null
   gen "$name.train" "$url" "$RATE" 5s 1s
