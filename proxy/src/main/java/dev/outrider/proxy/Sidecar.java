@@ -148,7 +148,7 @@ public final class Sidecar implements AutoCloseable {
                 new InboundInitializer(config.http(), drainMillis, inboundConnections, inboundCtx, tls,
                         new InboundPolicy(policies, policyMetrics, metrics, accessLog, drain,
                                 config.inbound().application().port()),
-                        config.policies().escapedSlashes()));
+                        config.policies().pathRules()));
 
         routeBuilder = new RouteTableBuilder(config, tls);
         routes = new OutboundRoutes(routeBuilder.build(List.of()));

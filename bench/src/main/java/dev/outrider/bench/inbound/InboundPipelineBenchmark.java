@@ -24,7 +24,9 @@ import dev.outrider.proxy.forward.ForwardingContext;
 import dev.outrider.proxy.forward.ForwardingHandler;
 import dev.outrider.proxy.forward.NoRoute;
 import dev.outrider.proxy.http.DownstreamConnections;
+import dev.outrider.proxy.http.RequestPathPolicy;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 import dev.outrider.proxy.inbound.InboundInitializer;
 import dev.outrider.proxy.inbound.InboundPolicy;
 import dev.outrider.proxy.metrics.Direction;
@@ -127,7 +129,7 @@ public class InboundPipelineBenchmark {
     private static final JwtConfig JWT = new JwtConfig(List.of("RS256", "ES256", "EdDSA"), Duration.ofSeconds(60),
             16 * 1024, 10_000, Duration.ofMinutes(5));
     private static final PolicyConfig POLICIES = new PolicyConfig(null, DefaultAction.DENY, "outrider-system",
-            EscapedSlashes.REJECT, Duration.ofSeconds(2));
+            EscapedSlashes.REJECT, PathParameters.REJECT, Duration.ofSeconds(2));
     private static final UpstreamConfig UPSTREAM = new UpstreamConfig(Duration.ofSeconds(1), Duration.ofSeconds(15),
             Duration.ofSeconds(60), 2, 20, 3);
     private static final NodeConfig NODE = new NodeConfig("orders", "shop", "orders", "cluster.local",
@@ -199,7 +201,7 @@ public class InboundPipelineBenchmark {
                 (request, connection) -> new NoRoute(HttpResponseStatus.BAD_GATEWAY, "not used"), pools, UPSTREAM,
                 metrics, AccessLog.disabled(), drain, "https");
         InboundInitializer initializer = new InboundInitializer(HTTP, 1000,
-                new DownstreamConnections(Direction.INBOUND, metrics), forwarding, null, policy, EscapedSlashes.REJECT);
+                new DownstreamConnections(Direction.INBOUND, metrics), forwarding, null, policy, RequestPathPolicy.Rules.DEFAULT);
 
         withJwt = new Connection(initializer, request("/api/orders/12345", token));
         withoutJwt = new Connection(initializer, request("/api/catalog/12345", null));

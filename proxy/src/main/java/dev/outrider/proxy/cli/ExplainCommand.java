@@ -65,6 +65,10 @@ class ExplainCommand implements Callable<Integer> {
             description = "As the sidecar's policies.escapedSlashes (default: ${DEFAULT-VALUE}).")
     private String escapedSlashes;
 
+    @Option(names = "--path-parameters", defaultValue = "reject", paramLabel = "reject|strip",
+            description = "As the sidecar's policies.pathParameters (default: ${DEFAULT-VALUE}).")
+    private String pathParameters;
+
     @Option(names = "--source", paramLabel = "SPIFFE_ID",
             description = "The caller's identity, e.g. spiffe://cluster.local/ns/shop/sa/frontend.")
     private String source;
@@ -171,13 +175,28 @@ class ExplainCommand implements Callable<Integer> {
                     + escapedSlashes + "'");
             return OutriderCommand.EXIT_USAGE;
         }
-        RequestPathPolicy.Result normalized = RequestPathPolicy.normalizeForAuthorization(path, slashes);
+        RequestPathPolicy.PathParameters parameters;
+        try {
+            parameters = RequestPathPolicy.PathParameters.valueOf(pathParameters.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            err.println("outrider explain: --path-parameters: expected reject or strip, got '" + pathParameters + "'");
+            return OutriderCommand.EXIT_USAGE;
+        }
+        String rules = "escapedSlashes: " + slashes.name().toLowerCase(Locale.ROOT)
+                + ", pathParameters: " + parameters.name().toLowerCase(Locale.ROOT);
+        RequestPathPolicy.Result normalized = RequestPathPolicy.normalizeForAuthorization(path,
+                new RequestPathPolicy.Rules(slashes, parameters));
         if (normalized instanceof RequestPathPolicy.Rejected rejected) {
-            out.println("path:      " + path + " -> refused before authorization: " + rejected.reason());
+            out.println("path:      " + path + " -> refused before authorization: " + rejected.reason()
+                    + " (" + rules + ")");
             out.println("decision:  400 (bad request)");
             return OutriderCommand.EXIT_OK;
         }
         request.path = ((RequestPathPolicy.Ok) normalized).path();
+        if (!request.path.equals(path)) {
+            out.println("path:      " + path + " -> " + request.path + " (normalized as matched and forwarded; "
+                    + rules + ")");
+        }
         out.println("request:   " + method + " " + request.host + request.path + " (port " + port + ")"
                 + (request.sourcePrincipal == null ? "" : " from " + request.sourcePrincipal)
                 + (request.requestPrincipal == null ? "" : ", request principal " + request.requestPrincipal));

@@ -13,6 +13,7 @@ import dev.outrider.control.model.DnsLabel;
 import dev.outrider.control.model.SpiffeId;
 import dev.outrider.proxy.authz.DefaultAction;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -59,7 +60,7 @@ public final class BootstrapLoader {
             Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofHours(1));
     static final String DEFAULT_ROOT_NAMESPACE = "outrider-system";
     static final PolicyConfig DEFAULT_POLICIES = new PolicyConfig(null, DefaultAction.DENY, DEFAULT_ROOT_NAMESPACE,
-            EscapedSlashes.REJECT, Duration.ofSeconds(2));
+            EscapedSlashes.REJECT, PathParameters.REJECT, Duration.ofSeconds(2));
     static final JwtConfig DEFAULT_JWT = new JwtConfig(List.of("RS256", "ES256", "EdDSA"), Duration.ofSeconds(60),
             16 * 1024, 10_000, Duration.ofMinutes(5));
     static final RateLimitConfig DEFAULT_RATE_LIMITS = new RateLimitConfig(10_000, Duration.ofSeconds(1));
@@ -385,13 +386,14 @@ public final class BootstrapLoader {
     }
 
     private static PolicyConfig policies(ConfigNode n) {
-        n.object("directory", "defaultAction", "rootNamespace", "escapedSlashes", "reloadInterval");
+        n.object("directory", "defaultAction", "rootNamespace", "escapedSlashes", "pathParameters", "reloadInterval");
         PolicyConfig d = DEFAULT_POLICIES;
         return new PolicyConfig(
                 path(n.field("directory"), d.directory()),
                 n.field("defaultAction").enumValue(DefaultAction.class, d.defaultAction()),
                 namespaceLabel(n.field("rootNamespace"), n.field("rootNamespace").string(d.rootNamespace())),
                 n.field("escapedSlashes").enumValue(EscapedSlashes.class, d.escapedSlashes()),
+                n.field("pathParameters").enumValue(PathParameters.class, d.pathParameters()),
                 n.field("reloadInterval").duration(d.reloadInterval(), false, Duration.ofHours(1)));
     }
 

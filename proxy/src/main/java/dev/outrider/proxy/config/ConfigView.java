@@ -82,7 +82,8 @@ public final class ConfigView {
         PolicyConfig p = config.policies();
         root.put("policies", map("directory", p.directory() == null ? null : p.directory().toString(),
                 "defaultAction", lower(p.defaultAction()), "rootNamespace", p.rootNamespace(),
-                "escapedSlashes", lower(p.escapedSlashes()), "reloadInterval", Durations.format(p.reloadInterval())));
+                "escapedSlashes", lower(p.escapedSlashes()), "pathParameters", lower(p.pathParameters()),
+                "reloadInterval", Durations.format(p.reloadInterval())));
         JwtConfig j = config.jwt();
         root.put("jwt", map("algorithms", j.algorithms(), "clockSkew", Durations.format(j.clockSkew()),
                 "maxLength", j.maxLength(), "cacheSize", j.cacheSize(),

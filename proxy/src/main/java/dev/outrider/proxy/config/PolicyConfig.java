@@ -1,7 +1,9 @@
 package dev.outrider.proxy.config;
 
 import dev.outrider.proxy.authz.DefaultAction;
+import dev.outrider.proxy.http.RequestPathPolicy;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,14 +19,22 @@ import static java.util.Objects.requireNonNull;
  * @param defaultAction  what decides an inbound request when no ALLOW policy applies and no DENY rule matched
  * @param rootNamespace  policies in this namespace apply to every workload of the mesh
  * @param escapedSlashes what inbound path normalization does with {@code %2F} and {@code %5C}
+ * @param pathParameters what inbound path normalization does with {@code ;} path parameters
  * @param reloadInterval how often the directory is checked for changed content
  */
 public record PolicyConfig(Path directory, DefaultAction defaultAction, String rootNamespace,
-                           EscapedSlashes escapedSlashes, Duration reloadInterval) {
+                           EscapedSlashes escapedSlashes, PathParameters pathParameters,
+                           Duration reloadInterval) {
     public PolicyConfig {
         requireNonNull(defaultAction, "defaultAction");
         requireNonNull(rootNamespace, "rootNamespace");
         requireNonNull(escapedSlashes, "escapedSlashes");
+        requireNonNull(pathParameters, "pathParameters");
         requireNonNull(reloadInterval, "reloadInterval");
+    }
+
+    /** The rules inbound path normalization applies. */
+    public RequestPathPolicy.Rules pathRules() {
+        return new RequestPathPolicy.Rules(escapedSlashes, pathParameters);
     }
 }

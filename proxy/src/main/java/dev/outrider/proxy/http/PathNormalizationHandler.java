@@ -1,9 +1,9 @@
 package dev.outrider.proxy.http;
 
-import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
 import dev.outrider.proxy.http.RequestPathPolicy.Ok;
 import dev.outrider.proxy.http.RequestPathPolicy.Rejected;
 import dev.outrider.proxy.http.RequestPathPolicy.Result;
+import dev.outrider.proxy.http.RequestPathPolicy.Rules;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -33,10 +33,10 @@ import static java.util.Objects.requireNonNull;
  */
 @Sharable
 public final class PathNormalizationHandler extends ChannelInboundHandlerAdapter {
-    private final EscapedSlashes escapedSlashes;
+    private final Rules rules;
 
-    public PathNormalizationHandler(EscapedSlashes escapedSlashes) {
-        this.escapedSlashes = requireNonNull(escapedSlashes, "escapedSlashes");
+    public PathNormalizationHandler(Rules rules) {
+        this.rules = requireNonNull(rules, "rules");
     }
 
     @Override
@@ -50,7 +50,7 @@ public final class PathNormalizationHandler extends ChannelInboundHandlerAdapter
 
     private void normalizeSlowPath(ChannelHandlerContext ctx, HttpRequest request) {
         String uri = request.uri();
-        Result result = RequestPathPolicy.normalizeForAuthorization(uri, escapedSlashes);
+        Result result = RequestPathPolicy.normalizeForAuthorization(uri, rules);
         if (result instanceof Rejected rejected) {
             ReferenceCountUtil.release(request);
             ctx.pipeline().addBefore(ctx.name(), null, Discard.INSTANCE);

@@ -30,14 +30,22 @@ import static java.util.Objects.requireNonNull;
  *       sidecar does not. An empty target is {@code /}.</li>
  *   <li><b>Query.</b> Everything after the first {@code ?} is the query (RFC 3986 §3.4): returned raw and
  *       untouched, to be re-attached when forwarding; it is never part of the path that is matched.</li>
+ *   <li><b>Path parameters</b> ({@code ;}, RFC 3986 §3.3), before anything is decoded, following
+ *       {@link PathParameters}: Tomcat, Jetty and Spring cut {@code ;params} off every segment and resolve
+ *       {@code ..;x} as {@code ..}, so {@code /admin;jsessionid=1} is {@code /admin} and
+ *       {@code /public/..;v=1/admin} is {@code /admin} to them (the class of istio#27409). By default a
+ *       {@code ;} in the path is rejected; {@link PathParameters#STRIP} cuts them off each segment here too,
+ *       so the path matched and forwarded is the path such an application resolves.</li>
  *   <li><b>Percent-encoding</b> (RFC 3986 §2.1, §2.3, §6.2.2.1, §6.2.2.2), in one pass over the path:
  *       a {@code %} not followed by two hex digits ({@code %zz}, a truncated {@code %4}) is rejected;
  *       {@code %00} and any encoded control character (below {@code %20}, and {@code %7F}) are rejected;
  *       an encoded unreserved character ({@code ALPHA DIGIT - . _ ~}) is decoded, in either hex case, so
  *       {@code %2e%2E} is {@code ..} before dot segments are removed; an encoded {@code /} or {@code \}
  *       ({@code %2F %2f %5C %5c}) follows {@link EscapedSlashes}: CVE-2021-31920 is {@code /public%2F..%2Fadmin}
- *       reaching {@code /admin} in an application that decodes it; every other triplet stays encoded with
- *       upper-case hex. Nothing is decoded twice: {@code %252F} stays {@code %252F}.</li>
+ *       reaching {@code /admin} in an application that decodes it; an encoded {@code ;} ({@code %3B %3b}) is
+ *       rejected in every mode (servlet containers disagree on whether it delimits a path parameter; Spring's
+ *       {@code StrictHttpFirewall} rejects it too); every other triplet stays encoded with upper-case hex.
+ *       Nothing is decoded twice: {@code %252F} stays {@code %252F}.</li>
  *   <li><b>Merge slashes</b> ({@code //} → {@code /}, Envoy {@code merge_slashes}): {@code //admin} is
  *       {@code /admin}. Done before dot-segment removal, as {@link PathNormalizer} does, so the access log and
  *       the matcher agree: {@code /a//../b} is {@code /b}.</li>
@@ -73,6 +81,36 @@ public final class RequestPathPolicy {
          * application does not decode them before routing.
          */
         KEEP
+    }
+
+    /** What a path parameter ({@code ;} and what follows it in a segment, RFC 3986 §3.3) does. */
+    public enum PathParameters {
+        /**
+         * 400 (the default; Spring Security's {@code StrictHttpFirewall} does the same). Safe whatever the
+         * application does with them.
+         */
+        REJECT,
+        /**
+         * Cut {@code ;} and everything after it off every segment, before decoding, merging slashes and removing
+         * dot segments, and forward the result: {@code /admin;jsessionid=1} is {@code /admin},
+         * {@code /public/..;v=1/admin} is {@code /admin}, as Tomcat, Jetty and Spring resolve them. The
+         * application never sees the parameters (a {@code ;jsessionid} session id is lost).
+         */
+        STRIP
+    }
+
+    /**
+     * The rules one listener normalizes with (bootstrap {@code policies.escapedSlashes} and
+     * {@code policies.pathParameters}).
+     */
+    public record Rules(EscapedSlashes escapedSlashes, PathParameters pathParameters) {
+        /** Both rules at their safe default: reject. */
+        public static final Rules DEFAULT = new Rules(EscapedSlashes.REJECT, PathParameters.REJECT);
+
+        public Rules {
+            requireNonNull(escapedSlashes, "escapedSlashes");
+            requireNonNull(pathParameters, "pathParameters");
+        }
     }
 
     /** The outcome of {@link #normalizeForAuthorization}. */
@@ -111,6 +149,8 @@ public final class RequestPathPolicy {
     static final Rejected BAD_PERCENT = new Rejected("invalid percent-encoding in path");
     static final Rejected ENCODED_CONTROL = new Rejected("encoded control character in path");
     static final Rejected ESCAPED_SLASH = new Rejected("encoded slash or backslash in path");
+    static final Rejected PATH_PARAMETER = new Rejected("path parameter (;) in path");
+    static final Rejected ENCODED_SEMICOLON = new Rejected("encoded semicolon in path");
 
     private static final Ok ROOT = new Ok("/", null);
 
@@ -121,9 +161,9 @@ public final class RequestPathPolicy {
      * The canonical path and raw query of {@code requestTarget}, a request target as received (HTTP/1.1
      * request line, or HTTP/2 {@code :path}), or why it is refused.
      */
-    public static Result normalizeForAuthorization(String requestTarget, EscapedSlashes mode) {
+    public static Result normalizeForAuthorization(String requestTarget, Rules rules) {
         requireNonNull(requestTarget, "requestTarget");
-        requireNonNull(mode, "mode");
+        requireNonNull(rules, "rules");
         int n = requestTarget.length();
         if (n == 0) {
             return ROOT;
@@ -167,8 +207,14 @@ public final class RequestPathPolicy {
         if (path.indexOf('\\') >= 0) {
             return BACKSLASH;
         }
+        if (path.indexOf(';') >= 0) {
+            if (rules.pathParameters() == PathParameters.REJECT) {
+                return PATH_PARAMETER;
+            }
+            path = stripPathParameters(path);
+        }
         if (path.indexOf('%') >= 0) {
-            Object decoded = decode(path, mode);
+            Object decoded = decode(path, rules.escapedSlashes());
             if (decoded instanceof Rejected rejected) {
                 return rejected;
             }
@@ -183,7 +229,7 @@ public final class RequestPathPolicy {
     /**
      * True when {@code target} is an origin-form target that {@link #normalizeForAuthorization} returns
      * unchanged in every mode (path and {@code ?query} put back together give {@code target}): no control or
-     * non-ASCII character, space or {@code #} anywhere; no {@code \} or {@code %}, no {@code //} and no
+     * non-ASCII character, space or {@code #} anywhere; no {@code \}, {@code ;} or {@code %}, no {@code //} and no
      * segment starting with a dot in the path. The allocation-free fast path of the handler; a
      * {@code false} is answered by {@link #normalizeForAuthorization}.
      */
@@ -202,7 +248,7 @@ public final class RequestPathPolicy {
             if (inPath) {
                 if (c == '?') {
                     inPath = false;
-                } else if (c == '%' || c == '\\' || (prev == '/' && (c == '/' || c == '.'))) {
+                } else if (c == '%' || c == '\\' || c == ';' || (prev == '/' && (c == '/' || c == '.'))) {
                     return false;
                 }
                 prev = c;
@@ -293,6 +339,9 @@ public final class RequestPathPolicy {
             if (decoded < 0x20 || decoded == 0x7F) {
                 return ENCODED_CONTROL;
             }
+            if (decoded == ';') {
+                return ENCODED_SEMICOLON;
+            }
             if (decoded == '/' || decoded == '\\') {
                 switch (mode) {
                     case REJECT -> {
@@ -305,6 +354,27 @@ public final class RequestPathPolicy {
                 out.append(decoded);
             } else {
                 out.append('%').append(PathNormalizer.HEX[hi]).append(PathNormalizer.HEX[lo]);
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * {@code path} with {@code ;} and the rest of its segment cut off every segment ({@code /a;x/b;y=1} is
+     * {@code /a/b}); the path holds at least one {@code ;}.
+     */
+    private static String stripPathParameters(String path) {
+        StringBuilder out = new StringBuilder(path.length());
+        boolean inParameters = false;
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '/') {
+                inParameters = false;
+            } else if (c == ';') {
+                inParameters = true;
+            }
+            if (!inParameters) {
+                out.append(c);
             }
         }
         return out.toString();

@@ -7,7 +7,7 @@ import dev.outrider.proxy.http.DownstreamConnections;
 import dev.outrider.proxy.http.DownstreamHttp;
 import dev.outrider.proxy.http.HttpProtocolDetector;
 import dev.outrider.proxy.http.PathNormalizationHandler;
-import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.http.RequestPathPolicy;
 import dev.outrider.proxy.tls.ClientCertHeaderHandler;
 import dev.outrider.proxy.tls.InboundTlsHandler;
 import dev.outrider.proxy.tls.TlsState;
@@ -42,16 +42,16 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
 
     /**
      * @param tls            the TLS state, or null for a plaintext inbound listener (development only)
-     * @param escapedSlashes what path normalization does with {@code %2F} and {@code %5C}
+     * @param pathRules      what path normalization does with {@code %2F}, {@code %5C} and {@code ;}
      */
     public InboundInitializer(HttpConfig http, long drainTimeoutMillis, DownstreamConnections connections,
                               ForwardingContext forwarding, TlsState tls, InboundPolicy policy,
-                              EscapedSlashes escapedSlashes) {
+                              RequestPathPolicy.Rules pathRules) {
         this.connections = requireNonNull(connections, "connections");
         this.forwarding = requireNonNull(forwarding, "forwarding");
         this.tls = tls;
         this.policy = requireNonNull(policy, "policy");
-        this.pathNormalization = new PathNormalizationHandler(requireNonNull(escapedSlashes, "escapedSlashes"));
+        this.pathNormalization = new PathNormalizationHandler(requireNonNull(pathRules, "pathRules"));
         this.clientCertHeader = new ClientCertHeaderHandler(tls == null ? null : tls.identity());
         this.http = new DownstreamHttp(http, drainTimeoutMillis, this::addRequestHandlers);
     }

@@ -63,6 +63,22 @@ class ExplainCommandTest {
     }
 
     @Test
+    void pathParametersAreRefusedOrStrippedAsTheSidecarDoes() {
+        assertThat(explain("spiffe://cluster.local/ns/shop/sa/frontend", "GET", "/api/..;v=1/admin")).isZero();
+        assertThat(out.toString()).contains("decision:  400").contains("path parameter (;) in path")
+                .contains("pathParameters: reject");
+        out.getBuffer().setLength(0);
+        assertThat(run("--policies", EXAMPLES.toString(), "--workload", "orders", "--namespace", "shop",
+                "--source", "spiffe://cluster.local/ns/shop/sa/frontend", "--path", "/api/..;v=1/admin",
+                "--path-parameters", "strip")).isZero();
+        assertThat(out.toString()).contains("path:      /api/..;v=1/admin -> /admin")
+                .contains("pathParameters: strip").contains("GET orders.shop/admin").contains("decision:  DENY (403)");
+        assertThat(run("--policies", EXAMPLES.toString(), "--workload", "orders", "--namespace", "shop",
+                "--path-parameters", "keep")).isEqualTo(2);
+        assertThat(err.toString()).contains("--path-parameters: expected reject or strip, got 'keep'");
+    }
+
+    @Test
     void anotherCallerOrMethodIsDeniedByTheDefault() {
         assertThat(explain("spiffe://cluster.local/ns/shop/sa/intruder", "GET", "/hello")).isZero();
         assertThat(out.toString()).contains("DENY (403)").contains("no allow policy matched");

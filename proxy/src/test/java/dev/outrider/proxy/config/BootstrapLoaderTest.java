@@ -4,6 +4,7 @@ import dev.outrider.control.model.ServiceName;
 import dev.outrider.control.model.SpiffeId;
 import dev.outrider.proxy.authz.DefaultAction;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -565,7 +566,7 @@ class BootstrapLoaderTest {
     void policiesDefaults() {
         BootstrapConfig c = parse("node: {service: orders}\n");
         assertThat(c.policies()).isEqualTo(new PolicyConfig(null, DefaultAction.DENY, "outrider-system",
-                EscapedSlashes.REJECT, Duration.ofSeconds(2)));
+                EscapedSlashes.REJECT, PathParameters.REJECT, Duration.ofSeconds(2)));
         assertThat(c.policies()).isEqualTo(BootstrapLoader.DEFAULT_POLICIES);
     }
 
@@ -581,7 +582,7 @@ class BootstrapLoaderTest {
                   reloadInterval: 500ms
                 """);
         assertThat(c.policies()).isEqualTo(new PolicyConfig(Path.of("/etc/outrider/policies"), DefaultAction.ALLOW,
-                "mesh-root", EscapedSlashes.DECODE, Duration.ofMillis(500)));
+                "mesh-root", EscapedSlashes.DECODE, PathParameters.REJECT, Duration.ofMillis(500)));
         assertThat(parse("node: {service: orders}\npolicies: {escapedSlashes: KEEP, defaultAction: Deny}\n")
                 .policies()).extracting(PolicyConfig::escapedSlashes, PolicyConfig::defaultAction)
                 .containsExactly(EscapedSlashes.KEEP, DefaultAction.DENY);
@@ -627,7 +628,7 @@ class BootstrapLoaderTest {
     void policiesUnknownField() {
         assertThat(error("node: {service: orders}\npolicies: {dir: /p}\n").getMessage()).isEqualTo(
                 "policies.dir: unknown field 'dir' (known: directory, defaultAction, rootNamespace, escapedSlashes,"
-                        + " reloadInterval)");
+                        + " pathParameters, reloadInterval)");
     }
 
     // --- jwt -----------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ class ConfigViewTest {
         policies.put("defaultAction", "deny");
         policies.put("rootNamespace", "outrider-system");
         policies.put("escapedSlashes", "reject");
+        policies.put("pathParameters", "reject");
         policies.put("reloadInterval", "2s");
         assertThat(view.get("policies")).isEqualTo(policies);
         assertThat(view.get("jwt")).isEqualTo(Map.of("algorithms", List.of("RS256", "ES256", "EdDSA"),

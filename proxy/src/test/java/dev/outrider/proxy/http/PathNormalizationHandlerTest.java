@@ -36,7 +36,7 @@ class PathNormalizationHandlerTest {
                 new Http1ServerCodec(DownstreamHttp.decoderConfig(CONFIG)),
                 new RequestGuardHandler(CONFIG.maxHeaderCount()),
                 new HttpServerExpectContinueHandler(),
-                new PathNormalizationHandler(mode));
+                new PathNormalizationHandler(new RequestPathPolicy.Rules(mode, RequestPathPolicy.PathParameters.REJECT)));
     }
 
     @AfterEach
@@ -151,7 +151,7 @@ class PathNormalizationHandlerTest {
         HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/api/v1/users?id=7");
         String uri = request.uri();
         ch.finishAndReleaseAll();
-        ch = new EmbeddedChannel(new PathNormalizationHandler(EscapedSlashes.REJECT));
+        ch = new EmbeddedChannel(new PathNormalizationHandler(RequestPathPolicy.Rules.DEFAULT));
         ch.writeInbound(request);
         HttpRequest passed = ch.readInbound();
         assertThat(passed).isSameAs(request);
@@ -172,7 +172,7 @@ class PathNormalizationHandlerTest {
     @Test
     void aRefusedRequestsBodyIsReleased() {
         ch.finishAndReleaseAll();
-        ch = new EmbeddedChannel(new PathNormalizationHandler(EscapedSlashes.REJECT));
+        ch = new EmbeddedChannel(new PathNormalizationHandler(RequestPathPolicy.Rules.DEFAULT));
         HttpContent body = new DefaultHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.US_ASCII));
         ch.writeInbound(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/a#b"), body);
         assertThat(body.refCnt()).isZero();

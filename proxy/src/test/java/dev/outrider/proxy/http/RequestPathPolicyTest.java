@@ -3,7 +3,9 @@ package dev.outrider.proxy.http;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
 import dev.outrider.proxy.http.RequestPathPolicy.Ok;
 import dev.outrider.proxy.http.RequestPathPolicy.Rejected;
+import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 import dev.outrider.proxy.http.RequestPathPolicy.Result;
+import dev.outrider.proxy.http.RequestPathPolicy.Rules;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -13,10 +15,18 @@ import org.junit.jupiter.params.provider.ValueSource;
 import static dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes.DECODE;
 import static dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes.KEEP;
 import static dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes.REJECT;
-import static dev.outrider.proxy.http.RequestPathPolicy.normalizeForAuthorization;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class RequestPathPolicyTest {
+
+    /** {@code mode} for escaped slashes, path parameters rejected (the default). */
+    private static Rules rules(EscapedSlashes mode) {
+        return new Rules(mode, PathParameters.REJECT);
+    }
+
+    private static Result normalizeForAuthorization(String target, EscapedSlashes mode) {
+        return RequestPathPolicy.normalizeForAuthorization(target, rules(mode));
+    }
 
     private static String path(String target, EscapedSlashes mode) {
         Result result = normalizeForAuthorization(target, mode);
@@ -200,26 +210,38 @@ class RequestPathPolicyTest {
 
     @Test
     void theResultIsCanonical() {
-        for (EscapedSlashes mode : EscapedSlashes.values()) {
+        for (Rules rules : allRules()) {
             for (String target : SAMPLES) {
-                if (normalizeForAuthorization(target, mode) instanceof Ok ok) {
-                    assertThat(normalizeForAuthorization(ok.target(), mode)).as(mode + " " + target).isEqualTo(ok);
+                if (RequestPathPolicy.normalizeForAuthorization(target, rules) instanceof Ok ok) {
+                    assertThat(RequestPathPolicy.normalizeForAuthorization(ok.target(), rules))
+                            .as(rules + " " + target).isEqualTo(ok);
                     assertThat(PathNormalizer.normalize(ok.target())).as("the access log agrees")
                             .isEqualTo(ok.path());
+                    assertThat(ok.path()).as("no path parameter is matched or forwarded").doesNotContain(";");
                 }
             }
         }
+    }
+
+    private static java.util.List<Rules> allRules() {
+        java.util.List<Rules> all = new java.util.ArrayList<>();
+        for (EscapedSlashes slashes : EscapedSlashes.values()) {
+            for (PathParameters parameters : PathParameters.values()) {
+                all.add(new Rules(slashes, parameters));
+            }
+        }
+        return all;
     }
 
     /** The handler's fast path must never let through a target that the full rules would change or refuse. */
     @Test
     void theFastPathAgreesWithTheRules() {
         int fast = 0;
-        for (EscapedSlashes mode : EscapedSlashes.values()) {
+        for (Rules rules : allRules()) {
             for (String target : SAMPLES) {
                 if (RequestPathPolicy.isCanonicalOriginForm(target)) {
                     fast++;
-                    assertThat(normalizeForAuthorization(target, mode)).isInstanceOfSatisfying(Ok.class,
+                    assertThat(RequestPathPolicy.normalizeForAuthorization(target, rules)).isInstanceOfSatisfying(Ok.class,
                             ok -> assertThat(ok.target()).as(target).isEqualTo(target));
                 }
             }
@@ -227,8 +249,75 @@ class RequestPathPolicyTest {
         assertThat(fast).as("some samples take the fast path").isGreaterThan(10);
     }
 
+    // --- path parameters (istio#27409 class: Tomcat, Jetty and Spring cut ;params off every segment) ------
+
+    /** By default a ';' in the path is refused, whatever escaped-slash mode is in force. */
     @ParameterizedTest
-    @ValueSource(strings = {"/a#b", "/a\\b", "/a%41", "//a", "/./a", "/a/..", "http://h/a", "*", "", "a",
+    @EnumSource(EscapedSlashes.class)
+    void pathParametersAreRejectedByDefault(EscapedSlashes mode) {
+        for (String target : new String[] {"/admin;jsessionid=1", "/admin;x", "/public/..;v=1/admin", "/a;/b",
+                "/;/admin", "/public/..;/admin", "http://h/admin;x", "/admin;x?q=1"}) {
+            assertThat(rejection(target, mode)).as(target).isEqualTo("path parameter (;) in path");
+        }
+    }
+
+    /** An encoded ';' is refused in every mode: applications disagree on whether it delimits a parameter. */
+    @Test
+    void encodedSemicolonsAreRejectedInEveryMode() {
+        for (Rules rules : allRules()) {
+            for (String target : new String[] {"/admin%3Bx", "/admin%3bx", "/public/..%3Bv=1/admin",
+                    "/public/%2e%2e%3b/admin"}) {
+                assertThat(RequestPathPolicy.normalizeForAuthorization(target, rules)).as(rules + " " + target)
+                        .isEqualTo(new Rejected("encoded semicolon in path"));
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            /admin;jsessionid=1             | /admin
+            /admin;x                        | /admin
+            /admin;                         | /admin
+            /public/..;v=1/admin            | /admin
+            /public/..;/admin               | /admin
+            /public/.;x/../admin            | /admin
+            /;x/admin                       | /admin
+            /a;x/b;y=1/c;z                  | /a/b/c
+            /a;x=/b/../c                    | /a/c
+            /a;b/c?x=;y                     | /a/c?x=;y
+            /public/%2e%2e;x/admin          | /admin
+            http://h/admin;x?q              | /admin?q
+            """)
+    void stripModeCutsParametersOffEverySegmentBeforeNormalizing(String target, String forwarded) {
+        for (EscapedSlashes slashes : EscapedSlashes.values()) {
+            Result result = RequestPathPolicy.normalizeForAuthorization(target,
+                    new Rules(slashes, PathParameters.STRIP));
+            assertThat(result).as(slashes + " " + target).isInstanceOfSatisfying(Ok.class,
+                    ok -> assertThat(ok.target()).isEqualTo(forwarded));
+        }
+    }
+
+    @Test
+    void stripModeKeepsTheOtherRules() {
+        Rules strip = new Rules(EscapedSlashes.REJECT, PathParameters.STRIP);
+        assertThat(RequestPathPolicy.normalizeForAuthorization("/a;x%2F..%2Fadmin", strip))
+                .as("the parameter, encoded slash and all, is cut off").isEqualTo(new Ok("/a", null));
+        assertThat(RequestPathPolicy.normalizeForAuthorization("/a%2F..%2Fadmin;x", strip))
+                .isEqualTo(new Rejected("encoded slash or backslash in path"));
+        assertThat(RequestPathPolicy.normalizeForAuthorization("/admin;x#f", strip))
+                .isEqualTo(new Rejected("fragment in request target"));
+        assertThat(RequestPathPolicy.normalizeForAuthorization("/admin;x\\y", strip))
+                .isEqualTo(new Rejected("backslash in path"));
+    }
+
+    @Test
+    void aQueryMayHoldSemicolons() {
+        assertThat(normalizeForAuthorization("/p?a=1;b=2", REJECT)).isEqualTo(new Ok("/p", "a=1;b=2"));
+        assertThat(RequestPathPolicy.isCanonicalOriginForm("/p?a=1;b=2")).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/a#b", "/a;b", "/a\\b", "/a%41", "//a", "/./a", "/a/..", "http://h/a", "*", "", "a",
             "/a b", "/a\u0000", "/é"})
     void theFastPathSendsEverythingElseToTheRules(String target) {
         assertThat(RequestPathPolicy.isCanonicalOriginForm(target)).isFalse();

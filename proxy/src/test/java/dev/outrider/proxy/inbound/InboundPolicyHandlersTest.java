@@ -21,6 +21,7 @@ import dev.outrider.proxy.config.NodeConfig;
 import dev.outrider.proxy.config.PolicyConfig;
 import dev.outrider.proxy.http.DownstreamHttp;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.ProxyMetrics;
 import dev.outrider.proxy.policy.PolicyMetrics;
@@ -109,7 +110,7 @@ class InboundPolicyHandlersTest {
     private final PolicyMetrics policyMetrics = new PolicyMetrics(registry);
     private final JwksCache jwks = new JwksCache(JwksCache.Config.defaults());
     private final WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(NODE,
-            new PolicyConfig(null, DefaultAction.DENY, "outrider-system", EscapedSlashes.REJECT, Duration.ofSeconds(2)),
+            new PolicyConfig(null, DefaultAction.DENY, "outrider-system", EscapedSlashes.REJECT, PathParameters.REJECT, Duration.ofSeconds(2)),
             new JwtConfig(List.of("ES256"), Duration.ofSeconds(60), 16 * 1024, 100, Duration.ofMinutes(5)),
             jwks, policyMetrics, new RateLimiter(10_000, Duration.ZERO, System::nanoTime, registry));
     private final PolicyStore store = new PolicyStore(compiler.compile("v1", "test",

@@ -68,6 +68,9 @@ class PathNormalizationPairTest {
             /public/#/../admin   | fragment in request target
             /a%00                | encoded control character in path
             /a%zz                | invalid percent-encoding in path
+            /admin;jsessionid=1  | path parameter (;) in path
+            /public/..;v=1/admin | path parameter (;) in path
+            /admin%3Bx           | encoded semicolon in path
             """)
     void refusedTargetsNeverReachTheApplication(String target, String reason) throws Exception {
         int before = backend.requestCount();

@@ -12,6 +12,7 @@ import dev.outrider.proxy.config.JwtConfig;
 import dev.outrider.proxy.config.NodeConfig;
 import dev.outrider.proxy.config.PolicyConfig;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 import dev.outrider.proxy.policy.PolicyDirectoryWatcher.PolicyLoadException;
 import dev.outrider.proxy.ratelimit.RateLimiter;
 import io.micrometer.core.instrument.Counter;
@@ -48,7 +49,7 @@ class PolicyDirectoryWatcherTest {
     private static final NodeConfig NODE = new NodeConfig("orders", "shop", "orders", "cluster.local",
             Map.of("app", "orders", "tier", "backend"));
     private static final PolicyConfig POLICIES = new PolicyConfig(null, DefaultAction.DENY, "outrider-system",
-            EscapedSlashes.REJECT, Duration.ofSeconds(2));
+            EscapedSlashes.REJECT, PathParameters.REJECT, Duration.ofSeconds(2));
     private static final JwtConfig JWT = new JwtConfig(List.of("RS256", "ES256", "EdDSA"), Duration.ofSeconds(60),
             16 * 1024, 10_000, Duration.ofMinutes(5));
 
@@ -295,7 +296,7 @@ class PolicyDirectoryWatcherTest {
 
     @Test
     void defaultActionComesFromTheConfig() {
-        PolicyConfig allow = new PolicyConfig(null, DefaultAction.ALLOW, "outrider-system", EscapedSlashes.REJECT,
+        PolicyConfig allow = new PolicyConfig(null, DefaultAction.ALLOW, "outrider-system", EscapedSlashes.REJECT, PathParameters.REJECT,
                 Duration.ofSeconds(2));
         PolicySnapshot s = new WorkloadPolicyCompiler(NODE, allow, JWT, jwks, metrics, rateLimiter)
                 .compile("v", "test", List.of());

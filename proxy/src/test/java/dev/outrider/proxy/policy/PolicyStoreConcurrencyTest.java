@@ -8,6 +8,7 @@ import dev.outrider.proxy.config.JwtConfig;
 import dev.outrider.proxy.config.NodeConfig;
 import dev.outrider.proxy.config.PolicyConfig;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 import dev.outrider.proxy.ratelimit.RateLimiter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -95,7 +96,7 @@ class PolicyStoreConcurrencyTest {
         PolicySnapshot[] bases = new PolicySnapshot[VARIANTS];
         try (JwksCache jwks = new JwksCache(JwksCache.Config.defaults())) {
             WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(NODE,
-                    new PolicyConfig(null, DefaultAction.DENY, "outrider-system", EscapedSlashes.REJECT,
+                    new PolicyConfig(null, DefaultAction.DENY, "outrider-system", EscapedSlashes.REJECT, PathParameters.REJECT,
                             Duration.ofSeconds(2)),
                     new JwtConfig(List.of("ES256"), Duration.ofSeconds(60), 16 * 1024, 0, Duration.ofMinutes(5)),
                     jwks, new PolicyMetrics(new SimpleMeterRegistry()),
