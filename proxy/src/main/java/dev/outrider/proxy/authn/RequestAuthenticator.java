@@ -130,6 +130,16 @@ public final class RequestAuthenticator {
         return c > 0x20 && c < 0x7f && "\"(),/:;<=>?@[\\]{}".indexOf(c) < 0;
     }
 
+    /**
+     * Removes every header a rule's {@code outputClaimToHeaders} sets: only authentication writes them (from a
+     * request's head, and from its trailers).
+     */
+    public void removeClaimHeaders(HttpHeaders headers) {
+        for (AsciiString name : claimHeaderNames) {
+            headers.remove(name);
+        }
+    }
+
     /** True when no rule applies: {@link #authenticate} always returns null and changes nothing. */
     public boolean isEmpty() {
         return locations.length == 0;
@@ -147,9 +157,7 @@ public final class RequestAuthenticator {
             return null;
         }
         HttpHeaders headers = request.headers();
-        for (AsciiString name : claimHeaderNames) {
-            headers.remove(name);
-        }
+        removeClaimHeaders(headers);
         TokenExtractor.Token token = null;
         Location at = null;
         boolean elsewhere = false;

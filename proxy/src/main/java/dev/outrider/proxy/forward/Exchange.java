@@ -12,6 +12,7 @@ import dev.outrider.proxy.upstream.UpstreamListener;
 import dev.outrider.proxy.upstream.UpstreamStream;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -71,8 +72,16 @@ final class Exchange implements UpstreamListener {
     private final String method;
     private final String uri;
     private final boolean retriable;
-    /** The caller's keep-alive wish, read before Connection is stripped and the version rewritten. */
+    /** The caller's keep-alive wish (header hygiene left it in Connection), read before the version is rewritten. */
     private final boolean callerKeepAlive;
+    /**
+     * The caller waits for {@code 100 Continue} and no handler before this one answered it (the outbound
+     * listener leaves it to the upstream sidecar, which answers after its checks): the upstream's is relayed.
+     */
+    private final boolean relayContinue;
+    /** An HTTP/1.1 upstream's interim (1xx) head was dropped: the empty last content that closes it goes too. */
+    private boolean skipInterimEnd;
+    private boolean continueRelayed;
 
     private String requestId;
     private Cluster cluster;
@@ -110,6 +119,7 @@ final class Exchange implements UpstreamListener {
                 && HttpUtil.getContentLength(request, 0L) == 0L;
         this.noResponseBody = request.method().equals(HttpMethod.HEAD);
         this.callerKeepAlive = HttpUtil.isKeepAlive(request);
+        this.relayContinue = HttpUtil.is100ContinueExpected(request);
     }
 
     boolean requestComplete() {
@@ -117,7 +127,7 @@ final class Exchange implements UpstreamListener {
     }
 
     void start() {
-        HeaderHygiene.stripHopByHop(request.headers());
+        request.headers().remove(HttpHeaderNames.CONNECTION); // hop-by-hop; the rest went on arrival
         InetSocketAddress remote = (InetSocketAddress) owner.connection().remoteAddress();
         requestId = HeaderHygiene.addForwardingHeaders(request.headers(),
                 remote == null ? null : remote.getAddress().getHostAddress(), fc.forwardedProto());
@@ -270,23 +280,44 @@ final class Exchange implements UpstreamListener {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (skipInterimEnd && msg instanceof LastHttpContent) {
+            skipInterimEnd = false;
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (msg instanceof HttpResponse response) {
             if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-                // 100 Continue was answered to the caller by this sidecar already; other 1xx are dropped.
-                ReferenceCountUtil.release(msg);
+                onInterimResponse(response);
                 return;
             }
             startResponse(response);
         }
         if (msg instanceof HttpContent content) {
             responseBytes += content.content().readableBytes();
-            if (content instanceof LastHttpContent) {
-                ChannelFuture last = ctx.writeAndFlush(msg);
-                finish(last, false);
+            if (content instanceof LastHttpContent last) {
+                HeaderHygiene.cleanTrailers(last.trailingHeaders());
+                ChannelFuture lastWrite = ctx.writeAndFlush(msg);
+                finish(lastWrite, false);
                 return;
             }
         }
         ctx.write(msg, ctx.voidPromise());
+    }
+
+    /**
+     * A 1xx head from upstream. {@code 100 Continue} goes to a caller that waits for it (once); every other
+     * interim response is dropped (the caller did not ask for it and the final response follows).
+     */
+    private void onInterimResponse(HttpResponse response) {
+        boolean relay = relayContinue && !responseStarted && !continueRelayed
+                && response.status().code() == HttpResponseStatus.CONTINUE.code();
+        skipInterimEnd = !(response instanceof LastHttpContent) && upstream != null && !upstream.isHttp2();
+        ReferenceCountUtil.release(response);
+        if (relay) {
+            continueRelayed = true;
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE),
+                    ctx.voidPromise());
+        }
     }
 
     private void startResponse(HttpResponse response) {

@@ -1,9 +1,13 @@
 package dev.outrider.proxy.http;
 
 import dev.outrider.proxy.config.HttpConfig;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -20,8 +24,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * The HTTP part of a downstream pipeline, once the protocol is known (from the connection preface on
  * plaintext, from ALPN with TLS): the strict HTTP/1.1 codec, or HTTP/2 with a multiplexer whose stream
- * channels carry HttpObjects. Either way the per-request handlers come from {@code requestHandlers}
- * (guard, client-certificate header, later authn/authz/throttling, forwarding), so they are written once
+ * channels carry HttpObjects. Either way the request guard and header hygiene come first, then the
+ * per-request handlers from {@code requestHandlers} (client-certificate header, authn/authz/throttling,
+ * {@link #addExpectContinue}, forwarding), so they are written once
  * for both protocols: on HTTP/1.1 {@link Http1PipeliningHandler} lets one request at a time reach them, as a
  * stream channel carries one request. Immutable; shared by the connections of one listener.
  */
@@ -41,7 +46,7 @@ public final class DownstreamHttp {
         p.addLast("http1", new Http1ServerCodec(decoderConfig(config)));
         p.addLast("pipelining", new Http1PipeliningHandler()); // one request at a time past this point
         p.addLast("guard", new RequestGuardHandler(config.maxHeaderCount()));
-        p.addLast("expect-continue", new HttpServerExpectContinueHandler());
+        p.addLast("hygiene", RequestHygieneHandler.INSTANCE);
         requestHandlers.accept(p);
     }
 
@@ -60,11 +65,40 @@ public final class DownstreamHttp {
                 ch.config().setAutoRead(false);
                 ch.pipeline().addLast("http2-to-http", new Http2StreamFrameToHttpObjectCodec(true, true));
                 ch.pipeline().addLast("guard", new RequestGuardHandler(config.maxHeaderCount()));
+                ch.pipeline().addLast("hygiene", RequestHygieneHandler.INSTANCE);
                 requestHandlers.accept(ch.pipeline());
             }
         }));
         p.addLast("http2-idle", new Http2IdleCloseHandler());
         p.channel().config().setAutoRead(true); // control frames must flow; streams apply backpressure
+    }
+
+    /**
+     * Answers {@code Expect: 100-continue} (RFC 9110 §10.1.1) with {@code 100 Continue}, on both protocols.
+     * Goes right before forwarding, after every check: a request refused by authentication, authorization or
+     * throttling gets its final status instead and is never invited to send its body.
+     */
+    public static void addExpectContinue(ChannelPipeline p) {
+        p.addLast("expect-continue", ExpectContinue.INSTANCE);
+    }
+
+    /**
+     * Netty's handler, which is stateless (one instance serves every connection); a request that is already
+     * complete (HTTP/2 HEADERS with END_STREAM) has nothing to invite and only loses its {@code Expect}.
+     */
+    @ChannelHandler.Sharable
+    private static final class ExpectContinue extends HttpServerExpectContinueHandler {
+        static final ExpectContinue INSTANCE = new ExpectContinue();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            if (msg instanceof FullHttpRequest complete) {
+                complete.headers().remove(HttpHeaderNames.EXPECT);
+                ctx.fireChannelRead(msg);
+                return;
+            }
+            super.channelRead(ctx, msg);
+        }
     }
 
     /**

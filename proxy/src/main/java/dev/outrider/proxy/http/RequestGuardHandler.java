@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -12,6 +13,8 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
+
+import java.util.Iterator;
 
 /**
  * Pipeline position: right after the HTTP codec (HTTP/1.1 connection, or HTTP/2 stream after the frame to
@@ -22,7 +25,12 @@ import io.netty.util.ReferenceCountUtil;
  *   <li>request line too long → 414; header block too large or more than {@code maxHeaderCount} fields → 431;</li>
  *   <li>anything else the strict decoder rejected → 400: Content-Length together with Transfer-Encoding,
  *       differing Content-Length values, invalid characters in names or values, obs-fold, bare LF,
- *       a Transfer-Encoding other than chunked last (RFC 9112 §6.1, §6.3, §5.2, §2.2).</li>
+ *       a Transfer-Encoding other than chunked last (RFC 9112 §6.1, §6.3, §5.2, §2.2);</li>
+ *   <li>{@code Host} → 400 when an HTTP/1.1 request has none or more than one (RFC 9112 §3.2), or its value is
+ *       not one valid authority ({@link RequestPathPolicy#isValidAuthority}: {@code Host: a, b} is a list).
+ *       On HTTP/2 Netty's conversion has already refused a {@code host} field that differs from
+ *       {@code :authority} (a stream error, RFC 9113 §8.3.1) and folded an identical one. Authorization,
+ *       routing and the application all read the one value that is left.</li>
  * </ul>
  * On HTTP/1.1 the connection is closed after the error ({@link LocalRejection}): once framing is in doubt
  * nothing else on the connection can be trusted (request smuggling). On HTTP/2 only the stream ends.
@@ -70,6 +78,14 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
                 reject(ctx, HttpResponseStatus.BAD_REQUEST, "missing Host header");
                 return;
             }
+            if (msg instanceof HttpRequest request) {
+                String problem = hostProblem(request.headers());
+                if (problem != null) {
+                    ReferenceCountUtil.release(msg);
+                    reject(ctx, HttpResponseStatus.BAD_REQUEST, problem);
+                    return;
+                }
+            }
         }
         ctx.fireChannelRead(msg);
     }
@@ -77,6 +93,19 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
     private void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
         rejected = true;
         LocalRejection.respondAndClose(ctx, status, message);
+    }
+
+    /** Why the request's Host is refused, or null (a missing Host is judged by the caller). */
+    static String hostProblem(HttpHeaders headers) {
+        Iterator<? extends CharSequence> values = headers.valueCharSequenceIterator(HttpHeaderNames.HOST);
+        if (!values.hasNext()) {
+            return null;
+        }
+        CharSequence host = values.next();
+        if (values.hasNext()) {
+            return "more than one Host header";
+        }
+        return RequestPathPolicy.isValidAuthority(host) ? null : "invalid Host header";
     }
 
     static HttpResponseStatus statusFor(Throwable cause) {

@@ -151,6 +151,7 @@ public final class RequestPathPolicy {
     static final Rejected ESCAPED_SLASH = new Rejected("encoded slash or backslash in path");
     static final Rejected PATH_PARAMETER = new Rejected("path parameter (;) in path");
     static final Rejected ENCODED_SEMICOLON = new Rejected("encoded semicolon in path");
+    static final Rejected BAD_AUTHORITY = new Rejected("invalid authority in request target");
 
     private static final Ok ROOT = new Ok("/", null);
 
@@ -194,6 +195,9 @@ public final class RequestPathPolicy {
             }
             if (requestTarget.lastIndexOf('@', end - 1) >= authority) {
                 return USERINFO;
+            }
+            if (!isValidAuthority(requestTarget, authority, end)) {
+                return BAD_AUTHORITY; // it becomes the Host the application and authorization see
             }
             pathStart = end;
         }
@@ -289,6 +293,67 @@ public final class RequestPathPolicy {
         }
         String name = host.substring(0, trailingDot ? nameEnd - 1 : nameEnd).toLowerCase(Locale.ROOT);
         return nameEnd == host.length() ? name : name + host.substring(nameEnd);
+    }
+
+    /**
+     * Whether {@code value} is one authority as a {@code Host} field or an absolute-form target may carry it
+     * (RFC 9110 §7.2, RFC 3986 §3.2.2, §3.2.3): {@code host [":" port]}, where host is a name of letters,
+     * digits, {@code - . _ ~} or an IPv6 literal in brackets, and port is 1 to 5 digits up to 65535. An empty
+     * value is valid (RFC 9112 §3.2: a target without authority). Stricter than RFC 3986's reg-name on
+     * purpose: no sub-delimiters (so no {@code ,}: a list is not one authority), no percent-encoding, no
+     * userinfo; no real host name needs them.
+     */
+    public static boolean isValidAuthority(CharSequence value) {
+        return isValidAuthority(value, 0, value.length());
+    }
+
+    private static boolean isValidAuthority(CharSequence s, int from, int to) {
+        if (from == to) {
+            return true;
+        }
+        int i = from;
+        if (s.charAt(i) == '[') {
+            int close = i + 1;
+            while (close < to && s.charAt(close) != ']') {
+                char c = s.charAt(close);
+                if (!(PathNormalizer.hexValue(c) >= 0 || c == ':' || c == '.')) {
+                    return false;
+                }
+                close++;
+            }
+            if (close == to || close == i + 1) {
+                return false;
+            }
+            i = close + 1;
+        } else {
+            int start = i;
+            while (i < to && s.charAt(i) != ':') {
+                char c = s.charAt(i);
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                        || c == '-' || c == '.' || c == '_' || c == '~')) {
+                    return false;
+                }
+                i++;
+            }
+            if (i == start) {
+                return false; // ":80" names no host
+            }
+        }
+        if (i == to) {
+            return true;
+        }
+        if (s.charAt(i) != ':' || to - i - 1 < 1 || to - i - 1 > 5) {
+            return false;
+        }
+        int port = 0;
+        for (int j = i + 1; j < to; j++) {
+            char c = s.charAt(j);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+            port = port * 10 + (c - '0');
+        }
+        return port <= 65535;
     }
 
     /**

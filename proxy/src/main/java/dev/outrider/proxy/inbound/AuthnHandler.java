@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.LastHttpContent;
 
 /**
  * Pipeline position: per inbound request channel (HTTP/1.1 connection or HTTP/2 stream), after path
@@ -25,6 +26,14 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 final class AuthnHandler extends InboundCheckHandler {
     AuthnHandler(InboundPolicy policy, InboundRequest state) {
         super(policy, state);
+    }
+
+    /** Trailers cannot carry a claim header past authentication: the names it owns are removed there too. */
+    @Override
+    void onContent(Object msg) {
+        if (msg instanceof LastHttpContent last && !last.trailingHeaders().isEmpty() && state.snapshot() != null) {
+            state.snapshot().authentication().removeClaimHeaders(last.trailingHeaders());
+        }
     }
 
     @Override

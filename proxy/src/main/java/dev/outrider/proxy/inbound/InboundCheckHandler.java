@@ -29,8 +29,13 @@ abstract class InboundCheckHandler extends ChannelDuplexHandler {
         if (msg instanceof HttpRequest request) {
             onRequest(ctx, request);
         } else {
+            onContent(msg);
             ctx.fireChannelRead(msg);
         }
+    }
+
+    /** A body part or the request's end (with its trailers) on its way past; nothing by default. */
+    void onContent(Object msg) {
     }
 
     /** Passes {@code request} on ({@code ctx.fireChannelRead}) or answers it ({@link LocalReply#send}). */

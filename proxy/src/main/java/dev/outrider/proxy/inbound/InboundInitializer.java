@@ -24,12 +24,14 @@ import static java.util.Objects.requireNonNull;
  * connection: tracker → TLS (client certificate required) → ALPN: HTTP/2 or HTTP/1.1 codec
  *             (without TLS: protocol detection from the first bytes); HTTP/1.1: one pipelined request
  *             at a time past the codec (Http1PipeliningHandler), HTTP/2: one request per stream
- * per request: guard → path normalization → client-certificate header → authn (JWT) → authz
- *              → rate limit → forwarding
+ * per request: guard → header hygiene → path normalization → client-certificate header → authn (JWT)
+ *              → authz → rate limit → 100-continue → forwarding
  * </pre>
  * Authentication, authorization and throttling run in that order on the same policy snapshot, read once per
  * request; a request one of them refuses is answered here (401, 403, 429 or 503) and never reaches the
- * application. Throttling comes last, so a request refused for who it is costs the caller no budget.
+ * application. Throttling comes last, so a request refused for who it is costs the caller no budget. An
+ * {@code Expect: 100-continue} is answered only once every check has passed, so a refused caller is never
+ * invited to send its body.
  */
 public final class InboundInitializer extends ChannelInitializer<Channel> {
     private final DownstreamConnections connections;
@@ -90,6 +92,7 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         addAuthn(p, request);
         addAuthz(p, request);
         addRateLimit(p, request);
+        DownstreamHttp.addExpectContinue(p);
         addForwarding(p);
     }
 

@@ -31,8 +31,9 @@ import java.nio.charset.StandardCharsets;
  *   <li>HTTP/1.1, a keep-alive request whose body is absent or small ({@value #MAX_SKIPPED_BODY} bytes, by
  *       Content-Length): the response is sent at once, the body is read and dropped, and the connection
  *       carries the next request (a denied request does not cost the sidecars their connection).</li>
- *   <li>HTTP/1.1 otherwise (chunked or large body, {@code Connection: close}, draining): the response, then
- *       a lingering close ({@link LocalRejection}).</li>
+ *   <li>HTTP/1.1 otherwise (chunked or large body, {@code Connection: close}, draining, or an
+ *       {@code Expect: 100-continue} whose body has not come: the caller may or may not send it now, so the
+ *       connection's framing is in doubt): the response, then a lingering close ({@link LocalRejection}).</li>
  * </ul>
  * Every local reply is counted and written to the access log with the authentication or authorization
  * outcome, like a forwarded request.
@@ -79,7 +80,8 @@ final class LocalReply {
             return;
         }
         long length = HttpUtil.getContentLength(request, -1L);
-        boolean skippable = !HttpUtil.isTransferEncodingChunked(request) && length <= MAX_SKIPPED_BODY;
+        boolean skippable = !HttpUtil.isTransferEncodingChunked(request) && length <= MAX_SKIPPED_BODY
+                && (complete || !HttpUtil.is100ContinueExpected(request));
         if (skippable && HttpUtil.isKeepAlive(request) && !policy.drain().isDraining()) {
             state.discarding = !complete;
             HttpUtil.setKeepAlive(response, true);

@@ -6,7 +6,6 @@ import dev.outrider.proxy.forward.ForwardingHandler;
 import dev.outrider.proxy.http.DownstreamConnections;
 import dev.outrider.proxy.http.DownstreamHttp;
 import dev.outrider.proxy.http.HttpProtocolDetector;
-import dev.outrider.proxy.tls.ClientCertHeaderHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -18,14 +17,12 @@ import static java.util.Objects.requireNonNull;
  * <pre>
  * connection: tracker → protocol detection → HTTP/1.1 codec (one pipelined request at a time past it,
  *             Http1PipeliningHandler) or HTTP/2 (h2c) codec (one request per stream)
- * per request: guard → strip identity headers → forwarding (route by Host or port, P2C endpoint,
+ * per request: guard → header hygiene (identity headers removed) → forwarding ({@code Expect: 100-continue}
+ *              goes on to the upstream sidecar, which answers it after its checks; its 100 is relayed) (route by Host or port, P2C endpoint,
  *              mTLS to the upstream sidecar with its identity checked)
  * </pre>
  */
 public final class OutboundInitializer extends ChannelInitializer<Channel> {
-    /** The application may not claim a client certificate: the header is removed, never set. */
-    private static final ClientCertHeaderHandler STRIP_CLIENT_CERT = new ClientCertHeaderHandler(null);
-
     private final DownstreamConnections connections;
     private final ForwardingContext forwarding;
     private final DownstreamHttp http;
@@ -52,9 +49,11 @@ public final class OutboundInitializer extends ChannelInitializer<Channel> {
         p.addLast("detect", new HttpProtocolDetector(http));
     }
 
-    /** Per request (HTTP/1.1 connection or HTTP/2 stream), after the codec and the request guard. */
+    /**
+     * Per request (HTTP/1.1 connection or HTTP/2 stream), after the codec, the request guard and header
+     * hygiene (which removes any X-Forwarded-Client-Cert the application sends: it may not claim one).
+     */
     private void addRequestHandlers(ChannelPipeline p) {
-        p.addLast("strip-client-cert-header", STRIP_CLIENT_CERT);
         p.addLast("forward", new ForwardingHandler(forwarding));
     }
 }

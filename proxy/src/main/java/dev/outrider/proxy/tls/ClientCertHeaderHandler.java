@@ -1,6 +1,7 @@
 package dev.outrider.proxy.tls;
 
 import dev.outrider.control.model.SpiffeId;
+import dev.outrider.proxy.http.HeaderHygiene;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -10,8 +11,9 @@ import io.netty.util.AsciiString;
 /**
  * Pipeline position: per request, after the request guard, before authentication and forwarding.
  *
- * <p>X-Forwarded-Client-Cert is an identity header: whatever a caller sends is removed, on both listeners.
- * On inbound, with mTLS, a fresh one tells the application who called, in Envoy's format:
+ * <p>X-Forwarded-Client-Cert is an identity header: whatever a caller sends was removed on arrival, on both
+ * listeners ({@link HeaderHygiene}). On inbound, with mTLS, a fresh one tells the application who called, in
+ * Envoy's format:
  * {@code By=<this workload>;Hash=<sha256 of the caller's certificate>;URI=<caller's SPIFFE ID>}. Values are
  * quoted when they contain {@code , ; = "} (with {@code "} and {@code \} escaped), so no certificate
  * content can split or extend the header (the CVE-2023-27493 class); today's values are validated SPIFFE
@@ -19,11 +21,11 @@ import io.netty.util.AsciiString;
  */
 @ChannelHandler.Sharable
 public final class ClientCertHeaderHandler extends ChannelInboundHandlerAdapter {
-    public static final AsciiString XFCC = AsciiString.cached("x-forwarded-client-cert");
+    private static final AsciiString XFCC = HeaderHygiene.X_FORWARDED_CLIENT_CERT;
 
     private final SpiffeId self;
 
-    /** @param self this workload's identity, or null to only strip the header (outbound, or no mTLS) */
+    /** @param self this workload's identity, or null when the listener has no mTLS (nothing is set) */
     public ClientCertHeaderHandler(SpiffeId self) {
         this.self = self;
     }
@@ -31,7 +33,6 @@ public final class ClientCertHeaderHandler extends ChannelInboundHandlerAdapter 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
-            request.headers().remove(XFCC);
             PeerIdentity peer = self == null ? null : PeerIdentity.of(ctx.channel());
             if (peer != null) {
                 request.headers().set(XFCC, value(self, peer));

@@ -1,7 +1,12 @@
 package dev.outrider.proxy.http;
 
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -77,15 +82,56 @@ class HeaderHygieneTest {
     }
 
     @Test
-    void appendsToForwardedForAndKeepsCallerValues() {
+    void appendsToForwardedForKeepsTheRequestIdAndSetsTheProtoFromTheListener() {
         HttpHeaders h = new DefaultHttpHeaders()
                 .add("X-Forwarded-For", "192.0.2.1")
                 .add("X-Forwarded-Proto", "https")
                 .add("X-Request-Id", "abc-123");
         String id = HeaderHygiene.addForwardingHeaders(h, "127.0.0.1", "http");
         assertThat(h.get("x-forwarded-for")).isEqualTo("192.0.2.1, 127.0.0.1");
-        assertThat(h.get("x-forwarded-proto")).isEqualTo("https");
+        assertThat(h.get("x-forwarded-proto")).as("the real connection's protocol, not the caller's word")
+                .isEqualTo("http");
         assertThat(id).isEqualTo("abc-123");
+    }
+
+    @Test
+    void aCallersRequestHeadLosesHopByHopAndSidecarOwnedFieldsButKeepsItsKeepAliveWish() {
+        HttpRequest close = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+        close.headers().add("Connection", "close, X-Forwarded-Client-Cert, x-jwt-sub")
+                .add("X-Forwarded-Client-Cert", "By=spiffe://forged").add("X-Forwarded-Proto", "https")
+                .add("x-jwt-sub", "admin").add("Accept", "*/*");
+        HeaderHygiene.cleanRequestHead(close);
+        assertThat(close.headers().names()).containsExactlyInAnyOrder("Accept", "connection");
+        assertThat(close.headers().get("connection")).isEqualTo("close");
+
+        HttpRequest keepAlive10 = new DefaultHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/");
+        keepAlive10.headers().add("Connection", "keep-alive, X-Other").add("X-Other", "1");
+        HeaderHygiene.cleanRequestHead(keepAlive10);
+        assertThat(HttpUtil.isKeepAlive(keepAlive10)).isTrue();
+        assertThat(keepAlive10.headers().contains("X-Other")).isFalse();
+
+        HttpRequest plain = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+        plain.headers().add("Connection", "keep-alive");
+        HeaderHygiene.cleanRequestHead(plain);
+        assertThat(plain.headers().isEmpty()).as("HTTP/1.1 keeps alive without saying so").isTrue();
+    }
+
+    @Test
+    void trailersLoseWhatMustNotTravelThereAndKeepGrpcStatus() {
+        HttpHeaders t = new DefaultHttpHeaders()
+                .add("X-Forwarded-Client-Cert", "By=forged").add("X-Forwarded-Proto", "https")
+                .add("X-Forwarded-For", "192.0.2.1").add("x-request-id", "forged")
+                .add("Host", "admin.internal").add("Content-Length", "0").add("Transfer-Encoding", "chunked")
+                .add("Authorization", "Bearer t").add("Cookie", "s=1").add("Set-Cookie", "s=1")
+                .add("Content-Type", "text/html").add("Content-Encoding", "gzip").add("Cache-Control", "no-store")
+                .add("Expect", "100-continue").add("Range", "bytes=0-1").add("Max-Forwards", "1")
+                .add("Connection", "x-custom").add("x-custom", "1").add("Keep-Alive", "1").add("TE", "trailers")
+                .add("Trailer", "x").add("Upgrade", "h2c").add("Location", "/x").add("Retry-After", "1")
+                .add("grpc-status", "0").add("grpc-message", "ok").add("grpc-status-details-bin", "AA")
+                .add("x-checksum", "abc");
+        HeaderHygiene.cleanTrailers(t);
+        assertThat(t.names()).containsExactlyInAnyOrder("grpc-status", "grpc-message", "grpc-status-details-bin",
+                "x-checksum");
     }
 
     @Test

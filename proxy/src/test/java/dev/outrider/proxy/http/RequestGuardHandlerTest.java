@@ -68,6 +68,40 @@ class RequestGuardHandlerTest {
         assertThat(ch.isOpen()).isFalse();
     }
 
+    /** RFC 9112 §3.2: one Host, holding one authority; authorization and the application read the same one. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "GET / HTTP/1.1\r\nHost: allowed\r\nHost: denied\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: allowed\r\nHost: allowed\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: allowed, denied\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: allowed,denied\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: user@denied\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: denied/x\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a:\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a:65536\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: :80\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a%2eb\r\n\r\n",
+    })
+    void duplicateOrListValuedOrMalformedHostIs400(String raw) {
+        String response = send(raw);
+        assertThat(response).startsWith("HTTP/1.1 400 ").containsIgnoringCase("connection: close")
+                .containsPattern("more than one Host header|invalid Host header");
+        assertThat((Object) ch.readInbound()).as("nothing reaches the next handler").isNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"orders", "orders.shop.svc.cluster.local:8080", "127.0.0.1:15001", "[::1]:80",
+            "[fe80::1]", "my_host-1.example", "Admin.Example.COM.", ""})
+    void aSingleValidAuthorityPasses(String host) {
+        send("GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+        HttpRequest request = ch.readInbound();
+        assertThat(request).isNotNull();
+        assertThat(request.headers().getAll("host")).containsExactly(host);
+    }
+
     @Test
     void longRequestLineIs414() {
         String response = send("GET /" + "a".repeat(300) + " HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -20,11 +20,15 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 
 import java.net.InetSocketAddress;
@@ -45,12 +49,21 @@ final class H2Client implements AutoCloseable {
     private final Channel connection;
 
     H2Client(InetSocketAddress address) throws InterruptedException {
+        this(address, null);
+    }
+
+    /** Over TLS when {@code tls} is not null (a client context offering h2 by ALPN). */
+    H2Client(InetSocketAddress address, SslContext tls) throws InterruptedException {
         connection = new Bootstrap()
                 .group(group)
                 .channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc(), address.getHostString(),
+                                    address.getPort()));
+                        }
                         ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
                                 new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
                     }
@@ -106,6 +119,39 @@ final class H2Client implements AutoCloseable {
                     }
                 });
         return result.orTimeout(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Sends {@code headers} as one HEADERS frame with END_STREAM on a new stream, as given (no conversion, so
+     * a request may carry fields no HttpObject would produce); the future completes with the response's
+     * {@code :status}.
+     */
+    CompletableFuture<String> sendHeaders(Http2Headers headers) {
+        CompletableFuture<String> status = new CompletableFuture<>();
+        new Http2StreamChannelBootstrap(connection)
+                .handler(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        if (msg instanceof Http2HeadersFrame frame && frame.headers().status() != null) {
+                            status.complete(frame.headers().status().toString());
+                        }
+                        ReferenceCountUtil.release(msg);
+                    }
+
+                    @Override
+                    public void channelInactive(ChannelHandlerContext ctx) {
+                        status.completeExceptionally(new IllegalStateException("stream closed"));
+                    }
+                })
+                .open()
+                .addListener(f -> {
+                    if (f.isSuccess()) {
+                        ((Channel) f.getNow()).writeAndFlush(new DefaultHttp2HeadersFrame(headers, true));
+                    } else {
+                        status.completeExceptionally(f.cause());
+                    }
+                });
+        return status.orTimeout(10, TimeUnit.SECONDS);
     }
 
     @Override

@@ -79,7 +79,8 @@ class H2cPairTest {
             TestBackend.Received seen = backend.take();
             assertThat(seen.protocol()).isEqualTo(backendProtocol);
             assertThat(seen.headers().get("x-request-id")).isNotBlank();
-            assertThat(seen.headers().get("x-forwarded-proto")).isEqualTo("http");
+            assertThat(seen.headers().get("x-forwarded-proto")).as("B sets it from its own mTLS listener")
+                    .isEqualTo("https");
             uris.add(seen.uri());
         }
         assertThat(uris).hasSize(n);

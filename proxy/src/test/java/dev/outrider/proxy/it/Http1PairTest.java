@@ -76,7 +76,8 @@ class Http1PairTest {
         assertThat(seen.uri()).isEqualTo("/hello?x=1");
         assertThat(seen.headers().get("x-request-id")).isNotBlank();
         assertThat(seen.headers().get("x-forwarded-for")).contains("127.0.0.1");
-        assertThat(seen.headers().get("x-forwarded-proto")).isEqualTo("http");
+        assertThat(seen.headers().get("x-forwarded-proto")).as("B sets it from its own mTLS listener")
+                .isEqualTo("https");
         assertThat(r.headers().firstValue("x-request-id")).isEmpty(); // only local responses carry it
     }
 

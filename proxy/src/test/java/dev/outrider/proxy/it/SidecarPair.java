@@ -29,12 +29,15 @@ import java.nio.file.Path;
 final class SidecarPair implements AutoCloseable {
     final Sidecar a;
     final Sidecar b;
+    /** The pair's mesh root: tests issue their own callers' certificates from it. */
+    final TestPki.Ca ca;
     /** A's explicit outbound port for {@code orders}. */
     final int upstreamPort;
 
-    private SidecarPair(Sidecar a, Sidecar b, int upstreamPort) {
+    private SidecarPair(Sidecar a, Sidecar b, TestPki.Ca ca, int upstreamPort) {
         this.a = a;
         this.b = b;
+        this.ca = ca;
         this.upstreamPort = upstreamPort;
     }
 
@@ -92,7 +95,7 @@ final class SidecarPair implements AutoCloseable {
                     """.formatted(upstreamPort, b.inboundAddress().getPort(),
                     extraServices.replace("${B_INBOUND}", "127.0.0.1:" + b.inboundAddress().getPort()).indent(2), tlsA,
                     common), "sidecar-a"));
-            return new SidecarPair(a, b, upstreamPort);
+            return new SidecarPair(a, b, ca, upstreamPort);
         } catch (Exception | Error e) {
             b.close();
             throw e;

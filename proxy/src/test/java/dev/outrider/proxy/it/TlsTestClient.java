@@ -18,6 +18,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -65,6 +67,21 @@ final class TlsTestClient implements AutoCloseable {
             b.keyManager(new FixedKeyManager(leaf));
         }
         return b.build();
+    }
+
+    /** A client context presenting {@code leaf} that offers HTTP/2 only, by ALPN (RFC 7301). */
+    static SslContext h2Context(SslProvider provider, TestPki.Leaf leaf) throws SSLException {
+        return SslContextBuilder.forClient()
+                .sslProvider(provider)
+                .trustManager(InsecureTrustManagerFactory.INSTANCE)
+                .endpointIdentificationAlgorithm(null)
+                .protocols("TLSv1.3")
+                .keyManager(new FixedKeyManager(leaf))
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_2))
+                .build();
     }
 
     /** GET {@code path} with {@code headers} over a new connection; fails when no HTTP response arrives. */
