@@ -71,14 +71,19 @@ public final class DocumentSyntax {
      */
     public static String yamlProblem(JacksonYAMLParseException e) {
         if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblem() != null) {
-            String problem = marked.getProblem() + position(marked.getProblemMark());
-            return switch (String.valueOf(marked.getContext())) {
-                case "while scanning an alias" -> problem + " in a YAML alias; quote a value that starts with '*'";
-                case "while scanning an anchor" -> problem + " in a YAML anchor; quote a value that starts with '&'";
-                default -> problem;
-            };
+            return yamlProblem(marked);
         }
         return e.getOriginalMessage();
+    }
+
+    /** As {@link #yamlProblem(JacksonYAMLParseException)}, for SnakeYAML read on its own. */
+    public static String yamlProblem(MarkedYAMLException e) {
+        String problem = (e.getProblem() == null ? e.getMessage() : e.getProblem()) + position(e.getProblemMark());
+        return switch (String.valueOf(e.getContext())) {
+            case "while scanning an alias" -> problem + " in a YAML alias; quote a value that starts with '*'";
+            case "while scanning an anchor" -> problem + " in a YAML anchor; quote a value that starts with '&'";
+            default -> problem;
+        };
     }
 
     /** A SnakeYAML position as errors write it, {@code " (line 3, column 5)"} (1-based); empty for none. */
