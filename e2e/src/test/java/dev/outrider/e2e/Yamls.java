@@ -4,6 +4,7 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.events.AliasEvent;
 import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.events.NodeEvent;
 
 import java.io.IOException;
 import java.io.StringReader;
@@ -35,10 +36,13 @@ final class Yamls {
         return docs;
     }
 
-    /** Whether the file uses an alias ({@code *name}; merge keys use them), which outrider inject refuses. */
-    static boolean hasAliases(Path file) throws IOException {
+    /**
+     * Whether the file uses an anchor ({@code &name}) or an alias ({@code *name}; merge keys use them), which
+     * outrider inject refuses.
+     */
+    static boolean hasAnchorsOrAliases(Path file) throws IOException {
         for (Event e : new Yaml().parse(new StringReader(Files.readString(file)))) {
-            if (e instanceof AliasEvent) {
+            if (e instanceof AliasEvent || e instanceof NodeEvent n && n.getAnchor() != null) {
                 return true;
             }
         }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.JacksonYAMLParseException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.outrider.control.client.ResourceKind;
 import dev.outrider.control.document.DocumentSyntax;
+import dev.outrider.control.document.YamlAliasException;
 import dev.outrider.control.policy.PolicyDocuments;
 
 import java.io.IOException;
@@ -134,7 +135,7 @@ final class Manifests {
 
     /**
      * @param defaultNamespace the {@code -n} namespace, or null
-     * @throws ManifestException when the text does not parse
+     * @throws ManifestException when the text does not parse, or has a YAML anchor or alias
      */
     static List<Manifest> read(String text, String source, String defaultNamespace) {
         requireNonNull(text, "text");
@@ -154,6 +155,8 @@ final class Manifests {
                 }
                 manifests.add(resolve(source, index, line, node, defaultNamespace));
             }
+        } catch (YamlAliasException e) {
+            throw new ManifestException(source + ": document " + e.document() + ": " + e.describe());
         } catch (JacksonYAMLParseException e) {
             throw new ManifestException(source + ": document " + Math.max(index, 1) + ": not YAML: " + DocumentSyntax.yamlProblem(e));
         } catch (StreamReadException e) {

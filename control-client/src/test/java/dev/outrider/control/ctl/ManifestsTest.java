@@ -120,6 +120,30 @@ class ManifestsTest {
     }
 
     @Test
+    void aliasesAndAnchorsAreRefusedNamingTheDocumentAndField() {
+        assertThatThrownBy(() -> Manifests.read("""
+                kind: Service
+                metadata: {name: a, namespace: shop}
+                ---
+                apiVersion: outrider.dev/v1
+                kind: AuthorizationPolicy
+                metadata: {name: deny-intruder, namespace: shop}
+                spec:
+                  action: DENY
+                  rules: [{from: [{source: {principals: [*intruder]}}]}]
+                """, "deny.yaml", null))
+                .isInstanceOf(ManifestException.class)
+                .hasMessage("deny.yaml: document 2: spec.rules[0].from[0].source.principals[0]: YAML alias *intruder"
+                        + " (line 9, column 42) is not supported; quote a value that starts with '*' (\"*intruder\")"
+                        + " or write the value out in full");
+        assertThatThrownBy(() -> Manifests.read("kind: Service\nmetadata: &m {name: a, namespace: shop}\n", "a.yaml", null))
+                .isInstanceOf(ManifestException.class)
+                .hasMessageStartingWith("a.yaml: document 1: metadata: YAML anchor &m (line 2, column 11) is not supported");
+        assertThat(Manifests.read("kind: Service\nmetadata: {name: a, namespace: shop, labels: {x: '*y'}}\n", "q.yaml",
+                null).getFirst().document().at("/metadata/labels/x").asText()).isEqualTo("*y");
+    }
+
+    @Test
     void duplicateKeysAreRefused() {
         assertThatThrownBy(() -> Manifests.read("kind: Service\nkind: Service\n", "dup.yaml", null))
                 .isInstanceOf(ManifestException.class)

@@ -22,8 +22,9 @@ import java.util.Set;
 
 /**
  * From a request body and its Content-Type to one document tree: the media type (YAML or JSON, UTF-8), the
- * text, the parse (Jackson; duplicate keys refused), exactly one document, and only values JSON can carry
- * (no YAML {@code !!binary}, no {@code .nan} or {@code .inf}), so the stored JSON means what was sent.
+ * text, the parse (Jackson; duplicate keys, YAML anchors and aliases refused at their field), exactly one
+ * document, and only values JSON can carry (no YAML {@code !!binary}, no {@code .nan} or {@code .inf}), so the
+ * stored JSON means what was sent.
  * Stateless; the mappers are immutable and thread-safe.
  */
 final class DocumentBodies {

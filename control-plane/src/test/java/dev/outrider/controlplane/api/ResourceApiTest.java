@@ -138,6 +138,46 @@ class ResourceApiTest {
     }
 
     @Test
+    void aYamlAliasIsRefusedNamingTheFieldAndNothingIsStored() throws Exception {
+        String path = "/v1/namespaces/alias-ns/authorizationpolicies/deny-intruder";
+        String deny = """
+                apiVersion: outrider.dev/v1
+                kind: AuthorizationPolicy
+                metadata:
+                  name: deny-intruder
+                  annotations: {blocked: &intruder "cluster.local/ns/shop/sa/intruder"}
+                spec:
+                  action: DENY
+                  rules:
+                  - from: [{source: {principals: [%s]}}]
+                """;
+
+        HttpResponse<String> alias = admin.put(path, YAML, deny.formatted("*intruder"));
+        assertThat(alias.statusCode()).as(alias.body()).isEqualTo(400);
+        JsonNode body = ApiClient.json(alias);
+        assertThat(body.get("reason").asText()).isEqualTo("Invalid");
+        assertThat(body.get("field").asText()).isEqualTo("spec.rules[0].from[0].source.principals[0]");
+        assertThat(body.get("message").asText()).contains("YAML alias *intruder (line 9, column 35) is not supported;"
+                + " quote a value that starts with '*' (\"*intruder\")");
+        HttpResponse<String> anchor = admin.put(path, YAML, deny.formatted("\"*intruder\""));
+        assertThat(anchor.statusCode()).as(anchor.body()).isEqualTo(400);
+        assertThat(ApiClient.json(anchor).get("field").asText()).isEqualTo("metadata.annotations.blocked");
+        assertThat(ApiClient.json(anchor).get("message").asText()).contains("YAML anchor &intruder");
+        assertThat(admin.get(path).statusCode()).isEqualTo(404);
+
+        HttpResponse<String> quoted = admin.put(path, YAML, deny.formatted("\"*intruder\"").replace("&intruder ", ""));
+        assertThat(quoted.statusCode()).as(quoted.body()).isEqualTo(201);
+        assertThat(ApiClient.json(admin.get(path)).at("/spec/rules/0/from/0/source/principals/0").asText())
+                .isEqualTo("*intruder");
+        HttpResponse<String> json = admin.put(path, "application/json", "{\"apiVersion\": \"outrider.dev/v1\","
+                + " \"kind\": \"AuthorizationPolicy\", \"spec\": {\"action\": \"DENY\", \"rules\": [{\"from\":"
+                + " [{\"source\": {\"principals\": [\"*intruder\", \"&x\"]}}]}]}}");
+        assertThat(json.statusCode()).as(json.body()).isEqualTo(200);
+        assertThat(ApiClient.json(admin.get(path)).at("/spec/rules/0/from/0/source/principals/1").asText())
+                .isEqualTo("&x");
+    }
+
+    @Test
     void otherMediaTypesAreUnsupported() throws Exception {
         HttpResponse<String> r = admin.put("/v1/namespaces/mt/services/orders", "text/plain", "kind: Service");
 

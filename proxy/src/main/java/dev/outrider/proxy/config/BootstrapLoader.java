@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.outrider.control.document.NoAliasYamlFactory;
+import dev.outrider.control.document.YamlAliasException;
 import dev.outrider.control.model.ServiceName;
 import dev.outrider.control.model.DnsLabel;
 import dev.outrider.control.model.SpiffeId;
@@ -34,10 +36,10 @@ import static java.util.Objects.requireNonNull;
 /**
  * Reads the sidecar's bootstrap YAML once at start-up: parse into a tree, apply defaults, validate every
  * field, then freeze into {@link BootstrapConfig}. Any problem is a {@link ConfigException} naming the
- * field path. Unknown fields, wrong types, duplicate keys and an empty file are errors, never ignored.
- * Every field except {@code node.service} is optional; the defaults are the constants below (and the
- * configuration reference in README.md, which must match them). Scalar values may refer to the environment
- * ({@code ${NAME}}, {@code ${NAME:-default}}; {@link EnvSubstitution}), replaced before validation.
+ * field path. Unknown fields, wrong types, duplicate keys, YAML anchors and aliases, and an empty file are
+ * errors, never ignored. Every field except {@code node.service} is optional; the defaults are the constants
+ * below (and the configuration reference in README.md, which must match them). Scalar values may refer to the
+ * environment ({@code ${NAME}}, {@code ${NAME:-default}}; {@link EnvSubstitution}), replaced before validation.
  */
 public final class BootstrapLoader {
     static final String DEFAULT_NAMESPACE = "default";
@@ -78,11 +80,11 @@ public final class BootstrapLoader {
     /** Kubernetes label value: empty, or at most 63 characters, alphanumeric at both ends. */
     private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?");
 
-    /** Stateless after construction; Jackson mappers are thread-safe for reading. */
-    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+    /** Stateless after construction; Jackson mappers are thread-safe for reading. Anchors and aliases refused. */
+    private static final ObjectMapper YAML = new ObjectMapper(NoAliasYamlFactory.of(YAMLFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL) // "key:" with no value means "not set"
-            .build());
+            .build()));
 
     private BootstrapLoader() {
     }
@@ -150,6 +152,9 @@ public final class BootstrapLoader {
     }
 
     private static ConfigException syntaxError(String source, JsonParser parser, JsonProcessingException e) {
+        if (e instanceof YamlAliasException alias) {
+            return new ConfigException(source, alias.path(), alias.problem(), e);
+        }
         String where = e.getLocation() == null ? ""
                 : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
         String message = e.getOriginalMessage();

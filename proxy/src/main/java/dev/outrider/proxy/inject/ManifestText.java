@@ -12,12 +12,12 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.outrider.control.document.DocumentSyntax;
+import dev.outrider.control.document.NoAliasYamlFactory;
+import dev.outrider.control.document.YamlAliasException;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
-import org.yaml.snakeyaml.events.AliasEvent;
 import org.yaml.snakeyaml.events.DocumentStartEvent;
 import org.yaml.snakeyaml.events.Event;
 
@@ -37,16 +37,17 @@ import static java.util.Objects.requireNonNull;
  * {@code "true"}), multi-line strings as literal blocks, long lines not folded, {@code ---} between documents and
  * not before the first. Comments are not kept: Jackson's tree has no place for them.
  *
- * <p>YAML aliases ({@code *name}, {@code <<: *base}) are refused: Jackson reads an alias as the anchor's name, a
- * string, which would silently change the document. Pure functions.
+ * <p>YAML anchors and aliases ({@code &name}, {@code *name}, {@code <<: *base}) are refused, as in every document
+ * Outrider reads ({@link NoAliasYamlFactory}): Jackson reads an alias as the anchor's name, a string, which would
+ * silently change the document. Pure functions.
  */
 final class ManifestText {
     /** Generous for manifests (operator bundles run to a few MB); SnakeYAML's default is 3 MB. */
     private static final int MAX_CODE_POINTS = 64 * 1024 * 1024;
     private static final LoaderOptions LOADER = loaderOptions();
     /** {@code key:} with no value is null, as Kubernetes reads it (a factory builder starts without this default). */
-    private static final YAMLMapper YAML_IN = YAMLMapper.builder(YAMLFactory.builder().loaderOptions(LOADER)
-                    .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL).build())
+    private static final YAMLMapper YAML_IN = YAMLMapper.builder(NoAliasYamlFactory.of(YAMLFactory.builder()
+                    .loaderOptions(LOADER).enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL).build()))
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final JsonMapper JSON_IN = DocumentSyntax.jsonMapper();
     /**
@@ -83,7 +84,8 @@ final class ManifestText {
      * The documents of {@code text}, empty ones left out.
      *
      * @param source the file name, or {@code <stdin>}, for messages
-     * @throws InjectException {@code app.yaml: document 2: not YAML: ... (line 14, column 3)}
+     * @throws InjectException {@code app.yaml: document 2: not YAML: ... (line 14, column 3)}, or
+     *                         {@code app.yaml: document 1: data.b: YAML alias *a (line 3, column 6) is not supported; ...}
      */
     static List<Document> read(String text, String source) {
         requireNonNull(text, "text");
@@ -104,6 +106,8 @@ final class ManifestText {
                 JsonNode node;
                 try {
                     node = mapper.readTree(parser);
+                } catch (YamlAliasException e) {
+                    throw refused(source, e);
                 } catch (StreamReadException e) {
                     throw DocumentSyntax.parseFailure(e, (path, problem) -> new InjectException(where + ": not "
                             + (json ? "JSON" : "YAML") + ": " + (path.isEmpty() ? "" : path + ": ") + problem));
@@ -114,6 +118,8 @@ final class ManifestText {
                     documents.add(new Document(index, line, node));
                 }
             }
+        } catch (YamlAliasException e) {
+            throw refused(source, e);
         } catch (JacksonYAMLParseException e) {
             throw new InjectException(source + ": document " + Math.max(index, 1) + ": not YAML: "
                     + DocumentSyntax.yamlProblem(e));
@@ -127,9 +133,13 @@ final class ManifestText {
         return List.copyOf(documents);
     }
 
+    private static InjectException refused(String source, YamlAliasException e) {
+        return new InjectException(source + ": document " + e.document() + ": " + e.describe());
+    }
+
     /**
      * SnakeYAML's events over the whole text, before Jackson reads it: a syntax error is reported with the number of
-     * the document it is in, and an alias is refused.
+     * the document it is in.
      */
     private static void checkYaml(String text, String source) {
         int index = 0;
@@ -137,21 +147,14 @@ final class ManifestText {
             for (Event event : new Yaml(LOADER).parse(new StringReader(text))) {
                 if (event instanceof DocumentStartEvent) {
                     index++;
-                } else if (event instanceof AliasEvent alias) {
-                    throw new InjectException(source + ": document " + index + ": YAML alias *" + alias.getAnchor()
-                            + position(alias.getStartMark()) + " is not supported; write the value out in full");
                 }
             }
         } catch (MarkedYAMLException e) {
             throw new InjectException(source + ": document " + Math.max(index, 1) + ": not YAML: "
-                    + (e.getProblem() == null ? e.getMessage() : e.getProblem()) + position(e.getProblemMark()));
+                    + DocumentSyntax.yamlProblem(e));
         } catch (YAMLException e) {
             throw new InjectException(source + ": document " + Math.max(index, 1) + ": not YAML: " + e.getMessage());
         }
-    }
-
-    private static String position(Mark mark) {
-        return mark == null ? "" : " (line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1) + ")";
     }
 
     /** The documents as YAML, {@code ---} between them; empty text for none. */

@@ -110,4 +110,32 @@ class ExplainCommandTest {
         assertThat(run("--policies", dir.toString(), "--workload", "orders", "--namespace", "shop")).isEqualTo(2);
         assertThat(err.toString()).contains("bad.yaml").contains("spec.rules[0].to[0].operation.methods[0]");
     }
+
+    @Test
+    void aDenyWrittenWithAYamlAliasIsRefusedNotExplainedAsAllow(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("allow.yaml"), """
+                apiVersion: outrider.dev/v1
+                kind: AuthorizationPolicy
+                metadata: {name: allow-all, namespace: shop}
+                spec: {action: ALLOW, rules: [{}]}
+                """);
+        Files.writeString(dir.resolve("deny.yaml"), """
+                apiVersion: outrider.dev/v1
+                kind: AuthorizationPolicy
+                metadata:
+                  name: deny-intruder
+                  namespace: shop
+                  annotations: {blocked: &intruder "cluster.local/ns/shop/sa/intruder"}
+                spec:
+                  action: DENY
+                  rules:
+                  - from: [{source: {principals: [*intruder]}}]
+                """);
+
+        assertThat(run("--policies", dir.toString(), "--workload", "orders", "--namespace", "shop",
+                "--source", "spiffe://cluster.local/ns/shop/sa/intruder")).isEqualTo(2);
+        assertThat(out.toString()).doesNotContain("ALLOW");
+        assertThat(err.toString()).contains("deny.yaml: document 1 (line 1): spec.rules[0].from[0].source.principals[0]:"
+                + " YAML alias *intruder (line 10, column 35) is not supported; quote a value that starts with '*'");
+    }
 }

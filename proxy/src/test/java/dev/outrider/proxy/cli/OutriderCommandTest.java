@@ -93,6 +93,15 @@ class OutriderCommandTest {
     }
 
     @Test
+    void aYamlAliasInTheConfigExitsTwoNamingTheField(@TempDir Path dir) throws IOException {
+        Path f = file(dir, "node: {service: orders, trustDomain: *td}\n");
+        Run r = outrider("proxy", "--config", f.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("outrider proxy: " + f + ": node.trustDomain: YAML alias *td (line 1, column 38)"
+                + " is not supported; quote a value that starts with '*'");
+    }
+
+    @Test
     void missingConfigFileExitsTwo(@TempDir Path dir) {
         Path f = dir.resolve("nope.yaml");
         Run r = outrider("proxy", "--config", f.toString());

@@ -73,8 +73,8 @@ class ManifestInjectorErrorsTest {
                   first: &shared hello
                   second: *shared
                 """;
-        assertThat(problem(text)).isEqualTo("app.yaml: document 1: YAML alias *shared (line 6, column 11) is not "
-                + "supported; write the value out in full");
+        assertThat(problem(text)).isEqualTo("app.yaml: document 1: data.second: YAML alias *shared (line 6, column 11)"
+                + " is not supported; quote a value that starts with '*' (\"*shared\") or write the value out in full");
     }
 
     @Test

@@ -127,8 +127,19 @@ class ManifestTextTest {
 
     @Test
     void mergeKeysAreAliasesAndRefused() {
-        String text = "base: &b {x: 1}\n---\nc:\n  <<: *b\n  y: 2\n";
+        String text = "a: 1\n---\nc:\n  <<: *b\n  y: 2\n";
         assertThatThrownBy(() -> ManifestText.read(text, "t"))
-                .hasMessage("t: document 2: YAML alias *b (line 4, column 7) is not supported; write the value out in full");
+                .hasMessage("t: document 2: c: YAML merge key <<: *b (line 4, column 7) is not supported; write the fields"
+                        + " out in full");
+    }
+
+    @Test
+    void anchorsAreRefusedEvenWithoutAnAlias() {
+        String text = "base: &b {x: 1}\n---\nc: 2\n";
+        assertThatThrownBy(() -> ManifestText.read(text, "t"))
+                .hasMessage("t: document 1: base: YAML anchor &b (line 1, column 7) is not supported; remove the anchor,"
+                        + " or quote a value that starts with '&'");
+        assertThat(ManifestText.read("a: '&b'\nc: \"*d\"\n", "t").getFirst().node().toString())
+                .isEqualTo("{\"a\":\"&b\",\"c\":\"*d\"}");
     }
 }

@@ -381,6 +381,28 @@ class PolicyDirectoryWatcherTest {
     }
 
     @Test
+    void aYamlAliasIsRefusedAtStartAndOnReload() throws Exception {
+        String denyIntruder = DENY_ADMIN.replace("rules: [{to: [{operation: {paths: [\"/admin/*\"]}}]}]",
+                "rules: [{from: [{source: {principals: [*intruder]}}]}]");
+        write(dir.resolve("a.yaml"), denyIntruder);
+        assertThatThrownBy(() -> start(dir, NEVER))
+                .isInstanceOf(PolicyLoadException.class)
+                .hasMessage("a.yaml: document 1 (line 1): spec.rules[0].from[0].source.principals[0]: YAML alias"
+                        + " *intruder (line 7, column 42) is not supported; quote a value that starts with '*'"
+                        + " (\"*intruder\") or write the value out in full");
+
+        write(dir.resolve("a.yaml"), denyIntruder.replace("*intruder", "\"*intruder\""));
+        PolicyDirectoryWatcher w = start(dir, NEVER);
+        PolicySnapshot first = w.store().current();
+        assertThat(first.policies()).containsExactly("shop/deny-admin");
+
+        write(dir.resolve("a.yaml"), denyIntruder);
+        w.check();
+        assertThat(w.store().current()).isSameAs(first);
+        assertThat(reloads("refused")).isEqualTo(1.0);
+    }
+
+    @Test
     void aChangeThatDoesNotCompileIsRefused() throws Exception {
         write(dir.resolve("a.yaml"), ALLOW_FRONTEND);
         PolicyDirectoryWatcher w = start(dir, NEVER);
