@@ -123,7 +123,8 @@ public class InboundPipelineBenchmark {
     private static final SpiffeId CALLER = SpiffeId.parse("spiffe://cluster.local/ns/shop/sa/frontend");
     private static final InetSocketAddress CALLER_ADDRESS = new InetSocketAddress("10.1.2.3", 41234);
     /** The proxy's defaults (BootstrapLoader.DEFAULT_HTTP, DEFAULT_JWT, DEFAULT_POLICIES, DEFAULT_UPSTREAM). */
-    private static final HttpConfig HTTP = new HttpConfig(8192, 16384, 100, 256, Duration.ofMinutes(5));
+    private static final HttpConfig HTTP = new HttpConfig(8192, 16384, 100, 256, Duration.ofMinutes(5),
+            Duration.ofSeconds(10));
     private static final JwtConfig JWT = new JwtConfig(List.of("RS256", "ES256", "EdDSA"), Duration.ofSeconds(60),
             16 * 1024, 10_000, Duration.ofMinutes(5));
     private static final PolicyConfig POLICIES = new PolicyConfig(null, DefaultAction.DENY, "outrider-system",
