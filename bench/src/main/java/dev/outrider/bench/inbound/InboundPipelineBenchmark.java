@@ -200,7 +200,8 @@ public class InboundPipelineBenchmark {
                 (request, connection) -> new NoRoute(HttpResponseStatus.BAD_GATEWAY, "not used"), pools, UPSTREAM,
                 metrics, AccessLog.disabled(), drain, "https");
         InboundInitializer initializer = new InboundInitializer(HTTP, 1000,
-                new DownstreamConnections(Direction.INBOUND, metrics), forwarding, null, policy, EscapedSlashes.REJECT);
+                new DownstreamConnections(Direction.INBOUND, metrics, Integer.MAX_VALUE, Integer.MAX_VALUE),
+                forwarding, null, policy, EscapedSlashes.REJECT);
 
         withJwt = new Connection(initializer, request("/api/orders/12345", token));
         withoutJwt = new Connection(initializer, request("/api/catalog/12345", null));

@@ -21,7 +21,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * The inbound listener's pipeline: traffic from other sidecars to the local application.
  * <pre>
- * connection: tracker → TLS (client certificate required) → ALPN: HTTP/2 or HTTP/1.1 codec
+ * connection: admit (inbound.maxConnections) → tracker → TLS (client certificate required)
+ *             → identity (inbound.maxConnectionsPerPeer) → ALPN: HTTP/2 or HTTP/1.1 codec
  *             (without TLS: protocol detection from the first bytes); HTTP/1.1: one pipelined request
  *             at a time past the codec (Http1PipeliningHandler), HTTP/2: one request per stream
  * per request: guard → path normalization → client-certificate header → authn (JWT) → authz
@@ -58,6 +59,9 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
+        if (!connections.admit(ch)) {
+            return; // over inbound.maxConnections: closed before any TLS work
+        }
         ChannelPipeline p = ch.pipeline();
         addConnectionTracking(p);
         if (tls != null) {
@@ -75,7 +79,7 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         SslHandler ssl = tls.current().server().newHandler(p.channel().alloc());
         ssl.setHandshakeTimeoutMillis(tls.config().handshakeTimeout().toMillis());
         p.addLast("tls", ssl);
-        p.addLast("alpn", new InboundTlsHandler(http, tls));
+        p.addLast("alpn", new InboundTlsHandler(http, tls, connections));
     }
 
     private void addProtocolDetection(ChannelPipeline p) {

@@ -16,7 +16,7 @@ import static java.util.Objects.requireNonNull;
 /**
  * The outbound listeners' pipeline: plaintext from the local application to the services it calls.
  * <pre>
- * connection: tracker → protocol detection → HTTP/1.1 codec (one pipelined request at a time past it,
+ * connection: admit (outbound.maxConnections) → tracker → protocol detection → HTTP/1.1 codec (one pipelined request at a time past it,
  *             Http1PipeliningHandler) or HTTP/2 (h2c) codec (one request per stream)
  * per request: guard → strip identity headers → forwarding (route by Host or port, P2C endpoint,
  *              mTLS to the upstream sidecar with its identity checked)
@@ -39,6 +39,9 @@ public final class OutboundInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
+        if (!connections.admit(ch)) {
+            return; // over outbound.maxConnections: closed
+        }
         ChannelPipeline p = ch.pipeline();
         addConnectionTracking(p);
         addProtocolDetection(p);
