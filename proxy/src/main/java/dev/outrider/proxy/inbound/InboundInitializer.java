@@ -21,8 +21,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * The inbound listener's pipeline: traffic from other sidecars to the local application.
  * <pre>
- * connection: admit (inbound.maxConnections) → tracker → TLS (client certificate required)
- *             → identity (inbound.maxConnectionsPerPeer) → ALPN: HTTP/2 or HTTP/1.1 codec
+ * connection: admit (inbound.maxConnections) → tracker → first-request deadline (http.requestHeaderTimeout)
+ *             → TLS (client certificate required) → identity (inbound.maxConnectionsPerPeer)
+ *             → ALPN: HTTP/2 or HTTP/1.1 codec, then its header timeout
  *             (without TLS: protocol detection from the first bytes); HTTP/1.1: one pipelined request
  *             at a time past the codec (Http1PipeliningHandler), HTTP/2: one request per stream
  * per request: guard → path normalization → client-certificate header → authn (JWT) → authz
@@ -64,6 +65,7 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         }
         ChannelPipeline p = ch.pipeline();
         addConnectionTracking(p);
+        addFirstRequestDeadline(p);
         if (tls != null) {
             addTls(p);
         } else {
@@ -73,6 +75,11 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
 
     private void addConnectionTracking(ChannelPipeline p) {
         p.addLast("tracker", connections.tracker());
+    }
+
+    /** From the accept: the handshake and the first request's header block share http.requestHeaderTimeout. */
+    private void addFirstRequestDeadline(ChannelPipeline p) {
+        http.addFirstRequestDeadline(p);
     }
 
     private void addTls(ChannelPipeline p) {

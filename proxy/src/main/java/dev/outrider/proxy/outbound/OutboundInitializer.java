@@ -16,8 +16,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * The outbound listeners' pipeline: plaintext from the local application to the services it calls.
  * <pre>
- * connection: admit (outbound.maxConnections) → tracker → protocol detection → HTTP/1.1 codec (one pipelined request at a time past it,
- *             Http1PipeliningHandler) or HTTP/2 (h2c) codec (one request per stream)
+ * connection: admit (outbound.maxConnections) → tracker → first-request deadline → protocol detection
+ *             → HTTP/1.1 codec, header timeout (one pipelined request at a time past it,
+ *             Http1PipeliningHandler) or HTTP/2 (h2c) codec, header timeout (one request per stream)
  * per request: guard → strip identity headers → forwarding (route by Host or port, P2C endpoint,
  *              mTLS to the upstream sidecar with its identity checked)
  * </pre>
@@ -44,6 +45,7 @@ public final class OutboundInitializer extends ChannelInitializer<Channel> {
         }
         ChannelPipeline p = ch.pipeline();
         addConnectionTracking(p);
+        http.addFirstRequestDeadline(p);
         addProtocolDetection(p);
     }
 
