@@ -106,8 +106,11 @@ public final class Sidecar implements AutoCloseable {
         this.accessLog = config.accessLog().enabled() ? AsyncAccessLog.start(config.accessLog(), registry)
                 : AccessLog.disabled();
         this.pools = new UpstreamPools(transport, config.upstream());
-        this.inboundConnections = new DownstreamConnections(Direction.INBOUND, metrics);
-        this.outboundConnections = new DownstreamConnections(Direction.OUTBOUND, metrics);
+        this.inboundConnections = new DownstreamConnections(Direction.INBOUND, metrics,
+                config.inbound().maxConnections(), config.inbound().maxConnectionsPerPeer());
+        // No caller identity on outbound (plaintext from the local application): only the listener limit applies.
+        this.outboundConnections = new DownstreamConnections(Direction.OUTBOUND, metrics,
+                config.outbound().maxConnections(), config.outbound().maxConnections());
         this.metrics = metrics;
     }
 

@@ -125,7 +125,8 @@ public class InboundPipelineBenchmark {
     private static final SpiffeId CALLER = SpiffeId.parse("spiffe://cluster.local/ns/shop/sa/frontend");
     private static final InetSocketAddress CALLER_ADDRESS = new InetSocketAddress("10.1.2.3", 41234);
     /** The proxy's defaults (BootstrapLoader.DEFAULT_HTTP, DEFAULT_JWT, DEFAULT_POLICIES, DEFAULT_UPSTREAM). */
-    private static final HttpConfig HTTP = new HttpConfig(8192, 16384, 100, 256, Duration.ofMinutes(5));
+    private static final HttpConfig HTTP = new HttpConfig(8192, 16384, 100, 256, Duration.ofMinutes(5),
+            Duration.ofSeconds(10));
     private static final JwtConfig JWT = new JwtConfig(List.of("RS256", "ES256", "EdDSA"), Duration.ofSeconds(60),
             16 * 1024, 10_000, Duration.ofMinutes(5));
     private static final PolicyConfig POLICIES = new PolicyConfig(null, DefaultAction.DENY, "outrider-system",
@@ -201,7 +202,8 @@ public class InboundPipelineBenchmark {
                 (request, connection) -> new NoRoute(HttpResponseStatus.BAD_GATEWAY, "not used"), pools, UPSTREAM,
                 metrics, AccessLog.disabled(), drain, "https");
         InboundInitializer initializer = new InboundInitializer(HTTP, 1000,
-                new DownstreamConnections(Direction.INBOUND, metrics), forwarding, null, policy, RequestPathPolicy.Rules.DEFAULT);
+                new DownstreamConnections(Direction.INBOUND, metrics, Integer.MAX_VALUE, Integer.MAX_VALUE),
+                forwarding, null, policy, RequestPathPolicy.Rules.DEFAULT);
 
         withJwt = new Connection(initializer, request("/api/orders/12345", token));
         withoutJwt = new Connection(initializer, request("/api/catalog/12345", null));

@@ -51,7 +51,14 @@ public final class BootstrapLoader {
     static final Protocol DEFAULT_SERVICE_PROTOCOL = Protocol.AUTO;
     static final HostPort DEFAULT_HEALTH = new HostPort("0.0.0.0", 15021);
     static final HostPort DEFAULT_ADMIN = new HostPort("127.0.0.1", 15000);
-    static final HttpConfig DEFAULT_HTTP = new HttpConfig(8192, 16384, 100, 256, Duration.ofMinutes(5));
+    static final HttpConfig DEFAULT_HTTP = new HttpConfig(8192, 16384, 100, 256, Duration.ofMinutes(5),
+            Duration.ofSeconds(10));
+    /** Open connections per downstream listener (inbound; outbound with its upstream ports). */
+    static final int DEFAULT_MAX_CONNECTIONS = 4096;
+    /** Open inbound connections per caller identity: the replicas of one workload share it. */
+    static final int DEFAULT_MAX_CONNECTIONS_PER_PEER = 1024;
+    /** Upper bound for the connection limits: far beyond what one sidecar's file descriptors allow. */
+    private static final int MAX_CONNECTION_LIMIT = 1_000_000;
     static final UpstreamConfig DEFAULT_UPSTREAM = new UpstreamConfig(Duration.ofSeconds(1),
             Duration.ofSeconds(15), Duration.ofSeconds(60), 2, 20, 3);
     static final RuntimeConfig DEFAULT_RUNTIME = new RuntimeConfig(TransportKind.AUTO, 0, Duration.ofSeconds(20));
@@ -248,14 +255,16 @@ public final class BootstrapLoader {
     }
 
     private static InboundConfig inbound(ConfigNode n) {
-        n.object("listen", "application", "applicationProtocol");
+        n.object("listen", "application", "applicationProtocol", "maxConnections", "maxConnectionsPerPeer");
         return new InboundConfig(n.field("listen").hostPort(DEFAULT_INBOUND, 0),
                 n.field("application").hostPort(DEFAULT_APPLICATION, 1),
-                n.field("applicationProtocol").enumValue(Protocol.class, DEFAULT_APPLICATION_PROTOCOL));
+                n.field("applicationProtocol").enumValue(Protocol.class, DEFAULT_APPLICATION_PROTOCOL),
+                n.field("maxConnections").integer(DEFAULT_MAX_CONNECTIONS, 1, MAX_CONNECTION_LIMIT),
+                n.field("maxConnectionsPerPeer").integer(DEFAULT_MAX_CONNECTIONS_PER_PEER, 1, MAX_CONNECTION_LIMIT));
     }
 
     private static OutboundConfig outbound(ConfigNode n, String namespace) {
-        n.object("listen", "upstreams");
+        n.object("listen", "upstreams", "maxConnections");
         List<UpstreamPortConfig> upstreams = new ArrayList<>();
         for (ConfigNode u : n.field("upstreams").list()) {
             u.object("service", "port");
@@ -276,7 +285,8 @@ public final class BootstrapLoader {
             }
             upstreams.add(new UpstreamPortConfig(service, port));
         }
-        return new OutboundConfig(n.field("listen").hostPort(DEFAULT_OUTBOUND, 0), upstreams);
+        return new OutboundConfig(n.field("listen").hostPort(DEFAULT_OUTBOUND, 0), upstreams,
+                n.field("maxConnections").integer(DEFAULT_MAX_CONNECTIONS, 1, MAX_CONNECTION_LIMIT));
     }
 
     private static List<ServiceConfig> services(ConfigNode n, String defaultNamespace, String trustDomain) {
@@ -320,14 +330,16 @@ public final class BootstrapLoader {
     }
 
     private static HttpConfig http(ConfigNode n) {
-        n.object("maxInitialLineLength", "maxHeaderSize", "maxHeaderCount", "maxConcurrentStreams", "idleTimeout");
+        n.object("maxInitialLineLength", "maxHeaderSize", "maxHeaderCount", "maxConcurrentStreams", "idleTimeout",
+                "requestHeaderTimeout");
         HttpConfig d = DEFAULT_HTTP;
         return new HttpConfig(
                 n.field("maxInitialLineLength").integer(d.maxInitialLineLength(), 256, 65_536),
                 n.field("maxHeaderSize").integer(d.maxHeaderSize(), 1_024, 1_048_576),
                 n.field("maxHeaderCount").integer(d.maxHeaderCount(), 1, 10_000),
                 n.field("maxConcurrentStreams").integer(d.maxConcurrentStreams(), 1, 65_535),
-                n.field("idleTimeout").duration(d.idleTimeout(), true, MAX_TIMEOUT));
+                n.field("idleTimeout").duration(d.idleTimeout(), true, MAX_TIMEOUT),
+                n.field("requestHeaderTimeout").duration(d.requestHeaderTimeout(), false, Duration.ofMinutes(5)));
     }
 
     private static UpstreamConfig upstream(ConfigNode n) {

@@ -41,12 +41,15 @@ public final class ConfigView {
                 "labels", new java.util.TreeMap<>(config.node().labels())));
         root.put("inbound", map("listen", config.inbound().listen().toString(),
                 "application", config.inbound().application().toString(),
-                "applicationProtocol", lower(config.inbound().applicationProtocol())));
+                "applicationProtocol", lower(config.inbound().applicationProtocol()),
+                "maxConnections", config.inbound().maxConnections(),
+                "maxConnectionsPerPeer", config.inbound().maxConnectionsPerPeer()));
         List<Object> upstreams = new ArrayList<>();
         for (UpstreamPortConfig u : config.outbound().upstreams()) {
             upstreams.add(map("service", u.service().toString(), "port", u.port()));
         }
-        root.put("outbound", map("listen", config.outbound().listen().toString(), "upstreams", upstreams));
+        root.put("outbound", map("listen", config.outbound().listen().toString(), "upstreams", upstreams,
+                "maxConnections", config.outbound().maxConnections()));
         List<Object> services = new ArrayList<>();
         for (ServiceConfig s : config.services()) {
             services.add(map("name", s.name().name(), "namespace", s.name().namespace(),
@@ -58,7 +61,8 @@ public final class ConfigView {
         HttpConfig h = config.http();
         root.put("http", map("maxInitialLineLength", h.maxInitialLineLength(), "maxHeaderSize", h.maxHeaderSize(),
                 "maxHeaderCount", h.maxHeaderCount(), "maxConcurrentStreams", h.maxConcurrentStreams(),
-                "idleTimeout", Durations.format(h.idleTimeout())));
+                "idleTimeout", Durations.format(h.idleTimeout()),
+                "requestHeaderTimeout", Durations.format(h.requestHeaderTimeout())));
         UpstreamConfig u = config.upstream();
         root.put("upstream", map("connectTimeout", Durations.format(u.connectTimeout()),
                 "requestTimeout", Durations.format(u.requestTimeout()),

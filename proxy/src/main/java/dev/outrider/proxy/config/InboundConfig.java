@@ -2,11 +2,21 @@ package dev.outrider.proxy.config;
 
 import static java.util.Objects.requireNonNull;
 
-/** The inbound listener (traffic from other sidecars) and the local application it forwards to. */
-public record InboundConfig(HostPort listen, HostPort application, Protocol applicationProtocol) {
+/**
+ * The inbound listener (traffic from other sidecars) and the local application it forwards to.
+ *
+ * @param maxConnections        open connections on the listener; the next one is closed when accepted
+ * @param maxConnectionsPerPeer open connections of one caller identity (the SPIFFE ID of its certificate);
+ *                              the next one is closed right after its handshake
+ */
+public record InboundConfig(HostPort listen, HostPort application, Protocol applicationProtocol, int maxConnections,
+                            int maxConnectionsPerPeer) {
     public InboundConfig {
         requireNonNull(listen, "listen");
         requireNonNull(application, "application");
         requireNonNull(applicationProtocol, "applicationProtocol");
+        if (maxConnections < 1 || maxConnectionsPerPeer < 1) {
+            throw new IllegalArgumentException("connection limits must be positive");
+        }
     }
 }

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -29,6 +30,10 @@ import static java.util.Objects.requireNonNull;
  * {@link #addExpectContinue}, forwarding), so they are written once
  * for both protocols: on HTTP/1.1 {@link Http1PipeliningHandler} lets one request at a time reach them, as a
  * stream channel carries one request. Immutable; shared by the connections of one listener.
+ *
+ * <p>{@code http.requestHeaderTimeout} spans both halves: {@link #addFirstRequestDeadline} starts it when a
+ * connection is accepted; {@code addHttp1}/{@code addHttp2} take that deadline over into the protocol's header
+ * timer ({@link Http1HeaderTimeoutHandler}, {@link Http2HeaderTimeoutHandler}).
  */
 public final class DownstreamHttp {
     private final HttpConfig config;
@@ -41,9 +46,21 @@ public final class DownstreamHttp {
         this.requestHandlers = requireNonNull(requestHandlers, "requestHandlers");
     }
 
+    /**
+     * Starts the first request's header deadline; call in {@code initChannel}, right after the tracker, so the
+     * TLS handshake and protocol detection count against it.
+     */
+    public void addFirstRequestDeadline(ChannelPipeline p) {
+        p.addLast("header-deadline", new FirstRequestDeadlineHandler(config.requestHeaderTimeout().toNanos()));
+    }
+
     public void addHttp1(ChannelPipeline p) {
+        long firstDeadline = takeFirstRequestDeadline(p);
         p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
-        p.addLast("http1", new Http1ServerCodec(decoderConfig(config)));
+        Http1ServerCodec codec = new Http1ServerCodec(decoderConfig(config));
+        p.addLast("http1", codec);
+        p.addLast("header-timeout",
+                new Http1HeaderTimeoutHandler(codec, config.requestHeaderTimeout().toNanos(), firstDeadline));
         p.addLast("pipelining", new Http1PipeliningHandler()); // one request at a time past this point
         p.addLast("guard", new RequestGuardHandler(config.maxHeaderCount()));
         p.addLast("hygiene", RequestHygieneHandler.INSTANCE);
@@ -51,14 +68,18 @@ public final class DownstreamHttp {
     }
 
     public void addHttp2(ChannelPipeline p) {
+        long firstDeadline = takeFirstRequestDeadline(p);
         p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
-        p.addLast("http2", Http2FrameCodecBuilder.forServer()
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(Http2Settings.defaultSettings()
                         .maxConcurrentStreams(config.maxConcurrentStreams())
                         .maxHeaderListSize(config.maxHeaderSize()))
                 .gracefulShutdownTimeoutMillis(drainTimeoutMillis)
                 .validateHeaders(true)
-                .build());
+                .build();
+        p.addLast("http2", codec);
+        p.addLast("http2-header-timeout",
+                new Http2HeaderTimeoutHandler(codec.decoder(), config.requestHeaderTimeout().toNanos(), firstDeadline));
         p.addLast("mux", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
@@ -99,6 +120,19 @@ public final class DownstreamHttp {
             }
             super.channelRead(ctx, msg);
         }
+    }
+
+    /**
+     * The first request's header deadline set at accept, handed over from {@link FirstRequestDeadlineHandler}
+     * (removed here); a pipeline built without one (tests) counts from now.
+     */
+    private long takeFirstRequestDeadline(ChannelPipeline p) {
+        FirstRequestDeadlineHandler deadline = p.get(FirstRequestDeadlineHandler.class);
+        if (deadline == null) {
+            return System.nanoTime() + config.requestHeaderTimeout().toNanos();
+        }
+        p.remove(deadline);
+        return deadline.deadlineNanos();
     }
 
     /**

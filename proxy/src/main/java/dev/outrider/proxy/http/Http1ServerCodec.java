@@ -30,14 +30,30 @@ import java.util.List;
  *
  * <p>To see each header block whole, the decoder waits until the block's end ({@code CRLF CRLF}) is in
  * the buffer before letting Netty's decoder consume it; a block that outgrows the configured limits is
- * handed over as is, so Netty reports it as too large.
+ * handed over as is, so Netty reports it as too large. {@link #awaitingHeaders()} and
+ * {@link #headerBlockStarted()} tell {@link Http1HeaderTimeoutHandler} where the decoder is.
  */
 public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder> {
     /** Request methods in arrival order, taken by the encoder as responses go out. Event loop only. */
     private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
+    private final StrictRequestDecoder decoder;
 
     public Http1ServerCodec(HttpDecoderConfig config) {
-        init(new StrictRequestDecoder(config, methods), new ResponseEncoder(methods));
+        decoder = new StrictRequestDecoder(config, methods);
+        init(decoder, new ResponseEncoder(methods));
+    }
+
+    /**
+     * Whether the decoder is between requests: the previous request (if any) was decoded to its end, the next
+     * bytes are a request line and a header block. Event loop only.
+     */
+    boolean awaitingHeaders() {
+        return decoder.atMessageStart && !decoder.failed;
+    }
+
+    /** Whether bytes of the next header block are buffered, its end not yet: a header block is arriving. */
+    boolean headerBlockStarted() {
+        return awaitingHeaders() && decoder.buffered() > 0;
     }
 
     /** Thrown (as a decoder result) for a header block with obs-fold. */
@@ -66,6 +82,11 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
             super(config);
             this.methods = methods;
             this.maxBlock = config.getMaxInitialLineLength() + config.getMaxHeaderSize() + 4;
+        }
+
+        /** Bytes received and not yet decoded. */
+        int buffered() {
+            return internalBuffer().readableBytes();
         }
 
         @Override

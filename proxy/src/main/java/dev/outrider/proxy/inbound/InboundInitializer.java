@@ -21,7 +21,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * The inbound listener's pipeline: traffic from other sidecars to the local application.
  * <pre>
- * connection: tracker → TLS (client certificate required) → ALPN: HTTP/2 or HTTP/1.1 codec
+ * connection: admit (inbound.maxConnections) → tracker → first-request deadline (http.requestHeaderTimeout)
+ *             → TLS (client certificate required) → identity (inbound.maxConnectionsPerPeer)
+ *             → ALPN: HTTP/2 or HTTP/1.1 codec, then its header timeout
  *             (without TLS: protocol detection from the first bytes); HTTP/1.1: one pipelined request
  *             at a time past the codec (Http1PipeliningHandler), HTTP/2: one request per stream
  * per request: guard → header hygiene → path normalization → client-certificate header → authn (JWT)
@@ -60,8 +62,12 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
+        if (!connections.admit(ch)) {
+            return; // over inbound.maxConnections: closed before any TLS work
+        }
         ChannelPipeline p = ch.pipeline();
         addConnectionTracking(p);
+        addFirstRequestDeadline(p);
         if (tls != null) {
             addTls(p);
         } else {
@@ -73,11 +79,16 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         p.addLast("tracker", connections.tracker());
     }
 
+    /** From the accept: the handshake and the first request's header block share http.requestHeaderTimeout. */
+    private void addFirstRequestDeadline(ChannelPipeline p) {
+        http.addFirstRequestDeadline(p);
+    }
+
     private void addTls(ChannelPipeline p) {
         SslHandler ssl = tls.current().server().newHandler(p.channel().alloc());
         ssl.setHandshakeTimeoutMillis(tls.config().handshakeTimeout().toMillis());
         p.addLast("tls", ssl);
-        p.addLast("alpn", new InboundTlsHandler(http, tls));
+        p.addLast("alpn", new InboundTlsHandler(http, tls, connections));
     }
 
     private void addProtocolDetection(ChannelPipeline p) {

@@ -29,10 +29,12 @@ import static java.util.Objects.requireNonNull;
  * outrider_active_connections{direction}                  gauge
  * outrider_upstream_connect_failures_total{direction}
  * outrider_upstream_retries_total{direction}
+ * outrider_connections_refused_total{direction, reason}    reason = listener_limit | peer_limit
  * </pre>
  */
 public final class ProxyMetrics {
     private static final Direction[] DIRECTIONS = Direction.values();
+    private static final ConnectionRefusal[] REFUSALS = ConnectionRefusal.values();
     private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
     /** Bucket boundaries worth reading directly (in addition to Micrometer's percentile histogram). */
     private static final Duration[] SLOS = {
@@ -48,6 +50,8 @@ public final class ProxyMetrics {
     private final LongAdder[] activeConnections;
     private final Counter[] connectFailures;
     private final Counter[] retries;
+    /** [direction ordinal][refusal ordinal]. */
+    private final Counter[][] refusedConnections;
 
     public ProxyMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
@@ -59,6 +63,7 @@ public final class ProxyMetrics {
         activeConnections = new LongAdder[n];
         connectFailures = new Counter[n];
         retries = new Counter[n];
+        refusedConnections = new Counter[n][REFUSALS.length];
         for (Direction d : DIRECTIONS) {
             int i = d.ordinal();
             for (int c = 0; c < STATUS_CLASSES.length; c++) {
@@ -92,6 +97,12 @@ public final class ProxyMetrics {
             retries[i] = Counter.builder("outrider.upstream.retries")
                     .description("Requests retried on another upstream attempt")
                     .tag("direction", d.tag()).register(registry);
+            for (ConnectionRefusal r : REFUSALS) {
+                refusedConnections[i][r.ordinal()] = Counter.builder("outrider.connections.refused")
+                        .description("Client connections closed on arrival: over the listener's or the caller"
+                                + " identity's connection limit")
+                        .tag("direction", d.tag()).tag("reason", r.tag()).register(registry);
+            }
         }
     }
 
@@ -118,6 +129,10 @@ public final class ProxyMetrics {
 
     public void connectionClosed(Direction d) {
         activeConnections[d.ordinal()].decrement();
+    }
+
+    public void connectionRefused(Direction d, ConnectionRefusal reason) {
+        refusedConnections[d.ordinal()][reason.ordinal()].increment();
     }
 
     public void upstreamConnectFailure(Direction d) {

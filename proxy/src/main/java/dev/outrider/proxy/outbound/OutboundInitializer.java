@@ -15,11 +15,12 @@ import static java.util.Objects.requireNonNull;
 /**
  * The outbound listeners' pipeline: plaintext from the local application to the services it calls.
  * <pre>
- * connection: tracker → protocol detection → HTTP/1.1 codec (one pipelined request at a time past it,
- *             Http1PipeliningHandler) or HTTP/2 (h2c) codec (one request per stream)
- * per request: guard → header hygiene (identity headers removed) → forwarding ({@code Expect: 100-continue}
- *              goes on to the upstream sidecar, which answers it after its checks; its 100 is relayed) (route by Host or port, P2C endpoint,
- *              mTLS to the upstream sidecar with its identity checked)
+ * connection: admit (outbound.maxConnections) → tracker → first-request deadline → protocol detection
+ *             → HTTP/1.1 codec, header timeout (one pipelined request at a time past it,
+ *             Http1PipeliningHandler) or HTTP/2 (h2c) codec, header timeout (one request per stream)
+ * per request: guard → header hygiene (identity headers removed) → forwarding (route by Host or port, P2C endpoint,
+ *              mTLS to the upstream sidecar with its identity checked; {@code Expect: 100-continue} goes on to
+ *              the upstream sidecar, which answers it after its checks, and its 100 is relayed)
  * </pre>
  */
 public final class OutboundInitializer extends ChannelInitializer<Channel> {
@@ -36,8 +37,12 @@ public final class OutboundInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
+        if (!connections.admit(ch)) {
+            return; // over outbound.maxConnections: closed
+        }
         ChannelPipeline p = ch.pipeline();
         addConnectionTracking(p);
+        http.addFirstRequestDeadline(p);
         addProtocolDetection(p);
     }
 

@@ -1,5 +1,6 @@
 package dev.outrider.proxy.tls;
 
+import dev.outrider.proxy.http.DownstreamConnections;
 import dev.outrider.proxy.http.DownstreamHttp;
 import dev.outrider.proxy.metrics.Direction;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,36 +19,46 @@ import static java.util.Objects.requireNonNull;
 /**
  * Pipeline position: right after the inbound {@link SslHandler}. When the handshake succeeds it records
  * the caller's identity on the connection ({@link PeerIdentity}, the source principal for the request
- * handlers), counts the handshake, and installs HTTP/2 or HTTP/1.1 as ALPN decided; then it leaves the
- * pipeline. A failed handshake is counted by reason and the connection closed: nothing reaches the
- * application.
+ * handlers), counts the handshake, admits the connection for that identity (a caller over its connection
+ * limit is closed here, counted by {@link DownstreamConnections}), and installs HTTP/2 or HTTP/1.1 as ALPN
+ * decided; then it leaves the pipeline. A failed handshake is counted by reason and the connection closed:
+ * nothing reaches the application.
  */
 public final class InboundTlsHandler extends ApplicationProtocolNegotiationHandler {
     private static final Logger log = LoggerFactory.getLogger(InboundTlsHandler.class);
 
     private final DownstreamHttp http;
     private final TlsState tls;
+    private final DownstreamConnections connections;
     /** Failure is reported once, whichever of exception and completion event comes first. Event loop only. */
     private boolean failed;
 
-    public InboundTlsHandler(DownstreamHttp http, TlsState tls) {
+    public InboundTlsHandler(DownstreamHttp http, TlsState tls, DownstreamConnections connections) {
         super(ApplicationProtocolNames.HTTP_1_1);
         this.http = requireNonNull(http, "http");
         this.tls = requireNonNull(tls, "tls");
+        this.connections = requireNonNull(connections, "connections");
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof SslHandshakeCompletionEvent done && done.isSuccess()) {
+            PeerIdentity peer;
             try {
                 SslHandler ssl = ctx.pipeline().get(SslHandler.class);
                 X509Certificate leaf = (X509Certificate) ssl.engine().getSession().getPeerCertificates()[0];
-                ctx.channel().attr(PeerIdentity.KEY).set(PeerIdentity.from(leaf, tls.identity().trustDomain()));
+                peer = PeerIdentity.from(leaf, tls.identity().trustDomain());
+                ctx.channel().attr(PeerIdentity.KEY).set(peer);
             } catch (PeerCertificateException | SSLPeerUnverifiedException | RuntimeException e) {
                 handshakeFailure(ctx, e);
                 return;
             }
             tls.metrics().handshakeSucceeded(Direction.INBOUND);
+            if (!connections.admitPeer(ctx.channel(), peer.id())) {
+                log.debug("inbound connection from {} refused: its identity has inbound.maxConnectionsPerPeer open",
+                        ctx.channel().remoteAddress());
+                return; // closed; no protocol is installed
+            }
         }
         super.userEventTriggered(ctx, evt);
     }

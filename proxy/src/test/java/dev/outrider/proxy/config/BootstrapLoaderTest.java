@@ -40,10 +40,11 @@ class BootstrapLoaderTest {
 
         assertThat(c.node()).isEqualTo(new NodeConfig("orders", "default", "orders", "cluster.local", Map.of("app", "orders")));
         assertThat(c.inbound()).isEqualTo(new InboundConfig(new HostPort("0.0.0.0", 15006),
-                new HostPort("127.0.0.1", 8080), Protocol.HTTP1));
-        assertThat(c.outbound()).isEqualTo(new OutboundConfig(new HostPort("127.0.0.1", 15001), List.of()));
+                new HostPort("127.0.0.1", 8080), Protocol.HTTP1, 4096, 1024));
+        assertThat(c.outbound()).isEqualTo(new OutboundConfig(new HostPort("127.0.0.1", 15001), List.of(), 4096));
         assertThat(c.services()).isEmpty();
-        assertThat(c.http()).isEqualTo(new HttpConfig(8192, 16384, 100, 256, Duration.ofMinutes(5)));
+        assertThat(c.http()).isEqualTo(new HttpConfig(8192, 16384, 100, 256, Duration.ofMinutes(5),
+                Duration.ofSeconds(10)));
         assertThat(c.upstream()).isEqualTo(new UpstreamConfig(Duration.ofSeconds(1), Duration.ofSeconds(15),
                 Duration.ofSeconds(60), 2, 20, 3));
         assertThat(c.health()).isEqualTo(new HostPort("0.0.0.0", 15021));
@@ -56,15 +57,17 @@ class BootstrapLoaderTest {
     void everyFieldIsRead() {
         BootstrapConfig c = parse("""
                 node: {service: frontend, namespace: shop, trustDomain: example.org}
-                inbound: {listen: "[::]:16006", application: 127.0.0.1:9090, applicationProtocol: H2C}
+                inbound: {listen: "[::]:16006", application: 127.0.0.1:9090, applicationProtocol: H2C,
+                          maxConnections: 100, maxConnectionsPerPeer: 10}
                 outbound:
                   listen: 127.0.0.2:16001
+                  maxConnections: 200
                   upstreams: [{service: orders, port: 9001}, {service: billing.pay, port: 9002}]
                 services:
                   - {name: orders, protocol: http1, endpoints: ["127.0.0.1:15006", "10.0.0.2:15006"]}
                   - {name: billing, namespace: pay, endpoints: ["[::1]:15006"]}
                 http: {maxInitialLineLength: 4096, maxHeaderSize: 8192, maxHeaderCount: 50,
-                       maxConcurrentStreams: 100, idleTimeout: 0}
+                       maxConcurrentStreams: 100, idleTimeout: 0, requestHeaderTimeout: 2s}
                 upstream: {connectTimeout: 250ms, requestTimeout: PT30S, idleTimeout: 2m, maxRetries: 0,
                            retryBudgetPercent: 50, minRetryConcurrency: 1}
                 health: {listen: 0.0.0.0:0}
@@ -75,8 +78,9 @@ class BootstrapLoaderTest {
 
         assertThat(c.node()).isEqualTo(new NodeConfig("frontend", "shop", "frontend", "example.org", Map.of("app", "frontend")));
         assertThat(c.inbound()).isEqualTo(new InboundConfig(new HostPort("::", 16006),
-                new HostPort("127.0.0.1", 9090), Protocol.H2C));
+                new HostPort("127.0.0.1", 9090), Protocol.H2C, 100, 10));
         assertThat(c.outbound().listen()).isEqualTo(new HostPort("127.0.0.2", 16001));
+        assertThat(c.outbound().maxConnections()).isEqualTo(200);
         assertThat(c.outbound().upstreams()).containsExactly(
                 new UpstreamPortConfig(new ServiceName("orders", "shop"), 9001),
                 new UpstreamPortConfig(new ServiceName("billing", "pay"), 9002));
@@ -87,7 +91,7 @@ class BootstrapLoaderTest {
                 new ServiceConfig(new ServiceName("billing", "pay"), Protocol.AUTO,
                         List.of(new HostPort("::1", 15006)),
                         List.of(SpiffeId.parse("spiffe://example.org/ns/pay/sa/billing"))));
-        assertThat(c.http()).isEqualTo(new HttpConfig(4096, 8192, 50, 100, Duration.ZERO));
+        assertThat(c.http()).isEqualTo(new HttpConfig(4096, 8192, 50, 100, Duration.ZERO, Duration.ofSeconds(2)));
         assertThat(c.upstream()).isEqualTo(new UpstreamConfig(Duration.ofMillis(250), Duration.ofSeconds(30),
                 Duration.ofMinutes(2), 0, 50, 1));
         assertThat(c.health()).isEqualTo(new HostPort("0.0.0.0", 0));
@@ -161,7 +165,7 @@ class BootstrapLoaderTest {
     void unknownFieldListsTheKnownOnes() {
         assertThat(error("node: {service: orders}\nhttp: {maxHeaderSizes: 1}\n").getMessage()).isEqualTo(
                 "http.maxHeaderSizes: unknown field 'maxHeaderSizes' (known: maxInitialLineLength, maxHeaderSize,"
-                        + " maxHeaderCount, maxConcurrentStreams, idleTimeout)");
+                        + " maxHeaderCount, maxConcurrentStreams, idleTimeout, requestHeaderTimeout)");
     }
 
     @Test
@@ -279,6 +283,28 @@ class BootstrapLoaderTest {
     void applicationPortZeroIsRejected() {
         assertThat(error("node: {service: orders}\ninbound: {application: 127.0.0.1:0}\n").getMessage())
                 .isEqualTo("inbound.application: 0 is not a port (1-65535)");
+    }
+
+    @Test
+    void requestHeaderTimeoutMustBePositiveAndBounded() {
+        assertThat(error("node: {service: orders}\nhttp: {requestHeaderTimeout: 0}\n").getMessage())
+                .isEqualTo("http.requestHeaderTimeout: must be greater than 0");
+        assertThat(error("node: {service: orders}\nhttp: {requestHeaderTimeout: -1s}\n").getMessage())
+                .startsWith("http.requestHeaderTimeout: ");
+        assertThat(error("node: {service: orders}\nhttp: {requestHeaderTimeout: 10}\n").getMessage())
+                .isEqualTo("http.requestHeaderTimeout: 10 needs a unit (10ms, 10s, ...)");
+        assertThat(error("node: {service: orders}\nhttp: {requestHeaderTimeout: 6m}\n").getMessage())
+                .isEqualTo("http.requestHeaderTimeout: 6m is longer than the maximum 5m");
+    }
+
+    @Test
+    void connectionLimitsArePositiveIntegers() {
+        assertThat(error("node: {service: orders}\ninbound: {maxConnections: 0}\n").getMessage())
+                .isEqualTo("inbound.maxConnections: 0 is out of range (1-1000000)");
+        assertThat(error("node: {service: orders}\ninbound: {maxConnectionsPerPeer: -5}\n").getMessage())
+                .isEqualTo("inbound.maxConnectionsPerPeer: -5 is out of range (1-1000000)");
+        assertThat(error("node: {service: orders}\noutbound: {maxConnections: lots}\n").getMessage())
+                .startsWith("outbound.maxConnections: expected an integer");
     }
 
     @Test

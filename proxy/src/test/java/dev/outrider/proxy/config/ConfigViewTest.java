@@ -43,9 +43,10 @@ class ConfigViewTest {
         assertThat(view.get("jwt")).isEqualTo(Map.of("algorithms", List.of("RS256", "ES256", "EdDSA"),
                 "clockSkew", "1m", "maxLength", 16384, "cacheSize", 10000, "jwksRefresh", "5m"));
         assertThat(view.get("inbound")).isEqualTo(
-                Map.of("listen", "0.0.0.0:15006", "application", "127.0.0.1:8080", "applicationProtocol", "http1"));
+                Map.of("listen", "0.0.0.0:15006", "application", "127.0.0.1:8080", "applicationProtocol", "http1",
+                        "maxConnections", 4096, "maxConnectionsPerPeer", 1024));
         assertThat(view.get("outbound")).isEqualTo(Map.of("listen", "127.0.0.1:15001",
-                "upstreams", List.of(Map.of("service", "orders.shop", "port", 9001))));
+                "upstreams", List.of(Map.of("service", "orders.shop", "port", 9001)), "maxConnections", 4096));
         assertThat(view.get("services")).isEqualTo(List.of(Map.of("name", "orders", "namespace", "shop",
                 "protocol", "auto", "endpoints", List.of("127.0.0.1:15006", "[::1]:15007"),
                 "identities", List.of("spiffe://cluster.local/ns/shop/sa/orders"))));
@@ -56,6 +57,7 @@ class ConfigViewTest {
         assertThat(view.get("upstream")).isEqualTo(Map.of("connectTimeout", "250ms", "requestTimeout", "15s",
                 "idleTimeout", "1m", "maxRetries", 2, "retryBudgetPercent", 20, "minRetryConcurrency", 3));
         assertThat(view.get("http")).extracting(m -> ((Map<?, ?>) m).get("idleTimeout")).isEqualTo("5m");
+        assertThat(view.get("http")).extracting(m -> ((Map<?, ?>) m).get("requestHeaderTimeout")).isEqualTo("10s");
         assertThat(view.get("runtime")).isEqualTo(Map.of("transport", "io_uring", "eventLoops", 0, "drainTimeout", "20s"));
         assertThat(view.get("admin")).isEqualTo(Map.of("listen", "127.0.0.1:15000"));
         assertThat(view.get("accessLog")).isEqualTo(Map.of("enabled", true, "path", "-", "queueSize", 8192));

@@ -44,7 +44,7 @@ class ExampleConfigsTest {
         BootstrapConfig c = BootstrapLoader.load(example("sidecar-b.yaml"));
         assertThat(c.node()).isEqualTo(new NodeConfig("orders", "shop", "orders", "cluster.local", Map.of("app", "orders")));
         assertThat(c.inbound()).isEqualTo(new InboundConfig(new HostPort("0.0.0.0", 15006),
-                new HostPort("127.0.0.1", 8080), Protocol.HTTP1));
+                new HostPort("127.0.0.1", 8080), Protocol.HTTP1, 4096, 1024));
         assertThat(c.outbound().listen()).isEqualTo(new HostPort("127.0.0.1", 15101));
         assertThat(c.health()).isEqualTo(new HostPort("0.0.0.0", 15021));
         assertThat(c.admin()).isEqualTo(new HostPort("127.0.0.1", 15000));

@@ -39,7 +39,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the 100-continue handler.
  */
 class Http1PipeliningHandlerTest {
-    private static final HttpConfig CONFIG = new HttpConfig(256, 1024, 10, 100, Duration.ofMinutes(1));
+    private static final HttpConfig CONFIG = new HttpConfig(256, 1024, 10, 100, Duration.ofMinutes(1),
+            Duration.ofSeconds(10));
 
     private final ReadCounter reads = new ReadCounter();
     private final Recorder recorder = new Recorder();

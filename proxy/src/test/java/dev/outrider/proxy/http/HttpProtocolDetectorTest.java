@@ -14,7 +14,8 @@ import java.time.Duration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class HttpProtocolDetectorTest {
-    private static final HttpConfig CONFIG = new HttpConfig(8192, 16384, 100, 100, Duration.ofMinutes(1));
+    private static final HttpConfig CONFIG = new HttpConfig(8192, 16384, 100, 100, Duration.ofMinutes(1),
+            Duration.ofSeconds(10));
 
     private static EmbeddedChannel channel() {
         return new EmbeddedChannel(new HttpProtocolDetector(new DownstreamHttp(CONFIG, 1000,

@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The HTTP/1.1 request handlers up to and including path normalization, on an EmbeddedChannel. */
 class PathNormalizationHandlerTest {
-    private static final HttpConfig CONFIG = new HttpConfig(1024, 4096, 50, 100, Duration.ofMinutes(1));
+    private static final HttpConfig CONFIG = new HttpConfig(1024, 4096, 50, 100, Duration.ofMinutes(1),
+            Duration.ofSeconds(10));
     private EmbeddedChannel ch = channel(EscapedSlashes.REJECT);
 
     private static EmbeddedChannel channel(EscapedSlashes mode) {

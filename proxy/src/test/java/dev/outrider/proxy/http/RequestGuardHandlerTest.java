@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The strict HTTP/1.1 decoder configuration plus the guard, on an EmbeddedChannel. */
 class RequestGuardHandlerTest {
-    private static final HttpConfig CONFIG = new HttpConfig(256, 1024, 10, 100, Duration.ofMinutes(1));
+    private static final HttpConfig CONFIG = new HttpConfig(256, 1024, 10, 100, Duration.ofMinutes(1),
+            Duration.ofSeconds(10));
     private final EmbeddedChannel ch = new EmbeddedChannel(
             new Http1ServerCodec(DownstreamHttp.decoderConfig(CONFIG)),
             new RequestGuardHandler(CONFIG.maxHeaderCount()));

@@ -69,7 +69,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class InboundPolicyHandlersTest {
     private static final String ISSUER = "https://issuer.test";
-    private static final HttpConfig HTTP = new HttpConfig(1024, 8192, 50, 100, Duration.ofMinutes(1));
+    private static final HttpConfig HTTP = new HttpConfig(1024, 8192, 50, 100, Duration.ofMinutes(1),
+            Duration.ofSeconds(10));
     private static final NodeConfig NODE = new NodeConfig("orders", "shop", "orders", "cluster.local",
             Map.of("app", "orders"));
     private static final ECKey KEY = ecKey("k1");

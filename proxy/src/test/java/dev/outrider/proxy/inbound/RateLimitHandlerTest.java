@@ -55,7 +55,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * slots held until the response's end, and refusals by authorization costing no budget.
  */
 class RateLimitHandlerTest {
-    private static final HttpConfig HTTP = new HttpConfig(1024, 8192, 50, 100, Duration.ofMinutes(1));
+    private static final HttpConfig HTTP = new HttpConfig(1024, 8192, 50, 100, Duration.ofMinutes(1),
+            Duration.ofSeconds(10));
     private static final NodeConfig NODE = new NodeConfig("orders", "shop", "orders", "cluster.local",
             Map.of("app", "orders"));
     private static final String AUTHZ = """
