@@ -28,11 +28,15 @@ import static java.util.Objects.requireNonNull;
 public final class DownstreamHttp {
     private final HttpConfig config;
     private final long drainTimeoutMillis;
+    private final Http2ConnectionErrorHandler http2Errors;
     private final Consumer<ChannelPipeline> requestHandlers;
 
-    public DownstreamHttp(HttpConfig config, long drainTimeoutMillis, Consumer<ChannelPipeline> requestHandlers) {
+    /** @param http2Errors counts and logs HTTP/2 connection errors; one per listener direction */
+    public DownstreamHttp(HttpConfig config, long drainTimeoutMillis, Http2ConnectionErrorHandler http2Errors,
+                          Consumer<ChannelPipeline> requestHandlers) {
         this.config = requireNonNull(config, "config");
         this.drainTimeoutMillis = drainTimeoutMillis;
+        this.http2Errors = requireNonNull(http2Errors, "http2Errors");
         this.requestHandlers = requireNonNull(requestHandlers, "requestHandlers");
     }
 
@@ -64,6 +68,7 @@ public final class DownstreamHttp {
             }
         }));
         p.addLast("http2-idle", new Http2IdleCloseHandler());
+        p.addLast("http2-errors", http2Errors);
         p.channel().config().setAutoRead(true); // control frames must flow; streams apply backpressure
     }
 
