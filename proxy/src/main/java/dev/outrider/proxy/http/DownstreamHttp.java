@@ -2,6 +2,7 @@ package dev.outrider.proxy.http;
 
 import dev.outrider.proxy.config.HttpConfig;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
@@ -41,6 +42,7 @@ public final class DownstreamHttp {
     }
 
     public void addHttp1(ChannelPipeline p) {
+        allowHalfClosure(p);
         p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
         p.addLast("http1", new Http1ServerCodec(decoderConfig(config)));
         p.addLast("pipelining", new Http1PipeliningHandler()); // one request at a time past this point
@@ -50,6 +52,7 @@ public final class DownstreamHttp {
     }
 
     public void addHttp2(ChannelPipeline p) {
+        allowHalfClosure(p);
         p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
         p.addLast("http2", Http2FrameCodecBuilder.forServer()
                 .initialSettings(Http2Settings.defaultSettings()
@@ -70,6 +73,16 @@ public final class DownstreamHttp {
         p.addLast("http2-idle", new Http2IdleCloseHandler());
         p.addLast("http2-errors", http2Errors);
         p.channel().config().setAutoRead(true); // control frames must flow; streams apply backpressure
+    }
+
+    /**
+     * From here on a client's half-close (TCP FIN after its requests) is an event, not a close, so what it
+     * sent is still answered: by the pipelining and forwarding handlers on HTTP/1.1, by
+     * {@link Http2IdleCloseHandler} on HTTP/2. Before the HTTP handlers are in place (TLS handshake, protocol
+     * detection) a FIN still closes the connection, as nothing could be answered.
+     */
+    private static void allowHalfClosure(ChannelPipeline p) {
+        p.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     }
 
     /**

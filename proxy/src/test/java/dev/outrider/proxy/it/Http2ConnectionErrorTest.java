@@ -6,11 +6,9 @@ import dev.outrider.proxy.tls.TestPki;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,8 +16,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -46,8 +42,8 @@ class Http2ConnectionErrorTest {
         TestPki.Ca mesh = TestPki.root("mesh root");
         TlsFiles files = TlsFiles.create(dir.resolve("orders"), TlsFiles.Layout.FILES);
         files.write(mesh.leaf().spiffe(TestPki.spiffe("cluster.local", "shop", "orders")).issue(), mesh);
-        SSLContext caller = clientContext(mesh, mesh.leaf().spiffe(TestPki.spiffe("cluster.local", "shop", "frontend"))
-                .issue());
+        SSLContext caller = TlsTestClient.jdkSocketContext(
+                mesh.leaf().spiffe(TestPki.spiffe("cluster.local", "shop", "frontend")).issue());
         String provider = System.getProperty("outrider.test.tlsProvider", "auto");
         try (TestBackend backend = TestBackend.start();
              Sidecar orders = MeshSidecars.inbound("orders", backend.port(), files.yaml(provider), "")) {
@@ -129,22 +125,5 @@ class Http2ConnectionErrorTest {
                 throw e;
             }
         }
-    }
-
-    private static SSLContext clientContext(TestPki.Ca mesh, TestPki.Leaf leaf) throws Exception {
-        char[] password = "test".toCharArray();
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        keys.setKeyEntry("caller", leaf.key(), password, leaf.chain().toArray(new X509Certificate[0]));
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, password);
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("mesh", mesh.cert());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext context = SSLContext.getInstance("TLSv1.3");
-        context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        return context;
     }
 }
