@@ -16,13 +16,15 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 
 /**
  * Answers the admin port: {@code GET /metrics} (Prometheus text), {@code GET /config} (the redacted config
- * as JSON), {@code POST /drain}.
+ * as JSON), {@code POST /drain} (only with a loopback Host, no foreign Origin and
+ * {@code X-Outrider-Drain: true}: {@link DrainRequestCheck}).
  *
  * <p>Pipeline: last, after {@code HttpServerCodec → HttpServerKeepAliveHandler → HttpObjectAggregator}
  * ({@link SmallHttpServer}). One instance per connection.
@@ -87,14 +89,25 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             case "/drain" -> {
                 if (req.method().equals(HttpMethod.POST)) {
-                    drain.run();
-                    Responses.text(ctx, req, HttpResponseStatus.ACCEPTED, "draining\n");
+                    drain(ctx, req);
                 } else {
                     Responses.methodNotAllowed(ctx, req, "POST");
                 }
             }
             default -> Responses.text(ctx, req, HttpResponseStatus.NOT_FOUND, "not found\n");
         }
+    }
+
+    /** Runs the drain for a request {@link DrainRequestCheck} accepts; 403 with the reason otherwise. */
+    private void drain(ChannelHandlerContext ctx, FullHttpRequest req) {
+        Optional<String> refusal = DrainRequestCheck.refusal(req.headers());
+        if (refusal.isPresent()) {
+            log.debug("admin: refused POST /drain from {}: {}", ctx.channel().remoteAddress(), refusal.get());
+            Responses.text(ctx, req, HttpResponseStatus.FORBIDDEN, refusal.get() + "\n");
+            return;
+        }
+        drain.run();
+        Responses.text(ctx, req, HttpResponseStatus.ACCEPTED, "draining\n");
     }
 
     private void scrape(ChannelHandlerContext ctx, HttpVersion version, boolean head) {

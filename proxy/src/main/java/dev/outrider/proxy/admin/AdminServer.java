@@ -22,9 +22,9 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The admin port (default 127.0.0.1:15000, loopback only): {@code GET /metrics}, {@code GET /config},
- * {@code POST /drain} ({@link AdminHandler}). Connections run on the sidecar's event loops; scrapes run on
- * one daemon thread owned by this server, with a short bounded queue (a flood of scrapes gets 503s instead
- * of piling up).
+ * {@code POST /drain} with {@code X-Outrider-Drain: true} and a loopback Host ({@link AdminHandler},
+ * {@link DrainRequestCheck}). Connections run on the sidecar's event loops; scrapes run on one daemon thread
+ * owned by this server, with a short bounded queue (a flood of scrapes gets 503s instead of piling up).
  */
 public final class AdminServer {
     private static final int SCRAPE_QUEUE = 8;

@@ -2,11 +2,13 @@ package dev.outrider.proxy.forward;
 
 import dev.outrider.proxy.http.DrainEvent;
 import dev.outrider.proxy.http.Http1PipeliningHandler;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -180,7 +182,34 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
             }
             return; // an exchange in progress has its own upstream timeouts
         }
+        if (evt instanceof ChannelInputShutdownEvent && !http2) {
+            onInputShutdown();
+            return;
+        }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /**
+     * HTTP/1.1: the client half-closed (TCP FIN; nothing more will be read). Http1PipeliningHandler passes
+     * this on only after every request it held, so the exchange here, if any, is the last one: a complete
+     * request is answered and then the connection closes; a request whose body will never be complete is
+     * aborted; an idle connection closes once what was written (a local reply) is out.
+     */
+    private void onInputShutdown() {
+        if (closing) {
+            return;
+        }
+        Exchange e = exchange;
+        if (e != null && e.requestComplete()) {
+            closeAfterResponse = true; // exchangeDone closes after the response
+            return;
+        }
+        closing = true;
+        if (e == null) {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.close(); // the exchange sees the downstream close: aborted, logged 499
+        }
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.outrider.proxy.config.HttpConfig;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -38,11 +39,15 @@ import static java.util.Objects.requireNonNull;
 public final class DownstreamHttp {
     private final HttpConfig config;
     private final long drainTimeoutMillis;
+    private final Http2ConnectionErrorHandler http2Errors;
     private final Consumer<ChannelPipeline> requestHandlers;
 
-    public DownstreamHttp(HttpConfig config, long drainTimeoutMillis, Consumer<ChannelPipeline> requestHandlers) {
+    /** @param http2Errors counts and logs HTTP/2 connection errors; one per listener direction */
+    public DownstreamHttp(HttpConfig config, long drainTimeoutMillis, Http2ConnectionErrorHandler http2Errors,
+                          Consumer<ChannelPipeline> requestHandlers) {
         this.config = requireNonNull(config, "config");
         this.drainTimeoutMillis = drainTimeoutMillis;
+        this.http2Errors = requireNonNull(http2Errors, "http2Errors");
         this.requestHandlers = requireNonNull(requestHandlers, "requestHandlers");
     }
 
@@ -56,6 +61,7 @@ public final class DownstreamHttp {
 
     public void addHttp1(ChannelPipeline p) {
         long firstDeadline = takeFirstRequestDeadline(p);
+        allowHalfClosure(p);
         p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
         Http1ServerCodec codec = new Http1ServerCodec(decoderConfig(config));
         p.addLast("http1", codec);
@@ -69,6 +75,7 @@ public final class DownstreamHttp {
 
     public void addHttp2(ChannelPipeline p) {
         long firstDeadline = takeFirstRequestDeadline(p);
+        allowHalfClosure(p);
         p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
         Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(Http2Settings.defaultSettings()
@@ -91,6 +98,7 @@ public final class DownstreamHttp {
             }
         }));
         p.addLast("http2-idle", new Http2IdleCloseHandler());
+        p.addLast("http2-errors", http2Errors);
         p.channel().config().setAutoRead(true); // control frames must flow; streams apply backpressure
     }
 
@@ -133,6 +141,16 @@ public final class DownstreamHttp {
         }
         p.remove(deadline);
         return deadline.deadlineNanos();
+    }
+
+    /**
+     * From here on a client's half-close (TCP FIN after its requests) is an event, not a close, so what it
+     * sent is still answered: by the pipelining and forwarding handlers on HTTP/1.1, by
+     * {@link Http2IdleCloseHandler} on HTTP/2. Before the HTTP handlers are in place (TLS handshake, protocol
+     * detection) a FIN still closes the connection, as nothing could be answered.
+     */
+    private static void allowHalfClosure(ChannelPipeline p) {
+        p.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.outrider.proxy.http;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
@@ -39,6 +40,8 @@ import java.util.Iterator;
  *   <li>A final response that says {@code Connection: close} is the last on this connection (RFC 9112
  *       §9.6): once it is written, what is held and whatever is read later is dropped here; the handler that
  *       wrote it closes the connection.</li>
+ *   <li>A half-close by the client ({@code ChannelInputShutdownEvent}: TCP FIN) behind held requests is held
+ *       too and goes on after the last of them, as a server answers what it was sent before it closes.</li>
  *   <li>At most {@link #MAX_HELD_REQUESTS} requests wait. The request beyond that and everything after it
  *       are dropped, and the last held request goes on as if it said {@code Connection: close}, so its
  *       response says so and the connection closes after it; the client retries what was not answered.</li>
@@ -101,6 +104,19 @@ public final class Http1PipeliningHandler extends ChannelDuplexHandler {
             answering = true;
         }
         ctx.fireChannelRead(msg); // a request's contents follow it while nothing is held
+    }
+
+    /**
+     * The client half-closed (TCP FIN). Behind held requests the event waits its turn, so they are all
+     * answered first and the handlers after this one see it while the last request is being answered.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent && !isEmpty(held)) {
+            held.add(evt);
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
@@ -167,6 +183,7 @@ public final class Http1PipeliningHandler extends ChannelDuplexHandler {
             return;
         }
         boolean released = false;
+        Object inputShutdown = null;
         try {
             while (!isEmpty(held)) {
                 Object msg = held.peek();
@@ -178,6 +195,10 @@ public final class Http1PipeliningHandler extends ChannelDuplexHandler {
                     answering = true;
                 }
                 held.poll();
+                if (msg instanceof ChannelInputShutdownEvent) {
+                    inputShutdown = msg; // always last: nothing is read after the end of the stream
+                    continue;
+                }
                 released = true;
                 ctx.fireChannelRead(msg);
             }
@@ -186,6 +207,9 @@ public final class Http1PipeliningHandler extends ChannelDuplexHandler {
         }
         if (released) {
             ctx.fireChannelReadComplete();
+        }
+        if (inputShutdown != null) {
+            ctx.fireUserEventTriggered(inputShutdown); // after the read complete, as when read from the socket
         }
     }
 

@@ -5,6 +5,7 @@ import dev.outrider.proxy.forward.ForwardingContext;
 import dev.outrider.proxy.forward.ForwardingHandler;
 import dev.outrider.proxy.http.DownstreamConnections;
 import dev.outrider.proxy.http.DownstreamHttp;
+import dev.outrider.proxy.http.Http2ConnectionErrorHandler;
 import dev.outrider.proxy.http.HttpProtocolDetector;
 import dev.outrider.proxy.http.PathNormalizationHandler;
 import dev.outrider.proxy.http.RequestPathPolicy;
@@ -57,7 +58,9 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         this.policy = requireNonNull(policy, "policy");
         this.pathNormalization = new PathNormalizationHandler(requireNonNull(pathRules, "pathRules"));
         this.clientCertHeader = new ClientCertHeaderHandler(tls == null ? null : tls.identity());
-        this.http = new DownstreamHttp(http, drainTimeoutMillis, this::addRequestHandlers);
+        Http2ConnectionErrorHandler http2Errors =
+                new Http2ConnectionErrorHandler(forwarding.direction(), forwarding.metrics());
+        this.http = new DownstreamHttp(http, drainTimeoutMillis, http2Errors, this::addRequestHandlers);
     }
 
     @Override

@@ -5,8 +5,10 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.BaseUnits;
+import io.netty.handler.codec.http2.Http2Error;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -30,12 +32,14 @@ import static java.util.Objects.requireNonNull;
  * outrider_upstream_connect_failures_total{direction}
  * outrider_upstream_retries_total{direction}
  * outrider_connections_refused_total{direction, reason}    reason = listener_limit | peer_limit
+ * outrider_http2_connection_errors_total{direction, error_code}   error_code = RFC 9113 §7 name, lower case
  * </pre>
  */
 public final class ProxyMetrics {
     private static final Direction[] DIRECTIONS = Direction.values();
     private static final ConnectionRefusal[] REFUSALS = ConnectionRefusal.values();
     private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+    private static final Http2Error[] HTTP2_ERRORS = Http2Error.values();
     /** Bucket boundaries worth reading directly (in addition to Micrometer's percentile histogram). */
     private static final Duration[] SLOS = {
             Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(50),
@@ -52,6 +56,8 @@ public final class ProxyMetrics {
     private final Counter[] retries;
     /** [direction ordinal][refusal ordinal]. */
     private final Counter[][] refusedConnections;
+    /** [direction ordinal][Http2Error ordinal]. */
+    private final Counter[][] http2ConnectionErrors;
 
     public ProxyMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
@@ -64,6 +70,7 @@ public final class ProxyMetrics {
         connectFailures = new Counter[n];
         retries = new Counter[n];
         refusedConnections = new Counter[n][REFUSALS.length];
+        http2ConnectionErrors = new Counter[n][HTTP2_ERRORS.length];
         for (Direction d : DIRECTIONS) {
             int i = d.ordinal();
             for (int c = 0; c < STATUS_CLASSES.length; c++) {
@@ -103,6 +110,13 @@ public final class ProxyMetrics {
                                 + " identity's connection limit")
                         .tag("direction", d.tag()).tag("reason", r.tag()).register(registry);
             }
+            for (Http2Error e : HTTP2_ERRORS) {
+                http2ConnectionErrors[i][e.ordinal()] = Counter.builder("outrider.http2.connection.errors")
+                        .description("Downstream HTTP/2 connections ended by a connection error (GOAWAY), by the "
+                                + "RFC 9113 error code")
+                        .tag("direction", d.tag()).tag("error_code", e.name().toLowerCase(Locale.ROOT))
+                        .register(registry);
+            }
         }
     }
 
@@ -141,6 +155,11 @@ public final class ProxyMetrics {
 
     public void upstreamRetry(Direction d) {
         retries[d.ordinal()].increment();
+    }
+
+    /** Counts a downstream HTTP/2 connection ended by a connection error with {@code error}. */
+    public void http2ConnectionError(Direction d, Http2Error error) {
+        http2ConnectionErrors[d.ordinal()][error.ordinal()].increment();
     }
 
     public MeterRegistry registry() {

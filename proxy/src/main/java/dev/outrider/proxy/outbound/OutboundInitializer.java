@@ -5,6 +5,7 @@ import dev.outrider.proxy.forward.ForwardingContext;
 import dev.outrider.proxy.forward.ForwardingHandler;
 import dev.outrider.proxy.http.DownstreamConnections;
 import dev.outrider.proxy.http.DownstreamHttp;
+import dev.outrider.proxy.http.Http2ConnectionErrorHandler;
 import dev.outrider.proxy.http.HttpProtocolDetector;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -32,7 +33,9 @@ public final class OutboundInitializer extends ChannelInitializer<Channel> {
                                ForwardingContext forwarding) {
         this.connections = requireNonNull(connections, "connections");
         this.forwarding = requireNonNull(forwarding, "forwarding");
-        this.http = new DownstreamHttp(http, drainTimeoutMillis, this::addRequestHandlers);
+        Http2ConnectionErrorHandler http2Errors =
+                new Http2ConnectionErrorHandler(forwarding.direction(), forwarding.metrics());
+        this.http = new DownstreamHttp(http, drainTimeoutMillis, http2Errors, this::addRequestHandlers);
     }
 
     @Override

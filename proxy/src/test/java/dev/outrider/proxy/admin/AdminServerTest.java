@@ -92,13 +92,68 @@ class AdminServerTest {
     }
 
     @Test
-    void postDrainRunsTheDrain() throws Exception {
+    void postDrainWithTheHeaderAndALoopbackHostRunsTheDrain() throws Exception {
         HttpResponse<String> res = send(client, HttpRequest.newBuilder(uri(server.address(), "/drain"))
+                .header("X-Outrider-Drain", "true")
                 .POST(HttpRequest.BodyPublishers.noBody()).build());
 
         assertThat(res.statusCode()).isEqualTo(202);
         assertThat(res.body()).isEqualTo("draining\n");
         assertThat(drains).hasValue(1);
+
+        for (String host : List.of("localhost", "LOCALHOST:15000", "[::1]:15000", "127.0.0.1")) {
+            assertThat(send(client, HttpRequest.newBuilder(uri(server.address(), "/drain"))
+                    .header("Host", host).header("X-Outrider-Drain", "true")
+                    .header("Origin", "http://localhost:3000")
+                    .POST(HttpRequest.BodyPublishers.noBody()).build()).statusCode()).as(host).isEqualTo(202);
+        }
+        assertThat(drains).hasValue(5);
+    }
+
+    @Test
+    void simpleCrossOriginPostIsRefused() throws Exception {
+        // What an HTML form on any web page can send without a CORS preflight.
+        HttpResponse<String> res = send(client, HttpRequest.newBuilder(uri(server.address(), "/drain"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("go=1")).build());
+
+        assertThat(res.statusCode()).isEqualTo(403);
+        assertThat(res.body()).isEqualTo("POST /drain needs the header 'X-Outrider-Drain: true' (so a web page "
+                + "cannot trigger it with a simple cross-origin request)\n");
+        assertThat(send(client, HttpRequest.newBuilder(uri(server.address(), "/drain"))
+                .header("X-Outrider-Drain", "yes").POST(HttpRequest.BodyPublishers.noBody()).build()).statusCode())
+                .isEqualTo(403);
+        assertThat(drains).hasValue(0);
+    }
+
+    @Test
+    void nonLoopbackHostIsRefused() throws Exception {
+        // DNS rebinding: a page of evil.example whose name now resolves to 127.0.0.1 is same-origin with us.
+        for (String host : List.of("evil.example", "evil.example:15000", "127.0.0.1.evil.example",
+                "localhost.evil.example", "10.0.0.1:15000", "[::2]")) {
+            HttpResponse<String> res = send(client, HttpRequest.newBuilder(uri(server.address(), "/drain"))
+                    .header("Host", host).header("X-Outrider-Drain", "true")
+                    .POST(HttpRequest.BodyPublishers.noBody()).build());
+
+            assertThat(res.statusCode()).as(host).isEqualTo(403);
+            assertThat(res.body()).as(host).isEqualTo("POST /drain needs a Host header naming loopback "
+                    + "(localhost, 127.0.0.1 or [::1]), got '" + host + "'\n");
+        }
+        assertThat(drains).hasValue(0);
+    }
+
+    @Test
+    void foreignOriginIsRefused() throws Exception {
+        for (String origin : List.of("http://evil.example", "null", "https://127.0.0.1.evil.example")) {
+            HttpResponse<String> res = send(client, HttpRequest.newBuilder(uri(server.address(), "/drain"))
+                    .header("Origin", origin).header("X-Outrider-Drain", "true")
+                    .POST(HttpRequest.BodyPublishers.noBody()).build());
+
+            assertThat(res.statusCode()).as(origin).isEqualTo(403);
+            assertThat(res.body()).as(origin).isEqualTo("POST /drain is refused from origin '" + origin
+                    + "': only a loopback origin may drain the sidecar\n");
+        }
+        assertThat(drains).hasValue(0);
     }
 
     @Test

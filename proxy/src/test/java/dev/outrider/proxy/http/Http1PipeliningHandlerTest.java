@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -66,6 +67,38 @@ class Http1PipeliningHandlerTest {
         ch.writeOutbound(LastHttpContent.EMPTY_LAST_CONTENT);
 
         assertThat(recorder.take()).containsExactly(second, LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    /** A client's half-close goes on after the requests held before it, so they are all answered first. */
+    @Test
+    void aHalfCloseBehindHeldRequestsGoesOnAfterTheLastOfThem() {
+        HttpRequest first = get("/a");
+        HttpRequest second = get("/b");
+        HttpRequest third = get("/c");
+        ch.writeInbound(first, LastHttpContent.EMPTY_LAST_CONTENT, second, LastHttpContent.EMPTY_LAST_CONTENT,
+                third, LastHttpContent.EMPTY_LAST_CONTENT);
+        ch.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        assertThat(recorder.take()).containsExactly(first, LastHttpContent.EMPTY_LAST_CONTENT);
+
+        ch.writeOutbound(response(HttpResponseStatus.OK), LastHttpContent.EMPTY_LAST_CONTENT);
+        assertThat(recorder.take()).containsExactly(second, LastHttpContent.EMPTY_LAST_CONTENT);
+
+        int readCompletes = recorder.readCompletes;
+        ch.writeOutbound(response(HttpResponseStatus.OK), LastHttpContent.EMPTY_LAST_CONTENT);
+        assertThat(recorder.take()).containsExactly(third, LastHttpContent.EMPTY_LAST_CONTENT,
+                ChannelInputShutdownEvent.INSTANCE);
+        assertThat(recorder.readCompletesAtEvent).as("after the read complete of the released request")
+                .isEqualTo(readCompletes + 1);
+    }
+
+    @Test
+    void aHalfCloseWithNothingHeldGoesOnAtOnce() {
+        HttpRequest first = get("/a");
+        ch.writeInbound(first, LastHttpContent.EMPTY_LAST_CONTENT);
+        ch.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+
+        assertThat(recorder.take()).containsExactly(first, LastHttpContent.EMPTY_LAST_CONTENT,
+                ChannelInputShutdownEvent.INSTANCE);
     }
 
     @Test
@@ -319,6 +352,7 @@ class Http1PipeliningHandlerTest {
         private final List<Object> messages = new ArrayList<>();
         private final List<Object> taken = new ArrayList<>();
         int readCompletes;
+        int readCompletesAtEvent = -1;
 
         @Override
         public boolean isSharable() {
@@ -333,6 +367,13 @@ class Http1PipeliningHandlerTest {
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             readCompletes++;
+        }
+
+        /** Events arrive among the messages; {@link #readCompletesAtEvent} says how many read completes preceded. */
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            messages.add(evt);
+            readCompletesAtEvent = readCompletes;
         }
 
         /** What arrived since the last call; released by {@link #release} after the test. */

@@ -1,6 +1,9 @@
 package dev.outrider.proxy.http;
 
 import dev.outrider.proxy.config.HttpConfig;
+import dev.outrider.proxy.metrics.Direction;
+import dev.outrider.proxy.metrics.ProxyMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -19,6 +22,7 @@ class HttpProtocolDetectorTest {
 
     private static EmbeddedChannel channel() {
         return new EmbeddedChannel(new HttpProtocolDetector(new DownstreamHttp(CONFIG, 1000,
+                new Http2ConnectionErrorHandler(Direction.OUTBOUND, new ProxyMetrics(new SimpleMeterRegistry())),
                 p -> p.addLast("marker", new ChannelInboundHandlerAdapter()))));
     }
 

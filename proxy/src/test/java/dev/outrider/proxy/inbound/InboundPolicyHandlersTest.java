@@ -20,6 +20,7 @@ import dev.outrider.proxy.config.JwtConfig;
 import dev.outrider.proxy.config.NodeConfig;
 import dev.outrider.proxy.config.PolicyConfig;
 import dev.outrider.proxy.http.DownstreamHttp;
+import dev.outrider.proxy.http.Http2ConnectionErrorHandler;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
 import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 import dev.outrider.proxy.metrics.Direction;
@@ -171,7 +172,7 @@ class InboundPolicyHandlersTest {
      */
     private EmbeddedChannel http1Channel() {
         EmbeddedChannel channel = new EmbeddedChannel();
-        new DownstreamHttp(HTTP, 1000, p -> {
+        new DownstreamHttp(HTTP, 1000, new Http2ConnectionErrorHandler(Direction.INBOUND, policy.metrics()), p -> {
             InboundRequest state = new InboundRequest(policy.applicationPort());
             p.addLast("authn", new AuthnHandler(policy, state));
             p.addLast("authz", new AuthzHandler(policy, state));

@@ -18,6 +18,8 @@ import dev.outrider.proxy.config.JwtConfig;
 import dev.outrider.proxy.config.NodeConfig;
 import dev.outrider.proxy.config.PolicyConfig;
 import dev.outrider.proxy.http.DownstreamHttp;
+import dev.outrider.proxy.http.Http2ConnectionErrorHandler;
+import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
 import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 import dev.outrider.proxy.metrics.ProxyMetrics;
@@ -118,7 +120,7 @@ class RateLimitHandlerTest {
 
     private EmbeddedChannel connection() {
         EmbeddedChannel channel = new EmbeddedChannel();
-        new DownstreamHttp(HTTP, 1000, p -> {
+        new DownstreamHttp(HTTP, 1000, new Http2ConnectionErrorHandler(Direction.INBOUND, policy.metrics()), p -> {
             InboundRequest state = new InboundRequest(8080);
             p.addLast("authn", new AuthnHandler(policy, state));
             p.addLast("authz", new AuthzHandler(policy, state));

@@ -10,6 +10,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -152,6 +153,11 @@ final class H2Client implements AutoCloseable {
                     }
                 });
         return status.orTimeout(10, TimeUnit.SECONDS);
+    }
+
+    /** Half-closes the connection (TCP FIN after what was written); responses can still arrive. */
+    void shutdownOutput() {
+        ((DuplexChannel) connection).shutdownOutput().syncUninterruptibly();
     }
 
     @Override

@@ -28,6 +28,11 @@ final class RawHttp implements AutoCloseable {
         socket.getOutputStream().flush();
     }
 
+    /** Half-closes: the sidecar reads the end of the stream (FIN) and can still answer. */
+    void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
+    }
+
     /** Reads up to and including the blank line that ends a response head; returns it. */
     String readHead() throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();

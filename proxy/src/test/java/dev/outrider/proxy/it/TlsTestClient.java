@@ -27,6 +27,8 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.X509ExtendedKeyManager;
@@ -34,6 +36,7 @@ import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -82,6 +85,17 @@ final class TlsTestClient implements AutoCloseable {
                         ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
                         ApplicationProtocolNames.HTTP_2))
                 .build();
+    }
+
+    /**
+     * A JDK {@link SSLContext} for blocking {@code SSLSocket}s (byte-level tests): TLS 1.3, presenting
+     * {@code leaf}, accepting any server certificate.
+     */
+    static SSLContext jdkSocketContext(TestPki.Leaf leaf) throws GeneralSecurityException {
+        SSLContext context = SSLContext.getInstance("TLSv1.3");
+        context.init(new KeyManager[] {new FixedKeyManager(leaf)},
+                InsecureTrustManagerFactory.INSTANCE.getTrustManagers(), null);
+        return context;
     }
 
     /** GET {@code path} with {@code headers} over a new connection; fails when no HTTP response arrives. */

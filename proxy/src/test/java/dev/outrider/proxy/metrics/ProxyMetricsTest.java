@@ -3,6 +3,7 @@ package dev.outrider.proxy.metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.handler.codec.http2.Http2Error;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.TimeUnit;
@@ -121,5 +122,23 @@ class ProxyMetricsTest {
     private static double count(SimpleMeterRegistry registry, String direction, String statusClass) {
         return registry.get("outrider.requests").tag("direction", direction).tag("status_class", statusClass)
                 .counter().count();
+    }
+
+    @Test
+    void http2ConnectionErrorsByDirectionAndErrorCode() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ProxyMetrics metrics = new ProxyMetrics(registry);
+
+        metrics.http2ConnectionError(Direction.INBOUND, Http2Error.FRAME_SIZE_ERROR);
+        metrics.http2ConnectionError(Direction.INBOUND, Http2Error.FRAME_SIZE_ERROR);
+        metrics.http2ConnectionError(Direction.OUTBOUND, Http2Error.PROTOCOL_ERROR);
+
+        assertThat(registry.get("outrider.http2.connection.errors").tag("direction", "inbound")
+                .tag("error_code", "frame_size_error").counter().count()).isEqualTo(2);
+        assertThat(registry.get("outrider.http2.connection.errors").tag("direction", "outbound")
+                .tag("error_code", "protocol_error").counter().count()).isEqualTo(1);
+        assertThat(registry.get("outrider.http2.connection.errors").counters())
+                .as("every direction and error code, registered up front")
+                .hasSize(Direction.values().length * Http2Error.values().length);
     }
 }
