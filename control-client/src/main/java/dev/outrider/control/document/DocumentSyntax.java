@@ -2,6 +2,7 @@ package dev.outrider.control.document;
 
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.JacksonYAMLParseException;
@@ -62,6 +63,18 @@ public final class DocumentSyntax {
         var at = e.getLocation();
         return errors.fail(e.getProcessor() == null ? "" : pathOf(e.getProcessor().getParsingContext()),
                 e.getOriginalMessage() + (at == null ? "" : " (line " + at.getLineNr() + ")"));
+    }
+
+    /**
+     * What to throw for a text beyond the parser's limits (nesting depth, length of a number, string or name;
+     * Jackson's {@code StreamReadConstraints}), which Jackson reports apart from parse errors: its problem and line
+     * at the empty path.
+     */
+    public static RuntimeException parseFailure(StreamConstraintsException e, FieldErrors errors) {
+        requireNonNull(e, "e");
+        requireNonNull(errors, "errors");
+        var at = e.getLocation();
+        return errors.fail("", e.getOriginalMessage() + (at == null ? "" : " (line " + at.getLineNr() + ")"));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.outrider.control.policy;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -90,6 +91,8 @@ public final class PolicyDocuments {
                 documents.add(document);
             }
         } catch (StreamReadException e) {
+            throw DocumentSyntax.parseFailure(e, errors);
+        } catch (StreamConstraintsException e) {
             throw DocumentSyntax.parseFailure(e, errors);
         } catch (IOException e) {
             // Reading a String does no I/O; Jackson declares it for its other sources.

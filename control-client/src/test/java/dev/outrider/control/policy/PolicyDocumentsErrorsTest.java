@@ -267,6 +267,18 @@ class PolicyDocumentsErrorsTest {
     }
 
     @Test
+    void textBeyondTheParsersLimitsIsAPolicyException() {
+        String deepYaml = "apiVersion: outrider.dev/v1\nkind: AuthorizationPolicy\nspec: " + "[".repeat(1100) + "]".repeat(1100);
+        String deepJson = "{\"spec\": " + "[".repeat(1100) + "]".repeat(1100) + "}";
+        for (String text : List.of(deepYaml, deepJson)) {
+            assertThatThrownBy(() -> PolicyDocuments.parse(text, "deep.yaml"))
+                    .isInstanceOf(PolicyException.class)
+                    .hasMessageStartingWith("deep.yaml: document 1 (line 1): ")
+                    .hasMessageContaining("nesting depth");
+        }
+    }
+
+    @Test
     void aLaterDocumentIsNamedByItsPosition() {
         assertThatThrownBy(() -> PolicyDocuments.parse("""
                 apiVersion: outrider.dev/v1

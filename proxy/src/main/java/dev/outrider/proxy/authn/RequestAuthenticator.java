@@ -30,6 +30,8 @@ import static java.util.Objects.requireNonNull;
  *       (401);</li>
  *   <li>a token found at a location that its issuer's rules do not name is refused (a token for issuer A
  *       in issuer B's header is not A's token);</li>
+ *   <li>a query with a {@code %} that does not start a valid triplet, when some rule reads query parameters:
+ *       refused (401), since whether it carries a token cannot be told;</li>
  *   <li>two different tokens in two locations (including two places of one rule, such as the
  *       {@code Authorization} header and the {@code access_token} parameter, or two header values): refused,
  *       since which one is the caller's identity would be ambiguous (Istio leaves this undefined), and the
@@ -45,12 +47,16 @@ import static java.util.Objects.requireNonNull;
  */
 public final class RequestAuthenticator {
     /** No RequestAuthentication applies: every request passes unauthenticated and untouched. */
-    public static final RequestAuthenticator NONE = new RequestAuthenticator(new Location[0], null, new AsciiString[0]);
+    public static final RequestAuthenticator NONE =
+            new RequestAuthenticator(new Location[0], null, new AsciiString[0], false);
 
     static final JwtVerifier.Result MULTIPLE_TOKENS =
             new JwtVerifier.Result.Invalid("more than one token in the request");
     static final JwtVerifier.Result WRONG_LOCATION =
             new JwtVerifier.Result.Invalid("token issuer not accepted in this location");
+    /** A token parameter cannot be read from a query with a broken {@code %} triplet; refused, never guessed. */
+    static final JwtVerifier.Result MALFORMED_QUERY =
+            new JwtVerifier.Result.Invalid("malformed query (bad percent-encoding)");
 
     /** One place tokens are looked for (rules with equal fromHeaders/fromParams share it), by issuer. */
     private record Location(TokenExtractor extractor, Map<String, Rule> byIssuer) {
@@ -66,11 +72,15 @@ public final class RequestAuthenticator {
     private final Location[] locations;
     private final TokenVerifier verifier;
     private final AsciiString[] claimHeaderNames;
+    /** Some location reads query parameters: the query must decode before anything looks there. */
+    private final boolean readsQuery;
 
-    private RequestAuthenticator(Location[] locations, TokenVerifier verifier, AsciiString[] claimHeaderNames) {
+    private RequestAuthenticator(Location[] locations, TokenVerifier verifier, AsciiString[] claimHeaderNames,
+                                 boolean readsQuery) {
         this.locations = locations;
         this.verifier = verifier;
         this.claimHeaderNames = claimHeaderNames;
+        this.readsQuery = readsQuery;
     }
 
     /**
@@ -109,8 +119,9 @@ public final class RequestAuthenticator {
         }
         List<Location> locations = new ArrayList<>();
         byLocation.forEach((where, rules) -> locations.add(new Location(extractors.get(where), Map.copyOf(rules))));
+        boolean readsQuery = locations.stream().anyMatch(l -> l.extractor.readsQuery());
         return new RequestAuthenticator(locations.toArray(Location[]::new), verifier,
-                claimHeaders.toArray(AsciiString[]::new));
+                claimHeaders.toArray(AsciiString[]::new), readsQuery);
     }
 
     private static AsciiString headerName(String name, String field) {
@@ -158,6 +169,9 @@ public final class RequestAuthenticator {
         }
         HttpHeaders headers = request.headers();
         removeClaimHeaders(headers);
+        if (readsQuery && !TokenExtractor.queryDecodes(request.uri())) {
+            return MALFORMED_QUERY;
+        }
         TokenExtractor.Token token = null;
         Location at = null;
         boolean elsewhere = false;

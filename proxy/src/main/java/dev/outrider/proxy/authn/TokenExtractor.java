@@ -109,6 +109,31 @@ public final class TokenExtractor {
         return false;
     }
 
+    /** Whether this rule looks for tokens in query parameters. */
+    public boolean readsQuery() {
+        return !params.isEmpty();
+    }
+
+    /**
+     * True unless the query of {@code uri} (after the first {@code ?}, up to a {@code #}) has a {@code %} that does
+     * not start a triplet of two hex digits (RFC 3986 §2.1): {@link QueryStringDecoder} throws on those, so
+     * {@link #extract}, {@link #carriesOther} and {@link #remove} must only see a query that passes this check.
+     */
+    public static boolean queryDecodes(String uri) {
+        int q = uri.indexOf('?');
+        if (q < 0) {
+            return true;
+        }
+        int end = uri.indexOf('#', q);
+        end = end < 0 ? uri.length() : end;
+        for (int i = uri.indexOf('%', q); i >= 0 && i < end; i = uri.indexOf('%', i + 1)) {
+            if (i + 2 >= end || Character.digit(uri.charAt(i + 1), 16) < 0 || Character.digit(uri.charAt(i + 2), 16) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Whether this rule keeps the token in the forwarded request. */
     public boolean forwardsOriginalToken() {
         return forwardOriginalToken;

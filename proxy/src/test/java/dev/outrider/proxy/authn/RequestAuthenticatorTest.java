@@ -125,6 +125,23 @@ class RequestAuthenticatorTest {
         assertThat(req.uri()).isEqualTo("/a?x=1");
     }
 
+    @Test
+    void aQueryWithABrokenPercentTripletIsRefusedWhenARuleReadsParameters() {
+        RequestAuthenticator auth = compile(policy("jwt", ruleA()));
+        for (String uri : List.of("/a?access_token=%zz", "/a?x=50%", "/a?access_token=" + tokenA() + "&q=%4")) {
+            HttpRequest req = request(uri);
+            req.headers().set("Authorization", "Bearer " + tokenA());
+            assertThat(auth.authenticate(req, NOW)).as(uri)
+                    .isEqualTo(new Result.Invalid("malformed query (bad percent-encoding)"));
+        }
+        // a rule that reads headers only never looks at the query
+        RequestAuthenticator headersOnly = compile(policy("jwt",
+                ruleA(List.of(new JwtHeader("x-token", "")), null, false, null)));
+        HttpRequest req = request("/a?x=50%");
+        req.headers().set("x-token", tokenA());
+        valid(headersOnly.authenticate(req, NOW));
+    }
+
     // --- a verified token -----------------------------------------------------------------------------
 
     @Test
