@@ -75,7 +75,7 @@ class Http2RequestHeadHandlerTest {
     }
 
     private void assertReset() {
-        assertThat((Object) ch.readInbound()).as("nothing reaches the request handlers").isNull();
+        assertThat(ch.<Object>readInbound()).as("nothing reaches the request handlers").isNull();
         Object out = ch.readOutbound();
         assertThat(out).isInstanceOf(Http2ResetFrame.class);
         assertThat(((Http2ResetFrame) out).errorCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
@@ -124,7 +124,7 @@ class Http2RequestHeadHandlerTest {
         ByteBuf body = Unpooled.copiedBuffer(new byte[] {1, 2, 3});
         ch.writeInbound(new DefaultHttp2DataFrame(body, true));
         assertThat(body.refCnt()).as("released").isZero();
-        assertThat((Object) ch.readInbound()).as("nothing reaches the request handlers").isNull();
+        assertThat(ch.<Object>readInbound()).as("nothing reaches the request handlers").isNull();
         assertThat(held).hasSize(1);
         held.getFirst().setSuccess();
         assertThat(ch.isOpen()).as("closed once the reset is written").isFalse();
@@ -139,7 +139,7 @@ class Http2RequestHeadHandlerTest {
         LastHttpContent trailers = ch.readInbound();
         assertThat(trailers.trailingHeaders().get("grpc-status")).isEqualTo("0");
         trailers.release();
-        assertThat((Object) ch.readOutbound()).isNull();
+        assertThat(ch.<Object>readOutbound()).isNull();
         assertThat(ch.isOpen()).isTrue();
     }
 

@@ -31,11 +31,14 @@ final class SidecarPair implements AutoCloseable {
     final Sidecar b;
     /** A's explicit outbound port for {@code orders}. */
     final int upstreamPort;
+    /** The pair's mesh root: a test issues its own leaf from it to talk to B's inbound listener directly. */
+    final TestPki.Ca ca;
 
-    private SidecarPair(Sidecar a, Sidecar b, int upstreamPort) {
+    private SidecarPair(Sidecar a, Sidecar b, int upstreamPort, TestPki.Ca ca) {
         this.a = a;
         this.b = b;
         this.upstreamPort = upstreamPort;
+        this.ca = ca;
     }
 
     /** Without {@code policies:} in {@code common}, B lets every caller in (these tests are about transport). */
@@ -92,7 +95,7 @@ final class SidecarPair implements AutoCloseable {
                     """.formatted(upstreamPort, b.inboundAddress().getPort(),
                     extraServices.replace("${B_INBOUND}", "127.0.0.1:" + b.inboundAddress().getPort()).indent(2), tlsA,
                     common), "sidecar-a"));
-            return new SidecarPair(a, b, upstreamPort);
+            return new SidecarPair(a, b, upstreamPort, ca);
         } catch (Exception | Error e) {
             b.close();
             throw e;
