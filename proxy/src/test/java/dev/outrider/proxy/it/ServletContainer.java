@@ -5,6 +5,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
+import org.apache.catalina.Wrapper;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -112,9 +113,9 @@ final class ServletContainer implements AutoCloseable {
     }
 
     private void add(Context context, String name, String... mappings) {
-        Tomcat.addServlet(context, name, new Recording(name, dispatched));
+        Wrapper servlet = Tomcat.addServlet(context, name, new Recording(name, dispatched));
         for (String mapping : mappings) {
-            context.addServletMappingDecoded(mapping, name);
+            servlet.addMapping(mapping);
         }
     }
 
@@ -150,8 +151,12 @@ final class ServletContainer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        stop.close();
+    public void close() {
+        try {
+            stop.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("the servlet container did not stop", e);
+        }
     }
 
     /** Records what the container dispatched to it, then answers 200 {@code servlet=<name>}. */

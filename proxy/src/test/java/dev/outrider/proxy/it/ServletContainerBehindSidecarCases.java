@@ -149,7 +149,7 @@ abstract class ServletContainerBehindSidecarCases {
     }
 
     @AfterAll
-    void stop() throws Exception {
+    void stop() {
         for (SidecarPair pair : pairs.values()) {
             pair.close();
         }
