@@ -91,6 +91,7 @@ public final class DownstreamHttp {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
                 ch.config().setAutoRead(false);
+                ch.pipeline().addLast("http2-head", Http2RequestHeadHandler.INSTANCE); // before the codec leaks
                 ch.pipeline().addLast("http2-to-http", new Http2StreamFrameToHttpObjectCodec(true, true));
                 ch.pipeline().addLast("guard", new RequestGuardHandler(config.maxHeaderCount()));
                 ch.pipeline().addLast("hygiene", RequestHygieneHandler.INSTANCE);

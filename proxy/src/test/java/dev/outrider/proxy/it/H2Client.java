@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -80,8 +81,25 @@ final class H2Client implements AutoCloseable {
         return r;
     }
 
+    /**
+     * Sends {@code headers} as one HEADERS frame that ends the stream, as given: nothing validates or tidies
+     * the pseudo-headers (a {@code :path} with a space, a raw byte above 0x7F, ...), as a hostile peer would.
+     */
+    CompletableFuture<Response> sendRaw(Http2Headers headers) {
+        return send(new DefaultHttp2HeadersFrame(headers, true));
+    }
+
+    /** An unvalidated GET: {@code :method GET}, {@code :scheme http}, {@code :path} and {@code :authority}. */
+    static Http2Headers get(String path, String authority) {
+        return new DefaultHttp2Headers(false).method("GET").scheme("http").path(path).authority(authority);
+    }
+
     /** Sends {@code request} on a new stream; the future completes with the whole response. */
     CompletableFuture<Response> send(FullHttpRequest request) {
+        return send((Object) request);
+    }
+
+    private CompletableFuture<Response> send(Object request) {
         CompletableFuture<Response> result = new CompletableFuture<>();
         new Http2StreamChannelBootstrap(connection)
                 .handler(new ChannelInitializer<Http2StreamChannel>() {

@@ -1,5 +1,7 @@
 package dev.outrider.proxy.it;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,18 +11,53 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Raw bytes over a plain socket, for request shapes no well-behaved client would send (smuggling attempts,
- * bare LF, obs-fold). Every read has a timeout, so a test cannot hang.
+ * Raw bytes over a plain socket (or over TLS, {@link #overTls}), for request shapes no well-behaved client
+ * would send (smuggling attempts, bare LF, obs-fold, request targets no client library lets through). Every
+ * read has a timeout, so a test cannot hang.
  */
 final class RawHttp implements AutoCloseable {
     private final Socket socket;
     private final InputStream in;
 
     RawHttp(InetSocketAddress address) throws IOException {
-        socket = new Socket();
-        socket.connect(address, 5_000);
+        this(connect(address));
+    }
+
+    private RawHttp(Socket socket) throws IOException {
+        this.socket = socket;
         socket.setSoTimeout(5_000);
         in = socket.getInputStream();
+    }
+
+    /** A new connection to {@code address} with a completed TLS handshake (client side of {@code tls}). */
+    static RawHttp overTls(InetSocketAddress address, SSLContext tls) throws IOException {
+        Socket tcp = connect(address);
+        try {
+            // Without it the request waits behind the client's last handshake flight for the server's delayed ACK
+            // (Nagle's algorithm): some 40 ms per connection.
+            tcp.setTcpNoDelay(true);
+            SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket(tcp, address.getHostString(),
+                    address.getPort(), true);
+            s.setUseClientMode(true);
+            s.setSoTimeout(5_000);
+            s.startHandshake();
+            return new RawHttp(s);
+        } catch (IOException | RuntimeException e) {
+            tcp.close();
+            throw e;
+        }
+    }
+
+    private static Socket connect(InetSocketAddress address) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.connect(address, 5_000);
+            socket.setSoTimeout(5_000);
+            return socket;
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
     }
 
     void send(String text) throws IOException {
