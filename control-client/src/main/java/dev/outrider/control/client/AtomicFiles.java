@@ -19,16 +19,18 @@ import java.util.Set;
  * for a moment), fsync it, rename it over the target ({@code ATOMIC_MOVE}), fsync the directory so the rename
  * survives a crash. The temporary file is removed when anything fails. POSIX file systems.
  *
- * <p>Blocking I/O on the calling thread; calls for one target must not overlap.
+ * <p>The one atomic-file writer of the sidecar side (certificates, keys, the last-known-good snapshot and its
+ * version floor). Blocking I/O on the calling thread; calls for one target must not overlap.
  */
-final class AtomicFiles {
-    static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
-    static final Set<PosixFilePermission> WORLD_READABLE = PosixFilePermissions.fromString("rw-r--r--");
+public final class AtomicFiles {
+    public static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+    public static final Set<PosixFilePermission> WORLD_READABLE = PosixFilePermissions.fromString("rw-r--r--");
 
     private AtomicFiles() {
     }
 
-    static void write(Path target, byte[] content, Set<PosixFilePermission> permissions) throws IOException {
+    /** Replaces {@code target} with {@code content}; its directory must exist. */
+    public static void write(Path target, byte[] content, Set<PosixFilePermission> permissions) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
         FileAttribute<?>[] attributes = posix

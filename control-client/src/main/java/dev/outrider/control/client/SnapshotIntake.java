@@ -55,7 +55,7 @@ final class SnapshotIntake {
         }
         String storeError = null;
         try {
-            cache.store(fetched.jws());
+            cache.store(fetched.jws(), snapshot.versionNumber());
         } catch (UncheckedIOException e) {
             storeError = shorten("snapshot " + snapshot.version() + " applied but not kept as last-known-good: "
                     + e.getMessage() + " (" + e.getCause() + ")");

@@ -68,6 +68,8 @@ public final class SnapshotWatcher implements AutoCloseable {
     private long pollAfter;
     private String contactError;
     private String snapshotError;
+    /** Why the last-known-good snapshot was refused; shown with any later error while no snapshot is in force. */
+    private String cacheRefusal;
     private String registrationError;
     private java.time.Instant lastContact;
     private boolean registered;
@@ -148,6 +150,7 @@ public final class SnapshotWatcher implements AutoCloseable {
             }
         } catch (SnapshotException | UncheckedIOException e) {
             snapshotError = SnapshotIntake.shorten("last-known-good snapshot refused: " + e.getMessage());
+            cacheRefusal = snapshotError;
         } catch (Exception e) {
             snapshotError = SnapshotIntake.shorten("last-known-good snapshot not applied: " + e.getMessage());
             log.warn("last-known-good snapshot not applied: {}", e.toString());
@@ -318,6 +321,10 @@ public final class SnapshotWatcher implements AutoCloseable {
 
     private void publish() {
         String error = contactError != null ? contactError : snapshotError != null ? snapshotError : registrationError;
+        if (source == Source.NONE && cacheRefusal != null && !cacheRefusal.equals(error)) {
+            // Fail closed because the cache was refused (e.g. a rollback): /ready keeps saying so.
+            error = SnapshotIntake.shorten(cacheRefusal + (error == null ? "" : "; " + error));
+        }
         state = new WatchState(appliedVersion, source, error, lastContact);
     }
 

@@ -28,7 +28,16 @@ public final class SnapshotException extends RuntimeException {
         /** Signed, but a policy document in it is refused; the message names the document and field. */
         INVALID_POLICIES,
         /** Older than the version already applied. */
-        STALE_VERSION
+        STALE_VERSION,
+        /**
+         * A last-known-good snapshot older than the version floor kept beside it: the file was replaced by an
+         * older snapshot (a rollback), never by the sidecar itself.
+         */
+        BELOW_FLOOR,
+        /** A last-known-good snapshot whose version floor file is missing or unreadable. */
+        NO_FLOOR,
+        /** A last-known-good snapshot issued longer ago than the maximum age allowed for one. */
+        TOO_OLD
     }
 
     private final Reason reason;

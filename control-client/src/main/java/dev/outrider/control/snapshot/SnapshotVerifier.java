@@ -39,8 +39,10 @@ import static java.util.Objects.requireNonNull;
  *       ({@code WRONG_WORKLOAD}), not older than the version already applied ({@code STALE_VERSION}), and
  *       whose policy documents parse ({@code INVALID_POLICIES}).</li>
  * </ol>
- * Nothing is looked at before the signature verifies except the header. Snapshots do not expire: a sidecar
- * cut off from the control plane keeps enforcing the last one it verified (fail static, never fail open).
+ * Nothing is looked at before the signature verifies except the header. Snapshots do not expire here: a sidecar
+ * cut off from the control plane keeps enforcing the last one it verified (fail static, never fail open); only a
+ * last-known-good snapshot read from disk at start-up is also held to a version floor and a maximum age
+ * ({@link LastKnownGood}).
  *
  * <p>Immutable and thread-safe; verifying allocates, which is fine once per snapshot update.
  */

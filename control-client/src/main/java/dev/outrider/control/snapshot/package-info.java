@@ -7,8 +7,10 @@
  *  WorkloadSnapshot ─▶ SnapshotSigner ─JWS─▶ SnapshotVerifier.verify(jws, appliedVersion)
  *                      (ES256, kid)            │ refused: SnapshotException(reason), keep the current snapshot
  *                                              ▼ accepted
- *                                           apply (swap the AtomicReference) ─▶ LastKnownGood.store(jws)
- *  after a restart:  LastKnownGood.load() ─▶ SnapshotVerifier.verify(jws) ─▶ apply until the control plane answers
+ *                                           apply (swap the AtomicReference) ─▶ LastKnownGood.store(jws, version)
+ *                                                                               (snapshot file, then its floor)
+ *  after a restart:  LastKnownGood.load() ─▶ SnapshotVerifier.verify(jws) ─▶ LastKnownGoodCheck (floor, max age)
+ *                                         ─▶ apply until the control plane answers
  * </pre>
  */
 package dev.outrider.control.snapshot;

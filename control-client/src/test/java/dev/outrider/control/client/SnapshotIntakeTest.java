@@ -25,7 +25,7 @@ class SnapshotIntakeTest {
 
     @BeforeEach
     void setUp() {
-        cache = new LastKnownGood(dir.resolve("snapshot.jws"), snapshots.verifier);
+        cache = snapshots.cache(dir.resolve("snapshot.jws"));
         intake = new SnapshotIntake(snapshots.verifier, cache, s -> {
             if (applyFailure != null) {
                 throw new IllegalArgumentException(applyFailure);

@@ -94,7 +94,7 @@ class SnapshotWatchLoopTest {
 
     @BeforeEach
     void setUp() {
-        cache = new LastKnownGood(dir.resolve("snapshot.jws"), snapshots.verifier);
+        cache = snapshots.cache(dir.resolve("snapshot.jws"));
     }
 
     @AfterEach
@@ -167,7 +167,7 @@ class SnapshotWatchLoopTest {
 
     @Test
     void theCachedSnapshotIsAckedOnceWhenTheControlPlaneHasNothingNewer() throws Exception {
-        cache.store(snapshots.signed(7).jws());
+        cache.store(snapshots.signed(7).jws(), 7);
         start(null);
         assertThat(watcher.state().source()).isEqualTo(Source.CACHE);
 
@@ -185,7 +185,7 @@ class SnapshotWatchLoopTest {
 
     @Test
     void networkFailuresAreReportedAndPollingGoesOn() throws Exception {
-        cache.store(snapshots.signed(3).jws());
+        cache.store(snapshots.signed(3).jws(), 3);
         start(null);
 
         calls.nextPoll().answer().completeExceptionally(UNREACHABLE);

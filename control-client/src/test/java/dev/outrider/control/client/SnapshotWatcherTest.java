@@ -42,7 +42,7 @@ class SnapshotWatcherTest {
         client = ControlPlaneClient.open(ControlPlaneClientConfig.forWorkload(URI.create("https://127.0.0.1:" + closedPort),
                 ControlPlaneClientConfig.defaultServerIdentity("cluster.local"),
                 new CertificateFiles(dir.resolve("cert.pem"), dir.resolve("key.pem"), bundle)));
-        cache = new LastKnownGood(dir.resolve("snapshot.jws"), snapshots.verifier);
+        cache = snapshots.cache(dir.resolve("snapshot.jws"));
     }
 
     @AfterEach
@@ -57,7 +57,7 @@ class SnapshotWatcherTest {
 
     @Test
     void theLastKnownGoodSnapshotIsInForceWhenStartReturns() {
-        cache.store(snapshots.signed(7).jws());
+        cache.store(snapshots.signed(7).jws(), 7);
 
         try (SnapshotWatcher watcher = start()) {
             assertThat(applied).containsExactly(TestSnapshots.snapshot(7));
@@ -86,7 +86,7 @@ class SnapshotWatcherTest {
 
     @Test
     void aTamperedLastKnownGoodIsNotApplied() throws Exception {
-        cache.store(snapshots.signed(7).jws());
+        cache.store(snapshots.signed(7).jws(), 7);
         String jws = Files.readString(cache.file());
         Files.writeString(cache.file(), jws.substring(0, jws.length() - 4) + (jws.endsWith("AAAA") ? "BBBB" : "AAAA"));
 
@@ -101,8 +101,26 @@ class SnapshotWatcherTest {
     }
 
     @Test
+    void aRolledBackLastKnownGoodIsNotAppliedAndTheStateKeepsSaying() throws Exception {
+        String older = snapshots.signed(5).jws();
+        cache.store(older, 5);
+        cache.store(snapshots.signed(7).jws(), 7);
+        Files.writeString(cache.file(), older);
+
+        try (SnapshotWatcher watcher = start()) {
+            assertThat(applied).isEmpty();
+            assertThat(watcher.state().source()).isEqualTo(Source.NONE);
+            // Once the poll failed too, the refusal is still what the state (and /ready) reports first.
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(watcher.state().lastError()).contains("unreachable"));
+            assertThat(watcher.state().lastError()).startsWith("last-known-good snapshot refused: BELOW_FLOOR")
+                    .contains("snapshot 5 is older than the version floor 7");
+        }
+    }
+
+    @Test
     void aCachedSnapshotTheApplierRefusesLeavesNothingInForce() {
-        cache.store(snapshots.signed(7).jws());
+        cache.store(snapshots.signed(7).jws(), 7);
 
         try (SnapshotWatcher watcher = SnapshotWatcher.start(client, snapshots.verifier, cache,
                 s -> { throw new IllegalStateException("cannot compile"); },

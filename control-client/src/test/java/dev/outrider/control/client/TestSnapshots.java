@@ -7,12 +7,17 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import dev.outrider.control.model.ServiceName;
 import dev.outrider.control.model.SpiffeId;
+import dev.outrider.control.snapshot.LastKnownGood;
 import dev.outrider.control.snapshot.SnapshotEndpoint;
 import dev.outrider.control.snapshot.SnapshotSigner;
 import dev.outrider.control.snapshot.SnapshotVerifier;
 import dev.outrider.control.snapshot.WorkloadSnapshot;
 
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 
 /** Signed snapshots for the watcher tests: a throw-away signing key made per test class. */
@@ -41,10 +46,18 @@ final class TestSnapshots {
         verifier = new SnapshotVerifier(new JWKSet(key.toPublicJWK()), ORDERS);
     }
 
+    static final Instant ISSUED_AT = Instant.parse("2026-01-01T00:00:00Z");
+
     static WorkloadSnapshot snapshot(long version) {
-        return new WorkloadSnapshot(Long.toString(version), ORDERS, Instant.parse("2026-01-01T00:00:00Z"), POLICIES,
+        return new WorkloadSnapshot(Long.toString(version), ORDERS, ISSUED_AT, POLICIES,
                 List.of(new SnapshotEndpoint(new ServiceName("payments", "shop"), "10.0.0.7:15006",
                         SpiffeId.parse("spiffe://cluster.local/ns/shop/sa/payments"))));
+    }
+
+    /** A last-known-good cache checked with these keys, its clock an hour after {@link #ISSUED_AT}. */
+    LastKnownGood cache(Path file) {
+        return new LastKnownGood(file, verifier, LastKnownGood.DEFAULT_MAX_AGE,
+                Clock.fixed(ISSUED_AT.plus(Duration.ofHours(1)), ZoneOffset.UTC));
     }
 
     SignedSnapshot signed(long version) {

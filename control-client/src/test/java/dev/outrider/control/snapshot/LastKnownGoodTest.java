@@ -10,6 +10,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.stream.Stream;
 
 import static dev.outrider.control.snapshot.Snapshots.KID;
@@ -27,8 +32,20 @@ class LastKnownGoodTest {
     @TempDir
     Path dir;
 
+    /** Test snapshots are issued at this time ({@link Snapshots#snapshot}). */
+    private static final Instant ISSUED_AT = snapshot("1").issuedAt();
+
     private LastKnownGood lastKnownGood() {
-        return new LastKnownGood(dir.resolve("snapshot.jws"), Snapshots.verifierFor(KEY, ORDERS));
+        return lastKnownGoodAt(ISSUED_AT.plus(Duration.ofHours(1)));
+    }
+
+    private LastKnownGood lastKnownGoodAt(Instant now) {
+        return new LastKnownGood(dir.resolve("snapshot.jws"), Snapshots.verifierFor(KEY, ORDERS),
+                LastKnownGood.DEFAULT_MAX_AGE, Clock.fixed(now, ZoneOffset.UTC));
+    }
+
+    private void store(LastKnownGood lkg, String version) {
+        lkg.store(SIGNER.sign(snapshot(version)), Long.parseLong(version));
     }
 
     private SnapshotException refusalAfterWriting(String content) throws IOException {
@@ -51,7 +68,7 @@ class LastKnownGoodTest {
         WorkloadSnapshot snapshot = snapshot("12");
         LastKnownGood lkg = lastKnownGood();
 
-        lkg.store(SIGNER.sign(snapshot));
+        lkg.store(SIGNER.sign(snapshot), 12);
 
         assertThat(lkg.load()).contains(snapshot);
         // A sidecar restarted with a new LastKnownGood (same file) reads the same snapshot.
@@ -64,14 +81,17 @@ class LastKnownGoodTest {
         String last = null;
         for (int v = 1; v <= 5; v++) {
             last = SIGNER.sign(snapshot(Integer.toString(v)));
-            lkg.store(last);
+            lkg.store(last, v);
         }
 
         assertThat(lkg.load()).map(WorkloadSnapshot::version).contains("5");
         assertThat(Files.readString(lkg.file())).isEqualTo(last);
+        assertThat(Files.readString(lkg.floorFile())).isEqualTo("5\n");
         try (Stream<Path> files = filesInDir()) {
-            assertThat(files).containsExactly(lkg.file());
+            assertThat(files).containsExactlyInAnyOrder(lkg.file(), lkg.floorFile());
         }
+        assertThat(Files.getPosixFilePermissions(lkg.floorFile()))
+                .isEqualTo(PosixFilePermissions.fromString("rw-------"));
     }
 
     @Test
@@ -81,7 +101,7 @@ class LastKnownGoodTest {
         Files.writeString(target.resolve("occupied"), "x");
         LastKnownGood lkg = lastKnownGood();
 
-        assertThatThrownBy(() -> lkg.store(SIGNER.sign(snapshot("1"))))
+        assertThatThrownBy(() -> lkg.store(SIGNER.sign(snapshot("1")), 1))
                 .isInstanceOf(UncheckedIOException.class)
                 .hasMessageContaining("cannot write last-known-good snapshot");
         try (Stream<Path> files = filesInDir()) {
@@ -147,5 +167,71 @@ class LastKnownGoodTest {
         SnapshotException e = refusalAfterWriting(Snapshots.flip(jws, (jws.indexOf('.') + jws.lastIndexOf('.')) / 2));
 
         assertThat(e.getMessage()).doesNotContain(jws.split("\\.")[1].substring(0, 16)).doesNotContain("AuthorizationPolicy");
+    }
+
+    @Test
+    void anOlderSignedSnapshotCopiedOverTheFileIsRefused() throws IOException {
+        LastKnownGood lkg = lastKnownGood();
+        String v3 = SIGNER.sign(snapshot("3"));
+        lkg.store(v3, 3);
+        store(lkg, "5");
+
+        Files.writeString(lkg.file(), v3); // the attacker keeps a copy of an older, genuinely signed file
+
+        SnapshotException e = catchThrowableOfType(SnapshotException.class, lastKnownGood()::load);
+        assertThat(e.reason()).isEqualTo(Reason.BELOW_FLOOR);
+        assertThat(e).hasMessageContaining("snapshot 3 is older than the version floor 5")
+                .hasMessageContaining("last-known-good file " + lkg.file());
+    }
+
+    @Test
+    void aFloorBelowTheFileIsAccepted() throws IOException {
+        // A crash between writing the snapshot and writing its floor leaves the floor behind: still safe.
+        LastKnownGood lkg = lastKnownGood();
+        store(lkg, "5");
+        Files.writeString(lkg.floorFile(), "4\n");
+
+        assertThat(lastKnownGood().load()).map(WorkloadSnapshot::version).contains("5");
+    }
+
+    @Test
+    void aFileWithoutItsFloorIsRefused() throws IOException {
+        LastKnownGood lkg = lastKnownGood();
+        store(lkg, "5");
+        Files.delete(lkg.floorFile());
+
+        SnapshotException e = catchThrowableOfType(SnapshotException.class, lastKnownGood()::load);
+        assertThat(e.reason()).isEqualTo(Reason.NO_FLOOR);
+        assertThat(e).hasMessageContaining("no usable version floor");
+    }
+
+    @Test
+    void aFloorThatIsNotAVersionIsRefused() throws IOException {
+        LastKnownGood lkg = lastKnownGood();
+        for (String floor : new String[] {"", "-1\n", "05", "five", "9".repeat(100)}) {
+            store(lkg, "5");
+            Files.writeString(lkg.floorFile(), floor);
+
+            assertThat(catchThrowableOfType(SnapshotException.class, lastKnownGood()::load).reason())
+                    .as("floor '%s'", floor).isEqualTo(Reason.NO_FLOOR);
+        }
+    }
+
+    @Test
+    void aSnapshotIssuedLongerAgoThanTheMaximumAgeIsRefused() {
+        store(lastKnownGood(), "5");
+
+        assertThat(lastKnownGoodAt(ISSUED_AT.plus(LastKnownGood.DEFAULT_MAX_AGE)).load()).isPresent();
+        SnapshotException e = catchThrowableOfType(SnapshotException.class,
+                lastKnownGoodAt(ISSUED_AT.plus(Duration.ofDays(8)))::load);
+        assertThat(e.reason()).isEqualTo(Reason.TOO_OLD);
+        assertThat(e).hasMessageContaining("192h ago").hasMessageContaining("168h, controlPlane.maxSnapshotAge");
+    }
+
+    @Test
+    void theMaximumAgeMustBePositive() {
+        assertThatThrownBy(() -> new LastKnownGood(dir.resolve("snapshot.jws"), Snapshots.verifierFor(KEY, ORDERS),
+                Duration.ZERO, Clock.systemUTC())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must be positive");
     }
 }

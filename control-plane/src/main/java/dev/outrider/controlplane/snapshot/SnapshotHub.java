@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
@@ -39,6 +40,7 @@ import static java.util.Objects.requireNonNull;
  *   refresh: revision R ─▶ content per namespace ─▶ per workload seen: content changed? ─▶ sign version R
  *                                                                                        ─▶ wake its waiters
  *   next(w, after, wait): current version > after ? done : waiter ─▶ woken by an issue, or empty after wait
+ *   every reissueAfter/24: a snapshot issued ≥ reissueAfter ago? ─▶ store.advance() ─▶ re-sign those at R+1
  * </pre>
  *
  * <p>Versions. A workload's version is one more than the store revision at which its content last changed (its
@@ -49,6 +51,12 @@ import static java.util.Objects.requireNonNull;
  * read may include a write beyond the revision; should that content differ from one already issued at the same
  * revision, the refresh leaves it for the next one (that write's own notification, or a retry), never issuing
  * two contents under one version.
+ *
+ * <p>Re-signing. A snapshot whose content does not change keeps its version and its signed {@code issuedAt}. Sidecars
+ * refuse a last-known-good snapshot issued longer ago than their {@code controlPlane.maxSnapshotAge} (at least two
+ * days), so the hub re-signs every snapshot once it is {@code reissueAfter} (one day) old: it advances the store
+ * revision (durably, so the new version is never issued again with other content after a restart) and issues the
+ * same content under the next version with a fresh {@code issuedAt}, waking the workload's waiters like a change.
  *
  * <p>Threading. One daemon thread runs refreshes (store reads, compiling, ES256 signing) and the wait timeouts;
  * callers and event loops only enqueue. Futures returned by {@link #next} complete on the hub thread (or at once,
@@ -61,12 +69,15 @@ public final class SnapshotHub implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SnapshotHub.class);
     /** Delay of a refresh that found content newer than the revision it read (see class comment). */
     private static final long RETRY_MILLIS = 10;
+    /** A snapshot issued this long ago is re-signed (see class comment). */
+    public static final Duration DEFAULT_REISSUE_AFTER = Duration.ofDays(1);
 
     private final Store store;
     private final SnapshotSigner signer;
     private final ServiceRegistry registry;
     private final String trustDomain;
     private final Clock clock;
+    private final Duration reissueAfter;
     /** The hub thread. Tasks with equal delays run in submission order (FIFO), which {@link #next} relies on. */
     private final ScheduledThreadPoolExecutor executor;
     /** Hub thread only. */
@@ -78,7 +89,7 @@ public final class SnapshotHub implements AutoCloseable {
     private final Runnable registryListener = this::storeChanged;
     private volatile boolean closed;
 
-    private record Issued(IssuedSnapshot snapshot, Content content) {
+    private record Issued(IssuedSnapshot snapshot, Content content, Instant issuedAt) {
     }
 
     private static final class Workload {
@@ -104,17 +115,28 @@ public final class SnapshotHub implements AutoCloseable {
         }
     }
 
+    /** As below, re-signing snapshots after {@link #DEFAULT_REISSUE_AFTER}. */
+    public SnapshotHub(Store store, SnapshotSigner signer, ServiceRegistry registry, String trustDomain, Clock clock) {
+        this(store, signer, registry, trustDomain, clock, DEFAULT_REISSUE_AFTER);
+    }
+
     /**
      * Starts the hub thread and listens to {@code registry}. Nothing is compiled until a workload asks.
      *
-     * @param trustDomain the trust domain of every workload served; others are refused
+     * @param trustDomain  the trust domain of every workload served; others are refused
+     * @param reissueAfter a snapshot issued this long ago is re-signed under a new version (checked every 24th of it)
      */
-    public SnapshotHub(Store store, SnapshotSigner signer, ServiceRegistry registry, String trustDomain, Clock clock) {
+    public SnapshotHub(Store store, SnapshotSigner signer, ServiceRegistry registry, String trustDomain, Clock clock,
+                       Duration reissueAfter) {
         this.store = requireNonNull(store, "store");
         this.signer = requireNonNull(signer, "signer");
         this.registry = requireNonNull(registry, "registry");
         this.trustDomain = requireNonNull(trustDomain, "trustDomain");
         this.clock = requireNonNull(clock, "clock");
+        this.reissueAfter = requireNonNull(reissueAfter, "reissueAfter");
+        if (reissueAfter.compareTo(Duration.ofMinutes(1)) < 0) {
+            throw new IllegalArgumentException("reissueAfter must be at least 1 minute: " + reissueAfter);
+        }
         SpiffeId.ofServiceAccount(trustDomain, "ns", "sa"); // validates the trust domain
         this.contents = new SnapshotContents(store, registry);
         this.executor = new ScheduledThreadPoolExecutor(1, task -> {
@@ -125,6 +147,8 @@ public final class SnapshotHub implements AutoCloseable {
         executor.setRemoveOnCancelPolicy(true); // answered waiters leave no timeout task behind
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         registry.addListener(registryListener);
+        long check = reissueAfter.dividedBy(24).toNanos();
+        executor.scheduleWithFixedDelay(this::reissueStale, check, check, TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -234,6 +258,11 @@ public final class SnapshotHub implements AutoCloseable {
         executor.submit(this::refresh).get();
     }
 
+    /** For tests: runs the re-signing check on the hub thread now and waits for it. */
+    void reissueStaleAndWait() throws Exception {
+        executor.submit(this::reissueStale).get();
+    }
+
     private void queueRefresh(long delayMillis) {
         if (refreshQueued.compareAndSet(false, true)) {
             try {
@@ -250,6 +279,34 @@ public final class SnapshotHub implements AutoCloseable {
         if (closed) {
             return;
         }
+        compileAndIssue(Instant.MIN);
+    }
+
+    /** Hub thread: re-signs the snapshots issued {@code reissueAfter} ago or earlier (see class comment). */
+    private void reissueStale() {
+        if (closed) {
+            return;
+        }
+        Instant staleUpTo = clock.instant().minus(reissueAfter);
+        boolean any = false;
+        for (Workload w : workloads.values()) {
+            Issued current = w.current;
+            any |= current != null && !current.issuedAt().isAfter(staleUpTo);
+        }
+        if (!any) {
+            return;
+        }
+        try {
+            store.advance(); // every version issued so far is now at most the revision: the next one is newer
+        } catch (RuntimeException e) {
+            log.error("re-signing snapshots: the store revision cannot be advanced; trying again later", e);
+            return;
+        }
+        compileAndIssue(staleUpTo);
+    }
+
+    /** Hub thread: issues changed contents, and unchanged ones issued at {@code staleUpTo} or earlier. */
+    private void compileAndIssue(Instant staleUpTo) {
         try {
             // Before any content (see class comment). One more than the revision, so that an empty store's first
             // snapshot is version 1, newer than the "after=0" a sidecar without a snapshot asks with.
@@ -263,8 +320,11 @@ public final class SnapshotHub implements AutoCloseable {
             for (Workload w : workloads.values()) {
                 Content content = byNamespace.get(w.identity.namespace());
                 Issued current = w.current;
-                if (content == null || (current != null && current.content().equals(content))) {
+                if (content == null) {
                     continue; // asked for after the namespaces were listed: the queued refresh compiles it
+                }
+                if (current != null && current.content().equals(content) && current.issuedAt().isAfter(staleUpTo)) {
+                    continue; // nothing new, and signed recently enough
                 }
                 if (current != null && revision <= current.snapshot().version()) {
                     retry = true; // content beyond the revision read; never two contents under one version
@@ -283,10 +343,11 @@ public final class SnapshotHub implements AutoCloseable {
 
     /** Hub thread. */
     private void issue(Workload w, long version, Content content) {
-        WorkloadSnapshot snapshot = new WorkloadSnapshot(Long.toString(version), w.spiffeId, clock.instant(),
+        Instant issuedAt = clock.instant();
+        WorkloadSnapshot snapshot = new WorkloadSnapshot(Long.toString(version), w.spiffeId, issuedAt,
                 content.policies(), content.endpoints());
         IssuedSnapshot issued = new IssuedSnapshot(version, signer.sign(snapshot));
-        w.current = new Issued(issued, content);
+        w.current = new Issued(issued, content, issuedAt);
         for (Waiter waiter : w.waiters) {
             if (waiter.after < version && w.waiters.remove(waiter)) {
                 waiter.future.complete(Optional.of(issued));

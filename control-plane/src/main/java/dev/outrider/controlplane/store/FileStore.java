@@ -26,7 +26,7 @@ import static java.util.Objects.requireNonNull;
  * <pre>
  *   root/
  *     .lock                          held (OS file lock) while a FileStore has the directory open
- *     revision.json                  revision as of the last delete (see RevisionFile)
+ *     revision.json                  revision as of the last delete or advance (see RevisionFile)
  *     &lt;kind&gt;/&lt;namespace&gt;/&lt;name&gt;.json   one resource (see ResourceFile)
  *     ... .&lt;file&gt;.NNN.tmp             leftover of a crash between temp write and rename; deleted on open
  * </pre>
@@ -194,6 +194,21 @@ public final class FileStore implements Store {
             resources.remove(key);
             revision = next;
             return true;
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    @Override
+    public long advance() {
+        mutex.lock();
+        try {
+            requireWritable();
+            long next = revision + 1;
+            Path revisionFile = root.resolve(REVISION_FILE);
+            commit(writeTemp(revisionFile, new RevisionFile(RevisionFile.FORMAT, next)), revisionFile);
+            revision = next;
+            return next;
         } finally {
             mutex.unlock();
         }

@@ -11,7 +11,7 @@ import java.util.Optional;
  * <p>Contract every implementation keeps:
  * <ul>
  *   <li>{@link #revision()} is a store-wide counter that never goes down, also across restarts, and grows
- *       with every change (put or successful delete).</li>
+ *       with every change (put, successful delete, or {@link #advance()}).</li>
  *   <li>A put gives the resource {@code resourceVersion} = the revision after that put, so versions of all
  *       keys are unique and ordered by time; a deleted and re-created resource never reuses a version.</li>
  *   <li>A method that returns has made its change durable: a crash afterwards loses nothing it acknowledged.</li>
@@ -51,6 +51,14 @@ public interface Store extends AutoCloseable {
 
     /** The current store-wide revision; 0 for a store that was never written. */
     long revision();
+
+    /**
+     * Grows the revision by one without changing any resource, durably like a write: the snapshot hub uses it to
+     * re-sign unchanged snapshots under a newer version (a fresh {@code issuedAt}).
+     *
+     * @return the new revision
+     */
+    long advance();
 
     /** Releases what the store holds (files, connections); later calls throw {@link IllegalStateException}. */
     @Override

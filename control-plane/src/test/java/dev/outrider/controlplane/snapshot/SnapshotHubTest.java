@@ -98,6 +98,44 @@ class SnapshotHubTest {
     }
 
     @Test
+    void anUnchangedSnapshotIsReSignedUnderANewVersionOnceADayOld() throws Exception {
+        Resources.authorizationPolicy(store, "shop", "deny-admin", DENY_ADMIN);
+        IssuedSnapshot first = get(hub.next(SHOP_ORDERS, 0, LONG)).orElseThrow();
+        WorkloadSnapshot firstSnapshot = verify(first, SHOP_ORDERS);
+        CompletableFuture<Optional<IssuedSnapshot>> held = hub.next(SHOP_ORDERS, first.version(), LONG);
+
+        // Younger than a day: nothing to re-sign, the revision does not move.
+        long revision = store.revision();
+        clock.advance(Duration.ofHours(23));
+        hub.reissueStaleAndWait();
+        assertThat(store.revision()).isEqualTo(revision);
+        assertThat(held).isNotDone();
+
+        clock.advance(Duration.ofHours(1));
+        hub.reissueStaleAndWait();
+
+        IssuedSnapshot second = get(held).orElseThrow();
+        assertThat(store.revision()).isEqualTo(revision + 1);
+        assertThat(second.version()).isEqualTo(store.revision() + 1).isGreaterThan(first.version());
+        WorkloadSnapshot secondSnapshot = verify(second, SHOP_ORDERS);
+        assertThat(secondSnapshot.issuedAt()).isEqualTo(clock.instant()).isAfter(firstSnapshot.issuedAt());
+        assertThat(secondSnapshot.policies()).isEqualTo(firstSnapshot.policies());
+        assertThat(secondSnapshot.endpoints()).isEqualTo(firstSnapshot.endpoints());
+
+        // A restarted hub on the same store never goes below the re-signed version (same content, same version).
+        hub.close();
+        hub = newHub();
+        assertThat(get(hub.next(SHOP_ORDERS, 0, LONG)).orElseThrow().version()).isGreaterThanOrEqualTo(second.version());
+    }
+
+    @Test
+    void reSigningNeedsAtLeastAMinute() {
+        assertThatThrownBy(() -> new SnapshotHub(store, SnapshotSigner.of(key), registry, "cluster.local", clock,
+                Duration.ofSeconds(59))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("reissueAfter must be at least 1 minute");
+    }
+
+    @Test
     void aWaiterIsWokenByAWriteWithALargerVersion() throws Exception {
         IssuedSnapshot first = get(hub.next(SHOP_ORDERS, 0, LONG)).orElseThrow();
         CompletableFuture<Optional<IssuedSnapshot>> held = hub.next(SHOP_ORDERS, first.version(), LONG);

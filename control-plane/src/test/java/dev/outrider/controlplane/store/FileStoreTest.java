@@ -93,6 +93,21 @@ class FileStoreTest {
     }
 
     @Test
+    void advanceGrowsTheRevisionDurablyWithoutChangingResources() throws IOException {
+        try (FileStore store = FileStore.open(root)) {
+            store.put(A, bytes("a1"), MUST_NOT_EXIST);
+            assertThat(store.advance()).isEqualTo(2);
+            assertThat(store.advance()).isEqualTo(3);
+            assertThat(store.revision()).isEqualTo(3);
+            assertThat(store.get(A).orElseThrow().resourceVersion()).isEqualTo(1);
+        }
+        try (FileStore store = FileStore.open(root)) {
+            assertThat(store.revision()).isEqualTo(3); // no resource holds version 3: revision.json does
+            assertThat(store.put(B, bytes("b1"), MUST_NOT_EXIST).resourceVersion()).isEqualTo(4);
+        }
+    }
+
+    @Test
     void versionsStayMonotonicAcrossReopenEvenAfterDeletingTheNewest() throws IOException {
         try (FileStore store = FileStore.open(root)) {
             store.put(A, bytes("a1"), MUST_NOT_EXIST);

@@ -13,6 +13,7 @@ import dev.outrider.control.document.YamlAliasException;
 import dev.outrider.control.model.ServiceName;
 import dev.outrider.control.model.DnsLabel;
 import dev.outrider.control.model.SpiffeId;
+import dev.outrider.control.snapshot.LastKnownGood;
 import dev.outrider.proxy.authz.DefaultAction;
 import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
 import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
@@ -43,6 +44,8 @@ import static java.util.Objects.requireNonNull;
  */
 public final class BootstrapLoader {
     static final String DEFAULT_NAMESPACE = "default";
+    /** The shortest {@code controlPlane.maxSnapshotAge}: twice the control plane's re-signing age of one day. */
+    static final Duration MIN_SNAPSHOT_AGE = Duration.ofDays(2);
     static final String DEFAULT_TRUST_DOMAIN = "cluster.local";
     static final HostPort DEFAULT_INBOUND = new HostPort("0.0.0.0", 15006);
     static final HostPort DEFAULT_APPLICATION = new HostPort("127.0.0.1", 8080);
@@ -454,7 +457,7 @@ public final class BootstrapLoader {
             return null;
         }
         n.object("address", "identity", "snapshotKeys", "joinToken", "serviceAccountToken", "cacheDirectory",
-                "advertise", "instance", "bootstrapTimeout", "watchTimeout");
+                "advertise", "instance", "bootstrapTimeout", "watchTimeout", "maxSnapshotAge");
         ConfigNode address = n.field("address");
         if (!address.isSet()) {
             throw address.error("required (host:port of the control plane's API, e.g. 127.0.0.1:15010)");
@@ -494,7 +497,21 @@ public final class BootstrapLoader {
         return new ControlPlaneConfig(address.hostPort(null, 1), identity, path(keys, null),
                 path(n.field("joinToken"), null), path(saToken, null), path(cache, null), advertise, instance,
                 n.field("bootstrapTimeout").duration(Duration.ofSeconds(60), false, Duration.ofHours(1)),
-                n.field("watchTimeout").duration(Duration.ofSeconds(30), false, Duration.ofSeconds(60)));
+                n.field("watchTimeout").duration(Duration.ofSeconds(30), false, Duration.ofSeconds(60)),
+                maxSnapshotAge(n.field("maxSnapshotAge")));
+    }
+
+    /**
+     * At least {@link #MIN_SNAPSHOT_AGE}: the control plane re-signs a snapshot once it is a day old, so a shorter
+     * maximum would refuse the cache of a healthy sidecar that restarts.
+     */
+    private static Duration maxSnapshotAge(ConfigNode at) {
+        Duration age = at.duration(LastKnownGood.DEFAULT_MAX_AGE, false, Duration.ofDays(365));
+        if (age.compareTo(MIN_SNAPSHOT_AGE) < 0) {
+            throw at.error(Durations.format(age) + " is shorter than the minimum " + Durations.format(MIN_SNAPSHOT_AGE)
+                    + " (the control plane re-signs snapshots once a day)");
+        }
+        return age;
     }
 
     private static Path path(ConfigNode at, Path def) {

@@ -104,7 +104,8 @@ public final class ConfigView {
                     "cacheDirectory", cp.cacheDirectory().toString(),
                     "advertise", cp.advertise() == null ? null : cp.advertise().toString(),
                     "instance", cp.instance(), "bootstrapTimeout", Durations.format(cp.bootstrapTimeout()),
-                    "watchTimeout", Durations.format(cp.watchTimeout())));
+                    "watchTimeout", Durations.format(cp.watchTimeout()),
+                    "maxSnapshotAge", Durations.format(cp.maxSnapshotAge())));
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> view = (Map<String, Object>) redact(root);

@@ -27,10 +27,13 @@ import static java.util.Objects.requireNonNull;
  *                         {@code HOSTNAME} when it is a DNS label, else {@code <service>-<advertised port>}
  * @param bootstrapTimeout how long start-up waits for a first certificate from the control plane
  * @param watchTimeout     how long one long-poll for the next snapshot is held by the control plane
+ * @param maxSnapshotAge   a last-known-good snapshot issued (signed {@code issuedAt}) longer ago than this is refused
+ *                         at start-up; the control plane re-signs snapshots daily, so this bounds how long an
+ *                         outage a restart can bridge and how old a replayed snapshot can be
  */
 public record ControlPlaneConfig(HostPort address, SpiffeId identity, Path snapshotKeys, Path joinToken,
                                  Path serviceAccountToken, Path cacheDirectory, HostPort advertise, String instance,
-                                 Duration bootstrapTimeout, Duration watchTimeout) {
+                                 Duration bootstrapTimeout, Duration watchTimeout, Duration maxSnapshotAge) {
     public ControlPlaneConfig {
         if (joinToken != null && serviceAccountToken != null) {
             throw new IllegalArgumentException("joinToken and serviceAccountToken are exclusive");
@@ -41,6 +44,7 @@ public record ControlPlaneConfig(HostPort address, SpiffeId identity, Path snaps
         requireNonNull(cacheDirectory, "cacheDirectory");
         requireNonNull(bootstrapTimeout, "bootstrapTimeout");
         requireNonNull(watchTimeout, "watchTimeout");
+        requireNonNull(maxSnapshotAge, "maxSnapshotAge");
     }
 
     /** The control plane's API as an https URL. */

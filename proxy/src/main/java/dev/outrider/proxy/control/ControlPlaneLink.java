@@ -52,7 +52,10 @@ import static java.util.Objects.requireNonNull;
  */
 public final class ControlPlaneLink implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlPlaneLink.class);
-    /** The last-known-good snapshot's file name in {@code controlPlane.cacheDirectory}. */
+    /**
+     * The last-known-good snapshot's file name in {@code controlPlane.cacheDirectory}; its version floor is beside it
+     * ({@code snapshot.jws.floor}).
+     */
     static final String CACHE_FILE = "snapshot.jws";
 
     private final BootstrapConfig config;
@@ -135,7 +138,8 @@ public final class ControlPlaneLink implements AutoCloseable {
             throw new ControlPlaneLinkException("controlPlane.cacheDirectory: cannot create " + cp.cacheDirectory()
                     + ": " + e.getMessage(), e);
         }
-        LastKnownGood cache = new LastKnownGood(cp.cacheDirectory().resolve(CACHE_FILE), verifier);
+        LastKnownGood cache = new LastKnownGood(cp.cacheDirectory().resolve(CACHE_FILE), verifier,
+                cp.maxSnapshotAge(), Clock.systemUTC());
         HostPort advertised = advertised(cp, inbound);
         String instance = cp.instance() != null ? cp.instance() : defaultInstance(config.node().service(), advertised);
         WatchOptions options = new WatchOptions(config.node().namespace(), config.node().serviceAccount(),

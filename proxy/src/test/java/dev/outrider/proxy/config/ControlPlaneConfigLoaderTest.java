@@ -47,6 +47,7 @@ class ControlPlaneConfigLoaderTest {
         assertThat(cp.instance()).isNull();
         assertThat(cp.bootstrapTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(cp.watchTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(cp.maxSnapshotAge()).isEqualTo(Duration.ofDays(7));
         assertThat(cp.url()).isEqualTo("https://127.0.0.1:15010");
     }
 
@@ -63,6 +64,7 @@ class ControlPlaneConfigLoaderTest {
                   instance: orders-7f9c
                   bootstrapTimeout: 5s
                   watchTimeout: 10s
+                  maxSnapshotAge: 30d
                 """, "test.yaml").controlPlane();
         assertThat(cp.identity().toString()).isEqualTo("spiffe://example.org/ns/outrider-system/sa/control-plane");
         assertThat(cp.url()).isEqualTo("https://[::1]:15010");
@@ -71,6 +73,19 @@ class ControlPlaneConfigLoaderTest {
         assertThat(cp.instance()).isEqualTo("orders-7f9c");
         assertThat(cp.bootstrapTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(cp.watchTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(cp.maxSnapshotAge()).isEqualTo(Duration.ofDays(30));
+    }
+
+    @Test
+    void theMaximumSnapshotAgeIsBounded() {
+        assertThat(BootstrapLoader.parse(MINIMAL + "  maxSnapshotAge: 2d\n", "test.yaml").controlPlane()
+                .maxSnapshotAge()).isEqualTo(Duration.ofDays(2));
+        assertThat(error(MINIMAL + "  maxSnapshotAge: 1d\n")).isEqualTo("controlPlane.maxSnapshotAge: 1d is shorter"
+                + " than the minimum 2d (the control plane re-signs snapshots once a day)");
+        assertThat(error(MINIMAL + "  maxSnapshotAge: 400d\n"))
+                .isEqualTo("controlPlane.maxSnapshotAge: 400d is longer than the maximum 365d");
+        assertThat(error(MINIMAL + "  maxSnapshotAge: 0\n")).isEqualTo("controlPlane.maxSnapshotAge: must be greater than 0");
+        assertThat(error(MINIMAL + "  maxSnapshotAge: soon\n")).startsWith("controlPlane.maxSnapshotAge: ");
     }
 
     @Test
