@@ -73,23 +73,23 @@ class ConnectionLimitTest {
     void perIdentityLimitRefusesTheNextConnectionOfThatIdentityOnly() throws Exception {
         TestPki.Leaf frontend = root.leaf().spiffe(FRONTEND).issue();
         double before = refused("inbound", "peer_limit");
-        List<MtlsSocket> open = new ArrayList<>();
+        List<RawHttp> open = new ArrayList<>();
         try {
             for (int i = 0; i < 2; i++) {
-                open.add(MtlsSocket.connect(inbound(), frontend));
+                open.add(RawHttp.mtls(inbound(), frontend));
                 assertThat(open.getLast().served()).as("connection %d of the identity", i + 1).isTrue();
             }
-            try (MtlsSocket third = connectOrNull(frontend)) {
+            try (RawHttp third = connectOrNull(frontend)) {
                 assertThat(third == null || !third.served()).as("the identity's third connection is refused").isTrue();
             }
             assertThat(refused("inbound", "peer_limit")).isEqualTo(before + 1);
-            try (MtlsSocket other = MtlsSocket.connect(inbound(), root.leaf().spiffe(BILLING).issue())) {
+            try (RawHttp other = RawHttp.mtls(inbound(), root.leaf().spiffe(BILLING).issue())) {
                 assertThat(other.served()).as("another identity is not affected").isTrue();
             }
 
             open.removeFirst().close();
             awaitActive(1); // one frontend connection left (billing's is closed too)
-            try (MtlsSocket again = MtlsSocket.connect(inbound(), frontend)) {
+            try (RawHttp again = RawHttp.mtls(inbound(), frontend)) {
                 assertThat(again.served()).as("accepted again once one closed").isTrue();
             }
         } finally {
@@ -101,21 +101,21 @@ class ConnectionLimitTest {
     @Test
     void listenerLimitRefusesTheConnectionBeyondItAtAccept() throws Exception {
         double before = refused("inbound", "listener_limit");
-        List<MtlsSocket> open = new ArrayList<>();
+        List<RawHttp> open = new ArrayList<>();
         try {
             String[] identities = {FRONTEND, BILLING, FRONTEND};
             for (String id : identities) {
-                open.add(MtlsSocket.connect(inbound(), root.leaf().spiffe(id).issue()));
+                open.add(RawHttp.mtls(inbound(), root.leaf().spiffe(id).issue()));
                 assertThat(open.getLast().served()).isTrue();
             }
-            try (MtlsSocket fourth = connectOrNull(root.leaf().spiffe(BILLING).issue())) {
+            try (RawHttp fourth = connectOrNull(root.leaf().spiffe(BILLING).issue())) {
                 assertThat(fourth == null || !fourth.served()).as("the listener's fourth connection is refused").isTrue();
             }
             assertThat(refused("inbound", "listener_limit")).isEqualTo(before + 1);
 
             open.removeFirst().close();
             awaitActive(2);
-            try (MtlsSocket again = MtlsSocket.connect(inbound(), root.leaf().spiffe(BILLING).issue())) {
+            try (RawHttp again = RawHttp.mtls(inbound(), root.leaf().spiffe(BILLING).issue())) {
                 assertThat(again.served()).as("accepted again once one closed").isTrue();
             }
         } finally {
@@ -147,9 +147,9 @@ class ConnectionLimitTest {
     }
 
     /** Connects; null when the server closed the connection during the handshake. */
-    private static MtlsSocket connectOrNull(TestPki.Leaf leaf) {
+    private static RawHttp connectOrNull(TestPki.Leaf leaf) {
         try {
-            return MtlsSocket.connect(inbound(), leaf);
+            return RawHttp.mtls(inbound(), leaf);
         } catch (IOException e) {
             return null;
         }
@@ -160,7 +160,7 @@ class ConnectionLimitTest {
         try {
             raw.send("GET / HTTP/1.1\r\nHost: nowhere\r\n\r\n");
             String head = raw.readHead();
-            raw.readBytes(MtlsSocket.contentLength(head));
+            raw.readBytes(RawHttp.contentLength(head));
             return true;
         } catch (IOException e) {
             return false;
@@ -179,8 +179,8 @@ class ConnectionLimitTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> active("inbound") == n);
     }
 
-    private static void closeAll(List<MtlsSocket> sockets) throws IOException {
-        for (MtlsSocket s : sockets) {
+    private static void closeAll(List<RawHttp> sockets) throws IOException {
+        for (RawHttp s : sockets) {
             s.close();
         }
     }

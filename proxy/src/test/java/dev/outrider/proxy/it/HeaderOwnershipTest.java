@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,13 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import javax.net.ssl.SSLSocket;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -248,24 +242,13 @@ class HeaderOwnershipTest {
         assertThat(refused).startsWith("HTTP/1.1 403 ").doesNotContain("100 Continue");
         assertThat(backend.requestCount()).isEqualTo(before);
 
-        JdkSslContext ssl = (JdkSslContext) TlsTestClient.context(SslProvider.JDK, frontend);
-        InetSocketAddress at = pair.b.inboundAddress();
-        try (Socket tcp = new Socket()) {
-            tcp.connect(at, 5_000);
-            tcp.setSoTimeout(5_000);
-            try (SSLSocket tls = (SSLSocket) ssl.context().getSocketFactory()
-                    .createSocket(tcp, at.getHostString(), at.getPort(), true)) {
-                tls.setUseClientMode(true);
-                tls.getOutputStream().write(("POST /x HTTP/1.1\r\nHost: orders\r\nExpect: 100-continue\r\n"
-                        + "Content-Length: 5\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                tls.getOutputStream().flush();
-                byte[] interim = tls.getInputStream().readNBytes("HTTP/1.1 100 Continue\r\n".length());
-                assertThat(new String(interim, StandardCharsets.ISO_8859_1)).as("an allowed caller is invited")
-                        .isEqualTo("HTTP/1.1 100 Continue\r\n");
-                tls.getOutputStream().write("hello".getBytes(StandardCharsets.ISO_8859_1));
-                tls.getOutputStream().flush();
-                assertThat(readToEof(tls.getInputStream())).contains("HTTP/1.1 200 ");
-            }
+        try (RawHttp tls = RawHttp.mtls(pair.b.inboundAddress(), frontend)) {
+            tls.send("POST /x HTTP/1.1\r\nHost: orders\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: 5\r\nConnection: close\r\n\r\n");
+            assertThat(tls.readBytes("HTTP/1.1 100 Continue\r\n".length())).as("an allowed caller is invited")
+                    .isEqualTo("HTTP/1.1 100 Continue\r\n");
+            tls.send("hello");
+            assertThat(tls.readToEof()).contains("HTTP/1.1 200 ");
         }
         assertThat(backend.take().headers().contains("expect")).as("answered here, not again by the app").isFalse();
         // A routes by its explicit upstream port for orders; B denies the host.
@@ -291,34 +274,10 @@ class HeaderOwnershipTest {
     }
 
     /** Sends {@code raw} to B's inbound listener over mTLS as frontend (HTTP/1.1, no ALPN); reads to EOF. */
-    private static String tlsExchange(String raw) throws Exception {
-        JdkSslContext ssl = (JdkSslContext) TlsTestClient.context(SslProvider.JDK, frontend);
-        InetSocketAddress at = pair.b.inboundAddress();
-        try (Socket tcp = new Socket()) {
-            tcp.connect(at, 5_000);
-            tcp.setSoTimeout(5_000);
-            try (SSLSocket tls = (SSLSocket) ssl.context().getSocketFactory()
-                    .createSocket(tcp, at.getHostString(), at.getPort(), true)) {
-                tls.setUseClientMode(true);
-                tls.startHandshake();
-                tls.getOutputStream().write(raw.getBytes(StandardCharsets.ISO_8859_1));
-                tls.getOutputStream().flush();
-                return readToEof(tls.getInputStream());
-            }
+    private static String tlsExchange(String raw) throws IOException {
+        try (RawHttp tls = RawHttp.mtls(pair.b.inboundAddress(), frontend)) {
+            tls.send(raw);
+            return tls.readToEof();
         }
-    }
-
-    private static String readToEof(InputStream in) throws IOException {
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
-        byte[] buf = new byte[8192];
-        try {
-            int n;
-            while ((n = in.read(buf)) >= 0) {
-                all.write(buf, 0, n);
-            }
-        } catch (SocketTimeoutException e) {
-            throw new AssertionError("the connection stayed open; read so far: " + all, e);
-        }
-        return all.toString(StandardCharsets.ISO_8859_1);
     }
 }

@@ -7,13 +7,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,44 +81,25 @@ class Http2ConnectionErrorTest {
 
     /** mTLS, ALPN h2, then the preface and the malformed frame; reads until the sidecar closes. */
     private static void badHttp2OverMtls(InetSocketAddress to, SSLContext context) throws IOException {
-        try (SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket()) {
-            s.connect(to, 5_000);
-            s.setSoTimeout(5_000);
-            SSLParameters params = s.getSSLParameters();
-            params.setProtocols(new String[] {"TLSv1.3"});
-            params.setApplicationProtocols(new String[] {"h2"});
-            s.setSSLParameters(params);
-            s.startHandshake();
-            assertThat(s.getApplicationProtocol()).isEqualTo("h2");
+        try (RawHttp s = RawHttp.overTls(to, context, "h2")) {
+            assertThat(s.applicationProtocol()).isEqualTo("h2");
             sendAndReadToEnd(s);
         }
     }
 
     private static void badH2c(InetSocketAddress to) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(to, 5_000);
-            s.setSoTimeout(5_000);
+        try (RawHttp s = new RawHttp(to)) {
             sendAndReadToEnd(s);
         }
     }
 
-    /** Sends the preface and the bad frame; reads the sidecar's SETTINGS and GOAWAY up to the end. */
-    private static void sendAndReadToEnd(Socket s) throws IOException {
-        OutputStream out = s.getOutputStream();
-        out.write(PREFACE);
-        out.write(BAD_SETTINGS);
-        out.flush();
-        InputStream in = s.getInputStream();
-        byte[] buf = new byte[4096];
-        try {
-            while (in.read(buf) >= 0) {
-                // SETTINGS, GOAWAY(FRAME_SIZE_ERROR)
-            }
-        } catch (IOException e) {
-            // A reset after the GOAWAY is an end too; a timeout is not.
-            if (e instanceof java.net.SocketTimeoutException) {
-                throw e;
-            }
-        }
+    /**
+     * Sends the preface and the bad frame; reads the sidecar's SETTINGS and GOAWAY(FRAME_SIZE_ERROR) up to the
+     * end (a reset after the GOAWAY is an end too; a timeout is not).
+     */
+    private static void sendAndReadToEnd(RawHttp s) throws IOException {
+        s.send(PREFACE);
+        s.send(BAD_SETTINGS);
+        s.readToEofOrReset();
     }
 }

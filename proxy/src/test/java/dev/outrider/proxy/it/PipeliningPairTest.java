@@ -2,21 +2,12 @@ package dev.outrider.proxy.it;
 
 import dev.outrider.proxy.Sidecar;
 import dev.outrider.proxy.tls.TestPki;
-import io.netty.handler.ssl.JdkSslContext;
-import io.netty.handler.ssl.SslProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import javax.net.ssl.SSLSocket;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -293,22 +284,10 @@ class PipeliningPairTest {
     }
 
     /** Sends {@code requests} in one write to the inbound listener (mTLS as frontend, HTTP/1.1); reads to EOF. */
-    private static String inboundExchange(String requests) throws Exception {
-        TestPki.Leaf frontend = inboundRoot.leaf().spiffe(FRONTEND).issue();
-        JdkSslContext ssl = (JdkSslContext) TlsTestClient.context(SslProvider.JDK, frontend);
-        InetSocketAddress at = inbound.inboundAddress();
-        try (Socket tcp = new Socket()) {
-            tcp.connect(at, 5_000);
-            tcp.setSoTimeout(5_000);
-            try (SSLSocket tls = (SSLSocket) ssl.context().getSocketFactory()
-                    .createSocket(tcp, at.getHostString(), at.getPort(), true)) {
-                tls.setUseClientMode(true);
-                tls.startHandshake();
-                OutputStream out = tls.getOutputStream();
-                out.write(requests.getBytes(StandardCharsets.ISO_8859_1));
-                out.flush();
-                return readToEof(tls.getInputStream());
-            }
+    private static String inboundExchange(String requests) throws IOException {
+        try (RawHttp raw = RawHttp.mtls(inbound.inboundAddress(), inboundRoot.leaf().spiffe(FRONTEND).issue())) {
+            raw.send(requests);
+            return raw.readToEof();
         }
     }
 
@@ -318,20 +297,6 @@ class PipeliningPairTest {
 
     private static String sha256(String s) {
         return TestBackend.sha256(s.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String readToEof(InputStream in) throws IOException {
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
-        byte[] buf = new byte[8192];
-        try {
-            int n;
-            while ((n = in.read(buf)) >= 0) {
-                all.write(buf, 0, n);
-            }
-        } catch (SocketTimeoutException e) {
-            throw new AssertionError("the connection stayed open; read so far: " + all, e);
-        }
-        return all.toString(StandardCharsets.ISO_8859_1);
     }
 
     /** One HTTP/1.1 response: status, headers (lower-case names, last value wins), body (de-chunked). */

@@ -69,7 +69,7 @@ class RequestHeaderTimeoutTest {
     @Test
     void headerBlockDrippedAByteAtATimeGets408AndClose() throws Exception {
         int before = backend.requestCount();
-        try (MtlsSocket s = connect()) {
+        try (RawHttp s = connect()) {
             s.send("GET /slow HTTP/1.1\r\nHost: orders\r\nX-Slow: ");
             AtomicBoolean stop = new AtomicBoolean();
             Thread drip = Thread.ofVirtual().start(() -> {
@@ -84,7 +84,7 @@ class RequestHeaderTimeoutTest {
             });
             String answer;
             try {
-                answer = new String(s.readToEof(), StandardCharsets.ISO_8859_1);
+                answer = new String(s.readToEofOrReset(), StandardCharsets.ISO_8859_1);
             } finally {
                 stop.set(true);
                 drip.join();
@@ -98,9 +98,9 @@ class RequestHeaderTimeoutTest {
     @Test
     void halfSentHeaderBlockGets408AndClose() throws Exception {
         int before = backend.requestCount();
-        try (MtlsSocket s = connect()) {
+        try (RawHttp s = connect()) {
             s.send("GET /half HTTP/1.1\r\nHost: orders\r\nX-Half: abc");
-            String answer = new String(s.readToEof(), StandardCharsets.ISO_8859_1);
+            String answer = new String(s.readToEofOrReset(), StandardCharsets.ISO_8859_1);
             assertThat(answer).startsWith("HTTP/1.1 408 ");
         }
         assertThat(backend.requestCount()).isEqualTo(before);
@@ -108,8 +108,8 @@ class RequestHeaderTimeoutTest {
 
     @Test
     void connectionThatSendsNothingAfterTheHandshakeGets408AndClose() throws Exception {
-        try (MtlsSocket s = connect()) {
-            String answer = new String(s.readToEof(), StandardCharsets.ISO_8859_1);
+        try (RawHttp s = connect()) {
+            String answer = new String(s.readToEofOrReset(), StandardCharsets.ISO_8859_1);
             assertThat(answer).startsWith("HTTP/1.1 408 ");
         }
     }
@@ -117,7 +117,7 @@ class RequestHeaderTimeoutTest {
     @Test
     void keepAliveConnectionIdleBetweenRequestsIsNotClosedByTheHeaderTimeout() throws Exception {
         int before = backend.requestCount();
-        try (MtlsSocket s = connect()) {
+        try (RawHttp s = connect()) {
             assertThat(s.served()).isTrue();
             Thread.sleep(2_500); // idle for longer than the header timeout: only http.idleTimeout applies
             s.send("GET /again HTTP/1.1\r\nHost: orders\r\n\r\n");
@@ -129,9 +129,9 @@ class RequestHeaderTimeoutTest {
     @Test
     void http2ConnectionWhoseFirstHeadersNeverComeIsClosedWithGoaway() throws Exception {
         int before = backend.requestCount();
-        try (MtlsSocket s = connect("h2")) {
+        try (RawHttp s = connect("h2")) {
             s.send(concat(PREFACE, frame(0x4, 0, 0, new byte[0])));
-            List<Integer> types = frameTypes(s.readToEof());
+            List<Integer> types = frameTypes(s.readToEofOrReset());
             assertThat(types).contains(GOAWAY);
         }
         assertThat(backend.requestCount()).isEqualTo(before);
@@ -140,7 +140,7 @@ class RequestHeaderTimeoutTest {
     @Test
     void http2HeaderBlockDrippedInContinuationFramesIsClosedWithGoaway() throws Exception {
         int before = backend.requestCount();
-        try (MtlsSocket s = connect("h2")) {
+        try (RawHttp s = connect("h2")) {
             // a complete request first: the connection's first request is not what is timed here
             s.send(concat(PREFACE, frame(0x4, 0, 0, new byte[0]),
                     frame(0x1, 0x1 | 0x4, 1, headerBlock(1, "/first")))); // END_STREAM | END_HEADERS
@@ -164,7 +164,7 @@ class RequestHeaderTimeoutTest {
             });
             List<Integer> types;
             try {
-                types = frameTypes(s.readToEof());
+                types = frameTypes(s.readToEofOrReset());
             } finally {
                 stop.set(true);
                 drip.join();
@@ -174,9 +174,9 @@ class RequestHeaderTimeoutTest {
         assertThat(backend.requestCount() - before).as("only the complete request").isEqualTo(1);
     }
 
-    private static MtlsSocket connect(String... alpn) throws IOException {
+    private static RawHttp connect(String... alpn) throws IOException {
         InetSocketAddress at = inbound.inboundAddress();
-        return MtlsSocket.connect(at, root.leaf().spiffe(FRONTEND).issue(), alpn);
+        return RawHttp.mtls(at, root.leaf().spiffe(FRONTEND).issue(), alpn);
     }
 
     private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);

@@ -2,8 +2,6 @@ package dev.outrider.proxy.it;
 
 import dev.outrider.proxy.tls.TestPki;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.ssl.JdkSslContext;
-import io.netty.handler.ssl.SslProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -143,8 +141,7 @@ abstract class ServletContainerBehindSidecarCases {
             SidecarPair pair = SidecarPair.start(container.port(), "http1",
                     "policies: {directory: '" + policies + "'" + rules + "}", "");
             pairs.put(mode, pair);
-            frontendTls.put(mode, ((JdkSslContext) TlsTestClient.context(SslProvider.JDK,
-                    pair.ca.leaf().spiffe(FRONTEND).issue())).context());
+            frontendTls.put(mode, TlsTestClient.jdkSocketContext(pair.ca.leaf().spiffe(FRONTEND).issue()));
         }
     }
 

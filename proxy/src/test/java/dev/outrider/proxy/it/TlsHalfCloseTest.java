@@ -5,13 +5,6 @@ import dev.outrider.proxy.tls.TestPki;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,42 +25,18 @@ class TlsHalfCloseTest {
         TestPki.Ca mesh = TestPki.root("mesh root");
         TlsFiles files = TlsFiles.create(dir.resolve("orders"), TlsFiles.Layout.FILES);
         files.write(mesh.leaf().spiffe(TestPki.spiffe("cluster.local", "shop", "orders")).issue(), mesh);
-        SSLContext caller = TlsTestClient.jdkSocketContext(
-                mesh.leaf().spiffe(TestPki.spiffe("cluster.local", "shop", "frontend")).issue());
+        TestPki.Leaf caller = mesh.leaf().spiffe(TestPki.spiffe("cluster.local", "shop", "frontend")).issue();
         try (TestBackend backend = TestBackend.start();
              Sidecar orders = MeshSidecars.inbound("orders", backend.port(), files.yaml(provider), "");
-             SSLSocket s = (SSLSocket) caller.getSocketFactory().createSocket()) {
-            s.connect(orders.inboundAddress(), 5_000);
-            s.setSoTimeout(5_000);
-            SSLParameters params = s.getSSLParameters();
-            params.setProtocols(new String[] {"TLSv1.3"});
-            params.setApplicationProtocols(new String[] {"http/1.1"});
-            s.setSSLParameters(params);
-            s.startHandshake();
-            s.getOutputStream().write("GET /tls-half-close HTTP/1.1\r\nHost: orders\r\n\r\n"
-                    .getBytes(StandardCharsets.US_ASCII));
-            s.getOutputStream().flush();
+             RawHttp s = RawHttp.mtls(orders.inboundAddress(), caller, "http/1.1")) {
+            s.send("GET /tls-half-close HTTP/1.1\r\nHost: orders\r\n\r\n");
             s.shutdownOutput(); // TLS 1.3: close_notify, then FIN
 
-            String response = readToEnd(s.getInputStream());
+            String response = s.readToEof();
             assertThat(response).startsWith("HTTP/1.1 200 ")
                     .endsWith("\r\n\r\n0 " + TestBackend.sha256(new byte[0]));
             assertThat(backend.take().uri()).isEqualTo("/tls-half-close");
             assertThat(backend.requestCount()).isEqualTo(1);
         }
-    }
-
-    private static String readToEnd(InputStream in) throws Exception {
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
-        byte[] buf = new byte[4096];
-        try {
-            int n;
-            while ((n = in.read(buf)) >= 0) {
-                all.write(buf, 0, n);
-            }
-        } catch (SocketTimeoutException e) {
-            throw new AssertionError("the connection stayed open; read so far: " + all, e);
-        }
-        return all.toString(StandardCharsets.ISO_8859_1);
     }
 }
