@@ -142,7 +142,9 @@ public final class ControlPlaneException extends RuntimeException {
             case 405 -> "MethodNotAllowed";
             case 409 -> "Conflict";
             case 413 -> "TooLarge";
+            case 414 -> "UriTooLong";
             case 415 -> "UnsupportedMediaType";
+            case 431 -> "HeadersTooLarge";
             case 500 -> "Internal";
             case 503 -> "Unavailable";
             default -> "HTTP" + status;
