@@ -44,6 +44,20 @@ public final class ControlPlaneFixture implements AutoCloseable {
         return new ControlPlaneFixture(mesh, cp, dataDir);
     }
 
+    /**
+     * Closes this control plane and starts a new one with the same configuration, data (store, snapshot key) and
+     * CA on the same port, as a restarted process would be; returns the new one.
+     */
+    public ControlPlaneFixture restart() throws Exception {
+        ControlPlaneConfig c = controlPlane.config();
+        InetSocketAddress address = controlPlane.address();
+        controlPlane.close();
+        ControlPlane again = ControlPlane.start(new ControlPlaneConfig(address, c.dataDir(), c.caCertificate(),
+                c.caKey(), c.trustDomain(), c.serverNames(), c.signingKey(), c.adminIdentities(), c.adminTokenFile(),
+                c.kubernetes(), c.tlsProvider(), c.idleTimeout(), c.workerThreads(), c.ioThreads()));
+        return new ControlPlaneFixture(mesh, again, dataDir);
+    }
+
     /** No client certificate, no token. */
     public ApiClient anonymous() throws Exception {
         return ApiClient.of(mesh.trusting(), controlPlane.address());

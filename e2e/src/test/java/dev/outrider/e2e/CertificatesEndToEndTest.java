@@ -41,7 +41,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Workload certificates from the control plane's CA, with real processes: a CSR naming another identity than
- * the join token's is refused; certificates renewed at half-life while requests flow fail none of them.
+ * the join token's is refused; refused CSRs leave the single-use join token for the corrected one; certificates renewed at half-life while requests flow fail none of them.
  */
 class CertificatesEndToEndTest {
     private static final Pattern NOT_AFTER = Pattern.compile("\"certificateNotAfter\"\\s*:\\s*\"([^\"]+)\"");
@@ -71,6 +71,33 @@ class CertificatesEndToEndTest {
                     .isInstanceOfSatisfying(ControlPlaneException.class, e -> assertThat(e.status()).isEqualTo(403));
             assertThatThrownBy(() -> anonymous.requestCertificate(csr("spiffe://cluster.local/ns/shop/sa/orders"),
                     "not-a-token-0123456789abcdef0123456789abcdef"))
+                    .isInstanceOfSatisfying(ControlPlaneException.class, e -> assertThat(e.status()).isEqualTo(401));
+        }
+        assertThat(cp.logText()).doesNotContain(token);
+    }
+
+    @Test
+    void refusedCsrsLeaveTheJoinTokenForTheCorrectedOne() throws Exception {
+        TestCa ca = TestCa.create(dir.resolve("ca"));
+        ControlPlaneProcess cp = started.keep(ControlPlaneProcess.start(dir.resolve("cp"), MeshProcess.freePort(), ca));
+        String token;
+        try (ControlPlaneClient admin = cp.admin()) {
+            token = admin.createJoinToken("shop", "orders", Duration.ofMinutes(5)).token();
+        }
+        try (ControlPlaneClient anonymous = ControlPlaneClient.open(new ControlPlaneClientConfig(URI.create(cp.url()),
+                ControlPlaneClientConfig.defaultServerIdentity("cluster.local"), ca.certificate(), null, null, null,
+                Duration.ofSeconds(2), Duration.ofSeconds(10)))) {
+            String unreadable = "-----BEGIN CERTIFICATE REQUEST-----\nbm90IGEgQ1NS\n-----END CERTIFICATE REQUEST-----\n";
+            assertThatThrownBy(() -> anonymous.requestCertificate(unreadable, token))
+                    .isInstanceOfSatisfying(ControlPlaneException.class, e -> assertThat(e.status()).isEqualTo(400));
+            String another = csr("spiffe://cluster.local/ns/shop/sa/payments");
+            assertThatThrownBy(() -> anonymous.requestCertificate(another, token))
+                    .isInstanceOfSatisfying(ControlPlaneException.class, e -> assertThat(e.status()).isEqualTo(403));
+
+            assertThat(anonymous.requestCertificate(csr("spiffe://cluster.local/ns/shop/sa/orders"), token).identity())
+                    .hasToString("spiffe://cluster.local/ns/shop/sa/orders");
+            String again = csr("spiffe://cluster.local/ns/shop/sa/orders");
+            assertThatThrownBy(() -> anonymous.requestCertificate(again, token))
                     .isInstanceOfSatisfying(ControlPlaneException.class, e -> assertThat(e.status()).isEqualTo(401));
         }
         assertThat(cp.logText()).doesNotContain(token);

@@ -10,11 +10,20 @@ import static java.util.Objects.requireNonNull;
  * {@code [0, min(max, initial * 2^n)]}), so that many sidecars cut off together do not come back in lockstep.
  * {@link #reset()} after a success starts again at {@code initial}.
  *
+ * <p>A refused connection ({@link #next(boolean) next(true)}, {@link ControlPlaneException#refused()}) waits at
+ * most {@link #REFUSED_MAX} however long the failures have lasted: nothing listens on the control plane's port,
+ * which is what a restart looks like, and it costs the control plane nothing (the kernel answers), so the sidecar
+ * keeps knocking and is back within that bound once the control plane listens again. Every other failure (a
+ * timeout, a TLS failure, a 5xx, an answer that breaks the contract) means a control plane that is up but
+ * struggling, and keeps the long back-off so that it is not stampeded.
+ *
  * <p>Not thread-safe: each retry loop owns one (confined to its thread).
  */
 public final class Backoff {
     public static final Duration DEFAULT_INITIAL = Duration.ofMillis(250);
     public static final Duration DEFAULT_MAX = Duration.ofSeconds(30);
+    /** The longest wait after a refused connection (docs/control-plane.md "Sidecars and restarts"). */
+    public static final Duration REFUSED_MAX = Duration.ofSeconds(2);
 
     private final long initialMillis;
     private final long maxMillis;
@@ -50,13 +59,22 @@ public final class Backoff {
         return Math.min(ceiling, maxMillis);
     }
 
-    /** The delay before the next retry; counts a failure. */
+    /** The delay before the next retry after a failure other than a refused connection; counts a failure. */
     public Duration next() {
+        return next(false);
+    }
+
+    /**
+     * The delay before the next retry; counts a failure. After a refused connection ({@code refused}) the delay is
+     * at most {@link #REFUSED_MAX} (or the maximum, if that is smaller), still jittered from zero.
+     */
+    public Duration next(boolean refused) {
         long ceiling = ceilingMillis();
         if (ceiling < maxMillis) {
             attempts++;
         }
-        return Duration.ofMillis(random.nextLong(ceiling + 1));
+        long bound = refused ? Math.min(ceiling, REFUSED_MAX.toMillis()) : ceiling;
+        return Duration.ofMillis(random.nextLong(bound + 1));
     }
 
     /** After a success: the next failure waits at most {@code initial} again. */

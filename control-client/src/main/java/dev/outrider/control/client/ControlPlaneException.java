@@ -2,6 +2,7 @@ package dev.outrider.control.client;
 
 import javax.net.ssl.SSLException;
 import java.net.ConnectException;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpTimeoutException;
 
@@ -29,15 +30,17 @@ public final class ControlPlaneException extends RuntimeException {
     private final String serverMessage;
     private final String field;
     private final boolean unreachable;
+    private final boolean refused;
 
     private ControlPlaneException(String message, int status, String reason, String serverMessage, String field,
-                                  boolean unreachable, Throwable cause) {
+                                  boolean unreachable, boolean refused, Throwable cause) {
         super(message, cause);
         this.status = status;
         this.reason = reason;
         this.serverMessage = serverMessage;
         this.field = field;
         this.unreachable = unreachable;
+        this.refused = refused;
     }
 
     /** An error the server answered with (its JSON body, or what could be made of the status). */
@@ -45,7 +48,7 @@ public final class ControlPlaneException extends RuntimeException {
         String r = reason == null || reason.isBlank() ? reasonOf(status) : reason;
         String m = message == null ? "" : message;
         String text = call + ": " + status + " " + r + (field == null ? "" : ": " + field) + (m.isEmpty() ? "" : ": " + m);
-        return new ControlPlaneException(text, status, r, m, field, false, null);
+        return new ControlPlaneException(text, status, r, m, field, false, false, null);
     }
 
     /** No answer: the connection, TLS or the timeout failed. */
@@ -58,13 +61,13 @@ public final class ControlPlaneException extends RuntimeException {
         };
         String detail = cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")";
         return new ControlPlaneException(call + ": control plane " + server + " unreachable: " + what + detail,
-                0, UNREACHABLE, what + detail, null, true, cause);
+                0, UNREACHABLE, what + detail, null, true, isRefusal(cause), cause);
     }
 
     /** An answer that does not follow the contract (wrong status, unreadable body). */
     static ControlPlaneException badResponse(String call, int status, String problem) {
         return new ControlPlaneException(call + ": unexpected answer from the control plane (HTTP " + status + "): "
-                + problem, status, BAD_RESPONSE, problem, null, true, null);
+                + problem, status, BAD_RESPONSE, problem, null, true, false, null);
     }
 
     /** The HTTP status; 0 when there was no answer. */
@@ -92,6 +95,38 @@ public final class ControlPlaneException extends RuntimeException {
         return unreachable;
     }
 
+    /**
+     * True when the connection was refused (nothing listens: the control plane is restarting, or not started yet)
+     * or reset by the peer before an answer; false for timeouts (also connect timeouts), TLS failures and every
+     * answer. Retries after a refusal wait at most {@link Backoff#REFUSED_MAX}.
+     */
+    public boolean refused() {
+        return refused;
+    }
+
+    /** {@code failure} is a {@link ControlPlaneException} that is {@link #refused()}. */
+    public static boolean refused(Throwable failure) {
+        return failure instanceof ControlPlaneException e && e.refused();
+    }
+
+    /**
+     * Whether the HTTP client's failure is a refused or reset connection: a {@link ConnectException} (the JDK's
+     * connect timeout is an {@link HttpTimeoutException}, not one of these), or a {@link SocketException}
+     * "Connection reset" anywhere in the causes.
+     */
+    static boolean isRefusal(Throwable cause) {
+        if (cause instanceof ConnectException) {
+            return true;
+        }
+        Throwable t = cause;
+        for (int depth = 0; t != null && depth < 8 && !(t instanceof HttpTimeoutException); depth++, t = t.getCause()) {
+            if (t instanceof SocketException && t.getMessage() != null && t.getMessage().startsWith("Connection reset")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** True when trying again later may succeed: no answer, 408, 429 or a 5xx. */
     public boolean retryable() {
         return unreachable || status == 408 || status == 429 || status >= 500;
@@ -107,7 +142,9 @@ public final class ControlPlaneException extends RuntimeException {
             case 405 -> "MethodNotAllowed";
             case 409 -> "Conflict";
             case 413 -> "TooLarge";
+            case 414 -> "UriTooLong";
             case 415 -> "UnsupportedMediaType";
+            case 431 -> "HeadersTooLarge";
             case 500 -> "Internal";
             case 503 -> "Unavailable";
             default -> "HTTP" + status;

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
 
 import static java.util.Objects.requireNonNull;
 
@@ -29,6 +30,7 @@ import static java.util.Objects.requireNonNull;
  *    register ──ok: again after ttl/3──────────────────────────────────┐ failed (404/403/...): backoff, lastError
  *    poll(after) ─▶ HttpClient holds it (no thread of ours) ─▶ result back on the watch thread
  *       304 ─▶ poll again                                   network/5xx/4xx ─▶ backoff with jitter, poll again
+ *                                                           (connection refused: at most Backoff.REFUSED_MAX)
  *       200 ─▶ SnapshotIntake: verify(min = applied) ─▶ apply ─▶ store last-known-good ─▶ ACK ─▶ poll(after = v)
  *                              └ refused or apply failed ─▶ NACK(error), previous snapshot stays ─▶ poll(after = v)
  *  close(): cancel the poll, deregister, stop the thread.
@@ -57,9 +59,9 @@ public final class SnapshotWatcher implements AutoCloseable {
      * Confined to the watch thread (after start() handed them over by submitting the first task, a happens-before
      * edge): no volatile needed.
      */
-    private final Backoff pollBackoff = Backoff.standard();
-    private final Backoff registrationBackoff = Backoff.standard();
-    private final Backoff reportBackoff = Backoff.standard();
+    private final Backoff pollBackoff;
+    private final Backoff registrationBackoff;
+    private final Backoff reportBackoff;
     /** Watch thread only: a retry of {@link #sendPendingReport} is scheduled. */
     private boolean reportRetryScheduled;
     private long appliedVersion = -1;
@@ -83,13 +85,16 @@ public final class SnapshotWatcher implements AutoCloseable {
     }
 
     private SnapshotWatcher(WatchCalls client, SnapshotVerifier verifier, LastKnownGood cache,
-                            SnapshotApplier applier, WatchOptions options, Clock clock) {
+                            SnapshotApplier applier, WatchOptions options, Clock clock, RandomGenerator jitter) {
         this.client = client;
         this.cache = cache;
         this.applier = applier;
         this.intake = new SnapshotIntake(verifier, cache, applier);
         this.options = options;
         this.clock = clock;
+        this.pollBackoff = new Backoff(Backoff.DEFAULT_INITIAL, Backoff.DEFAULT_MAX, jitter);
+        this.registrationBackoff = new Backoff(Backoff.DEFAULT_INITIAL, Backoff.DEFAULT_MAX, jitter);
+        this.reportBackoff = new Backoff(Backoff.DEFAULT_INITIAL, Backoff.DEFAULT_MAX, jitter);
         this.thread = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "outrider-snapshot-watch");
             t.setDaemon(true);
@@ -112,6 +117,13 @@ public final class SnapshotWatcher implements AutoCloseable {
 
     static SnapshotWatcher start(WatchCalls client, SnapshotVerifier verifier, LastKnownGood cache,
                                  SnapshotApplier applier, WatchOptions options, Clock clock) {
+        return start(client, verifier, cache, applier, options, clock, RandomGenerator.getDefault());
+    }
+
+    /** @param jitter where the back-off's random delays come from (used on the watch thread only) */
+    static SnapshotWatcher start(WatchCalls client, SnapshotVerifier verifier, LastKnownGood cache,
+                                 SnapshotApplier applier, WatchOptions options, Clock clock, RandomGenerator jitter) {
+        requireNonNull(jitter, "jitter");
         requireNonNull(verifier, "verifier");
         requireNonNull(options, "options");
         if (!options.namespace().equals(verifier.workload().namespace())
@@ -120,7 +132,8 @@ public final class SnapshotWatcher implements AutoCloseable {
                     + " but snapshots are verified for " + verifier.workload());
         }
         SnapshotWatcher watcher = new SnapshotWatcher(requireNonNull(client, "client"), verifier,
-                requireNonNull(cache, "cache"), requireNonNull(applier, "applier"), options, requireNonNull(clock, "clock"));
+                requireNonNull(cache, "cache"), requireNonNull(applier, "applier"), options, requireNonNull(clock, "clock"),
+                jitter);
         watcher.applyLastKnownGood();
         watcher.thread.execute(() -> {
             watcher.poll(); // first: it holds no thread, while a registration blocks this one until answered
@@ -180,7 +193,7 @@ public final class SnapshotWatcher implements AutoCloseable {
                 log.warn("{}", error);
             }
             registrationError = error;
-            next = registrationBackoff.next();
+            next = registrationBackoff.next(ControlPlaneException.refused(e));
         }
         publish();
         later(this::register, next);
@@ -291,7 +304,7 @@ public final class SnapshotWatcher implements AutoCloseable {
                 later(() -> {
                     reportRetryScheduled = false;
                     sendPendingReport();
-                }, reportBackoff.next());
+                }, reportBackoff.next(ControlPlaneException.refused(e)));
             }
         }
     }
@@ -300,7 +313,7 @@ public final class SnapshotWatcher implements AutoCloseable {
     private Duration pollFailed(Throwable failure) {
         String error = SnapshotIntake.shorten("snapshot poll: " + (failure instanceof ControlPlaneException
                 ? failure.getMessage() : failure.toString()));
-        Duration delay = pollBackoff.next();
+        Duration delay = pollBackoff.next(ControlPlaneException.refused(failure));
         if (!error.equals(contactError)) {
             log.warn("{}; trying again with backoff", error);
         }

@@ -153,7 +153,7 @@ public final class WorkloadCertificates implements AutoCloseable {
                 if (e.reason() == Reason.TOKEN_REFUSED || e.reason() == Reason.REFUSED) {
                     throw e;
                 }
-                Duration delay = backoff.next();
+                Duration delay = backoff.next(ControlPlaneException.refused(e.getCause()));
                 if (System.nanoTime() + delay.toNanos() - deadline > 0) {
                     throw new CertificateBootstrapException(e.reason(), "no usable certificate for " + identity
                             + " after " + timeout.toSeconds() + "s: " + e.getMessage(), e.getCause());

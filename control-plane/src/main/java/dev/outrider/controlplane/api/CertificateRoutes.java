@@ -43,8 +43,11 @@ import static java.util.Objects.requireNonNull;
  *       "certificateChain", "trustBundle", "notAfter"}}. The identity comes from the credential, never the CSR:
  *       a CSR naming another is 403. A refused credential is 401, logged with the reason (never the token).</li>
  * </ul>
- * The body is checked before a join token is spent, so a request the API cannot even read costs no token; a
- * CSR that the CA refuses does spend it (the token was presented and accepted).
+ * A single-use join token is spent last: the credential is checked (spending nothing), the CSR is checked and
+ * signed, and only then is the token spent, atomically. So a request refused for any reason (unreadable body or
+ * CSR, a CSR naming another identity, a CA that cannot sign) leaves the token usable for the corrected request,
+ * and of concurrent requests with one token exactly one gets its certificate; the others' are discarded unseen
+ * and they get 401 "already used".
  */
 public final class CertificateRoutes {
     private static final Logger log = LoggerFactory.getLogger(CertificateRoutes.class);
@@ -99,6 +102,9 @@ public final class CertificateRoutes {
         try {
             WorkloadIdentity identity = identity(request.caller());
             IssuedCertificate issued = ca.sign(csr, identity, certificateTtl.get());
+            if (request.caller() instanceof Caller.Bearer bearer) {
+                bootstrap.spend(bearer.credential()); // last: nothing after this can refuse the request
+            }
             log.info("certificate issued for {} ({}): serial {}, until {}", identity, request.caller().describe(),
                     issued.certificate().getSerialNumber().toString(16), issued.notAfter());
             Map<String, Object> out = new LinkedHashMap<>();
@@ -123,7 +129,7 @@ public final class CertificateRoutes {
         }
     }
 
-    /** The identity the credential proves; spends a join token. Blocks (a key-set file read): worker only. */
+    /** The identity the credential proves; spends nothing. Blocks (a key-set file read): worker only. */
     private WorkloadIdentity identity(Caller caller) throws CaException {
         return switch (caller) {
             case Caller.Bearer bearer -> bootstrap.authenticate(bearer.credential());

@@ -39,6 +39,13 @@ public final class BootstrapAuthenticators implements BootstrapAuthenticator {
     }
 
     @Override
+    public void spend(BootstrapCredential credential) throws CaException {
+        if (credential instanceof BootstrapCredential.JoinToken t) {
+            joinTokens.spend(t);
+        } // service-account tokens are reusable until they expire: nothing to spend
+    }
+
+    @Override
     public String toString() {
         return "BootstrapAuthenticators[join tokens" + (kubernetes == null ? "" : ", " + kubernetes) + "]";
     }

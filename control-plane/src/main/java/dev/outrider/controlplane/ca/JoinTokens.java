@@ -35,9 +35,11 @@ import static java.util.Objects.requireNonNull;
  * value, not on how many of its characters match a stored token; the entry's hash is then compared again
  * with {@link MessageDigest#isEqual} (constant time). Tokens never appear in {@code toString} or messages.
  *
- * <p>A single-use token is marked used atomically ({@link ConcurrentMap#compute}), so two concurrent
- * presentations succeed at most once. Used and expired entries are kept until {@link #purgeExpired} (run on
- * every issue) so that a refusal can say "already used" or "expired" rather than "unknown".
+ * <p>Checking a token ({@link #check}, {@link #authenticate}) spends nothing; {@link #spend} marks a single-use
+ * token used atomically ({@link ConcurrentMap#compute}), so two concurrent presentations succeed at most once.
+ * The certificate API spends last, after the CSR is checked and signed, so a refused request costs no token.
+ * Used and expired entries are kept until {@link #purgeExpired} (run on every issue) so that a refusal can say
+ * "already used" or "expired" rather than "unknown".
  *
  * <p>With a {@link Store}, every issued token (its hash, identity and expiry) and every use is written there
  * before the call returns, and the tokens are loaded from it at construction: a token handed out survives a
@@ -64,6 +66,10 @@ public final class JoinTokens implements BootstrapAuthenticator {
     private record Entry(byte[] hash, WorkloadIdentity identity, Instant expiresAt, boolean singleUse, boolean used) {
         Entry markUsed() {
             return new Entry(hash, identity, expiresAt, singleUse, true);
+        }
+
+        Entry markUnused() {
+            return new Entry(hash, identity, expiresAt, singleUse, false);
         }
     }
 
@@ -177,14 +183,33 @@ public final class JoinTokens implements BootstrapAuthenticator {
         return new Grant(new BootstrapCredential.JoinToken(token), identity, expiresAt, singleUse);
     }
 
-    /** The identity {@code token} is bound to; refuses an unknown, expired or (single use) used token. */
-    public WorkloadIdentity authenticate(String token) throws CaException {
+    /**
+     * The identity {@code token} is bound to; refuses an unknown, expired or (single use) used token. Spends
+     * nothing: a request checks its token with this, does everything else that can fail, then {@link #spend}s.
+     */
+    public WorkloadIdentity check(String token) throws CaException {
+        return admit(token, false);
+    }
+
+    /**
+     * {@link #check}, and a single-use token is marked used, atomically ({@link ConcurrentMap#compute}: of
+     * concurrent calls with the same token one returns, the others are refused as already used) and durably
+     * (written to the store before this returns; if that write fails the token is left unused and the failure
+     * thrown).
+     */
+    public WorkloadIdentity spend(String token) throws CaException {
+        return admit(token, true);
+    }
+
+    private WorkloadIdentity admit(String token, boolean spend) throws CaException {
         requireNonNull(token, "token");
         byte[] hash = sha256(token);
+        String key = HexFormat.of().formatHex(hash);
         Instant now = clock.instant();
-        // Array: the lambda reports what it found; compute runs it atomically for this key.
+        // Array: the lambda reports what it found and what it made; compute runs it atomically for this key.
         Object[] outcome = new Object[1];
-        entries.computeIfPresent(HexFormat.of().formatHex(hash), (key, entry) -> {
+        Entry[] spent = new Entry[1];
+        entries.computeIfPresent(key, (k, entry) -> {
             if (!MessageDigest.isEqual(entry.hash(), hash)) {
                 outcome[0] = "unknown";
                 return entry;
@@ -198,23 +223,41 @@ public final class JoinTokens implements BootstrapAuthenticator {
                 return entry;
             }
             outcome[0] = entry.identity();
-            return entry.singleUse() ? entry.markUsed() : entry;
-        });
-        if (outcome[0] instanceof WorkloadIdentity identity) {
-            Entry used = entries.get(HexFormat.of().formatHex(hash));
-            if (used != null && used.used()) {
-                persist(used); // durable before the certificate is issued: a restart does not revive the token
+            if (spend && entry.singleUse()) {
+                spent[0] = entry.markUsed();
+                return spent[0];
             }
-            return identity;
+            return entry;
+        });
+        if (!(outcome[0] instanceof WorkloadIdentity identity)) {
+            throw CaException.unauthenticated("join token refused: " + (outcome[0] == null ? "unknown" : outcome[0]));
         }
-        throw CaException.unauthenticated("join token refused: " + (outcome[0] == null ? "unknown" : outcome[0]));
+        if (spent[0] != null) {
+            try {
+                persist(spent[0]); // durable before the certificate is handed out: a restart does not revive it
+            } catch (RuntimeException e) {
+                entries.replace(key, spent[0], spent[0].markUnused()); // not durably spent: not spent
+                throw e;
+            }
+        }
+        return identity;
+    }
+
+    /** {@link #check}: spends nothing. */
+    @Override
+    public WorkloadIdentity authenticate(BootstrapCredential credential) throws CaException {
+        return check(joinToken(credential));
     }
 
     @Override
-    public WorkloadIdentity authenticate(BootstrapCredential credential) throws CaException {
+    public void spend(BootstrapCredential credential) throws CaException {
+        spend(joinToken(credential));
+    }
+
+    private static String joinToken(BootstrapCredential credential) throws CaException {
         requireNonNull(credential, "credential");
         return switch (credential) {
-            case BootstrapCredential.JoinToken(String value) -> authenticate(value);
+            case BootstrapCredential.JoinToken(String value) -> value;
             case BootstrapCredential.ServiceAccountToken t ->
                     throw CaException.unauthenticated("a service-account token is not a join token");
         };

@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -17,7 +18,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * The pipeline of one API connection:
  * <pre>
- *   tls (TLS 1.3, client cert optional) ─▶ codec (HTTP/1.1) ─▶ idle ─▶ aggregator (1 MiB, JSON 413) ─▶ api
+ *   tls (TLS 1.3, client cert optional) ─▶ codec (HTTP/1.1; line 4 KiB, headers 8 KiB) ─▶ idle
+ *     ─▶ aggregator (1 MiB, JSON 413) ─▶ api (an undecodable request: JSON 431, 414 or 400, then close)
  * </pre>
  * The TLS context is taken from {@code tls} per connection, so a renewed serving certificate applies to new
  * connections only. Keep-alive is {@link ApiHandler}'s (not Netty's HttpServerKeepAliveHandler, which closes
@@ -26,6 +28,10 @@ import static java.util.Objects.requireNonNull;
 final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     /** Bodies are limited to 1 MiB (docs/control-plane.md "Errors"). */
     static final int MAX_BODY_BYTES = 1024 * 1024;
+    /** The request line (method, target, version): longer is 414 (docs/control-plane.md "Errors"). */
+    static final int MAX_INITIAL_LINE_BYTES = 4096;
+    /** The whole header block: larger is 431. */
+    static final int MAX_HEADER_BYTES = 8192;
 
     private final Supplier<SslContext> tls;
     private final Router router;
@@ -58,7 +64,9 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     }
 
     private static void addHttpCodec(ChannelPipeline p) {
-        p.addLast("codec", new HttpServerCodec());
+        p.addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
+                .setMaxHeaderSize(MAX_HEADER_BYTES)));
     }
 
     /** Fires an event after {@code idleTimeout} without reads or writes; {@link ApiHandler} decides to close. */

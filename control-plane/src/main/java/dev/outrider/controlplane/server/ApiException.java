@@ -65,6 +65,16 @@ public final class ApiException extends RuntimeException {
         return new ApiException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, message, null);
     }
 
+    /** 431: the request's header block is over the limit (RFC 6585 §5). */
+    public static ApiException headersTooLarge(String message) {
+        return new ApiException(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, message, null);
+    }
+
+    /** 414: the request line (in practice the target) is over the limit (RFC 9110 §15.5.15). */
+    public static ApiException uriTooLong(String message) {
+        return new ApiException(HttpResponseStatus.REQUEST_URI_TOO_LONG, message, null);
+    }
+
     public static ApiException unsupportedMediaType(String message) {
         return new ApiException(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, message, null);
     }
@@ -105,7 +115,9 @@ public final class ApiException extends RuntimeException {
             case 405 -> "MethodNotAllowed";
             case 409 -> "Conflict";
             case 413 -> "TooLarge";
+            case 414 -> "UriTooLong";
             case 415 -> "UnsupportedMediaType";
+            case 431 -> "HeadersTooLarge";
             case 503 -> "Unavailable";
             default -> "Internal";
         };

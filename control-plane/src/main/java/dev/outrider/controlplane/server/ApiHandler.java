@@ -93,7 +93,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.channel().config().setAutoRead(false);
         if (incoming.failure() != null) {
-            write(ctx, incoming, ApiResponse.error(ApiException.invalid(incoming.failure())), true);
+            write(ctx, incoming, ApiResponse.error(incoming.failure()), true);
             return;
         }
         long started = System.nanoTime();

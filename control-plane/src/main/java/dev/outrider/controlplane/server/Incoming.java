@@ -7,6 +7,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -19,20 +21,19 @@ import java.util.Map;
  *
  * @param segments      decoded path segments, without the empty one before the leading '/'
  * @param authorization the {@code Authorization} header or null; a secret, never logged
- * @param failure       why the request could not be decoded (400), or null
+ * @param failure       why the request could not be decoded, as the refusal to answer with, or null
  */
 record Incoming(HttpMethod method, String path, List<String> segments, Map<String, List<String>> query,
                 String authorization, String contentType, byte[] body, boolean keepAlive, boolean http10,
-                String failure) {
+                ApiException failure) {
 
     /** Copies what the API needs; does not release {@code request}. */
     static Incoming of(FullHttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         boolean http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
         if (request.decoderResult().isFailure()) {
-            Throwable cause = request.decoderResult().cause();
             return new Incoming(request.method(), "", List.of(), Map.of(), null, null, new byte[0], false, http10,
-                    "malformed HTTP request: " + (cause == null ? "unknown" : cause.getMessage()));
+                    undecodable(request.decoderResult().cause()));
         }
         QueryStringDecoder decoder;
         List<String> segments = new ArrayList<>();
@@ -48,12 +49,27 @@ record Incoming(HttpMethod method, String path, List<String> segments, Map<Strin
             decoder.parameters(); // decodes now, so a bad escape fails here rather than in a handler
         } catch (IllegalArgumentException e) {
             return new Incoming(request.method(), "", List.of(), Map.of(), null, null, new byte[0], keepAlive,
-                    http10, "malformed request target: " + e.getMessage());
+                    http10, ApiException.invalid("malformed request target: " + e.getMessage()));
         }
         return new Incoming(request.method(), decoder.path(), List.copyOf(segments), decoder.parameters(),
                 request.headers().get(HttpHeaderNames.AUTHORIZATION),
                 request.headers().get(HttpHeaderNames.CONTENT_TYPE),
                 ByteBufUtil.getBytes(request.content()), keepAlive, http10, null);
+    }
+
+    /**
+     * The answer to a request the codec could not decode: 431 when its header block is over the limit (RFC 6585
+     * §5), 414 when its request line is (RFC 9110 §15.5.15: in practice a long target), 400 otherwise.
+     */
+    static ApiException undecodable(Throwable cause) {
+        return switch (cause) {
+            case TooLongHttpHeaderException e -> ApiException.headersTooLarge("request headers are larger than "
+                    + ApiChannelInitializer.MAX_HEADER_BYTES + " bytes");
+            case TooLongHttpLineException e -> ApiException.uriTooLong("request line is longer than "
+                    + ApiChannelInitializer.MAX_INITIAL_LINE_BYTES + " bytes");
+            case null -> ApiException.invalid("malformed HTTP request");
+            default -> ApiException.invalid("malformed HTTP request: " + cause.getMessage());
+        };
     }
 
     @Override

@@ -10,8 +10,14 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 
 import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -22,7 +28,8 @@ import static java.util.Objects.requireNonNull;
  * serving chain issued by the control plane's own CA, and a client certificate <em>requested</em> but not
  * required ({@link ClientAuth#OPTIONAL}: a new sidecar has none yet and comes with a join token). A client
  * certificate that is presented must chain to the mesh CA (PKIX by the JDK's trust manager: validity, path,
- * clientAuth usage), or the handshake fails.
+ * clientAuth usage), or the handshake fails with a certificate alert: BoringSSL sends {@code unknown_ca} for a
+ * foreign CA ({@link OpenSslTrustAlerts}), the JDK {@code certificate_unknown}.
  */
 public final class ServerTls {
     static final List<String> TLS13 = List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
@@ -64,6 +71,27 @@ public final class ServerTls {
     }
 
     /**
+     * PKIX to {@code trustRoot} (the JDK's trust manager: validity, path, clientAuth usage); with BoringSSL its
+     * refusals name their TLS alert ({@link OpenSslTrustAlerts}: {@code unknown_ca} for a foreign CA).
+     */
+    static X509ExtendedTrustManager clientTrust(X509Certificate trustRoot, SslProvider provider) throws SSLException {
+        X509ExtendedTrustManager pkix;
+        try {
+            KeyStore anchors = KeyStore.getInstance(KeyStore.getDefaultType());
+            anchors.load(null, null);
+            anchors.setCertificateEntry("mesh-ca", requireNonNull(trustRoot, "trustRoot"));
+            TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
+            factory.init(anchors);
+            pkix = (X509ExtendedTrustManager) Arrays.stream(factory.getTrustManagers())
+                    .filter(X509ExtendedTrustManager.class::isInstance).findFirst()
+                    .orElseThrow(() -> new SSLException("the JDK's PKIX trust manager factory made no trust manager"));
+        } catch (GeneralSecurityException | IOException e) {
+            throw new SSLException("trust in the mesh CA: " + e.getMessage(), e);
+        }
+        return provider == SslProvider.OPENSSL ? new OpenSslTrustAlerts(pkix) : pkix;
+    }
+
+    /**
      * @param chain     the serving certificate first, then its issuers
      * @param trustRoot the mesh CA client certificates must chain to
      */
@@ -71,7 +99,7 @@ public final class ServerTls {
                                     SslProvider provider) throws SSLException {
         return SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0]))
                 .sslProvider(provider)
-                .trustManager(trustRoot)
+                .trustManager(clientTrust(trustRoot, provider))
                 .clientAuth(ClientAuth.OPTIONAL)
                 .protocols("TLSv1.3")
                 .ciphers(TLS13, SupportedCipherSuiteFilter.INSTANCE)

@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The API's common behaviour over real TLS: who gets 401 and who 403, public routes, JSON errors for unknown
- * routes, wrong methods, bad JSON, wrong media types and bodies over 1 MiB.
+ * routes, wrong methods, bad JSON, wrong media types, bodies over 1 MiB and oversized headers or request lines.
  */
 class ApiBasicsTest {
     private static final String JOIN = "{\"namespace\": \"shop\", \"serviceAccount\": \"orders\"}";
@@ -176,6 +176,27 @@ class ApiBasicsTest {
                 + " ".repeat(1024 * 1024 - 62);
         assertThat(justFits.length()).isEqualTo(1024 * 1024);
         assertThat(admin.post("/v1/join-tokens", justFits).statusCode()).isEqualTo(201);
+    }
+
+    @Test
+    void headersOverTheLimitAre431AndALongRequestTarget414() throws Exception {
+        ApiClient anonymous = cp.anonymous();
+
+        HttpResponse<String> r = anonymous.withBearer("x".repeat(64 * 1024)).get("/v1/health");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(431); // RFC 6585 §5
+        JsonNode body = ApiClient.json(r);
+        assertThat(body.get("status").asInt()).isEqualTo(431);
+        assertThat(body.get("reason").asText()).isEqualTo("HeadersTooLarge");
+        assertThat(body.get("message").asText()).isEqualTo("request headers are larger than 8192 bytes");
+
+        HttpResponse<String> longTarget = anonymous.get("/v1/health?x=" + "a".repeat(8 * 1024));
+        assertThat(longTarget.statusCode()).as(longTarget.body()).isEqualTo(414); // RFC 9110 §15.5.15
+        assertThat(ApiClient.json(longTarget).get("reason").asText()).isEqualTo("UriTooLong");
+        assertThat(ApiClient.json(longTarget).get("message").asText())
+                .isEqualTo("request line is longer than 4096 bytes");
+
+        assertThat(anonymous.get("/v1/health").statusCode()).as("a new connection is served").isEqualTo(200);
     }
 
     @Test

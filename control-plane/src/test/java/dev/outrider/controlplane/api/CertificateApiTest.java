@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.outrider.controlplane.ControlPlaneFixture;
 import dev.outrider.controlplane.testing.ApiClient;
 import dev.outrider.controlplane.testing.TestMesh;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,6 +28,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -125,6 +133,66 @@ class CertificateApiTest {
         assertThat(ApiClient.json(missing).get("field").asText()).isEqualTo("csr");
 
         assertThat(sidecar.post("/v1/certificates", csrBody(TestMesh.ec(), null)).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void refusedCsrLeavesTheJoinTokenUsable() throws Exception {
+        String token = joinToken("shop", "orders");
+        ApiClient sidecar = cp.anonymous().withBearer(token);
+        KeyPair other = TestMesh.ec();
+        String noProofOfPossession = TestMesh.pem(new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=test"),
+                other.getPublic()).build(new JcaContentSignerBuilder("SHA256withECDSA").build(
+                TestMesh.ec().getPrivate())));
+        record Refused(String body, int status, String message) {
+        }
+        for (Refused c : List.of(
+                new Refused("{\"csr\": \"garbage\"}", 400, "no PEM CERTIFICATE REQUEST found"),
+                new Refused("{\"csr\": " + new ObjectMapper().writeValueAsString(noProofOfPossession) + "}", 400,
+                        "CSR signature does not verify with its public key"),
+                new Refused(csrBody(other, PAYMENTS), 403, PAYMENTS))) {
+            HttpResponse<String> r = sidecar.post("/v1/certificates", c.body());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(c.status());
+            assertThat(ApiClient.json(r).get("message").asText()).contains(c.message());
+        }
+
+        HttpResponse<String> corrected = sidecar.post("/v1/certificates", csrBody(other, ORDERS));
+
+        assertThat(corrected.statusCode()).as(corrected.body()).isEqualTo(200);
+        assertThat(ApiClient.json(corrected).get("identity").asText()).isEqualTo(ORDERS);
+        assertThat(sidecar.post("/v1/certificates", csrBody(TestMesh.ec(), null)).statusCode())
+                .as("spent by the certificate it bought").isEqualTo(401);
+    }
+
+    @Test
+    void joinTokenPresentedConcurrentlyBuysOneCertificate() throws Exception {
+        String token = joinToken("shop", "orders");
+        int requests = 8;
+        List<String> bodies = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+            bodies.add(csrBody(TestMesh.ec(), null));
+        }
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<HttpResponse<String>>> responses = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(requests)) {
+            for (String body : bodies) {
+                ApiClient sidecar = cp.anonymous().withBearer(token); // a connection each
+                responses.add(pool.submit(() -> {
+                    go.await();
+                    return sidecar.post("/v1/certificates", body);
+                }));
+            }
+            go.countDown();
+            List<Integer> statuses = new ArrayList<>();
+            for (Future<HttpResponse<String>> f : responses) {
+                HttpResponse<String> r = f.get(60, TimeUnit.SECONDS);
+                statuses.add(r.statusCode());
+                if (r.statusCode() == 401) {
+                    assertThat(ApiClient.json(r).get("message").asText())
+                            .isEqualTo("join token refused: already used (single use)");
+                }
+            }
+            assertThat(statuses).as("statuses").containsOnly(200, 401).filteredOn(s -> s == 200).hasSize(1);
+        }
     }
 
     @Test

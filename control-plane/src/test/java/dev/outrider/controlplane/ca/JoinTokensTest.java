@@ -30,14 +30,14 @@ class JoinTokensTest {
         assertThat(token).matches("[A-Za-z0-9_-]{43}"); // 256 bits, base64url, no padding
         assertThat(grant.identity()).isEqualTo(ORDERS);
         assertThat(grant.expiresAt()).isEqualTo(Instant.parse("2026-03-01T11:00:00Z"));
-        assertThat(tokens.authenticate(token)).isEqualTo(ORDERS);
+        assertThat(tokens.spend(token)).isEqualTo(ORDERS);
         assertThat(tokens.authenticate(grant.token())).isEqualTo(ORDERS);
-        assertThat(tokens.authenticate(token)).as("not single use").isEqualTo(ORDERS);
+        assertThat(tokens.spend(token)).as("not single use").isEqualTo(ORDERS);
 
         clock.advance(Duration.ofMinutes(59));
-        assertThat(tokens.authenticate(token)).isEqualTo(ORDERS);
+        assertThat(tokens.spend(token)).isEqualTo(ORDERS);
         clock.advance(Duration.ofMinutes(1));
-        assertThatThrownBy(() -> tokens.authenticate(token))
+        assertThatThrownBy(() -> tokens.spend(token))
                 .isInstanceOfSatisfying(CaException.class, e -> {
                     assertThat(e.reason()).isEqualTo(CaException.Reason.UNAUTHENTICATED);
                     assertThat(e.getMessage()).isEqualTo("join token refused: expired at 2026-03-01T11:00:00Z");
@@ -50,8 +50,8 @@ class JoinTokensTest {
         String b = tokens.issue(FRONTEND, Duration.ofHours(1), false).token().value();
 
         assertThat(a).isNotEqualTo(b);
-        assertThat(tokens.authenticate(a)).isEqualTo(ORDERS);
-        assertThat(tokens.authenticate(b)).isEqualTo(FRONTEND);
+        assertThat(tokens.spend(a)).isEqualTo(ORDERS);
+        assertThat(tokens.spend(b)).isEqualTo(FRONTEND);
     }
 
     @Test
@@ -60,7 +60,7 @@ class JoinTokensTest {
         String guess = issued.substring(0, 42) + (issued.charAt(42) == 'A' ? 'B' : 'A');
 
         for (String presented : List.of(guess, "", "not-a-token")) {
-            assertThatThrownBy(() -> tokens.authenticate(presented))
+            assertThatThrownBy(() -> tokens.spend(presented))
                     .isInstanceOfSatisfying(CaException.class, e -> {
                         assertThat(e.reason()).isEqualTo(CaException.Reason.UNAUTHENTICATED);
                         assertThat(e.getMessage()).isEqualTo("join token refused: unknown");
@@ -72,10 +72,38 @@ class JoinTokensTest {
     void singleUseTokenWorksOnce() throws Exception {
         String token = tokens.issue(ORDERS, Duration.ofHours(1), true).token().value();
 
-        assertThat(tokens.authenticate(token)).isEqualTo(ORDERS);
-        assertThatThrownBy(() -> tokens.authenticate(token))
+        assertThat(tokens.spend(token)).isEqualTo(ORDERS);
+        assertThatThrownBy(() -> tokens.spend(token))
                 .isInstanceOf(CaException.class)
                 .hasMessage("join token refused: already used (single use)");
+    }
+
+    @Test
+    void checkingASingleUseTokenSpendsNothing() throws Exception {
+        JoinTokens.Grant grant = tokens.issue(ORDERS, Duration.ofHours(1), true);
+        String token = grant.token().value();
+
+        assertThat(tokens.check(token)).isEqualTo(ORDERS);
+        assertThat(tokens.authenticate(grant.token())).isEqualTo(ORDERS);
+        assertThat(tokens.check(token)).isEqualTo(ORDERS);
+        tokens.spend(grant.token());
+        assertThatThrownBy(() -> tokens.check(token)).isInstanceOf(CaException.class)
+                .hasMessage("join token refused: already used (single use)");
+        assertThatThrownBy(() -> tokens.spend(grant.token())).isInstanceOf(CaException.class)
+                .hasMessage("join token refused: already used (single use)");
+    }
+
+    @Test
+    void aSpendTheStoreCannotRecordLeavesTheTokenUnused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        var store = dev.outrider.controlplane.store.FileStore.open(dir);
+        JoinTokens durable = new JoinTokens(clock, store);
+        String token = durable.issue(ORDERS, Duration.ofHours(1), true).token().value();
+        store.close(); // every write fails from now on
+
+        assertThatThrownBy(() -> durable.spend(token)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("is closed");
+        assertThat(durable.check(token)).as("not durably spent: still usable").isEqualTo(ORDERS);
     }
 
     @Test
@@ -89,7 +117,7 @@ class JoinTokensTest {
                 results.add(pool.submit(() -> {
                     start.await();
                     try {
-                        tokens.authenticate(token);
+                        tokens.spend(token);
                         return true;
                     } catch (CaException e) {
                         return false;
@@ -160,17 +188,17 @@ class JoinTokensTest {
             String reusable = first.issue(ORDERS, Duration.ofHours(1), false).token().value();
             String once = first.issue(FRONTEND, Duration.ofHours(1), true).token().value();
             String shortLived = first.issue(ORDERS, Duration.ofMinutes(5), true).token().value();
-            assertThat(first.authenticate(once)).isEqualTo(FRONTEND);
+            assertThat(first.spend(once)).isEqualTo(FRONTEND);
             String stored = new String(store.list(JoinTokens.KIND, null).getFirst().document(),
                     java.nio.charset.StandardCharsets.UTF_8);
             assertThat(stored).doesNotContain(reusable).doesNotContain(once).doesNotContain(shortLived);
 
             clock.advance(Duration.ofMinutes(10));
             JoinTokens restarted = new JoinTokens(clock, store); // a new process over the same store
-            assertThat(restarted.authenticate(reusable)).isEqualTo(ORDERS);
-            assertThatThrownBy(() -> restarted.authenticate(once)).isInstanceOf(CaException.class)
+            assertThat(restarted.spend(reusable)).isEqualTo(ORDERS);
+            assertThatThrownBy(() -> restarted.spend(once)).isInstanceOf(CaException.class)
                     .hasMessage("join token refused: already used (single use)");
-            assertThatThrownBy(() -> restarted.authenticate(shortLived)).isInstanceOf(CaException.class)
+            assertThatThrownBy(() -> restarted.spend(shortLived)).isInstanceOf(CaException.class)
                     .hasMessage("join token refused: unknown");
             assertThat(store.list(JoinTokens.KIND, null)).as("the expired one is gone from the store").hasSize(2);
         }

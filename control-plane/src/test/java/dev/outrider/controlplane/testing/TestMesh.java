@@ -68,9 +68,14 @@ public final class TestMesh {
 
     /** A new CA valid from a day ago for a year, written into {@code dir}. */
     public static TestMesh create(Path dir) throws Exception {
+        return create(dir, "test mesh CA");
+    }
+
+    /** A new CA named {@code O=Outrider test,CN=<commonName>}, valid from a day ago for a year, in {@code dir}. */
+    public static TestMesh create(Path dir, String commonName) throws Exception {
         KeyPair keys = ec();
         Instant now = Instant.now();
-        X500Name name = new X500Name("O=Outrider test,CN=test mesh CA");
+        X500Name name = new X500Name("O=Outrider test,CN=" + commonName);
         var holder = new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(now.toEpochMilli()),
                 Date.from(now.minus(Duration.ofDays(1))), Date.from(now.plus(Duration.ofDays(365))), name, keys.getPublic())
                 .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))

@@ -15,6 +15,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.PKIXParameters;
+import java.security.cert.PKIXReason;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -31,8 +32,9 @@ import static java.util.Objects.requireNonNull;
  * be valid now, fit for the peer's role (extended key usage clientAuth for callers, serverAuth for
  * upstreams; digitalSignature when key usage is present; not a CA), and carry exactly one URI SAN, a SPIFFE
  * ID in this mesh's trust domain (X.509-SVID specification §2, §4). Refusals are
- * {@link PeerCertificateException}s naming the reason. Which identity an upstream must have is checked
- * after the handshake, per service.
+ * {@link PeerCertificateException}s naming the reason and the TLS alert to send (a foreign CA: {@code unknown_ca};
+ * with BoringSSL through {@link OpenSslAlerts}). Which identity an upstream must have is checked after the
+ * handshake, per service.
  *
  * <p>Immutable; called by the TLS stack on event loops during handshakes.
  */
@@ -43,9 +45,18 @@ final class PeerVerifier extends X509ExtendedTrustManager {
     private final Set<TrustAnchor> anchors;
     private final X509Certificate[] roots;
     private final String trustDomain;
+    /** BoringSSL serves: refusals carry the X.509 error of their alert ({@link OpenSslAlerts}). */
+    private final boolean openSsl;
 
+    /** A verifier whose refusals are plain {@link PeerCertificateException}s (the JDK provider, checks of files). */
     PeerVerifier(List<X509Certificate> roots, String trustDomain) {
+        this(roots, trustDomain, false);
+    }
+
+    /** @param openSsl whether the TLS stack is BoringSSL, whose alerts the refusals must name */
+    PeerVerifier(List<X509Certificate> roots, String trustDomain, boolean openSsl) {
         requireNonNull(roots, "roots");
+        this.openSsl = openSsl;
         this.trustDomain = requireNonNull(trustDomain, "trustDomain");
         this.roots = roots.toArray(new X509Certificate[0]);
         Set<TrustAnchor> set = new HashSet<>();
@@ -57,41 +68,50 @@ final class PeerVerifier extends X509ExtendedTrustManager {
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-            throws PeerCertificateException {
-        verify(chain, CLIENT_AUTH);
+            throws CertificateException {
+        check(chain, CLIENT_AUTH);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-            throws PeerCertificateException {
-        verify(chain, SERVER_AUTH);
+            throws CertificateException {
+        check(chain, SERVER_AUTH);
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-            throws PeerCertificateException {
-        verify(chain, CLIENT_AUTH);
+            throws CertificateException {
+        check(chain, CLIENT_AUTH);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-            throws PeerCertificateException {
-        verify(chain, SERVER_AUTH);
+            throws CertificateException {
+        check(chain, SERVER_AUTH);
     }
 
     @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) throws PeerCertificateException {
-        verify(chain, CLIENT_AUTH);
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        check(chain, CLIENT_AUTH);
     }
 
     @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) throws PeerCertificateException {
-        verify(chain, SERVER_AUTH);
+    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        check(chain, SERVER_AUTH);
     }
 
     @Override
     public X509Certificate[] getAcceptedIssuers() {
         return roots.clone();
+    }
+
+    /** The TLS stack's check: {@link #verify}, its refusal in the form the stack turns into the right alert. */
+    private void check(X509Certificate[] chain, String purpose) throws CertificateException {
+        try {
+            verify(chain, purpose);
+        } catch (PeerCertificateException e) {
+            throw openSsl ? OpenSslAlerts.withAlert(e) : e;
+        }
     }
 
     /** Returns the peer's SPIFFE ID when the chain is acceptable for {@code purpose}. */
@@ -133,11 +153,25 @@ final class PeerVerifier extends X509ExtendedTrustManager {
                 throw new PeerCertificateException(HandshakeFailure.NOT_YET_VALID,
                         "a certificate in the chain is not yet valid", e);
             }
-            throw new PeerCertificateException(HandshakeFailure.UNTRUSTED,
-                    "certificate does not chain to the mesh trust bundle: " + e.getMessage(), e);
+            if (e.getReason() == PKIXReason.NO_TRUST_ANCHOR || signedByNoAnchor(e)) {
+                throw new PeerCertificateException(HandshakeFailure.UNTRUSTED,
+                        "certificate does not chain to the mesh trust bundle: " + e.getMessage(), e);
+            }
+            throw new PeerCertificateException(HandshakeFailure.UNTRUSTED, PeerCertificateException.Alert.BAD_CERTIFICATE,
+                    "certificate chain is not valid: " + e.getMessage(), e);
         } catch (GeneralSecurityException e) {
-            throw new PeerCertificateException(HandshakeFailure.UNTRUSTED, "certificate path: " + e.getMessage(), e);
+            throw new PeerCertificateException(HandshakeFailure.UNTRUSTED, PeerCertificateException.Alert.BAD_CERTIFICATE,
+                    "certificate path: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The top certificate of the path names a root of the bundle as its issuer but was not signed by it: a foreign
+     * CA that happens to share a mesh root's name (two meshes made with the same subject), not a damaged chain.
+     */
+    private static boolean signedByNoAnchor(CertPathValidatorException e) {
+        return e.getReason() == CertPathValidatorException.BasicReason.INVALID_SIGNATURE && e.getCertPath() != null
+                && e.getIndex() == e.getCertPath().getCertificates().size() - 1;
     }
 
     private boolean isAnchor(X509Certificate cert) {
@@ -151,22 +185,27 @@ final class PeerVerifier extends X509ExtendedTrustManager {
 
     private static void checkUsage(X509Certificate leaf, String purpose) throws PeerCertificateException {
         if (leaf.getBasicConstraints() >= 0) {
-            throw new PeerCertificateException(HandshakeFailure.UNTRUSTED, "a CA certificate cannot be a workload's");
+            throw unusable("a CA certificate cannot be a workload's", null);
         }
         boolean[] keyUsage = leaf.getKeyUsage();
         if (keyUsage != null && !keyUsage[0]) {
-            throw new PeerCertificateException(HandshakeFailure.UNTRUSTED, "key usage lacks digitalSignature");
+            throw unusable("key usage lacks digitalSignature", null);
         }
         List<String> eku;
         try {
             eku = leaf.getExtendedKeyUsage();
         } catch (CertificateParsingException e) {
-            throw new PeerCertificateException(HandshakeFailure.UNTRUSTED, "unreadable extended key usage", e);
+            throw unusable("unreadable extended key usage", e);
         }
         if (eku != null && !eku.contains(purpose)) {
-            throw new PeerCertificateException(HandshakeFailure.UNTRUSTED, "extended key usage lacks "
-                    + (purpose.equals(CLIENT_AUTH) ? "clientAuth" : "serverAuth"));
+            throw unusable("extended key usage lacks " + (purpose.equals(CLIENT_AUTH) ? "clientAuth" : "serverAuth"),
+                    null);
         }
+    }
+
+    private static PeerCertificateException unusable(String message, Throwable cause) {
+        return new PeerCertificateException(HandshakeFailure.UNTRUSTED,
+                PeerCertificateException.Alert.UNSUPPORTED_CERTIFICATE, message, cause);
     }
 
     /** The one SPIFFE ID of {@code leaf} in {@code trustDomain} (X.509-SVID §2: exactly one URI SAN). */

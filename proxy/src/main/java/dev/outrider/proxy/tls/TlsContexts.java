@@ -65,7 +65,8 @@ public record TlsContexts(SslContext server, SslContext client, TlsMaterial mate
 
     static TlsContexts build(TlsConfig config, TlsMaterial material, SslProvider provider) throws SSLException {
         X509Certificate[] chain = material.chain().toArray(new X509Certificate[0]);
-        PeerVerifier verifier = new PeerVerifier(material.roots(), material.identity().trustDomain());
+        PeerVerifier verifier = new PeerVerifier(material.roots(), material.identity().trustDomain(),
+                provider == SslProvider.OPENSSL);
         List<String> protocols = config.minVersion() == TlsConfig.TlsVersion.TLS_1_3
                 ? List.of("TLSv1.3") : List.of("TLSv1.3", "TLSv1.2");
         List<String> ciphers = config.minVersion() == TlsConfig.TlsVersion.TLS_1_3

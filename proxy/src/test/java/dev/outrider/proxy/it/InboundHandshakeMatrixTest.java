@@ -26,13 +26,15 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 /**
  * The inbound listener's handshake decisions, for each server provider (the sidecar's {@code tls.provider})
  * against clients of each provider: a mesh certificate gets through, with X-Forwarded-Client-Cert set by
  * the sidecar; every other certificate (or none, or TLS 1.2 where 1.3 is required) is refused before a
- * byte reaches the application, and counted once under the right reason.
+ * byte reaches the application, counted once under the right reason, and told to the client with a TLS alert
+ * that says why (never {@code internal_error}).
  */
 @ParameterizedClass(name = "server {0}")
 @ValueSource(strings = {"openssl", "jdk"})
@@ -96,22 +98,36 @@ class InboundHandshakeMatrixTest {
                 .isEqualTo(succeeded + 1);
     }
 
-    /** A client certificate or version the listener must refuse, and the reason it must count. */
+    /**
+     * A client certificate or version the listener must refuse, the reason it must count, and the TLS alert
+     * (RFC 8446 §6.2) it must send with BoringSSL; the JDK's TLS stack sends {@code certificate_unknown} for every
+     * certificate its trust manager refuses.
+     */
     enum Refusal {
-        NO_CLIENT_CERT("no_client_cert"),
-        UNTRUSTED_CA("untrusted"),
-        EXPIRED("expired"),
-        NOT_YET_VALID("not_yet_valid"),
-        OTHER_TRUST_DOMAIN("identity_mismatch"),
-        NO_URI_SAN("identity_mismatch"),
-        TWO_URI_SANS("identity_mismatch"),
-        SERVER_ONLY_EKU("untrusted"),
-        TLS12_ONLY_CLIENT("protocol");
+        NO_CLIENT_CERT("no_client_cert", "certificate_required"),
+        UNTRUSTED_CA("untrusted", "unknown_ca"),
+        /** Issued by another root that carries the mesh root's name (two meshes made with one subject). */
+        SAME_NAME_FOREIGN_CA("untrusted", "unknown_ca"),
+        EXPIRED("expired", "certificate_expired"),
+        NOT_YET_VALID("not_yet_valid", "bad_certificate"),
+        OTHER_TRUST_DOMAIN("identity_mismatch", "bad_certificate"),
+        NO_URI_SAN("identity_mismatch", "bad_certificate"),
+        TWO_URI_SANS("identity_mismatch", "bad_certificate"),
+        SERVER_ONLY_EKU("untrusted", "unsupported_certificate"),
+        TLS12_ONLY_CLIENT("protocol", "protocol_version");
 
         final String reason;
+        private final String openSslAlert;
 
-        Refusal(String reason) {
+        Refusal(String reason, String openSslAlert) {
             this.reason = reason;
+            this.openSslAlert = openSslAlert;
+        }
+
+        /** The alert a server of {@code provider} sends. */
+        String alert(String provider) {
+            boolean certificateRefused = this != NO_CLIENT_CERT && this != TLS12_ONLY_CLIENT;
+            return provider.equals("jdk") && certificateRefused ? "certificate_unknown" : openSslAlert;
         }
 
         SslContext context(SslProvider provider, TestPki.Ca mesh) throws Exception {
@@ -119,6 +135,7 @@ class InboundHandshakeMatrixTest {
             TestPki.Leaf leaf = switch (this) {
                 case NO_CLIENT_CERT -> null;
                 case UNTRUSTED_CA -> TestPki.root("foreign root").leaf().spiffe(FRONTEND).issue();
+                case SAME_NAME_FOREIGN_CA -> TestPki.root("mesh root").leaf().spiffe(FRONTEND).issue();
                 case EXPIRED -> mesh.leaf().spiffe(FRONTEND).notBefore(now.minus(Duration.ofDays(2)))
                         .notAfter(now.minus(Duration.ofDays(1))).issue();
                 case NOT_YET_VALID -> mesh.leaf().spiffe(FRONTEND).notBefore(now.plus(Duration.ofDays(1)))
@@ -132,6 +149,26 @@ class InboundHandshakeMatrixTest {
             return this == TLS12_ONLY_CLIENT ? TlsTestClient.context(provider, leaf, "TLSv1.2")
                     : TlsTestClient.context(provider, leaf);
         }
+    }
+
+    @ParameterizedTest(name = "{0}, JDK client")
+    @EnumSource(Refusal.class)
+    void refusedWithTheAlertThatSaysWhy(Refusal refusal) throws Exception {
+        SslContext ctx = refusal.context(SslProvider.JDK, root);
+
+        Throwable refused = catchThrowable(() -> client.get(b.inboundAddress(), ctx));
+
+        assertThat(refused).as("no HTTP response").isNotNull();
+        assertThat(messages(refused)).as("the JDK client names the alert it received")
+                .contains("Received fatal alert: " + refusal.alert(serverProvider));
+    }
+
+    private static String messages(Throwable t) {
+        StringBuilder out = new StringBuilder();
+        for (; t != null; t = t.getCause()) {
+            out.append(t).append('\n');
+        }
+        return out.toString();
     }
 
     static Stream<Arguments> refusals() {
