@@ -183,18 +183,21 @@ final class Exchange implements UpstreamListener {
         UpstreamStream leased = upstream;
         leased.bind(this);
         var ch = leased.channel();
-        ch.write(request).addListener(w -> {
+        boolean bodyless = requestComplete && pendingIsEmpty();
+        if (bodyless) {
+            releasePending();
+            requestWritten = true;
+        }
+        ch.write(bodyless ? BodylessRequests.of(request) : request).addListener(w -> {
             if (!w.isSuccess() && upstream == leased) { // not a later attempt's stream
                 onUpstreamClosed(w.cause());
             }
         });
-        if (pending != null && !pending.isEmpty()) {
+        if (!bodyless && pending != null) {
             HttpContent c;
             while ((c = pending.poll()) != null) {
                 writeUpstream(c);
             }
-        } else if (requestComplete && !requestWritten) {
-            writeUpstream(LastHttpContent.EMPTY_LAST_CONTENT); // a retry of a bodyless request
         }
         ch.flush();
         long timeoutNanos = fc.upstream().requestTimeout().toNanos();
@@ -205,6 +208,23 @@ final class Exchange implements UpstreamListener {
         if (wantsRequestBytes()) {
             owner.resumeRequest();
         }
+    }
+
+    /**
+     * Whether what was read of the request after its head carries nothing: no content bytes and no trailers
+     * (a bodyless request whose empty last content was dropped, or is the only thing pending).
+     */
+    private boolean pendingIsEmpty() {
+        if (pending == null) {
+            return true;
+        }
+        for (HttpContent c : pending) {
+            if (c.content().isReadable()
+                    || (c instanceof LastHttpContent last && !last.trailingHeaders().isEmpty())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean tryRetry() {
