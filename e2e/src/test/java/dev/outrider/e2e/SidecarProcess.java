@@ -45,20 +45,31 @@ final class SidecarProcess extends MeshProcess {
         if (joinToken != null) {
             Files.writeString(dir.resolve("join-token"), joinToken);
         }
-        return start(dir, service, appPort, ports, upstreamService, cp, "joinToken", dir.resolve("join-token"));
+        return start(dir, service, appPort, ports, upstreamService, cp, "joinToken", dir.resolve("join-token"), "");
+    }
+
+    /** As {@link #start}, with {@code extraYaml} (top-level sections such as {@code runtime:}) added to the config. */
+    static SidecarProcess start(Path dir, String service, int appPort, Ports ports, String upstreamService,
+                                ControlPlaneProcess cp, String joinToken, String extraYaml) throws IOException {
+        Files.createDirectories(dir);
+        if (joinToken != null) {
+            Files.writeString(dir.resolve("join-token"), joinToken);
+        }
+        return start(dir, service, appPort, ports, upstreamService, cp, "joinToken", dir.resolve("join-token"),
+                extraYaml);
     }
 
     /** As {@link #start}, bootstrapping with the Kubernetes service-account token in {@code tokenFile} instead. */
     static SidecarProcess startWithServiceAccountToken(Path dir, String service, int appPort, Ports ports,
                                                        String upstreamService, ControlPlaneProcess cp, Path tokenFile)
             throws IOException {
-        return start(dir, service, appPort, ports, upstreamService, cp, "serviceAccountToken", tokenFile);
+        return start(dir, service, appPort, ports, upstreamService, cp, "serviceAccountToken", tokenFile, "");
     }
 
     /** {@code credentialField} is {@code joinToken} or {@code serviceAccountToken}, naming {@code credentialFile}. */
     private static SidecarProcess start(Path dir, String service, int appPort, Ports ports, String upstreamService,
-                                        ControlPlaneProcess cp, String credentialField, Path credentialFile)
-            throws IOException {
+                                        ControlPlaneProcess cp, String credentialField, Path credentialFile,
+                                        String extraYaml) throws IOException {
         Files.createDirectories(dir);
         if (!Files.exists(dir.resolve("ca-bundle.pem"))) {
             Files.copy(cp.ca.certificate(), dir.resolve("ca-bundle.pem"));
@@ -86,10 +97,11 @@ final class SidecarProcess extends MeshProcess {
                   instance: %s-%d
                   watchTimeout: 5s
                   bootstrapTimeout: 30s
+                %s
                 """.formatted(service, ports.inbound(), appPort, ports.outbound(), upstreams, ports.health(),
                 ports.admin(), dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca-bundle.pem"),
                 cp.port, cp.snapshotKeys(), credentialField, credentialFile, dir.resolve("cache"), service,
-                ports.inbound()));
+                ports.inbound(), extraYaml));
         Path log = dir.resolve("sidecar-" + System.nanoTime() + ".log");
         return new SidecarProcess(MeshProcess.start(log, MAIN, List.of("proxy", "--config", config.toString())),
                 ports, dir);

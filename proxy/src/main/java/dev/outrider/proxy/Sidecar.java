@@ -52,7 +52,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static java.util.Objects.requireNonNull;
 
@@ -61,11 +64,15 @@ import static java.util.Objects.requireNonNull;
  * access log, started from a validated {@link BootstrapConfig}. Config, runtime (metrics, drain state,
  * pools) and pipelines are kept apart; nothing here is static.
  *
- * <p>Drain (SIGTERM or POST /drain): readiness turns false; the inbound listener stops accepting and its
+ * <p>Drain (SIGTERM or POST /drain): readiness turns false; the inbound listener closes first (a caller's
+ * connect is refused from then on, and its sidecar moves to another endpoint, which is always safe) and its
  * connections finish their in-flight requests (HTTP/1.1 closes after the current response with
- * {@code Connection: close}, HTTP/2 sends GOAWAY); the outbound listeners stay open until then, so the
- * application can still call its dependencies while it finishes requests; then they drain the same way.
- * Everything is bounded by one drain timeout, after which what is left is closed.
+ * {@code Connection: close}, HTTP/2 sends GOAWAY); meanwhile, in the background, the sidecar deregisters from the
+ * control plane so other sidecars stop picking this instance. The outbound listeners stay open until the inbound
+ * side is done, so the application can still call its dependencies while it finishes requests; then they drain
+ * the same way. Everything, deregistration included, is bounded by one drain timeout ({@code runtime.drainTimeout})
+ * counted from the signal: a control plane that does not answer delays nothing, and what is left at the deadline
+ * is closed.
  */
 public final class Sidecar implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
@@ -88,8 +95,8 @@ public final class Sidecar implements AutoCloseable {
     private PolicyStore policies;
     private WorkloadPolicyCompiler compiler;
     private ControlPlaneLink controlPlane;
-    /** Guarded by this: the link was closed (drain, then shutdown, both close it). */
-    private boolean controlPlaneClosed;
+    /** The link was closed, or is being closed (the drain deregisters in the background; shutdown closes it). */
+    private final AtomicBoolean controlPlaneClosed = new AtomicBoolean();
     private RouteTableBuilder routeBuilder;
     private OutboundRoutes routes;
     private final List<Channel> outboundListeners = new ArrayList<>();
@@ -258,10 +265,13 @@ public final class Sidecar implements AutoCloseable {
         return view;
     }
 
-    /** Deregisters from the control plane and stops watching and renewing; idempotent. */
-    private synchronized void closeControlPlane() {
-        if (controlPlane != null && !controlPlaneClosed) {
-            controlPlaneClosed = true;
+    /**
+     * Deregisters from the control plane and stops watching and renewing; idempotent, and returns at once when
+     * another thread is already doing it. Blocks up to the control-plane client's request timeout when the
+     * control plane does not answer: the drain runs it in the background ({@link #deregisterInBackground}).
+     */
+    private void closeControlPlane() {
+        if (controlPlane != null && controlPlaneClosed.compareAndSet(false, true)) {
             try {
                 controlPlane.close();
             } catch (RuntimeException e) {
@@ -306,11 +316,11 @@ public final class Sidecar implements AutoCloseable {
 
     private void runDrain() {
         long deadline = System.nanoTime() + config.runtime().drainTimeout().toNanos();
-        log.info("draining: not ready; inbound listener closed; finishing in-flight requests (timeout {} ms)",
-                config.runtime().drainTimeout().toMillis());
         try {
-            closeControlPlane(); // deregisters first, so the other sidecars stop picking this instance
-            inboundListener.close().syncUninterruptibly();
+            inboundListener.close().syncUninterruptibly(); // first: nothing new is accepted from here on
+            log.info("draining: not ready; inbound listener closed; finishing in-flight requests (timeout {} ms)",
+                    config.runtime().drainTimeout().toMillis());
+            CompletableFuture<Void> deregistered = deregisterInBackground();
             inboundConnections.drain();
             awaitEmpty(inboundConnections, deadline);
             for (Channel ch : outboundListeners) {
@@ -318,6 +328,7 @@ public final class Sidecar implements AutoCloseable {
             }
             outboundConnections.drain();
             awaitEmpty(outboundConnections, deadline);
+            awaitDeregistration(deregistered, deadline);
             int left = inboundConnections.size() + outboundConnections.size();
             if (left > 0) {
                 log.warn("drain timeout reached: closing {} connection(s) still open", left);
@@ -327,6 +338,40 @@ public final class Sidecar implements AutoCloseable {
             log.error("drain failed; shutting down", e);
         } finally {
             shutdownNow();
+        }
+    }
+
+    /**
+     * Deregistration, best effort, on its own daemon thread (the control-plane client blocks until its request
+     * timeout when the control plane hangs); completes when done or failed. Nothing waits for it past the drain
+     * deadline, and the registration expires by itself on the control plane when it does not get through.
+     */
+    private CompletableFuture<Void> deregisterInBackground() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (controlPlane == null) {
+            done.complete(null);
+            return done;
+        }
+        Thread.ofPlatform().daemon().name("outrider-deregister").start(() -> {
+            try {
+                closeControlPlane();
+            } finally {
+                done.complete(null);
+            }
+        });
+        return done;
+    }
+
+    private static void awaitDeregistration(CompletableFuture<Void> deregistered, long deadlineNanos) {
+        try {
+            deregistered.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            log.warn("drain deadline reached before the control plane answered the deregistration; the registration "
+                    + "expires by itself");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            // closeControlPlane logs its own failures and never completes exceptionally
         }
     }
 

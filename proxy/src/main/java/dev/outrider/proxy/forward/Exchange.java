@@ -9,6 +9,7 @@ import dev.outrider.proxy.upstream.UpstreamIdentityException;
 import dev.outrider.proxy.upstream.UpstreamTlsException;
 import dev.outrider.proxy.upstream.LoadBalancer;
 import dev.outrider.proxy.upstream.UpstreamListener;
+import dev.outrider.proxy.upstream.UpstreamRefusedException;
 import dev.outrider.proxy.upstream.UpstreamStream;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -52,7 +53,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Failure handling: a connect failure tries another endpoint (nothing was sent); an upstream that closes
  * before the response headers is retried only for idempotent requests without a body; both draw on the
- * cluster's retry budget and the configured retry count. Otherwise: connect failure → 503, upstream reset
+ * cluster's retry budget and the configured retry count. A request the upstream provably did not process (its
+ * HTTP/2 stream above the last stream id of a GOAWAY, or refused: RFC 9113 §8.7) is sent again on another
+ * connection whatever its method, when it can be sent again whole (no body bytes, no trailers), at most
+ * {@link #MAX_REFUSED_ATTEMPTS} times, outside the retry budget (nothing was processed). Otherwise: connect failure → 503, upstream reset
  * → 502, no response headers within the request timeout (or no bytes for the idle timeout) → 504. Once
  * response bytes went out an error can only cut the downstream connection (HTTP/1.1) or reset the stream.
  *
@@ -61,6 +65,8 @@ import java.util.concurrent.TimeUnit;
 final class Exchange implements UpstreamListener {
     /** Status logged for requests whose caller went away before a response (nginx's convention). */
     private static final int CLIENT_CLOSED = 499;
+    /** Re-sends of a request refused unprocessed (a drained upstream, a full one): bounded against a loop. */
+    private static final int MAX_REFUSED_ATTEMPTS = 3;
 
     private final ForwardingHandler owner;
     private final ForwardingContext fc;
@@ -87,6 +93,9 @@ final class Exchange implements UpstreamListener {
     private Cluster cluster;
     private long tried;
     private int retries;
+    private int refusedAttempts;
+    /** The request had trailers: it cannot be sent again as a bodyless request. */
+    private boolean requestTrailers;
     private boolean holdsRetryToken;
     private Throwable lastConnectFailure;
     private String upstreamAddress;
@@ -183,18 +192,21 @@ final class Exchange implements UpstreamListener {
         UpstreamStream leased = upstream;
         leased.bind(this);
         var ch = leased.channel();
-        ch.write(request).addListener(w -> {
+        boolean bodyless = requestComplete && pendingIsEmpty();
+        if (bodyless) {
+            releasePending();
+            requestWritten = true;
+        }
+        ch.write(bodyless ? BodylessRequests.of(request) : request).addListener(w -> {
             if (!w.isSuccess() && upstream == leased) { // not a later attempt's stream
                 onUpstreamClosed(w.cause());
             }
         });
-        if (pending != null && !pending.isEmpty()) {
+        if (!bodyless && pending != null) {
             HttpContent c;
             while ((c = pending.poll()) != null) {
                 writeUpstream(c);
             }
-        } else if (requestComplete && !requestWritten) {
-            writeUpstream(LastHttpContent.EMPTY_LAST_CONTENT); // a retry of a bodyless request
         }
         ch.flush();
         long timeoutNanos = fc.upstream().requestTimeout().toNanos();
@@ -205,6 +217,23 @@ final class Exchange implements UpstreamListener {
         if (wantsRequestBytes()) {
             owner.resumeRequest();
         }
+    }
+
+    /**
+     * Whether what was read of the request after its head carries nothing: no content bytes and no trailers
+     * (a bodyless request whose empty last content was dropped, or is the only thing pending).
+     */
+    private boolean pendingIsEmpty() {
+        if (pending == null) {
+            return true;
+        }
+        for (HttpContent c : pending) {
+            if (c.content().isReadable()
+                    || (c instanceof LastHttpContent last && !last.trailingHeaders().isEmpty())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean tryRetry() {
@@ -226,8 +255,9 @@ final class Exchange implements UpstreamListener {
 
     void onRequestContent(HttpContent content) {
         requestBytes += content.content().readableBytes();
-        if (content instanceof LastHttpContent) {
+        if (content instanceof LastHttpContent last) {
             requestComplete = true;
+            requestTrailers = !last.trailingHeaders().isEmpty();
         }
         if (done) {
             content.release();
@@ -366,6 +396,17 @@ final class Exchange implements UpstreamListener {
             upstream = null;
             if (failed != null) {
                 failed.release(false);
+            }
+            if (UpstreamRefusedException.neverProcessed(cause) && requestComplete && requestBytes == 0
+                    && !requestTrailers && refusedAttempts < MAX_REFUSED_ATTEMPTS) {
+                refusedAttempts++;
+                fc.metrics().upstreamRetry(fc.direction());
+                if (LoadBalancer.pick(cluster.endpoints(), tried) < 0) {
+                    tried = 0L; // no other endpoint: the same one, on another connection
+                }
+                requestWritten = false;
+                connect();
+                return;
             }
             if (retriable && requestComplete && tryRetry()) {
                 tried = 0L; // the endpoint may be fine: a stale keep-alive connection is the usual cause

@@ -102,16 +102,15 @@ public final class DownstreamConnections {
     }
 
     /**
-     * Asks every connection to finish politely: HTTP/2 sends GOAWAY and closes when its streams are done
-     * (bounded by the codec's graceful shutdown timeout); HTTP/1.1 closes when idle or after the current
-     * response; a connection that has not yet sent a request closes now.
+     * Asks every connection to finish politely: HTTP/2 sends GOAWAY twice ({@link Http2DrainHandler}) and closes
+     * when its streams are done (bounded by the codec's graceful shutdown timeout); HTTP/1.1 closes when idle or
+     * after the current response; a connection whose protocol is not known yet (handshake, detection) closes now.
      */
     public void drain() {
         for (Channel ch : channels) {
             ch.eventLoop().execute(() -> {
-                if (ch.pipeline().get(Http2FrameCodec.class) != null) {
-                    ch.close();
-                } else if (ch.pipeline().get(Http1ServerCodec.class) != null) {
+                if (ch.pipeline().get(Http2FrameCodec.class) != null
+                        || ch.pipeline().get(Http1ServerCodec.class) != null) {
                     ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE);
                 } else {
                     ch.close();

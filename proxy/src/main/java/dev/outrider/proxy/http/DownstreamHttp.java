@@ -77,7 +77,7 @@ public final class DownstreamHttp {
         long firstDeadline = takeFirstRequestDeadline(p);
         allowHalfClosure(p);
         p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
-        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+        Http2FrameCodec codec = new ServerCodecBuilder()
                 .initialSettings(Http2Settings.defaultSettings()
                         .maxConcurrentStreams(config.maxConcurrentStreams())
                         .maxHeaderListSize(config.maxHeaderSize()))
@@ -98,9 +98,20 @@ public final class DownstreamHttp {
                 requestHandlers.accept(ch.pipeline());
             }
         }));
+        p.addLast("http2-drain", new Http2DrainHandler());
         p.addLast("http2-idle", new Http2IdleCloseHandler());
         p.addLast("http2-errors", http2Errors);
         p.channel().config().setAutoRead(true); // control frames must flow; streams apply backpressure
+    }
+
+    /**
+     * {@link Http2FrameCodecBuilder#forServer()} with a {@link GoAwayTolerantConnection}: the builder takes a
+     * connection only through its protected setter.
+     */
+    private static final class ServerCodecBuilder extends Http2FrameCodecBuilder {
+        ServerCodecBuilder() {
+            connection(new GoAwayTolerantConnection());
+        }
     }
 
     /**

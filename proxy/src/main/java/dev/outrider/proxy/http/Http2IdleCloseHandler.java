@@ -10,7 +10,8 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * Pipeline position: after the HTTP/2 multiplexer of a downstream connection. Closes the connection
+ * Pipeline position: after {@link Http2DrainHandler}, behind the HTTP/2 multiplexer of a downstream connection.
+ * Closes the connection
  * (GOAWAY first, through the codec's graceful close) when it has been idle for the idle timeout with no
  * stream open, or when the client half-closed it (TCP FIN): then the streams whose request is complete are
  * answered before the close (bounded by the codec's graceful shutdown timeout), and the streams still

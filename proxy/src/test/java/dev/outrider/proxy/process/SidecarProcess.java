@@ -54,10 +54,11 @@ final class SidecarProcess implements AutoCloseable {
                 outbound: {listen: 127.0.0.1:%d}
                 health: {listen: 127.0.0.1:%d}
                 admin: {listen: 127.0.0.1:%d}
-                accessLog: {enabled: false}
                 %s
                 %s
-                """.formatted(inbound, appPort, outbound, health, admin, tlsYaml,
+                %s
+                """.formatted(inbound, appPort, outbound, health, admin,
+                extraYaml.contains("accessLog:") ? "" : "accessLog: {enabled: false}", tlsYaml,
                 extraYaml.contains("policies:") ? "" : "policies: {defaultAction: allow}") + extraYaml);
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>();

@@ -1,0 +1,286 @@
+package dev.outrider.proxy.process;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.outrider.proxy.tls.TestPki;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * SIGTERM to a sidecar of a real mesh under open-loop load loses nothing: caller → A (outbound) → mTLS HTTP/2 →
+ * B (inbound) → an application answering every request after {@value #BACKEND_DELAY_MS} ms, each sidecar its own
+ * process. Requests go out at a fixed rate whatever the answers (no client retries), so well over 40 are in flight
+ * when the signal comes. Afterwards every request sent got a 200 and the application saw each one exactly once
+ * (counted by a unique id per request): nothing was lost after the application had answered it, and nothing was
+ * sent to it twice.
+ *
+ * <ul>
+ *   <li>SIGTERM to B1, one of the two instances behind {@code orders}, while the load goes on: B1 drains its
+ *       HTTP/2 connection from A (GOAWAY, streams it took finish, streams it did not take are retried by A on
+ *       B2). A's retry budget is generous here, so requests that meet B1's closed listener move to B2 whatever
+ *       the budget: what is under test is what happens to the requests on B1's connection.</li>
+ *   <li>SIGTERM to A, the caller's sidecar: the requests in flight through it finish (the caller stops sending
+ *       at the signal, since A's listener closes).</li>
+ * </ul>
+ * The TLS provider of every sidecar is {@code outrider.test.tlsProvider} (this class runs in both surefire
+ * executions).
+ */
+class DrainUnderLoadProcessTest {
+    private static final int BACKEND_DELAY_MS = 200;
+    /** Requests per second, open loop: ~{@code RATE * delay} = 80 in flight. */
+    private static final int RATE = 400;
+    private static final int MIN_IN_FLIGHT = 40;
+
+    private HttpServer backend;
+    private final Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
+    private final List<SidecarProcess> processes = new ArrayList<>();
+    private HttpClient client;
+
+    @BeforeEach
+    void start() throws IOException {
+        backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
+        backend.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        backend.createContext("/work/", ex -> {
+            String id = ex.getRequestURI().getPath().substring("/work/".length());
+            ex.getRequestBody().readAllBytes();
+            seen.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+            try {
+                Thread.sleep(BACKEND_DELAY_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] body = id.getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        backend.start();
+        client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    @AfterEach
+    void stop() {
+        for (SidecarProcess p : processes) {
+            p.close();
+        }
+        client.close();
+        backend.stop(0);
+    }
+
+    @Test
+    void sigtermToInboundSidecarUnderLoadLosesNothing(@TempDir Path dir) throws Exception {
+        Mesh mesh = Mesh.create(dir);
+        SidecarProcess b1 = keep(mesh.orders(dir.resolve("b1"), backend.getAddress().getPort()));
+        SidecarProcess b2 = keep(mesh.orders(dir.resolve("b2"), backend.getAddress().getPort()));
+        SidecarProcess a = keep(mesh.frontend(dir.resolve("a"), List.of(b1.inboundPort, b2.inboundPort)));
+
+        Load load = new Load(client, a.outboundPort);
+        load.runUntilInFlight(MIN_IN_FLIGHT);
+        int inFlight = load.inFlight();
+        b1.terminate();
+        // The load goes on across the start of B1's drain (GOAWAY, PING, final GOAWAY: a few ms), then stops.
+        // Not much longer: with the endpoint list fixed, A keeps trying B1's closed port for new requests, and
+        // on loopback a connect to a closed ephemeral port can meet itself (TCP self-connect) once in a while.
+        load.runFor(Duration.ofMillis(300));
+
+        load.assertAllAnsweredOnce(seen, inFlight, List.of(a, b1, b2));
+        assertThat(b1.awaitExit(Duration.ofSeconds(30))).as(b1.logText()).isZero();
+        for (SidecarProcess p : processes) {
+            p.assertNoLeaks();
+        }
+    }
+
+    @Test
+    void sigtermToOutboundSidecarUnderLoadLosesNothing(@TempDir Path dir) throws Exception {
+        Mesh mesh = Mesh.create(dir);
+        SidecarProcess b = keep(mesh.orders(dir.resolve("b"), backend.getAddress().getPort()));
+        SidecarProcess a = keep(mesh.frontend(dir.resolve("a"), List.of(b.inboundPort)));
+
+        Load load = new Load(client, a.outboundPort);
+        load.runUntilInFlight(MIN_IN_FLIGHT);
+        int inFlight = load.inFlight();
+        a.terminate(); // and no more requests: A's listener closes, nothing more can be sent through it
+
+        load.assertAllAnsweredOnce(seen, inFlight, List.of(a, b));
+        assertThat(a.awaitExit(Duration.ofSeconds(30))).as(a.logText()).isZero();
+        for (SidecarProcess p : processes) {
+            p.assertNoLeaks();
+        }
+    }
+
+    private SidecarProcess keep(SidecarProcess p) {
+        processes.add(p);
+        return p;
+    }
+
+    /** One mesh root; every sidecar proves {@code spiffe://cluster.local/ns/test/sa/app} (the harness's node). */
+    private record Mesh(String tls, String provider) {
+        static Mesh create(Path dir) {
+            TestPki.Ca ca = TestPki.root("drain test root");
+            Path bundle = dir.resolve("bundle.pem");
+            ca.writeBundle(bundle);
+            Path cert = dir.resolve("cert.pem");
+            Path key = dir.resolve("key.pem");
+            ca.leaf().spiffe(TestPki.spiffe("cluster.local", "test", "app")).issue().writeTo(cert, key);
+            String provider = System.getProperty("outrider.test.tlsProvider", "auto");
+            return new Mesh("tls: {certificate: '%s', privateKey: '%s', trustBundle: '%s', provider: %s}"
+                    .formatted(cert, key, bundle, provider), provider);
+        }
+
+        SidecarProcess orders(Path dir, int appPort) throws Exception {
+            Files.createDirectories(dir);
+            return SidecarProcess.start(dir, appPort, "runtime: {drainTimeout: 20s}\naccessLog: {enabled: true}\n", List.of("-Xmx128m"), tls);
+        }
+
+        /** A: knows {@code orders} at {@code endpoints}; retries are not rationed by the budget (see the class). */
+        SidecarProcess frontend(Path dir, List<Integer> endpoints) throws Exception {
+            Files.createDirectories(dir);
+            StringBuilder eps = new StringBuilder();
+            for (int port : endpoints) {
+                eps.append(eps.isEmpty() ? "" : ", ").append("\"127.0.0.1:").append(port).append('"');
+            }
+            return SidecarProcess.start(dir, 1, """
+                    runtime: {drainTimeout: 20s}
+                    accessLog: {enabled: true}
+                    upstream: {retryBudgetPercent: 100, minRetryConcurrency: 10000}
+                    services:
+                      - name: orders
+                        namespace: test
+                        endpoints: [%s]
+                        identities: ["spiffe://cluster.local/ns/test/sa/app"]
+                    """.formatted(eps), List.of("-Xmx128m"), tls);
+        }
+    }
+
+    /**
+     * Open-loop load: request i leaves at {@code start + i / RATE} whatever happened to the others, each with its
+     * own id ({@code GET /work/<id>} to A's outbound listener, Host {@code orders}). The sending thread is the
+     * test thread; answers are collected asynchronously.
+     */
+    private static final class Load {
+        private final HttpClient client;
+        private final int port;
+        private final List<CompletableFuture<String>> results = new ArrayList<>();
+        private final AtomicInteger done = new AtomicInteger();
+        private final long periodNanos = TimeUnit.SECONDS.toNanos(1) / RATE;
+        private long next = System.nanoTime();
+
+        Load(HttpClient client, int port) {
+            this.client = client;
+            this.port = port;
+        }
+
+        int inFlight() {
+            return results.size() - done.get();
+        }
+
+        /**
+         * Sends for a warm-up second (connections made, steady state: every sidecar has requests in flight), then
+         * until {@code min} requests are in flight (at most 20 s of load).
+         */
+        void runUntilInFlight(int min) {
+            runFor(Duration.ofSeconds(1));
+            long limit = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (inFlight() < min) {
+                assertThat(System.nanoTime()).as("%d requests in flight within 20 s", min).isLessThan(limit);
+                sendNext();
+            }
+        }
+
+        void runFor(Duration d) {
+            long end = System.nanoTime() + d.toNanos();
+            while (System.nanoTime() < end) {
+                sendNext();
+            }
+        }
+
+        private void sendNext() {
+            long now = System.nanoTime();
+            if (now < next) {
+                LockSupport.parkNanos(next - now);
+            }
+            next += periodNanos;
+            String id = "r" + results.size();
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/work/" + id))
+                    .header("Host", "orders").timeout(Duration.ofSeconds(30)).build();
+            CompletableFuture<String> result = client.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                    .handle((r, e) -> {
+                        done.incrementAndGet();
+                        if (e != null) {
+                            return id + ": " + e;
+                        }
+                        return r.statusCode() == 200 && r.body().equals(id) ? null
+                                : id + ": " + r.statusCode() + " " + r.body().strip();
+                    });
+            results.add(result);
+        }
+
+        void assertAllAnsweredOnce(Map<String, AtomicInteger> seen, int inFlightAtSignal,
+                                   List<SidecarProcess> sidecars) throws Exception {
+            CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            List<String> failed = new ArrayList<>();
+            for (CompletableFuture<String> r : results) {
+                String failure = r.getNow("unfinished");
+                if (failure != null) {
+                    failed.add(failure);
+                }
+            }
+            Map<String, Integer> notOnce = new TreeMap<>();
+            for (int i = 0; i < results.size(); i++) {
+                AtomicInteger n = seen.get("r" + i);
+                if (n == null || n.get() != 1) {
+                    notOnce.put("r" + i, n == null ? 0 : n.get());
+                }
+            }
+            StringBuilder logs = new StringBuilder();
+            for (SidecarProcess s : sidecars) {
+                logs.append("\n--- ").append(s.log).append(":\n").append(linesAbout(s.logText(), failed, notOnce));
+            }
+            assertThat(inFlightAtSignal).as("requests in flight at the signal").isGreaterThanOrEqualTo(MIN_IN_FLIGHT);
+            assertThat(failed).as("requests (of %d sent) not answered 200 by the application%s", results.size(), logs)
+                    .isEmpty();
+            assertThat(notOnce).as("requests the application did not see exactly once (id=times)%s", logs).isEmpty();
+        }
+
+        /** The log lines that are not access-log lines of answered requests, and those of the requests in question. */
+        private static String linesAbout(String log, List<String> failed, Map<String, Integer> notOnce) {
+            StringBuilder b = new StringBuilder();
+            for (String line : log.split("\n")) {
+                boolean access = line.contains("/work/r");
+                boolean inQuestion = notOnce.keySet().stream().anyMatch(id -> line.contains("/work/" + id + "\""))
+                        || failed.stream().anyMatch(f -> line.contains("/work/" + f.substring(0, f.indexOf(':')) + "\""));
+                if ((!access || inQuestion) && !line.startsWith("WARNING") && b.length() < 20_000) {
+                    b.append(line).append('\n');
+                }
+            }
+            return b.toString();
+        }
+    }
+}
