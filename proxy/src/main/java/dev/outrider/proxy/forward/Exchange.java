@@ -409,7 +409,9 @@ final class Exchange implements UpstreamListener {
                 return;
             }
             if (retriable && requestComplete && tryRetry()) {
-                tried = 0L; // the endpoint may be fine: a stale keep-alive connection is the usual cause
+                if (LoadBalancer.pick(cluster.endpoints(), tried) < 0) {
+                    tried = 0L; // no other endpoint: the same one again (a stale keep-alive connection is the usual cause)
+                } // else another endpoint first: this one may be going away (drain, exit)
                 requestWritten = false;
                 connect();
                 return;

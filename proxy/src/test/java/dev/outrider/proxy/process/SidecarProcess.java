@@ -143,11 +143,11 @@ final class SidecarProcess implements AutoCloseable {
         int ephemeralStart = 32768;
         try {
             ephemeralStart = Integer.parseInt(
-                    Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+                    Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).getFirst().trim().split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
             // not Linux, or unreadable: keep the usual start
         }
-        int low = Math.min(20_000, ephemeralStart / 2);
+        int low = Math.max(1024, Math.min(20_000, ephemeralStart / 2)); // never a privileged port
         for (int attempt = 0; attempt < 200 && ephemeralStart > low; attempt++) {
             int port = ThreadLocalRandom.current().nextInt(low, ephemeralStart);
             try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
