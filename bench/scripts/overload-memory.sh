@@ -25,7 +25,9 @@
 #
 # Bounded (every run under a timeout; about 2 minutes per variant), loopback only, everything started is
 # stopped on exit (trap, by process id). Installs wrk, curl and openssl with apt-get when missing.
-# Environment: JAVA, TLS_PROVIDER (auto), RATE_LIMIT (on), BACKEND_PORT (18080).
+# Environment: JAVA, TLS_PROVIDER (auto), RATE_LIMIT (on), BACKEND_PORT (18080), KEEP_OUTPUT (a directory to
+# copy the raw NMT, heap, wrk files and the sidecars' logs to). The sidecars' "load is over" lines (their own
+# full collection after a burst) are printed to stderr.
 set -euo pipefail
 
 RATE=1000 RATE_CONNECTIONS=16 RATE_DURATION=10s OVERLOAD=30s OVERLOAD_CONNECTIONS=256 THREADS=2
@@ -200,6 +202,8 @@ run_variant() {
     put "$v" max.errors "$(errors_of_file "$WORK/$v.max.wrk")"
   fi
   stop_pair
+  cp "$WORK/sidecar-a.out" "$WORK/$v.sidecar-a.log"; cp "$WORK/sidecar-b.out" "$WORK/$v.sidecar-b.log"
+  grep -h 'load is over' "$WORK/$v.sidecar-a.log" "$WORK/$v.sidecar-b.log" >&2 || true
 }
 
 for v in "${VARIANTS[@]}"; do
@@ -284,6 +288,6 @@ for v in "${VARIANTS[@]}"; do
   fi
 done
 if [[ -n "${KEEP_OUTPUT:-}" ]]; then
-  mkdir -p "$KEEP_OUTPUT" && cp -r "$WORK"/*.nmt "$WORK"/*.heap "$WORK"/*.wrk "$WORK"/*.gen "$WORK"/*.trim "$WORK/m" "$KEEP_OUTPUT"/ 2>/dev/null
+  mkdir -p "$KEEP_OUTPUT" && { cp -r "$WORK"/*.nmt "$WORK"/*.heap "$WORK"/*.wrk "$WORK"/*.gen "$WORK"/*.trim "$WORK"/*.log "$WORK/m" "$KEEP_OUTPUT"/ 2>/dev/null || true; }
   log "raw output copied to $KEEP_OUTPUT"
 fi
