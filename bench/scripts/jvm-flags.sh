@@ -70,6 +70,7 @@ JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./outrider proxy --help >/dev/null
 JCMD="$(dirname "$JAVA")/jcmd"
 
 work_dir jvm-flags
+((NMT)) && VARIANT_EXTRA_FLAGS="-XX:NativeMemoryTracking=summary"
 mkdir -p "$WORK/m"
 
 LOAD_BEFORE="$(uptime | sed 's/.*load average/load average/')"
@@ -81,25 +82,6 @@ JWT_JWKS_FILE="$WORK/jwks.json"
 PAIR_CHECK_HEADER="Authorization: Bearer $TOKEN"
 start_backend
 issue_certs
-
-# start_variant_pair LABEL FLAGS [A_EXTRA B_EXTRA]: start_pair with FLAGS as both sidecars' JVM flags and
-# A_EXTRA / B_EXTRA added for one side each. Leading VAR=value words of FLAGS go into the sidecars'
-# environment instead, exported only while they start, so the load generators do not inherit them; --nmt adds
-# Native Memory Tracking.
-start_variant_pair() {
-  local words word envs=() flags=""
-  read -r -a words <<<"$2"
-  for word in "${words[@]}"; do
-    if [[ -z "$flags" && "$word" =~ ^[A-Z_][A-Z0-9_]*= ]]; then envs+=("$word"); else flags+="${flags:+ }$word"; fi
-  done
-  ((NMT)) && flags+=" -XX:NativeMemoryTracking=summary"
-  log "$1 (${envs[*]:+${envs[*]} }$flags)"
-  for word in "${envs[@]}"; do export "${word?}"; done
-  export OUTRIDER_JAVA_OPTS="$flags" A_JAVA_OPTS_EXTRA="${3:-}" B_JAVA_OPTS_EXTRA="${4:-}"
-  start_pair false
-  unset OUTRIDER_JAVA_OPTS A_JAVA_OPTS_EXTRA B_JAVA_OPTS_EXTRA
-  for word in "${envs[@]}"; do unset "${word%%=*}"; done
-}
 
 # run_variant NAME FLAGS ROUND: a fresh pair with these flags (NAME+aot: and the caches train_aot made for
 # NAME), measured; stopped afterwards.

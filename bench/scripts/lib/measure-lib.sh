@@ -1,4 +1,4 @@
-# Shared by compare.sh and jvm-flags.sh (sourced, not run): per-process CPU and RSS from /proc, the
+# Shared by compare.sh, jvm-flags.sh and overload-memory.sh (sourced, not run): per-process CPU and RSS from /proc, the
 # metric files of a run (medians over rounds), the LoadGenerator run and wrk output parsing. Expects from the
 # caller: WORK (with WORK/m), JAVA, RATE_CONNECTIONS, TOKEN, log().
 

@@ -1,4 +1,4 @@
-# Shared by pair.sh, compare.sh and jvm-flags.sh (sourced, not run): the work directory and its clean-up,
+# Shared by pair.sh, compare.sh, jvm-flags.sh and overload-memory.sh (sourced, not run): the work directory and its clean-up,
 # tools, ports, the backend, the bench certificates, the Outrider and HAProxy pair set-ups. Expects from the
 # caller: log(), LOOPBACK, BACKEND_PORT, WORK and PIDS (work_dir sets both), JAVA, TLS_PROVIDER, PAIR_PROTOCOL, RATE_LIMIT, HAPROXY_THREADS, and
 # optionally JWT_JWKS_FILE (see write_configs).
@@ -203,6 +203,26 @@ start_pair() {
   wait_ready "http://$LOOPBACK:$B_HEALTH/ready" "sidecar B" "$WORK/sidecar-b.out"
   wait_ready "http://$LOOPBACK:$A_HEALTH/ready" "sidecar A" "$WORK/sidecar-a.out"
   curl -sf -o /dev/null ${PAIR_CHECK_HEADER:+-H "$PAIR_CHECK_HEADER"} "http://$LOOPBACK:$A_UP/" || { log "request through the pair failed"; cat "$WORK"/sidecar-*.out >&2; exit 1; }
+}
+
+# start_variant_pair LABEL FLAGS [A_EXTRA B_EXTRA]: start_pair with FLAGS as both sidecars' JVM flags and
+# A_EXTRA / B_EXTRA added for one side each. Leading VAR=value words of FLAGS go into the sidecars'
+# environment instead, exported only while they start, so the load generators do not inherit them;
+# VARIANT_EXTRA_FLAGS (e.g. -XX:NativeMemoryTracking=summary) is added to every variant. (jvm-flags.sh,
+# overload-memory.sh)
+start_variant_pair() {
+  local words word envs=() flags=""
+  read -r -a words <<<"$2"
+  for word in "${words[@]}"; do
+    if [[ -z "$flags" && "$word" =~ ^[A-Z_][A-Z0-9_]*= ]]; then envs+=("$word"); else flags+="${flags:+ }$word"; fi
+  done
+  flags+="${VARIANT_EXTRA_FLAGS:+ $VARIANT_EXTRA_FLAGS}"
+  log "$1 (${envs[*]:+${envs[*]} }$flags)"
+  for word in "${envs[@]}"; do export "${word?}"; done
+  export OUTRIDER_JAVA_OPTS="$flags" A_JAVA_OPTS_EXTRA="${3:-}" B_JAVA_OPTS_EXTRA="${4:-}"
+  start_pair false
+  unset OUTRIDER_JAVA_OPTS A_JAVA_OPTS_EXTRA B_JAVA_OPTS_EXTRA
+  for word in "${envs[@]}"; do unset "${word%%=*}"; done
 }
 
 # B's rate-limit outcomes so far (admitted, refused), summed over rules, from its Prometheus endpoint.

@@ -5,6 +5,7 @@ import dev.outrider.proxy.config.BootstrapConfig;
 import dev.outrider.proxy.config.BootstrapLoader;
 import dev.outrider.proxy.config.ConfigException;
 import dev.outrider.proxy.policy.PolicyDirectoryWatcher;
+import dev.outrider.proxy.runtime.HeapRelease;
 import dev.outrider.proxy.tls.TlsMaterialException;
 import dev.outrider.proxy.config.HostPort;
 import org.slf4j.Logger;
@@ -152,6 +153,7 @@ public final class ProxyCommand implements java.util.concurrent.Callable<Integer
 
     private static Running startSidecar(BootstrapConfig cfg) throws Exception {
         Sidecar sidecar = Sidecar.start(cfg);
+        HeapRelease.start(); // one sidecar per process here: the heap after a burst of load is its own
         return new Running() {
             @Override
             public void drain() {

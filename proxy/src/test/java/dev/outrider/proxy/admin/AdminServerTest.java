@@ -55,6 +55,16 @@ class AdminServerTest {
     }
 
     @Test
+    void metricsShowTheMemoryOfNettysBufferPool() throws Exception {
+        HttpResponse<String> res = send(client, HttpRequest.newBuilder(uri(server.address(), "/metrics")).build());
+
+        assertThat(res.statusCode()).isEqualTo(200);
+        assertThat(res.body().lines().filter(l -> l.startsWith("netty_allocator_memory_used_bytes{")))
+                .anySatisfy(l -> assertThat(l).contains("memory_type=\"direct\""))
+                .anySatisfy(l -> assertThat(l).contains("memory_type=\"heap\""));
+    }
+
+    @Test
     void metricsIsThePrometheusScrape() throws Exception {
         HttpResponse<String> res = send(client, HttpRequest.newBuilder(uri(server.address(), "/metrics")).build());
 
