@@ -27,7 +27,7 @@ import java.util.Iterator;
  *       differing Content-Length values, invalid characters in names or values, obs-fold, bare LF,
  *       a Transfer-Encoding other than chunked last (RFC 9112 §6.1, §6.3, §5.2, §2.2);</li>
  *   <li>{@code Host} → 400 when an HTTP/1.1 request has none or more than one (RFC 9112 §3.2), or its value is
- *       not one valid authority ({@link RequestPathPolicy#isValidAuthority}: {@code Host: a, b} is a list).
+ *       not one valid authority ({@link Authority#isValid}: {@code Host: a, b} is a list).
  *       On HTTP/2 Netty's conversion has already refused a {@code host} field that differs from
  *       {@code :authority} (a stream error, RFC 9113 §8.3.1) and folded an identical one. Authorization,
  *       routing and the application all read the one value that is left.</li>
@@ -105,7 +105,7 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
         if (values.hasNext()) {
             return "more than one Host header";
         }
-        return RequestPathPolicy.isValidAuthority(host) ? null : "invalid Host header";
+        return Authority.isValid(host) ? null : "invalid Host header";
     }
 
     static HttpResponseStatus statusFor(Throwable cause) {

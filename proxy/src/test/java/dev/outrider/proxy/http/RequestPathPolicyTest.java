@@ -97,13 +97,13 @@ class RequestPathPolicyTest {
             [FE80::1]:80             | [fe80::1]:80
             """)
     void cve_2021_39155_hostsAreLowerCasedWithoutTrailingDot(String host, String expected) {
-        assertThat(RequestPathPolicy.normalizeHost(host)).isEqualTo(expected);
+        assertThat(Authority.normalizeHost(host)).isEqualTo(expected);
     }
 
     @Test
     void aNormalHostIsReturnedAsIs() {
         String host = "admin.example.com:8080";
-        assertThat(RequestPathPolicy.normalizeHost(host)).isSameAs(host);
+        assertThat(Authority.normalizeHost(host)).isSameAs(host);
     }
 
     // --- the rules one by one -----------------------------------------------------------------------------
