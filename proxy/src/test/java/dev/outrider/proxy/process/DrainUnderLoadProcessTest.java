@@ -105,10 +105,13 @@ class DrainUnderLoadProcessTest {
         load.runUntilInFlight(MIN_IN_FLIGHT);
         int inFlight = load.inFlight();
         b1.terminate();
-        // The load goes on across the start of B1's drain (GOAWAY, PING, final GOAWAY: a few ms), then stops.
-        // Not much longer: with the endpoint list fixed, A keeps trying B1's closed port for new requests, and
-        // on loopback a connect to a closed ephemeral port can meet itself (TCP self-connect) once in a while.
-        load.runFor(Duration.ofMillis(300));
+        // The load goes on across B1's whole drain and past its exit: A keeps trying B1's closed port for new
+        // requests (the endpoint list is fixed) and must move them to B2. Ports are below the ephemeral range
+        // (SidecarProcess.freePort), so a connect to the closed port cannot meet itself; the application keeps
+        // its idle keep-alive connections (surefire sets sun.net.httpserver.maxIdleConnections): the JDK server
+        // closes those beyond 200 on a timer, and B2, taking the whole load at once, would meet many closed at
+        // the same moment, more than its retry budget covers.
+        load.runFor(Duration.ofMillis(1500));
 
         load.assertAllAnsweredOnce(seen, inFlight, List.of(a, b1, b2));
         assertThat(b1.awaitExit(Duration.ofSeconds(30))).as(b1.logText()).isZero();
