@@ -5,10 +5,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -75,14 +72,14 @@ class CacheRollbackEndToEndTest {
 
         // v1 allows /v1-only; B applies it and keeps it as last-known-good.
         apply(cp, "v1.yaml", POLICY.formatted("\"/hello\", \"/v1-only\""));
-        awaitStatus(a, "/v1-only", 200);
+        a.awaitUpstreamStatus(http, "/v1-only", 200);
         byte[] v1 = awaitCache(cache, true);
 
         // v2 replaces it and no longer allows /v1-only; B's cache now holds v2.
         apply(cp, "v2.yaml", POLICY.formatted("\"/hello\""));
-        awaitStatus(a, "/v1-only", 403);
+        a.awaitUpstreamStatus(http, "/v1-only", 403);
         awaitCache(cache, false);
-        assertThat(status(a, "/hello")).isEqualTo(200);
+        assertThat(a.upstreamStatus(http, "/hello")).isEqualTo(200);
 
         // The control plane goes away; the genuinely signed v1 file is copied over the cache; B restarts.
         cp.kill();
@@ -93,8 +90,8 @@ class CacheRollbackEndToEndTest {
         assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
         assertThat(ready.body()).contains("last-known-good snapshot refused").contains("floor");
         for (int i = 0; i < 5; i++) {
-            assertThat(status(a, "/v1-only")).as("v1's rule must not be enforced again").isEqualTo(503);
-            assertThat(status(a, "/hello")).as("fail closed without a snapshot").isEqualTo(503);
+            assertThat(a.upstreamStatus(http, "/v1-only")).as("v1's rule must not be enforced again").isEqualTo(503);
+            assertThat(a.upstreamStatus(http, "/hello")).as("fail closed without a snapshot").isEqualTo(503);
         }
         assertThat(b.logText()).contains("refused");
 
@@ -105,13 +102,13 @@ class CacheRollbackEndToEndTest {
         ready = awaitCacheDecision(b);
         assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
         assertThat(ready.body()).contains("last-known-good snapshot refused").contains("floor");
-        assertThat(status(a, "/v1-only")).isEqualTo(503);
+        assertThat(a.upstreamStatus(http, "/v1-only")).isEqualTo(503);
 
         // The control plane comes back: B takes the current policy (v2 or newer) and serves it.
         cp = started.keep(ControlPlaneProcess.start(dir.resolve("cp"), cpPort, ca));
         b.awaitReady(200);
-        awaitStatus(a, "/hello", 200);
-        assertThat(status(a, "/v1-only")).isEqualTo(403);
+        a.awaitUpstreamStatus(http, "/hello", 200);
+        assertThat(a.upstreamStatus(http, "/v1-only")).isEqualTo(403);
         awaitCache(cache, false);
     }
 
@@ -160,26 +157,5 @@ class CacheRollbackEndToEndTest {
         }
         throw new AssertionError("sidecar did not decide about its cache within 40 s (last: "
                 + (last == null ? "no answer" : last.statusCode() + " " + last.body()) + ")\n" + b.logText());
-    }
-
-    private int status(SidecarProcess caller, String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(caller.upstreamUrl(path)))
-                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-        return r.statusCode();
-    }
-
-    /** Polls until {@code path} through {@code caller} answers {@code expected} (snapshots take a moment). */
-    private void awaitStatus(SidecarProcess caller, String path, int expected) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        int last = -1;
-        while (System.nanoTime() < deadline) {
-            last = status(caller, path);
-            if (last == expected) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("GET " + path + " answered " + last + ", not " + expected + ", for 30 s\n--- A:\n"
-                + caller.logText());
     }
 }

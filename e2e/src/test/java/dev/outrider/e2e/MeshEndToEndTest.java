@@ -5,16 +5,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -81,14 +76,14 @@ class MeshEndToEndTest {
                 .awaitReady(200);
 
         // No policy yet: B's default is deny, once A has B's endpoint from its snapshot.
-        awaitStatus(a, "/hello", 403);
+        a.awaitUpstreamStatus(http, "/hello", 403);
 
         Files.writeString(dir.resolve("allow.yaml"), ALLOW_FRONTEND);
         Ctl allow = Ctl.run(dir, cp, "apply", "-f", dir.resolve("allow.yaml").toString());
         assertThat(allow.exitCode()).as(allow.output()).isZero();
         assertThat(allow.output()).contains("shop/orders-allow-frontend");
-        awaitStatus(a, "/hello", 200);
-        assertThat(status(a, "/admin")).isEqualTo(403);
+        a.awaitUpstreamStatus(http, "/hello", 200);
+        assertThat(a.upstreamStatus(http, "/admin")).isEqualTo(403);
 
         Ctl status = Ctl.run(dir, cp, "status");
         assertThat(status.exitCode()).as(status.output()).isZero();
@@ -98,16 +93,16 @@ class MeshEndToEndTest {
         // The control plane dies: both sidecars keep enforcing what they have.
         cp.kill();
         for (int i = 0; i < 20; i++) {
-            assertThat(status(a, "/hello")).isEqualTo(200);
-            assertThat(status(a, "/admin")).isEqualTo(403);
+            assertThat(a.upstreamStatus(http, "/hello")).isEqualTo(200);
+            assertThat(a.upstreamStatus(http, "/admin")).isEqualTo(403);
         }
 
         // B restarts while the control plane is down: its last-known-good snapshot is verified and enforced.
         b.close();
         b = started.keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null, cp, null))
                 .awaitReady(200);
-        awaitStatus(a, "/hello", 200);
-        assertThat(status(a, "/admin")).isEqualTo(403);
+        a.awaitUpstreamStatus(http, "/hello", 200);
+        assertThat(a.upstreamStatus(http, "/admin")).isEqualTo(403);
         assertThat(b.logText()).contains("applied snapshot");
 
         // A tampered cache is refused: B starts without policies it can trust and refuses everything.
@@ -123,34 +118,13 @@ class MeshEndToEndTest {
         b = started.keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null, cp, null));
         b.awaitReady(503);
         assertThat(b.ready().body()).contains("no policy snapshot");
-        awaitStatus(a, "/hello", 503);
+        a.awaitUpstreamStatus(http, "/hello", 503);
         assertThat(b.logText()).containsIgnoringCase("signature");
 
         // The control plane comes back on the same address: B gets a fresh snapshot and serves again.
         cp = started.keep(ControlPlaneProcess.start(dir.resolve("cp"), cpPort, ca));
         b.awaitReady(200);
-        awaitStatus(a, "/hello", 200);
-        assertThat(status(a, "/admin")).isEqualTo(403);
-    }
-
-    private int status(SidecarProcess caller, String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(caller.upstreamUrl(path)))
-                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-        return r.statusCode();
-    }
-
-    /** Polls until {@code path} through {@code caller} answers {@code expected} (snapshots take a moment). */
-    private void awaitStatus(SidecarProcess caller, String path, int expected) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        int last = -1;
-        while (System.nanoTime() < deadline) {
-            last = status(caller, path);
-            if (last == expected) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("GET " + path + " answered " + last + ", not " + expected + ", for 30 s\n--- A:\n"
-                + caller.logText());
+        a.awaitUpstreamStatus(http, "/hello", 200);
+        assertThat(a.upstreamStatus(http, "/admin")).isEqualTo(403);
     }
 }

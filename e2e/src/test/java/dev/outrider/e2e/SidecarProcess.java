@@ -143,6 +143,28 @@ final class SidecarProcess extends MeshProcess {
         return "http://127.0.0.1:" + ports.upstream() + path;
     }
 
+    /** The status of {@code GET path} through this sidecar's upstream port (as its application would call). */
+    int upstreamStatus(HttpClient http, String path) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(upstreamUrl(path)))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        return r.statusCode();
+    }
+
+    /** Polls until {@code GET path} through this sidecar answers {@code expected} (snapshots take a moment). */
+    void awaitUpstreamStatus(HttpClient http, String path, int expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        int last = -1;
+        while (System.nanoTime() < deadline) {
+            last = upstreamStatus(http, path);
+            if (last == expected) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("GET " + path + " answered " + last + ", not " + expected + ", for 30 s\n--- sidecar log:\n"
+                + logText());
+    }
+
     private static HttpResponse<String> get(String url) {
         try (HttpClient c = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build()) {
             return c.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
