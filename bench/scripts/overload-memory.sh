@@ -74,14 +74,7 @@ log() { echo "overload-memory.sh: $*" >&2; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib/pair-lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/measure-lib.sh"
 
-need_pkg wrk wrk; need_pkg curl curl; need_pkg openssl openssl
-JAVA="$(find_java)"
-if [[ ! -f proxy/target/outrider-proxy.jar || ! -f bench/target/benchmarks.jar ]]; then
-  log "building (./mvnw -B -q -DskipTests package)"
-  JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./mvnw -B -q -DskipTests package
-fi
-JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./outrider proxy --help >/dev/null
-JCMD="$(dirname "$JAVA")/jcmd"
+prepare_jvm_bench  # wrk, curl, openssl, JAVA, JCMD, the jars (pair-lib.sh)
 
 work_dir overload-memory
 mkdir -p "$WORK/m"

@@ -44,6 +44,20 @@ find_java() {
   log "no JDK 25 or newer found (set JAVA)"; exit 1
 }
 
+# What the JVM-side benchmarks (jvm-flags.sh, overload-memory.sh) need before a pair starts: wrk, curl and
+# openssl; JAVA (a JDK >= 25) and JCMD beside it; the packaged jars (built when missing); and the launcher
+# checked once, so that a broken build stops here rather than inside a measured run.
+prepare_jvm_bench() {
+  need_pkg wrk wrk; need_pkg curl curl; need_pkg openssl openssl
+  JAVA="$(find_java)"
+  if [[ ! -f proxy/target/outrider-proxy.jar || ! -f bench/target/benchmarks.jar ]]; then
+    log "building (./mvnw -B -q -DskipTests package)"
+    JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./mvnw -B -q -DskipTests package
+  fi
+  JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./outrider proxy --help >/dev/null
+  JCMD="$(dirname "$JAVA")/jcmd"
+}
+
 # A port nothing listens on now, not handed out before in this run (the listeners bind moments later), and
 # below the kernel's ephemeral range: a port in that range may be the local port of a client connection
 # (wrk, the load generator, the pools) by the time the listener binds it.
