@@ -15,12 +15,12 @@ FROM --platform=$BUILDPLATFORM ${JDK_IMAGE} AS build
 WORKDIR /src
 COPY mvnw pom.xml ./
 COPY .mvn/ .mvn/
-COPY control-client/pom.xml control-client/
+COPY core/pom.xml core/
 COPY proxy/pom.xml proxy/
 COPY control-plane/pom.xml control-plane/
 COPY e2e/pom.xml e2e/
 COPY bench/pom.xml bench/
-COPY control-client/src/ control-client/src/
+COPY core/src/ core/src/
 COPY proxy/src/ proxy/src/
 # The Maven wrapper's distribution and the dependencies stay in a cache mount between builds.
 RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -q -DskipTests -pl proxy -am package

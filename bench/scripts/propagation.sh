@@ -9,7 +9,7 @@
 #   that PUTs one AuthorizationPolicy per round and reads GET /v1/sidecars
 #
 # Builds bench/target/benchmarks.jar (and what it depends on) when it is missing or older than a source or pom
-# of bench/, control-plane/ or control-client/. The summary (a markdown table) goes to stdout, one progress line
+# of bench/, control-plane/ or core/. The summary (a markdown table) goes to stdout, one progress line
 # per round to stderr. The benchmark makes its CA, admin token and data in a temporary directory and deletes it.
 #
 # Environment: JAVA (a JDK >= 25 java), BENCH_JAVA_OPTS (JVM flags; default: the launcher's, as the control plane
@@ -39,7 +39,7 @@ JAVA="$(find_java)"
 JAR=bench/target/benchmarks.jar
 stale() {
   [[ ! -f "$JAR" ]] && return 0
-  [[ -n "$(find pom.xml bench control-plane control-client \( -path '*/target' -prune \) -o \
+  [[ -n "$(find pom.xml bench control-plane core \( -path '*/target' -prune \) -o \
       \( -name pom.xml -o -path '*/src/main/*' \) -type f -newer "$JAR" -print -quit)" ]]
 }
 if stale; then

@@ -1,6 +1,6 @@
 package dev.outrider.controlplane;
 
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.SpiffeId;
 import dev.outrider.controlplane.server.ServerTls;
 
 import java.net.InetSocketAddress;

@@ -1,6 +1,6 @@
 package dev.outrider.e2e;
 
-import dev.outrider.control.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

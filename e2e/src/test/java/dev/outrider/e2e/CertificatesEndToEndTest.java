@@ -1,8 +1,8 @@
 package dev.outrider.e2e;
 
-import dev.outrider.control.client.ControlPlaneClient;
-import dev.outrider.control.client.ControlPlaneClientConfig;
-import dev.outrider.control.client.ControlPlaneException;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneClientConfig;
+import dev.outrider.core.client.ControlPlaneException;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;

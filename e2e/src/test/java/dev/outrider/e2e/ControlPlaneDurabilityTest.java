@@ -1,10 +1,10 @@
 package dev.outrider.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.outrider.control.client.ControlPlaneClient;
-import dev.outrider.control.client.ControlPlaneException;
-import dev.outrider.control.client.ResourceKind;
-import dev.outrider.control.client.WrittenResource;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneException;
+import dev.outrider.core.client.ResourceKind;
+import dev.outrider.core.client.WrittenResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -98,9 +98,9 @@ class ControlPlaneDurabilityTest {
             assertThat(Long.parseLong(after.resourceVersion())).isGreaterThan(highest);
         }
         // The join token handed out before the kill still works once, after it.
-        try (ControlPlaneClient anonymous = ControlPlaneClient.open(new dev.outrider.control.client.ControlPlaneClientConfig(
+        try (ControlPlaneClient anonymous = ControlPlaneClient.open(new dev.outrider.core.client.ControlPlaneClientConfig(
                 java.net.URI.create(restarted.url()),
-                dev.outrider.control.client.ControlPlaneClientConfig.defaultServerIdentity("cluster.local"),
+                dev.outrider.core.client.ControlPlaneClientConfig.defaultServerIdentity("cluster.local"),
                 ca.certificate(), null, null, null, java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(10)))) {
             String csr = CertificatesEndToEndTest.csr("spiffe://cluster.local/ns/shop/sa/orders");
             assertThat(anonymous.requestCertificate(csr, joinToken).identity().toString())

@@ -1,7 +1,7 @@
 package dev.outrider.e2e;
 
-import dev.outrider.control.client.ControlPlaneClient;
-import dev.outrider.control.client.ControlPlaneClientConfig;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneClientConfig;
 
 import java.net.URI;
 import java.nio.file.Files;

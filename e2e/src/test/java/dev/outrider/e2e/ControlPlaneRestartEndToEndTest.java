@@ -2,9 +2,9 @@ package dev.outrider.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.outrider.control.client.Backoff;
-import dev.outrider.control.client.ControlPlaneClient;
-import dev.outrider.control.client.ResourceKind;
+import dev.outrider.core.client.Backoff;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ResourceKind;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

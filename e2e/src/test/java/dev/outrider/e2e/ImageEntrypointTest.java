@@ -1,7 +1,7 @@
 package dev.outrider.e2e;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.outrider.control.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

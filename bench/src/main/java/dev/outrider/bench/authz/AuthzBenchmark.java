@@ -1,14 +1,14 @@
 package dev.outrider.bench.authz;
 
-import dev.outrider.control.policy.AuthorizationPolicy;
-import dev.outrider.control.policy.AuthorizationPolicy.Action;
-import dev.outrider.control.policy.AuthorizationPolicy.Condition;
-import dev.outrider.control.policy.AuthorizationPolicy.From;
-import dev.outrider.control.policy.AuthorizationPolicy.Operation;
-import dev.outrider.control.policy.AuthorizationPolicy.Rule;
-import dev.outrider.control.policy.AuthorizationPolicy.Source;
-import dev.outrider.control.policy.AuthorizationPolicy.To;
-import dev.outrider.control.policy.ObjectMeta;
+import dev.outrider.core.policy.AuthorizationPolicy;
+import dev.outrider.core.policy.AuthorizationPolicy.Action;
+import dev.outrider.core.policy.AuthorizationPolicy.Condition;
+import dev.outrider.core.policy.AuthorizationPolicy.From;
+import dev.outrider.core.policy.AuthorizationPolicy.Operation;
+import dev.outrider.core.policy.AuthorizationPolicy.Rule;
+import dev.outrider.core.policy.AuthorizationPolicy.Source;
+import dev.outrider.core.policy.AuthorizationPolicy.To;
+import dev.outrider.core.policy.ObjectMeta;
 import dev.outrider.proxy.authz.AuthorizationEngine;
 import dev.outrider.proxy.authz.CompiledPolicies;
 import dev.outrider.proxy.authz.Decision;

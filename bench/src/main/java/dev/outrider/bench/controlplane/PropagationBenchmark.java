@@ -2,11 +2,11 @@ package dev.outrider.bench.controlplane;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.jose.jwk.JWKSet;
-import dev.outrider.control.client.ControlPlaneClient;
-import dev.outrider.control.client.ControlPlaneClientConfig;
-import dev.outrider.control.client.JoinToken;
-import dev.outrider.control.client.ResourceKind;
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneClientConfig;
+import dev.outrider.core.client.JoinToken;
+import dev.outrider.core.client.ResourceKind;
+import dev.outrider.core.model.SpiffeId;
 import dev.outrider.controlplane.ControlPlane;
 import dev.outrider.controlplane.ControlPlaneConfig;
 import dev.outrider.controlplane.server.ServerTls;

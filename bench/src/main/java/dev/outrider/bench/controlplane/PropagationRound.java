@@ -1,10 +1,10 @@
 package dev.outrider.bench.controlplane;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.outrider.control.client.ControlPlaneClient;
-import dev.outrider.control.client.ResourceKind;
-import dev.outrider.control.client.WatchState;
-import dev.outrider.control.client.WrittenResource;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ResourceKind;
+import dev.outrider.core.client.WatchState;
+import dev.outrider.core.client.WrittenResource;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

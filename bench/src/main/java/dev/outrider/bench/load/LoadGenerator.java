@@ -1,6 +1,6 @@
 package dev.outrider.bench.load;
 
-import dev.outrider.control.client.Durations;
+import dev.outrider.core.client.Durations;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;

@@ -1,6 +1,6 @@
 package dev.outrider.bench.tls;
 
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.SpiffeId;
 import dev.outrider.proxy.config.TlsConfig;
 import dev.outrider.proxy.tls.HandshakeFailure;
 import dev.outrider.proxy.tls.TlsState;

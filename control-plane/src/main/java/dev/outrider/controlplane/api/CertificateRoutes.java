@@ -1,7 +1,7 @@
 package dev.outrider.controlplane.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.outrider.control.model.DnsLabel;
+import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.ca.BootstrapAuthenticator;
 import dev.outrider.controlplane.ca.CaException;
 import dev.outrider.controlplane.ca.IssuedCertificate;

@@ -192,7 +192,7 @@ public final class ResourceRoutes {
     }
 
     private static String label(String value, String what) {
-        if (!dev.outrider.control.model.DnsLabel.isValid(value)) {
+        if (!dev.outrider.core.model.DnsLabel.isValid(value)) {
             throw ApiException.invalid("the " + what + " in the URL, '" + printable(value)
                     + "', is not an RFC 1123 label");
         }

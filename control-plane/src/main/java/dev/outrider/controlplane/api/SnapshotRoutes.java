@@ -1,6 +1,6 @@
 package dev.outrider.controlplane.api;
 
-import dev.outrider.control.model.DnsLabel;
+import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 import dev.outrider.controlplane.server.Access;
 import dev.outrider.controlplane.server.ApiException;

@@ -8,7 +8,7 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import dev.outrider.control.model.DnsLabel;
+import dev.outrider.core.model.DnsLabel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,6 @@
 package dev.outrider.controlplane.ca;
 
-import dev.outrider.control.model.DnsLabel;
+import dev.outrider.core.model.DnsLabel;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.x509.GeneralName;
 

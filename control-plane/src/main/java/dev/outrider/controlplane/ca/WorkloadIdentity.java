@@ -1,7 +1,7 @@
 package dev.outrider.controlplane.ca;
 
-import dev.outrider.control.model.DnsLabel;
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.DnsLabel;
+import dev.outrider.core.model.SpiffeId;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,6 +1,6 @@
 package dev.outrider.controlplane.cli;
 
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.SpiffeId;
 import dev.outrider.controlplane.ControlPlane;
 import dev.outrider.controlplane.ControlPlaneConfig;
 import dev.outrider.controlplane.StartupException;

@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.outrider.control.document.DocumentFields;
-import dev.outrider.control.document.DocumentSyntax;
+import dev.outrider.core.document.DocumentFields;
+import dev.outrider.core.document.DocumentSyntax;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -2,8 +2,8 @@ package dev.outrider.controlplane.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.outrider.control.document.DocumentFields;
-import dev.outrider.control.model.DnsLabel;
+import dev.outrider.core.document.DocumentFields;
+import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;
 import dev.outrider.controlplane.store.StoredResource;
@@ -11,7 +11,7 @@ import dev.outrider.controlplane.store.StoredResource;
 import java.time.Duration;
 import java.util.List;
 
-import static dev.outrider.control.document.DocumentFields.quote;
+import static dev.outrider.core.document.DocumentFields.quote;
 import static java.util.Objects.requireNonNull;
 
 /**

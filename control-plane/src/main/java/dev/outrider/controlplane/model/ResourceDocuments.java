@@ -6,11 +6,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.outrider.control.document.DocumentFields;
-import dev.outrider.control.model.DnsLabel;
-import dev.outrider.control.model.ServiceName;
-import dev.outrider.control.policy.PolicyDocuments;
-import dev.outrider.control.policy.PolicyException;
+import dev.outrider.core.document.DocumentFields;
+import dev.outrider.core.model.DnsLabel;
+import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.policy.PolicyDocuments;
+import dev.outrider.core.policy.PolicyException;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;
 import dev.outrider.controlplane.store.StoredResource;
@@ -24,7 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-import static dev.outrider.control.document.DocumentFields.quote;
+import static dev.outrider.core.document.DocumentFields.quote;
 import static java.util.Objects.requireNonNull;
 
 /**

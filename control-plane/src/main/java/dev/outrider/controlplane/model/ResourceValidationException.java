@@ -1,6 +1,6 @@
 package dev.outrider.controlplane.model;
 
-import dev.outrider.control.document.FieldErrors;
+import dev.outrider.core.document.FieldErrors;
 
 import static java.util.Objects.requireNonNull;
 
@@ -22,7 +22,7 @@ public final class ResourceValidationException extends RuntimeException {
         UNSUPPORTED_MEDIA_TYPE
     }
 
-    /** Reports a document problem as {@link #invalid}, for {@link dev.outrider.control.document.DocumentFields}. */
+    /** Reports a document problem as {@link #invalid}, for {@link dev.outrider.core.document.DocumentFields}. */
     static final FieldErrors FIELDS = ResourceValidationException::invalid;
 
     private final Reason reason;

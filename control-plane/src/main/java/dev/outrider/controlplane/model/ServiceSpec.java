@@ -1,15 +1,15 @@
 package dev.outrider.controlplane.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.outrider.control.document.DocumentFields;
-import dev.outrider.control.model.DnsLabel;
-import dev.outrider.control.model.ServiceName;
+import dev.outrider.core.document.DocumentFields;
+import dev.outrider.core.model.DnsLabel;
+import dev.outrider.core.model.ServiceName;
 import dev.outrider.controlplane.store.StoredResource;
 
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.outrider.control.document.DocumentFields.quote;
+import static dev.outrider.core.document.DocumentFields.quote;
 import static java.util.Objects.requireNonNull;
 
 /**

@@ -1,9 +1,9 @@
 package dev.outrider.controlplane.registry;
 
-import dev.outrider.control.model.DnsLabel;
-import dev.outrider.control.model.ServiceName;
-import dev.outrider.control.model.SpiffeId;
-import dev.outrider.control.snapshot.SnapshotEndpoint;
+import dev.outrider.core.model.DnsLabel;
+import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.snapshot.SnapshotEndpoint;
 
 import static java.util.Objects.requireNonNull;
 

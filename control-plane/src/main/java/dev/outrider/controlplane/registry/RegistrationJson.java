@@ -5,8 +5,8 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.outrider.control.model.ServiceName;
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.SpiffeId;
 import dev.outrider.controlplane.store.StoredResource;
 
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package dev.outrider.controlplane.registry;
 
-import dev.outrider.control.model.DnsLabel;
-import dev.outrider.control.model.ServiceName;
+import dev.outrider.core.model.DnsLabel;
+import dev.outrider.core.model.ServiceName;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 import dev.outrider.controlplane.model.MeshConfig;
 import dev.outrider.controlplane.model.ResourceKind;

@@ -1,6 +1,6 @@
 package dev.outrider.controlplane.server;
 
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.SpiffeId;
 import dev.outrider.controlplane.ca.BootstrapCredential;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 

@@ -1,6 +1,6 @@
 package dev.outrider.controlplane.sidecars;
 
-import dev.outrider.control.model.DnsLabel;
+import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 
 import java.time.Clock;

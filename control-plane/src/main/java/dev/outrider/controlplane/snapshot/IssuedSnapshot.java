@@ -7,7 +7,7 @@ import static java.util.Objects.requireNonNull;
  * ({@code application/jose} body).
  *
  * @param version non-negative; the store revision at which the workload's content last changed
- * @param jws     the compact JWS, signed by the control plane's {@link dev.outrider.control.snapshot.SnapshotSigner}
+ * @param jws     the compact JWS, signed by the control plane's {@link dev.outrider.core.snapshot.SnapshotSigner}
  */
 public record IssuedSnapshot(long version, String jws) {
     public IssuedSnapshot {

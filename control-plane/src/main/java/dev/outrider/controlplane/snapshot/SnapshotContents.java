@@ -1,9 +1,9 @@
 package dev.outrider.controlplane.snapshot;
 
-import dev.outrider.control.model.ServiceName;
-import dev.outrider.control.policy.PolicyDocuments;
-import dev.outrider.control.policy.PolicyException;
-import dev.outrider.control.snapshot.SnapshotEndpoint;
+import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.policy.PolicyDocuments;
+import dev.outrider.core.policy.PolicyException;
+import dev.outrider.core.snapshot.SnapshotEndpoint;
 import dev.outrider.controlplane.model.MeshConfig;
 import dev.outrider.controlplane.model.ResourceDocuments;
 import dev.outrider.controlplane.model.ResourceKind;

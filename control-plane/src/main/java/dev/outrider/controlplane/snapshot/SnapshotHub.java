@@ -1,8 +1,8 @@
 package dev.outrider.controlplane.snapshot;
 
-import dev.outrider.control.model.SpiffeId;
-import dev.outrider.control.snapshot.SnapshotSigner;
-import dev.outrider.control.snapshot.WorkloadSnapshot;
+import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.snapshot.SnapshotSigner;
+import dev.outrider.core.snapshot.WorkloadSnapshot;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 import dev.outrider.controlplane.registry.ServiceRegistry;
 import dev.outrider.controlplane.snapshot.SnapshotContents.Content;

@@ -1,7 +1,7 @@
 package dev.outrider.controlplane.store;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.outrider.control.model.DnsLabel;
+import dev.outrider.core.model.DnsLabel;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

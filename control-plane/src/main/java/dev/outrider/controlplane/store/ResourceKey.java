@@ -1,6 +1,6 @@
 package dev.outrider.controlplane.store;
 
-import dev.outrider.control.model.DnsLabel;
+import dev.outrider.core.model.DnsLabel;
 
 import java.util.Comparator;
 import java.util.regex.Pattern;

@@ -1,10 +1,10 @@
-package dev.outrider.control.client;
+package dev.outrider.core.client;
 
 import com.nimbusds.jose.jwk.JWKSet;
-import dev.outrider.control.model.SpiffeId;
-import dev.outrider.control.snapshot.LastKnownGood;
-import dev.outrider.control.snapshot.SnapshotVerifier;
-import dev.outrider.control.snapshot.WorkloadSnapshot;
+import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.snapshot.LastKnownGood;
+import dev.outrider.core.snapshot.SnapshotVerifier;
+import dev.outrider.core.snapshot.WorkloadSnapshot;
 import dev.outrider.controlplane.ControlPlaneFixture;
 import dev.outrider.controlplane.testing.ApiClient;
 import dev.outrider.controlplane.testing.TestMesh;

@@ -1,7 +1,7 @@
 package dev.outrider.controlplane.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.outrider.control.snapshot.WorkloadSnapshot;
+import dev.outrider.core.snapshot.WorkloadSnapshot;
 import dev.outrider.controlplane.ControlPlaneFixture;
 import dev.outrider.controlplane.testing.ApiClient;
 import dev.outrider.controlplane.testing.Snapshots;

@@ -1,6 +1,6 @@
 package dev.outrider.controlplane.ca;
 
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.SpiffeId;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,7 +1,7 @@
 package dev.outrider.controlplane.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.outrider.control.snapshot.SnapshotEndpoint;
+import dev.outrider.core.snapshot.SnapshotEndpoint;
 import dev.outrider.controlplane.testing.ApiClient;
 import dev.outrider.controlplane.testing.ControlPlaneProcess;
 import dev.outrider.controlplane.testing.Snapshots;

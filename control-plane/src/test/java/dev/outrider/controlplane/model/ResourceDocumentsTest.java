@@ -2,10 +2,10 @@ package dev.outrider.controlplane.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.outrider.control.model.ServiceName;
-import dev.outrider.control.policy.AuthorizationPolicy;
-import dev.outrider.control.policy.PolicyDocument;
-import dev.outrider.control.policy.PolicyDocuments;
+import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.policy.AuthorizationPolicy;
+import dev.outrider.core.policy.PolicyDocument;
+import dev.outrider.core.policy.PolicyDocuments;
 import dev.outrider.controlplane.store.FileStore;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;

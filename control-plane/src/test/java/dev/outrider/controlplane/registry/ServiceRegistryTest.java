@@ -2,8 +2,8 @@ package dev.outrider.controlplane.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.outrider.control.model.ServiceName;
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.SpiffeId;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 import dev.outrider.controlplane.store.FileStore;
 import dev.outrider.controlplane.store.ResourceKey;

@@ -1,9 +1,9 @@
 package dev.outrider.controlplane.testing;
 
 import com.nimbusds.jose.jwk.JWKSet;
-import dev.outrider.control.model.SpiffeId;
-import dev.outrider.control.snapshot.SnapshotVerifier;
-import dev.outrider.control.snapshot.WorkloadSnapshot;
+import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.snapshot.SnapshotVerifier;
+import dev.outrider.core.snapshot.WorkloadSnapshot;
 
 import java.net.http.HttpResponse;
 

@@ -8,8 +8,8 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.BadJWTException;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
-import dev.outrider.control.policy.RequestAuthentication;
-import dev.outrider.control.policy.RequestAuthentication.JwtRule;
+import dev.outrider.core.policy.RequestAuthentication;
+import dev.outrider.core.policy.RequestAuthentication.JwtRule;
 
 import java.security.Provider;
 import java.text.ParseException;

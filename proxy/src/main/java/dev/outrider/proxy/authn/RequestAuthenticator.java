@@ -1,8 +1,8 @@
 package dev.outrider.proxy.authn;
 
-import dev.outrider.control.policy.RequestAuthentication;
-import dev.outrider.control.policy.RequestAuthentication.ClaimToHeader;
-import dev.outrider.control.policy.RequestAuthentication.JwtRule;
+import dev.outrider.core.policy.RequestAuthentication;
+import dev.outrider.core.policy.RequestAuthentication.ClaimToHeader;
+import dev.outrider.core.policy.RequestAuthentication.JwtRule;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.AsciiString;

@@ -1,7 +1,7 @@
 package dev.outrider.proxy.authn;
 
-import dev.outrider.control.policy.RequestAuthentication.JwtHeader;
-import dev.outrider.control.policy.RequestAuthentication.JwtRule;
+import dev.outrider.core.policy.RequestAuthentication.JwtHeader;
+import dev.outrider.core.policy.RequestAuthentication.JwtRule;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;

@@ -1,7 +1,7 @@
 package dev.outrider.proxy.authz;
 
-import dev.outrider.control.policy.AuthorizationPolicy;
-import dev.outrider.control.policy.AuthorizationPolicy.Action;
+import dev.outrider.core.policy.AuthorizationPolicy;
+import dev.outrider.core.policy.AuthorizationPolicy.Action;
 
 import java.util.ArrayList;
 import java.util.List;

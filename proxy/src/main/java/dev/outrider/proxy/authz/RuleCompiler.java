@@ -1,9 +1,9 @@
 package dev.outrider.proxy.authz;
 
-import dev.outrider.control.policy.AuthorizationPolicy.Condition;
-import dev.outrider.control.policy.AuthorizationPolicy.Operation;
-import dev.outrider.control.policy.AuthorizationPolicy.Rule;
-import dev.outrider.control.policy.AuthorizationPolicy.Source;
+import dev.outrider.core.policy.AuthorizationPolicy.Condition;
+import dev.outrider.core.policy.AuthorizationPolicy.Operation;
+import dev.outrider.core.policy.AuthorizationPolicy.Rule;
+import dev.outrider.core.policy.AuthorizationPolicy.Source;
 
 import java.util.ArrayList;
 import java.util.List;

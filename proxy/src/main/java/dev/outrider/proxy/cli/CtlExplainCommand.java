@@ -1,14 +1,14 @@
 package dev.outrider.proxy.cli;
 
 import com.nimbusds.jose.jwk.JWKSet;
-import dev.outrider.control.client.ControlPlaneClient;
-import dev.outrider.control.client.SignedSnapshot;
-import dev.outrider.control.ctl.CtlConnection;
-import dev.outrider.control.model.SpiffeId;
-import dev.outrider.control.policy.PolicyDocument;
-import dev.outrider.control.policy.PolicyDocuments;
-import dev.outrider.control.snapshot.SnapshotVerifier;
-import dev.outrider.control.snapshot.WorkloadSnapshot;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.SignedSnapshot;
+import dev.outrider.core.ctl.CtlConnection;
+import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.policy.PolicyDocument;
+import dev.outrider.core.policy.PolicyDocuments;
+import dev.outrider.core.snapshot.SnapshotVerifier;
+import dev.outrider.core.snapshot.WorkloadSnapshot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

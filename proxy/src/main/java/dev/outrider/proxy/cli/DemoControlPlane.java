@@ -1,7 +1,7 @@
 package dev.outrider.proxy.cli;
 
-import dev.outrider.control.client.ControlPlaneClient;
-import dev.outrider.control.client.ControlPlaneClientConfig;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneClientConfig;
 
 import java.io.IOException;
 import java.net.URI;

@@ -1,7 +1,7 @@
 package dev.outrider.proxy.cli;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.outrider.control.client.JoinToken;
+import dev.outrider.core.client.JoinToken;
 import dev.outrider.proxy.Sidecar;
 import dev.outrider.proxy.config.BootstrapConfig;
 import dev.outrider.proxy.config.BootstrapLoader;

@@ -2,11 +2,11 @@ package dev.outrider.proxy.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.outrider.control.model.SpiffeId;
-import dev.outrider.control.policy.AuthorizationPolicy;
-import dev.outrider.control.policy.PolicyDocument;
-import dev.outrider.control.policy.PolicyDocuments;
-import dev.outrider.control.policy.PolicyException;
+import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.policy.AuthorizationPolicy;
+import dev.outrider.core.policy.PolicyDocument;
+import dev.outrider.core.policy.PolicyDocuments;
+import dev.outrider.core.policy.PolicyException;
 import dev.outrider.proxy.authz.AuthorizationEngine;
 import dev.outrider.proxy.authz.CompiledPolicies;
 import dev.outrider.proxy.authz.Decision;

@@ -1,6 +1,6 @@
 package dev.outrider.proxy.cli;
 
-import dev.outrider.control.ctl.CtlCommand;
+import dev.outrider.core.ctl.CtlCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -1,6 +1,6 @@
 package dev.outrider.proxy.config;
 
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.SpiffeId;
 
 import java.nio.file.Path;
 import java.time.Duration;

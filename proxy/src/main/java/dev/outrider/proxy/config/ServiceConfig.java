@@ -1,7 +1,7 @@
 package dev.outrider.proxy.config;
 
-import dev.outrider.control.model.ServiceName;
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.SpiffeId;
 
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package dev.outrider.proxy.config;
 
-import dev.outrider.control.model.ServiceName;
+import dev.outrider.core.model.ServiceName;
 
 import static java.util.Objects.requireNonNull;
 

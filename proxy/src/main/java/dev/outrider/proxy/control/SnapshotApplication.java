@@ -1,8 +1,8 @@
 package dev.outrider.proxy.control;
 
-import dev.outrider.control.policy.PolicyDocument;
-import dev.outrider.control.policy.PolicyDocuments;
-import dev.outrider.control.snapshot.WorkloadSnapshot;
+import dev.outrider.core.policy.PolicyDocument;
+import dev.outrider.core.policy.PolicyDocuments;
+import dev.outrider.core.snapshot.WorkloadSnapshot;
 import dev.outrider.proxy.outbound.OutboundRouter;
 import dev.outrider.proxy.outbound.OutboundRoutes;
 import dev.outrider.proxy.outbound.RouteTableBuilder;

@@ -1,6 +1,6 @@
 package dev.outrider.proxy.inject;
 
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.SpiffeId;
 import dev.outrider.proxy.config.HostPort;
 
 import java.util.regex.Pattern;

@@ -1,8 +1,8 @@
 package dev.outrider.proxy.policy;
 
-import dev.outrider.control.policy.PolicyDocument;
-import dev.outrider.control.policy.PolicyDocuments;
-import dev.outrider.control.policy.PolicyException;
+import dev.outrider.core.policy.PolicyDocument;
+import dev.outrider.core.policy.PolicyDocuments;
+import dev.outrider.core.policy.PolicyException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

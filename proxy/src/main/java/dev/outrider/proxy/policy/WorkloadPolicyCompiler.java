@@ -1,10 +1,10 @@
 package dev.outrider.proxy.policy;
 
 import com.nimbusds.jose.JWSAlgorithm;
-import dev.outrider.control.policy.AuthorizationPolicy;
-import dev.outrider.control.policy.PolicyDocument;
-import dev.outrider.control.policy.RateLimitPolicy;
-import dev.outrider.control.policy.RequestAuthentication;
+import dev.outrider.core.policy.AuthorizationPolicy;
+import dev.outrider.core.policy.PolicyDocument;
+import dev.outrider.core.policy.RateLimitPolicy;
+import dev.outrider.core.policy.RequestAuthentication;
 import dev.outrider.proxy.authn.JwksCache;
 import dev.outrider.proxy.authn.JwtVerifier;
 import dev.outrider.proxy.authn.RequestAuthenticator;

@@ -1,7 +1,7 @@
 package dev.outrider.proxy.ratelimit;
 
-import dev.outrider.control.policy.RateLimitPolicy;
-import dev.outrider.control.policy.RateLimitPolicy.Key;
+import dev.outrider.core.policy.RateLimitPolicy;
+import dev.outrider.core.policy.RateLimitPolicy.Key;
 import dev.outrider.proxy.authz.RequestAttributes;
 import dev.outrider.proxy.authz.StringMatcher;
 import io.micrometer.core.instrument.Counter;

@@ -1,6 +1,6 @@
 package dev.outrider.proxy.ratelimit;
 
-import dev.outrider.control.policy.RateLimitPolicy;
+import dev.outrider.core.policy.RateLimitPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

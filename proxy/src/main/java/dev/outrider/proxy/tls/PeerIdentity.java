@@ -1,6 +1,6 @@
 package dev.outrider.proxy.tls;
 
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.SpiffeId;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AttributeKey;

@@ -1,6 +1,6 @@
 package dev.outrider.proxy.upstream;
 
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.SpiffeId;
 import dev.outrider.proxy.tls.TlsState;
 
 import java.util.Set;

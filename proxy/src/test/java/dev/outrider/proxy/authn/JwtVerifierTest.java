@@ -231,11 +231,11 @@ class JwtVerifierTest {
     @Test
     void badConfigFailsAtCompileWithTheFieldNamed() {
         assertThatThrownBy(() -> JwtVerifier.compile(List.of(policy(
-                new dev.outrider.control.policy.RequestAuthentication.JwtRule(ISSUER, null, null, "{not json", null,
+                new dev.outrider.core.policy.RequestAuthentication.JwtRule(ISSUER, null, null, "{not json", null,
                         null, false, null))), null, Options.defaults()))
                 .hasMessageStartingWith("default/jwt.jwtRules[0].jwks: not a JWK Set");
         assertThatThrownBy(() -> JwtVerifier.compile(List.of(policy(
-                new dev.outrider.control.policy.RequestAuthentication.JwtRule(ISSUER, null, null, null, null, null,
+                new dev.outrider.core.policy.RequestAuthentication.JwtRule(ISSUER, null, null, null, null, null,
                         false, null))), null, Options.defaults()))
                 .hasMessage("default/jwt.jwtRules[0]: jwksUri or jwks is required");
         try (JwksCache cache = new JwksCache(JwksCache.Config.defaults())) {
@@ -249,7 +249,7 @@ class JwtVerifierTest {
     void hmacKeysInAJwksAreNeverUsed() {
         String jwks = "{\"keys\":[{\"kty\":\"oct\",\"kid\":\"h\",\"k\":\"" + Base64URL.encode(new byte[32]) + "\"}]}";
         assertThatThrownBy(() -> JwtVerifier.compile(List.of(policy(
-                new dev.outrider.control.policy.RequestAuthentication.JwtRule(ISSUER, null, null, jwks, null, null,
+                new dev.outrider.core.policy.RequestAuthentication.JwtRule(ISSUER, null, null, jwks, null, null,
                         false, null))), null, Options.defaults()))
                 .hasMessage("default/jwt.jwtRules[0].jwks: no usable signature key");
     }

@@ -1,11 +1,11 @@
 package dev.outrider.proxy.authn;
 
 import com.nimbusds.jwt.JWTClaimsSet;
-import dev.outrider.control.policy.ObjectMeta;
-import dev.outrider.control.policy.RequestAuthentication;
-import dev.outrider.control.policy.RequestAuthentication.ClaimToHeader;
-import dev.outrider.control.policy.RequestAuthentication.JwtHeader;
-import dev.outrider.control.policy.RequestAuthentication.JwtRule;
+import dev.outrider.core.policy.ObjectMeta;
+import dev.outrider.core.policy.RequestAuthentication;
+import dev.outrider.core.policy.RequestAuthentication.ClaimToHeader;
+import dev.outrider.core.policy.RequestAuthentication.JwtHeader;
+import dev.outrider.core.policy.RequestAuthentication.JwtRule;
 import dev.outrider.proxy.authn.JwtVerifier.Options;
 import dev.outrider.proxy.authn.JwtVerifier.Result;
 import io.netty.handler.codec.http.DefaultHttpRequest;

@@ -16,9 +16,9 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import dev.outrider.control.policy.ObjectMeta;
-import dev.outrider.control.policy.RequestAuthentication;
-import dev.outrider.control.policy.RequestAuthentication.JwtRule;
+import dev.outrider.core.policy.ObjectMeta;
+import dev.outrider.core.policy.RequestAuthentication;
+import dev.outrider.core.policy.RequestAuthentication.JwtRule;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

@@ -1,6 +1,6 @@
 package dev.outrider.proxy.authz;
 
-import dev.outrider.control.policy.AuthorizationPolicy;
+import dev.outrider.core.policy.AuthorizationPolicy;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import static dev.outrider.control.policy.AuthorizationPolicy.Action.ALLOW;
-import static dev.outrider.control.policy.AuthorizationPolicy.Action.DENY;
+import static dev.outrider.core.policy.AuthorizationPolicy.Action.ALLOW;
+import static dev.outrider.core.policy.AuthorizationPolicy.Action.DENY;
 import static dev.outrider.proxy.authz.Policies.any;
 import static dev.outrider.proxy.authz.Policies.cond;
 import static dev.outrider.proxy.authz.Policies.from;

@@ -1,14 +1,14 @@
 package dev.outrider.proxy.authz;
 
-import dev.outrider.control.policy.AuthorizationPolicy;
+import dev.outrider.core.policy.AuthorizationPolicy;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
 
-import static dev.outrider.control.policy.AuthorizationPolicy.Action.ALLOW;
-import static dev.outrider.control.policy.AuthorizationPolicy.Action.AUDIT;
-import static dev.outrider.control.policy.AuthorizationPolicy.Action.DENY;
+import static dev.outrider.core.policy.AuthorizationPolicy.Action.ALLOW;
+import static dev.outrider.core.policy.AuthorizationPolicy.Action.AUDIT;
+import static dev.outrider.core.policy.AuthorizationPolicy.Action.DENY;
 import static dev.outrider.proxy.authz.Policies.any;
 import static dev.outrider.proxy.authz.Policies.cond;
 import static dev.outrider.proxy.authz.Policies.from;
@@ -174,7 +174,7 @@ class AuthorizationPolicyScopeTest {
     @Test
     void istioDryRunAnnotationIsHonoured() {
         AuthorizationPolicy p = new AuthorizationPolicy(
-                new dev.outrider.control.policy.ObjectMeta("deny-all", "shop", Map.of("istio.io/dry-run", "true")),
+                new dev.outrider.core.policy.ObjectMeta("deny-all", "shop", Map.of("istio.io/dry-run", "true")),
                 null, DENY, List.of(any()));
         Decision d = decide(get("/"), ALLOW_ALL, p);
         assertThat(d.allowed()).isTrue();

@@ -1,6 +1,6 @@
 package dev.outrider.proxy.control;
 
-import dev.outrider.control.client.BootstrapToken;
+import dev.outrider.core.client.BootstrapToken;
 import dev.outrider.proxy.config.BootstrapLoader;
 import dev.outrider.proxy.config.ControlPlaneConfig;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package dev.outrider.proxy.http;
 
-import dev.outrider.control.model.SpiffeId;
+import dev.outrider.core.model.SpiffeId;
 import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.ProxyMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

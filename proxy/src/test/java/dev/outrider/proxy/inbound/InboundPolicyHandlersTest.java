@@ -10,7 +10,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import dev.outrider.control.policy.PolicyDocuments;
+import dev.outrider.core.policy.PolicyDocuments;
 import dev.outrider.proxy.accesslog.AccessLog;
 import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.authn.JwksCache;

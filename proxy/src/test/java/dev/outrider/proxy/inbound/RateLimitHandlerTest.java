@@ -1,14 +1,14 @@
 package dev.outrider.proxy.inbound;
 
-import dev.outrider.control.policy.ObjectMeta;
-import dev.outrider.control.policy.PolicyDocument;
-import dev.outrider.control.policy.PolicyDocuments;
-import dev.outrider.control.policy.RateLimitPolicy;
-import dev.outrider.control.policy.RateLimitPolicy.Key;
-import dev.outrider.control.policy.RateLimitPolicy.Limit;
-import dev.outrider.control.policy.RateLimitPolicy.Match;
-import dev.outrider.control.policy.RateLimitPolicy.Rule;
-import dev.outrider.control.policy.WorkloadSelector;
+import dev.outrider.core.policy.ObjectMeta;
+import dev.outrider.core.policy.PolicyDocument;
+import dev.outrider.core.policy.PolicyDocuments;
+import dev.outrider.core.policy.RateLimitPolicy;
+import dev.outrider.core.policy.RateLimitPolicy.Key;
+import dev.outrider.core.policy.RateLimitPolicy.Limit;
+import dev.outrider.core.policy.RateLimitPolicy.Match;
+import dev.outrider.core.policy.RateLimitPolicy.Rule;
+import dev.outrider.core.policy.WorkloadSelector;
 import dev.outrider.proxy.accesslog.AccessLog;
 import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.authn.JwksCache;

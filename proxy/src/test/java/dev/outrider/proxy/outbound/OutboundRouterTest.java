@@ -1,6 +1,6 @@
 package dev.outrider.proxy.outbound;
 
-import dev.outrider.control.model.ServiceName;
+import dev.outrider.core.model.ServiceName;
 import dev.outrider.proxy.config.Protocol;
 import dev.outrider.proxy.forward.NoRoute;
 import dev.outrider.proxy.forward.Route;

@@ -1,8 +1,8 @@
 package dev.outrider.proxy.outbound;
 
-import dev.outrider.control.model.ServiceName;
-import dev.outrider.control.model.SpiffeId;
-import dev.outrider.control.snapshot.SnapshotEndpoint;
+import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.snapshot.SnapshotEndpoint;
 import dev.outrider.proxy.config.BootstrapConfig;
 import dev.outrider.proxy.config.BootstrapLoader;
 import dev.outrider.proxy.forward.NoRoute;

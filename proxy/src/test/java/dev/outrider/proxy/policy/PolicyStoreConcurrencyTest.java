@@ -1,7 +1,7 @@
 package dev.outrider.proxy.policy;
 
-import dev.outrider.control.policy.PolicyDocument;
-import dev.outrider.control.policy.PolicyDocuments;
+import dev.outrider.core.policy.PolicyDocument;
+import dev.outrider.core.policy.PolicyDocuments;
 import dev.outrider.proxy.authn.JwksCache;
 import dev.outrider.proxy.authz.DefaultAction;
 import dev.outrider.proxy.config.JwtConfig;

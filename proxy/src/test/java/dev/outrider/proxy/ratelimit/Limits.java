@@ -1,13 +1,13 @@
 package dev.outrider.proxy.ratelimit;
 
-import dev.outrider.control.policy.ObjectMeta;
-import dev.outrider.control.policy.RateLimitPolicy;
-import dev.outrider.control.policy.RateLimitPolicy.Key;
-import dev.outrider.control.policy.RateLimitPolicy.KeyOverride;
-import dev.outrider.control.policy.RateLimitPolicy.Limit;
-import dev.outrider.control.policy.RateLimitPolicy.Match;
-import dev.outrider.control.policy.RateLimitPolicy.Rule;
-import dev.outrider.control.policy.WorkloadSelector;
+import dev.outrider.core.policy.ObjectMeta;
+import dev.outrider.core.policy.RateLimitPolicy;
+import dev.outrider.core.policy.RateLimitPolicy.Key;
+import dev.outrider.core.policy.RateLimitPolicy.KeyOverride;
+import dev.outrider.core.policy.RateLimitPolicy.Limit;
+import dev.outrider.core.policy.RateLimitPolicy.Match;
+import dev.outrider.core.policy.RateLimitPolicy.Rule;
+import dev.outrider.core.policy.WorkloadSelector;
 
 import java.time.Duration;
 import java.util.List;

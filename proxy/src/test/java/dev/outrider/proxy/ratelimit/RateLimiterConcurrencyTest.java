@@ -1,6 +1,6 @@
 package dev.outrider.proxy.ratelimit;
 
-import dev.outrider.control.policy.RateLimitPolicy.Key;
+import dev.outrider.core.policy.RateLimitPolicy.Key;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
 package dev.outrider.proxy.ratelimit;
 
-import dev.outrider.control.policy.RateLimitPolicy;
-import dev.outrider.control.policy.RateLimitPolicy.Key;
-import dev.outrider.control.policy.RateLimitPolicy.KeyOverride;
-import dev.outrider.control.policy.RateLimitPolicy.Match;
+import dev.outrider.core.policy.RateLimitPolicy;
+import dev.outrider.core.policy.RateLimitPolicy.Key;
+import dev.outrider.core.policy.RateLimitPolicy.KeyOverride;
+import dev.outrider.core.policy.RateLimitPolicy.Match;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;

@@ -1,0 +1,276 @@
+package dev.outrider.core.document;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.outrider.core.model.DnsLabel;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One mapping of a document being read (a policy, a Service, the MeshConfig), by field name, with its path for
+ * errors ({@code spec.rules[0].to[0].operation}). Creating it refuses anything but a mapping and any field not in
+ * {@code known}, so a misspelt field is reported before anything it would have changed. An explicit
+ * {@code null} (YAML {@code ~} or an empty value) counts as absent, as in Kubernetes. Every problem is thrown,
+ * at the first, as the caller's {@link FieldErrors} builds it; messages quote document values with
+ * {@link #quote}. Confined to the reading thread.
+ */
+public final class DocumentFields {
+    /** Checks one value: null when acceptable, otherwise the problem. */
+    @FunctionalInterface
+    public interface Check {
+        /** Accepts every value. */
+        Check ANY = v -> null;
+        /** A Kubernetes name or namespace: an RFC 1123 label ({@link DnsLabel}). */
+        Check LABEL = v -> DnsLabel.isValid(v) ? null : quote(v) + " is not an RFC 1123 label (lower-case letters,"
+                + " digits and '-', starting and ending with a letter or digit, at most 63 characters)";
+
+        String problem(String value);
+    }
+
+    private static final Pattern INTEGER = Pattern.compile("[-+]?[0-9]+");
+    private static final int MAX_QUOTED = 80;
+
+    private final JsonNode node;
+    private final String path;
+    private final FieldErrors errors;
+
+    private DocumentFields(JsonNode node, String path, FieldErrors errors) {
+        this.node = node;
+        this.path = path;
+        this.errors = errors;
+    }
+
+    /**
+     * {@code node} as a mapping with only {@code known} fields (in the order they are listed in errors).
+     *
+     * @param path   where {@code node} is in its document; empty for the document itself
+     * @param errors builds what is thrown for a problem
+     */
+    public static DocumentFields of(JsonNode node, String path, FieldErrors errors, List<String> known) {
+        requireNonNull(node, "node");
+        requireNonNull(path, "path");
+        requireNonNull(errors, "errors");
+        if (!node.isObject()) {
+            throw errors.fail(path, "expected a mapping, got " + typeOf(node));
+        }
+        for (Map.Entry<String, JsonNode> field : node.properties()) {
+            String name = field.getKey();
+            if (!known.contains(name)) {
+                throw errors.fail(child(path, name), "unknown field " + quote(name) + "; known fields: "
+                        + String.join(", ", known));
+            }
+        }
+        return new DocumentFields(node, path, errors);
+    }
+
+    /** This mapping's path. */
+    public String path() {
+        return path;
+    }
+
+    /** How problems are reported, for checks of several fields together. */
+    public FieldErrors errors() {
+        return errors;
+    }
+
+    /** The path of the field {@code name}. */
+    public String path(String name) {
+        return child(path, name);
+    }
+
+    /** The field's value, or null when absent or null. */
+    public JsonNode get(String name) {
+        JsonNode value = node.get(name);
+        return value == null || value.isNull() ? null : value;
+    }
+
+    /** Whether the field is present and not null. */
+    public boolean has(String name) {
+        return get(name) != null;
+    }
+
+    /** A mapping-valued field with only {@code known} fields, or null when absent. */
+    public DocumentFields object(String name, List<String> known) {
+        JsonNode value = get(name);
+        return value == null ? null : of(value, path(name), errors, known);
+    }
+
+    /** A list-valued field's items (empty when absent), each with its path ({@code name[i]}). */
+    public List<Item> list(String name) {
+        JsonNode value = get(name);
+        if (value == null) {
+            return List.of();
+        }
+        if (!value.isArray()) {
+            throw errors.fail(path(name), "expected a list, got " + typeOf(value));
+        }
+        List<Item> items = new ArrayList<>(value.size());
+        for (int i = 0; i < value.size(); i++) {
+            items.add(new Item(value.get(i), path(name) + "[" + i + "]"));
+        }
+        return items;
+    }
+
+    /** An optional string; null when absent. Empty strings are refused. */
+    public String string(String name, Check check) {
+        JsonNode value = get(name);
+        return value == null ? null : text(value, path(name), check);
+    }
+
+    /** A string that must be present; otherwise as {@link #string}. */
+    public String requiredString(String name, Check check) {
+        if (!has(name)) {
+            throw errors.fail(path(name), "is required");
+        }
+        return string(name, check);
+    }
+
+    /** An optional boolean ({@code true} or {@code false}, not a string); {@code absent} when absent. */
+    public boolean bool(String name, boolean absent) {
+        JsonNode value = get(name);
+        if (value == null) {
+            return absent;
+        }
+        if (!value.isBoolean()) {
+            throw errors.fail(path(name), "expected true or false, got " + typeOf(value));
+        }
+        return value.booleanValue();
+    }
+
+    /**
+     * An optional integer from {@code min} to {@code max}; {@code absent} when absent. Only a YAML (or JSON)
+     * integer is accepted: {@code "100"} (a string), {@code 1.5} and {@code true} are refused.
+     */
+    public long integer(String name, long min, long max, long absent) {
+        JsonNode value = get(name);
+        if (value == null) {
+            return absent;
+        }
+        if (!value.isIntegralNumber()) {
+            throw errors.fail(path(name), "expected an integer, got " + (value.isNumber() ? value.asText()
+                    : typeOf(value) + (value.isTextual() && INTEGER.matcher(value.textValue()).matches()
+                    ? " (write it without quotes)" : "")));
+        }
+        if (!value.canConvertToLong() || value.longValue() < min || value.longValue() > max) {
+            throw errors.fail(path(name), "must be between " + min + " and " + max + ", got " + value.asText());
+        }
+        return value.longValue();
+    }
+
+    /** An integer that must be present; otherwise as {@link #integer}. */
+    public long requiredInteger(String name, long min, long max) {
+        if (!has(name)) {
+            throw errors.fail(path(name), "is required");
+        }
+        return integer(name, min, max, 0);
+    }
+
+    /** A list of strings, each non-empty and passing {@code check}; empty when absent. */
+    public List<String> strings(String name, Check check) {
+        List<String> values = new ArrayList<>();
+        for (Item item : list(name)) {
+            values.add(text(item.node(), item.path(), check));
+        }
+        return values;
+    }
+
+    /** A mapping of strings to strings ({@code annotations}, {@code matchLabels}); empty when absent. */
+    public Map<String, String> stringMap(String name) {
+        JsonNode value = get(name);
+        if (value == null) {
+            return Map.of();
+        }
+        if (!value.isObject()) {
+            throw errors.fail(path(name), "expected a mapping, got " + typeOf(value));
+        }
+        Map<String, String> map = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : value.properties()) {
+            String entryPath = path(name) + "[" + e.getKey() + "]";
+            if (e.getKey().isEmpty()) {
+                throw errors.fail(entryPath, "key must not be empty");
+            }
+            JsonNode v = e.getValue();
+            if (!v.isTextual()) {
+                throw errors.fail(entryPath, "expected a string, got " + typeOf(v) + hint(v));
+            }
+            map.put(e.getKey(), v.textValue());
+        }
+        return map;
+    }
+
+    /** {@code value} (found at {@code at}) as a non-empty string passing {@code check}. */
+    public String text(JsonNode value, String at, Check check) {
+        return text(value, at, check, errors);
+    }
+
+    /** {@code value} (found at {@code at}) as a non-empty string passing {@code check}; problems go to {@code errors}. */
+    public static String text(JsonNode value, String at, Check check, FieldErrors errors) {
+        if (!value.isTextual()) {
+            throw errors.fail(at, "expected a string, got " + typeOf(value) + hint(value));
+        }
+        String text = value.textValue();
+        if (text.isEmpty()) {
+            throw errors.fail(at, "must not be empty");
+        }
+        String problem = check.problem(text);
+        if (problem != null) {
+            throw errors.fail(at, problem);
+        }
+        return text;
+    }
+
+    /** One item of a list: its node and its path ({@code spec.rules[2]}). */
+    public record Item(JsonNode node, String path) {
+    }
+
+    /** The path of field {@code name} of the mapping at {@code path}. */
+    public static String child(String path, String name) {
+        return path.isEmpty() ? name : path + "." + name;
+    }
+
+    /** How errors name the type of {@code node}: {@code a mapping}, {@code a list}, {@code a string}, ... */
+    public static String typeOf(JsonNode node) {
+        return switch (node.getNodeType()) {
+            case OBJECT -> "a mapping";
+            case ARRAY -> "a list";
+            case STRING -> "a string";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case NULL -> "null";
+            case BINARY -> "binary data";
+            default -> node.getNodeType().name().toLowerCase(Locale.ROOT);
+        };
+    }
+
+    /**
+     * A value from a document as it may appear in an error and so in a log: single-quoted, control characters
+     * escaped, long values cut.
+     */
+    public static String quote(String value) {
+        StringBuilder sb = new StringBuilder(Math.min(value.length(), MAX_QUOTED) + 8).append('\'');
+        for (int i = 0; i < value.length(); i++) {
+            if (i == MAX_QUOTED) {
+                sb.append("...");
+                break;
+            }
+            char c = value.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append('\'').toString();
+    }
+
+    /** YAML reads {@code 8080}, {@code true}, {@code yes} and {@code on} as numbers or booleans. */
+    private static String hint(JsonNode value) {
+        return value.isNumber() || value.isBoolean() ? " (quote it)" : "";
+    }
+}

@@ -1,0 +1,205 @@
+package dev.outrider.core.snapshot;
+
+import com.nimbusds.jose.Header;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObject;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.util.Base64URL;
+import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.policy.PolicyDocuments;
+import dev.outrider.core.policy.PolicyException;
+
+import java.text.ParseException;
+import java.util.HashMap;
+import java.util.Map;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Decides whether the sidecar may apply a signed snapshot: a pure function of the JWS text, the trusted keys
+ * and this sidecar's workload identity. Checks, in this order, each refusal a {@link SnapshotException.Reason}:
+ * <ol>
+ *   <li>JWS compact serialization of at most {@link #MAX_LENGTH} characters ({@code BAD_FORMAT});</li>
+ *   <li>{@code alg} is ES256 and nothing else, so {@code none}, HS256 keyed with the public key, RS256 and
+ *       EdDSA never reach a verifier ({@code UNSUPPORTED_ALGORITHM}; RFC 8725 §3.1 and §2.1);</li>
+ *   <li>{@code typ} is {@link SnapshotSigner#TYPE} ({@code WRONG_TYPE}; RFC 8725 §3.11);</li>
+ *   <li>{@code kid} names a trusted key ({@code UNKNOWN_KEY}); keys embedded in the header ({@code jwk},
+ *       {@code jku}, {@code x5c}, {@code x5u}) are never used;</li>
+ *   <li>the ECDSA signature verifies with that key ({@code BAD_SIGNATURE}; Nimbus also refuses
+ *       unknown {@code crit} parameters and malformed signatures such as r = s = 0);</li>
+ *   <li>the payload is a valid {@link WorkloadSnapshot} ({@code INVALID_PAYLOAD}), for this workload
+ *       ({@code WRONG_WORKLOAD}), not older than the version already applied ({@code STALE_VERSION}), and
+ *       whose policy documents parse ({@code INVALID_POLICIES}).</li>
+ * </ol>
+ * Nothing is looked at before the signature verifies except the header. Snapshots do not expire here: a sidecar
+ * cut off from the control plane keeps enforcing the last one it verified (fail static, never fail open); only a
+ * last-known-good snapshot read from disk at start-up is also held to a version floor and a maximum age
+ * ({@link LastKnownGood}).
+ *
+ * <p>Immutable and thread-safe; verifying allocates, which is fine once per snapshot update.
+ */
+public final class SnapshotVerifier {
+    /** The longest JWS accepted (characters); a snapshot with thousands of endpoints stays far below. */
+    public static final int MAX_LENGTH = 16 * 1024 * 1024;
+
+    private final Map<String, ECDSAVerifier> verifiers;
+    private final SpiffeId workload;
+
+    /**
+     * @param trustedKeys the control plane's public keys: EC P-256, each with a distinct {@code kid}, {@code use}
+     *                    absent or {@code sig}, {@code alg} absent or ES256; private keys are refused (a sidecar
+     *                    must never hold the control plane's signing key)
+     * @param workload    this sidecar's own identity; snapshots for any other workload are refused
+     * @throws IllegalArgumentException naming the key that cannot be trusted
+     */
+    public SnapshotVerifier(JWKSet trustedKeys, SpiffeId workload) {
+        requireNonNull(trustedKeys, "trustedKeys");
+        this.workload = requireNonNull(workload, "workload");
+        Map<String, ECDSAVerifier> byKid = new HashMap<>();
+        for (JWK jwk : trustedKeys.getKeys()) {
+            String kid = jwk.getKeyID();
+            if (kid == null || kid.isBlank()) {
+                throw new IllegalArgumentException("trusted snapshot key without kid");
+            }
+            String problem = keyProblem(jwk);
+            if (problem != null) {
+                throw new IllegalArgumentException("trusted snapshot key '" + kid + "' " + problem);
+            }
+            try {
+                if (byKid.put(kid, new ECDSAVerifier(jwk.toECKey())) != null) {
+                    throw new IllegalArgumentException("trusted snapshot key '" + kid + "' is listed twice");
+                }
+            } catch (JOSEException e) {
+                throw new IllegalArgumentException("trusted snapshot key '" + kid + "' is unusable: " + e.getMessage(), e);
+            }
+        }
+        if (byKid.isEmpty()) {
+            throw new IllegalArgumentException("no trusted snapshot keys");
+        }
+        this.verifiers = Map.copyOf(byKid);
+    }
+
+    private static String keyProblem(JWK jwk) {
+        if (!(jwk instanceof ECKey ec) || !Curve.P_256.equals(ec.getCurve())) {
+            return "is not an EC P-256 key (ES256)";
+        }
+        if (jwk.isPrivate()) {
+            return "has a private part; give the sidecar the public key only";
+        }
+        if (jwk.getKeyUse() != null && !KeyUse.SIGNATURE.equals(jwk.getKeyUse())) {
+            return "has use '" + jwk.getKeyUse().identifier() + "', not 'sig'";
+        }
+        if (jwk.getAlgorithm() != null && !JWSAlgorithm.ES256.equals(jwk.getAlgorithm())) {
+            return "has alg '" + jwk.getAlgorithm() + "', not ES256";
+        }
+        return null;
+    }
+
+    /** The identity snapshots must be issued for. */
+    public SpiffeId workload() {
+        return workload;
+    }
+
+    /** Verifies {@code jws} without a version floor (the first snapshot, or a last-known-good one). */
+    public WorkloadSnapshot verify(String jws) {
+        return verify(jws, 0);
+    }
+
+    /**
+     * Verifies {@code jws} and refuses a snapshot whose version is below {@code minimumVersion} (the version
+     * of the snapshot already applied: the same version again is accepted, so a reconnect that resends the
+     * current snapshot is not an error).
+     *
+     * @throws SnapshotException with the reason and a message without payload or key material
+     */
+    public WorkloadSnapshot verify(String jws, long minimumVersion) {
+        requireNonNull(jws, "jws");
+        JWSObject object = parse(jws);
+        JWSHeader header = object.getHeader();
+        if (!SnapshotSigner.TYPE.equals(header.getType())) {
+            throw new SnapshotException(SnapshotException.Reason.WRONG_TYPE,
+                    "typ is " + header.getType() + ", expected " + SnapshotSigner.TYPE);
+        }
+        String kid = header.getKeyID();
+        ECDSAVerifier verifier = kid == null ? null : verifiers.get(kid);
+        if (verifier == null) {
+            throw new SnapshotException(SnapshotException.Reason.UNKNOWN_KEY,
+                    kid == null ? "header has no kid" : "kid '" + kid + "' is not a trusted snapshot key");
+        }
+        boolean valid;
+        try {
+            valid = object.verify(verifier);
+        } catch (JOSEException e) {
+            throw new SnapshotException(SnapshotException.Reason.BAD_SIGNATURE,
+                    "signature with key '" + kid + "' cannot be checked: " + e.getMessage(), e);
+        }
+        if (!valid) {
+            throw new SnapshotException(SnapshotException.Reason.BAD_SIGNATURE,
+                    "signature does not verify with key '" + kid + "'");
+        }
+        return checkContent(object, minimumVersion);
+    }
+
+    /** Format and algorithm, from the header alone. */
+    private static JWSObject parse(String jws) {
+        if (jws.length() > MAX_LENGTH) {
+            throw new SnapshotException(SnapshotException.Reason.BAD_FORMAT,
+                    "longer than " + MAX_LENGTH + " characters");
+        }
+        Base64URL[] parts;
+        Header header;
+        try {
+            parts = JOSEObject.split(jws);
+            header = Header.parse(parts[0]);
+        } catch (ParseException | RuntimeException e) {
+            // Nimbus throws NullPointerException, not ParseException, for some headers (e.g. the JSON "null").
+            throw new SnapshotException(SnapshotException.Reason.BAD_FORMAT,
+                    "not a JWS compact serialization: " + e.getMessage());
+        }
+        if (!(header instanceof JWSHeader jwsHeader) || !JWSAlgorithm.ES256.equals(jwsHeader.getAlgorithm())) {
+            throw new SnapshotException(SnapshotException.Reason.UNSUPPORTED_ALGORITHM,
+                    "alg " + header.getAlgorithm() + " is refused, snapshots are signed with ES256 only");
+        }
+        if (parts.length != 3) {
+            throw new SnapshotException(SnapshotException.Reason.BAD_FORMAT, "not a JWS compact serialization");
+        }
+        try {
+            return new JWSObject(parts[0], parts[1], parts[2]);
+        } catch (ParseException | RuntimeException e) {
+            throw new SnapshotException(SnapshotException.Reason.BAD_FORMAT,
+                    "not a JWS compact serialization: " + e.getMessage());
+        }
+    }
+
+    /** Payload checks, after the signature verified. */
+    private WorkloadSnapshot checkContent(JWSObject object, long minimumVersion) {
+        WorkloadSnapshot snapshot;
+        try {
+            snapshot = SnapshotJson.read(object.getPayload().toBytes());
+        } catch (IllegalArgumentException e) {
+            throw new SnapshotException(SnapshotException.Reason.INVALID_PAYLOAD, "payload: " + e.getMessage(), e);
+        }
+        if (!snapshot.workload().equals(workload)) {
+            throw new SnapshotException(SnapshotException.Reason.WRONG_WORKLOAD, "snapshot " + snapshot.version()
+                    + " is for " + snapshot.workload() + ", this sidecar is " + workload);
+        }
+        if (snapshot.isOlderThan(minimumVersion)) {
+            throw new SnapshotException(SnapshotException.Reason.STALE_VERSION, "snapshot " + snapshot.version()
+                    + " is older than the applied version " + minimumVersion);
+        }
+        try {
+            PolicyDocuments.parse(snapshot.policies(), "snapshot " + snapshot.version());
+        } catch (PolicyException e) {
+            throw new SnapshotException(SnapshotException.Reason.INVALID_POLICIES, e.getMessage(), e);
+        }
+        return snapshot;
+    }
+}
