@@ -3,6 +3,7 @@ package dev.outrider.core.policy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.outrider.core.document.DocumentFields;
+import dev.outrider.core.document.Durations;
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.core.policy.AuthorizationPolicy.Action;
 import dev.outrider.core.policy.AuthorizationPolicy.Condition;
@@ -367,7 +368,7 @@ final class DocumentReader {
             throw l.errors().fail(l.path("per"), "expected a duration with a unit, got a number; write e.g."
                     + " \"1s\" (units: ms, s, m, h)");
         }
-        return PolicyValues.toPeriod(l.text(per, l.path("per"), PolicyValues::period));
+        return Durations.parse(l.text(per, l.path("per"), PolicyValues::period));
     }
 
     /** 0 when absent. */
