@@ -1,6 +1,6 @@
 package dev.outrider.bench.load;
 
-import dev.outrider.core.client.Durations;
+import dev.outrider.core.document.Durations;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -261,11 +261,8 @@ public final class LoadGenerator implements Callable<Integer> {
         return all[0];
     }
 
-    /** {@code 500ms}, {@code 10s}, {@code 1m} (the control client's duration syntax), or {@code 0}. */
+    /** {@code 500ms}, {@code 10s}, {@code 1m}, {@code 0} (the project's duration grammar, {@link Durations}). */
     private Duration duration(String option, String text) {
-        if (text.equals("0")) {
-            return Duration.ZERO;
-        }
         try {
             return Durations.parse(text);
         } catch (RuntimeException e) {

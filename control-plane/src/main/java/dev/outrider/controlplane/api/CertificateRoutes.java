@@ -1,6 +1,7 @@
 package dev.outrider.controlplane.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.outrider.core.document.Durations;
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.ca.BootstrapAuthenticator;
 import dev.outrider.controlplane.ca.CaException;
@@ -85,7 +86,7 @@ public final class CertificateRoutes {
         String serviceAccount = label(body, "serviceAccount");
         String ttlText = Json.optionalText(body, "ttl");
         Duration ttl = ttlText == null ? DEFAULT_JOIN_TOKEN_TTL
-                : ApiDurations.parse("ttl", ttlText, Duration.ofSeconds(1), MAX_JOIN_TOKEN_TTL);
+                : ttl(ttlText, Duration.ofSeconds(1), MAX_JOIN_TOKEN_TTL);
         WorkloadIdentity identity = new WorkloadIdentity(ca.trustDomain(), namespace, serviceAccount);
         JoinTokens.Grant grant = joinTokens.issue(identity, ttl, true);
         log.info("join token issued for {} by {}, expires {}", identity, request.caller().describe(), grant.expiresAt());
@@ -94,6 +95,30 @@ public final class CertificateRoutes {
         out.put("identity", identity.toString());
         out.put("expiresAt", grant.expiresAt().toString());
         return ApiResponse.json(HttpResponseStatus.CREATED, out);
+    }
+
+    /** {@code ttl} ({@link Durations}); 400 naming the field unless it lies in [{@code min}, {@code max}]. */
+    private static Duration ttl(String text, Duration min, Duration max) {
+        Duration d;
+        try {
+            d = Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            d = null;
+        }
+        if (d == null || d.isZero()) {
+            throw ApiException.invalid("ttl", "field 'ttl' must be a duration such as 90s, 30m, 1h or 1d, not '"
+                    + printable(text) + "'");
+        }
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw ApiException.invalid("ttl", "field 'ttl' must lie between " + Durations.formatInSeconds(min)
+                    + " and " + Durations.formatInSeconds(max) + ", not " + printable(text));
+        }
+        return d;
+    }
+
+    private static String printable(String text) {
+        String cut = text.length() > 40 ? text.substring(0, 40) + "..." : text;
+        return cut.replaceAll("[^\\x20-\\x7e]", "?");
     }
 
     ApiResponse issueCertificate(ApiRequest request) {

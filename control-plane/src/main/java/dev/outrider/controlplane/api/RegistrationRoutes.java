@@ -2,7 +2,6 @@ package dev.outrider.controlplane.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
-import dev.outrider.controlplane.model.WholeDurations;
 import dev.outrider.controlplane.registry.Registration;
 import dev.outrider.controlplane.registry.RegistryException;
 import dev.outrider.controlplane.registry.ServiceRegistry;
@@ -13,6 +12,7 @@ import dev.outrider.controlplane.server.ApiResponse;
 import dev.outrider.controlplane.server.Json;
 import dev.outrider.controlplane.server.Router;
 import dev.outrider.controlplane.sidecars.SidecarStatuses;
+import dev.outrider.core.document.Durations;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
@@ -63,7 +63,7 @@ public final class RegistrationRoutes {
         statuses.seen(caller, instance, service, address);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("instance", registration.instance());
-        out.put("expiresIn", WholeDurations.format(registry.ttl()));
+        out.put("expiresIn", Durations.formatInSeconds(registry.ttl()));
         return ApiResponse.json(HttpResponseStatus.OK, out);
     }
 

@@ -3,6 +3,7 @@ package dev.outrider.controlplane.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.outrider.core.document.DocumentFields;
+import dev.outrider.core.document.Durations;
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;
@@ -25,7 +26,7 @@ import static java.util.Objects.requireNonNull;
  *   certificateTtl: 24h              # 1m..7d (minutes: for trying rotation)
  *   registrationTtl: 60s             # 10s..1h
  * }</pre>
- * Durations are a whole number and one unit: {@code s}, {@code m}, {@code h} or {@code d}. Stored at
+ * Durations are written as {@link Durations} reads them ({@code 90s}, {@code 1h30m}, {@code 7d}). Stored at
  * {@link #KEY}; when never written, {@link #DEFAULTS} apply.
  */
 public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration registrationTtl) {
@@ -92,8 +93,8 @@ public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration
         document.putObject("metadata").put("name", NAME);
         document.putObject("spec")
                 .put("rootNamespace", rootNamespace)
-                .put("certificateTtl", WholeDurations.format(certificateTtl))
-                .put("registrationTtl", WholeDurations.format(registrationTtl));
+                .put("certificateTtl", Durations.formatInSeconds(certificateTtl))
+                .put("registrationTtl", Durations.formatInSeconds(registrationTtl));
         return ResourceDocuments.write(document);
     }
 
@@ -118,13 +119,16 @@ public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration
         }
         if (value.isNumber()) {
             throw ResourceValidationException.invalid(fields.path(name),
-                    "expected a duration with a unit, got a number; write e.g. \"60s\" (units: s, m, h, d)");
+                    "expected a duration with a unit, got a number; write e.g. \"60s\" (units: ms, s, m, h, d)");
         }
         String text = fields.text(value, fields.path(name), DocumentFields.Check.ANY);
-        Duration d = WholeDurations.parse(text);
-        if (d == null) {
-            throw ResourceValidationException.invalid(fields.path(name), quote(text)
-                    + " is not a duration: a whole number and one unit, e.g. \"90s\" (units: s, m, h, d)");
+        Duration d;
+        try {
+            d = Durations.parse(text);
+        } catch (Durations.InvalidDurationException e) {
+            throw ResourceValidationException.invalid(fields.path(name), e.tooLarge() ? quote(text) + " "
+                    + boundsProblem(min, max) : quote(text) + " is not a duration: e.g. \"90s\", \"1h30m\", \"7d\""
+                    + " (units: ms, s, m, h, d)");
         }
         String problem = boundsProblem(d, min, max);
         if (problem != null) {
@@ -134,7 +138,10 @@ public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration
     }
 
     private static String boundsProblem(Duration d, Duration min, Duration max) {
-        return d.compareTo(min) < 0 || d.compareTo(max) > 0
-                ? "must be between " + WholeDurations.format(min) + " and " + WholeDurations.format(max) : null;
+        return d.compareTo(min) < 0 || d.compareTo(max) > 0 ? boundsProblem(min, max) : null;
+    }
+
+    private static String boundsProblem(Duration min, Duration max) {
+        return "must be between " + Durations.formatInSeconds(min) + " and " + Durations.formatInSeconds(max);
     }
 }

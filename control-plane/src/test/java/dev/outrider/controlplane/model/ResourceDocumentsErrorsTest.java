@@ -184,7 +184,10 @@ class ResourceDocumentsErrorsTest {
                 mesh("{registrationTtl: 61m}", "spec.registrationTtl", "'61m' must be between 10s and 1h"),
                 mesh("{registrationTtl: 60}", "spec.registrationTtl", "expected a duration with a unit, got a number"),
                 mesh("{registrationTtl: 1 m}", "spec.registrationTtl", "'1 m' is not a duration"),
-                mesh("{registrationTtl: 1h30m}", "spec.registrationTtl", "'1h30m' is not a duration"),
+                mesh("{registrationTtl: 1h30m}", "spec.registrationTtl", "'1h30m' must be between 10s and 1h"),
+                mesh("{registrationTtl: 30s1m}", "spec.registrationTtl", "'30s1m' is not a duration"),
+                mesh("{registrationTtl: 99999999999999999999s}", "spec.registrationTtl",
+                        "'99999999999999999999s' must be between 10s and 1h"),
                 mesh("{registrationTtl: 030s}", "spec.registrationTtl", "'030s' is not a duration"),
                 mesh("{tracing: true}", "spec.tracing", "unknown field 'tracing'"),
                 invalid(MESH_CONFIG, null, "apiVersion: outrider.dev/v1\nkind: MeshConfig\n"

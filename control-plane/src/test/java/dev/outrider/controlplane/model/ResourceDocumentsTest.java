@@ -2,6 +2,7 @@ package dev.outrider.controlplane.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.outrider.core.document.Durations;
 import dev.outrider.core.model.ServiceName;
 import dev.outrider.core.policy.AuthorizationPolicy;
 import dev.outrider.core.policy.PolicyDocument;
@@ -195,6 +196,15 @@ class ResourceDocumentsTest {
             store.put(full.key(), full.json(), Store.ANY_VERSION);
             assertThat(MeshConfig.load(store)).isEqualTo(new MeshConfig("mesh-root", Duration.ofDays(7),
                     Duration.ofSeconds(10)));
+
+            ValidatedResource mixed = ResourceDocuments.parse(MESH_CONFIG, null, "default", bytes("""
+                    apiVersion: outrider.dev/v1
+                    kind: MeshConfig
+                    spec: {certificateTtl: 1d12h, registrationTtl: 1m30s}
+                    """), "application/yaml");
+            store.put(mixed.key(), mixed.json(), Store.ANY_VERSION);
+            assertThat(MeshConfig.load(store)).isEqualTo(new MeshConfig("outrider-system", Duration.ofHours(36),
+                    Duration.ofSeconds(90)));
         }
     }
 
@@ -206,10 +216,10 @@ class ResourceDocumentsTest {
         ValidatedResource r = ResourceDocuments.parse(MESH_CONFIG, null, null, document, "application/json");
         assertThat(MeshConfig.read(ResourceDocuments.readStored(new StoredResource(r.key(), 1, r.json()))
                 .get("spec"))).isEqualTo(MeshConfig.DEFAULTS);
-        assertThat(WholeDurations.format(Duration.ofDays(2))).isEqualTo("2d");
-        assertThat(WholeDurations.format(Duration.ofSeconds(90))).isEqualTo("90s");
-        assertThat(WholeDurations.format(Duration.ofHours(1))).isEqualTo("1h");
-        assertThat(WholeDurations.format(Duration.ofMinutes(5))).isEqualTo("5m");
+        assertThat(Durations.formatInSeconds(Duration.ofDays(2))).isEqualTo("2d");
+        assertThat(Durations.formatInSeconds(Duration.ofSeconds(90))).isEqualTo("90s");
+        assertThat(Durations.formatInSeconds(Duration.ofHours(1))).isEqualTo("1h");
+        assertThat(Durations.formatInSeconds(Duration.ofMinutes(5))).isEqualTo("5m");
     }
 
     @Test

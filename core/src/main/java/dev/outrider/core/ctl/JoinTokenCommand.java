@@ -1,7 +1,7 @@
 package dev.outrider.core.ctl;
 
 import dev.outrider.core.client.ControlPlaneClient;
-import dev.outrider.core.client.Durations;
+import dev.outrider.core.document.Durations;
 import dev.outrider.core.client.JoinToken;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

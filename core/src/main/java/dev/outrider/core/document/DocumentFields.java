@@ -1,6 +1,7 @@
 package dev.outrider.core.document;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.outrider.core.model.DnsLabel;
 
 import java.util.ArrayList;
@@ -8,17 +9,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * One mapping of a document being read (a policy, a Service, the MeshConfig), by field name, with its path for
+ * The one reader of YAML (or JSON) fields with field-named errors: one mapping of a document being read (a
+ * policy, a Service, the MeshConfig, an API body, the sidecar's bootstrap file), by field name, with its path for
  * errors ({@code spec.rules[0].to[0].operation}). Creating it refuses anything but a mapping and any field not in
  * {@code known}, so a misspelt field is reported before anything it would have changed. An explicit
  * {@code null} (YAML {@code ~} or an empty value) counts as absent, as in Kubernetes. Every problem is thrown,
  * at the first, as the caller's {@link FieldErrors} builds it; messages quote document values with
- * {@link #quote}. Confined to the reading thread.
+ * {@link #quote}. How problems are worded, and how a reader's plain values are read, is its {@link FieldWording}
+ * ({@link FieldWording#DOCUMENT} unless given). Confined to the reading thread.
  */
 public final class DocumentFields {
     /** Checks one value: null when acceptable, otherwise the problem. */
@@ -33,17 +35,18 @@ public final class DocumentFields {
         String problem(String value);
     }
 
-    private static final Pattern INTEGER = Pattern.compile("[-+]?[0-9]+");
     private static final int MAX_QUOTED = 80;
 
     private final JsonNode node;
     private final String path;
     private final FieldErrors errors;
+    private final FieldWording wording;
 
-    private DocumentFields(JsonNode node, String path, FieldErrors errors) {
+    private DocumentFields(JsonNode node, String path, FieldErrors errors, FieldWording wording) {
         this.node = node;
         this.path = path;
         this.errors = errors;
+        this.wording = wording;
     }
 
     /**
@@ -53,20 +56,54 @@ public final class DocumentFields {
      * @param errors builds what is thrown for a problem
      */
     public static DocumentFields of(JsonNode node, String path, FieldErrors errors, List<String> known) {
+        return of(node, path, errors, FieldWording.DOCUMENT, known);
+    }
+
+    /**
+     * As {@link #of(JsonNode, String, FieldErrors, List)}, with problems worded and plain values read by
+     * {@code wording}.
+     */
+    public static DocumentFields of(JsonNode node, String path, FieldErrors errors, FieldWording wording,
+                                    List<String> known) {
         requireNonNull(node, "node");
         requireNonNull(path, "path");
         requireNonNull(errors, "errors");
+        requireNonNull(wording, "wording");
         if (!node.isObject()) {
-            throw errors.fail(path, "expected a mapping, got " + typeOf(node));
+            throw errors.fail(path, expected(wording, FieldWording.Expected.MAPPING, node));
         }
         for (Map.Entry<String, JsonNode> field : node.properties()) {
             String name = field.getKey();
             if (!known.contains(name)) {
-                throw errors.fail(child(path, name), "unknown field " + quote(name) + "; known fields: "
-                        + String.join(", ", known));
+                throw errors.fail(child(path, name), wording.unknownField(name, known));
             }
         }
-        return new DocumentFields(node, path, errors);
+        return new DocumentFields(node, path, errors, wording);
+    }
+
+    /** {@code item} as a mapping with only {@code known} fields, read as this mapping is. */
+    public DocumentFields mapping(Item item, List<String> known) {
+        return of(item.node(), item.path(), errors, wording, known);
+    }
+
+    /**
+     * A mapping-valued field with only {@code known} fields; when absent, an empty mapping at the field's path
+     * (every field of it absent), for sections whose fields all have defaults.
+     */
+    public DocumentFields section(String name, List<String> known) {
+        DocumentFields section = object(name, known);
+        return section != null ? section
+                : new DocumentFields(JsonNodeFactory.instance.objectNode(), path(name), errors, wording);
+    }
+
+    /** How problems are worded. */
+    public FieldWording wording() {
+        return wording;
+    }
+
+    /** The exception for {@code problem} at the field {@code name}. */
+    public RuntimeException fail(String name, String problem) {
+        return errors.fail(path(name), problem);
     }
 
     /** This mapping's path. */
@@ -98,7 +135,7 @@ public final class DocumentFields {
     /** A mapping-valued field with only {@code known} fields, or null when absent. */
     public DocumentFields object(String name, List<String> known) {
         JsonNode value = get(name);
-        return value == null ? null : of(value, path(name), errors, known);
+        return value == null ? null : of(value, path(name), errors, wording, known);
     }
 
     /** A list-valued field's items (empty when absent), each with its path ({@code name[i]}). */
@@ -108,7 +145,7 @@ public final class DocumentFields {
             return List.of();
         }
         if (!value.isArray()) {
-            throw errors.fail(path(name), "expected a list, got " + typeOf(value));
+            throw errors.fail(path(name), expected(wording, FieldWording.Expected.LIST, value));
         }
         List<Item> items = new ArrayList<>(value.size());
         for (int i = 0; i < value.size(); i++) {
@@ -126,7 +163,7 @@ public final class DocumentFields {
     /** A string that must be present; otherwise as {@link #string}. */
     public String requiredString(String name, Check check) {
         if (!has(name)) {
-            throw errors.fail(path(name), "is required");
+            throw errors.fail(path(name), wording.required());
         }
         return string(name, check);
     }
@@ -137,8 +174,9 @@ public final class DocumentFields {
         if (value == null) {
             return absent;
         }
+        value = wording.scalar(value);
         if (!value.isBoolean()) {
-            throw errors.fail(path(name), "expected true or false, got " + typeOf(value));
+            throw errors.fail(path(name), expected(wording, FieldWording.Expected.BOOLEAN, value));
         }
         return value.booleanValue();
     }
@@ -152,13 +190,12 @@ public final class DocumentFields {
         if (value == null) {
             return absent;
         }
+        value = wording.scalar(value);
         if (!value.isIntegralNumber()) {
-            throw errors.fail(path(name), "expected an integer, got " + (value.isNumber() ? value.asText()
-                    : typeOf(value) + (value.isTextual() && INTEGER.matcher(value.textValue()).matches()
-                    ? " (write it without quotes)" : "")));
+            throw errors.fail(path(name), expected(wording, FieldWording.Expected.INTEGER, value));
         }
         if (!value.canConvertToLong() || value.longValue() < min || value.longValue() > max) {
-            throw errors.fail(path(name), "must be between " + min + " and " + max + ", got " + value.asText());
+            throw errors.fail(path(name), wording.outOfRange(value, min, max));
         }
         return value.longValue();
     }
@@ -166,7 +203,7 @@ public final class DocumentFields {
     /** An integer that must be present; otherwise as {@link #integer}. */
     public long requiredInteger(String name, long min, long max) {
         if (!has(name)) {
-            throw errors.fail(path(name), "is required");
+            throw errors.fail(path(name), wording.required());
         }
         return integer(name, min, max, 0);
     }
@@ -187,7 +224,7 @@ public final class DocumentFields {
             return Map.of();
         }
         if (!value.isObject()) {
-            throw errors.fail(path(name), "expected a mapping, got " + typeOf(value));
+            throw errors.fail(path(name), expected(wording, FieldWording.Expected.MAPPING, value));
         }
         Map<String, String> map = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : value.properties()) {
@@ -197,7 +234,7 @@ public final class DocumentFields {
             }
             JsonNode v = e.getValue();
             if (!v.isTextual()) {
-                throw errors.fail(entryPath, "expected a string, got " + typeOf(v) + hint(v));
+                throw errors.fail(entryPath, expected(wording, FieldWording.Expected.STRING, v));
             }
             map.put(e.getKey(), v.textValue());
         }
@@ -206,16 +243,20 @@ public final class DocumentFields {
 
     /** {@code value} (found at {@code at}) as a non-empty string passing {@code check}. */
     public String text(JsonNode value, String at, Check check) {
-        return text(value, at, check, errors);
+        return text(value, at, check, errors, wording);
     }
 
     /** {@code value} (found at {@code at}) as a non-empty string passing {@code check}; problems go to {@code errors}. */
     public static String text(JsonNode value, String at, Check check, FieldErrors errors) {
+        return text(value, at, check, errors, FieldWording.DOCUMENT);
+    }
+
+    private static String text(JsonNode value, String at, Check check, FieldErrors errors, FieldWording wording) {
         if (!value.isTextual()) {
-            throw errors.fail(at, "expected a string, got " + typeOf(value) + hint(value));
+            throw errors.fail(at, expected(wording, FieldWording.Expected.STRING, value));
         }
         String text = value.textValue();
-        if (text.isEmpty()) {
+        if (text.isEmpty() && !wording.emptyStrings()) {
             throw errors.fail(at, "must not be empty");
         }
         String problem = check.problem(text);
@@ -269,8 +310,8 @@ public final class DocumentFields {
         return sb.append('\'').toString();
     }
 
-    /** YAML reads {@code 8080}, {@code true}, {@code yes} and {@code on} as numbers or booleans. */
-    private static String hint(JsonNode value) {
-        return value.isNumber() || value.isBoolean() ? " (quote it)" : "";
+    /** {@code expected <what>, got <value>} as {@code wording} writes it. */
+    public static String expected(FieldWording wording, FieldWording.Expected what, JsonNode value) {
+        return "expected " + what.phrase() + ", got " + wording.got(value, what);
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.outrider.core.document.DocumentFields;
+import dev.outrider.core.document.Durations;
 
 import java.net.InetAddress;
 import java.net.URI;
@@ -14,7 +15,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static dev.outrider.core.document.DocumentFields.quote;
@@ -46,10 +46,6 @@ final class PolicyValues {
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     /** A token without lower-case letters and without '*' (RFC 9110 §9.1: methods are case-sensitive). */
     private static final Pattern METHOD = Pattern.compile("[!#$%&'+.^_`|~0-9A-Z-]+");
-    /** A rate limit period: a whole number without leading zeros and one unit. */
-    private static final Pattern PERIOD = Pattern.compile("(0|[1-9][0-9]*)(ms|s|m|h)");
-    /** More digits than this is surely beyond {@link #MAX_PERIOD} (and would overflow a Duration). */
-    private static final int MAX_PERIOD_DIGITS = 9;
     private static final Pattern PORT = Pattern.compile("[1-9][0-9]{0,4}");
     private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
     /** Dotted quad only: no leading zeros, no shortened or octal forms that InetAddress would also accept. */
@@ -200,35 +196,27 @@ final class PolicyValues {
     }
 
     /**
-     * A rate limit period: a whole number and a unit, {@code ms}, {@code s}, {@code m} or {@code h}
-     * ({@code 1s}, {@code 500ms}, {@code 24h}), from {@link #MIN_PERIOD} to {@link #MAX_PERIOD}.
+     * A rate limit period: a duration ({@link Durations}: {@code 1s}, {@code 500ms}, {@code 1m30s}, {@code 24h}) of
+     * whole milliseconds, from {@link #MIN_PERIOD} to {@link #MAX_PERIOD}.
      */
     static String period(String value) {
-        Matcher m = PERIOD.matcher(value);
-        if (!m.matches()) {
+        Duration period;
+        try {
+            period = Durations.parse(value);
+        } catch (Durations.InvalidDurationException e) {
+            if (e.tooLarge()) {
+                return quote(value) + " is outside 1ms to 24h";
+            }
             return quote(value) + " is not a duration: write a whole number and a unit, ms, s, m or h"
                     + " (e.g. 1s, 500ms, 1m)";
         }
-        Duration period = m.group(1).length() > MAX_PERIOD_DIGITS ? null : toPeriod(value);
-        if (period == null || period.compareTo(MIN_PERIOD) < 0 || period.compareTo(MAX_PERIOD) > 0) {
+        if (period.compareTo(MIN_PERIOD) < 0 || period.compareTo(MAX_PERIOD) > 0) {
             return quote(value) + " is outside 1ms to 24h";
         }
-        return null;
-    }
-
-    /** The duration of a period {@link #period} accepts (or that merely has its form and at most 9 digits). */
-    static Duration toPeriod(String value) {
-        Matcher m = PERIOD.matcher(value);
-        if (!m.matches() || m.group(1).length() > MAX_PERIOD_DIGITS) {
-            throw new IllegalArgumentException("not a period: " + value);
+        if (period.getNano() % 1_000_000 != 0) {
+            return quote(value) + " is not a whole number of milliseconds";
         }
-        long amount = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(amount);
-            case "s" -> Duration.ofSeconds(amount);
-            case "m" -> Duration.ofMinutes(amount);
-            default -> Duration.ofHours(amount);
-        };
+        return null;
     }
 
     /** The check for the values of a condition with {@code key} (already accepted by {@link #conditionKey}). */

@@ -1,5 +1,6 @@
 package dev.outrider.core.client;
 
+import dev.outrider.core.document.Durations;
 import org.junit.jupiter.api.Test;
 
 import java.net.ConnectException;

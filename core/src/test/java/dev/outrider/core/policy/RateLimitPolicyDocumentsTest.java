@@ -175,6 +175,20 @@ class RateLimitPolicyDocumentsTest {
     }
 
     @Test
+    void periodsAreTheSharedDurationGrammar() {
+        RateLimitPolicy policy = withSpec("""
+                {rules: [
+                  {limit: {requests: 1, per: 1m30s}},
+                  {limit: {requests: 1, per: 1d}},
+                  {limit: {requests: 3, per: 1s500ms}}]}""");
+
+        assertThat(policy.rules()).extracting(Rule::limit).containsExactly(
+                new Limit(1, Duration.ofSeconds(90), 1),
+                new Limit(1, Duration.ofHours(24), 1),
+                new Limit(3, Duration.ofMillis(1500), 3));
+    }
+
+    @Test
     void jsonDocumentsAreAccepted() {
         Rule rule = ((RateLimitPolicy) PolicyDocuments.parse("""
                 {"apiVersion": "outrider.dev/v1", "kind": "RateLimitPolicy",
@@ -344,8 +358,9 @@ class RateLimitPolicyDocumentsTest {
                 limit("{requests: 1, per: true}", ".per", "expected a string, got a boolean"),
                 limit("{requests: 1, per: 1.5s}", ".per", "'1.5s' is not a duration: write a whole number and a unit,"
                         + " ms, s, m or h (e.g. 1s, 500ms, 1m)"),
-                limit("{requests: 1, per: 1d}", ".per", "'1d' is not a duration"),
-                limit("{requests: 1, per: 1m30s}", ".per", "'1m30s' is not a duration"),
+                limit("{requests: 1, per: 1d1ms}", ".per", "'1d1ms' is outside 1ms to 24h"),
+                limit("{requests: 1, per: 30s1m}", ".per", "'30s1m' is not a duration"),
+                limit("{requests: 1, per: PT0.0015S}", ".per", "'PT0.0015S' is not a whole number of milliseconds"),
                 limit("{requests: 1, per: 1S}", ".per", "'1S' is not a duration"),
                 limit("{requests: 1, per: \"1 s\"}", ".per", "'1 s' is not a duration"),
                 limit("{requests: 1, per: 01s}", ".per", "'01s' is not a duration"),

@@ -1,5 +1,7 @@
 package dev.outrider.proxy.config;
 
+import dev.outrider.core.document.Durations;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

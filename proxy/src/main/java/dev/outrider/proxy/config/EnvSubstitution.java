@@ -22,7 +22,7 @@ import static java.util.Objects.requireNonNull;
  * reference, is a {@link ConfigException} naming the field and the variable.
  *
  * <p>A value that contained a reference becomes a {@link Substituted} text node: where the field wants a
- * number or a boolean ({@code eventLoops: ${LOOPS:-0}}), {@link ConfigNode} reads its text as one; a value
+ * number or a boolean ({@code eventLoops: ${LOOPS:-0}}), {@link BootstrapFields} reads its text as one; a value
  * that substitutes to the empty string counts as not set (the field's default), like {@code key:} with no
  * value. Values written without a reference keep their YAML types exactly as before.
  */
@@ -142,7 +142,7 @@ final class EnvSubstitution {
     }
 
     /**
-     * Text that came from substitution: the typed readers of {@link ConfigNode} accept it where a number or a
+     * Text that came from substitution: the typed readers of {@link BootstrapFields} accept it where a number or a
      * boolean is expected, since the environment has only strings.
      */
     static final class Substituted extends TextNode {

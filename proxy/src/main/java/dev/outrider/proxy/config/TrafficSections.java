@@ -1,0 +1,55 @@
+package dev.outrider.proxy.config;
+
+import dev.outrider.core.document.DocumentFields;
+
+import java.time.Duration;
+import java.util.List;
+
+import static dev.outrider.proxy.config.BootstrapFields.duration;
+import static dev.outrider.proxy.config.BootstrapFields.integer;
+
+/**
+ * The bootstrap file's sections that tune how traffic is carried: {@code http} (codec limits and timeouts),
+ * {@code upstream} (connections to the application and other sidecars, retries) and {@code rateLimits} (the
+ * limiter's bookkeeping). Pure functions.
+ */
+final class TrafficSections {
+    /** Upper bound for every timeout: anything longer is a typo, not a plan. */
+    static final Duration MAX_TIMEOUT = Duration.ofDays(1);
+
+    private TrafficSections() {
+    }
+
+    static HttpConfig http(DocumentFields root) {
+        DocumentFields n = root.section("http", List.of("maxInitialLineLength", "maxHeaderSize", "maxHeaderCount",
+                "maxConcurrentStreams", "idleTimeout", "requestHeaderTimeout"));
+        HttpConfig d = BootstrapLoader.DEFAULT_HTTP;
+        return new HttpConfig(
+                integer(n, "maxInitialLineLength", d.maxInitialLineLength(), 256, 65_536),
+                integer(n, "maxHeaderSize", d.maxHeaderSize(), 1_024, 1_048_576),
+                integer(n, "maxHeaderCount", d.maxHeaderCount(), 1, 10_000),
+                integer(n, "maxConcurrentStreams", d.maxConcurrentStreams(), 1, 65_535),
+                duration(n, "idleTimeout", d.idleTimeout(), true, MAX_TIMEOUT),
+                duration(n, "requestHeaderTimeout", d.requestHeaderTimeout(), false, Duration.ofMinutes(5)));
+    }
+
+    static UpstreamConfig upstream(DocumentFields root) {
+        DocumentFields n = root.section("upstream", List.of("connectTimeout", "requestTimeout", "idleTimeout",
+                "maxRetries", "retryBudgetPercent", "minRetryConcurrency"));
+        UpstreamConfig d = BootstrapLoader.DEFAULT_UPSTREAM;
+        return new UpstreamConfig(
+                duration(n, "connectTimeout", d.connectTimeout(), false, Duration.ofMinutes(5)),
+                duration(n, "requestTimeout", d.requestTimeout(), true, MAX_TIMEOUT),
+                duration(n, "idleTimeout", d.idleTimeout(), false, MAX_TIMEOUT),
+                integer(n, "maxRetries", d.maxRetries(), 0, 10),
+                integer(n, "retryBudgetPercent", d.retryBudgetPercent(), 0, 100),
+                integer(n, "minRetryConcurrency", d.minRetryConcurrency(), 0, 10_000));
+    }
+
+    static RateLimitConfig rateLimits(DocumentFields root) {
+        DocumentFields n = root.section("rateLimits", List.of("maxTracked", "sweepInterval"));
+        RateLimitConfig d = BootstrapLoader.DEFAULT_RATE_LIMITS;
+        return new RateLimitConfig(integer(n, "maxTracked", d.maxTracked(), 100, 10_000_000),
+                duration(n, "sweepInterval", d.sweepInterval(), false, Duration.ofMinutes(1)));
+    }
+}
