@@ -6,6 +6,7 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
+import dev.outrider.core.files.AtomicFiles;
 import dev.outrider.core.snapshot.SnapshotSigner;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x9.ECNamedCurveTable;
@@ -22,6 +23,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPairGenerator;
@@ -31,6 +33,7 @@ import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECPoint;
 import java.security.spec.ECPublicKeySpec;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -64,7 +67,7 @@ public final class SigningKey {
         try (PemWriter writer = new PemWriter(pem)) {
             writer.writeObject(new PemObject("PRIVATE KEY", key.getEncoded()));
         }
-        KeyFiles.writeAtomically(file, pem.toString().getBytes(StandardCharsets.US_ASCII), KeyFiles.OWNER_ONLY);
+        writeAtomically(file, pem.toString().getBytes(StandardCharsets.US_ASCII), AtomicFiles.OWNER_ONLY);
         return of(key);
     }
 
@@ -130,7 +133,13 @@ public final class SigningKey {
 
     /** Writes {@link #publicKeysJson()} to {@code file} atomically (0644: public keys). */
     public void writePublicKeys(Path file) throws IOException {
-        KeyFiles.writeAtomically(requireNonNull(file, "file"), publicKeysJson(), KeyFiles.WORLD_READABLE);
+        writeAtomically(requireNonNull(file, "file"), publicKeysJson(), AtomicFiles.WORLD_READABLE);
+    }
+
+    private static void writeAtomically(Path file, byte[] content, Set<PosixFilePermission> permissions)
+            throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        AtomicFiles.write(file, content, permissions);
     }
 
     private static ECPrivateKey generate() {

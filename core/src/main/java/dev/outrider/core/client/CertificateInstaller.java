@@ -1,5 +1,6 @@
 package dev.outrider.core.client;
 
+import dev.outrider.core.files.AtomicFiles;
 import dev.outrider.core.model.SpiffeId;
 
 import java.io.IOException;

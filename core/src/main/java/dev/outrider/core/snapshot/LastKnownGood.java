@@ -1,6 +1,6 @@
 package dev.outrider.core.snapshot;
 
-import dev.outrider.core.client.AtomicFiles;
+import dev.outrider.core.files.AtomicFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

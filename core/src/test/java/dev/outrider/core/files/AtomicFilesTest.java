@@ -1,4 +1,4 @@
-package dev.outrider.core.client;
+package dev.outrider.core.files;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
