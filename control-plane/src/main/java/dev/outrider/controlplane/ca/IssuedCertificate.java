@@ -1,5 +1,7 @@
 package dev.outrider.controlplane.ca;
 
+import dev.outrider.core.pem.Pem;
+
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.List;
@@ -24,7 +26,7 @@ public record IssuedCertificate(X509Certificate certificate, List<X509Certificat
     public String pemChain() {
         StringBuilder out = new StringBuilder();
         for (X509Certificate cert : chain) {
-            out.append(CaPem.pem(cert));
+            out.append(Pem.write(cert));
         }
         return out.toString();
     }

@@ -1,6 +1,7 @@
 package dev.outrider.controlplane.ca;
 
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.pem.Pem;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -22,8 +23,10 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 
+import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
@@ -100,7 +103,7 @@ public final class WorkloadCa {
             throws CaException {
         requireNonNull(certificateFile, "certificateFile");
         requireNonNull(keyFile, "keyFile");
-        return of(CaPem.certificates(certificateFile), CaPem.privateKey(keyFile), trustDomain, clock);
+        return of(certificates(certificateFile), privateKey(keyFile), trustDomain, clock);
     }
 
     /** The CA from its certificate chain (the CA first) and private key; see {@link #load}. */
@@ -144,7 +147,13 @@ public final class WorkloadCa {
         if (csrPem.length() > 2 * CsrCheck.MAX_CSR_BYTES) {
             throw CaException.invalidRequest("CSR PEM is longer than " + 2 * CsrCheck.MAX_CSR_BYTES + " characters");
         }
-        return sign(CaPem.csr(csrPem), identity, ttl);
+        PKCS10CertificationRequest csr;
+        try {
+            csr = Pem.csr(csrPem);
+        } catch (IOException e) {
+            throw CaException.invalidRequest(e.getMessage(), e);
+        }
+        return sign(csr, identity, ttl);
     }
 
     /**
@@ -338,5 +347,31 @@ public final class WorkloadCa {
 
     private static Instant min(Instant a, Instant b) {
         return a.isBefore(b) ? a : b;
+    }
+
+    /** The CA's certificate file: messages name the file, never key material. */
+    private static List<X509Certificate> certificates(Path file) throws CaException {
+        try {
+            return Pem.certificates(read(file));
+        } catch (CertificateException e) {
+            throw CaException.caUnusable("CA certificate " + file + " holds no PEM certificate: " + e.getMessage(), e);
+        }
+    }
+
+    /** The CA's key file (file-mounted, unencrypted: there is nowhere safer to keep a passphrase). */
+    private static PrivateKey privateKey(Path file) throws CaException {
+        try {
+            return Pem.privateKey(read(file));
+        } catch (IOException e) {
+            throw CaException.caUnusable("CA key " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] read(Path file) throws CaException {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw CaException.caUnusable("cannot read " + file + ": " + e, e);
+        }
     }
 }

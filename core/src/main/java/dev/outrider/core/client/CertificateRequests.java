@@ -1,6 +1,7 @@
 package dev.outrider.core.client;
 
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.pem.Pem;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;

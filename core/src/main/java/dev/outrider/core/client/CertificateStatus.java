@@ -1,6 +1,7 @@
 package dev.outrider.core.client;
 
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.pem.Pem;
 
 import java.io.IOException;
 import java.nio.file.Files;

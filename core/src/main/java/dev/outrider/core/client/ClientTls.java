@@ -1,6 +1,7 @@
 package dev.outrider.core.client;
 
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.pem.Pem;
 
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;

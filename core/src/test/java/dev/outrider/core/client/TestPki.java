@@ -1,5 +1,6 @@
 package dev.outrider.core.client;
 
+import dev.outrider.core.pem.Pem;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;

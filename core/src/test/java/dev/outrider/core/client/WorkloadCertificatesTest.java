@@ -2,6 +2,7 @@ package dev.outrider.core.client;
 
 import dev.outrider.core.client.CertificateBootstrapException.Reason;
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.pem.Pem;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
