@@ -1,6 +1,7 @@
 package dev.outrider.core.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.core.model.SpiffeId;
 
 import java.net.http.HttpClient;

@@ -100,21 +100,6 @@ class ResponsesTest {
     }
 
     @Test
-    void resourceKindsByAnyName() {
-        for (String name : new String[] {"ap", "AP", "authorizationpolicy", "AuthorizationPolicies", "AuthorizationPolicy"}) {
-            assertThat(ResourceKind.resolve(name)).isEqualTo(ResourceKind.AUTHORIZATION_POLICY);
-        }
-        assertThat(ResourceKind.resolve("svc")).isEqualTo(ResourceKind.SERVICE);
-        assertThat(ResourceKind.resolve("rlp")).isEqualTo(ResourceKind.RATE_LIMIT_POLICY);
-        assertThat(ResourceKind.resolve("ra")).isEqualTo(ResourceKind.REQUEST_AUTHENTICATION);
-        assertThat(ResourceKind.resolve("meshconfig")).isEqualTo(ResourceKind.MESH_CONFIG);
-        assertThat(ResourceKind.ofKind("Service")).contains(ResourceKind.SERVICE);
-        assertThat(ResourceKind.ofKind("service")).isEmpty();
-        assertThatThrownBy(() -> ResourceKind.resolve("gw")).hasMessageContaining("known: authorizationpolicy (ap), "
-                + "requestauthentication (ra), ratelimitpolicy (rlp), service (svc), meshconfig (mc)");
-    }
-
-    @Test
     void configIsCheckedAndDoesNotPrintTheToken() {
         var config = new ControlPlaneClientConfig(URI.create("HTTPS://cp.example:15010/"),
                 ControlPlaneClientConfig.defaultServerIdentity("cluster.local"), java.nio.file.Path.of("ca.pem"),
