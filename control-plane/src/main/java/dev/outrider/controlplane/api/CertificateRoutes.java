@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.ca.BootstrapAuthenticator;
 import dev.outrider.controlplane.ca.CaException;
-import dev.outrider.controlplane.ca.IssuedCertificate;
+import dev.outrider.controlplane.ca.SignedCertificate;
 import dev.outrider.controlplane.ca.JoinTokens;
 import dev.outrider.controlplane.ca.WorkloadCa;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
@@ -98,7 +98,7 @@ public final class CertificateRoutes {
         String csr = Json.requiredText(body, "csr");
         try {
             WorkloadIdentity identity = identity(request.caller());
-            IssuedCertificate issued = ca.sign(csr, identity, certificateTtl.get());
+            SignedCertificate issued = ca.sign(csr, identity, certificateTtl.get());
             if (request.caller() instanceof Caller.Bearer bearer) {
                 bootstrap.spend(bearer.credential()); // last: nothing after this can refuse the request
             }

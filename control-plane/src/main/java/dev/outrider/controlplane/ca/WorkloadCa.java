@@ -142,7 +142,7 @@ public final class WorkloadCa {
     }
 
     /** {@link #sign(byte[], WorkloadIdentity, Duration)} with a PEM {@code CERTIFICATE REQUEST}. */
-    public IssuedCertificate sign(String csrPem, WorkloadIdentity identity, Duration ttl) throws CaException {
+    public SignedCertificate sign(String csrPem, WorkloadIdentity identity, Duration ttl) throws CaException {
         requireNonNull(csrPem, "csrPem");
         if (csrPem.length() > 2 * CsrCheck.MAX_CSR_BYTES) {
             throw CaException.invalidRequest("CSR PEM is longer than " + 2 * CsrCheck.MAX_CSR_BYTES + " characters");
@@ -162,12 +162,12 @@ public final class WorkloadCa {
      * key, a CSR asking for another identity, a ttl out of bounds, an identity outside this CA's trust
      * domain, and an expired CA.
      */
-    public IssuedCertificate sign(byte[] csrDer, WorkloadIdentity identity, Duration ttl) throws CaException {
+    public SignedCertificate sign(byte[] csrDer, WorkloadIdentity identity, Duration ttl) throws CaException {
         requireNonNull(csrDer, "csrDer");
         return sign(CsrCheck.parse(csrDer), identity, ttl);
     }
 
-    private IssuedCertificate sign(PKCS10CertificationRequest csr, WorkloadIdentity identity, Duration ttl)
+    private SignedCertificate sign(PKCS10CertificationRequest csr, WorkloadIdentity identity, Duration ttl)
             throws CaException {
         requireNonNull(identity, "identity");
         requireNonNull(ttl, "ttl");
@@ -187,7 +187,7 @@ public final class WorkloadCa {
      * @param serverNames DNS names (letters, digits, '-' labels, no wildcard) and IPv4/IPv6 literals; may be empty
      * @throws CaException INVALID_REQUEST for a bad name, key or ttl; IDENTITY_MISMATCH outside the trust domain
      */
-    public IssuedCertificate issueServing(PublicKey publicKey, WorkloadIdentity identity, List<String> serverNames,
+    public SignedCertificate issueServing(PublicKey publicKey, WorkloadIdentity identity, List<String> serverNames,
                                           Duration ttl) throws CaException {
         requireNonNull(publicKey, "publicKey");
         requireNonNull(identity, "identity");
@@ -220,7 +220,7 @@ public final class WorkloadCa {
     }
 
     /** Builds and signs the leaf: the URI SAN {@code id} first, then {@code extraSans}. */
-    private IssuedCertificate issue(PublicKey publicKey, SpiffeId id, List<GeneralName> extraSans, Duration ttl)
+    private SignedCertificate issue(PublicKey publicKey, SpiffeId id, List<GeneralName> extraSans, Duration ttl)
             throws CaException {
         Instant now = clock.instant();
         Instant caNotBefore = caCertificate.getNotBefore().toInstant();
@@ -255,7 +255,7 @@ public final class WorkloadCa {
             List<X509Certificate> chain = new ArrayList<>(caChain.size() + 1);
             chain.add(leaf);
             chain.addAll(caChain);
-            return new IssuedCertificate(leaf, chain);
+            return new SignedCertificate(leaf, chain);
         } catch (CertIOException | OperatorCreationException | GeneralSecurityException e) {
             throw CaException.caUnusable("could not sign the certificate for " + id + ": " + e.getMessage(), e);
         }

@@ -452,7 +452,7 @@ public final class BootstrapLoader {
     }
 
     /** The {@code controlPlane} block, or null when the sidecar is configured from files only. */
-    private static ControlPlaneConfig controlPlane(ConfigNode n, NodeConfig node) {
+    private static ControlPlaneLinkConfig controlPlane(ConfigNode n, NodeConfig node) {
         if (!n.isSet()) {
             return null;
         }
@@ -494,7 +494,7 @@ public final class BootstrapLoader {
         if (instance != null && !DnsLabel.isValid(instance)) {
             throw inst.error("'" + instance + "' is not a DNS label (RFC 1123: lower-case letters, digits, '-')");
         }
-        return new ControlPlaneConfig(address.hostPort(null, 1), identity, path(keys, null),
+        return new ControlPlaneLinkConfig(address.hostPort(null, 1), identity, path(keys, null),
                 path(n.field("joinToken"), null), path(saToken, null), path(cache, null), advertise, instance,
                 n.field("bootstrapTimeout").duration(Duration.ofSeconds(60), false, Duration.ofHours(1)),
                 n.field("watchTimeout").duration(Duration.ofSeconds(30), false, Duration.ofSeconds(60)),

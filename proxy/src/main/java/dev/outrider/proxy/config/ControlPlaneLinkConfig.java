@@ -31,10 +31,10 @@ import static java.util.Objects.requireNonNull;
  *                         at start-up; the control plane re-signs snapshots daily, so this bounds how long an
  *                         outage a restart can bridge and how old a replayed snapshot can be
  */
-public record ControlPlaneConfig(HostPort address, SpiffeId identity, Path snapshotKeys, Path joinToken,
+public record ControlPlaneLinkConfig(HostPort address, SpiffeId identity, Path snapshotKeys, Path joinToken,
                                  Path serviceAccountToken, Path cacheDirectory, HostPort advertise, String instance,
                                  Duration bootstrapTimeout, Duration watchTimeout, Duration maxSnapshotAge) {
-    public ControlPlaneConfig {
+    public ControlPlaneLinkConfig {
         if (joinToken != null && serviceAccountToken != null) {
             throw new IllegalArgumentException("joinToken and serviceAccountToken are exclusive");
         }

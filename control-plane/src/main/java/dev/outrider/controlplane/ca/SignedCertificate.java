@@ -13,8 +13,8 @@ import static java.util.Objects.requireNonNull;
  * certificate (and whatever issuers followed it in the CA's certificate file), as {@code tls.certificate}
  * expects (certs/README.md).
  */
-public record IssuedCertificate(X509Certificate certificate, List<X509Certificate> chain) {
-    public IssuedCertificate {
+public record SignedCertificate(X509Certificate certificate, List<X509Certificate> chain) {
+    public SignedCertificate {
         requireNonNull(certificate, "certificate");
         chain = List.copyOf(chain);
         if (chain.isEmpty() || !chain.getFirst().equals(certificate)) {

@@ -19,7 +19,7 @@ class ResponsesTest {
 
     @Test
     void aServerErrorBodyBecomesOneExceptionWithItsFields() {
-        ControlPlaneException e = Responses.error("PUT /v1/namespaces/shop/authorizationpolicies/a", 400, bytes("""
+        ControlPlaneException e = ApiAnswers.error("PUT /v1/namespaces/shop/authorizationpolicies/a", 400, bytes("""
                 {"status": 400, "reason": "Invalid", "message": "'get' is not an HTTP method in upper case",
                  "field": "spec.rules[0].to[0].operation.methods[1]"}"""));
 
@@ -35,7 +35,7 @@ class ResponsesTest {
 
     @Test
     void withoutFieldOrReasonTheStatusNamesTheReason() {
-        ControlPlaneException e = Responses.error("GET /v1/sidecars", 403, bytes("{\"message\": \"admin only\"}"));
+        ControlPlaneException e = ApiAnswers.error("GET /v1/sidecars", 403, bytes("{\"message\": \"admin only\"}"));
 
         assertThat(e.reason()).isEqualTo("Forbidden");
         assertThat(e.field()).isNull();
@@ -44,7 +44,7 @@ class ResponsesTest {
 
     @Test
     void aBodyThatIsNotTheContractsJsonIsQuotedShortAndPrintable() {
-        ControlPlaneException e = Responses.error("GET /v1/health", 502, bytes("<html>\u0007bad gateway" + "x".repeat(400)));
+        ControlPlaneException e = ApiAnswers.error("GET /v1/health", 502, bytes("<html>\u0007bad gateway" + "x".repeat(400)));
 
         assertThat(e.reason()).isEqualTo("HTTP502");
         assertThat(e.serverMessage()).startsWith("<html> bad gateway").endsWith("...").hasSize(303);
@@ -71,10 +71,10 @@ class ResponsesTest {
 
     @Test
     void successfulAnswersMustBeJsonObjects() {
-        assertThat(Responses.object("c", 200, bytes("{\"a\": 1}")).path("a").asInt()).isEqualTo(1);
-        assertThatThrownBy(() -> Responses.object("c", 200, bytes("[1]")))
+        assertThat(ApiAnswers.object("c", 200, bytes("{\"a\": 1}")).path("a").asInt()).isEqualTo(1);
+        assertThatThrownBy(() -> ApiAnswers.object("c", 200, bytes("[1]")))
                 .isInstanceOf(ControlPlaneException.class).hasMessageContaining("not a JSON object");
-        assertThatThrownBy(() -> Responses.object("c", 200, bytes("nope")))
+        assertThatThrownBy(() -> ApiAnswers.object("c", 200, bytes("nope")))
                 .isInstanceOf(ControlPlaneException.class).hasMessageContaining("not JSON");
     }
 

@@ -11,11 +11,11 @@ import java.nio.charset.StandardCharsets;
  * Reading the control plane's answers (JSON with Jackson). Pure
  * functions; the mapper is immutable and thread-safe.
  */
-final class Responses {
+final class ApiAnswers {
     static final JsonMapper JSON = JsonMapper.builder().build();
     private static final int MAX_QUOTED = 300;
 
-    private Responses() {
+    private ApiAnswers() {
     }
 
     /** The error an answer with a non-success {@code status} stands for. */
