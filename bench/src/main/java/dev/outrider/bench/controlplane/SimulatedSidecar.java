@@ -2,14 +2,14 @@ package dev.outrider.bench.controlplane;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.outrider.core.client.BootstrapToken;
-import dev.outrider.core.client.CertificateFiles;
+import dev.outrider.core.identity.CertificateFiles;
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.client.ControlPlaneClientConfig;
 import dev.outrider.core.client.JoinToken;
-import dev.outrider.core.client.SnapshotWatcher;
-import dev.outrider.core.client.WatchOptions;
-import dev.outrider.core.client.WatchState;
-import dev.outrider.core.client.WorkloadCertificates;
+import dev.outrider.core.watch.SnapshotWatcher;
+import dev.outrider.core.watch.WatchOptions;
+import dev.outrider.core.watch.WatchState;
+import dev.outrider.core.identity.WorkloadCertificates;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.policy.AuthorizationPolicy;
 import dev.outrider.core.policy.PolicyDocument;
@@ -106,7 +106,7 @@ final class SimulatedSidecar implements AutoCloseable {
                 dir.resolve("ca-bundle.pem"));
         try {
             sidecar.client = ControlPlaneClient.open(
-                    ControlPlaneClientConfig.forWorkload(mesh.server(), mesh.serverIdentity(), files));
+                    files.clientConfig(mesh.server(), mesh.serverIdentity()));
             sidecar.certificates = WorkloadCertificates.start(sidecar.client, files, identity,
                     () -> Optional.of(BootstrapToken.joinToken(token.token())), Clock.systemUTC(), () -> { },
                     mesh.bootstrapTimeout());

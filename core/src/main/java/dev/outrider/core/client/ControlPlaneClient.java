@@ -3,6 +3,8 @@ package dev.outrider.core.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.core.model.ResourceKind;
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.snapshot.SignedSnapshot;
+import dev.outrider.core.snapshot.SnapshotResult;
 
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -282,7 +284,7 @@ public final class ControlPlaneClient implements AutoCloseable {
     }
 
     /** A value put into a URL path: refused unless plainly safe, so no name can change the path it is put in. */
-    static String segment(String what, String value) {
+    public static String segment(String what, String value) {
         requireNonNull(value, what);
         if (!SEGMENT.matcher(value).matches()) {
             throw new IllegalArgumentException(what + " '" + value + "' is not a valid name (letters, digits, '.',"

@@ -2,14 +2,14 @@ package dev.outrider.proxy.control;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.outrider.core.client.BootstrapToken;
-import dev.outrider.core.client.CertificateBootstrapException;
-import dev.outrider.core.client.CertificateFiles;
+import dev.outrider.core.identity.CertificateBootstrapException;
+import dev.outrider.core.identity.CertificateFiles;
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.client.ControlPlaneClientConfig;
-import dev.outrider.core.client.SnapshotWatcher;
-import dev.outrider.core.client.WatchOptions;
-import dev.outrider.core.client.WatchState;
-import dev.outrider.core.client.WorkloadCertificates;
+import dev.outrider.core.watch.SnapshotWatcher;
+import dev.outrider.core.watch.WatchOptions;
+import dev.outrider.core.watch.WatchState;
+import dev.outrider.core.identity.WorkloadCertificates;
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.core.snapshot.LastKnownGood;
 import dev.outrider.core.snapshot.SnapshotVerifier;
@@ -91,7 +91,7 @@ public final class ControlPlaneLink implements AutoCloseable {
                     + " certificate is issued");
         }
         ControlPlaneClient client = ControlPlaneClient.open(
-                ControlPlaneClientConfig.forWorkload(URI.create(cp.url()), cp.identity(), files));
+                files.clientConfig(URI.create(cp.url()), cp.identity()));
         AtomicReference<TlsState> tls = new AtomicReference<>();
         boolean started = false;
         try {

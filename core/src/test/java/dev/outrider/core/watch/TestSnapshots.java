@@ -1,4 +1,4 @@
-package dev.outrider.core.client;
+package dev.outrider.core.watch;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.jwk.Curve;
@@ -8,6 +8,7 @@ import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import dev.outrider.core.model.ServiceName;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.LastKnownGood;
+import dev.outrider.core.snapshot.SignedSnapshot;
 import dev.outrider.core.snapshot.SnapshotEndpoint;
 import dev.outrider.core.snapshot.SnapshotSigner;
 import dev.outrider.core.snapshot.SnapshotVerifier;

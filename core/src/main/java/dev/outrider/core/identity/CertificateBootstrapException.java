@@ -1,4 +1,4 @@
-package dev.outrider.core.client;
+package dev.outrider.core.identity;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,5 +1,10 @@
-package dev.outrider.core.client;
+package dev.outrider.core.identity;
 
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneClientConfig;
+import dev.outrider.core.model.SpiffeId;
+
+import java.net.URI;
 import java.nio.file.Path;
 
 import static java.util.Objects.requireNonNull;
@@ -22,5 +27,14 @@ public record CertificateFiles(Path certificate, Path privateKey, Path trustBund
         if (certificate.equals(privateKey) || certificate.equals(trustBundle) || privateKey.equals(trustBundle)) {
             throw new IllegalArgumentException("certificate, privateKey and trustBundle must be three different files");
         }
+    }
+
+    /**
+     * How a sidecar reaches the control plane at {@code server}: trusts {@link #trustBundle()} and authenticates
+     * with {@link #certificate()} and {@link #privateKey()}, default timeouts.
+     */
+    public ControlPlaneClientConfig clientConfig(URI server, SpiffeId serverIdentity) {
+        return new ControlPlaneClientConfig(server, serverIdentity, trustBundle, certificate, privateKey, null,
+                ControlPlaneClientConfig.DEFAULT_CONNECT_TIMEOUT, ControlPlaneClientConfig.DEFAULT_REQUEST_TIMEOUT);
     }
 }

@@ -1,5 +1,7 @@
-package dev.outrider.core.client;
+package dev.outrider.core.identity;
 
+import dev.outrider.core.client.IssuedCertificate;
+import dev.outrider.core.client.X509Checks;
 import dev.outrider.core.files.AtomicFiles;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.pem.Pem;
@@ -25,7 +27,7 @@ import java.util.List;
  *   2. private key    PKCS#8, 0600
  *   3. certificate    last: the commit point of the set
  * </pre>
- * Readers read the certificate before the key (the proxy's {@code TlsMaterial}, {@link ClientTls},
+ * Readers read the certificate before the key (the proxy's {@code TlsMaterial}, the control-plane client,
  * {@link CertificateStatus}). A reader that sees the new certificate therefore also sees the new key (written
  * before it), so it never pairs a new certificate with an old key. A reader that reads between steps 2 and 3 gets
  * the old certificate with the new key: every reader checks that the key matches the certificate and refuses that

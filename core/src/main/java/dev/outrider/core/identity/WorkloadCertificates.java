@@ -1,7 +1,13 @@
-package dev.outrider.core.client;
+package dev.outrider.core.identity;
 
-import dev.outrider.core.client.CertificateBootstrapException.Reason;
-import dev.outrider.core.client.CertificateStatus.State;
+import dev.outrider.core.client.Backoff;
+import dev.outrider.core.client.BootstrapToken;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneClientConfig;
+import dev.outrider.core.client.ControlPlaneException;
+import dev.outrider.core.client.IssuedCertificate;
+import dev.outrider.core.identity.CertificateBootstrapException.Reason;
+import dev.outrider.core.identity.CertificateStatus.State;
 import dev.outrider.core.model.SpiffeId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +44,7 @@ import static java.util.Objects.requireNonNull;
  * atomically ({@link CertificateInstaller} explains why this order). {@code onRenewed} then lets the proxy reload
  * its TLS contexts at once; the {@link ControlPlaneClient} notices the new files by itself.
  *
- * <p>The client should be made with {@link ControlPlaneClientConfig#forWorkload} over the same files, so that
+ * <p>The client should be made with {@link CertificateFiles#clientConfig} over the same files, so that
  * renewals authenticate with the current certificate. Neither keys nor tokens are ever logged.
  *
  * <p>Threads: {@link #start} runs the bootstrap on the caller's thread (blocking, never an event loop); afterwards

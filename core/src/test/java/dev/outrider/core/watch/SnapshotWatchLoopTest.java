@@ -1,6 +1,9 @@
-package dev.outrider.core.client;
+package dev.outrider.core.watch;
 
-import dev.outrider.core.client.WatchState.Source;
+import dev.outrider.core.client.ControlPlaneException;
+import dev.outrider.core.snapshot.SignedSnapshot;
+import dev.outrider.core.snapshot.SnapshotResult;
+import dev.outrider.core.watch.WatchState.Source;
 import dev.outrider.core.snapshot.LastKnownGood;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 import org.junit.jupiter.api.AfterEach;

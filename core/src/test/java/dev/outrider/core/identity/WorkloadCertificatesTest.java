@@ -1,6 +1,12 @@
-package dev.outrider.core.client;
+package dev.outrider.core.identity;
 
-import dev.outrider.core.client.CertificateBootstrapException.Reason;
+import dev.outrider.core.client.Backoff;
+import dev.outrider.core.client.BootstrapToken;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneClientConfig;
+import dev.outrider.core.client.IssuedCertificate;
+import dev.outrider.core.client.TestPki;
+import dev.outrider.core.identity.CertificateBootstrapException.Reason;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.pem.Pem;
 import org.junit.jupiter.api.AfterEach;
@@ -49,8 +55,8 @@ class WorkloadCertificatesTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        client = ControlPlaneClient.open(ControlPlaneClientConfig.forWorkload(
-                URI.create("https://127.0.0.1:" + closedPort), CONTROL_PLANE, files));
+        client = ControlPlaneClient.open(files.clientConfig(
+                URI.create("https://127.0.0.1:" + closedPort), CONTROL_PLANE));
     }
 
     @AfterEach

@@ -1,5 +1,6 @@
-package dev.outrider.core.client;
+package dev.outrider.core.watch;
 
+import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.model.SpiffeId;
 
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.outrider.core.client;
+package dev.outrider.core.identity;
 
 import dev.outrider.core.model.SpiffeId;
 import org.bouncycastle.asn1.ASN1Encodable;

@@ -1,10 +1,14 @@
-package dev.outrider.core.client;
+package dev.outrider.core.identity;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
-import dev.outrider.core.client.CertificateBootstrapException.Reason;
+import dev.outrider.core.client.BootstrapToken;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneClientConfig;
+import dev.outrider.core.client.TestPki;
+import dev.outrider.core.identity.CertificateBootstrapException.Reason;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.pem.Pem;
 import org.bouncycastle.openssl.PEMParser;
@@ -69,7 +73,7 @@ class ServiceAccountBootstrapTest {
         KeyPair serverKeys = TestPki.ecKey();
         X509Certificate serverCert = MESH.issue(serverKeys.getPublic(), CONTROL_PLANE.toString(), "localhost", "127.0.0.1");
         SSLContext tls = SSLContext.getInstance("TLSv1.3");
-        tls.init(ClientTls.keyManagers(List.of(serverCert), serverKeys.getPrivate()), null, null);
+        tls.init(TestPki.keyManagers(List.of(serverCert), serverKeys.getPrivate()), null, null);
         server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setHttpsConfigurator(new HttpsConfigurator(tls) {
             @Override
@@ -123,8 +127,8 @@ class ServiceAccountBootstrapTest {
     }
 
     private WorkloadCertificates start(Supplier<Optional<BootstrapToken>> token) throws Exception {
-        ControlPlaneClient client = ControlPlaneClient.open(ControlPlaneClientConfig.forWorkload(
-                URI.create("https://127.0.0.1:" + server.getAddress().getPort()), CONTROL_PLANE, files));
+        ControlPlaneClient client = ControlPlaneClient.open(files.clientConfig(
+                URI.create("https://127.0.0.1:" + server.getAddress().getPort()), CONTROL_PLANE));
         try {
             return WorkloadCertificates.start(client, files, ORDERS, token, Clock.systemUTC(), () -> { },
                     Duration.ofSeconds(5));

@@ -1,7 +1,9 @@
-package dev.outrider.core.client;
+package dev.outrider.core.watch;
 
 import dev.outrider.core.snapshot.LastKnownGood;
+import dev.outrider.core.snapshot.SignedSnapshot;
 import dev.outrider.core.snapshot.SnapshotException;
+import dev.outrider.core.snapshot.SnapshotResult;
 import dev.outrider.core.snapshot.SnapshotVerifier;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 

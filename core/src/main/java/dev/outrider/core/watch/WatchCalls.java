@@ -1,4 +1,8 @@
-package dev.outrider.core.client;
+package dev.outrider.core.watch;
+
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.snapshot.SignedSnapshot;
+import dev.outrider.core.snapshot.SnapshotResult;
 
 import java.time.Duration;
 import java.util.Optional;

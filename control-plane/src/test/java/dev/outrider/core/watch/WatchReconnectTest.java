@@ -1,8 +1,14 @@
-package dev.outrider.core.client;
+package dev.outrider.core.watch;
 
 import com.nimbusds.jose.jwk.JWKSet;
+import dev.outrider.core.client.Backoff;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneClientConfig;
+import dev.outrider.core.identity.CertificateFiles;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.LastKnownGood;
+import dev.outrider.core.snapshot.SignedSnapshot;
+import dev.outrider.core.snapshot.SnapshotResult;
 import dev.outrider.core.snapshot.SnapshotVerifier;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 import dev.outrider.controlplane.ControlPlaneFixture;
@@ -35,7 +41,7 @@ import static org.awaitility.Awaitility.await;
  *
  * <p>The jitter is pinned to its ceiling (every delay is the longest the back-off allows), so the test sees the
  * worst case of the policy rather than a lucky draw; the wait for the change is generous (10 s, five times the
- * bound) and far below the 16 s an unbounded back-off would wait after seven failures. Lives in the client's
+ * bound) and far below the 16 s an unbounded back-off would wait after seven failures. Lives in the watch's
  * package (in this module's tests, where a real control plane is at hand) to use the watcher's jitter seam.
  */
 class WatchReconnectTest {
@@ -105,9 +111,9 @@ class WatchReconnectTest {
         CertificateFiles files = new CertificateFiles(Files.writeString(dir.resolve("cert.pem"), chain),
                 Files.writeString(dir.resolve("key.pem"), TestMesh.pkcs8(orders.keys().getPrivate())),
                 Files.writeString(dir.resolve("bundle.pem"), TestMesh.pem(cp.mesh.caCertificate())));
-        return ControlPlaneClient.open(ControlPlaneClientConfig.forWorkload(
+        return ControlPlaneClient.open(files.clientConfig(
                 URI.create("https://127.0.0.1:" + cp.controlPlane.address().getPort()),
-                ControlPlaneClientConfig.defaultServerIdentity(TD), files));
+                ControlPlaneClientConfig.defaultServerIdentity(TD)));
     }
 
     /** The real client's calls, counting the polls that got no answer. */

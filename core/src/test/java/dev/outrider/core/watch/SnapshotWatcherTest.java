@@ -1,6 +1,10 @@
-package dev.outrider.core.client;
+package dev.outrider.core.watch;
 
-import dev.outrider.core.client.WatchState.Source;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneClientConfig;
+import dev.outrider.core.client.TestPki;
+import dev.outrider.core.identity.CertificateFiles;
+import dev.outrider.core.watch.WatchState.Source;
 import dev.outrider.core.snapshot.LastKnownGood;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 import org.junit.jupiter.api.AfterEach;
@@ -39,9 +43,9 @@ class SnapshotWatcherTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        client = ControlPlaneClient.open(ControlPlaneClientConfig.forWorkload(URI.create("https://127.0.0.1:" + closedPort),
-                ControlPlaneClientConfig.defaultServerIdentity("cluster.local"),
-                new CertificateFiles(dir.resolve("cert.pem"), dir.resolve("key.pem"), bundle)));
+        CertificateFiles files = new CertificateFiles(dir.resolve("cert.pem"), dir.resolve("key.pem"), bundle);
+        client = ControlPlaneClient.open(files.clientConfig(URI.create("https://127.0.0.1:" + closedPort),
+                ControlPlaneClientConfig.defaultServerIdentity("cluster.local")));
         cache = snapshots.cache(dir.resolve("snapshot.jws"));
     }
 

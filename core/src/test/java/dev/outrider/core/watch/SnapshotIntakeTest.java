@@ -1,6 +1,8 @@
-package dev.outrider.core.client;
+package dev.outrider.core.watch;
 
 import dev.outrider.core.snapshot.LastKnownGood;
+import dev.outrider.core.snapshot.SignedSnapshot;
+import dev.outrider.core.snapshot.SnapshotResult;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

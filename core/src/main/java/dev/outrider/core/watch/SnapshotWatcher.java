@@ -1,6 +1,11 @@
-package dev.outrider.core.client;
+package dev.outrider.core.watch;
 
-import dev.outrider.core.client.WatchState.Source;
+import dev.outrider.core.client.Backoff;
+import dev.outrider.core.client.ControlPlaneClient;
+import dev.outrider.core.client.ControlPlaneException;
+import dev.outrider.core.snapshot.SignedSnapshot;
+import dev.outrider.core.snapshot.SnapshotResult;
+import dev.outrider.core.watch.WatchState.Source;
 import dev.outrider.core.snapshot.LastKnownGood;
 import dev.outrider.core.snapshot.SnapshotException;
 import dev.outrider.core.snapshot.SnapshotVerifier;

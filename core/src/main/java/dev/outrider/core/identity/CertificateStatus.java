@@ -1,5 +1,6 @@
-package dev.outrider.core.client;
+package dev.outrider.core.identity;
 
+import dev.outrider.core.client.X509Checks;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.pem.Pem;
 

@@ -1,6 +1,7 @@
-package dev.outrider.core.client;
+package dev.outrider.core.identity;
 
-import dev.outrider.core.client.CertificateStatus.State;
+import dev.outrider.core.client.TestPki;
+import dev.outrider.core.identity.CertificateStatus.State;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.pem.Pem;
 import org.junit.jupiter.api.BeforeEach;

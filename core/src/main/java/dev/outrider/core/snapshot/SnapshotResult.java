@@ -1,4 +1,4 @@
-package dev.outrider.core.client;
+package dev.outrider.core.snapshot;
 
 /** What a sidecar did with a snapshot version, as {@code POST /v1/sidecars/status} reports it. */
 public enum SnapshotResult {

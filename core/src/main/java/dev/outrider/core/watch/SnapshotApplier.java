@@ -1,4 +1,4 @@
-package dev.outrider.core.client;
+package dev.outrider.core.watch;
 
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 
