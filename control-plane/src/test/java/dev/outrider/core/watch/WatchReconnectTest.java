@@ -77,7 +77,7 @@ class WatchReconnectTest {
         SpiffeId orders = SpiffeId.ofServiceAccount(TD, "shop", "orders");
         SnapshotVerifier verifier = new SnapshotVerifier(JWKSet.parse(admin.get("/v1/snapshot-keys").body()), orders);
         watcher = SnapshotWatcher.start(calls, verifier, new LastKnownGood(dir.resolve("snapshot.jws"), verifier),
-                applied::add, WatchOptions.of(orders, null, "orders-1", null), Clock.systemUTC(), new Ceiling());
+                s -> applied.add(s.snapshot()), WatchOptions.of(orders, null, "orders-1", null), Clock.systemUTC(), new Ceiling());
         await().atMost(Duration.ofSeconds(30)).until(() -> holds(applied, "before-restart"));
 
         cp.controlPlane.close();

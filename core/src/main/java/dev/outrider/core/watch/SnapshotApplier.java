@@ -1,10 +1,11 @@
 package dev.outrider.core.watch;
 
-import dev.outrider.core.snapshot.WorkloadSnapshot;
+import dev.outrider.core.snapshot.VerifiedSnapshot;
 
 /**
- * Puts a verified snapshot in force: validate and compile it, then swap the sidecar's policy store. Called by
- * {@link SnapshotWatcher} on its own thread, one snapshot at a time, never on an event loop.
+ * Puts a verified snapshot in force: compile its policies (parsed once, by the verifier), then swap the sidecar's
+ * policy store. Called by {@link SnapshotWatcher} on its own thread, one snapshot at a time, never on an event
+ * loop.
  */
 @FunctionalInterface
 public interface SnapshotApplier {
@@ -12,5 +13,5 @@ public interface SnapshotApplier {
      * Applies {@code snapshot} completely, or throws and leaves the snapshot in force unchanged (the watcher then
      * NACKs with the exception's message, which should name the document and field at fault).
      */
-    void apply(WorkloadSnapshot snapshot) throws Exception;
+    void apply(VerifiedSnapshot snapshot) throws Exception;
 }

@@ -5,6 +5,7 @@ import dev.outrider.core.snapshot.SignedSnapshot;
 import dev.outrider.core.snapshot.SnapshotException;
 import dev.outrider.core.snapshot.SnapshotResult;
 import dev.outrider.core.snapshot.SnapshotVerifier;
+import dev.outrider.core.snapshot.VerifiedSnapshot;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 
 import java.io.UncheckedIOException;
@@ -42,15 +43,16 @@ final class SnapshotIntake {
     }
 
     Outcome offer(SignedSnapshot fetched, long appliedVersion) {
-        WorkloadSnapshot snapshot;
+        VerifiedSnapshot verified;
         try {
-            snapshot = verifier.verify(fetched.jws(), Math.max(0, appliedVersion));
+            verified = verifier.verifyAndParse(fetched.jws(), Math.max(0, appliedVersion));
         } catch (SnapshotException e) {
             return new Outcome(SnapshotResult.NACK, Long.toString(fetched.version()), null,
                     shorten("snapshot refused (" + e.reason() + "): " + e.detail()));
         }
+        WorkloadSnapshot snapshot = verified.snapshot();
         try {
-            applier.apply(snapshot);
+            applier.apply(verified);
         } catch (Exception e) {
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             return new Outcome(SnapshotResult.NACK, snapshot.version(), null, shorten("snapshot not applied: " + message));

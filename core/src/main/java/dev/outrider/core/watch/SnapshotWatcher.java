@@ -5,11 +5,11 @@ import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.client.ControlPlaneException;
 import dev.outrider.core.snapshot.SignedSnapshot;
 import dev.outrider.core.snapshot.SnapshotResult;
+import dev.outrider.core.snapshot.VerifiedSnapshot;
 import dev.outrider.core.watch.WatchState.Source;
 import dev.outrider.core.snapshot.LastKnownGood;
 import dev.outrider.core.snapshot.SnapshotException;
 import dev.outrider.core.snapshot.SnapshotVerifier;
-import dev.outrider.core.snapshot.WorkloadSnapshot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -157,7 +157,7 @@ public final class SnapshotWatcher implements AutoCloseable {
     /** On the caller's thread, before the watch thread starts. */
     private void applyLastKnownGood() {
         try {
-            Optional<WorkloadSnapshot> cached = cache.load();
+            Optional<VerifiedSnapshot> cached = cache.loadVerified();
             if (cached.isPresent()) {
                 applier.apply(cached.get());
                 appliedVersion = cached.get().versionNumber();

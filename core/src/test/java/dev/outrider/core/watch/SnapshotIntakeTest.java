@@ -32,7 +32,7 @@ class SnapshotIntakeTest {
             if (applyFailure != null) {
                 throw new IllegalArgumentException(applyFailure);
             }
-            applied.add(s);
+            applied.add(s.snapshot());
         });
     }
 

@@ -108,7 +108,7 @@ class SnapshotWatchLoopTest {
     }
 
     private void start(String service) {
-        watcher = SnapshotWatcher.start(calls, snapshots.verifier, cache, applied::add,
+        watcher = SnapshotWatcher.start(calls, snapshots.verifier, cache, s -> applied.add(s.snapshot()),
                 WatchOptions.of(TestSnapshots.ORDERS, service, "orders-1", service == null ? null : "10.0.0.5:15006"),
                 Clock.systemUTC());
     }

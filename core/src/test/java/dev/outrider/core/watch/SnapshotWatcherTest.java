@@ -55,7 +55,7 @@ class SnapshotWatcherTest {
     }
 
     private SnapshotWatcher start() {
-        return SnapshotWatcher.start(client, snapshots.verifier, cache, applied::add,
+        return SnapshotWatcher.start(client, snapshots.verifier, cache, s -> applied.add(s.snapshot()),
                 WatchOptions.of(TestSnapshots.ORDERS, "orders", "orders-1", "10.0.0.5:15006"));
     }
 
@@ -135,7 +135,7 @@ class SnapshotWatcherTest {
 
     @Test
     void optionsMustMatchTheVerifiersWorkload() {
-        assertThatThrownBy(() -> SnapshotWatcher.start(client, snapshots.verifier, cache, applied::add,
+        assertThatThrownBy(() -> SnapshotWatcher.start(client, snapshots.verifier, cache, s -> applied.add(s.snapshot()),
                 new WatchOptions("shop", "payments", null, "payments-1", null, Duration.ofSeconds(30))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("spiffe://cluster.local/ns/shop/sa/orders");
