@@ -3,7 +3,7 @@ package dev.outrider.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.client.ControlPlaneException;
-import dev.outrider.core.client.ResourceKind;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.core.client.WrittenResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,5 +1,6 @@
 package dev.outrider.bench.controlplane;
 
+import dev.outrider.core.pem.Pem;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -7,12 +8,9 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-import java.io.IOException;
-import java.io.StringWriter;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,17 +53,9 @@ record BenchMeshCa(Path certificate, Path privateKey) {
                 builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
         Path certFile = dir.resolve("ca.pem");
         Path keyFile = dir.resolve("ca.key");
-        Files.writeString(certFile, pem(cert));
+        Files.writeString(certFile, Pem.write(cert));
         Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(keyFile, pem(new JcaPKCS8Generator(keys.getPrivate(), null)));
+        Files.writeString(keyFile, Pem.write(new JcaPKCS8Generator(keys.getPrivate(), null)));
         return new BenchMeshCa(certFile, keyFile);
-    }
-
-    private static String pem(Object o) throws IOException {
-        StringWriter out = new StringWriter();
-        try (JcaPEMWriter w = new JcaPEMWriter(out)) {
-            w.writeObject(o);
-        }
-        return out.toString();
     }
 }

@@ -5,7 +5,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.client.ControlPlaneClientConfig;
 import dev.outrider.core.client.JoinToken;
-import dev.outrider.core.client.ResourceKind;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.controlplane.ControlPlane;
 import dev.outrider.controlplane.ControlPlaneConfig;

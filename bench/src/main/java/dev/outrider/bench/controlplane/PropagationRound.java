@@ -2,8 +2,8 @@ package dev.outrider.bench.controlplane;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.core.client.ControlPlaneClient;
-import dev.outrider.core.client.ResourceKind;
-import dev.outrider.core.client.WatchState;
+import dev.outrider.core.model.ResourceKind;
+import dev.outrider.core.watch.WatchState;
 import dev.outrider.core.client.WrittenResource;
 
 import java.nio.charset.StandardCharsets;

@@ -2,14 +2,15 @@ package dev.outrider.bench.controlplane;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.outrider.core.client.BootstrapToken;
-import dev.outrider.core.client.CertificateFiles;
+import dev.outrider.core.identity.CertificateFiles;
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.client.ControlPlaneClientConfig;
 import dev.outrider.core.client.JoinToken;
-import dev.outrider.core.client.SnapshotWatcher;
-import dev.outrider.core.client.WatchOptions;
-import dev.outrider.core.client.WatchState;
-import dev.outrider.core.client.WorkloadCertificates;
+import dev.outrider.core.snapshot.VerifiedSnapshot;
+import dev.outrider.core.watch.SnapshotWatcher;
+import dev.outrider.core.watch.WatchOptions;
+import dev.outrider.core.watch.WatchState;
+import dev.outrider.core.identity.WorkloadCertificates;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.policy.AuthorizationPolicy;
 import dev.outrider.core.policy.PolicyDocument;
@@ -37,8 +38,8 @@ import static java.util.Objects.requireNonNull;
  * {@link SnapshotVerifier} (the control plane's published keys) and {@link LastKnownGood} (fsync'd file); it
  * registers its Service and ACKs each snapshot with {@code POST /v1/sidecars/status}.
  *
- * <p>Its applier stands in for the proxy's: it parses the policies with the sidecar's reader
- * ({@link PolicyDocuments}) and then notes which benchmark round the snapshot carries (the annotation
+ * <p>Its applier stands in for the proxy's: it takes the policies as the verifier parsed them with the sidecar's
+ * reader ({@link PolicyDocuments}) and then notes which benchmark round the snapshot carries (the annotation
  * {@value #ROUND_ANNOTATION} of the policy {@value #POLICY_NAME}) and when it was applied.
  *
  * <p>Threading: {@link #apply} runs on the watcher's thread. {@link #appliedAtNanos} and {@link #versionOfRound}
@@ -106,7 +107,7 @@ final class SimulatedSidecar implements AutoCloseable {
                 dir.resolve("ca-bundle.pem"));
         try {
             sidecar.client = ControlPlaneClient.open(
-                    ControlPlaneClientConfig.forWorkload(mesh.server(), mesh.serverIdentity(), files));
+                    files.clientConfig(mesh.server(), mesh.serverIdentity()));
             sidecar.certificates = WorkloadCertificates.start(sidecar.client, files, identity,
                     () -> Optional.of(BootstrapToken.joinToken(token.token())), Clock.systemUTC(), () -> { },
                     mesh.bootstrapTimeout());
@@ -122,15 +123,10 @@ final class SimulatedSidecar implements AutoCloseable {
         }
     }
 
-    /** The watcher's thread: validate as the sidecar does, then note the round and the time. */
-    private void apply(WorkloadSnapshot snapshot) {
-        List<PolicyDocument> documents;
-        try {
-            documents = PolicyDocuments.parse(snapshot.policies(), "snapshot " + snapshot.version());
-        } catch (RuntimeException e) {
-            applyError = e.getMessage();
-            throw e; // the watcher NACKs
-        }
+    /** The watcher's thread: the documents as the verifier parsed them (as the sidecar uses them), then note the round and the time. */
+    private void apply(VerifiedSnapshot verified) {
+        WorkloadSnapshot snapshot = verified.snapshot();
+        List<PolicyDocument> documents = verified.policies();
         long now = System.nanoTime();
         int round = roundOf(documents);
         endpoints = snapshot.endpoints().size();

@@ -1,5 +1,6 @@
 package dev.outrider.bench.tls;
 
+import dev.outrider.core.pem.Pem;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -12,14 +13,11 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -63,7 +61,7 @@ final class BenchPki {
 
     /** This PKI's root as PEM (to build a bundle of several roots). */
     String rootPem() {
-        return pem(root);
+        return Pem.write(root);
     }
 
     /** Issues a leaf for {@code spiffeId} and writes its three files to {@code dir}; returns the leaf. */
@@ -83,10 +81,10 @@ final class BenchPki {
                 .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(root));
         X509Certificate leaf = sign(b, rootKey);
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("cert.pem"), pem(leaf), StandardCharsets.US_ASCII);
-        Files.writeString(dir.resolve("key.pem"), pem(new JcaPKCS8Generator(key.getPrivate(), null)),
+        Files.writeString(dir.resolve("cert.pem"), Pem.write(leaf), StandardCharsets.US_ASCII);
+        Files.writeString(dir.resolve("key.pem"), Pem.write(new JcaPKCS8Generator(key.getPrivate(), null)),
                 StandardCharsets.US_ASCII);
-        Files.writeString(dir.resolve("ca-bundle.pem"), pem(root), StandardCharsets.US_ASCII);
+        Files.writeString(dir.resolve("ca-bundle.pem"), Pem.write(root), StandardCharsets.US_ASCII);
         return leaf;
     }
 
@@ -111,15 +109,5 @@ final class BenchPki {
         } catch (org.bouncycastle.operator.OperatorCreationException e) {
             throw new GeneralSecurityException(e);
         }
-    }
-
-    private static String pem(Object o) {
-        StringWriter out = new StringWriter();
-        try (JcaPEMWriter w = new JcaPEMWriter(out)) {
-            w.writeObject(o);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toString();
     }
 }

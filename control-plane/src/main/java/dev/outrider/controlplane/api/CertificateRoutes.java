@@ -5,7 +5,7 @@ import dev.outrider.core.document.Durations;
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.ca.BootstrapAuthenticator;
 import dev.outrider.controlplane.ca.CaException;
-import dev.outrider.controlplane.ca.IssuedCertificate;
+import dev.outrider.controlplane.ca.SignedCertificate;
 import dev.outrider.controlplane.ca.JoinTokens;
 import dev.outrider.controlplane.ca.WorkloadCa;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
@@ -16,15 +16,12 @@ import dev.outrider.controlplane.server.ApiResponse;
 import dev.outrider.controlplane.server.Caller;
 import dev.outrider.controlplane.server.Json;
 import dev.outrider.controlplane.server.Router;
+import dev.outrider.core.pem.Pem;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -72,7 +69,7 @@ public final class CertificateRoutes {
         this.joinTokens = requireNonNull(joinTokens, "joinTokens");
         this.bootstrap = requireNonNull(bootstrap, "bootstrap");
         this.certificateTtl = requireNonNull(certificateTtl, "certificateTtl");
-        this.trustBundle = pem(requireNonNull(trustAnchor, "trustAnchor"));
+        this.trustBundle = Pem.write(requireNonNull(trustAnchor, "trustAnchor"));
     }
 
     public void register(Router.Builder routes) {
@@ -126,7 +123,7 @@ public final class CertificateRoutes {
         String csr = Json.requiredText(body, "csr");
         try {
             WorkloadIdentity identity = identity(request.caller());
-            IssuedCertificate issued = ca.sign(csr, identity, certificateTtl.get());
+            SignedCertificate issued = ca.sign(csr, identity, certificateTtl.get());
             if (request.caller() instanceof Caller.Bearer bearer) {
                 bootstrap.spend(bearer.credential()); // last: nothing after this can refuse the request
             }
@@ -177,15 +174,5 @@ public final class CertificateRoutes {
                     + " (lower-case letters, digits and '-', at most 63)");
         }
         return value;
-    }
-
-    private static String pem(X509Certificate certificate) {
-        StringWriter out = new StringWriter();
-        try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
-            writer.writeObject(certificate);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing to a string", e);
-        }
-        return out.toString();
     }
 }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.outrider.controlplane.model.MeshConfig;
 import dev.outrider.controlplane.model.ResourceDocuments;
-import dev.outrider.controlplane.model.ResourceKind;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.controlplane.model.ValidatedResource;
 import dev.outrider.controlplane.server.Access;
 import dev.outrider.controlplane.server.ApiException;

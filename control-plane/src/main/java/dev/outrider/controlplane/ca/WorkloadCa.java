@@ -1,6 +1,7 @@
 package dev.outrider.controlplane.ca;
 
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.pem.Pem;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -22,8 +23,10 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 
+import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
@@ -100,7 +103,7 @@ public final class WorkloadCa {
             throws CaException {
         requireNonNull(certificateFile, "certificateFile");
         requireNonNull(keyFile, "keyFile");
-        return of(CaPem.certificates(certificateFile), CaPem.privateKey(keyFile), trustDomain, clock);
+        return of(certificates(certificateFile), privateKey(keyFile), trustDomain, clock);
     }
 
     /** The CA from its certificate chain (the CA first) and private key; see {@link #load}. */
@@ -139,12 +142,18 @@ public final class WorkloadCa {
     }
 
     /** {@link #sign(byte[], WorkloadIdentity, Duration)} with a PEM {@code CERTIFICATE REQUEST}. */
-    public IssuedCertificate sign(String csrPem, WorkloadIdentity identity, Duration ttl) throws CaException {
+    public SignedCertificate sign(String csrPem, WorkloadIdentity identity, Duration ttl) throws CaException {
         requireNonNull(csrPem, "csrPem");
         if (csrPem.length() > 2 * CsrCheck.MAX_CSR_BYTES) {
             throw CaException.invalidRequest("CSR PEM is longer than " + 2 * CsrCheck.MAX_CSR_BYTES + " characters");
         }
-        return sign(CaPem.csr(csrPem), identity, ttl);
+        PKCS10CertificationRequest csr;
+        try {
+            csr = Pem.csr(csrPem);
+        } catch (IOException e) {
+            throw CaException.invalidRequest(e.getMessage(), e);
+        }
+        return sign(csr, identity, ttl);
     }
 
     /**
@@ -153,12 +162,12 @@ public final class WorkloadCa {
      * key, a CSR asking for another identity, a ttl out of bounds, an identity outside this CA's trust
      * domain, and an expired CA.
      */
-    public IssuedCertificate sign(byte[] csrDer, WorkloadIdentity identity, Duration ttl) throws CaException {
+    public SignedCertificate sign(byte[] csrDer, WorkloadIdentity identity, Duration ttl) throws CaException {
         requireNonNull(csrDer, "csrDer");
         return sign(CsrCheck.parse(csrDer), identity, ttl);
     }
 
-    private IssuedCertificate sign(PKCS10CertificationRequest csr, WorkloadIdentity identity, Duration ttl)
+    private SignedCertificate sign(PKCS10CertificationRequest csr, WorkloadIdentity identity, Duration ttl)
             throws CaException {
         requireNonNull(identity, "identity");
         requireNonNull(ttl, "ttl");
@@ -178,7 +187,7 @@ public final class WorkloadCa {
      * @param serverNames DNS names (letters, digits, '-' labels, no wildcard) and IPv4/IPv6 literals; may be empty
      * @throws CaException INVALID_REQUEST for a bad name, key or ttl; IDENTITY_MISMATCH outside the trust domain
      */
-    public IssuedCertificate issueServing(PublicKey publicKey, WorkloadIdentity identity, List<String> serverNames,
+    public SignedCertificate issueServing(PublicKey publicKey, WorkloadIdentity identity, List<String> serverNames,
                                           Duration ttl) throws CaException {
         requireNonNull(publicKey, "publicKey");
         requireNonNull(identity, "identity");
@@ -211,7 +220,7 @@ public final class WorkloadCa {
     }
 
     /** Builds and signs the leaf: the URI SAN {@code id} first, then {@code extraSans}. */
-    private IssuedCertificate issue(PublicKey publicKey, SpiffeId id, List<GeneralName> extraSans, Duration ttl)
+    private SignedCertificate issue(PublicKey publicKey, SpiffeId id, List<GeneralName> extraSans, Duration ttl)
             throws CaException {
         Instant now = clock.instant();
         Instant caNotBefore = caCertificate.getNotBefore().toInstant();
@@ -246,7 +255,7 @@ public final class WorkloadCa {
             List<X509Certificate> chain = new ArrayList<>(caChain.size() + 1);
             chain.add(leaf);
             chain.addAll(caChain);
-            return new IssuedCertificate(leaf, chain);
+            return new SignedCertificate(leaf, chain);
         } catch (CertIOException | OperatorCreationException | GeneralSecurityException e) {
             throw CaException.caUnusable("could not sign the certificate for " + id + ": " + e.getMessage(), e);
         }
@@ -338,5 +347,31 @@ public final class WorkloadCa {
 
     private static Instant min(Instant a, Instant b) {
         return a.isBefore(b) ? a : b;
+    }
+
+    /** The CA's certificate file: messages name the file, never key material. */
+    private static List<X509Certificate> certificates(Path file) throws CaException {
+        try {
+            return Pem.certificates(read(file));
+        } catch (CertificateException e) {
+            throw CaException.caUnusable("CA certificate " + file + " holds no PEM certificate: " + e.getMessage(), e);
+        }
+    }
+
+    /** The CA's key file (file-mounted, unencrypted: there is nowhere safer to keep a passphrase). */
+    private static PrivateKey privateKey(Path file) throws CaException {
+        try {
+            return Pem.privateKey(read(file));
+        } catch (IOException e) {
+            throw CaException.caUnusable("CA key " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] read(Path file) throws CaException {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw CaException.caUnusable("cannot read " + file + ": " + e, e);
+        }
     }
 }

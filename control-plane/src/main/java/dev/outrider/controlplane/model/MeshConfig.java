@@ -8,6 +8,7 @@ import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;
 import dev.outrider.controlplane.store.StoredResource;
+import dev.outrider.core.model.ResourceKind;
 
 import java.time.Duration;
 import java.util.List;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.outrider.core.document.DocumentFields;
 import dev.outrider.core.model.DnsLabel;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.core.model.ServiceName;
 import dev.outrider.core.policy.PolicyDocuments;
 import dev.outrider.core.policy.PolicyException;

@@ -3,6 +3,7 @@ package dev.outrider.controlplane.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.core.document.DocumentFields;
 import dev.outrider.core.model.DnsLabel;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.core.model.ServiceName;
 import dev.outrider.controlplane.store.StoredResource;
 

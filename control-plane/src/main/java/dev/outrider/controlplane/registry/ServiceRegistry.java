@@ -4,7 +4,7 @@ import dev.outrider.core.model.DnsLabel;
 import dev.outrider.core.model.ServiceName;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 import dev.outrider.controlplane.model.MeshConfig;
-import dev.outrider.controlplane.model.ResourceKind;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.controlplane.model.ServiceSpec;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;

@@ -1,7 +1,7 @@
 package dev.outrider.controlplane.server;
 
 import dev.outrider.controlplane.ca.CaException;
-import dev.outrider.controlplane.ca.IssuedCertificate;
+import dev.outrider.controlplane.ca.SignedCertificate;
 import dev.outrider.controlplane.ca.WorkloadCa;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 import io.netty.handler.ssl.SslContext;
@@ -124,7 +124,7 @@ public final class ServingCertificate implements Supplier<SslContext>, AutoClose
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("every JDK generates P-256 keys", e);
         }
-        IssuedCertificate issued = ca.issueServing(keys.getPublic(), identity, serverNames, ttl);
+        SignedCertificate issued = ca.issueServing(keys.getPublic(), identity, serverNames, ttl);
         List<X509Certificate> chain = issued.chain();
         SslContext context = ServerTls.serverContext(keys.getPrivate(), chain, chain.getLast(), provider);
         return new Current(context, issued.certificate());

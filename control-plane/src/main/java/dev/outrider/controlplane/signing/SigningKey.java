@@ -6,22 +6,17 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
+import dev.outrider.core.files.AtomicFiles;
+import dev.outrider.core.pem.Pem;
 import dev.outrider.core.snapshot.SnapshotSigner;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x9.ECNamedCurveTable;
 import org.bouncycastle.asn1.x9.X9ECParameters;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.util.io.pem.PemObject;
-import org.bouncycastle.util.io.pem.PemWriter;
 
 import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPairGenerator;
@@ -31,6 +26,7 @@ import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECPoint;
 import java.security.spec.ECPublicKeySpec;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -58,35 +54,19 @@ public final class SigningKey {
             return load(file);
         }
         ECPrivateKey key = generate();
-        // PKCS#8 as the JDK encodes it (curve in the algorithm identifier). Not JcaPEMWriter: it would write
-        // the JDK's key as SEC1 without the curve, which nothing reads back.
-        StringWriter pem = new StringWriter();
-        try (PemWriter writer = new PemWriter(pem)) {
-            writer.writeObject(new PemObject("PRIVATE KEY", key.getEncoded()));
-        }
-        KeyFiles.writeAtomically(file, pem.toString().getBytes(StandardCharsets.US_ASCII), KeyFiles.OWNER_ONLY);
+        // PKCS#8 as the JDK encodes it (curve in the algorithm identifier).
+        writeAtomically(file, Pem.pkcs8(key).getBytes(StandardCharsets.US_ASCII), AtomicFiles.OWNER_ONLY);
         return of(key);
     }
 
     public static SigningKey load(Path file) throws IOException {
         requireNonNull(file, "file");
-        String text = Files.readString(file, StandardCharsets.US_ASCII);
+        byte[] pem = Files.readAllBytes(file);
         PrivateKey key;
-        try (PEMParser parser = new PEMParser(new StringReader(text))) {
-            Object o = parser.readObject();
-            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-            if (o instanceof PEMKeyPair pair) {
-                key = converter.getPrivateKey(pair.getPrivateKeyInfo());
-            } else if (o instanceof PrivateKeyInfo info) {
-                key = converter.getPrivateKey(info);
-            } else {
-                throw new IOException("signing key " + file + ": " + (o == null ? "no PEM private key found"
-                        : "unsupported PEM object " + o.getClass().getSimpleName()
-                        + "; expected an unencrypted PRIVATE KEY or EC PRIVATE KEY"));
-            }
+        try {
+            key = Pem.privateKey(pem);
         } catch (IOException e) {
-            throw e.getMessage() != null && e.getMessage().startsWith("signing key ") ? e
-                    : new IOException("signing key " + file + " is not a readable PEM private key", e);
+            throw new IOException("signing key " + file + ": " + e.getMessage(), e);
         }
         if (!(key instanceof ECPrivateKey ec) || !Curve.P_256.equals(Curve.forECParameterSpec(ec.getParams()))) {
             throw new IOException("signing key " + file + " must be an EC P-256 key (ES256), not "
@@ -130,7 +110,13 @@ public final class SigningKey {
 
     /** Writes {@link #publicKeysJson()} to {@code file} atomically (0644: public keys). */
     public void writePublicKeys(Path file) throws IOException {
-        KeyFiles.writeAtomically(requireNonNull(file, "file"), publicKeysJson(), KeyFiles.WORLD_READABLE);
+        writeAtomically(requireNonNull(file, "file"), publicKeysJson(), AtomicFiles.WORLD_READABLE);
+    }
+
+    private static void writeAtomically(Path file, byte[] content, Set<PosixFilePermission> permissions)
+            throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        AtomicFiles.write(file, content, permissions);
     }
 
     private static ECPrivateKey generate() {

@@ -6,7 +6,7 @@ import dev.outrider.core.policy.PolicyException;
 import dev.outrider.core.snapshot.SnapshotEndpoint;
 import dev.outrider.controlplane.model.MeshConfig;
 import dev.outrider.controlplane.model.ResourceDocuments;
-import dev.outrider.controlplane.model.ResourceKind;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.controlplane.model.ServiceSpec;
 import dev.outrider.controlplane.registry.Registration;
 import dev.outrider.controlplane.registry.ServiceRegistry;

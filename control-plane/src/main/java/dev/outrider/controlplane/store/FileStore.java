@@ -3,6 +3,7 @@ package dev.outrider.controlplane.store;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.outrider.core.files.AtomicFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

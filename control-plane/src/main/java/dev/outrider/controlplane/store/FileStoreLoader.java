@@ -1,6 +1,7 @@
 package dev.outrider.controlplane.store;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.outrider.core.files.AtomicFiles;
 import dev.outrider.core.model.DnsLabel;
 
 import java.io.IOException;

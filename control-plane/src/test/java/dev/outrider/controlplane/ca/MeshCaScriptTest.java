@@ -45,7 +45,7 @@ class MeshCaScriptTest {
         WorkloadCa ca = WorkloadCa.load(caDir.resolve("ca.pem"), caDir.resolve("ca.key"), "cluster.local",
                 Clock.systemUTC());
 
-        IssuedCertificate issued = ca.sign(TestPki.csr(TestPki.ec("secp256r1"), null).getEncoded(), ORDERS,
+        SignedCertificate issued = ca.sign(TestPki.csr(TestPki.ec("secp256r1"), null).getEncoded(), ORDERS,
                 WorkloadCa.DEFAULT_TTL);
 
         List<X509Certificate> chain = WorkloadCaTest.parse(issued.pemChain());
@@ -70,7 +70,7 @@ class MeshCaScriptTest {
                 "-addext", "subjectAltName=URI:" + ORDERS_ID, "-addext", "basicConstraints=critical,CA:TRUE",
                 "-out", csr.toString());
 
-        IssuedCertificate issued = ca.sign(Files.readString(csr), ORDERS, WorkloadCa.DEFAULT_TTL);
+        SignedCertificate issued = ca.sign(Files.readString(csr), ORDERS, WorkloadCa.DEFAULT_TTL);
 
         WorkloadCaTest.assertSvid(issued.certificate(), ORDERS_ID);
         WorkloadCaTest.validate(issued.certificate(), ca.certificate());

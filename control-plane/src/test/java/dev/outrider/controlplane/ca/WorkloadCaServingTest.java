@@ -63,7 +63,7 @@ class WorkloadCaServingTest {
     void servingCertificateHasTheSpiffeIdThenDnsAndIpSans() throws Exception {
         KeyPair keys = TestPki.ec("secp256r1");
 
-        IssuedCertificate issued = ca().issueServing(keys.getPublic(), CONTROL_PLANE,
+        SignedCertificate issued = ca().issueServing(keys.getPublic(), CONTROL_PLANE,
                 List.of("localhost", "CP.Example.com", "127.0.0.1", "::1", "[fd00::2]"), WorkloadCa.DEFAULT_TTL);
 
         X509Certificate leaf = issued.certificate();
@@ -102,7 +102,7 @@ class WorkloadCaServingTest {
     @Test
     void jdkHttpClientAcceptsTheCertificateForEveryServerName() throws Exception {
         KeyPair keys = TestPki.ec("secp256r1");
-        IssuedCertificate issued = ca().issueServing(keys.getPublic(), CONTROL_PLANE,
+        SignedCertificate issued = ca().issueServing(keys.getPublic(), CONTROL_PLANE,
                 List.of("localhost", "127.0.0.1", "::1"), WorkloadCa.DEFAULT_TTL);
         int port = start(serverContext(keys, issued));
         HttpClient client = HttpClient.newBuilder().sslContext(trusting(caCert))
@@ -118,7 +118,7 @@ class WorkloadCaServingTest {
     @Test
     void jdkHttpClientRefusesAHostNameTheCertificateDoesNotCarry() throws Exception {
         KeyPair keys = TestPki.ec("secp256r1");
-        IssuedCertificate onlyDns = ca().issueServing(keys.getPublic(), CONTROL_PLANE, List.of("cp.example.com"),
+        SignedCertificate onlyDns = ca().issueServing(keys.getPublic(), CONTROL_PLANE, List.of("cp.example.com"),
                 WorkloadCa.DEFAULT_TTL);
         int port = start(serverContext(keys, onlyDns));
         HttpClient client = HttpClient.newBuilder().sslContext(trusting(caCert))
@@ -152,7 +152,7 @@ class WorkloadCaServingTest {
         return t;
     }
 
-    static SSLContext serverContext(KeyPair keys, IssuedCertificate issued) throws Exception {
+    static SSLContext serverContext(KeyPair keys, SignedCertificate issued) throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         store.setKeyEntry("server", keys.getPrivate(), new char[0], issued.chain().toArray(new Certificate[0]));

@@ -62,7 +62,7 @@ class WorkloadCaTest {
 
     @Test
     void issuesAnSvidForAnEcP256Csr() throws Exception {
-        IssuedCertificate issued = ca().sign(csr(p256, null).getEncoded(), ORDERS, WorkloadCa.DEFAULT_TTL);
+        SignedCertificate issued = ca().sign(csr(p256, null).getEncoded(), ORDERS, WorkloadCa.DEFAULT_TTL);
 
         List<X509Certificate> chain = parse(issued.pemChain());
         assertThat(chain).containsExactly(issued.certificate(), caCert);
@@ -86,7 +86,7 @@ class WorkloadCaTest {
         String pem = TestPki.pem(csr(rsa, request(false, uri(ORDERS_ID))));
         assertThat(pem).startsWith("-----BEGIN CERTIFICATE REQUEST-----");
 
-        IssuedCertificate issued = ca().sign(pem, ORDERS, Duration.ofHours(1));
+        SignedCertificate issued = ca().sign(pem, ORDERS, Duration.ofHours(1));
 
         X509Certificate leaf = parse(issued.pemChain()).getFirst();
         validate(leaf, caCert);

@@ -1,16 +1,17 @@
 package dev.outrider.controlplane.model;
 
+import dev.outrider.core.model.ResourceKind;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-import static dev.outrider.controlplane.model.ResourceKind.AUTHORIZATION_POLICY;
-import static dev.outrider.controlplane.model.ResourceKind.MESH_CONFIG;
-import static dev.outrider.controlplane.model.ResourceKind.RATE_LIMIT_POLICY;
-import static dev.outrider.controlplane.model.ResourceKind.REQUEST_AUTHENTICATION;
-import static dev.outrider.controlplane.model.ResourceKind.SERVICE;
+import static dev.outrider.core.model.ResourceKind.AUTHORIZATION_POLICY;
+import static dev.outrider.core.model.ResourceKind.MESH_CONFIG;
+import static dev.outrider.core.model.ResourceKind.RATE_LIMIT_POLICY;
+import static dev.outrider.core.model.ResourceKind.REQUEST_AUTHENTICATION;
+import static dev.outrider.core.model.ResourceKind.SERVICE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 

@@ -20,11 +20,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-import static dev.outrider.controlplane.model.ResourceKind.AUTHORIZATION_POLICY;
-import static dev.outrider.controlplane.model.ResourceKind.MESH_CONFIG;
-import static dev.outrider.controlplane.model.ResourceKind.RATE_LIMIT_POLICY;
-import static dev.outrider.controlplane.model.ResourceKind.REQUEST_AUTHENTICATION;
-import static dev.outrider.controlplane.model.ResourceKind.SERVICE;
+import static dev.outrider.core.model.ResourceKind.AUTHORIZATION_POLICY;
+import static dev.outrider.core.model.ResourceKind.MESH_CONFIG;
+import static dev.outrider.core.model.ResourceKind.RATE_LIMIT_POLICY;
+import static dev.outrider.core.model.ResourceKind.REQUEST_AUTHENTICATION;
+import static dev.outrider.core.model.ResourceKind.SERVICE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -46,23 +46,6 @@ class ResourceDocumentsTest {
 
     @TempDir
     Path dir;
-
-    @Test
-    void kindsAndPlurals() {
-        assertThat(ResourceKind.byPlural("authorizationpolicies")).contains(AUTHORIZATION_POLICY);
-        assertThat(ResourceKind.byPlural("requestauthentications")).contains(REQUEST_AUTHENTICATION);
-        assertThat(ResourceKind.byPlural("ratelimitpolicies")).contains(RATE_LIMIT_POLICY);
-        assertThat(ResourceKind.byPlural("services")).contains(SERVICE);
-        assertThat(ResourceKind.byPlural("meshconfig")).isEmpty();
-        assertThat(ResourceKind.byPlural("Services")).isEmpty();
-        assertThat(ResourceKind.byPlural(null)).isEmpty();
-        assertThat(ResourceKind.byKind("MeshConfig")).contains(MESH_CONFIG);
-        assertThat(MESH_CONFIG.namespaced()).isFalse();
-        assertThat(MESH_CONFIG.plural()).isNull();
-        assertThat(SERVICE.namespaced()).isTrue();
-        assertThat(List.of(ResourceKind.values())).filteredOn(ResourceKind::isPolicy)
-                .containsExactly(AUTHORIZATION_POLICY, REQUEST_AUTHENTICATION, RATE_LIMIT_POLICY);
-    }
 
     @Test
     void policyFromYamlIsStoredAsNormalizedJsonTheSidecarReads() throws IOException {

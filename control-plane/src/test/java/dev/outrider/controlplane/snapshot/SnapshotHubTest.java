@@ -203,12 +203,12 @@ class SnapshotHubTest {
 
     @Test
     void allThreePolicyKindsGoOut() throws Exception {
-        Resources.put(store, dev.outrider.controlplane.model.ResourceKind.REQUEST_AUTHENTICATION, "shop", "jwt", """
+        Resources.put(store, dev.outrider.core.model.ResourceKind.REQUEST_AUTHENTICATION, "shop", "jwt", """
                 apiVersion: security.istio.io/v1
                 kind: RequestAuthentication
                 spec: {jwtRules: [{issuer: "https://issuer.example", jwksUri: "https://issuer.example/jwks"}]}
                 """);
-        Resources.put(store, dev.outrider.controlplane.model.ResourceKind.RATE_LIMIT_POLICY, "shop", "limits", """
+        Resources.put(store, dev.outrider.core.model.ResourceKind.RATE_LIMIT_POLICY, "shop", "limits", """
                 apiVersion: outrider.dev/v1
                 kind: RateLimitPolicy
                 spec: {rules: [{maxInFlight: 10}]}

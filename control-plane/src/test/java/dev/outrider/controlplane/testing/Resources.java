@@ -1,7 +1,7 @@
 package dev.outrider.controlplane.testing;
 
 import dev.outrider.controlplane.model.ResourceDocuments;
-import dev.outrider.controlplane.model.ResourceKind;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.controlplane.model.ValidatedResource;
 import dev.outrider.controlplane.store.Store;
 import dev.outrider.controlplane.store.StoredResource;

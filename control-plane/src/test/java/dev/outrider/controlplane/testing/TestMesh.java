@@ -1,6 +1,6 @@
 package dev.outrider.controlplane.testing;
 
-import dev.outrider.controlplane.ca.IssuedCertificate;
+import dev.outrider.controlplane.ca.SignedCertificate;
 import dev.outrider.controlplane.ca.WorkloadCa;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 import dev.outrider.controlplane.server.ServerTls;
@@ -115,7 +115,7 @@ public final class TestMesh {
     /** A client certificate for {@code spiffe://cluster.local/ns/<ns>/sa/<sa>}, with its key. */
     public Client workload(String namespace, String serviceAccount) throws Exception {
         KeyPair keys = ec();
-        IssuedCertificate issued = ca.sign(csrPem(keys, null), new WorkloadIdentity(TD, namespace, serviceAccount),
+        SignedCertificate issued = ca.sign(csrPem(keys, null), new WorkloadIdentity(TD, namespace, serviceAccount),
                 Duration.ofHours(1));
         return new Client(keys, issued.chain());
     }

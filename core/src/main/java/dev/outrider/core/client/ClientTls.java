@@ -1,6 +1,7 @@
 package dev.outrider.core.client;
 
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.pem.Pem;
 
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
@@ -28,7 +29,7 @@ import static java.util.Objects.requireNonNull;
  * The TLS material of a {@link ControlPlaneClient}, read from PEM files: the trust bundle (required) and,
  * optionally, a client certificate and key. {@link #load} reads the files' bytes every time and builds new
  * {@link SSLContext}s only when the bytes differ from the last load, so a certificate renewed on disk (by
- * {@link WorkloadCertificates}, or a mounted secret being swapped) is used for the next connection.
+ * {@code WorkloadCertificates}, or a mounted secret being swapped) is used for the next connection.
  *
  * <p>A client certificate that is missing, unreadable, expired or does not match its key is not an error: the
  * client then connects without one (a new sidecar has none yet) and {@link Material#clientProblem()} says why.

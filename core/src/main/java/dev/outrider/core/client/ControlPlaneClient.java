@@ -2,7 +2,10 @@ package dev.outrider.core.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.core.document.Durations;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.snapshot.SignedSnapshot;
+import dev.outrider.core.snapshot.SnapshotResult;
 
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -91,13 +94,13 @@ public final class ControlPlaneClient implements AutoCloseable {
         requireNonNull(csrPem, "csrPem");
         String call = "POST /v1/certificates";
         HttpResponse<byte[]> answer = call(call, request("/v1/certificates")
-                .POST(BodyPublishers.ofByteArray(Responses.json(Map.of("csr", csrPem))))
+                .POST(BodyPublishers.ofByteArray(ApiAnswers.json(Map.of("csr", csrPem))))
                 .header("Content-Type", JSON_TYPE), bearerToken != null, bearerToken, 200);
-        JsonNode body = Responses.object(call, 200, answer.body());
+        JsonNode body = ApiAnswers.object(call, 200, answer.body());
         try {
-            return new IssuedCertificate(SpiffeId.parse(Responses.text(call, 200, body, "identity")),
-                    Responses.text(call, 200, body, "certificateChain"), Responses.text(call, 200, body, "trustBundle"),
-                    Instant.parse(Responses.text(call, 200, body, "notAfter")));
+            return new IssuedCertificate(SpiffeId.parse(ApiAnswers.text(call, 200, body, "identity")),
+                    ApiAnswers.text(call, 200, body, "certificateChain"), ApiAnswers.text(call, 200, body, "trustBundle"),
+                    Instant.parse(ApiAnswers.text(call, 200, body, "notAfter")));
         } catch (IllegalArgumentException | DateTimeParseException e) {
             throw ControlPlaneException.badResponse(call, 200, e.getMessage());
         }
@@ -111,9 +114,9 @@ public final class ControlPlaneClient implements AutoCloseable {
         body.put("address", requireNonNull(address, "address"));
         String call = "POST /v1/registrations";
         HttpResponse<byte[]> answer = call(call, request("/v1/registrations")
-                .POST(BodyPublishers.ofByteArray(Responses.json(body))).header("Content-Type", JSON_TYPE),
+                .POST(BodyPublishers.ofByteArray(ApiAnswers.json(body))).header("Content-Type", JSON_TYPE),
                 false, null, 200);
-        String expiresIn = Responses.text(call, 200, Responses.object(call, 200, answer.body()), "expiresIn");
+        String expiresIn = ApiAnswers.text(call, 200, ApiAnswers.object(call, 200, answer.body()), "expiresIn");
         try {
             Duration ttl = Durations.parse(expiresIn);
             if (ttl.isZero()) {
@@ -153,7 +156,7 @@ public final class ControlPlaneClient implements AutoCloseable {
                 return Optional.empty();
             }
             if (answer.statusCode() != 200) {
-                throw Responses.error(call, answer.statusCode(), answer.body());
+                throw ApiAnswers.error(call, answer.statusCode(), answer.body());
             }
             String version = answer.headers().firstValue(VERSION_HEADER).orElse(null);
             if (version == null || !version.matches("0|[1-9][0-9]{0,18}")) {
@@ -175,7 +178,7 @@ public final class ControlPlaneClient implements AutoCloseable {
             body.put("error", error);
         }
         call("POST /v1/sidecars/status", request("/v1/sidecars/status")
-                .POST(BodyPublishers.ofByteArray(Responses.json(body))).header("Content-Type", JSON_TYPE),
+                .POST(BodyPublishers.ofByteArray(ApiAnswers.json(body))).header("Content-Type", JSON_TYPE),
                 false, null, 204, 200);
     }
 
@@ -209,7 +212,7 @@ public final class ControlPlaneClient implements AutoCloseable {
             path += "?resourceVersion=" + resourceVersion;
         }
         String call = "DELETE " + path;
-        return Responses.object(call, 200, call(call, request(path).DELETE(), false, null, 200).body());
+        return ApiAnswers.object(call, 200, call(call, request(path).DELETE(), false, null, 200).body());
     }
 
     public JsonNode getMeshConfig() {
@@ -244,13 +247,13 @@ public final class ControlPlaneClient implements AutoCloseable {
         }
         String call = "POST /v1/join-tokens";
         HttpResponse<byte[]> answer = call(call, request("/v1/join-tokens")
-                .POST(BodyPublishers.ofByteArray(Responses.json(body))).header("Content-Type", JSON_TYPE),
+                .POST(BodyPublishers.ofByteArray(ApiAnswers.json(body))).header("Content-Type", JSON_TYPE),
                 false, null, 201, 200);
-        JsonNode json = Responses.object(call, answer.statusCode(), answer.body());
+        JsonNode json = ApiAnswers.object(call, answer.statusCode(), answer.body());
         try {
-            return new JoinToken(Responses.text(call, 201, json, "token"),
-                    SpiffeId.parse(Responses.text(call, 201, json, "identity")),
-                    Instant.parse(Responses.text(call, 201, json, "expiresAt")));
+            return new JoinToken(ApiAnswers.text(call, 201, json, "token"),
+                    SpiffeId.parse(ApiAnswers.text(call, 201, json, "identity")),
+                    Instant.parse(ApiAnswers.text(call, 201, json, "expiresAt")));
         } catch (IllegalArgumentException | DateTimeParseException e) {
             throw ControlPlaneException.badResponse(call, answer.statusCode(), e.getMessage());
         }
@@ -262,12 +265,12 @@ public final class ControlPlaneClient implements AutoCloseable {
         String call = method + " " + path;
         HttpResponse<byte[]> answer = call(call, request(path).method(method, BodyPublishers.ofByteArray(body))
                 .header("Content-Type", contentType), false, null, 200, 201);
-        return new WrittenResource(answer.statusCode() == 201, Responses.object(call, answer.statusCode(), answer.body()));
+        return new WrittenResource(answer.statusCode() == 201, ApiAnswers.object(call, answer.statusCode(), answer.body()));
     }
 
     private JsonNode getJson(String path) {
         String call = "GET " + path;
-        return Responses.object(call, 200, call(call, request(path).GET(), false, null, 200).body());
+        return ApiAnswers.object(call, 200, call(call, request(path).GET(), false, null, 200).body());
     }
 
     private static ResourceKind namespacedKind(ResourceKind kind) {
@@ -282,7 +285,7 @@ public final class ControlPlaneClient implements AutoCloseable {
     }
 
     /** A value put into a URL path: refused unless plainly safe, so no name can change the path it is put in. */
-    static String segment(String what, String value) {
+    public static String segment(String what, String value) {
         requireNonNull(value, what);
         if (!SEGMENT.matcher(value).matches()) {
             throw new IllegalArgumentException(what + " '" + value + "' is not a valid name (letters, digits, '.',"

@@ -58,13 +58,6 @@ public record ControlPlaneClientConfig(URI server, SpiffeId serverIdentity, Path
         privateKey = privateKey == null ? null : privateKey.toAbsolutePath();
     }
 
-    /** A sidecar: trusts {@code files.trustBundle()} and authenticates with {@code files}' certificate and key. */
-    public static ControlPlaneClientConfig forWorkload(URI server, SpiffeId serverIdentity, CertificateFiles files) {
-        requireNonNull(files, "files");
-        return new ControlPlaneClientConfig(server, serverIdentity, files.trustBundle(), files.certificate(),
-                files.privateKey(), null, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT);
-    }
-
     /** The default identity of the control plane in {@code trustDomain}. */
     public static SpiffeId defaultServerIdentity(String trustDomain) {
         return SpiffeId.ofServiceAccount(trustDomain, "outrider-system", "control-plane");

@@ -44,7 +44,7 @@ public final class ControlPlaneException extends RuntimeException {
     }
 
     /** An error the server answered with (its JSON body, or what could be made of the status). */
-    static ControlPlaneException server(String call, int status, String reason, String message, String field) {
+    public static ControlPlaneException server(String call, int status, String reason, String message, String field) {
         String r = reason == null || reason.isBlank() ? reasonOf(status) : reason;
         String m = message == null ? "" : message;
         String text = call + ": " + status + " " + r + (field == null ? "" : ": " + field) + (m.isEmpty() ? "" : ": " + m);
@@ -52,7 +52,7 @@ public final class ControlPlaneException extends RuntimeException {
     }
 
     /** No answer: the connection, TLS or the timeout failed. */
-    static ControlPlaneException unreachable(String call, URI server, Throwable cause) {
+    public static ControlPlaneException unreachable(String call, URI server, Throwable cause) {
         String what = switch (cause) {
             case ConnectException _ -> "connection refused or unreachable";
             case HttpTimeoutException _ -> "timed out";
@@ -65,7 +65,7 @@ public final class ControlPlaneException extends RuntimeException {
     }
 
     /** An answer that does not follow the contract (wrong status, unreadable body). */
-    static ControlPlaneException badResponse(String call, int status, String problem) {
+    public static ControlPlaneException badResponse(String call, int status, String problem) {
         return new ControlPlaneException(call + ": unexpected answer from the control plane (HTTP " + status + "): "
                 + problem, status, BAD_RESPONSE, problem, null, true, false, null);
     }

@@ -107,7 +107,7 @@ final class HttpTransport implements AutoCloseable {
         if (answer.statusCode() >= 200 && answer.statusCode() < 300) {
             throw ControlPlaneException.badResponse(call, answer.statusCode(), "status not in the contract");
         }
-        throw Responses.error(call, answer.statusCode(), answer.body());
+        throw ApiAnswers.error(call, answer.statusCode(), answer.body());
     }
 
     /**

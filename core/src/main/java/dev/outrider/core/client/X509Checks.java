@@ -23,12 +23,12 @@ import java.util.Set;
  * of a certificate ({@link SpiffeId#fromCertificate}, failures as {@link CertificateException}s) and whether a
  * chain leads to a bundle at a given instant. Pure functions.
  */
-final class X509Checks {
+public final class X509Checks {
     private X509Checks() {
     }
 
     /** The one SPIFFE ID of {@code leaf}. */
-    static SpiffeId spiffeId(X509Certificate leaf) throws CertificateException {
+    public static SpiffeId spiffeId(X509Certificate leaf) throws CertificateException {
         try {
             return SpiffeId.fromCertificate(leaf);
         } catch (CertificateParsingException e) {
@@ -42,7 +42,7 @@ final class X509Checks {
      * Validates {@code chain} (leaf first; the root may be included) against {@code roots} at {@code at}, without
      * revocation checks (workload certificates are short-lived).
      */
-    static void validatePath(List<X509Certificate> chain, List<X509Certificate> roots, Instant at)
+    public static void validatePath(List<X509Certificate> chain, List<X509Certificate> roots, Instant at)
             throws CertificateException {
         if (chain.isEmpty()) {
             throw new CertificateException("empty certificate chain");

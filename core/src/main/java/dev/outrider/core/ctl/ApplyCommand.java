@@ -2,7 +2,7 @@ package dev.outrider.core.ctl;
 
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.client.ControlPlaneException;
-import dev.outrider.core.client.ResourceKind;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.core.client.WrittenResource;
 import dev.outrider.core.ctl.Manifests.Manifest;
 import picocli.CommandLine.Command;

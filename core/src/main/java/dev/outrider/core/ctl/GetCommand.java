@@ -2,7 +2,7 @@ package dev.outrider.core.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.core.client.ControlPlaneClient;
-import dev.outrider.core.client.ResourceKind;
+import dev.outrider.core.model.ResourceKind;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

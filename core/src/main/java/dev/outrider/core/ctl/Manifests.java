@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.JacksonYAMLParseException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.outrider.core.client.ResourceKind;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.core.document.DocumentSyntax;
 import dev.outrider.core.document.YamlAliasException;
 import dev.outrider.core.policy.PolicyDocuments;
@@ -178,7 +178,7 @@ final class Manifests {
         if (kindNode == null || !kindNode.isTextual()) {
             return problem(source, index, line, node, "kind: is required");
         }
-        ResourceKind kind = ResourceKind.ofKind(kindNode.asText()).orElse(null);
+        ResourceKind kind = ResourceKind.byKind(kindNode.asText()).orElse(null);
         if (kind == null) {
             return problem(source, index, line, node, "kind: '" + kindNode.asText() + "' is not one of "
                     + String.join(", ", kinds()));

@@ -1,7 +1,7 @@
 package dev.outrider.core.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.outrider.core.client.ResourceKind;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.core.policy.ObjectMeta;
 
 import java.util.ArrayList;

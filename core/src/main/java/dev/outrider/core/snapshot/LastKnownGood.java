@@ -1,6 +1,6 @@
 package dev.outrider.core.snapshot;
 
-import dev.outrider.core.client.AtomicFiles;
+import dev.outrider.core.files.AtomicFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -121,6 +121,11 @@ public final class LastKnownGood {
      * @throws UncheckedIOException when the file exists but cannot be read
      */
     public Optional<WorkloadSnapshot> load() {
+        return loadVerified().map(VerifiedSnapshot::snapshot);
+    }
+
+    /** {@link #load()} with the policies as the verifier parsed them, for the sidecar to compile. */
+    public Optional<VerifiedSnapshot> loadVerified() {
         String jws;
         try {
             jws = read();
@@ -131,12 +136,13 @@ public final class LastKnownGood {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read last-known-good snapshot " + file, e);
         }
-        WorkloadSnapshot snapshot;
+        VerifiedSnapshot verified;
         try {
-            snapshot = verifier.verify(jws);
+            verified = verifier.verifyAndParse(jws);
         } catch (SnapshotException e) {
             throw refused(e);
         }
+        WorkloadSnapshot snapshot = verified.snapshot();
         OptionalLong floor;
         try {
             floor = readFloor();
@@ -150,7 +156,7 @@ public final class LastKnownGood {
             throw refused(new SnapshotException(refusal.get().reason(), refusal.get().detail()));
         }
         log.info("last-known-good snapshot {} for {} loaded from {}", snapshot.version(), snapshot.workload(), file);
-        return Optional.of(snapshot);
+        return Optional.of(verified);
     }
 
     /** The floor; empty when the file is missing or does not hold a version (both are refusals). */

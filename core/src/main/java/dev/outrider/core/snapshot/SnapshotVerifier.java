@@ -113,14 +113,26 @@ public final class SnapshotVerifier {
         return verify(jws, 0);
     }
 
+    /** {@link #verifyAndParse(String, long)}'s snapshot, for callers that do not compile its policies. */
+    public WorkloadSnapshot verify(String jws, long minimumVersion) {
+        return verifyAndParse(jws, minimumVersion).snapshot();
+    }
+
+    /** {@link #verifyAndParse(String, long)} without a version floor. */
+    public VerifiedSnapshot verifyAndParse(String jws) {
+        return verifyAndParse(jws, 0);
+    }
+
     /**
      * Verifies {@code jws} and refuses a snapshot whose version is below {@code minimumVersion} (the version
      * of the snapshot already applied: the same version again is accepted, so a reconnect that resends the
      * current snapshot is not an error).
      *
+     * The result carries the policy documents as parsed here, so nothing parses the text again.
+     *
      * @throws SnapshotException with the reason and a message without payload or key material
      */
-    public WorkloadSnapshot verify(String jws, long minimumVersion) {
+    public VerifiedSnapshot verifyAndParse(String jws, long minimumVersion) {
         requireNonNull(jws, "jws");
         JWSObject object = parse(jws);
         JWSHeader header = object.getHeader();
@@ -180,7 +192,7 @@ public final class SnapshotVerifier {
     }
 
     /** Payload checks, after the signature verified. */
-    private WorkloadSnapshot checkContent(JWSObject object, long minimumVersion) {
+    private VerifiedSnapshot checkContent(JWSObject object, long minimumVersion) {
         WorkloadSnapshot snapshot;
         try {
             snapshot = SnapshotJson.read(object.getPayload().toBytes());
@@ -196,10 +208,10 @@ public final class SnapshotVerifier {
                     + " is older than the applied version " + minimumVersion);
         }
         try {
-            PolicyDocuments.parse(snapshot.policies(), "snapshot " + snapshot.version());
+            return new VerifiedSnapshot(snapshot, PolicyDocuments.parse(snapshot.policies(),
+                    "snapshot " + snapshot.version()));
         } catch (PolicyException e) {
             throw new SnapshotException(SnapshotException.Reason.INVALID_POLICIES, e.getMessage(), e);
         }
-        return snapshot;
     }
 }

@@ -1,5 +1,6 @@
 package dev.outrider.core.client;
 
+import dev.outrider.core.pem.Pem;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -33,13 +34,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * A throw-away mesh PKI for the client tests, made in memory with the JDK and BouncyCastle (its provider never
  * registered); no key material is kept in the repository.
  */
-final class TestPki {
+public final class TestPki {
     private static final AtomicLong SERIAL = new AtomicLong(System.nanoTime());
 
     private TestPki() {
     }
 
-    static KeyPair ecKey() {
+    public static KeyPair ecKey() {
         try {
             KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
             g.initialize(new ECGenParameterSpec("secp256r1"));
@@ -50,8 +51,14 @@ final class TestPki {
     }
 
     /** A CA: its key and self-signed certificate. */
-    record Ca(KeyPair keys, X509Certificate certificate) {
-        static Ca create(String name) {
+    /** Key managers serving {@code chain} with {@code key}, as the client builds them. */
+    public static javax.net.ssl.KeyManager[] keyManagers(java.util.List<X509Certificate> chain, java.security.PrivateKey key)
+            throws java.security.GeneralSecurityException {
+        return ClientTls.keyManagers(chain, key);
+    }
+
+    public record Ca(KeyPair keys, X509Certificate certificate) {
+        public static Ca create(String name) {
             KeyPair keys = ecKey();
             Instant now = Instant.now();
             X500Name subject = new X500Name("O=Outrider test,CN=" + name);
@@ -69,7 +76,7 @@ final class TestPki {
         }
 
         /** A workload certificate for {@code publicKey}: one URI SAN {@code spiffeId} (none when null) plus {@code dnsOrIp}. */
-        X509Certificate issue(PublicKey publicKey, String spiffeId, Instant notBefore, Instant notAfter,
+        public X509Certificate issue(PublicKey publicKey, String spiffeId, Instant notBefore, Instant notAfter,
                               String... dnsOrIp) {
             try {
                 List<GeneralName> names = new ArrayList<>();
@@ -97,12 +104,12 @@ final class TestPki {
             }
         }
 
-        X509Certificate issue(PublicKey publicKey, String spiffeId, String... dnsOrIp) {
+        public X509Certificate issue(PublicKey publicKey, String spiffeId, String... dnsOrIp) {
             Instant now = Instant.now();
             return issue(publicKey, spiffeId, now.minus(Duration.ofHours(1)), now.plus(Duration.ofHours(23)), dnsOrIp);
         }
 
-        String pem() {
+        public String pem() {
             return Pem.write(certificate);
         }
     }
@@ -117,14 +124,14 @@ final class TestPki {
     }
 
     /** A clock tests move by hand. */
-    static final class MutableClock extends Clock {
+    public static final class MutableClock extends Clock {
         private volatile Instant now;
 
-        MutableClock(Instant now) {
+        public MutableClock(Instant now) {
             this.now = now;
         }
 
-        void set(Instant instant) {
+        public void set(Instant instant) {
             now = instant;
         }
 

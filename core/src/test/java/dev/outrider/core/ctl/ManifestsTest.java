@@ -1,6 +1,6 @@
 package dev.outrider.core.ctl;
 
-import dev.outrider.core.client.ResourceKind;
+import dev.outrider.core.model.ResourceKind;
 import dev.outrider.core.ctl.Manifests.Manifest;
 import dev.outrider.core.ctl.Manifests.ManifestException;
 import org.junit.jupiter.api.Test;

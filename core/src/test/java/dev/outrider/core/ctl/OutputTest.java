@@ -2,7 +2,7 @@ package dev.outrider.core.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.outrider.core.client.ResourceKind;
+import dev.outrider.core.model.ResourceKind;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -15,6 +15,7 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jose.util.Base64URL;
+import dev.outrider.core.policy.PolicyDocuments;
 import dev.outrider.core.snapshot.SnapshotException.Reason;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -51,6 +52,17 @@ class SnapshotVerifierTest {
 
     private static String signedPayload(String json) throws Exception {
         return signRaw(ES256_HEADER, json, new ECDSASigner(KEY));
+    }
+
+    @Test
+    void theVerifiedSnapshotCarriesItsPoliciesParsedOnce() {
+        WorkloadSnapshot snapshot = snapshot("43");
+
+        VerifiedSnapshot verified = VERIFIER.verifyAndParse(SIGNER.sign(snapshot), 0);
+
+        assertThat(verified.snapshot()).isEqualTo(snapshot);
+        assertThat(verified.policies()).isNotEmpty()
+                .isEqualTo(PolicyDocuments.parse(snapshot.policies(), "snapshot " + snapshot.version()));
     }
 
     @Test

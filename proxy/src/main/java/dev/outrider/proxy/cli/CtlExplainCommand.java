@@ -2,7 +2,7 @@ package dev.outrider.proxy.cli;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.outrider.core.client.ControlPlaneClient;
-import dev.outrider.core.client.SignedSnapshot;
+import dev.outrider.core.snapshot.SignedSnapshot;
 import dev.outrider.core.ctl.CtlConnection;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.policy.PolicyDocument;

@@ -14,7 +14,7 @@ public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundCo
                               List<ServiceConfig> services, HttpConfig http, UpstreamConfig upstream,
                               HostPort health, HostPort admin, RuntimeConfig runtime,
                               AccessLogConfig accessLog, TlsConfig tls, PolicyConfig policies, JwtConfig jwt,
-                              RateLimitConfig rateLimits, ControlPlaneConfig controlPlane) {
+                              RateLimitConfig rateLimits, ControlPlaneLinkConfig controlPlane) {
     public BootstrapConfig {
         requireNonNull(node, "node");
         requireNonNull(inbound, "inbound");

@@ -96,7 +96,7 @@ public final class ConfigView {
                 "jwksRefresh", Durations.format(j.jwksRefresh())));
         RateLimitConfig rl = config.rateLimits();
         root.put("rateLimits", map("maxTracked", rl.maxTracked(), "sweepInterval", Durations.format(rl.sweepInterval())));
-        ControlPlaneConfig cp = config.controlPlane();
+        ControlPlaneLinkConfig cp = config.controlPlane();
         if (cp != null) {
             root.put("controlPlane", map("address", cp.address().toString(), "identity", cp.identity().toString(),
                     "snapshotKeys", cp.snapshotKeys().toString(),

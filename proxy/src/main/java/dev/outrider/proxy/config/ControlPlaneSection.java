@@ -17,7 +17,7 @@ import static dev.outrider.proxy.config.BootstrapFields.string;
 
 /**
  * The bootstrap file's {@code controlPlane} section: where the sidecar gets its policies, endpoints and
- * certificates, and how it proves who it is the first time ({@link ControlPlaneConfig}). Pure functions.
+ * certificates, and how it proves who it is the first time ({@link ControlPlaneLinkConfig}). Pure functions.
  */
 final class ControlPlaneSection {
     /** The shortest {@code controlPlane.maxSnapshotAge}: twice the control plane's re-signing age of one day. */
@@ -27,7 +27,7 @@ final class ControlPlaneSection {
     }
 
     /** The {@code controlPlane} block, or null when the sidecar is configured from files only. */
-    static ControlPlaneConfig read(DocumentFields root, NodeConfig node) {
+    static ControlPlaneLinkConfig read(DocumentFields root, NodeConfig node) {
         if (!root.has("controlPlane")) {
             return null;
         }
@@ -64,7 +64,7 @@ final class ControlPlaneSection {
             throw error(n, "instance", "'" + instance + "' is not a DNS label (RFC 1123: lower-case letters, digits,"
                     + " '-')");
         }
-        return new ControlPlaneConfig(hostPort(n, "address", null, 1), identity, path(n, "snapshotKeys", null),
+        return new ControlPlaneLinkConfig(hostPort(n, "address", null, 1), identity, path(n, "snapshotKeys", null),
                 path(n, "joinToken", null), path(n, "serviceAccountToken", null), path(n, "cacheDirectory", null),
                 advertise, instance,
                 duration(n, "bootstrapTimeout", Duration.ofSeconds(60), false, Duration.ofHours(1)),

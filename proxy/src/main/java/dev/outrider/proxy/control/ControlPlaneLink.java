@@ -2,19 +2,19 @@ package dev.outrider.proxy.control;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.outrider.core.client.BootstrapToken;
-import dev.outrider.core.client.CertificateBootstrapException;
-import dev.outrider.core.client.CertificateFiles;
+import dev.outrider.core.identity.CertificateBootstrapException;
+import dev.outrider.core.identity.CertificateFiles;
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.client.ControlPlaneClientConfig;
-import dev.outrider.core.client.SnapshotWatcher;
-import dev.outrider.core.client.WatchOptions;
-import dev.outrider.core.client.WatchState;
-import dev.outrider.core.client.WorkloadCertificates;
+import dev.outrider.core.watch.SnapshotWatcher;
+import dev.outrider.core.watch.WatchOptions;
+import dev.outrider.core.watch.WatchState;
+import dev.outrider.core.identity.WorkloadCertificates;
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.core.snapshot.LastKnownGood;
 import dev.outrider.core.snapshot.SnapshotVerifier;
 import dev.outrider.proxy.config.BootstrapConfig;
-import dev.outrider.proxy.config.ControlPlaneConfig;
+import dev.outrider.proxy.config.ControlPlaneLinkConfig;
 import dev.outrider.proxy.config.HostPort;
 import dev.outrider.proxy.tls.TlsState;
 import org.slf4j.Logger;
@@ -82,7 +82,7 @@ public final class ControlPlaneLink implements AutoCloseable {
      */
     public static ControlPlaneLink bootstrap(BootstrapConfig config) throws InterruptedException {
         requireNonNull(config, "config");
-        ControlPlaneConfig cp = requireNonNull(config.controlPlane(), "controlPlane");
+        ControlPlaneLinkConfig cp = requireNonNull(config.controlPlane(), "controlPlane");
         CertificateFiles files = new CertificateFiles(config.tls().certificate(), config.tls().privateKey(),
                 config.tls().trustBundle());
         if (!Files.isRegularFile(files.trustBundle())) {
@@ -91,7 +91,7 @@ public final class ControlPlaneLink implements AutoCloseable {
                     + " certificate is issued");
         }
         ControlPlaneClient client = ControlPlaneClient.open(
-                ControlPlaneClientConfig.forWorkload(URI.create(cp.url()), cp.identity(), files));
+                files.clientConfig(URI.create(cp.url()), cp.identity()));
         AtomicReference<TlsState> tls = new AtomicReference<>();
         boolean started = false;
         try {
@@ -130,7 +130,7 @@ public final class ControlPlaneLink implements AutoCloseable {
      */
     public void watch(SnapshotApplication application, InetSocketAddress inbound) {
         requireNonNull(application, "application");
-        ControlPlaneConfig cp = config.controlPlane();
+        ControlPlaneLinkConfig cp = config.controlPlane();
         SnapshotVerifier verifier = new SnapshotVerifier(snapshotKeys(cp.snapshotKeys()), config.node().identity());
         try {
             Files.createDirectories(cp.cacheDirectory());
@@ -213,7 +213,7 @@ public final class ControlPlaneLink implements AutoCloseable {
      * when neither is set or the file is missing, empty or unusable (then only renewal can work); the token itself
      * is never logged.
      */
-    static Optional<BootstrapToken> bootstrapToken(ControlPlaneConfig cp) {
+    static Optional<BootstrapToken> bootstrapToken(ControlPlaneLinkConfig cp) {
         if (cp.serviceAccountToken() != null) {
             return token(cp.serviceAccountToken(), "controlPlane.serviceAccountToken",
                     BootstrapToken.Kind.SERVICE_ACCOUNT_TOKEN);
@@ -243,7 +243,7 @@ public final class ControlPlaneLink implements AutoCloseable {
     }
 
     /** {@code controlPlane.advertise}, else the bound inbound address (loopback for a wildcard listener). */
-    static HostPort advertised(ControlPlaneConfig cp, InetSocketAddress inbound) {
+    static HostPort advertised(ControlPlaneLinkConfig cp, InetSocketAddress inbound) {
         if (cp.advertise() != null) {
             return cp.advertise();
         }

@@ -1,7 +1,7 @@
 package dev.outrider.proxy.control;
 
 import dev.outrider.core.policy.PolicyDocument;
-import dev.outrider.core.policy.PolicyDocuments;
+import dev.outrider.core.snapshot.VerifiedSnapshot;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 import dev.outrider.proxy.outbound.OutboundRouter;
 import dev.outrider.proxy.outbound.OutboundRoutes;
@@ -46,18 +46,17 @@ public final class SnapshotApplication {
     }
 
     /**
-     * Compiles and publishes {@code snapshot}.
+     * Compiles and publishes {@code verified}: its policies as the verifier parsed them (never parsed again here).
      *
      * @param origin where it came from, for logs and {@code /config} ("control plane", "last-known-good")
      * @throws RuntimeException naming the document and field when the policies do not compile; nothing changed
      */
-    public void apply(WorkloadSnapshot snapshot, String origin) {
-        requireNonNull(snapshot, "snapshot");
+    public void apply(VerifiedSnapshot verified, String origin) {
+        WorkloadSnapshot snapshot = requireNonNull(verified, "verified").snapshot();
         PolicySnapshot next;
         OutboundRouter table;
         try {
-            List<PolicyDocument> documents = PolicyDocuments.parse(snapshot.policies(),
-                    "snapshot " + snapshot.version());
+            List<PolicyDocument> documents = verified.policies();
             java.util.Set<String> foreign = compiler.foreignNamespaces(documents);
             if (!foreign.isEmpty()) {
                 // The control plane sends the workload's namespace and its root namespace only.

@@ -1,6 +1,7 @@
 package dev.outrider.proxy.tls;
 
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.pem.Pem;
 import dev.outrider.proxy.config.TlsConfig;
 
 import java.io.IOException;
@@ -65,19 +66,19 @@ public record TlsMaterial(List<X509Certificate> chain, PrivateKey key, List<X509
         List<X509Certificate> roots;
         PrivateKey key;
         try {
-            chain = PemFiles.certificates(certBytes);
+            chain = Pem.certificates(certBytes);
         } catch (GeneralSecurityException e) {
             throw new TlsMaterialException("tls.certificate", TlsMaterialException.Reason.BAD_PEM,
                     "not a PEM certificate chain: " + e.getMessage(), e);
         }
         try {
-            roots = PemFiles.certificates(bundleBytes);
+            roots = Pem.certificates(bundleBytes);
         } catch (GeneralSecurityException e) {
             throw new TlsMaterialException("tls.trustBundle", TlsMaterialException.Reason.BAD_PEM,
                     "not PEM certificates: " + e.getMessage(), e);
         }
         try {
-            key = PemFiles.privateKey(keyBytes);
+            key = Pem.privateKey(keyBytes);
         } catch (IOException e) {
             throw new TlsMaterialException("tls.privateKey", TlsMaterialException.Reason.BAD_PEM, e.getMessage(), e);
         }

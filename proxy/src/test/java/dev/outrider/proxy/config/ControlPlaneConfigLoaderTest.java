@@ -36,7 +36,7 @@ class ControlPlaneConfigLoaderTest {
 
     @Test
     void minimalBlockGetsDefaults() {
-        ControlPlaneConfig cp = BootstrapLoader.parse(MINIMAL, "test.yaml").controlPlane();
+        ControlPlaneLinkConfig cp = BootstrapLoader.parse(MINIMAL, "test.yaml").controlPlane();
         assertThat(cp.address()).isEqualTo(new HostPort("127.0.0.1", 15010));
         assertThat(cp.identity()).isEqualTo(SpiffeId.parse("spiffe://cluster.local/ns/outrider-system/sa/control-plane"));
         assertThat(cp.snapshotKeys()).isEqualTo(Path.of("/etc/outrider/snapshot-keys.json"));
@@ -53,7 +53,7 @@ class ControlPlaneConfigLoaderTest {
 
     @Test
     void everyFieldIsRead() {
-        ControlPlaneConfig cp = BootstrapLoader.parse("node: {service: orders, namespace: shop, trustDomain: example.org}\n"
+        ControlPlaneLinkConfig cp = BootstrapLoader.parse("node: {service: orders, namespace: shop, trustDomain: example.org}\n"
                 + """
                 controlPlane:
                   address: "[::1]:15010"
@@ -90,7 +90,7 @@ class ControlPlaneConfigLoaderTest {
 
     @Test
     void aServiceAccountTokenFileInsteadOfAJoinToken() {
-        ControlPlaneConfig cp = BootstrapLoader.parse(MINIMAL + "  serviceAccountToken: /var/run/secrets/outrider/token\n",
+        ControlPlaneLinkConfig cp = BootstrapLoader.parse(MINIMAL + "  serviceAccountToken: /var/run/secrets/outrider/token\n",
                 "test.yaml").controlPlane();
 
         assertThat(cp.serviceAccountToken()).isEqualTo(Path.of("/var/run/secrets/outrider/token"));

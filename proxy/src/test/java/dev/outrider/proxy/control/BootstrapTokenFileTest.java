@@ -2,7 +2,7 @@ package dev.outrider.proxy.control;
 
 import dev.outrider.core.client.BootstrapToken;
 import dev.outrider.proxy.config.BootstrapLoader;
-import dev.outrider.proxy.config.ControlPlaneConfig;
+import dev.outrider.proxy.config.ControlPlaneLinkConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,7 +20,7 @@ class BootstrapTokenFileTest {
     @TempDir
     Path dir;
 
-    private ControlPlaneConfig config(String field, Path file) {
+    private ControlPlaneLinkConfig config(String field, Path file) {
         return BootstrapLoader.parse("""
                 node: {service: orders, namespace: shop}
                 controlPlane:
@@ -34,7 +34,7 @@ class BootstrapTokenFileTest {
     @Test
     void theServiceAccountTokenIsReadAfreshAtEachAttempt() throws Exception {
         Path file = dir.resolve("token");
-        ControlPlaneConfig cp = config("serviceAccountToken", file);
+        ControlPlaneLinkConfig cp = config("serviceAccountToken", file);
 
         assertThat(ControlPlaneLink.bootstrapToken(cp)).isEmpty(); // not mounted yet
 
@@ -56,7 +56,7 @@ class BootstrapTokenFileTest {
     @Test
     void emptyOrMisshapenFilesGiveNoToken() throws Exception {
         Path file = Files.writeString(dir.resolve("token"), "  \n");
-        ControlPlaneConfig cp = config("serviceAccountToken", file);
+        ControlPlaneLinkConfig cp = config("serviceAccountToken", file);
         assertThat(ControlPlaneLink.bootstrapToken(cp)).isEmpty();
 
         Files.writeString(file, "k7F0c9k2mJ1q8XvQ_9pZ-3m1hTq0aW5rYb7sU4eLd2o"); // a join token in the wrong field

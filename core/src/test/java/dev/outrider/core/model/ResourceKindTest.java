@@ -1,0 +1,42 @@
+package dev.outrider.core.model;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ResourceKindTest {
+    @Test
+    void resourceKindsByAnyName() {
+        for (String name : new String[] {"ap", "AP", "authorizationpolicy", "AuthorizationPolicies", "AuthorizationPolicy"}) {
+            assertThat(ResourceKind.resolve(name)).isEqualTo(ResourceKind.AUTHORIZATION_POLICY);
+        }
+        assertThat(ResourceKind.resolve("svc")).isEqualTo(ResourceKind.SERVICE);
+        assertThat(ResourceKind.resolve("rlp")).isEqualTo(ResourceKind.RATE_LIMIT_POLICY);
+        assertThat(ResourceKind.resolve("ra")).isEqualTo(ResourceKind.REQUEST_AUTHENTICATION);
+        assertThat(ResourceKind.resolve("meshconfig")).isEqualTo(ResourceKind.MESH_CONFIG);
+        assertThat(ResourceKind.byKind("Service")).contains(ResourceKind.SERVICE);
+        assertThat(ResourceKind.byKind("service")).isEmpty();
+        assertThatThrownBy(() -> ResourceKind.resolve("gw")).hasMessageContaining("known: authorizationpolicy (ap), "
+                + "requestauthentication (ra), ratelimitpolicy (rlp), service (svc), meshconfig (mc)");
+    }
+
+    @Test
+    void kindsAndPlurals() {
+        assertThat(ResourceKind.byPlural("authorizationpolicies")).contains(ResourceKind.AUTHORIZATION_POLICY);
+        assertThat(ResourceKind.byPlural("requestauthentications")).contains(ResourceKind.REQUEST_AUTHENTICATION);
+        assertThat(ResourceKind.byPlural("ratelimitpolicies")).contains(ResourceKind.RATE_LIMIT_POLICY);
+        assertThat(ResourceKind.byPlural("services")).contains(ResourceKind.SERVICE);
+        assertThat(ResourceKind.byPlural("meshconfig")).isEmpty();
+        assertThat(ResourceKind.byPlural("Services")).isEmpty();
+        assertThat(ResourceKind.byPlural(null)).isEmpty();
+        assertThat(ResourceKind.byKind("MeshConfig")).contains(ResourceKind.MESH_CONFIG);
+        assertThat(ResourceKind.MESH_CONFIG.namespaced()).isFalse();
+        assertThat(ResourceKind.MESH_CONFIG.plural()).isNull();
+        assertThat(ResourceKind.SERVICE.namespaced()).isTrue();
+        assertThat(List.of(ResourceKind.values())).filteredOn(ResourceKind::isPolicy)
+                .containsExactly(ResourceKind.AUTHORIZATION_POLICY, ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.RATE_LIMIT_POLICY);
+    }
+}

@@ -1,0 +1,55 @@
+package dev.outrider.proxy.config;
+
+import dev.outrider.core.model.SpiffeId;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Where the sidecar gets its policies, endpoints and certificate from (docs/control-plane.md). Present only
+ * when the bootstrap file has a {@code controlPlane} block; then {@code policies.directory} is not used and
+ * the {@code tls} files are where the issued certificate, its key and the trust bundle are written.
+ *
+ * @param address          the control plane's API (host:port)
+ * @param identity         the SPIFFE ID the control plane's serving certificate must show
+ * @param snapshotKeys     the control plane's public snapshot-signing keys (a JWK Set file)
+ * @param joinToken        a file holding a join token, read when the tls files hold no usable certificate;
+ *                         null when the sidecar always starts with a certificate or uses a service-account token
+ * @param serviceAccountToken a file holding a Kubernetes projected service-account token (on Kubernetes:
+ *                         {@code /var/run/secrets/outrider/token}), read afresh at each bootstrap attempt because
+ *                         the kubelet rotates it; exclusive with {@code joinToken}; null when not used
+ * @param cacheDirectory   where the last-known-good snapshot is kept
+ * @param advertise        the inbound address other sidecars reach this one on (registered with the service);
+ *                         null: the bound inbound address (loopback when it listens on a wildcard)
+ * @param instance         this sidecar's instance name in the registry (a DNS label, e.g. the pod name); null:
+ *                         {@code HOSTNAME} when it is a DNS label, else {@code <service>-<advertised port>}
+ * @param bootstrapTimeout how long start-up waits for a first certificate from the control plane
+ * @param watchTimeout     how long one long-poll for the next snapshot is held by the control plane
+ * @param maxSnapshotAge   a last-known-good snapshot issued (signed {@code issuedAt}) longer ago than this is refused
+ *                         at start-up; the control plane re-signs snapshots daily, so this bounds how long an
+ *                         outage a restart can bridge and how old a replayed snapshot can be
+ */
+public record ControlPlaneLinkConfig(HostPort address, SpiffeId identity, Path snapshotKeys, Path joinToken,
+                                 Path serviceAccountToken, Path cacheDirectory, HostPort advertise, String instance,
+                                 Duration bootstrapTimeout, Duration watchTimeout, Duration maxSnapshotAge) {
+    public ControlPlaneLinkConfig {
+        if (joinToken != null && serviceAccountToken != null) {
+            throw new IllegalArgumentException("joinToken and serviceAccountToken are exclusive");
+        }
+        requireNonNull(address, "address");
+        requireNonNull(identity, "identity");
+        requireNonNull(snapshotKeys, "snapshotKeys");
+        requireNonNull(cacheDirectory, "cacheDirectory");
+        requireNonNull(bootstrapTimeout, "bootstrapTimeout");
+        requireNonNull(watchTimeout, "watchTimeout");
+        requireNonNull(maxSnapshotAge, "maxSnapshotAge");
+    }
+
+    /** The control plane's API as an https URL. */
+    public String url() {
+        String host = address.host().contains(":") ? "[" + address.host() + "]" : address.host();
+        return "https://" + host + ":" + address.port();
+    }
+}
