@@ -133,7 +133,7 @@ class ServingCertificateTest {
 
     @Test
     void idleConnectionIsClosedByTheServer() throws Exception {
-        start(WorkloadCa.DEFAULT_TTL, Clock.systemUTC(), Duration.ofMillis(300));
+        start(WorkloadCa.DEFAULT_TTL, Clock.systemUTC(), Duration.ofSeconds(2));
         try (SSLSocket socket = (SSLSocket) mesh.trusting().getSocketFactory()
                 .createSocket("127.0.0.1", server.address().getPort())) {
             socket.startHandshake();
