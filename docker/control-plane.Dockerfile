@@ -18,6 +18,7 @@ COPY .mvn/ .mvn/
 COPY core/pom.xml core/
 COPY proxy/pom.xml proxy/
 COPY control-plane/pom.xml control-plane/
+COPY tools/pom.xml tools/
 COPY e2e/pom.xml e2e/
 COPY bench/pom.xml bench/
 COPY core/src/ core/src/

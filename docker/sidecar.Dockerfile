@@ -18,6 +18,7 @@ COPY .mvn/ .mvn/
 COPY core/pom.xml core/
 COPY proxy/pom.xml proxy/
 COPY control-plane/pom.xml control-plane/
+COPY tools/pom.xml tools/
 COPY e2e/pom.xml e2e/
 COPY bench/pom.xml bench/
 COPY core/src/ core/src/
@@ -33,6 +34,12 @@ RUN set -eu; case "${TARGETARCH:-}" in amd64) keep=linux-x86_64 ;; arm64) keep=l
       done; \
     fi
 
+# ---- tools-build: outrider-tools.jar and its lib/ (ctl, inject, explain) for the tools image only; the sidecar
+#      image below never carries them ----
+FROM build AS tools-build
+COPY tools/src/ tools/src/
+RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -q -DskipTests -pl tools -am package
+
 # ---- jre: only the modules the jars need ----
 FROM ${JDK_IMAGE} AS jre
 COPY docker/jre-modules.txt /tmp/jre-modules.txt
@@ -41,8 +48,9 @@ RUN set -eu; \
     jlink --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress zip-6 \
       --output /opt/outrider/jre
 
-# ---- tools: the installation as it runs, plus curl, openssl and certs/mesh-ca.sh (the AOT training run below,
-#      and the compose demo's mesh-init and setup steps: image outrider/tools, docker/compose.yaml) ----
+# ---- tools: the installation as it runs, plus curl, openssl, certs/mesh-ca.sh and `outrider` (ctl, inject, explain
+#      from outrider-tools.jar under /opt/outrider-tools, which the sidecar image does not copy) for the AOT training
+#      run below and the compose demo's mesh-init and setup steps: image outrider/tools, docker/compose.yaml ----
 FROM ${BASE_IMAGE} AS tools
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl openssl \
@@ -57,6 +65,9 @@ COPY --from=build /src/proxy/target/lib/ /opt/outrider/app/lib/
 COPY config/jvm/sidecar.options /opt/outrider/jvm/
 COPY docker/bin/sidecar-entrypoint docker/bin/healthcheck docker/bin/outrider-jvm.sh /opt/outrider/bin/
 COPY certs/mesh-ca.sh /opt/outrider-tools/certs/
+COPY --from=tools-build /src/tools/target/outrider-tools.jar /opt/outrider-tools/app/
+COPY --from=tools-build /src/tools/target/lib/ /opt/outrider-tools/app/lib/
+COPY docker/bin/outrider-tools /opt/outrider-tools/bin/outrider
 COPY docker/compose/mesh-init.sh docker/compose/setup.sh /opt/outrider-tools/bin/
 ENV OUTRIDER_HOME=/opt/outrider
 USER 65532:65532

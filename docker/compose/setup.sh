@@ -13,7 +13,7 @@ export OUTRIDER_SERVER="${OUTRIDER_SERVER:-https://control-plane:15010}"
 export OUTRIDER_CA=/etc/outrider/ca/ca.pem
 export OUTRIDER_TOKEN_FILE=/etc/outrider/admin/token
 examples="${OUTRIDER_EXAMPLES:-/examples}"
-ctl() { /opt/outrider/bin/sidecar-entrypoint ctl "$@"; }
+ctl() { /opt/outrider-tools/bin/outrider ctl "$@"; }
 
 for _ in $(seq 1 60); do
   curl -sf --cacert "$OUTRIDER_CA" "$OUTRIDER_SERVER/v1/health" >/dev/null && break

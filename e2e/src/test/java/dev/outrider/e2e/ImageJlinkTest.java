@@ -23,10 +23,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The images' runtime: jlink (of the JDK running the tests) with the modules of docker/jre-modules.txt and the
- * flags of the Dockerfiles' jre stage, then the control plane, two sidecars (with the image's configuration and
- * service-account tokens) and {@code outrider ctl} on that runtime through the images' entry points, and the
- * build's AOT training runs (docker/training/) on it. A module missing from the list fails here, not in a
- * cluster.
+ * flags of the Dockerfiles' jre stage, then the control plane and two sidecars (with the image's configuration and
+ * service-account tokens) through the images' entry points, {@code outrider ctl} (outrider-tools.jar, as the tools
+ * image runs it) on that runtime, and the build's AOT training runs (docker/training/) on it. A module missing from
+ * the list fails here, not in a cluster.
  */
 class ImageJlinkTest {
     @TempDir
@@ -80,8 +80,10 @@ class ImageJlinkTest {
                 List.of("--k8s-issuer", KubernetesBootstrapEndToEndTest.ISSUER, "--k8s-jwks", jwks.toString()),
                 (log, args) -> cpHome.start(log, Map.of("OUTRIDER_TMP_DIR", cpTmp.toString()), args)));
 
-        // ctl on the jlinked runtime applies the sample's Outrider resources.
-        List<String> apply = new ArrayList<>(List.of(sidecarHome.entrypoint().toString(), "ctl", "apply", "-f",
+        // ctl on the jlinked runtime (outrider-tools.jar, as the tools image's outrider runs it) applies the
+        // sample's Outrider resources.
+        List<String> apply = new ArrayList<>(List.of(runtime.resolve("bin/java").toString(), "-jar",
+                ImageHome.ROOT.resolve("tools/target/outrider-tools.jar").toString(), "ctl", "apply", "-f",
                 ImageHome.ROOT.resolve("docker/kubernetes/sample-mesh.yaml").toString()));
         apply.addAll(cp.ctlOptions());
         ImageHome.Run applied = ImageHome.run(sidecarHome.environment(Map.of("OUTRIDER_TMP_DIR", cpTmp.toString())),

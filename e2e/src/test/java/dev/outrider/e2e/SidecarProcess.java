@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * Ports are chosen once, so a restart keeps the address other sidecars were told.
  */
 final class SidecarProcess extends MeshProcess {
-    static final String MAIN = "dev.outrider.proxy.cli.OutriderCommand";
+    static final String MAIN = "dev.outrider.proxy.SidecarMain";
 
     final Ports ports;
     final Path dir;

@@ -69,7 +69,7 @@ final class SidecarProcess implements AutoCloseable {
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add("dev.outrider.proxy.cli.OutriderCommand");
+        cmd.add("dev.outrider.proxy.SidecarMain");
         cmd.add("proxy");
         cmd.add("--config");
         cmd.add(config.toString());

@@ -1,0 +1,95 @@
+package dev.outrider.tools.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.outrider.core.model.ResourceKind;
+import dev.outrider.core.policy.ObjectMeta;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.outrider.tools.ctl.Output.text;
+
+/**
+ * The {@code -o table} form of resources and sidecars: a few columns that say what each one does, with the
+ * defaults of docs/control-plane.md filled in where a field is absent. Pure functions.
+ */
+final class ResourceTables {
+    private ResourceTables() {
+    }
+
+    static String resources(ResourceKind kind, List<JsonNode> items) {
+        List<String> header = new ArrayList<>(kind.namespaced() ? List.of("NAMESPACE", "NAME") : List.of("NAME"));
+        header.addAll(columns(kind));
+        header.add("RESOURCEVERSION");
+        List<List<String>> rows = new ArrayList<>();
+        for (JsonNode item : items) {
+            List<String> row = new ArrayList<>();
+            if (kind.namespaced()) {
+                row.add(text(item, "metadata.namespace"));
+            }
+            row.add(text(item, "metadata.name"));
+            row.addAll(values(kind, item));
+            row.add(text(item, "metadata.resourceVersion"));
+            rows.add(row);
+        }
+        return Output.table(header, rows);
+    }
+
+    private static List<String> columns(ResourceKind kind) {
+        return switch (kind) {
+            case AUTHORIZATION_POLICY -> List.of("ACTION", "RULES", "DRY-RUN");
+            case REQUEST_AUTHENTICATION -> List.of("ISSUERS");
+            case RATE_LIMIT_POLICY -> List.of("RULES");
+            case SERVICE -> List.of("PROTOCOL", "SERVICE-ACCOUNTS", "EXPORT-TO");
+            case MESH_CONFIG -> List.of("ROOT-NAMESPACE", "CERTIFICATE-TTL", "REGISTRATION-TTL");
+        };
+    }
+
+    private static List<String> values(ResourceKind kind, JsonNode item) {
+        JsonNode spec = item.path("spec");
+        return switch (kind) {
+            case AUTHORIZATION_POLICY -> List.of(or(text(spec, "action"), "ALLOW"),
+                    Integer.toString(spec.path("rules").size()),
+                    Boolean.toString(dryRun(item.path("metadata").path("annotations"))));
+            case REQUEST_AUTHENTICATION -> List.of(joined(spec.path("jwtRules"), "issuer"));
+            case RATE_LIMIT_POLICY -> List.of(joined(spec.path("rules"), "name"));
+            case SERVICE -> List.of(or(text(spec, "protocol"), "http2"),
+                    or(text(spec, "serviceAccounts"), text(item, "metadata.name")), or(text(spec, "exportTo"), "*"));
+            case MESH_CONFIG -> List.of(or(text(spec, "rootNamespace"), "outrider-system"),
+                    or(text(spec, "certificateTtl"), "24h"), or(text(spec, "registrationTtl"), "60s"));
+        };
+    }
+
+    /** {@code GET /v1/sidecars} as a table, one row per instance. */
+    static String sidecars(List<JsonNode> sidecars) {
+        List<List<String>> rows = new ArrayList<>();
+        for (JsonNode s : sidecars) {
+            rows.add(List.of(text(s, "instance"), text(s, "identity"), text(s, "service"), text(s, "address"),
+                    text(s, "latestVersion"), text(s, "appliedVersion"), text(s, "state"), text(s, "lastSeen"),
+                    text(s, "error")));
+        }
+        return Output.table(List.of("INSTANCE", "IDENTITY", "SERVICE", "ADDRESS", "LATEST", "APPLIED", "STATE",
+                "LAST-SEEN", "ERROR"), rows);
+    }
+
+    /** As {@link ObjectMeta#dryRun()} decides it. */
+    private static boolean dryRun(JsonNode annotations) {
+        return "true".equalsIgnoreCase(annotations.path(ObjectMeta.DRY_RUN).asText())
+                || "true".equalsIgnoreCase(annotations.path(ObjectMeta.ISTIO_DRY_RUN).asText());
+    }
+
+    private static String joined(JsonNode array, String field) {
+        List<String> values = new ArrayList<>();
+        for (JsonNode item : array) {
+            String v = text(item, field);
+            if (!v.isEmpty()) {
+                values.add(v);
+            }
+        }
+        return String.join(",", values);
+    }
+
+    private static String or(String value, String fallback) {
+        return value.isEmpty() ? fallback : value;
+    }
+}

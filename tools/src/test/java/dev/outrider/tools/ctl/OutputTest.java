@@ -1,0 +1,71 @@
+package dev.outrider.tools.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.outrider.core.model.ResourceKind;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class OutputTest {
+    private static final JsonMapper JSON = new JsonMapper();
+    private static final String NL = System.lineSeparator();
+
+    private static JsonNode json(String text) throws Exception {
+        return JSON.readTree(text);
+    }
+
+    @Test
+    void tablesAlignColumnsAndFillEmptyCells() {
+        String table = Output.table(List.of("NAME", "STATE"), List.of(List.of("orders-1", "ACK"), List.of("p", "")));
+
+        assertThat(table).isEqualTo("NAME      STATE" + NL + "orders-1  ACK" + NL + "p         -" + NL);
+    }
+
+    @Test
+    void resourcesTableShowsTheDefaultsOfAbsentFields() throws Exception {
+        String table = ResourceTables.resources(ResourceKind.SERVICE, List.of(json("""
+                {"metadata": {"name": "orders", "namespace": "shop", "resourceVersion": "12"}, "spec": {}}""")));
+
+        assertThat(table.lines().toList()).containsExactly(
+                "NAMESPACE  NAME    PROTOCOL  SERVICE-ACCOUNTS  EXPORT-TO  RESOURCEVERSION",
+                "shop       orders  http2     orders            *          12");
+    }
+
+    @Test
+    void authorizationPoliciesShowActionRulesAndDryRun() throws Exception {
+        String table = ResourceTables.resources(ResourceKind.AUTHORIZATION_POLICY, List.of(json("""
+                {"metadata": {"name": "deny", "namespace": "shop", "resourceVersion": "3",
+                              "annotations": {"outrider.dev/dry-run": "true"}},
+                 "spec": {"action": "DENY", "rules": [{}, {}]}}""")));
+
+        assertThat(table.lines().toList().get(1)).isEqualTo("shop       deny  DENY    2      true     3");
+    }
+
+    @Test
+    void sidecarsTable() throws Exception {
+        String table = ResourceTables.sidecars(List.of(json("""
+                {"identity": "spiffe://cluster.local/ns/shop/sa/orders", "instance": "orders-1", "service": "orders",
+                 "address": "10.0.0.5:15006", "lastSeen": "2026-01-01T00:00:00Z", "latestVersion": "13",
+                 "appliedVersion": "12", "state": "NACK", "error": "policies: spec.rules[0]: bad"}""")));
+
+        assertThat(table.lines().toList().get(1)).isEqualTo("orders-1  spiffe://cluster.local/ns/shop/sa/orders  orders"
+                + "   10.0.0.5:15006  13      12       NACK   2026-01-01T00:00:00Z  policies: spec.rules[0]: bad");
+    }
+
+    @Test
+    void yamlIsMultiDocument() throws Exception {
+        String yaml = Output.yaml(List.of(json("{\"kind\": \"Service\"}"), json("{\"kind\": \"MeshConfig\"}")));
+
+        assertThat(yaml).isEqualTo("kind: Service\n---\nkind: MeshConfig\n");
+    }
+
+    @Test
+    void formats() {
+        assertThat(Output.Format.parse("YAML")).isEqualTo(Output.Format.YAML);
+        assertThatThrownBy(() -> Output.Format.parse("xml")).hasMessage("-o xml: expected yaml, json or table");
+    }
+}
