@@ -13,8 +13,9 @@ import dev.outrider.proxy.forward.Route;
 import dev.outrider.proxy.forward.RouteResolver;
 import dev.outrider.proxy.forward.RouteResult;
 import dev.outrider.proxy.http.DownstreamConnections;
+import dev.outrider.proxy.http.RequestPathPolicy;
 import dev.outrider.proxy.authn.JwksCache;
-import dev.outrider.proxy.authz.DefaultAction;
+import dev.outrider.proxy.config.DefaultAction;
 import dev.outrider.proxy.inbound.InboundInitializer;
 import dev.outrider.proxy.inbound.InboundPolicy;
 import dev.outrider.proxy.metrics.Direction;
@@ -158,7 +159,8 @@ public final class Sidecar implements AutoCloseable {
                 new InboundInitializer(config.http(), drainMillis, inboundConnections, inboundCtx, tls,
                         new InboundPolicy(policies, policyMetrics, metrics, accessLog, drain,
                                 config.inbound().application().port()),
-                        config.policies().pathRules()));
+                        new RequestPathPolicy.Rules(config.policies().escapedSlashes(),
+                                config.policies().pathParameters())));
 
         routeBuilder = new RouteTableBuilder(config, tls);
         routes = new OutboundRoutes(routeBuilder.build(List.of()));

@@ -14,9 +14,6 @@ import dev.outrider.core.model.ServiceName;
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.LastKnownGood;
-import dev.outrider.proxy.authz.DefaultAction;
-import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
-import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
