@@ -62,9 +62,10 @@ import static java.util.Objects.requireNonNull;
  * in order, each pushed on one list of resources as it starts; the shutdown (at the end of a drain, or when the
  * start fails) closes them in reverse:
  * <pre>
- *   close order: admin ─▶ health ─▶ outbound listeners ─▶ inbound listener ─▶ open connections ─▶ upstream pools
- *                ─▶ policy source (directory watcher) ─▶ rate limiter ─▶ JWKS cache ─▶ TLS (certificate reloads)
- *                ─▶ control-plane link ─▶ event loops ─▶ access log ─▶ metrics registry
+ *   close order: admin ─▶ health ─▶ outbound listeners ─▶ inbound listener ─▶ open connections
+ *                ─▶ upstream pools ─▶ policy source (directory watcher) ─▶ rate limiter ─▶ JWKS cache
+ *                ─▶ TLS (certificate reloads) ─▶ control-plane link ─▶ event loops ─▶ access log
+ *                ─▶ metrics registry
  * </pre>
  * Where the policies come from is {@link PolicySource}'s choice; {@code /config} is {@link ConfigEndpoint}; the
  * drain (SIGTERM or {@code POST /drain}) is {@link SidecarDrain}.

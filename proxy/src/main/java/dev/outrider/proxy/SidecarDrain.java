@@ -17,8 +17,9 @@ import java.util.concurrent.TimeoutException;
  * A sidecar's graceful drain, on its own thread ({@code outrider-drain}), bounded by one timeout
  * ({@code runtime.drainTimeout}) counted from the signal:
  * <pre>
- *   readiness false ─▶ inbound listener closed ─▶ inbound connections finish their requests ─▶ outbound listeners
- *   closed ─▶ outbound connections finish ─▶ (deregistration, started in the background at the beginning) ─▶ shutdown
+ *   readiness false ─▶ inbound listener closed ─▶ inbound connections finish their requests
+ *   ─▶ outbound listeners closed ─▶ outbound connections finish
+ *   ─▶ deregistration done (started in the background at the beginning) ─▶ shutdown
  * </pre>
  * The inbound listener closes first (a caller's connect is refused from then on, and its sidecar moves to another
  * endpoint, which is always safe); its connections finish their in-flight requests (HTTP/1.1 closes after the

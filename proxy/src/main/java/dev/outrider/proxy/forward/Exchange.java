@@ -435,7 +435,8 @@ final class Exchange implements UpstreamListener {
         cancelTimeout();
         PendingRequestBody.release(pending);
         if (upstream != null) {
-            boolean reusable = KeepAlive.upstreamReusable(aborted, upstream.isHttp2(), requestWritten, upstreamKeepAlive);
+            boolean reusable = KeepAlive.upstreamReusable(aborted, upstream.isHttp2(), requestWritten,
+                    upstreamKeepAlive);
             upstream.release(reusable);
             upstream = null;
         }

@@ -21,7 +21,8 @@ import static java.util.Objects.requireNonNull;
  * goes out.
  *
  * <p>{@code http.requestHeaderTimeout}: a request's header block must be complete within the timeout of its
- * first byte; otherwise the connection gets {@code 408 Request Timeout} and is closed ({@link LocalResponses#respondAndClose}),
+ * first byte; otherwise the connection gets {@code 408 Request Timeout} and is closed
+ * ({@link LocalResponses#respondAndClose}),
  * and nothing of the request goes further. The timer runs:
  * <ul>
  *   <li>for the connection's first request, from the accept (the deadline comes from

@@ -43,7 +43,8 @@ final class AuthnHandler extends InboundCheckHandler {
         state.begin(InboundPeer.of(ctx.channel()), request, snapshot);
         if (snapshot.refusal() != null) {
             LocalReply.send(ctx, policy, state, new LocalRejection(HttpResponseStatus.SERVICE_UNAVAILABLE,
-                    "unavailable: " + snapshot.refusal()), new DefaultHttpHeaders().set(HttpHeaderNames.RETRY_AFTER, "1"),
+                    "unavailable: " + snapshot.refusal()),
+                    new DefaultHttpHeaders().set(HttpHeaderNames.RETRY_AFTER, "1"),
                     new AccessLogEntry.Auth(state.peer().principal(), null, "refused: " + snapshot.refusal(), null,
                             null));
             return;

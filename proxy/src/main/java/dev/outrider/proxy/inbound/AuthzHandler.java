@@ -13,8 +13,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  * state), before rate limiting and forwarding.
  *
  * <p>A thin adapter around the pure {@link AuthorizationEngine#authorize}: counts the decision (and the
- * dry-run one) per deciding policy, records the decision for the access log in the request state, and either passes the request on
- * or answers 403 with a short body that names no policy. Which policy and rule decided is in the access
+ * dry-run one) per deciding policy, records the decision for the access log in the request state, and either
+ * passes the request on or answers 403 with a short body that names no policy. Which policy and rule decided is in the access
  * log ({@code authz}, {@code audit}, {@code authz_dry_run}) and the metrics, never in the response.
  *
  * <p>Threading: one instance per request channel; its event loop only.
