@@ -12,7 +12,7 @@ import dev.outrider.core.policy.ObjectMeta;
 import dev.outrider.proxy.authz.AuthorizationEngine;
 import dev.outrider.proxy.authz.CompiledPolicies;
 import dev.outrider.proxy.authz.Decision;
-import dev.outrider.proxy.authz.DefaultAction;
+import dev.outrider.proxy.config.DefaultAction;
 import dev.outrider.proxy.authz.RequestAttributes;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,7 +1,6 @@
 package dev.outrider.proxy.accesslog;
 
 import dev.outrider.proxy.metrics.Direction;
-import io.netty.util.AttributeKey;
 
 import static java.util.Objects.requireNonNull;
 
@@ -20,18 +19,12 @@ import static java.util.Objects.requireNonNull;
  * @param upstream         {@code host:port} of the upstream that served it, or null
  * @param requestId        the request id (x-request-id), or null
  * @param service          the target service, or null
- * @param auth             who called and what authentication and authorization decided (inbound), or null
+ * @param auth             who called and what authentication and authorization decided (inbound, from the
+ *                         request state, {@link AuthSource}), or null
  */
 public record AccessLogEntry(long startEpochMillis, Direction direction, String protocol, String method,
                              String uri, int status, long durationNanos, long requestBytes,
                              long responseBytes, String upstream, String requestId, String service, Auth auth) {
-    /**
-     * Where the inbound request handlers leave {@link Auth} for the handler that writes the entry: an
-     * attribute of the request's channel (the HTTP/1.1 connection, set again for every request, or the
-     * HTTP/2 stream).
-     */
-    public static final AttributeKey<Auth> AUTH = AttributeKey.valueOf(AccessLogEntry.class, "auth");
-
     public AccessLogEntry {
         requireNonNull(direction, "direction");
     }

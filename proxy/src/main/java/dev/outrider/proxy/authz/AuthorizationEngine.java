@@ -1,5 +1,7 @@
 package dev.outrider.proxy.authz;
 
+import dev.outrider.proxy.config.DefaultAction;
+
 /**
  * Decides a request against the policies compiled for the workload, with Istio's semantics:
  * <ol>

@@ -11,9 +11,6 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.outrider.core.document.DocumentFields;
 import dev.outrider.core.document.NoAliasYamlFactory;
 import dev.outrider.core.document.YamlAliasException;
-import dev.outrider.proxy.authz.DefaultAction;
-import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
-import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;

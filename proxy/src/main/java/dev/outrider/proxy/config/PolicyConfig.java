@@ -1,10 +1,5 @@
 package dev.outrider.proxy.config;
 
-import dev.outrider.proxy.authz.DefaultAction;
-import dev.outrider.proxy.http.RequestPathPolicy;
-import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
-import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
-
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -31,10 +26,5 @@ public record PolicyConfig(Path directory, DefaultAction defaultAction, String r
         requireNonNull(escapedSlashes, "escapedSlashes");
         requireNonNull(pathParameters, "pathParameters");
         requireNonNull(reloadInterval, "reloadInterval");
-    }
-
-    /** The rules inbound path normalization applies. */
-    public RequestPathPolicy.Rules pathRules() {
-        return new RequestPathPolicy.Rules(escapedSlashes, pathParameters);
     }
 }

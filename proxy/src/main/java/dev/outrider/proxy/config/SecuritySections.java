@@ -1,9 +1,6 @@
 package dev.outrider.proxy.config;
 
 import dev.outrider.core.document.DocumentFields;
-import dev.outrider.proxy.authz.DefaultAction;
-import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
-import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,22 +2,21 @@ package dev.outrider.proxy.forward;
 
 import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.http.HeaderHygiene;
+import dev.outrider.proxy.http.KeepAlive;
+import dev.outrider.proxy.http.LocalRejection;
 import dev.outrider.proxy.http.LocalResponses;
 import dev.outrider.proxy.upstream.Cluster;
 import dev.outrider.proxy.upstream.Endpoint;
-import dev.outrider.proxy.upstream.UpstreamIdentityException;
-import dev.outrider.proxy.upstream.UpstreamTlsException;
 import dev.outrider.proxy.upstream.LoadBalancer;
 import dev.outrider.proxy.upstream.UpstreamListener;
-import dev.outrider.proxy.upstream.UpstreamRefusedException;
 import dev.outrider.proxy.upstream.UpstreamStream;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -30,10 +29,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.nio.channels.ClosedChannelException;
-import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -51,22 +47,17 @@ import java.util.concurrent.TimeUnit;
  * Neither side reads faster than the other can write, so a 1 GiB body passes with at most the socket
  * buffers, the write-buffer high-water mark and (HTTP/2) one flow-control window in memory per direction.
  *
- * <p>Failure handling: a connect failure tries another endpoint (nothing was sent); an upstream that closes
- * before the response headers is retried only for idempotent requests without a body; both draw on the
- * cluster's retry budget and the configured retry count. A request the upstream provably did not process (its
- * HTTP/2 stream above the last stream id of a GOAWAY, or refused: RFC 9113 §8.7) is sent again on another
- * connection whatever its method, when it can be sent again whole (no body bytes, no trailers), at most
- * {@link #MAX_REFUSED_ATTEMPTS} times, outside the retry budget (nothing was processed). Otherwise: connect failure → 503, upstream reset
- * → 502, no response headers within the request timeout (or no bytes for the idle timeout) → 504. Once
- * response bytes went out an error can only cut the downstream connection (HTTP/1.1) or reset the stream.
+ * <p>Failure handling: whether a failed attempt is made again is {@link RetryPolicy}'s decision. Otherwise the
+ * caller gets one of {@link UpstreamFailures}: connect failure → 503, upstream reset → 502, no response headers
+ * within the request timeout (or no bytes for the idle timeout) → 504. Once response bytes went out an error
+ * can only cut the downstream connection (HTTP/1.1) or reset the stream. Whether the downstream connection
+ * carries the next request is {@link KeepAlive}'s decision.
  *
  * <p>Threading: everything runs on the downstream channel's event loop.
  */
 final class Exchange implements UpstreamListener {
     /** Status logged for requests whose caller went away before a response (nginx's convention). */
     private static final int CLIENT_CLOSED = 499;
-    /** Re-sends of a request refused unprocessed (a drained upstream, a full one): bounded against a loop. */
-    private static final int MAX_REFUSED_ATTEMPTS = 3;
 
     private final ForwardingHandler owner;
     private final ForwardingContext fc;
@@ -91,18 +82,18 @@ final class Exchange implements UpstreamListener {
 
     private String requestId;
     private Cluster cluster;
+    /** The endpoints tried ({@link LoadBalancer#markTried}). */
     private long tried;
-    private int retries;
-    private int refusedAttempts;
+    /** Created at the first failure. */
+    private RetryPolicy retry;
     /** The request had trailers: it cannot be sent again as a bodyless request. */
     private boolean requestTrailers;
-    private boolean holdsRetryToken;
     private Throwable lastConnectFailure;
     private String upstreamAddress;
 
     private UpstreamStream upstream;
     /** Request contents read before the upstream was ready; written in order when it is. */
-    private ArrayDeque<HttpContent> pending;
+    private PendingRequestBody pending;
     private boolean requestComplete;
     private boolean requestWritten;
     private boolean responseStarted;
@@ -124,10 +115,9 @@ final class Exchange implements UpstreamListener {
         this.downstreamHttp2 = downstreamHttp2;
         this.method = request.method().name();
         this.uri = request.uri();
-        this.retriable = isIdempotent(request.method()) && !HttpUtil.isTransferEncodingChunked(request)
-                && HttpUtil.getContentLength(request, 0L) == 0L;
+        this.retriable = RetryPolicy.retriable(request);
         this.noResponseBody = request.method().equals(HttpMethod.HEAD);
-        this.callerKeepAlive = HttpUtil.isKeepAlive(request);
+        this.callerKeepAlive = KeepAlive.requested(request);
         this.relayContinue = HttpUtil.is100ContinueExpected(request);
     }
 
@@ -143,7 +133,7 @@ final class Exchange implements UpstreamListener {
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
         RouteResult result = fc.router().resolve(request, owner.connection());
         if (result instanceof NoRoute noRoute) {
-            respondLocally(noRoute.status(), noRoute.message());
+            respondLocally(UpstreamFailures.of(noRoute));
             return;
         }
         cluster = ((Route) result).cluster();
@@ -154,8 +144,7 @@ final class Exchange implements UpstreamListener {
     private void connect() {
         int i = LoadBalancer.pick(cluster.endpoints(), tried);
         if (i < 0) {
-            respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE,
-                    "upstream connect error: service " + cluster.name() + ": " + describe(lastConnectFailure));
+            respondLocally(UpstreamFailures.connectError(cluster, lastConnectFailure));
             return;
         }
         tried = LoadBalancer.markTried(tried, i);
@@ -179,11 +168,10 @@ final class Exchange implements UpstreamListener {
         if (!f.isSuccess()) {
             fc.metrics().upstreamConnectFailure(fc.direction());
             lastConnectFailure = f.cause();
-            if (LoadBalancer.pick(cluster.endpoints(), tried) >= 0 && tryRetry()) {
+            if (retry().afterConnectFailure(LoadBalancer.pick(cluster.endpoints(), tried) >= 0)) {
                 connect(); // nothing was sent: another endpoint is always safe
             } else {
-                respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE,
-                        "upstream connect error: service " + cluster.name() + ": " + describe(lastConnectFailure));
+                respondLocally(UpstreamFailures.connectError(cluster, lastConnectFailure));
             }
             return;
         }
@@ -192,9 +180,9 @@ final class Exchange implements UpstreamListener {
         UpstreamStream leased = upstream;
         leased.bind(this);
         var ch = leased.channel();
-        boolean bodyless = requestComplete && pendingIsEmpty();
+        boolean bodyless = requestComplete && PendingRequestBody.carriesNothing(pending);
         if (bodyless) {
-            releasePending();
+            PendingRequestBody.release(pending);
             requestWritten = true;
         }
         ch.write(bodyless ? BodylessRequests.of(request) : request).addListener(w -> {
@@ -219,36 +207,13 @@ final class Exchange implements UpstreamListener {
         }
     }
 
-    /**
-     * Whether what was read of the request after its head carries nothing: no content bytes and no trailers
-     * (a bodyless request whose empty last content was dropped, or is the only thing pending).
-     */
-    private boolean pendingIsEmpty() {
-        if (pending == null) {
-            return true;
+    private RetryPolicy retry() {
+        RetryPolicy r = retry;
+        if (r == null) {
+            r = new RetryPolicy(fc, cluster);
+            retry = r;
         }
-        for (HttpContent c : pending) {
-            if (c.content().isReadable()
-                    || (c instanceof LastHttpContent last && !last.trailingHeaders().isEmpty())) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private boolean tryRetry() {
-        if (retries >= fc.upstream().maxRetries()) {
-            return false;
-        }
-        if (!holdsRetryToken) {
-            if (!cluster.tryStartRetry(fc.upstream().retryBudgetPercent(), fc.upstream().minRetryConcurrency())) {
-                return false;
-            }
-            holdsRetryToken = true;
-        }
-        retries++;
-        fc.metrics().upstreamRetry(fc.direction());
-        return true;
+        return r;
     }
 
     // ---- request body, downstream → upstream
@@ -263,13 +228,13 @@ final class Exchange implements UpstreamListener {
             content.release();
             return;
         }
-        if (upstream == null || (pending != null && !pending.isEmpty())) {
+        if (upstream == null || PendingRequestBody.holdsAny(pending)) {
             if (retriable && content.content().readableBytes() == 0 && content instanceof LastHttpContent) {
                 content.release(); // bodyless: re-created on each attempt, nothing to buffer
                 return;
             }
             if (pending == null) {
-                pending = new ArrayDeque<>(4);
+                pending = new PendingRequestBody();
             }
             pending.add(content);
             return;
@@ -354,19 +319,12 @@ final class Exchange implements UpstreamListener {
         cancelTimeout();
         responseStarted = true;
         status = response.status().code();
-        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        HeaderHygiene.stripHopByHop(response.headers());
-        if (!downstreamHttp2) {
-            int code = status;
-            boolean bodyless = noResponseBody || code == 204 || code == 304;
-            if (!bodyless && !HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response)) {
-                HttpUtil.setTransferEncodingChunked(response, true); // upstream delimited by close, or HTTP/2
-            }
-            downstreamKeepAlive = owner.keepAliveAllowed() && callerKeepAlive;
-            response.setProtocolVersion(HttpVersion.HTTP_1_1);
-            HttpUtil.setKeepAlive(response, downstreamKeepAlive);
+        upstreamKeepAlive = KeepAlive.requested(response);
+        if (downstreamHttp2) {
+            ResponseHeads.forHttp2(response);
         } else {
-            response.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+            downstreamKeepAlive = KeepAlive.forwardedResponse(callerKeepAlive, owner.keepAliveAllowed());
+            ResponseHeads.forHttp1(response, noResponseBody, downstreamKeepAlive);
         }
     }
 
@@ -397,26 +355,16 @@ final class Exchange implements UpstreamListener {
             if (failed != null) {
                 failed.release(false);
             }
-            if (UpstreamRefusedException.neverProcessed(cause) && requestComplete && requestBytes == 0
-                    && !requestTrailers && refusedAttempts < MAX_REFUSED_ATTEMPTS) {
-                refusedAttempts++;
-                fc.metrics().upstreamRetry(fc.direction());
+            if (retry().afterUpstreamClosed(cause, retriable, requestComplete,
+                    requestBytes == 0 && !requestTrailers)) {
                 if (LoadBalancer.pick(cluster.endpoints(), tried) < 0) {
-                    tried = 0L; // no other endpoint: the same one, on another connection
-                }
-                requestWritten = false;
-                connect();
-                return;
-            }
-            if (retriable && requestComplete && tryRetry()) {
-                if (LoadBalancer.pick(cluster.endpoints(), tried) < 0) {
-                    tried = 0L; // no other endpoint: the same one again (a stale keep-alive connection is the usual cause)
+                    tried = 0L; // no other endpoint: the same one again, on another connection
                 } // else another endpoint first: this one may be going away (drain, exit)
                 requestWritten = false;
                 connect();
                 return;
             }
-            respondLocally(HttpResponseStatus.BAD_GATEWAY, "upstream connection closed before response headers");
+            respondLocally(UpstreamFailures.CLOSED_BEFORE_HEADERS);
             return;
         }
         abort();
@@ -439,7 +387,7 @@ final class Exchange implements UpstreamListener {
         if (done || responseStarted) {
             return;
         }
-        respondLocally(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream request timeout");
+        respondLocally(UpstreamFailures.TIMEOUT);
     }
 
     void onDownstreamClosed() {
@@ -458,22 +406,22 @@ final class Exchange implements UpstreamListener {
         ctx.close();
     }
 
-    private void respondLocally(HttpResponseStatus responseStatus, String message) {
+    private void respondLocally(LocalRejection rejection) {
         if (responseStarted) {
             abort();
             return;
         }
         responseStarted = true;
-        status = responseStatus.code();
+        status = rejection.status().code();
         cancelTimeout();
         if (upstream != null) {
             upstream.release(false);
             upstream = null;
         }
-        FullHttpResponse response = LocalResponses.of(ctx.alloc(), responseStatus, message, requestId);
+        FullHttpResponse response = LocalResponses.of(ctx.alloc(), rejection, requestId, false);
         if (!downstreamHttp2) {
-            downstreamKeepAlive = owner.keepAliveAllowed() && requestComplete && callerKeepAlive;
-            HttpUtil.setKeepAlive(response, downstreamKeepAlive);
+            downstreamKeepAlive = KeepAlive.localResponse(callerKeepAlive, owner.keepAliveAllowed(), requestComplete);
+            KeepAlive.mark(response, downstreamKeepAlive);
         }
         responseBytes = response.content().readableBytes();
         finish(ctx.writeAndFlush(response), false);
@@ -485,16 +433,17 @@ final class Exchange implements UpstreamListener {
         }
         done = true;
         cancelTimeout();
-        releasePending();
+        PendingRequestBody.release(pending);
         if (upstream != null) {
-            boolean reusable = !aborted && !upstream.isHttp2() && requestWritten && upstreamKeepAlive;
+            boolean reusable = KeepAlive.upstreamReusable(aborted, upstream.isHttp2(), requestWritten,
+                    upstreamKeepAlive);
             upstream.release(reusable);
             upstream = null;
         }
         if (cluster != null) {
             cluster.requestFinished();
-            if (holdsRetryToken) {
-                cluster.retryFinished();
+            if (retry != null) {
+                retry.finished();
             }
         }
         long duration = System.nanoTime() - startNanos;
@@ -502,18 +451,8 @@ final class Exchange implements UpstreamListener {
         fc.metrics().requestCompleted(fc.direction(), logged, duration, requestBytes, responseBytes);
         fc.accessLog().log(new AccessLogEntry(startMillis, fc.direction(), downstreamHttp2 ? "HTTP/2" : "HTTP/1.1",
                 method, uri, logged, duration, requestBytes, responseBytes,
-                upstreamAddress, requestId, cluster == null ? null : cluster.name(),
-                ctx.channel().hasAttr(AccessLogEntry.AUTH) ? ctx.channel().attr(AccessLogEntry.AUTH).get() : null));
-        owner.exchangeDone(this, lastWrite, !aborted && requestComplete && downstreamKeepAlive);
-    }
-
-    private void releasePending() {
-        if (pending != null) {
-            HttpContent c;
-            while ((c = pending.poll()) != null) {
-                c.release();
-            }
-        }
+                upstreamAddress, requestId, cluster == null ? null : cluster.name(), owner.auth()));
+        owner.exchangeDone(this, lastWrite, KeepAlive.afterExchange(aborted, requestComplete, downstreamKeepAlive));
     }
 
     private void cancelTimeout() {
@@ -521,29 +460,5 @@ final class Exchange implements UpstreamListener {
             timeout.cancel(false);
             timeout = null;
         }
-    }
-
-    private static boolean isIdempotent(HttpMethod m) {
-        return m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS)
-                || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.TRACE);
-    }
-
-    private static String describe(Throwable t) {
-        if (t == null) {
-            return "no endpoint available";
-        }
-        if (t instanceof UpstreamIdentityException || t instanceof UpstreamTlsException) {
-            return t.getMessage();
-        }
-        if (t instanceof ConnectException) {
-            return "connection refused";
-        }
-        if (t instanceof io.netty.channel.ConnectTimeoutException) {
-            return "connect timeout";
-        }
-        if (t instanceof ClosedChannelException) {
-            return "connection closed";
-        }
-        return t.getClass().getSimpleName();
     }
 }

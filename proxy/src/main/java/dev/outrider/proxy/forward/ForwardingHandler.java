@@ -1,7 +1,10 @@
 package dev.outrider.proxy.forward;
 
+import dev.outrider.proxy.accesslog.AccessLogEntry;
+import dev.outrider.proxy.accesslog.AuthSource;
 import dev.outrider.proxy.http.DrainEvent;
 import dev.outrider.proxy.http.Http1PipeliningHandler;
+import dev.outrider.proxy.http.KeepAlive;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -47,6 +50,7 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ForwardingHandler.class);
 
     private final ForwardingContext fc;
+    private final AuthSource auth;
     private ChannelHandlerContext ctx;
     private boolean http2;
     private Exchange exchange;
@@ -56,8 +60,15 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private boolean closeAfterResponse;
 
+    /** Without request checks before it (the outbound listener): access-log entries carry no auth outcome. */
     public ForwardingHandler(ForwardingContext fc) {
+        this(fc, AuthSource.NONE);
+    }
+
+    /** @param auth the request state the checks before this handler record their outcome in, for the access log */
+    public ForwardingHandler(ForwardingContext fc, AuthSource auth) {
         this.fc = requireNonNull(fc, "fc");
+        this.auth = requireNonNull(auth, "auth");
     }
 
     @Override
@@ -229,7 +240,12 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
 
     /** Whether a response on HTTP/1.1 may promise to keep the connection open: not while draining. */
     boolean keepAliveAllowed() {
-        return !closeAfterResponse && !fc.drain().isDraining();
+        return KeepAlive.connectionReusable(closeAfterResponse, fc.drain().isDraining());
+    }
+
+    /** The current request's authentication and authorization outcome for its access-log entry, or null. */
+    AccessLogEntry.Auth auth() {
+        return auth.auth();
     }
 
     /** The downstream connection (the parent of an HTTP/2 stream). */
@@ -255,7 +271,7 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (!reusable || closeAfterResponse || fc.drain().isDraining()) {
+        if (!reusable || !keepAliveAllowed()) {
             closing = true;
             if (lastWrite != null) {
                 lastWrite.addListener(ChannelFutureListener.CLOSE);

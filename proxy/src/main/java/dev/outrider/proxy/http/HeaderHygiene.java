@@ -4,7 +4,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 
@@ -76,13 +75,13 @@ public final class HeaderHygiene {
      */
     public static void cleanRequestHead(HttpRequest request) {
         HttpHeaders headers = request.headers();
-        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        boolean keepAlive = KeepAlive.requested(request);
         stripHopByHop(headers);
         for (AsciiString name : SIDECAR_OWNED) {
             headers.remove(name);
         }
-        if (HttpUtil.isKeepAlive(request) != keepAlive) {
-            HttpUtil.setKeepAlive(request, keepAlive);
+        if (KeepAlive.requested(request) != keepAlive) {
+            KeepAlive.mark(request, keepAlive);
         }
     }
 

@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -22,7 +21,8 @@ import static java.util.Objects.requireNonNull;
  * goes out.
  *
  * <p>{@code http.requestHeaderTimeout}: a request's header block must be complete within the timeout of its
- * first byte; otherwise the connection gets {@code 408 Request Timeout} and is closed ({@link LocalRejection}),
+ * first byte; otherwise the connection gets {@code 408 Request Timeout} and is closed
+ * ({@link LocalResponses#respondAndClose}),
  * and nothing of the request goes further. The timer runs:
  * <ul>
  *   <li>for the connection's first request, from the accept (the deadline comes from
@@ -43,6 +43,7 @@ import static java.util.Objects.requireNonNull;
  */
 final class Http1HeaderTimeoutHandler extends ChannelDuplexHandler {
     static final String MESSAGE = "request header timeout";
+    private static final LocalRejection TIMED_OUT = new LocalRejection(HttpResponseStatus.REQUEST_TIMEOUT, MESSAGE);
 
     private final Http1ServerCodec codec;
     private final long timeoutNanos;
@@ -107,7 +108,7 @@ final class Http1HeaderTimeoutHandler extends ChannelDuplexHandler {
         boolean end = false;
         if (msg instanceof HttpResponse response) {
             interim = response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
-            if (!interim && !HttpUtil.isKeepAlive(response)) {
+            if (!interim && KeepAlive.closesConnection(response)) {
                 closing = true;
             }
         }
@@ -164,6 +165,6 @@ final class Http1HeaderTimeoutHandler extends ChannelDuplexHandler {
         }
         timedOut = true;
         closing = true;
-        LocalRejection.respondAndClose(ctx, HttpResponseStatus.REQUEST_TIMEOUT, MESSAGE);
+        LocalResponses.respondAndClose(ctx, TIMED_OUT);
     }
 }

@@ -7,7 +7,6 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -133,7 +132,7 @@ public final class Http1PipeliningHandler extends ChannelDuplexHandler {
         if (msg instanceof HttpResponse response) {
             interim = response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
             if (!interim) {
-                closeAfterResponse = !HttpUtil.isKeepAlive(response);
+                closeAfterResponse = KeepAlive.closesConnection(response);
             }
         }
         if (msg instanceof LastHttpContent) {
@@ -218,7 +217,7 @@ public final class Http1PipeliningHandler extends ChannelDuplexHandler {
             if (heldRequests == MAX_HELD_REQUESTS) {
                 overflowed = true;
                 ReferenceCountUtil.release(msg);
-                HttpUtil.setKeepAlive(lastHeldRequest(), false); // answered with Connection: close
+                KeepAlive.mark(lastHeldRequest(), false); // answered with Connection: close
                 return;
             }
             heldRequests++;

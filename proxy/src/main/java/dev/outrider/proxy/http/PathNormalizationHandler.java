@@ -24,7 +24,7 @@ import static java.util.Objects.requireNonNull;
  * application receives, so no handler after this one needs to normalize again and a policy cannot be
  * bypassed by a spelling that the application resolves differently. An absolute-form target becomes
  * origin-form and its authority replaces {@code Host} (RFC 9112 §3.2.2). A refused target gets a local 400
- * that names the rule (never the target), and the stream or connection ends ({@link LocalRejection}).
+ * that names the rule (never the target), and the stream or connection ends ({@link LocalResponses#respondAndClose}).
  *
  * <p>Fast path: a target that is already canonical origin-form (the common case) passes with one scan and
  * no allocation. Stateless, so one instance serves a listener: after a refusal the messages that still
@@ -54,7 +54,7 @@ public final class PathNormalizationHandler extends ChannelInboundHandlerAdapter
         if (result instanceof Rejected rejected) {
             ReferenceCountUtil.release(request);
             ctx.pipeline().addBefore(ctx.name(), null, Discard.INSTANCE);
-            LocalRejection.respondAndClose(ctx, HttpResponseStatus.BAD_REQUEST, rejected.reason());
+            LocalResponses.respondAndClose(ctx, new LocalRejection(HttpResponseStatus.BAD_REQUEST, rejected.reason()));
             return;
         }
         String authority = RequestPathPolicy.authorityOf(uri);

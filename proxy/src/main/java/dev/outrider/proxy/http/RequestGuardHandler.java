@@ -32,8 +32,8 @@ import java.util.Iterator;
  *       {@code :authority} (a stream error, RFC 9113 §8.3.1) and folded an identical one. Authorization,
  *       routing and the application all read the one value that is left.</li>
  * </ul>
- * On HTTP/1.1 the connection is closed after the error ({@link LocalRejection}): once framing is in doubt
- * nothing else on the connection can be trusted (request smuggling). On HTTP/2 only the stream ends.
+ * On HTTP/1.1 the connection is closed after the error ({@link LocalResponses#respondAndClose}): once framing is
+ * in doubt nothing else on the connection can be trusted (request smuggling). On HTTP/2 only the stream ends.
  */
 public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
     private final int maxHeaderCount;
@@ -92,7 +92,7 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
 
     private void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
         rejected = true;
-        LocalRejection.respondAndClose(ctx, status, message);
+        LocalResponses.respondAndClose(ctx, new LocalRejection(status, message));
     }
 
     /** Why the request's Host is refused, or null (a missing Host is judged by the caller). */

@@ -1,5 +1,8 @@
 package dev.outrider.proxy.http;
 
+import dev.outrider.proxy.config.EscapedSlashes;
+import dev.outrider.proxy.config.PathParameters;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -57,42 +60,6 @@ import static java.util.Objects.requireNonNull;
  * <p>Hosts: {@link Authority}.
  */
 public final class RequestPathPolicy {
-
-    /** What an encoded slash ({@code %2F}, {@code %2f}) or backslash ({@code %5C}, {@code %5c}) in the path does. */
-    public enum EscapedSlashes {
-        /**
-         * 400 (the default; Envoy {@code REJECT_REQUEST}). Safe whatever the application does with them.
-         */
-        REJECT,
-        /**
-         * Decode both to {@code /}, then merge slashes and remove dot segments, so {@code /a%2F..%2Fadmin}
-         * is {@code /admin} (Envoy {@code UNESCAPE_AND_FORWARD} followed by {@code normalize_path}, which turns
-         * {@code \} into {@code /}). The application gets the decoded path.
-         */
-        DECODE,
-        /**
-         * Keep them encoded (hex upper-cased) as part of a segment: {@code /a%2F..%2Fadmin} is one segment and
-         * is matched and forwarded as {@code /a%2F..%2Fadmin} (Envoy {@code KEEP_UNCHANGED}). Only safe when the
-         * application does not decode them before routing.
-         */
-        KEEP
-    }
-
-    /** What a path parameter ({@code ;} and what follows it in a segment, RFC 3986 §3.3) does. */
-    public enum PathParameters {
-        /**
-         * 400 (the default; Spring Security's {@code StrictHttpFirewall} does the same). Safe whatever the
-         * application does with them.
-         */
-        REJECT,
-        /**
-         * Cut {@code ;} and everything after it off every segment, before decoding, merging slashes and removing
-         * dot segments, and forward the result: {@code /admin;jsessionid=1} is {@code /admin},
-         * {@code /public/..;v=1/admin} is {@code /admin}, as Tomcat, Jetty and Spring resolve them. The
-         * application never sees the parameters (a {@code ;jsessionid} session id is lost).
-         */
-        STRIP
-    }
 
     /**
      * The rules one listener normalizes with (bootstrap {@code policies.escapedSlashes} and

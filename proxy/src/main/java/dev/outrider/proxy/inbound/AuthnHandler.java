@@ -3,6 +3,7 @@ package dev.outrider.proxy.inbound;
 import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.authn.JwtVerifier.Result;
 import dev.outrider.proxy.authn.RequestAuthenticator;
+import dev.outrider.proxy.http.LocalRejection;
 import dev.outrider.proxy.policy.PolicySnapshot;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -41,8 +42,9 @@ final class AuthnHandler extends InboundCheckHandler {
         PolicySnapshot snapshot = policy.store().current();
         state.begin(InboundPeer.of(ctx.channel()), request, snapshot);
         if (snapshot.refusal() != null) {
-            LocalReply.send(ctx, policy, state, HttpResponseStatus.SERVICE_UNAVAILABLE,
-                    "unavailable: " + snapshot.refusal(), new DefaultHttpHeaders().set(HttpHeaderNames.RETRY_AFTER, "1"),
+            LocalReply.send(ctx, policy, state, new LocalRejection(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "unavailable: " + snapshot.refusal()),
+                    new DefaultHttpHeaders().set(HttpHeaderNames.RETRY_AFTER, "1"),
                     new AccessLogEntry.Auth(state.peer().principal(), null, "refused: " + snapshot.refusal(), null,
                             null));
             return;
@@ -68,7 +70,8 @@ final class AuthnHandler extends InboundCheckHandler {
             } else {
                 policy.policyMetrics().authnInvalid();
             }
-            LocalReply.send(ctx, policy, state, HttpResponseStatus.UNAUTHORIZED, "unauthorized: " + reason,
+            LocalReply.send(ctx, policy, state,
+                    new LocalRejection(HttpResponseStatus.UNAUTHORIZED, "unauthorized: " + reason),
                     new DefaultHttpHeaders().set(HttpHeaderNames.WWW_AUTHENTICATE,
                             "Bearer error=\"invalid_token\", error_description=\"" + reason + "\""),
                     new AccessLogEntry.Auth(state.peer().principal(), reason, null, null, null));

@@ -3,6 +3,7 @@ package dev.outrider.proxy.inbound;
 import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.authz.AuthorizationEngine;
 import dev.outrider.proxy.authz.Decision;
+import dev.outrider.proxy.http.LocalRejection;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -12,14 +13,15 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  * state), before rate limiting and forwarding.
  *
  * <p>A thin adapter around the pure {@link AuthorizationEngine#authorize}: counts the decision (and the
- * dry-run one) per deciding policy, leaves the decision for the access log, and either passes the request on
- * or answers 403 with a short body that names no policy. Which policy and rule decided is in the access
+ * dry-run one) per deciding policy, records the decision for the access log in the request state, and either
+ * passes the request on or answers 403 with a short body that names no policy. Which policy and rule decided is in the access
  * log ({@code authz}, {@code audit}, {@code authz_dry_run}) and the metrics, never in the response.
  *
  * <p>Threading: one instance per request channel; its event loop only.
  */
 final class AuthzHandler extends InboundCheckHandler {
     static final String DENIED = "forbidden: the request is not allowed by the workload's authorization policies";
+    private static final LocalRejection REFUSAL = new LocalRejection(HttpResponseStatus.FORBIDDEN, DENIED);
 
     AuthzHandler(InboundPolicy policy, InboundRequest state) {
         super(policy, state);
@@ -31,11 +33,11 @@ final class AuthzHandler extends InboundCheckHandler {
         state.snapshot().meters().count(d);
         AccessLogEntry.Auth auth = auditOf(d);
         if (d.allowed()) {
-            ctx.channel().attr(AccessLogEntry.AUTH).set(auth);
+            state.recordAuth(auth);
             ctx.fireChannelRead(request);
             return;
         }
-        LocalReply.send(ctx, policy, state, HttpResponseStatus.FORBIDDEN, DENIED, null, auth);
+        LocalReply.send(ctx, policy, state, REFUSAL, null, auth);
     }
 
     private AccessLogEntry.Auth auditOf(Decision d) {

@@ -8,7 +8,8 @@ import io.netty.handler.codec.http.HttpRequest;
  * The shape of an inbound per-request check ({@link AuthnHandler}, {@link AuthzHandler},
  * {@link RateLimitHandler}): messages of a
  * request already answered locally are dropped, body parts pass through, and each request head goes to
- * {@link #onRequest}, which either passes it on or answers it with {@link LocalReply}.
+ * {@link #onRequest}, which either passes it on or answers it with {@link LocalReply} (its refusal a
+ * {@link dev.outrider.proxy.http.LocalRejection} value).
  *
  * <p>Threading: one instance per request channel; its event loop only.
  */

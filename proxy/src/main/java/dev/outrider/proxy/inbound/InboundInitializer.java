@@ -107,7 +107,7 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         addAuthz(p, request);
         addRateLimit(p, request);
         DownstreamHttp.addExpectContinue(p);
-        addForwarding(p);
+        addForwarding(p, request);
     }
 
     /** Before authn/authz: from here on {@code request.uri()} is canonical, as matched and as forwarded. */
@@ -131,7 +131,8 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         p.addLast("ratelimit", new RateLimitHandler(policy, request));
     }
 
-    private void addForwarding(ChannelPipeline p) {
-        p.addLast("forward", new ForwardingHandler(forwarding));
+    /** The access-log entry of a forwarded request carries what the checks recorded in {@code request}. */
+    private void addForwarding(ChannelPipeline p, InboundRequest request) {
+        p.addLast("forward", new ForwardingHandler(forwarding, request));
     }
 }

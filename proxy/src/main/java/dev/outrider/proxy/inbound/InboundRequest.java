@@ -1,5 +1,7 @@
 package dev.outrider.proxy.inbound;
 
+import dev.outrider.proxy.accesslog.AccessLogEntry;
+import dev.outrider.proxy.accesslog.AuthSource;
 import dev.outrider.proxy.authn.ClaimValues;
 import dev.outrider.proxy.authn.JwtVerifier;
 import dev.outrider.proxy.authz.RequestAttributes;
@@ -11,18 +13,21 @@ import java.util.List;
 
 /**
  * The request being checked on one request channel (an HTTP/1.1 connection, one request after another, or
- * an HTTP/2 stream), shared by {@link AuthnHandler} and {@link AuthzHandler}: the policy snapshot read once
- * for the request, the verified token, and the {@link RequestAttributes} view authorization matches on.
+ * an HTTP/2 stream), shared by the inbound checks ({@link AuthnHandler}, {@link AuthzHandler},
+ * {@link RateLimitHandler}) and the forwarding handler: the policy snapshot read once for the request, the
+ * verified token, the {@link RequestAttributes} view authorization matches on, and the outcome the access log
+ * records for a forwarded request ({@link AuthSource}; a refused one is logged by {@link LocalReply}).
  *
  * <p>Threading: used on the channel's event loop only, so no field needs {@code volatile}.
  */
-final class InboundRequest implements RequestAttributes {
+final class InboundRequest implements RequestAttributes, AuthSource {
     private final int destinationPort;
     private InboundPeer peer;
     private HttpRequest request;
     private String path;
     private JwtVerifier.Result.Valid jwt;
     private PolicySnapshot snapshot;
+    private AccessLogEntry.Auth auth;
     long startNanos;
     long startMillis;
     /** After a local reply: drop the refused request's remaining messages (until its end, or for good). */
@@ -41,12 +46,23 @@ final class InboundRequest implements RequestAttributes {
         this.snapshot = snapshot;
         this.jwt = null;
         this.path = null;
+        this.auth = null;
         this.startNanos = System.nanoTime();
         this.startMillis = System.currentTimeMillis();
     }
 
     void authenticated(JwtVerifier.Result.Valid jwt) {
         this.jwt = jwt;
+    }
+
+    /** What authorization (and then rate limiting, in dry run) decided for a request that goes on. */
+    void recordAuth(AccessLogEntry.Auth auth) {
+        this.auth = auth;
+    }
+
+    @Override
+    public AccessLogEntry.Auth auth() {
+        return auth;
     }
 
     HttpRequest request() {

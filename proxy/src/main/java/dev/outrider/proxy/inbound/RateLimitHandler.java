@@ -1,6 +1,8 @@
 package dev.outrider.proxy.inbound;
 
 import dev.outrider.proxy.accesslog.AccessLogEntry;
+import dev.outrider.proxy.http.LocalRejection;
+import dev.outrider.proxy.http.LocalResponses;
 import dev.outrider.proxy.ratelimit.Admission;
 import dev.outrider.proxy.ratelimit.RateLimits;
 import io.netty.channel.ChannelHandlerContext;
@@ -21,7 +23,7 @@ import io.netty.util.AsciiString;
  *
  * <p>Asks the snapshot's {@link RateLimits} whether the request may go on. Refused: 429 with
  * {@code Retry-After} and the {@code RateLimit-Policy}/{@code RateLimit} fields (a rate limit), or 503 with
- * {@code Retry-After} (a concurrency limit); gRPC gets RESOURCE_EXHAUSTED ({@link LocalReply}). Admitted:
+ * {@code Retry-After} (a concurrency limit); gRPC gets RESOURCE_EXHAUSTED ({@link LocalResponses}). Admitted:
  * the request holds its concurrency slots until its response's last part is written or the request channel
  * closes (an aborted exchange closes it), whichever comes first.
  *
@@ -30,6 +32,10 @@ import io.netty.util.AsciiString;
 final class RateLimitHandler extends InboundCheckHandler {
     static final String RATE_LIMITED = "too many requests: the caller's rate limit is reached";
     static final String CONCURRENCY_LIMITED = "too many requests in flight: the caller's concurrency limit is reached";
+    private static final LocalRejection RATE_LIMITED_REFUSAL =
+            new LocalRejection(HttpResponseStatus.TOO_MANY_REQUESTS, RATE_LIMITED);
+    private static final LocalRejection CONCURRENCY_LIMITED_REFUSAL =
+            new LocalRejection(HttpResponseStatus.SERVICE_UNAVAILABLE, CONCURRENCY_LIMITED);
     private static final AsciiString GRPC_RETRY_PUSHBACK = AsciiString.cached("grpc-retry-pushback-ms");
 
     /** Created for the first request that meets a rate limit (a workload without any allocates none). */
@@ -54,9 +60,9 @@ final class RateLimitHandler extends InboundCheckHandler {
         }
         if (limits.admit(state, admission)) {
             if (admission.dryRunRefused()) {
-                AccessLogEntry.Auth auth = ctx.channel().attr(AccessLogEntry.AUTH).get();
+                AccessLogEntry.Auth auth = state.auth();
                 if (auth != null) {
-                    ctx.channel().attr(AccessLogEntry.AUTH).set(auth.withRateLimit(admission.logText()));
+                    state.recordAuth(auth.withRateLimit(admission.logText()));
                 }
             }
             ctx.fireChannelRead(request);
@@ -64,17 +70,16 @@ final class RateLimitHandler extends InboundCheckHandler {
         }
         HttpHeaders headers = new DefaultHttpHeaders();
         RateLimits.addRefusalHeaders(admission, headers);
-        if (LocalReply.isGrpc(request)) {
+        if (LocalResponses.isGrpc(request)) {
             headers.set(GRPC_RETRY_PUSHBACK, admission.retryAfterSeconds() * 1000);
         }
-        AccessLogEntry.Auth auth = ctx.channel().attr(AccessLogEntry.AUTH).get();
+        AccessLogEntry.Auth auth = state.auth();
         if (auth == null) {
             auth = new AccessLogEntry.Auth(state.peer().principal(), null, null, null, null);
         }
         boolean rate = admission.rateLimited();
-        LocalReply.send(ctx, policy, state,
-                rate ? HttpResponseStatus.TOO_MANY_REQUESTS : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                rate ? RATE_LIMITED : CONCURRENCY_LIMITED, headers, auth.withRateLimit(admission.logText()));
+        LocalReply.send(ctx, policy, state, rate ? RATE_LIMITED_REFUSAL : CONCURRENCY_LIMITED_REFUSAL, headers,
+                auth.withRateLimit(admission.logText()));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.outrider.proxy.authz;
 
+import dev.outrider.proxy.config.DefaultAction;
 import dev.outrider.core.policy.AuthorizationPolicy;
 import org.junit.jupiter.api.Test;
 

@@ -2,9 +2,6 @@ package dev.outrider.proxy.config;
 
 import dev.outrider.core.model.ServiceName;
 import dev.outrider.core.model.SpiffeId;
-import dev.outrider.proxy.authz.DefaultAction;
-import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
-import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

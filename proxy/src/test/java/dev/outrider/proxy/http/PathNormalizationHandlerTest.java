@@ -1,7 +1,8 @@
 package dev.outrider.proxy.http;
 
+import dev.outrider.proxy.config.PathParameters;
 import dev.outrider.proxy.config.HttpConfig;
-import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.config.EscapedSlashes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -37,7 +38,7 @@ class PathNormalizationHandlerTest {
                 new Http1ServerCodec(DownstreamHttp.decoderConfig(CONFIG)),
                 new RequestGuardHandler(CONFIG.maxHeaderCount()),
                 new HttpServerExpectContinueHandler(),
-                new PathNormalizationHandler(new RequestPathPolicy.Rules(mode, RequestPathPolicy.PathParameters.REJECT)));
+                new PathNormalizationHandler(new RequestPathPolicy.Rules(mode, PathParameters.REJECT)));
     }
 
     @AfterEach

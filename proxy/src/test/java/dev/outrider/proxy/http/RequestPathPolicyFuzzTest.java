@@ -1,9 +1,9 @@
 package dev.outrider.proxy.http;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.config.EscapedSlashes;
 import dev.outrider.proxy.http.RequestPathPolicy.Ok;
-import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
+import dev.outrider.proxy.config.PathParameters;
 import dev.outrider.proxy.http.RequestPathPolicy.Rejected;
 import dev.outrider.proxy.http.RequestPathPolicy.Result;
 import dev.outrider.proxy.http.RequestPathPolicy.Rules;

@@ -1,9 +1,9 @@
 package dev.outrider.proxy.http;
 
-import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
+import dev.outrider.proxy.config.EscapedSlashes;
 import dev.outrider.proxy.http.RequestPathPolicy.Ok;
 import dev.outrider.proxy.http.RequestPathPolicy.Rejected;
-import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
+import dev.outrider.proxy.config.PathParameters;
 import dev.outrider.proxy.http.RequestPathPolicy.Result;
 import dev.outrider.proxy.http.RequestPathPolicy.Rules;
 import org.junit.jupiter.api.Test;
@@ -12,9 +12,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import static dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes.DECODE;
-import static dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes.KEEP;
-import static dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes.REJECT;
+import static dev.outrider.proxy.config.EscapedSlashes.DECODE;
+import static dev.outrider.proxy.config.EscapedSlashes.KEEP;
+import static dev.outrider.proxy.config.EscapedSlashes.REJECT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class RequestPathPolicyTest {

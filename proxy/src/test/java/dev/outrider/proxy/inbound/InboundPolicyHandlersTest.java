@@ -14,15 +14,15 @@ import dev.outrider.core.policy.PolicyDocuments;
 import dev.outrider.proxy.accesslog.AccessLog;
 import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.authn.JwksCache;
-import dev.outrider.proxy.authz.DefaultAction;
+import dev.outrider.proxy.config.DefaultAction;
 import dev.outrider.proxy.config.HttpConfig;
 import dev.outrider.proxy.config.JwtConfig;
 import dev.outrider.proxy.config.NodeConfig;
 import dev.outrider.proxy.config.PolicyConfig;
 import dev.outrider.proxy.http.DownstreamHttp;
 import dev.outrider.proxy.http.Http2ConnectionErrorHandler;
-import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
-import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
+import dev.outrider.proxy.config.EscapedSlashes;
+import dev.outrider.proxy.config.PathParameters;
 import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.ProxyMetrics;
 import dev.outrider.proxy.policy.PolicyMetrics;
@@ -65,7 +65,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * what it carries), what is answered locally (401, 403), and what happens to the connection afterwards.
  *
  * <p>EmbeddedChannel is not a {@link io.netty.channel.socket.DuplexChannel}, so the lingering close of
- * {@link dev.outrider.proxy.http.LocalRejection} (half-close, drain, then close) cannot run here: it falls
+ * {@link dev.outrider.proxy.http.LocalResponses#respondAndClose} (half-close, drain, then close) cannot run here: it falls
  * back to closing at once, and these tests check that the connection is closed after the response.
  */
 class InboundPolicyHandlersTest {
@@ -246,7 +246,7 @@ class InboundPolicyHandlersTest {
     @Test
     void allowedRequestPassesWithItsAuthorizationForTheAccessLog() {
         assertThat(send("GET /public/a HTTP/1.1\r\nHost: orders\r\n\r\n")).as("no local response").isEmpty();
-        assertThat(ch.attr(AccessLogEntry.AUTH).get())
+        assertThat(recordedAuth(ch))
                 .isEqualTo(new AccessLogEntry.Auth(null, null, "allow policy shop/orders-allow rule 0", null, null));
         assertThat(forwarded().uri()).isEqualTo("/public/a");
         assertThat(decisions("allow", "shop/orders-allow")).isEqualTo(1.0);
@@ -264,7 +264,7 @@ class InboundPolicyHandlersTest {
         assertThat(request.headers().contains(HttpHeaderNames.AUTHORIZATION)).isFalse();
         assertThat(request.headers().getAll("x-jwt-sub")).containsExactly("alice");
         ((LastHttpContent) ch.readInbound()).release();
-        assertThat(ch.attr(AccessLogEntry.AUTH).get().authz()).isEqualTo("allow policy shop/orders-allow rule 1");
+        assertThat(recordedAuth(ch).authz()).isEqualTo("allow policy shop/orders-allow rule 1");
         assertThat(authn("valid")).isEqualTo(1.0);
     }
 
@@ -289,7 +289,7 @@ class InboundPolicyHandlersTest {
         store.apply(allowAll);
         assertThat(send("GET /other HTTP/1.1\r\nHost: orders\r\n\r\n")).isEmpty();
         assertThat(forwarded().uri()).isEqualTo("/other");
-        assertThat(ch.attr(AccessLogEntry.AUTH).get().authz()).isEqualTo("allow policy shop/allow-all rule 0");
+        assertThat(recordedAuth(ch).authz()).isEqualTo("allow policy shop/allow-all rule 0");
     }
 
     // --- 403 ------------------------------------------------------------------------------------------
@@ -475,5 +475,10 @@ class InboundPolicyHandlersTest {
                 + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
         assertThat(response).startsWith("HTTP/1.1 401 ").containsIgnoringCase("connection: close");
         assertThat(ch.isOpen()).isFalse();
+    }
+
+    /** What the checks recorded in the request state for the access log of the request that went on. */
+    private static AccessLogEntry.Auth recordedAuth(EmbeddedChannel ch) {
+        return ((InboundCheckHandler) ch.pipeline().get("authz")).state.auth();
     }
 }

@@ -12,16 +12,17 @@ import dev.outrider.core.policy.WorkloadSelector;
 import dev.outrider.proxy.accesslog.AccessLog;
 import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.authn.JwksCache;
-import dev.outrider.proxy.authz.DefaultAction;
+import dev.outrider.proxy.config.DefaultAction;
 import dev.outrider.proxy.config.HttpConfig;
 import dev.outrider.proxy.config.JwtConfig;
 import dev.outrider.proxy.config.NodeConfig;
 import dev.outrider.proxy.config.PolicyConfig;
 import dev.outrider.proxy.http.DownstreamHttp;
 import dev.outrider.proxy.http.Http2ConnectionErrorHandler;
+import dev.outrider.proxy.http.LocalResponses;
 import dev.outrider.proxy.metrics.Direction;
-import dev.outrider.proxy.http.RequestPathPolicy.EscapedSlashes;
-import dev.outrider.proxy.http.RequestPathPolicy.PathParameters;
+import dev.outrider.proxy.config.EscapedSlashes;
+import dev.outrider.proxy.config.PathParameters;
 import dev.outrider.proxy.metrics.ProxyMetrics;
 import dev.outrider.proxy.policy.PolicyMetrics;
 import dev.outrider.proxy.policy.PolicyStore;
@@ -262,7 +263,7 @@ class RateLimitHandlerTest {
 
     @Test
     void grpcMessagesArePercentEncoded() {
-        assertThat(LocalReply.grpcMessage("50% über")).isEqualTo("50%25 %C3%BCber");
+        assertThat(LocalResponses.grpcMessage("50% über")).isEqualTo("50%25 %C3%BCber");
     }
 
     @Test
@@ -299,7 +300,7 @@ class RateLimitHandlerTest {
             assertThat(get(ch, "/api/orders", "alice", "")).isEmpty();
             assertThat(arrived(ch)).isNotNull();
             if (i == 2) {
-                assertThat(ch.attr(AccessLogEntry.AUTH).get().rateLimit())
+                assertThat(recordedAuth(ch).rateLimit())
                         .isEqualTo("dry run: rate limited by shop/limits rule per-client");
             }
             respond(ch);
@@ -321,5 +322,10 @@ class RateLimitHandlerTest {
         assertThat(get(ch, "/api/orders", "alice", "")).as("a changed rule starts afresh").isEmpty();
         assertThat(arrived(ch)).isNotNull();
         respond(ch);
+    }
+
+    /** What the checks recorded in the request state for the access log of the request that went on. */
+    private static AccessLogEntry.Auth recordedAuth(EmbeddedChannel ch) {
+        return ((InboundCheckHandler) ch.pipeline().get("authz")).state.auth();
     }
 }

@@ -1,5 +1,7 @@
 package dev.outrider.tools.explain;
 
+import dev.outrider.proxy.config.EscapedSlashes;
+import dev.outrider.proxy.config.PathParameters;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.outrider.core.model.SpiffeId;
@@ -10,7 +12,7 @@ import dev.outrider.core.policy.PolicyException;
 import dev.outrider.proxy.authz.AuthorizationEngine;
 import dev.outrider.proxy.authz.CompiledPolicies;
 import dev.outrider.proxy.authz.Decision;
-import dev.outrider.proxy.authz.DefaultAction;
+import dev.outrider.proxy.config.DefaultAction;
 import dev.outrider.proxy.authz.RequestAttributes;
 import dev.outrider.proxy.http.RequestPathPolicy;
 import dev.outrider.tools.cli.ExitCodes;
@@ -168,17 +170,17 @@ public class ExplainCommand implements Callable<Integer> {
         }
         out.println("policies:  " + authz.size() + " AuthorizationPolicy document(s), " + compiled.ruleCount()
                 + " rule(s) apply to " + workload + "." + namespace);
-        RequestPathPolicy.EscapedSlashes slashes;
+        EscapedSlashes slashes;
         try {
-            slashes = RequestPathPolicy.EscapedSlashes.valueOf(escapedSlashes.strip().toUpperCase(Locale.ROOT));
+            slashes = EscapedSlashes.valueOf(escapedSlashes.strip().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             err.println("outrider explain: --escaped-slashes: expected reject, decode or keep, got '"
                     + escapedSlashes + "'");
             return ExitCodes.USAGE;
         }
-        RequestPathPolicy.PathParameters parameters;
+        PathParameters parameters;
         try {
-            parameters = RequestPathPolicy.PathParameters.valueOf(pathParameters.strip().toUpperCase(Locale.ROOT));
+            parameters = PathParameters.valueOf(pathParameters.strip().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             err.println("outrider explain: --path-parameters: expected reject or strip, got '" + pathParameters + "'");
             return ExitCodes.USAGE;

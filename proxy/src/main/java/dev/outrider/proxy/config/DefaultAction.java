@@ -1,4 +1,4 @@
-package dev.outrider.proxy.authz;
+package dev.outrider.proxy.config;
 
 /**
  * What happens to a request when no ALLOW policy applies to the workload (and no DENY policy matched).
