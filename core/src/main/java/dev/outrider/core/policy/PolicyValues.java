@@ -207,8 +207,8 @@ final class PolicyValues {
             if (e.tooLarge()) {
                 return quote(value) + " is outside 1ms to 24h";
             }
-            return quote(value) + " is not a duration: write a whole number and a unit, ms, s, m or h"
-                    + " (e.g. 1s, 500ms, 1m)";
+            return quote(value) + " is not a duration: write whole numbers with units d, h, m, s or ms,"
+                    + " largest first (e.g. 1s, 500ms, 1m30s)";
         }
         if (period.compareTo(MIN_PERIOD) < 0 || period.compareTo(MAX_PERIOD) > 0) {
             return quote(value) + " is outside 1ms to 24h";

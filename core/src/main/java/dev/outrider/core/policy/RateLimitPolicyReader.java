@@ -148,7 +148,7 @@ final class RateLimitPolicyReader {
         }
         if (per.isNumber()) {
             throw l.errors().fail(l.path("per"), "expected a duration with a unit, got a number; write e.g."
-                    + " \"1s\" (units: ms, s, m, h)");
+                    + " \"1s\" (units: ms, s, m, h, d)");
         }
         return Durations.parse(l.text(per, l.path("per"), PolicyValues::period));
     }

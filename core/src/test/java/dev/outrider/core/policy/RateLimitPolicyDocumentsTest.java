@@ -353,11 +353,11 @@ class RateLimitPolicyDocumentsTest {
                 limit("{requests: 1, per: 1s, burst: 1000000001}", ".burst", "must be between 1 and 1000000000"),
                 limit("{requests: 1, per: 1s, burst: \"20\"}", ".burst", "expected an integer, got a string"),
                 limit("{requests: 1, per: 1}", ".per",
-                        "expected a duration with a unit, got a number; write e.g. \"1s\" (units: ms, s, m, h)"),
+                        "expected a duration with a unit, got a number; write e.g. \"1s\" (units: ms, s, m, h, d)"),
                 limit("{requests: 1, per: 0.5}", ".per", "expected a duration with a unit, got a number"),
                 limit("{requests: 1, per: true}", ".per", "expected a string, got a boolean"),
-                limit("{requests: 1, per: 1.5s}", ".per", "'1.5s' is not a duration: write a whole number and a unit,"
-                        + " ms, s, m or h (e.g. 1s, 500ms, 1m)"),
+                limit("{requests: 1, per: 1.5s}", ".per", "'1.5s' is not a duration: write whole numbers with units"
+                        + " d, h, m, s or ms, largest first (e.g. 1s, 500ms, 1m30s)"),
                 limit("{requests: 1, per: 1d1ms}", ".per", "'1d1ms' is outside 1ms to 24h"),
                 limit("{requests: 1, per: 30s1m}", ".per", "'30s1m' is not a duration"),
                 limit("{requests: 1, per: PT0.0015S}", ".per", "'PT0.0015S' is not a whole number of milliseconds"),
