@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *  downstream (auto-read off)            Exchange                        upstream stream (auto-read off)
  *  ─────────────────────────             ────────                        ───────────────────────────────
- *  request, body ──channelRead──▶ write to upstream ────────────────────▶ h1 connection / h2 stream
+ *  request, body ──channelRead──▶ RequestBodyRelay ─────────────────────▶ h1 connection / h2 stream
  *     ▲ read() only while upstream.isWritable()  ◀── writability changed ──┘
  *     │
  *  response ◀──write── onUpstreamMessage ◀──────────────────────────────── response, body, trailers
@@ -46,6 +46,7 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  * Neither side reads faster than the other can write, so a 1 GiB body passes with at most the socket
  * buffers, the write-buffer high-water mark and (HTTP/2) one flow-control window in memory per direction.
+ * The request side (head, waiting contents, body) is {@link RequestBodyRelay}'s; this class is the response side.
  *
  * <p>Failure handling: whether a failed attempt is made again is {@link RetryPolicy}'s decision. Otherwise the
  * caller gets one of {@link UpstreamFailures}: connect failure → 503, upstream reset → 502, no response headers
@@ -59,16 +60,16 @@ final class Exchange implements UpstreamListener {
     /** Status logged for requests whose caller went away before a response (nginx's convention). */
     private static final int CLIENT_CLOSED = 499;
 
-    private final ForwardingHandler owner;
+    final ForwardingHandler owner;
     private final ForwardingContext fc;
     private final ChannelHandlerContext ctx;
-    private final HttpRequest request;
+    final HttpRequest request;
     private final boolean downstreamHttp2;
     private final long startNanos = System.nanoTime();
     private final long startMillis = System.currentTimeMillis();
     private final String method;
     private final String uri;
-    private final boolean retriable;
+    final boolean retriable;
     /** The caller's keep-alive wish (header hygiene left it in Connection), read before the version is rewritten. */
     private final boolean callerKeepAlive;
     /**
@@ -86,23 +87,25 @@ final class Exchange implements UpstreamListener {
     private long tried;
     /** Created at the first failure. */
     private RetryPolicy retry;
-    /** The request had trailers: it cannot be sent again as a bodyless request. */
-    private boolean requestTrailers;
     private Throwable lastConnectFailure;
     private String upstreamAddress;
 
-    private UpstreamStream upstream;
+    UpstreamStream upstream;
+    boolean done;
+    // The request side's state, kept by RequestBodyRelay (here, so a request costs one object):
     /** Request contents read before the upstream was ready; written in order when it is. */
-    private PendingRequestBody pending;
-    private boolean requestComplete;
-    private boolean requestWritten;
+    PendingRequestBody pending;
+    boolean requestComplete;
+    boolean requestWritten;
+    /** The request had trailers: it cannot be sent again as a bodyless request. */
+    boolean requestTrailers;
+    long requestBytes;
+
     private boolean responseStarted;
     private boolean upstreamKeepAlive;
     private boolean downstreamKeepAlive = true;
     private boolean noResponseBody;
-    private boolean done;
     private int status;
-    private long requestBytes;
     private long responseBytes;
     private ScheduledFuture<?> timeout;
 
@@ -177,26 +180,8 @@ final class Exchange implements UpstreamListener {
         }
         upstream = (UpstreamStream) f.getNow();
         upstreamAddress = upstream.endpoint().toString();
-        UpstreamStream leased = upstream;
-        leased.bind(this);
-        var ch = leased.channel();
-        boolean bodyless = requestComplete && PendingRequestBody.carriesNothing(pending);
-        if (bodyless) {
-            PendingRequestBody.release(pending);
-            requestWritten = true;
-        }
-        ch.write(bodyless ? BodylessRequests.of(request) : request).addListener(w -> {
-            if (!w.isSuccess() && upstream == leased) { // not a later attempt's stream
-                onUpstreamClosed(w.cause());
-            }
-        });
-        if (!bodyless && pending != null) {
-            HttpContent c;
-            while ((c = pending.poll()) != null) {
-                writeUpstream(c);
-            }
-        }
-        ch.flush();
+        upstream.bind(this);
+        RequestBodyRelay.writeRequest(this, upstream);
         long timeoutNanos = fc.upstream().requestTimeout().toNanos();
         if (timeoutNanos > 0 && timeout == null) {
             timeout = ctx.executor().schedule(this::onRequestTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
@@ -219,45 +204,15 @@ final class Exchange implements UpstreamListener {
     // ---- request body, downstream → upstream
 
     void onRequestContent(HttpContent content) {
-        requestBytes += content.content().readableBytes();
-        if (content instanceof LastHttpContent last) {
-            requestComplete = true;
-            requestTrailers = !last.trailingHeaders().isEmpty();
-        }
-        if (done) {
-            content.release();
-            return;
-        }
-        if (upstream == null || PendingRequestBody.holdsAny(pending)) {
-            if (retriable && content.content().readableBytes() == 0 && content instanceof LastHttpContent) {
-                content.release(); // bodyless: re-created on each attempt, nothing to buffer
-                return;
-            }
-            if (pending == null) {
-                pending = new PendingRequestBody();
-            }
-            pending.add(content);
-            return;
-        }
-        writeUpstream(content);
-    }
-
-    private void writeUpstream(HttpContent content) {
-        if (content instanceof LastHttpContent) {
-            requestWritten = true;
-        }
-        upstream.channel().write(content, upstream.channel().voidPromise());
+        RequestBodyRelay.onContent(this, content);
     }
 
     void flushUpstream() {
-        if (upstream != null) {
-            upstream.channel().flush();
-        }
+        RequestBodyRelay.flush(this);
     }
 
-    /** Whether the downstream should read: more request body is expected and the upstream can take it. */
     boolean wantsRequestBytes() {
-        return !requestComplete && !done && upstream != null && upstream.channel().isWritable();
+        return RequestBodyRelay.wantsBytes(this);
     }
 
     @Override
@@ -356,7 +311,7 @@ final class Exchange implements UpstreamListener {
                 failed.release(false);
             }
             if (retry().afterUpstreamClosed(cause, retriable, requestComplete,
-                    requestBytes == 0 && !requestTrailers)) {
+                    RequestBodyRelay.carriedNothing(this))) {
                 if (LoadBalancer.pick(cluster.endpoints(), tried) < 0) {
                     tried = 0L; // no other endpoint: the same one again, on another connection
                 } // else another endpoint first: this one may be going away (drain, exit)
