@@ -12,7 +12,6 @@ import dev.outrider.proxy.upstream.UpstreamListener;
 import dev.outrider.proxy.upstream.UpstreamStream;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
@@ -20,9 +19,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -46,7 +42,8 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  * Neither side reads faster than the other can write, so a 1 GiB body passes with at most the socket
  * buffers, the write-buffer high-water mark and (HTTP/2) one flow-control window in memory per direction.
- * The request side (head, waiting contents, body) is {@link RequestBodyRelay}'s; this class is the response side.
+ * The request side (head, waiting contents, body) is {@link RequestBodyRelay}'s, 1xx responses are
+ * {@link InterimResponses}'; this class routes, leases, carries the response and answers failures.
  *
  * <p>Failure handling: whether a failed attempt is made again is {@link RetryPolicy}'s decision. Otherwise the
  * caller gets one of {@link UpstreamFailures}: connect failure → 503, upstream reset → 502, no response headers
@@ -60,7 +57,7 @@ final class Exchange implements UpstreamListener {
     /** Status logged for requests whose caller went away before a response (nginx's convention). */
     private static final int CLIENT_CLOSED = 499;
 
-    final ForwardingHandler owner;
+    private final ForwardingHandler owner;
     private final ForwardingContext fc;
     private final ChannelHandlerContext ctx;
     final HttpRequest request;
@@ -72,14 +69,8 @@ final class Exchange implements UpstreamListener {
     final boolean retriable;
     /** The caller's keep-alive wish (header hygiene left it in Connection), read before the version is rewritten. */
     private final boolean callerKeepAlive;
-    /**
-     * The caller waits for {@code 100 Continue} and no handler before this one answered it (the outbound
-     * listener leaves it to the upstream sidecar, which answers after its checks): the upstream's is relayed.
-     */
-    private final boolean relayContinue;
-    /** An HTTP/1.1 upstream's interim (1xx) head was dropped: the empty last content that closes it goes too. */
-    private boolean skipInterimEnd;
-    private boolean continueRelayed;
+    /** {@link InterimResponses}' state: 1xx responses from upstream, and the caller's {@code 100-continue}. */
+    private int interim;
 
     private String requestId;
     private Cluster cluster;
@@ -92,7 +83,7 @@ final class Exchange implements UpstreamListener {
 
     UpstreamStream upstream;
     boolean done;
-    // The request side's state, kept by RequestBodyRelay (here, so a request costs one object):
+    // The request side's state, read and written by RequestBodyRelay (held here: a request is one object).
     /** Request contents read before the upstream was ready; written in order when it is. */
     PendingRequestBody pending;
     boolean requestComplete;
@@ -121,7 +112,7 @@ final class Exchange implements UpstreamListener {
         this.retriable = RetryPolicy.retriable(request);
         this.noResponseBody = request.method().equals(HttpMethod.HEAD);
         this.callerKeepAlive = KeepAlive.requested(request);
-        this.relayContinue = HttpUtil.is100ContinueExpected(request);
+        this.interim = InterimResponses.initial(request);
     }
 
     boolean requestComplete() {
@@ -187,7 +178,7 @@ final class Exchange implements UpstreamListener {
             timeout = ctx.executor().schedule(this::onRequestTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
         }
         upstream.read();
-        if (wantsRequestBytes()) {
+        if (RequestBodyRelay.wantsBytes(this)) {
             owner.resumeRequest();
         }
     }
@@ -201,23 +192,11 @@ final class Exchange implements UpstreamListener {
         return r;
     }
 
-    // ---- request body, downstream → upstream
-
-    void onRequestContent(HttpContent content) {
-        RequestBodyRelay.onContent(this, content);
-    }
-
-    void flushUpstream() {
-        RequestBodyRelay.flush(this);
-    }
-
-    boolean wantsRequestBytes() {
-        return RequestBodyRelay.wantsBytes(this);
-    }
+    // ---- request body, downstream → upstream: RequestBodyRelay
 
     @Override
     public void onUpstreamWritabilityChanged(boolean writable) {
-        if (writable && wantsRequestBytes()) {
+        if (writable && RequestBodyRelay.wantsBytes(this)) {
             owner.resumeRequest();
         }
     }
@@ -230,16 +209,11 @@ final class Exchange implements UpstreamListener {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (skipInterimEnd && msg instanceof LastHttpContent) {
-            skipInterimEnd = false;
-            ReferenceCountUtil.release(msg);
+        if (InterimResponses.isInterim(interim, msg)) {
+            interim = InterimResponses.consume(interim, msg, responseStarted, upstream, ctx);
             return;
         }
         if (msg instanceof HttpResponse response) {
-            if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-                onInterimResponse(response);
-                return;
-            }
             startResponse(response);
         }
         if (msg instanceof HttpContent content) {
@@ -252,22 +226,6 @@ final class Exchange implements UpstreamListener {
             }
         }
         ctx.write(msg, ctx.voidPromise());
-    }
-
-    /**
-     * A 1xx head from upstream. {@code 100 Continue} goes to a caller that waits for it (once); every other
-     * interim response is dropped (the caller did not ask for it and the final response follows).
-     */
-    private void onInterimResponse(HttpResponse response) {
-        boolean relay = relayContinue && !responseStarted && !continueRelayed
-                && response.status().code() == HttpResponseStatus.CONTINUE.code();
-        skipInterimEnd = !(response instanceof LastHttpContent) && upstream != null && !upstream.isHttp2();
-        ReferenceCountUtil.release(response);
-        if (relay) {
-            continueRelayed = true;
-            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE),
-                    ctx.voidPromise());
-        }
     }
 
     private void startResponse(HttpResponse response) {
