@@ -12,7 +12,6 @@ import dev.outrider.proxy.upstream.UpstreamListener;
 import dev.outrider.proxy.upstream.UpstreamStream;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
@@ -20,9 +19,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -38,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *  downstream (auto-read off)            Exchange                        upstream stream (auto-read off)
  *  ─────────────────────────             ────────                        ───────────────────────────────
- *  request, body ──channelRead──▶ write to upstream ────────────────────▶ h1 connection / h2 stream
+ *  request, body ──channelRead──▶ RequestBodyRelay ─────────────────────▶ h1 connection / h2 stream
  *     ▲ read() only while upstream.isWritable()  ◀── writability changed ──┘
  *     │
  *  response ◀──write── onUpstreamMessage ◀──────────────────────────────── response, body, trailers
@@ -46,6 +42,8 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  * Neither side reads faster than the other can write, so a 1 GiB body passes with at most the socket
  * buffers, the write-buffer high-water mark and (HTTP/2) one flow-control window in memory per direction.
+ * The request side (head, waiting contents, body) is {@link RequestBodyRelay}'s, 1xx responses are
+ * {@link InterimResponses}'; this class routes, leases, carries the response and answers failures.
  *
  * <p>Failure handling: whether a failed attempt is made again is {@link RetryPolicy}'s decision. Otherwise the
  * caller gets one of {@link UpstreamFailures}: connect failure → 503, upstream reset → 502, no response headers
@@ -62,23 +60,17 @@ final class Exchange implements UpstreamListener {
     private final ForwardingHandler owner;
     private final ForwardingContext fc;
     private final ChannelHandlerContext ctx;
-    private final HttpRequest request;
+    final HttpRequest request;
     private final boolean downstreamHttp2;
     private final long startNanos = System.nanoTime();
     private final long startMillis = System.currentTimeMillis();
     private final String method;
     private final String uri;
-    private final boolean retriable;
+    final boolean retriable;
     /** The caller's keep-alive wish (header hygiene left it in Connection), read before the version is rewritten. */
     private final boolean callerKeepAlive;
-    /**
-     * The caller waits for {@code 100 Continue} and no handler before this one answered it (the outbound
-     * listener leaves it to the upstream sidecar, which answers after its checks): the upstream's is relayed.
-     */
-    private final boolean relayContinue;
-    /** An HTTP/1.1 upstream's interim (1xx) head was dropped: the empty last content that closes it goes too. */
-    private boolean skipInterimEnd;
-    private boolean continueRelayed;
+    /** {@link InterimResponses}' state: 1xx responses from upstream, and the caller's {@code 100-continue}. */
+    private int interim;
 
     private String requestId;
     private Cluster cluster;
@@ -86,23 +78,25 @@ final class Exchange implements UpstreamListener {
     private long tried;
     /** Created at the first failure. */
     private RetryPolicy retry;
-    /** The request had trailers: it cannot be sent again as a bodyless request. */
-    private boolean requestTrailers;
     private Throwable lastConnectFailure;
     private String upstreamAddress;
 
-    private UpstreamStream upstream;
+    UpstreamStream upstream;
+    boolean done;
+    // The request side's state, read and written by RequestBodyRelay (held here: a request is one object).
     /** Request contents read before the upstream was ready; written in order when it is. */
-    private PendingRequestBody pending;
-    private boolean requestComplete;
-    private boolean requestWritten;
+    PendingRequestBody pending;
+    boolean requestComplete;
+    boolean requestWritten;
+    /** The request had trailers: it cannot be sent again as a bodyless request. */
+    boolean requestTrailers;
+    long requestBytes;
+
     private boolean responseStarted;
     private boolean upstreamKeepAlive;
     private boolean downstreamKeepAlive = true;
     private boolean noResponseBody;
-    private boolean done;
     private int status;
-    private long requestBytes;
     private long responseBytes;
     private ScheduledFuture<?> timeout;
 
@@ -118,7 +112,7 @@ final class Exchange implements UpstreamListener {
         this.retriable = RetryPolicy.retriable(request);
         this.noResponseBody = request.method().equals(HttpMethod.HEAD);
         this.callerKeepAlive = KeepAlive.requested(request);
-        this.relayContinue = HttpUtil.is100ContinueExpected(request);
+        this.interim = InterimResponses.initial(request);
     }
 
     boolean requestComplete() {
@@ -177,32 +171,14 @@ final class Exchange implements UpstreamListener {
         }
         upstream = (UpstreamStream) f.getNow();
         upstreamAddress = upstream.endpoint().toString();
-        UpstreamStream leased = upstream;
-        leased.bind(this);
-        var ch = leased.channel();
-        boolean bodyless = requestComplete && PendingRequestBody.carriesNothing(pending);
-        if (bodyless) {
-            PendingRequestBody.release(pending);
-            requestWritten = true;
-        }
-        ch.write(bodyless ? BodylessRequests.of(request) : request).addListener(w -> {
-            if (!w.isSuccess() && upstream == leased) { // not a later attempt's stream
-                onUpstreamClosed(w.cause());
-            }
-        });
-        if (!bodyless && pending != null) {
-            HttpContent c;
-            while ((c = pending.poll()) != null) {
-                writeUpstream(c);
-            }
-        }
-        ch.flush();
+        upstream.bind(this);
+        RequestBodyRelay.writeRequest(this, upstream);
         long timeoutNanos = fc.upstream().requestTimeout().toNanos();
         if (timeoutNanos > 0 && timeout == null) {
             timeout = ctx.executor().schedule(this::onRequestTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
         }
         upstream.read();
-        if (wantsRequestBytes()) {
+        if (RequestBodyRelay.wantsBytes(this)) {
             owner.resumeRequest();
         }
     }
@@ -216,53 +192,11 @@ final class Exchange implements UpstreamListener {
         return r;
     }
 
-    // ---- request body, downstream → upstream
-
-    void onRequestContent(HttpContent content) {
-        requestBytes += content.content().readableBytes();
-        if (content instanceof LastHttpContent last) {
-            requestComplete = true;
-            requestTrailers = !last.trailingHeaders().isEmpty();
-        }
-        if (done) {
-            content.release();
-            return;
-        }
-        if (upstream == null || PendingRequestBody.holdsAny(pending)) {
-            if (retriable && content.content().readableBytes() == 0 && content instanceof LastHttpContent) {
-                content.release(); // bodyless: re-created on each attempt, nothing to buffer
-                return;
-            }
-            if (pending == null) {
-                pending = new PendingRequestBody();
-            }
-            pending.add(content);
-            return;
-        }
-        writeUpstream(content);
-    }
-
-    private void writeUpstream(HttpContent content) {
-        if (content instanceof LastHttpContent) {
-            requestWritten = true;
-        }
-        upstream.channel().write(content, upstream.channel().voidPromise());
-    }
-
-    void flushUpstream() {
-        if (upstream != null) {
-            upstream.channel().flush();
-        }
-    }
-
-    /** Whether the downstream should read: more request body is expected and the upstream can take it. */
-    boolean wantsRequestBytes() {
-        return !requestComplete && !done && upstream != null && upstream.channel().isWritable();
-    }
+    // ---- request body, downstream → upstream: RequestBodyRelay
 
     @Override
     public void onUpstreamWritabilityChanged(boolean writable) {
-        if (writable && wantsRequestBytes()) {
+        if (writable && RequestBodyRelay.wantsBytes(this)) {
             owner.resumeRequest();
         }
     }
@@ -275,16 +209,11 @@ final class Exchange implements UpstreamListener {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (skipInterimEnd && msg instanceof LastHttpContent) {
-            skipInterimEnd = false;
-            ReferenceCountUtil.release(msg);
+        if (InterimResponses.isInterim(interim, msg)) {
+            interim = InterimResponses.consume(interim, msg, responseStarted, upstream, ctx);
             return;
         }
         if (msg instanceof HttpResponse response) {
-            if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-                onInterimResponse(response);
-                return;
-            }
             startResponse(response);
         }
         if (msg instanceof HttpContent content) {
@@ -297,22 +226,6 @@ final class Exchange implements UpstreamListener {
             }
         }
         ctx.write(msg, ctx.voidPromise());
-    }
-
-    /**
-     * A 1xx head from upstream. {@code 100 Continue} goes to a caller that waits for it (once); every other
-     * interim response is dropped (the caller did not ask for it and the final response follows).
-     */
-    private void onInterimResponse(HttpResponse response) {
-        boolean relay = relayContinue && !responseStarted && !continueRelayed
-                && response.status().code() == HttpResponseStatus.CONTINUE.code();
-        skipInterimEnd = !(response instanceof LastHttpContent) && upstream != null && !upstream.isHttp2();
-        ReferenceCountUtil.release(response);
-        if (relay) {
-            continueRelayed = true;
-            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE),
-                    ctx.voidPromise());
-        }
     }
 
     private void startResponse(HttpResponse response) {
@@ -356,7 +269,7 @@ final class Exchange implements UpstreamListener {
                 failed.release(false);
             }
             if (retry().afterUpstreamClosed(cause, retriable, requestComplete,
-                    requestBytes == 0 && !requestTrailers)) {
+                    RequestBodyRelay.carriedNothing(this))) {
                 if (LoadBalancer.pick(cluster.endpoints(), tried) < 0) {
                     tried = 0L; // no other endpoint: the same one again, on another connection
                 } // else another endpoint first: this one may be going away (drain, exit)

@@ -40,8 +40,8 @@ import static java.util.Objects.requireNonNull;
  * exchange that answers at once (no route) can keep the connection open; a longer body streams in later.
  *
  * <p>Reading: downstream auto-read is off. This handler asks for more bytes when the exchange can take them
- * (its upstream is connected and writable and the request is not complete) or no exchange runs; see
- * {@link Exchange} for the whole flow-control picture.
+ * (its upstream is connected and writable and the request is not complete, {@link RequestBodyRelay#wantsBytes})
+ * or no exchange runs; see {@link Exchange} for the whole flow-control picture.
  *
  * <p>Threading: every field is used on this channel's event loop only (upstream streams live on the same
  * loop), so none needs {@code volatile}.
@@ -99,7 +99,7 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (msg instanceof HttpContent content && !e.requestComplete()) {
-            e.onRequestContent(content);
+            RequestBodyRelay.onContent(e, content);
             if (!started && e.requestComplete()) {
                 start(e);
             }
@@ -123,7 +123,7 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
         exchange = e;
         started = false;
         if (last != null) {
-            e.onRequestContent(last);
+            RequestBodyRelay.onContent(e, last);
         }
         if (e.requestComplete()) {
             start(e);
@@ -153,8 +153,8 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
                 return; // answered at once; exchangeDone read on (or closed)
             }
         }
-        e.flushUpstream();
-        if (e.wantsRequestBytes()) {
+        RequestBodyRelay.flush(e);
+        if (RequestBodyRelay.wantsBytes(e)) {
             ctx.read();
         }
     }
