@@ -1,5 +1,6 @@
 package dev.outrider.controlplane.server;
 
+import dev.outrider.core.client.ApiReasons;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.util.Map;
@@ -107,19 +108,7 @@ public final class ApiException extends RuntimeException {
     }
 
     static String reason(int code) {
-        return switch (code) {
-            case 400 -> "Invalid";
-            case 401 -> "Unauthenticated";
-            case 403 -> "Forbidden";
-            case 404 -> "NotFound";
-            case 405 -> "MethodNotAllowed";
-            case 409 -> "Conflict";
-            case 413 -> "TooLarge";
-            case 414 -> "UriTooLong";
-            case 415 -> "UnsupportedMediaType";
-            case 431 -> "HeadersTooLarge";
-            case 503 -> "Unavailable";
-            default -> "Internal";
-        };
+        String reason = ApiReasons.of(code);
+        return reason == null ? "Internal" : reason;
     }
 }

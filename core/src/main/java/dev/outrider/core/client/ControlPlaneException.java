@@ -134,20 +134,7 @@ public final class ControlPlaneException extends RuntimeException {
 
     /** The reason the contract gives a status, for error bodies that lack one. */
     static String reasonOf(int status) {
-        return switch (status) {
-            case 400 -> "Invalid";
-            case 401 -> "Unauthenticated";
-            case 403 -> "Forbidden";
-            case 404 -> "NotFound";
-            case 405 -> "MethodNotAllowed";
-            case 409 -> "Conflict";
-            case 413 -> "TooLarge";
-            case 414 -> "UriTooLong";
-            case 415 -> "UnsupportedMediaType";
-            case 431 -> "HeadersTooLarge";
-            case 500 -> "Internal";
-            case 503 -> "Unavailable";
-            default -> "HTTP" + status;
-        };
+        String reason = ApiReasons.of(status);
+        return reason == null ? "HTTP" + status : reason;
     }
 }
