@@ -25,14 +25,12 @@ import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
-import java.security.Signature;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECKey;
@@ -307,16 +305,8 @@ public final class WorkloadCa {
 
     /** Proves the private key belongs to the certificate: sign a fixed message, verify with the certificate. */
     private static void checkKeyMatches(X509Certificate ca, PrivateKey key, String algorithm) throws CaException {
-        byte[] message = "outrider workload CA key check".getBytes(StandardCharsets.US_ASCII);
         try {
-            Signature signer = Signature.getInstance(algorithm);
-            signer.initSign(key);
-            signer.update(message);
-            byte[] signature = signer.sign();
-            Signature verifier = Signature.getInstance(algorithm);
-            verifier.initVerify(ca.getPublicKey());
-            verifier.update(message);
-            if (verifier.verify(signature)) {
+            if (Pem.signsFor(key, ca.getPublicKey(), algorithm)) {
                 return;
             }
         } catch (GeneralSecurityException e) {

@@ -129,26 +129,46 @@ public final class Pem {
         }
     }
 
-    /** Whether {@code key} is the private half of {@code publicKey}: a probe signature made with one verifies with the other. */
-    public static boolean matches(PrivateKey key, PublicKey publicKey) {
-        String algorithm = switch (key.getAlgorithm()) {
+    /**
+     * The signature algorithm that proves {@code key} matches a certificate ({@link #signsFor}): SHA-256 with
+     * ECDSA or RSA, or Ed25519; {@code null} for a key of another algorithm.
+     */
+    public static String probeAlgorithm(PrivateKey key) {
+        return switch (key.getAlgorithm()) {
             case "EC" -> "SHA256withECDSA";
             case "RSA" -> "SHA256withRSA";
             case "Ed25519", "EdDSA" -> "Ed25519";
             default -> null;
         };
+    }
+
+    /**
+     * Whether {@code key} is the private half of {@code publicKey}: a probe signed with {@code key} under
+     * {@code algorithm} verifies with {@code publicKey}.
+     *
+     * @throws GeneralSecurityException when {@code key} cannot sign or {@code publicKey} cannot verify under
+     *                                  {@code algorithm} (a key of another algorithm than the certificate's)
+     */
+    public static boolean signsFor(PrivateKey key, PublicKey publicKey, String algorithm)
+            throws GeneralSecurityException {
+        Signature signer = Signature.getInstance(algorithm);
+        signer.initSign(key);
+        signer.update(PROBE);
+        byte[] signature = signer.sign();
+        Signature verifier = Signature.getInstance(algorithm);
+        verifier.initVerify(publicKey);
+        verifier.update(PROBE);
+        return verifier.verify(signature);
+    }
+
+    /** Whether {@code key} is the private half of {@code publicKey} ({@link #signsFor} with {@link #probeAlgorithm}). */
+    public static boolean matches(PrivateKey key, PublicKey publicKey) {
+        String algorithm = probeAlgorithm(key);
         if (algorithm == null) {
             return false;
         }
         try {
-            Signature signer = Signature.getInstance(algorithm);
-            signer.initSign(key);
-            signer.update(PROBE);
-            byte[] signature = signer.sign();
-            Signature verifier = Signature.getInstance(algorithm);
-            verifier.initVerify(publicKey);
-            verifier.update(PROBE);
-            return verifier.verify(signature);
+            return signsFor(key, publicKey, algorithm);
         } catch (GeneralSecurityException e) {
             return false;
         }

@@ -5,13 +5,11 @@ import dev.outrider.core.pem.Pem;
 import dev.outrider.proxy.config.TlsConfig;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
-import java.security.Signature;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
@@ -29,7 +27,6 @@ import static java.util.Objects.requireNonNull;
  */
 public record TlsMaterial(List<X509Certificate> chain, PrivateKey key, List<X509Certificate> roots,
                           SpiffeId identity, String fingerprint) {
-    private static final byte[] PROBE = "outrider key/certificate match".getBytes(StandardCharsets.US_ASCII);
 
     public TlsMaterial {
         chain = List.copyOf(chain);
@@ -130,25 +127,13 @@ public record TlsMaterial(List<X509Certificate> chain, PrivateKey key, List<X509
     }
 
     private static void checkKeyMatches(PrivateKey key, X509Certificate leaf) throws TlsMaterialException {
-        String algorithm = switch (key.getAlgorithm()) {
-            case "EC" -> "SHA256withECDSA";
-            case "RSA" -> "SHA256withRSA";
-            case "Ed25519", "EdDSA" -> "Ed25519";
-            default -> null;
-        };
+        String algorithm = Pem.probeAlgorithm(key);
         if (algorithm == null) {
             throw new TlsMaterialException("tls.privateKey", TlsMaterialException.Reason.BAD_PEM,
                     "unsupported key algorithm " + key.getAlgorithm() + " (ECDSA or RSA)", null);
         }
         try {
-            Signature signer = Signature.getInstance(algorithm);
-            signer.initSign(key);
-            signer.update(PROBE);
-            byte[] signature = signer.sign();
-            Signature verifier = Signature.getInstance(algorithm);
-            verifier.initVerify(leaf.getPublicKey());
-            verifier.update(PROBE);
-            if (!verifier.verify(signature)) {
+            if (!Pem.signsFor(key, leaf.getPublicKey(), algorithm)) {
                 throw new TlsMaterialException("tls.privateKey", TlsMaterialException.Reason.KEY_MISMATCH,
                         "the key does not match the certificate", null);
             }
