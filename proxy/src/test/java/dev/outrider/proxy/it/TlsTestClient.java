@@ -189,7 +189,10 @@ final class TlsTestClient implements AutoCloseable {
      */
     static boolean isSessionReused(SSLEngine engine) {
         try {
-            Class<?> openSsl = Class.forName("io.netty.handler.ssl.ReferenceCountedOpenSslEngine");
+            // Not initialized here: with the JDK provider BoringSSL was never loaded, and initializing the
+            // engine class without it fails; an engine of that class exists only once it was.
+            Class<?> openSsl = Class.forName("io.netty.handler.ssl.ReferenceCountedOpenSslEngine", false,
+                    TlsTestClient.class.getClassLoader());
             if (!openSsl.isInstance(engine)) {
                 return false;
             }
