@@ -9,6 +9,11 @@ enum DisabledAccessLog implements AccessLog {
     }
 
     @Override
+    public boolean enabled() {
+        return false;
+    }
+
+    @Override
     public void close() {
     }
 }

@@ -362,9 +362,11 @@ final class Exchange implements UpstreamListener {
         long duration = System.nanoTime() - startNanos;
         int logged = status == 0 ? CLIENT_CLOSED : status;
         fc.metrics().requestCompleted(fc.direction(), logged, duration, requestBytes, responseBytes);
-        fc.accessLog().log(new AccessLogEntry(startMillis, fc.direction(), downstreamHttp2 ? "HTTP/2" : "HTTP/1.1",
-                method, uri, logged, duration, requestBytes, responseBytes,
-                upstreamAddress, requestId, cluster == null ? null : cluster.name(), owner.auth()));
+        if (fc.accessLog().enabled()) {
+            fc.accessLog().log(new AccessLogEntry(startMillis, fc.direction(), downstreamHttp2 ? "HTTP/2" : "HTTP/1.1",
+                    method, uri, logged, duration, requestBytes, responseBytes,
+                    upstreamAddress, requestId, cluster == null ? null : cluster.name(), owner.auth()));
+        }
         owner.exchangeDone(this, lastWrite, KeepAlive.afterExchange(aborted, requestComplete, downstreamKeepAlive));
     }
 

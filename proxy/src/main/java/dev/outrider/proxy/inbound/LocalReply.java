@@ -52,9 +52,11 @@ final class LocalReply {
         long duration = System.nanoTime() - state.startNanos;
         int responseBytes = response.content().readableBytes();
         policy.metrics().requestCompleted(Direction.INBOUND, status, duration, 0, responseBytes);
-        policy.accessLog().log(new AccessLogEntry(state.startMillis, Direction.INBOUND,
-                http2 ? "HTTP/2" : "HTTP/1.1", request.method().name(), request.uri(), status, duration, 0,
-                responseBytes, null, requestId, null, auth));
+        if (policy.accessLog().enabled()) {
+            policy.accessLog().log(new AccessLogEntry(state.startMillis, Direction.INBOUND,
+                    http2 ? "HTTP/2" : "HTTP/1.1", request.method().name(), request.uri(), status, duration, 0,
+                    responseBytes, null, requestId, null, auth));
+        }
         if (!http2 && KeepAlive.afterRefusal(request, complete, policy.drain().isDraining())) {
             ReferenceCountUtil.release(request);
             state.discarding = !complete;
