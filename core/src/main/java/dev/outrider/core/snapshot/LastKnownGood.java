@@ -37,7 +37,7 @@ import static java.util.Objects.requireNonNull;
  * (owner-only): a crash leaves the old file or the new one, never a mix, and at worst a floor below the stored
  * version (accepted), never above it. POSIX file systems only (the directory fsync).
  *
- * <p>Blocking I/O: call from the control-client thread, never from an event loop. Calls for one file must not
+ * <p>Blocking I/O: call from the snapshot-watch thread, never from an event loop. Calls for one file must not
  * overlap (one writer, the thread that applies snapshots); a concurrent {@link #load()} sees the old or the
  * new file. The payload and keys are never logged; a refused file is logged at WARN with its reason only.
  */

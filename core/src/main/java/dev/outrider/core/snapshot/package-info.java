@@ -3,8 +3,8 @@
  * trust it.
  *
  * <pre>
- *  control plane                              sidecar (control-client thread, never an event loop)
- *  WorkloadSnapshot ─▶ SnapshotSigner ─JWS─▶ SnapshotVerifier.verify(jws, appliedVersion)
+ *  control plane                              sidecar (snapshot-watch thread, never an event loop)
+ *  WorkloadSnapshot ─▶ SnapshotSigner ─JWS─▶ SnapshotVerifier.verifyAndParse(jws, appliedVersion)
  *                      (ES256, kid)            │ refused: SnapshotException(reason), keep the current snapshot
  *                                              ▼ accepted
  *                                           apply (swap the AtomicReference) ─▶ LastKnownGood.store(jws, version)
