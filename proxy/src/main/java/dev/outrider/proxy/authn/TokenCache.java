@@ -5,10 +5,11 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 
-import java.nio.charset.StandardCharsets;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Arrays;
 
 import static java.util.Objects.requireNonNull;
 
@@ -40,13 +41,7 @@ public final class TokenCache implements TokenVerifier {
     private record Entry(JwtVerifier.Result.Valid valid, long insertedAtEpochSeconds) {
     }
 
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every JDK", e);
-        }
-    });
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final TokenVerifier verifier;
     private final Cache<Sha256, Entry> cache;
@@ -111,10 +106,52 @@ public final class TokenCache implements TokenVerifier {
         cache.cleanUp();
     }
 
+    /**
+     * The SHA-256 of the token's ISO-8859-1 bytes (what {@code getBytes(ISO_8859_1)} gives: a character above
+     * U+00FF becomes {@code ?}), digested from a per-thread scratch array instead of a copy of the token per
+     * request; the scratch bytes are zeroed right after, so no copy of a credential stays behind.
+     */
     private static Sha256 hash(String token) {
-        MessageDigest md = SHA256.get();
-        byte[] d = md.digest(token.getBytes(StandardCharsets.ISO_8859_1));
+        Scratch s = SCRATCH.get();
+        int n = token.length();
+        byte[] bytes = s.bytes(n);
+        for (int i = 0; i < n; i++) {
+            char c = token.charAt(i);
+            bytes[i] = c <= 0xff ? (byte) c : (byte) '?';
+        }
+        MessageDigest md = s.sha256;
+        md.update(bytes, 0, n);
+        Arrays.fill(bytes, 0, n, (byte) 0);
+        byte[] d = s.digest;
+        try {
+            md.digest(d, 0, d.length);
+        } catch (DigestException e) {
+            throw new IllegalStateException("SHA-256 digest into 32 bytes", e);
+        }
         return new Sha256(longAt(d, 0), longAt(d, 8), longAt(d, 16), longAt(d, 24));
+    }
+
+    /** One thread's digest and buffers; confined to that thread (event loop or the verifier's caller). */
+    private static final class Scratch {
+        final MessageDigest sha256;
+        final byte[] digest = new byte[32];
+        private byte[] bytes = new byte[1024];
+
+        Scratch() {
+            try {
+                sha256 = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is required of every JDK", e);
+            }
+        }
+
+        /** At least {@code n} bytes; grows to the largest token seen (bounded by the header size limits). */
+        byte[] bytes(int n) {
+            if (bytes.length < n) {
+                bytes = new byte[Math.max(n, 2 * bytes.length)];
+            }
+            return bytes;
+        }
     }
 
     private static long longAt(byte[] b, int i) {

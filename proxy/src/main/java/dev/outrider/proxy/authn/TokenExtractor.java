@@ -85,8 +85,8 @@ public final class TokenExtractor {
             JwtHeader h = headers.get(i);
             List<String> values = request.headers().getAll(h.name());
             for (int j = 0; j < values.size(); j++) {
-                String t = afterPrefix(values.get(j), h);
-                if (t != null && !t.equals(token)) {
+                String v = values.get(j);
+                if (tokenStart(v, h) >= 0 && !holds(v, h, token)) {
                     return true;
                 }
             }
@@ -139,16 +139,51 @@ public final class TokenExtractor {
         return forwardOriginalToken;
     }
 
+    /** The token in header {@code value} under {@code h} (after the prefix, trimmed), or null when none. */
     private static String afterPrefix(String value, JwtHeader h) {
+        int start = tokenStart(value, h);
+        return start < 0 ? null : value.substring(start, tokenEnd(value, start));
+    }
+
+    /**
+     * Where the token starts in header {@code value} under {@code h}: after the prefix and any white space
+     * ({@link String#trim}'s, at most {@code ' '}); -1 when the prefix does not match or no token follows.
+     * With {@link #tokenEnd} it compares a value with a token found before without copying either.
+     */
+    private static int tokenStart(String value, JwtHeader h) {
         String prefix = h.prefix();
         boolean matches = h == DEFAULT
                 ? value.regionMatches(true, 0, prefix, 0, prefix.length())
                 : value.startsWith(prefix);
         if (!matches) {
-            return null;
+            return -1;
         }
-        String token = value.substring(prefix.length()).trim();
-        return token.isEmpty() ? null : token;
+        int start = prefix.length();
+        int end = value.length();
+        while (start < end && value.charAt(start) <= ' ') {
+            start++;
+        }
+        return start < end ? start : -1;
+    }
+
+    /** The end of the token that starts at {@code start}: the value's end, less trailing white space. */
+    private static int tokenEnd(String value, int start) {
+        int end = value.length();
+        while (end > start && value.charAt(end - 1) <= ' ') {
+            end--;
+        }
+        return end;
+    }
+
+    /** Whether header {@code value} carries exactly {@code token} under {@code h}, compared in place. */
+    private static boolean holds(String value, JwtHeader h, String token) {
+        int start = tokenStart(value, h);
+        return start >= 0 && isTokenAt(value, start, token);
+    }
+
+    private static boolean isTokenAt(String value, int start, String token) {
+        return tokenEnd(value, start) - start == token.length()
+                && value.regionMatches(start, token, 0, token.length());
     }
 
     /**
@@ -177,7 +212,7 @@ public final class TokenExtractor {
             }
             request.headers().remove(name);
             for (String v : values) {
-                if (!value.equals(afterPrefixAny(v))) {
+                if (!holdsUnderFirstPrefix(v, value)) {
                     request.headers().add(name, v);
                 }
             }
@@ -194,14 +229,18 @@ public final class TokenExtractor {
         return request;
     }
 
-    private String afterPrefixAny(String value) {
+    /**
+     * Whether the token in header value {@code v}, under the first of this rule's prefixes it has, is
+     * {@code token}.
+     */
+    private boolean holdsUnderFirstPrefix(String v, String token) {
         for (JwtHeader h : headers) {
-            String t = afterPrefix(value, h);
-            if (t != null) {
-                return t;
+            int start = tokenStart(v, h);
+            if (start >= 0) {
+                return isTokenAt(v, start, token);
             }
         }
-        return null;
+        return false;
     }
 
     /** The URI with every {@code name=...} pair removed; names compared after percent-decoding. */

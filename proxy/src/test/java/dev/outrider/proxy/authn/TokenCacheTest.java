@@ -43,6 +43,23 @@ class TokenCacheTest {
         assertThat(calls.get()).isEqualTo(2);
     }
 
+    /** A token longer than the per-thread scratch array at first, then a short one: each keyed by its own bytes. */
+    @Test
+    void longTokensAndShortOnesAfterThemAreKeyedByTheirOwnBytes() {
+        TokenCache cache = new TokenCache(counting, 100, Duration.ofHours(1), ticker);
+        String big = KEYS.es256(claims().claim("padding", "p".repeat(3000)).build());
+        assertThat(big.length()).isGreaterThan(4000);
+        Result first = cache.verify(big, NOW);
+        assertThat(first).isInstanceOf(Result.Valid.class);
+        assertThat(cache.verify(big, NOW)).isSameAs(first);
+        String small = KEYS.es256(claims().build());
+        Result second = cache.verify(small, NOW);
+        assertThat(second).isInstanceOf(Result.Valid.class).isNotSameAs(first);
+        assertThat(cache.verify(small, NOW)).isSameAs(second);
+        assertThat(cache.verify(big, NOW)).isSameAs(first);
+        assertThat(calls.get()).isEqualTo(2);
+    }
+
     @Test
     void refusalsAreNotCached() {
         TokenCache cache = new TokenCache(counting, 100, Duration.ofHours(1), ticker);

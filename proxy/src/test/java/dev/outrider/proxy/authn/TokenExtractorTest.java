@@ -38,6 +38,23 @@ class TokenExtractorTest {
         assertThat(extractor.extract(request("/a"))).isNull();
     }
 
+    /** The token is compared in place with the one found: white space around it and the scheme's case do not matter. */
+    @Test
+    void anotherValueWithTheSameTokenIsNotAnotherTokenAndIsStrippedToo() {
+        TokenExtractor extractor = TokenExtractor.forRule(rule(null, null, false));
+        HttpRequest req = request("/");
+        req.headers().add("Authorization", "Bearer   a.b.c  ");
+        req.headers().add("Authorization", "bearer a.b.c");
+        TokenExtractor.Token token = extractor.extract(req);
+        assertThat(token.value()).isEqualTo("a.b.c");
+        assertThat(extractor.carriesOther(req, token.value())).isFalse();
+        req.headers().add("Authorization", "Bearer a.b.cd");
+        assertThat(extractor.carriesOther(req, token.value())).isTrue();
+        req.headers().add("Authorization", "Basic dXNlcjpwYXNz");
+        extractor.strip(req, token);
+        assertThat(req.headers().getAll("Authorization")).containsExactly("Bearer a.b.cd", "Basic dXNlcjpwYXNz");
+    }
+
     @Test
     void configuredHeaderWithPrefix() {
         TokenExtractor extractor = TokenExtractor.forRule(rule(List.of(new JwtHeader("x-jwt", "Token ")), null, false));
