@@ -62,7 +62,7 @@ ORIG_ARGS="$(printf ' %q' "$0" "$@")"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 BACKEND_PORT=18080 LOOPBACK=127.0.0.1
-TLS_PROVIDER="${TLS_PROVIDER:-auto}" PAIR_PROTOCOL=auto RATE_LIMIT="${RATE_LIMIT:-on}"
+TLS_PROVIDER="${TLS_PROVIDER:-auto}" PAIR_PROTOCOL="${PAIR_PROTOCOL:-auto}" RATE_LIMIT="${RATE_LIMIT:-on}"
 HAPROXY_THREADS="${HAPROXY_THREADS:-2}" NGINX_WORKERS="${NGINX_WORKERS:-2}"
 log() { echo "compare.sh: $*" >&2; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib/pair-lib.sh"

@@ -21,10 +21,14 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The server and client TLS contexts built from one {@link TlsMaterial}: TLS 1.3 (1.2 only when
- * configured, with AEAD suites only), client certificates required on the server side, ALPN h2 and
- * http/1.1, peer verification by {@link PeerVerifier}. Immutable; a reload builds a new instance.
+ * configured, with AEAD suites only), client certificates required on the server side, peer verification by
+ * {@link PeerVerifier}. The server offers ALPN h2 and http/1.1; there are two client contexts, because ALPN
+ * is what decides the protocol of a connection to another sidecar: {@link #client()} offers h2 (then
+ * http/1.1) for requests forwarded over HTTP/2, {@link #clientHttp1()} offers only http/1.1 for requests
+ * forwarded over pooled HTTP/1.1 connections. Immutable; a reload builds a new instance.
  */
-public record TlsContexts(SslContext server, SslContext client, TlsMaterial material, SslProvider provider) {
+public record TlsContexts(SslContext server, SslContext client, SslContext clientHttp1, TlsMaterial material,
+                          SslProvider provider) {
     /** TLS 1.2 suites allowed when TLS 1.2 is enabled: ECDHE with AEAD ciphers only (RFC 7525 §4.2). */
     static final List<String> TLS12_AEAD = List.of(
             "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
@@ -43,10 +47,16 @@ public record TlsContexts(SslContext server, SslContext client, TlsMaterial mate
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
+    private static final ApplicationProtocolConfig ALPN_HTTP1 = new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            ApplicationProtocolNames.HTTP_1_1);
 
     public TlsContexts {
         requireNonNull(server, "server");
         requireNonNull(client, "client");
+        requireNonNull(clientHttp1, "clientHttp1");
         requireNonNull(material, "material");
         requireNonNull(provider, "provider");
     }
@@ -80,16 +90,28 @@ public record TlsContexts(SslContext server, SslContext client, TlsMaterial mate
                 .applicationProtocolConfig(ALPN)
                 .sessionTimeout(3600)
                 .build();
-        SslContext client = SslContextBuilder.forClient()
+        SslContext client = client(material, chain, verifier, provider, protocols, ciphers, ALPN);
+        SslContext clientHttp1 = client(material, chain, verifier, provider, protocols, ciphers, ALPN_HTTP1);
+        return new TlsContexts(server, client, clientHttp1, material, provider);
+    }
+
+    /** The client context for a connection to another sidecar that carries HTTP/2 ({@code http2}) or HTTP/1.1. */
+    public SslContext client(boolean http2) {
+        return http2 ? client : clientHttp1;
+    }
+
+    private static SslContext client(TlsMaterial material, X509Certificate[] chain, PeerVerifier verifier,
+                                     SslProvider provider, List<String> protocols, List<String> ciphers,
+                                     ApplicationProtocolConfig alpn) throws SSLException {
+        return SslContextBuilder.forClient()
                 .sslProvider(provider)
                 .keyManager(material.key(), chain)
                 .trustManager(verifier)
                 .protocols(protocols)
                 .ciphers(ciphers, SupportedCipherSuiteFilter.INSTANCE)
-                .applicationProtocolConfig(ALPN)
+                .applicationProtocolConfig(alpn)
                 .sessionTimeout(3600)
                 .build();
-        return new TlsContexts(server, client, material, provider);
     }
 
     /**

@@ -35,7 +35,9 @@ import static java.util.Objects.requireNonNull;
  *   <li>HTTP/2 (h2c prior knowledge): few connections per endpoint, each carrying up to the peer's
  *       SETTINGS_MAX_CONCURRENT_STREAMS streams; a request opens a stream.</li>
  *   <li>mTLS (to other sidecars): the handshake, the upstream's identity check and ALPN come first
- *       ({@link UpstreamTlsHandler}); the connection then joins the HTTP/2 or HTTP/1.1 side.</li>
+ *       ({@link UpstreamTlsHandler}); the connection then joins the HTTP/2 or HTTP/1.1 side. The request's
+ *       protocol decides what ALPN offers: h2 for a request forwarded over HTTP/2, only http/1.1 for one
+ *       forwarded over HTTP/1.1, so the two kinds are pooled apart.</li>
  * </ul>
  *
  * <p>Threading: every method runs on {@link #loop}; fields need no synchronization.
@@ -47,9 +49,8 @@ public final class UpstreamPool {
     private final Map<Endpoint, ArrayDeque<Channel>> idleHttp1 = new HashMap<>();
     private final Map<Endpoint, List<Http2Connection>> http2 = new HashMap<>();
     /**
-     * mTLS connections being made, per endpoint, with the requests that arrived meanwhile: they wait for it
-     * rather than each starting a handshake, since between sidecars ALPN picks HTTP/2 and one connection
-     * carries them all.
+     * mTLS connections being made for HTTP/2, per endpoint, with the HTTP/2 requests that arrived meanwhile:
+     * they wait for it rather than each starting a handshake, since one HTTP/2 connection carries them all.
      */
     private final Map<Endpoint, List<Promise<UpstreamStream>>> connectingTls = new HashMap<>();
     private boolean closed;
@@ -76,8 +77,10 @@ public final class UpstreamPool {
                 endpoint.requestFinished();
             }
         });
-        if (tls != null) {
-            acquireTls(endpoint, tls, promise);
+        if (tls != null && useHttp2) {
+            acquireTlsHttp2(endpoint, tls, promise);
+        } else if (tls != null) {
+            acquireTlsHttp1(endpoint, tls, promise);
         } else if (useHttp2) {
             acquireHttp2(endpoint, promise);
         } else {
@@ -87,13 +90,14 @@ public final class UpstreamPool {
     }
 
     /**
-     * mTLS: the protocol is what ALPN chose when the connection was made (HTTP/2 between sidecars), so a
-     * connection of either kind with room is reused before a new one is made, and while one is being made
+     * mTLS for a request forwarded over HTTP/2: a connection with room is reused, and while one is being made
      * requests wait for it. When its handshake ends the waiting requests try again (streams on the new
-     * HTTP/2 connection; HTTP/1.1 connects one at a time) or, if it failed, fail with the same cause: the
-     * same endpoint would fail them the same way, and the failure is counted once.
+     * connection, or, if the peer chose HTTP/1.1 by ALPN, connections of their own; idle connections made for
+     * HTTP/1.1 requests are not taken, so an HTTP/2 caller's request is not downgraded while the peer speaks
+     * HTTP/2) or, if it failed, fail
+     * with the same cause: the same endpoint would fail them the same way, and the failure is counted once.
      */
-    private void acquireTls(Endpoint endpoint, UpstreamTls tls, Promise<UpstreamStream> promise) {
+    private void acquireTlsHttp2(Endpoint endpoint, UpstreamTls tls, Promise<UpstreamStream> promise) {
         List<Http2Connection> conns = http2.get(endpoint);
         if (conns != null) {
             for (Http2Connection c : conns) {
@@ -102,9 +106,6 @@ public final class UpstreamPool {
                     return;
                 }
             }
-        }
-        if (takeIdleHttp1(endpoint, promise)) {
-            return;
         }
         List<Promise<UpstreamStream>> waiting = connectingTls.get(endpoint);
         if (waiting != null) {
@@ -122,17 +123,31 @@ public final class UpstreamPool {
                 if (closed) {
                     w.tryFailure(new IllegalStateException("upstream pool is closed"));
                 } else if (f.isSuccess() || f.isCancelled()) {
-                    acquireTls(endpoint, tls, w);
+                    acquireTlsHttp2(endpoint, tls, w);
                 } else {
                     w.tryFailure(f.cause());
                 }
             }
         });
+        connectTls(endpoint, tls, true, promise);
+    }
+
+    /**
+     * mTLS for a request forwarded over HTTP/1.1: an idle pooled connection, else a new one of its own (one
+     * request at a time per connection, as between the caller and this sidecar).
+     */
+    private void acquireTlsHttp1(Endpoint endpoint, UpstreamTls tls, Promise<UpstreamStream> promise) {
+        if (!takeIdleHttp1(endpoint, promise)) {
+            connectTls(endpoint, tls, false, promise);
+        }
+    }
+
+    private void connectTls(Endpoint endpoint, UpstreamTls tls, boolean offerHttp2, Promise<UpstreamStream> promise) {
         UpstreamTlsHandler verify = new UpstreamTlsHandler(this, endpoint, tls, promise);
         ChannelFuture connect = bootstrap().handler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                SslHandler ssl = tls.state().current().client().newHandler(ch.alloc(),
+                SslHandler ssl = tls.state().current().client(offerHttp2).newHandler(ch.alloc(),
                         endpoint.address().getHostString(), endpoint.address().getPort());
                 ssl.setHandshakeTimeoutMillis(tls.state().config().handshakeTimeout().toMillis());
                 ch.pipeline().addLast("tls", ssl);

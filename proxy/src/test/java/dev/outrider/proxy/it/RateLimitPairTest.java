@@ -378,10 +378,10 @@ class RateLimitPairTest {
         }
         assertThat(backend.requestCount() - forwardedBefore).as("only the two admitted reached the backend")
                 .isEqualTo(2);
-        // Five requests at once from five client connections, yet B has at most one connection per event
-        // loop of each caller's sidecar (two loops, two callers): they came as HTTP/2 streams.
+        // HTTP/1.1 callers go over pooled HTTP/1.1 between the sidecars: the two requests B holds came on two
+        // connections, and the limit counted them together (it is per caller, not per connection).
         assertThat(Metrics.sum(orders, "outrider_active_connections", "direction", "inbound"))
-                .as("B's inbound connections").isBetween(1.0, 4.0);
+                .as("B's inbound connections").isGreaterThanOrEqualTo(2.0);
 
         // reports is another key: its own two slots while frontend holds both of its own.
         List<CompletableFuture<HttpResponse<String>>> other = List.of(getAsync(reports, "/slow/r1?hold"),
