@@ -1,6 +1,7 @@
 # Shared by pair.sh, compare.sh, jvm-flags.sh and overload-memory.sh (sourced, not run): the work directory and its clean-up,
 # tools, ports, the backend, the bench certificates, the Outrider and HAProxy pair set-ups. Expects from the
-# caller: log(), LOOPBACK, BACKEND_PORT, WORK and PIDS (work_dir sets both), JAVA, TLS_PROVIDER, PAIR_PROTOCOL, RATE_LIMIT, HAPROXY_THREADS, and
+# caller: log(), LOOPBACK, BACKEND_PORT, WORK and PIDS (work_dir sets both), JAVA, TLS_PROVIDER, PAIR_PROTOCOL, RATE_LIMIT, HAPROXY_THREADS,
+# optionally PAIR_TRANSPORT (the sidecars' runtime.transport; unset: the default, auto) and
 # optionally JWT_JWKS_FILE (see write_configs).
 
 # ---- work directory and processes ----------------------------------------------------------------------
@@ -141,7 +142,7 @@ inbound: {listen: "$LOOPBACK:$B_IN", application: "$LOOPBACK:$BACKEND_PORT", app
 outbound: {listen: "$LOOPBACK:$B_OUT"}
 health: {listen: "$LOOPBACK:$B_HEALTH"}
 admin: {listen: "$LOOPBACK:$B_ADMIN"}
-runtime: {drainTimeout: 1s}
+runtime: {drainTimeout: 1s${PAIR_TRANSPORT:+, transport: $PAIR_TRANSPORT}}
 accessLog: {enabled: $log_enabled, path: "$WORK/access-b.log"}
 policies: {directory: "$WORK/policies"}
 $(tls_yaml backend)
@@ -196,7 +197,7 @@ services:
   - {name: backend, namespace: bench, protocol: $PAIR_PROTOCOL, endpoints: ["$LOOPBACK:$B_IN"]}
 health: {listen: "$LOOPBACK:$A_HEALTH"}
 admin: {listen: "$LOOPBACK:$A_ADMIN"}
-runtime: {drainTimeout: 1s}
+runtime: {drainTimeout: 1s${PAIR_TRANSPORT:+, transport: $PAIR_TRANSPORT}}
 accessLog: {enabled: $log_enabled, path: "$WORK/access-a.log"}
 policies: {defaultAction: deny}
 $(tls_yaml client)
