@@ -64,6 +64,8 @@ Environment: JAVA, TLS_PROVIDER (auto), HAPROXY_THREADS (2), NGINX_WORKERS (2), 
   H2LOAD_CLIENTS (8), H2LOAD_STREAMS (16).
 USAGE
 }
+COMMAND="bench/scripts/compare.sh${*:+ $*}"  # before the options are shifted away, for the report
+ORIG_ARGS="$(printf ' %q' "$0" "$@")"
 while (($#)); do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -87,8 +89,6 @@ done
 [[ -n "${CASES// /}" ]] || { echo "compare.sh: --cases is empty" >&2; exit 2; }
 [[ "$H2_CLIENTS $H2_STREAMS" =~ ^[1-9][0-9]*\ [1-9][0-9]*$ ]] || { echo "compare.sh: H2LOAD_CLIENTS and H2LOAD_STREAMS must be positive integers" >&2; exit 2; }
 has_case() { [[ " $CASES " == *" $1 "* ]]; }
-COMMAND="bench/scripts/compare.sh${*:+ $*}"
-ORIG_ARGS="$(printf ' %q' "$0" "$@")"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -348,9 +348,9 @@ REPORT="$WORK/report.md"
   wide_report
   echo
   echo "- First warm-up: $FIRST_WARMUP of wrk per target before round 1$(has_case h2 && echo ", and as much of h2load for the h2 case") (not measured)."
-  echo "- Load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency\` after a $WARMUP warm-up; fixed rate: \`LoadGenerator --rate $RATE -c $RATE_CONNECTIONS --duration $DURATION --warmup 2s\` (open loop, latency from the intended start). Every request carries the same ES256 bearer token."
+  has_case base && echo "- Load (base): \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency\` after a $WARMUP warm-up; fixed rate: \`LoadGenerator --rate $RATE -c $RATE_CONNECTIONS --duration $DURATION --warmup 2s\` (open loop, latency from the intended start). Every request carries the same ES256 bearer token."
   echo "- CPU ms per 1k req: (utime+stime) of the process (nginx: master + workers) over the run ÷ requests served × 1000 (fixed rate: warm-up included in both). The goal, 0.1 vCPU per 1,000 req/s, is 100 ms per 1k requests."
-  echo "- RSS: VmRSS; idle = after start and the curl checks, before any load; @${RATE}/s = right after the fixed-rate run of each round."
+  has_case base && echo "- RSS: VmRSS; idle = after start and the curl checks, before any load; @${RATE}/s = right after the fixed-rate run of each round."
   wide_notes
   [[ -n "${OUTRIDER_FLAGS:-}" ]] && echo "- Outrider sidecar JVM flags (the launcher's defaults, not tuned here): \`$OUTRIDER_FLAGS\`"
   echo "- $(haproxy -v 2>/dev/null | head -n 1); $(nginx -v 2>&1); wrk $(wrk -v 2>&1 | head -n 1 | awk '{print $2}')"
