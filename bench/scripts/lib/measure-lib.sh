@@ -20,6 +20,10 @@ rss_kib() { # PID: VmRSS of the process and its children
   done
   echo "$t"
 }
+cpu_ms_per_1k() { # TICKS REQUESTS: CPU ms per 1,000 requests
+  awk -v d="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { if (n > 0) printf "%.4f", d / hz * 1000 / (n / 1000); else print "?" }'
+}
+rss_mib_of() { awk -v k="$(rss_kib "$1")" 'BEGIN {printf "%.1f", k / 1024}'; }  # PID: VmRSS in MiB (with children)
 put() { echo "$3" >>"$WORK/m/$1.$2"; }  # target metric value
 median() { # target metric
   [[ -s "$WORK/m/$1.$2" ]] || { echo "?"; return; }
@@ -47,3 +51,14 @@ to_ms() {
     else printf "?" }'
 }
 
+
+# ---- h2load (compare.sh's HTTP/2 client case) -------------------------------------------------------------
+h2load_rps() { awk '/^finished in/ {print $4 + 0}' "$1"; }           # OUTPUT: req/s over the measured duration
+h2load_done() { awk '/^requests:/ {print $6 + 0}' "$1"; }            # OUTPUT: requests done in it
+h2load_errors() { # OUTPUT: failed (non-2xx/3xx status or stream/connection error) + timed out
+  awk '/^requests:/ {n = $10 + $14} END {print n + 0}' "$1"
+}
+h2load_p99() { # LOG (h2load --log-file: start µs, status, request time µs): nearest-rank p99 in ms
+  [[ -s "$1" ]] || { echo "?"; return; }
+  awk '{print $3}' "$1" | sort -n | awk '{v[NR] = $1} END { i = int(NR * 0.99); if (i < NR * 0.99) i++; printf "%.3f", v[i] / 1000 }'
+}

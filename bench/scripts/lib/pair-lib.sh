@@ -258,9 +258,10 @@ tls_handshakes_b() {
 # ---- HAProxy pair (--compare haproxy) ---------------------------------------------------------------
 # The same topology and certificates: haproxy A takes plain HTTP and originates mTLS (client certificate,
 # chain checked against the bundle, ALPN h2 first) to haproxy B, which requires a client certificate and
-# forwards plain HTTP/1.1 to the backend. Defaults otherwise (keep-alive, http-reuse safe).
+# forwards plain HTTP/1.1 to the backend. Defaults otherwise (keep-alive, http-reuse safe). haproxy A also
+# takes h2c with prior knowledge on HA_H2 (compare.sh's HTTP/2 client case), into the same backend.
 start_haproxy_pair() {
-  HB_IN=$(free_port); HB_STATS=$(free_port); HA_UP=$(free_port)
+  HB_IN=$(free_port); HB_STATS=$(free_port); HA_UP=$(free_port); HA_H2=$(free_port)
   cat "$CERTS/client/cert.pem" "$CERTS/client/key.pem" >"$WORK/haproxy-a.pem"
   cat "$CERTS/backend/cert.pem" "$CERTS/backend/key.pem" >"$WORK/haproxy-b.pem"
   chmod 600 "$WORK"/haproxy-*.pem
@@ -269,6 +270,7 @@ start_haproxy_pair() {
   maxconn 4096
 defaults
   mode http
+  maxconn 4096
   option http-keep-alive
   timeout connect 5s
   timeout client 30s
@@ -289,6 +291,7 @@ CFG
 $common
 frontend outbound
   bind $LOOPBACK:$HA_UP
+  bind $LOOPBACK:$HA_H2 proto h2
   default_backend mesh_b
 backend mesh_b
   server b $LOOPBACK:$HB_IN ssl crt $WORK/haproxy-a.pem ca-file $CERTS/client/ca-bundle.pem verify required alpn h2,http/1.1 ssl-min-ver TLSv1.3
