@@ -6,8 +6,14 @@
 #   bench/scripts/compare.sh --cases "base h2" --rounds 1 --duration 3s --no-results   # a quick look
 #
 #   direct:   client ─▶ BenchBackend 127.0.0.1:18080
-#   outrider: client ─▶ A upstream port ─▶(mTLS, h2)─▶ B inbound [JWT + ALLOW policy + RateLimitPolicy] ─▶ backend
-#   haproxy:  client ─▶ haproxy A ─▶(mTLS, ALPN h2)─▶ haproxy B ─▶ backend
+#   outrider: client ─▶ A upstream port ─▶(mTLS)─▶ B inbound [JWT + ALLOW policy + RateLimitPolicy] ─▶ backend
+#   haproxy:  client ─▶ haproxy A ─▶(mTLS)─▶ haproxy B ─▶ backend
+#   Between A and B both speak the client's protocol (Outrider's default, services[].protocol auto):
+#   HTTP/1.1 over pooled keep-alive connections (ALPN http/1.1) for HTTP/1.1 clients, h2 for HTTP/2 clients.
+#   Variant targets (not in the default list), each a second pair with one setting changed:
+#   outrider-h2 (protocol h2c: h2 between the sidecars for every client), outrider-epoll (runtime.transport
+#   epoll; the default, auto, picks io_uring where the kernel allows it), haproxy-h2 (h2 between the proxies
+#   for every client, like outrider-h2).
 #   nginx:    client ─▶ nginx A ─▶(mTLS, HTTP/1.1, upstream keepalive)─▶ nginx B ─▶ backend
 #
 # Before round 1 every target gets a first, unmeasured warm-up (--first-warmup, 15 s of wrk; and of h2load
@@ -55,7 +61,8 @@ usage: $0 [options]
   --rate R               the fixed rate of the latency run, req/s (default $RATE)
   --rate-connections N   connections of the fixed-rate run (default $RATE_CONNECTIONS)
   --connections N        wrk connections for max throughput (default $CONNECTIONS; threads $THREADS)
-  --targets "LIST"       subset/order of: direct outrider haproxy nginx (default all)
+  --targets "LIST"       subset/order of: direct outrider haproxy nginx (default) and the variants
+                         outrider-h2 outrider-epoll haproxy-h2
   --cases "LIST"         subset/order of: $ALL_CASES (default all)
                            base: wrk -c$CONNECTIONS 64-byte body + the fixed-rate run; 1k, 64k: response bodies of
                            1 KiB / 64 KiB (wrk -c$CONNECTIONS); c256: wrk -c$WIDE_CONNECTIONS; h2: h2load -c $H2_CLIENTS -m $H2_STREAMS -t $H2_THREADS (h2c)
@@ -228,9 +235,34 @@ start_backend
 URL[direct]="http://$LOOPBACK:$BACKEND_PORT/"; SIDES[direct]=""
 declare -A H2_FRONT=([direct]="http://$LOOPBACK:$BACKEND_PORT/")  # where each target takes h2c (prior knowledge)
 issue_certs
+# Variant targets first (another pair of the same peer with one setting changed, in a work subdirectory,
+# its process ids under their own names), so that the plain targets' variables are the ones left at the end.
 for t in $TARGETS; do
   case $t in
-    direct) ;;
+    outrider-h2|outrider-epoll)
+      pre=$( [[ $t == outrider-h2 ]] && echo OH2_ || echo OEP_ ); work=$WORK; mkdir -p "$WORK/$t"; WORK="$WORK/$t"
+      if [[ $t == outrider-h2 ]]; then PAIR_PROTOCOL=h2c start_pair false; else PAIR_TRANSPORT=epoll start_pair false; fi
+      WORK=$work
+      check_mtls "Outrider B inbound ($t)" "$B_IN"
+      printf -v "${pre}A_PID" '%s' "$A_PID"; printf -v "${pre}B_PID" '%s' "$B_PID"
+      URL[$t]="http://$LOOPBACK:$A_UP/"; SIDES[$t]="${pre}A_PID ${pre}B_PID"; H2_FRONT[$t]="http://$LOOPBACK:$A_UP/"
+      put "$t" "rss_idle_${pre}A_PID" "$(awk -v k="$(rss_kib "$A_PID")" 'BEGIN {printf "%.1f", k / 1024}')"
+      put "$t" "rss_idle_${pre}B_PID" "$(awk -v k="$(rss_kib "$B_PID")" 'BEGIN {printf "%.1f", k / 1024}')"
+      ;;
+    haproxy-h2)
+      work=$WORK; mkdir -p "$WORK/$t"; WORK="$WORK/$t"
+      HAPROXY_MESH=h2 start_haproxy_pair; WORK=$work
+      check_mtls "haproxy B ($t)" "$HB_IN"
+      HH2_A_PID=$HA_PID HH2_B_PID=$HB_PID
+      URL[$t]="http://$LOOPBACK:$HA_UP/"; SIDES[$t]="HH2_A_PID HH2_B_PID"; H2_FRONT[$t]="http://$LOOPBACK:$HA_H2/"
+      put "$t" rss_idle_HH2_A_PID "$(awk -v k="$(rss_kib "$HA_PID")" 'BEGIN {printf "%.1f", k / 1024}')"
+      put "$t" rss_idle_HH2_B_PID "$(awk -v k="$(rss_kib "$HB_PID")" 'BEGIN {printf "%.1f", k / 1024}')"
+      ;;
+  esac
+done
+for t in $TARGETS; do
+  case $t in
+    direct|outrider-h2|outrider-epoll|haproxy-h2) ;;
     outrider)
       start_pair false
       check_mtls "Outrider B inbound" "$B_IN"
@@ -298,8 +330,11 @@ B_AUTHN="$( [[ " $TARGETS " == *" outrider "* ]] && curl -sf "http://$LOOPBACK:$
 label() {
   case $1 in
     direct) echo "direct: client → backend" ;;
-    outrider) echo "Outrider pair (mTLS h2, JWT + ALLOW + rate limit on B)" ;;
-    haproxy) echo "HAProxy pair (mTLS, nbthread $HAPROXY_THREADS)" ;;
+    outrider) echo "Outrider pair (mTLS, protocol auto: HTTP/1.1 or h2 as the client; JWT + ALLOW + rate limit on B)" ;;
+    outrider-h2) echo "Outrider pair, protocol h2c (h2 between the sidecars for every client)" ;;
+    outrider-epoll) echo "Outrider pair, runtime.transport epoll" ;;
+    haproxy) echo "HAProxy pair (mTLS, HTTP/1.1 or h2 as the client, nbthread $HAPROXY_THREADS)" ;;
+    haproxy-h2) echo "HAProxy pair, h2 between the proxies for every client" ;;
     nginx) echo "nginx pair (mTLS, HTTP/1.1 upstream, $NGINX_WORKERS workers)" ;;
   esac
 }

@@ -257,11 +257,15 @@ tls_handshakes_b() {
 
 # ---- HAProxy pair (--compare haproxy) ---------------------------------------------------------------
 # The same topology and certificates: haproxy A takes plain HTTP and originates mTLS (client certificate,
-# chain checked against the bundle, ALPN h2 first) to haproxy B, which requires a client certificate and
-# forwards plain HTTP/1.1 to the backend. Defaults otherwise (keep-alive, http-reuse safe). haproxy A also
-# takes h2c with prior knowledge on HA_H2 (compare.sh's HTTP/2 client case), into the same backend.
+# chain checked against the bundle) to haproxy B, which requires a client certificate and forwards plain
+# HTTP/1.1 to the backend. Defaults otherwise (keep-alive, http-reuse safe). haproxy A also takes h2c with
+# prior knowledge on HA_H2 (compare.sh's HTTP/2 client case). Between A and B it speaks what Outrider's pair
+# speaks by default (services[].protocol auto): HTTP/1.1 for HTTP/1.1 clients (ALPN http/1.1), h2 for HTTP/2
+# clients (ALPN h2); HAPROXY_MESH=h2 makes it h2 for both (the Outrider pair's protocol: h2c).
 start_haproxy_pair() {
   HB_IN=$(free_port); HB_STATS=$(free_port); HA_UP=$(free_port); HA_H2=$(free_port)
+  local h1_alpn=http/1.1
+  [[ "${HAPROXY_MESH:-follow}" == h2 ]] && h1_alpn=h2
   cat "$CERTS/client/cert.pem" "$CERTS/client/key.pem" >"$WORK/haproxy-a.pem"
   cat "$CERTS/backend/cert.pem" "$CERTS/backend/key.pem" >"$WORK/haproxy-b.pem"
   chmod 600 "$WORK"/haproxy-*.pem
@@ -291,10 +295,14 @@ CFG
 $common
 frontend outbound
   bind $LOOPBACK:$HA_UP
+  default_backend mesh_b_h1
+frontend outbound_h2
   bind $LOOPBACK:$HA_H2 proto h2
-  default_backend mesh_b
-backend mesh_b
-  server b $LOOPBACK:$HB_IN ssl crt $WORK/haproxy-a.pem ca-file $CERTS/client/ca-bundle.pem verify required alpn h2,http/1.1 ssl-min-ver TLSv1.3
+  default_backend mesh_b_h2
+backend mesh_b_h1
+  server b $LOOPBACK:$HB_IN ssl crt $WORK/haproxy-a.pem ca-file $CERTS/client/ca-bundle.pem verify required alpn $h1_alpn ssl-min-ver TLSv1.3
+backend mesh_b_h2
+  server b $LOOPBACK:$HB_IN ssl crt $WORK/haproxy-a.pem ca-file $CERTS/client/ca-bundle.pem verify required alpn h2 ssl-min-ver TLSv1.3
 CFG
   haproxy -c -q -f "$WORK/haproxy-b.cfg" && haproxy -c -q -f "$WORK/haproxy-a.cfg" || { log "haproxy config invalid"; exit 1; }
   haproxy -db -f "$WORK/haproxy-b.cfg" >"$WORK/haproxy-b.out" 2>&1 &
