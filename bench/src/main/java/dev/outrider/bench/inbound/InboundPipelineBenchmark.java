@@ -132,7 +132,7 @@ public class InboundPipelineBenchmark {
     private static final PolicyConfig POLICIES = new PolicyConfig(null, DefaultAction.DENY, "outrider-system",
             EscapedSlashes.REJECT, PathParameters.REJECT, Duration.ofSeconds(2));
     private static final UpstreamConfig UPSTREAM = new UpstreamConfig(Duration.ofSeconds(1), Duration.ofSeconds(15),
-            Duration.ofSeconds(60), 2, 20, 3);
+            Duration.ofSeconds(60), 2, 20, 3, 128);
     private static final NodeConfig NODE = new NodeConfig("orders", "shop", "orders", "cluster.local",
             Map.of("app", "orders"));
 

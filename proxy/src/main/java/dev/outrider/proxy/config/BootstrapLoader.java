@@ -50,7 +50,7 @@ public final class BootstrapLoader {
     /** Open inbound connections per caller identity: the replicas of one workload share it. */
     static final int DEFAULT_MAX_CONNECTIONS_PER_PEER = 1024;
     static final UpstreamConfig DEFAULT_UPSTREAM = new UpstreamConfig(Duration.ofSeconds(1),
-            Duration.ofSeconds(15), Duration.ofSeconds(60), 2, 20, 3);
+            Duration.ofSeconds(15), Duration.ofSeconds(60), 2, 20, 3, 128);
     static final RuntimeConfig DEFAULT_RUNTIME = new RuntimeConfig(TransportKind.AUTO, 0, Duration.ofSeconds(20));
     static final AccessLogConfig DEFAULT_ACCESS_LOG = new AccessLogConfig(true, "-", 8192);
     static final TlsConfig DEFAULT_TLS = new TlsConfig(TlsConfig.TlsMode.MTLS,

@@ -70,7 +70,7 @@ public final class ConfigView {
                 "requestTimeout", Durations.format(u.requestTimeout()),
                 "idleTimeout", Durations.format(u.idleTimeout()),
                 "maxRetries", u.maxRetries(), "retryBudgetPercent", u.retryBudgetPercent(),
-                "minRetryConcurrency", u.minRetryConcurrency()));
+                "minRetryConcurrency", u.minRetryConcurrency(), "maxIdlePerEndpoint", u.maxIdlePerEndpoint()));
         root.put("health", map("listen", config.health().toString()));
         root.put("admin", map("listen", config.admin().toString()));
         RuntimeConfig r = config.runtime();

@@ -35,7 +35,7 @@ final class TrafficSections {
 
     static UpstreamConfig upstream(DocumentFields root) {
         DocumentFields n = root.section("upstream", List.of("connectTimeout", "requestTimeout", "idleTimeout",
-                "maxRetries", "retryBudgetPercent", "minRetryConcurrency"));
+                "maxRetries", "retryBudgetPercent", "minRetryConcurrency", "maxIdlePerEndpoint"));
         UpstreamConfig d = BootstrapLoader.DEFAULT_UPSTREAM;
         return new UpstreamConfig(
                 duration(n, "connectTimeout", d.connectTimeout(), false, Duration.ofMinutes(5)),
@@ -43,7 +43,8 @@ final class TrafficSections {
                 duration(n, "idleTimeout", d.idleTimeout(), false, MAX_TIMEOUT),
                 integer(n, "maxRetries", d.maxRetries(), 0, 10),
                 integer(n, "retryBudgetPercent", d.retryBudgetPercent(), 0, 100),
-                integer(n, "minRetryConcurrency", d.minRetryConcurrency(), 0, 10_000));
+                integer(n, "minRetryConcurrency", d.minRetryConcurrency(), 0, 10_000),
+                integer(n, "maxIdlePerEndpoint", d.maxIdlePerEndpoint(), 0, 10_000));
     }
 
     static RateLimitConfig rateLimits(DocumentFields root) {

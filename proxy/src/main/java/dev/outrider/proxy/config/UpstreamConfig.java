@@ -17,9 +17,12 @@ import static java.util.Objects.requireNonNull;
  *                            without a body whose connection failed before any response byte)
  * @param retryBudgetPercent  retries in flight may not exceed this share of requests in flight ...
  * @param minRetryConcurrency ... or this many, whichever is larger (Envoy's retry budget)
+ * @param maxIdlePerEndpoint  idle HTTP/1.1 keep-alive connections kept per endpoint on each event loop; when
+ *                            one more goes idle the least recently used is closed ({@code 0}: none kept)
  */
 public record UpstreamConfig(Duration connectTimeout, Duration requestTimeout, Duration idleTimeout,
-                             int maxRetries, int retryBudgetPercent, int minRetryConcurrency) {
+                             int maxRetries, int retryBudgetPercent, int minRetryConcurrency,
+                             int maxIdlePerEndpoint) {
     public UpstreamConfig {
         requireNonNull(connectTimeout, "connectTimeout");
         requireNonNull(requestTimeout, "requestTimeout");

@@ -30,7 +30,8 @@ import static java.util.Objects.requireNonNull;
  * upstream connection never changes threads and the pool needs no locks.
  * <ul>
  *   <li>HTTP/1.1: idle keep-alive connections per endpoint, newest first (warm connections are reused,
- *       cold ones age out through the idle timeout). While idle a connection reads (auto-read on), so a
+ *       cold ones age out through the idle timeout), at most {@code upstream.maxIdlePerEndpoint} of them:
+ *       beyond that the least recently used is closed. While idle a connection reads (auto-read on), so a
  *       close by the upstream is noticed at once and the connection leaves the pool.</li>
  *   <li>HTTP/2 (h2c prior knowledge): few connections per endpoint, each carrying up to the peer's
  *       SETTINGS_MAX_CONCURRENT_STREAMS streams; a request opens a stream.</li>
@@ -243,8 +244,12 @@ public final class UpstreamPool {
             ch.close();
             return;
         }
-        idleHttp1.computeIfAbsent(endpoint, e -> new ArrayDeque<>()).addFirst(ch);
+        ArrayDeque<Channel> idle = idleHttp1.computeIfAbsent(endpoint, e -> new ArrayDeque<>());
+        idle.addFirst(ch);
         ch.config().setAutoRead(true); // notice an upstream close while idle
+        while (idle.size() > config.maxIdlePerEndpoint()) {
+            idle.pollLast().close(); // the least recently used (upstream.maxIdlePerEndpoint)
+        }
     }
 
     private void acquireHttp2(Endpoint endpoint, Promise<UpstreamStream> promise) {

@@ -43,7 +43,7 @@ class BootstrapLoaderTest {
         assertThat(c.http()).isEqualTo(new HttpConfig(8192, 16384, 100, 256, Duration.ofMinutes(5),
                 Duration.ofSeconds(10)));
         assertThat(c.upstream()).isEqualTo(new UpstreamConfig(Duration.ofSeconds(1), Duration.ofSeconds(15),
-                Duration.ofSeconds(60), 2, 20, 3));
+                Duration.ofSeconds(60), 2, 20, 3, 128));
         assertThat(c.health()).isEqualTo(new HostPort("0.0.0.0", 15021));
         assertThat(c.admin()).isEqualTo(new HostPort("127.0.0.1", 15000));
         assertThat(c.runtime()).isEqualTo(new RuntimeConfig(TransportKind.AUTO, 0, Duration.ofSeconds(20)));
@@ -66,7 +66,7 @@ class BootstrapLoaderTest {
                 http: {maxInitialLineLength: 4096, maxHeaderSize: 8192, maxHeaderCount: 50,
                        maxConcurrentStreams: 100, idleTimeout: 0, requestHeaderTimeout: 2s}
                 upstream: {connectTimeout: 250ms, requestTimeout: PT30S, idleTimeout: 2m, maxRetries: 0,
-                           retryBudgetPercent: 50, minRetryConcurrency: 1}
+                           retryBudgetPercent: 50, minRetryConcurrency: 1, maxIdlePerEndpoint: 0}
                 health: {listen: 0.0.0.0:0}
                 admin: {listen: "[::1]:0"}
                 runtime: {transport: IO_URING, eventLoops: 2, drainTimeout: 1h}
@@ -90,7 +90,7 @@ class BootstrapLoaderTest {
                         List.of(SpiffeId.parse("spiffe://example.org/ns/pay/sa/billing"))));
         assertThat(c.http()).isEqualTo(new HttpConfig(4096, 8192, 50, 100, Duration.ZERO, Duration.ofSeconds(2)));
         assertThat(c.upstream()).isEqualTo(new UpstreamConfig(Duration.ofMillis(250), Duration.ofSeconds(30),
-                Duration.ofMinutes(2), 0, 50, 1));
+                Duration.ofMinutes(2), 0, 50, 1, 0));
         assertThat(c.health()).isEqualTo(new HostPort("0.0.0.0", 0));
         assertThat(c.admin()).isEqualTo(new HostPort("::1", 0));
         assertThat(c.runtime()).isEqualTo(new RuntimeConfig(TransportKind.IO_URING, 2, Duration.ofHours(1)));
@@ -435,6 +435,8 @@ class BootstrapLoaderTest {
     void retrySettings() {
         assertThat(error("node: {service: a}\nupstream: {retryBudgetPercent: 101}\n").getMessage())
                 .isEqualTo("upstream.retryBudgetPercent: 101 is out of range (0-100)");
+        assertThat(error("node: {service: a}\nupstream: {maxIdlePerEndpoint: 10001}\n").getMessage())
+                .contains("upstream.maxIdlePerEndpoint");
         assertThat(error("node: {service: a}\nupstream: {maxRetries: -1}\n").getMessage())
                 .startsWith("upstream.maxRetries: -1 is out of range (0-");
     }

@@ -55,7 +55,8 @@ class ConfigViewTest {
                 "minVersion", "TLSv1.3", "provider", "auto", "handshakeTimeout", "10s", "reloadInterval", "2s",
                 "ticketKeyRotation", "1h"));
         assertThat(view.get("upstream")).isEqualTo(Map.of("connectTimeout", "250ms", "requestTimeout", "15s",
-                "idleTimeout", "1m", "maxRetries", 2, "retryBudgetPercent", 20, "minRetryConcurrency", 3));
+                "idleTimeout", "1m", "maxRetries", 2, "retryBudgetPercent", 20, "minRetryConcurrency", 3,
+                "maxIdlePerEndpoint", 128));
         assertThat(view.get("http")).extracting(m -> ((Map<?, ?>) m).get("idleTimeout")).isEqualTo("5m");
         assertThat(view.get("http")).extracting(m -> ((Map<?, ?>) m).get("requestHeaderTimeout")).isEqualTo("10s");
         assertThat(view.get("runtime")).isEqualTo(Map.of("transport", "io_uring", "eventLoops", 0, "drainTimeout", "20s"));

@@ -86,6 +86,22 @@ class SidecarTransportTest {
     }
 
     @Test
+    void theCallerKeepsAtMostMaxIdlePerEndpointIdleConnectionsPerEventLoop(@TempDir Path dir) throws Exception {
+        try (Mesh mesh = Mesh.start(dir, "", "upstream: {maxIdlePerEndpoint: 1}")) {
+            mesh.sendConcurrent();
+            assertThat(mesh.inboundHandshakes()).as("a connection per concurrent request, on both event loops")
+                    .isGreaterThan((double) CALLER_EVENT_LOOPS);
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+                    Metrics.sum(mesh.orders, "outrider_active_connections", "direction", "inbound"))
+                    .as("connections the caller kept idle: one per event loop").isBetween(1.0,
+                            (double) CALLER_EVENT_LOOPS));
+            double kept = mesh.inboundHandshakes();
+            mesh.sendSequential();
+            assertThat(mesh.inboundHandshakes()).as("sequential requests reuse a kept connection").isEqualTo(kept);
+        }
+    }
+
+    @Test
     void http2ClientsGoOverHttp2BetweenSidecarsByDefault(@TempDir Path dir) throws Exception {
         try (Mesh mesh = Mesh.start(dir, "");
              H2Client client = new H2Client(mesh.frontend.outboundAddress())) {
@@ -107,6 +123,11 @@ class SidecarTransportTest {
     private record Mesh(TestBackend backend, Sidecar orders, Sidecar frontend, HttpClient client, Path accessLog)
             implements AutoCloseable {
         static Mesh start(Path dir, String protocolField) throws Exception {
+            return start(dir, protocolField, "");
+        }
+
+        /** {@code callerYaml}: more top-level sections of the caller's bootstrap file. */
+        static Mesh start(Path dir, String protocolField, String callerYaml) throws Exception {
             TestPki.Ca mesh = TestPki.root("mesh root");
             TlsFiles ordersFiles = TlsFiles.create(dir.resolve("orders"), TlsFiles.Layout.FILES);
             ordersFiles.write(mesh.leaf().spiffe(TestPki.spiffe("cluster.local", "shop", "orders")).issue(), mesh);
@@ -121,7 +142,7 @@ class SidecarTransportTest {
             Sidecar frontend = MeshSidecars.outbound("frontend",
                     "- {name: orders, namespace: shop, %sendpoints: [\"127.0.0.1:%d\"]}"
                             .formatted(protocolField, orders.inboundAddress().getPort()),
-                    frontendFiles.yaml(provider));
+                    frontendFiles.yaml(provider) + "\n" + callerYaml);
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             return new Mesh(backend, orders, frontend, client, accessLog);
         }
