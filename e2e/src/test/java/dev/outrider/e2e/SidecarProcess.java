@@ -48,7 +48,10 @@ final class SidecarProcess extends MeshProcess {
         return start(dir, service, appPort, ports, upstreamService, cp, "joinToken", dir.resolve("join-token"), "");
     }
 
-    /** As {@link #start}, with {@code extraYaml} (top-level sections such as {@code runtime:}) added to the config. */
+    /**
+     * As {@link #start}, with {@code extraYaml} (top-level sections such as {@code runtime:}) added to the config;
+     * an {@code accessLog:} section there replaces the default (off).
+     */
     static SidecarProcess start(Path dir, String service, int appPort, Ports ports, String upstreamService,
                                 ControlPlaneProcess cp, String joinToken, String extraYaml) throws IOException {
         Files.createDirectories(dir);
@@ -83,7 +86,7 @@ final class SidecarProcess extends MeshProcess {
                 outbound: {listen: 127.0.0.1:%d, upstreams: %s}
                 health: {listen: 127.0.0.1:%d}
                 admin: {listen: 127.0.0.1:%d}
-                accessLog: {enabled: false}
+                %s
                 tls:
                   certificate: %s
                   privateKey: %s
@@ -99,7 +102,8 @@ final class SidecarProcess extends MeshProcess {
                   bootstrapTimeout: 30s
                 %s
                 """.formatted(service, ports.inbound(), appPort, ports.outbound(), upstreams, ports.health(),
-                ports.admin(), dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca-bundle.pem"),
+                ports.admin(), extraYaml.contains("accessLog:") ? "" : "accessLog: {enabled: false}",
+                dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca-bundle.pem"),
                 cp.port, cp.snapshotKeys(), credentialField, credentialFile, dir.resolve("cache"), service,
                 ports.inbound(), extraYaml));
         Path log = dir.resolve("sidecar-" + System.nanoTime() + ".log");

@@ -5,6 +5,7 @@ import dev.outrider.core.document.DocumentFields;
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.core.model.ResourceKind;
 import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.ServiceProtocol;
 import dev.outrider.controlplane.store.StoredResource;
 
 import java.util.ArrayList;
@@ -17,19 +18,23 @@ import static java.util.Objects.requireNonNull;
  * A Service resource as the registry and the snapshot compiler use it, defaults applied:
  * <pre>{@code
  * spec:
- *   protocol: http2           # http1 | http2 | auto (default http2)
+ *   protocol: auto            # http1 | http2 | auto (default auto)
  *   serviceAccounts: [orders] # who may register instances (default: [metadata.name])
  *   exportTo: ["*"]           # "*" every namespace (default), "." its own, or namespace names
  * }</pre>
  *
  * @param name            the service and its namespace
- * @param protocol        {@code http1}, {@code http2} or {@code auto}
+ * @param protocol        how callers' sidecars speak to its instances (carried to them in snapshots)
  * @param serviceAccounts non-empty, distinct DNS labels; immutable
  * @param exportTo        non-empty, distinct: {@code "*"} alone, or {@code "."} and namespace names; immutable
  */
-public record ServiceSpec(ServiceName name, String protocol, List<String> serviceAccounts, List<String> exportTo) {
-    public static final List<String> PROTOCOLS = List.of("http1", "http2", "auto");
-    public static final String DEFAULT_PROTOCOL = "http2";
+public record ServiceSpec(ServiceName name, ServiceProtocol protocol, List<String> serviceAccounts,
+                          List<String> exportTo) {
+    /**
+     * {@code auto}: HTTP/1.1 callers over pooled HTTP/1.1, HTTP/2 callers over h2 (README.md, "Between
+     * sidecars"); it costs a sidecar the least CPU for HTTP/1.1 traffic (bench/RESULTS.md).
+     */
+    public static final ServiceProtocol DEFAULT_PROTOCOL = ServiceProtocol.DEFAULT;
     /** {@code exportTo} entry meaning every namespace. */
     public static final String ALL_NAMESPACES = "*";
     /** {@code exportTo} entry meaning the service's own namespace. */
@@ -42,9 +47,6 @@ public record ServiceSpec(ServiceName name, String protocol, List<String> servic
         requireNonNull(protocol, "protocol");
         serviceAccounts = List.copyOf(requireNonNull(serviceAccounts, "serviceAccounts"));
         exportTo = List.copyOf(requireNonNull(exportTo, "exportTo"));
-        if (!PROTOCOLS.contains(protocol)) {
-            throw new IllegalArgumentException("protocol '" + protocol + "' is not one of " + PROTOCOLS);
-        }
         if (serviceAccounts.isEmpty() || exportTo.isEmpty()) {
             throw new IllegalArgumentException("serviceAccounts and exportTo must not be empty");
         }
@@ -88,15 +90,15 @@ public record ServiceSpec(ServiceName name, String protocol, List<String> servic
             return new ServiceSpec(name, DEFAULT_PROTOCOL, List.of(name.name()), List.of(ALL_NAMESPACES));
         }
         DocumentFields fields = DocumentFields.of(spec, "spec", ResourceValidationException.FIELDS, SPEC_FIELDS);
-        String protocol = fields.string("protocol", p -> PROTOCOLS.contains(p) ? null
-                : quote(p) + " is not a protocol; use " + String.join(", ", PROTOCOLS));
+        String protocol = fields.string("protocol", p -> ServiceProtocol.WIRE_NAMES.contains(p) ? null
+                : quote(p) + " is not a protocol; use " + String.join(", ", ServiceProtocol.WIRE_NAMES));
         List<String> accounts = distinctStrings(fields, "serviceAccounts", DocumentFields.Check.LABEL);
         List<String> exportTo = distinctStrings(fields, "exportTo", ServiceSpec::exportEntryProblem);
         if (exportTo != null && exportTo.size() > 1 && exportTo.contains(ALL_NAMESPACES)) {
             throw ResourceValidationException.invalid(fields.path("exportTo") + "[" + exportTo.indexOf(ALL_NAMESPACES)
                     + "]", "'*' (every namespace) cannot be combined with other entries");
         }
-        return new ServiceSpec(name, protocol == null ? DEFAULT_PROTOCOL : protocol,
+        return new ServiceSpec(name, protocol == null ? DEFAULT_PROTOCOL : ServiceProtocol.of(protocol),
                 accounts == null ? List.of(name.name()) : accounts,
                 exportTo == null ? List.of(ALL_NAMESPACES) : exportTo);
     }

@@ -2,6 +2,7 @@ package dev.outrider.controlplane.registry;
 
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.ServiceProtocol;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.SnapshotEndpoint;
 
@@ -29,8 +30,8 @@ public record Registration(ServiceName service, String instance, String address,
         new SnapshotEndpoint(service, address, identity); // validates the address
     }
 
-    /** This registration as a snapshot endpoint. */
-    public SnapshotEndpoint endpoint() {
-        return new SnapshotEndpoint(service, address, identity);
+    /** This registration as a snapshot endpoint of a service spoken to with {@code protocol}. */
+    public SnapshotEndpoint endpoint(ServiceProtocol protocol) {
+        return new SnapshotEndpoint(service, address, identity, protocol);
     }
 }

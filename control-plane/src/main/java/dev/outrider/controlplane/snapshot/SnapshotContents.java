@@ -29,8 +29,8 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * What the workloads of each namespace see (docs/control-plane.md, "Snapshots"): the policies of their namespace
- * and of the mesh's root namespace, and the live endpoints of every Service exported to their namespace. The
- * content depends on the namespace only; the hub signs it per workload.
+ * and of the mesh's root namespace, and the live endpoints of every Service exported to their namespace, each
+ * with its Service's protocol. The content depends on the namespace only; the hub signs it per workload.
  *
  * <p>Each stored policy is checked again with the sidecar's reader before it goes out (results cached per
  * resource version), so a document the current reader refuses (a damaged store, or one accepted by an older
@@ -136,7 +136,10 @@ final class SnapshotContents {
         return services;
     }
 
-    /** Ordered by service (namespace, name), then instance; an address listed once per service. */
+    /**
+     * Ordered by service (namespace, name), then instance; an address listed once per service, with the service's
+     * protocol (so a change of it changes the content).
+     */
     private static List<SnapshotEndpoint> endpoints(String namespace, List<ServiceSpec> services,
                                                     Map<ServiceName, List<Registration>> registrations) {
         Map<String, SnapshotEndpoint> endpoints = new LinkedHashMap<>();
@@ -148,7 +151,7 @@ final class SnapshotContents {
                 String account = r.identity().serviceAccount();
                 if (account != null && service.name().namespace().equals(r.identity().namespace())
                         && service.allowsServiceAccount(account)) {
-                    endpoints.putIfAbsent(r.service() + " " + r.address(), r.endpoint());
+                    endpoints.putIfAbsent(r.service() + " " + r.address(), r.endpoint(service.protocol()));
                 }
             }
         }

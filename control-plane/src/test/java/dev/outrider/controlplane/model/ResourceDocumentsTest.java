@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.outrider.core.document.Durations;
 import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.ServiceProtocol;
 import dev.outrider.core.policy.AuthorizationPolicy;
 import dev.outrider.core.policy.PolicyDocument;
 import dev.outrider.core.policy.PolicyDocuments;
@@ -135,7 +136,7 @@ class ResourceDocumentsTest {
     void serviceSpecDefaultsAndExports() throws IOException {
         try (FileStore store = FileStore.open(dir)) {
             ServiceSpec defaults = spec(store, "orders", "{}");
-            assertThat(defaults).isEqualTo(new ServiceSpec(new ServiceName("orders", "shop"), "http2",
+            assertThat(defaults).isEqualTo(new ServiceSpec(new ServiceName("orders", "shop"), ServiceProtocol.AUTO,
                     List.of("orders"), List.of("*")));
             assertThat(defaults.exportedTo("billing")).isTrue();
             assertThat(defaults.allowsServiceAccount("orders")).isTrue();
@@ -143,7 +144,7 @@ class ResourceDocumentsTest {
 
             ServiceSpec own = spec(store, "payments", "{protocol: auto, serviceAccounts: [payments, payments-v2],"
                     + " exportTo: [\".\", billing]}");
-            assertThat(own.protocol()).isEqualTo("auto");
+            assertThat(own.protocol()).isEqualTo(ServiceProtocol.AUTO);
             assertThat(own.exportedTo("shop")).isTrue();
             assertThat(own.exportedTo("billing")).isTrue();
             assertThat(own.exportedTo("other")).isFalse();
@@ -153,6 +154,9 @@ class ResourceDocumentsTest {
             ServiceSpec others = spec(store, "audit", "{exportTo: [billing]}");
             assertThat(others.exportedTo("shop")).isFalse();
             assertThat(others.exportedTo("billing")).isTrue();
+
+            assertThat(spec(store, "ledger", "{protocol: http1}").protocol()).isEqualTo(ServiceProtocol.HTTP1);
+            assertThat(spec(store, "stock", "{protocol: http2}").protocol()).isEqualTo(ServiceProtocol.HTTP2);
         }
     }
 

@@ -6,6 +6,7 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.ServiceProtocol;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.policy.PolicyDocument;
 import dev.outrider.core.policy.PolicyDocuments;
@@ -249,6 +250,34 @@ class SnapshotHubTest {
         registry.deregister(SHOP_ORDERS, "orders-2");
         IssuedSnapshot drained = get(hub.next(SHOP_FRONTEND, again.version(), LONG)).orElseThrow();
         assertThat(verify(drained, SHOP_FRONTEND).endpoints()).isEmpty();
+    }
+
+    @Test
+    void endpointsCarryTheirServicesProtocolAndAChangeOfItIsANewSnapshot() throws Exception {
+        Resources.service(store, "shop", "orders", "{protocol: http2}");
+        Resources.service(store, "shop", "payments", "{protocol: http1}");
+        registry.register(SHOP_ORDERS, "orders", "orders-1", "10.0.0.5:15006");
+        registry.register(SHOP_ORDERS, "orders", "orders-2", "10.0.0.6:15006");
+        registry.register(new WorkloadIdentity("cluster.local", "shop", "payments"), "payments", "payments-1",
+                "10.0.0.7:15006");
+        IssuedSnapshot first = get(hub.next(SHOP_FRONTEND, 0, LONG)).orElseThrow();
+        assertThat(verify(first, SHOP_FRONTEND).endpoints())
+                .extracting(e -> e.service().name() + " " + e.address() + " " + e.protocol())
+                .containsExactly("orders 10.0.0.5:15006 HTTP2", "orders 10.0.0.6:15006 HTTP2",
+                        "payments 10.0.0.7:15006 HTTP1");
+
+        Resources.service(store, "shop", "orders", "{protocol: http1}");
+        hub.storeChanged();
+        IssuedSnapshot changed = get(hub.next(SHOP_FRONTEND, first.version(), LONG)).orElseThrow();
+        assertThat(changed.version()).isGreaterThan(first.version());
+        assertThat(verify(changed, SHOP_FRONTEND).endpoints()).extracting(SnapshotEndpoint::protocol)
+                .containsExactly(ServiceProtocol.HTTP1, ServiceProtocol.HTTP1, ServiceProtocol.HTTP1);
+
+        Resources.service(store, "shop", "orders", "{}");
+        hub.storeChanged();
+        IssuedSnapshot defaulted = get(hub.next(SHOP_FRONTEND, changed.version(), LONG)).orElseThrow();
+        assertThat(verify(defaulted, SHOP_FRONTEND).endpoints()).extracting(SnapshotEndpoint::protocol)
+                .containsExactly(ServiceProtocol.AUTO, ServiceProtocol.AUTO, ServiceProtocol.HTTP1);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.outrider.core.snapshot;
 
 import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.ServiceProtocol;
 import dev.outrider.core.model.SpiffeId;
 
 import java.net.URI;
@@ -10,22 +11,30 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * One endpoint of a service the workload may call, as the control plane compiled it into a
- * {@link WorkloadSnapshot}: where to connect and which SPIFFE identity the server's certificate must prove.
+ * {@link WorkloadSnapshot}: where to connect, which SPIFFE identity the server's certificate must prove, and how
+ * to speak to it (its Service's {@code spec.protocol}; every endpoint of one service carries the same).
  *
  * @param service  the service (name and namespace) the endpoint belongs to
  * @param address  {@code host:port}; the host a DNS name, an IPv4 address or a bracketed IPv6 address
  *                 ({@code [fd00::7]:8443}), the port 1..65535
  * @param identity the SPIFFE ID the endpoint's server certificate must carry
+ * @param protocol the service's protocol between sidecars
  */
-public record SnapshotEndpoint(ServiceName service, String address, SpiffeId identity) {
+public record SnapshotEndpoint(ServiceName service, String address, SpiffeId identity, ServiceProtocol protocol) {
     public SnapshotEndpoint {
         requireNonNull(service, "service");
         requireNonNull(address, "address");
         requireNonNull(identity, "identity");
+        requireNonNull(protocol, "protocol");
         String problem = addressProblem(address);
         if (problem != null) {
             throw new IllegalArgumentException("endpoint address '" + address + "' " + problem);
         }
+    }
+
+    /** An endpoint of a service whose protocol is {@link ServiceProtocol#AUTO}. */
+    public SnapshotEndpoint(ServiceName service, String address, SpiffeId identity) {
+        this(service, address, identity, ServiceProtocol.AUTO);
     }
 
     /** The host part of {@link #address()} (an IPv6 address keeps its brackets). */

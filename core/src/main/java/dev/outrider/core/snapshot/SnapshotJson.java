@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.ServiceProtocol;
 import dev.outrider.core.model.SpiffeId;
 
 import java.io.IOException;
@@ -28,11 +29,18 @@ import java.util.function.Supplier;
  * {"version":"42","workload":"spiffe://cluster.local/ns/shop/sa/orders","issuedAt":"2025-01-01T00:00:00Z",
  *  "policies":"apiVersion: outrider.dev/v1\nkind: AuthorizationPolicy\n...",
  *  "endpoints":[{"service":"payments","namespace":"shop","address":"10.0.0.7:8443",
- *                "identity":"spiffe://cluster.local/ns/shop/sa/payments"}]}
+ *                "identity":"spiffe://cluster.local/ns/shop/sa/payments","protocol":"http2"}]}
  * }</pre>
  *
  * A field added later is a new layout: the sidecar refuses what it does not understand rather than apply
  * part of it. Written with Jackson's tree model rather than data binding so the layout is visible here.
+ *
+ * <p>The one optional field is an endpoint's {@code protocol} ({@code http1}, {@code http2} or {@code auto}),
+ * added after the first layout: absent means {@code auto}, which is what sidecars used for every discovered
+ * service before the field existed, so snapshots of an older control plane (and last-known-good copies of
+ * them) stay readable. It is written only when it is not {@code auto}: a snapshot has one spelling, and a
+ * sidecar older than the field keeps accepting snapshots whose services all use the default, while it refuses
+ * one naming another protocol rather than silently speak the wrong one.
  */
 final class SnapshotJson {
     private static final JsonMapper JSON = JsonMapper.builder()
@@ -40,7 +48,9 @@ final class SnapshotJson {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
     private static final Set<String> SNAPSHOT_FIELDS = Set.of("version", "workload", "issuedAt", "policies", "endpoints");
-    private static final Set<String> ENDPOINT_FIELDS = Set.of("service", "namespace", "address", "identity");
+    private static final Set<String> ENDPOINT_FIELDS = Set.of("service", "namespace", "address", "identity", "protocol");
+    /** An endpoint without {@code protocol}: what sidecars used for discovered services before the field. */
+    private static final ServiceProtocol ABSENT_PROTOCOL = ServiceProtocol.AUTO;
 
     private SnapshotJson() {
     }
@@ -53,11 +63,14 @@ final class SnapshotJson {
                 .put("policies", snapshot.policies());
         ArrayNode endpoints = root.putArray("endpoints");
         for (SnapshotEndpoint e : snapshot.endpoints()) {
-            endpoints.addObject()
+            ObjectNode endpoint = endpoints.addObject()
                     .put("service", e.service().name())
                     .put("namespace", e.service().namespace())
                     .put("address", e.address())
                     .put("identity", e.identity().toString());
+            if (e.protocol() != ABSENT_PROTOCOL) {
+                endpoint.put("protocol", e.protocol().wireName());
+            }
         }
         try {
             return JSON.writeValueAsBytes(root);
@@ -94,8 +107,10 @@ final class SnapshotJson {
             String namespace = text(e, at, "namespace");
             String address = text(e, at, "address");
             String identity = text(e, at, "identity");
+            String protocol = e.has("protocol") ? text(e, at, "protocol") : null;
             endpoints.add(field(at, () -> new SnapshotEndpoint(new ServiceName(service, namespace), address,
-                    field(at + ".identity", () -> SpiffeId.parse(identity)))));
+                    field(at + ".identity", () -> SpiffeId.parse(identity)),
+                    protocol == null ? ABSENT_PROTOCOL : field(at + ".protocol", () -> ServiceProtocol.of(protocol)))));
         }
         return field("snapshot", () -> new WorkloadSnapshot(version,
                 field("workload", () -> SpiffeId.parse(workload)),

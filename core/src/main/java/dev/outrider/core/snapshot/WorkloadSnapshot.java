@@ -1,10 +1,14 @@
 package dev.outrider.core.snapshot;
 
+import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.ServiceProtocol;
 import dev.outrider.core.model.SpiffeId;
 
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
@@ -24,7 +28,8 @@ import static java.util.Objects.requireNonNull;
  * @param issuedAt  when the control plane compiled it
  * @param policies  the policy documents as one multi-document YAML or JSON text, as
  *                  {@link dev.outrider.core.policy.PolicyDocuments#parse} reads it (empty: no policies)
- * @param endpoints immutable; no service has the same address twice
+ * @param endpoints immutable; no service has the same address twice, and every endpoint of a service has the
+ *                  same protocol
  */
 public record WorkloadSnapshot(String version, SpiffeId workload, Instant issuedAt, String policies,
                                List<SnapshotEndpoint> endpoints) {
@@ -38,10 +43,17 @@ public record WorkloadSnapshot(String version, SpiffeId workload, Instant issued
         endpoints = List.copyOf(requireNonNull(endpoints, "endpoints"));
         parseVersion(version);
         Set<String> seen = new HashSet<>();
+        Map<ServiceName, ServiceProtocol> protocols = new HashMap<>();
         for (SnapshotEndpoint e : endpoints) {
             if (!seen.add(e.service() + " " + e.address())) {
                 throw new IllegalArgumentException("endpoint " + e.address() + " of service " + e.service()
                         + " is listed twice");
+            }
+            ServiceProtocol first = protocols.putIfAbsent(e.service(), e.protocol());
+            if (first != null && first != e.protocol()) {
+                throw new IllegalArgumentException("endpoint " + e.address() + " of service " + e.service()
+                        + " has protocol " + e.protocol().wireName() + ", another of its endpoints "
+                        + first.wireName());
             }
         }
     }

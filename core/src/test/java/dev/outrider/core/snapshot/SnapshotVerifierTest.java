@@ -232,6 +232,7 @@ class SnapshotVerifierTest {
             "{\"version\":\"1\",\"workload\":\"spiffe://cluster.local/ns/shop/sa/orders\",\"issuedAt\":\"2025-06-01T12:00:00Z\",\"policies\":\"\",\"endpoints\":{}} | endpoints: must be an array",
             "{\"version\":\"1\",\"workload\":\"spiffe://cluster.local/ns/shop/sa/orders\",\"issuedAt\":\"2025-06-01T12:00:00Z\",\"policies\":\"\",\"endpoints\":[{\"service\":\"p\",\"namespace\":\"shop\",\"address\":\"10.0.0.7\",\"identity\":\"spiffe://cluster.local/ns/shop/sa/p\"}]} | endpoints[0]: endpoint address '10.0.0.7' needs a port",
             "{\"version\":\"1\",\"workload\":\"spiffe://cluster.local/ns/shop/sa/orders\",\"issuedAt\":\"2025-06-01T12:00:00Z\",\"policies\":\"\",\"endpoints\":[{\"service\":\"p\",\"namespace\":\"shop\",\"address\":\"10.0.0.7:1\",\"identity\":\"p\"}]} | endpoints[0].identity: not a SPIFFE ID",
+            "{\"version\":\"1\",\"workload\":\"spiffe://cluster.local/ns/shop/sa/orders\",\"issuedAt\":\"2025-06-01T12:00:00Z\",\"policies\":\"\",\"endpoints\":[{\"service\":\"p\",\"namespace\":\"shop\",\"address\":\"10.0.0.7:1\",\"identity\":\"spiffe://cluster.local/ns/shop/sa/p\",\"protocol\":\"grpc\"}]} | endpoints[0].protocol: 'grpc' is not a protocol",
             "{\"version\":\"1\",\"version\":\"2\"} | Duplicate field 'version'",
     })
     void signedButInvalidPayloadIsRefusedNamingTheField(String json, String problem) throws Exception {

@@ -1,6 +1,7 @@
 package dev.outrider.core.snapshot;
 
 import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.ServiceProtocol;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -61,9 +62,23 @@ class WorkloadSnapshotTest {
     }
 
     @Test
+    void endpointsOfOneServiceMustAgreeOnTheProtocol() {
+        SnapshotEndpoint h2 = new SnapshotEndpoint(PAYMENTS_SERVICE, "10.0.0.7:8443", PAYMENTS, ServiceProtocol.HTTP2);
+        SnapshotEndpoint h1 = new SnapshotEndpoint(PAYMENTS_SERVICE, "10.0.0.8:8443", PAYMENTS, ServiceProtocol.HTTP1);
+        SnapshotEndpoint other = new SnapshotEndpoint(new ServiceName("catalog", "shop"), "10.0.0.9:8443", PAYMENTS,
+                ServiceProtocol.HTTP1);
+
+        assertThatThrownBy(() -> new WorkloadSnapshot("1", ORDERS, T, "", List.of(h2, other, h1)))
+                .hasMessage("endpoint 10.0.0.8:8443 of service payments.shop has protocol http1,"
+                        + " another of its endpoints http2");
+        assertThat(new WorkloadSnapshot("1", ORDERS, T, "", List.of(h2, other)).endpoints()).hasSize(2);
+    }
+
+    @Test
     void nullsAreRefusedByName() {
         assertThatThrownBy(() -> new WorkloadSnapshot("1", ORDERS, T, null, List.of())).hasMessage("policies");
         assertThatThrownBy(() -> new SnapshotEndpoint(PAYMENTS_SERVICE, "a:1", null)).hasMessage("identity");
+        assertThatThrownBy(() -> new SnapshotEndpoint(PAYMENTS_SERVICE, "a:1", PAYMENTS, null)).hasMessage("protocol");
     }
 
     @ParameterizedTest

@@ -30,7 +30,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * Builds the outbound routing table from the bootstrap file's {@code services} and, with a control plane, the
  * endpoints of the latest snapshot. A service named in both takes the snapshot's endpoints (the control plane
- * knows the live instances). Services without endpoints get no route (404 naming the service).
+ * knows the live instances) and keeps the bootstrap file's protocol; a service only the snapshot names is spoken
+ * to in the protocol its endpoints carry (its Service's {@code spec.protocol}, {@link Protocol#of}). Services
+ * without endpoints get no route (404 naming the service).
  *
  * <p>An instance seen in the previous table with the same address and expected identities keeps its
  * {@link Endpoint} object, so its pooled connections and least-request counters carry over a snapshot change;
@@ -41,8 +43,6 @@ import static java.util.Objects.requireNonNull;
  */
 public final class RouteTableBuilder {
     private static final Logger log = LoggerFactory.getLogger(RouteTableBuilder.class);
-    /** How sidecars speak to each other's inbound listener when the protocol is not configured. */
-    private static final Protocol DISCOVERED_PROTOCOL = Protocol.AUTO;
 
     private final BootstrapConfig config;
     private final TlsState tls;
@@ -94,7 +94,8 @@ public final class RouteTableBuilder {
         for (Map.Entry<ServiceName, List<SnapshotEndpoint>> e : fromSnapshot.entrySet()) {
             ServiceName name = e.getKey();
             ServiceConfig svc = configured.get(name);
-            Protocol protocol = svc == null ? DISCOVERED_PROTOCOL : svc.protocol();
+            // Every endpoint of one service carries the same protocol (WorkloadSnapshot checks it).
+            Protocol protocol = svc == null ? Protocol.of(e.getValue().getFirst().protocol()) : svc.protocol();
             Set<SpiffeId> identities = new LinkedHashSet<>();
             for (SnapshotEndpoint se : e.getValue()) {
                 identities.add(se.identity());

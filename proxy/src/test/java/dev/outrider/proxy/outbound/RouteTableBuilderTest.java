@@ -1,10 +1,12 @@
 package dev.outrider.proxy.outbound;
 
 import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.model.ServiceProtocol;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.SnapshotEndpoint;
 import dev.outrider.proxy.config.BootstrapConfig;
 import dev.outrider.proxy.config.BootstrapLoader;
+import dev.outrider.proxy.config.Protocol;
 import dev.outrider.proxy.forward.NoRoute;
 import dev.outrider.proxy.forward.Route;
 import dev.outrider.proxy.forward.RouteResult;
@@ -68,6 +70,42 @@ class RouteTableBuilderTest {
         assertThat(((Route) resolve(next, "stock")).cluster().endpoints()).extracting(Endpoint::toString)
                 .containsExactly("127.0.0.1:7002");
         assertThat(resolve(next, "payments")).isInstanceOf(NoRoute.class);
+    }
+
+    private static SnapshotEndpoint ep(String service, String address, ServiceProtocol protocol) {
+        return new SnapshotEndpoint(new ServiceName(service, "shop"), address, ORDERS, protocol);
+    }
+
+    @Test
+    void aDiscoveredServiceIsSpokenToInTheProtocolItsServiceDeclares() {
+        RouteTableBuilder b = new RouteTableBuilder(config(""), null);
+        OutboundRouter r = b.build(List.of(ep("orders", "127.0.0.1:8001", ServiceProtocol.HTTP2),
+                ep("orders", "127.0.0.1:8002", ServiceProtocol.HTTP2), ep("stock", "127.0.0.1:8003", ServiceProtocol.HTTP1),
+                ep("billing", "127.0.0.1:8004", ServiceProtocol.AUTO)));
+
+        assertThat(((Route) resolve(r, "orders")).cluster().protocol()).isEqualTo(Protocol.H2C);
+        assertThat(((Route) resolve(r, "stock")).cluster().protocol()).isEqualTo(Protocol.HTTP1);
+        assertThat(((Route) resolve(r, "billing")).cluster().protocol()).isEqualTo(Protocol.AUTO);
+
+        // The service changes its protocol: the next table follows it.
+        OutboundRouter next = b.build(List.of(ep("orders", "127.0.0.1:8001", ServiceProtocol.HTTP1)));
+        assertThat(((Route) resolve(next, "orders")).cluster().protocol()).isEqualTo(Protocol.HTTP1);
+    }
+
+    @Test
+    void aBootstrapServiceOfTheSameNameKeepsItsOwnProtocol() {
+        RouteTableBuilder b = new RouteTableBuilder(config("""
+                services:
+                  - {name: orders, protocol: http1, endpoints: ["127.0.0.1:7001"]}
+                  - {name: stock, endpoints: ["127.0.0.1:7002"]}
+                """), null);
+        OutboundRouter r = b.build(List.of(ep("orders", "127.0.0.1:8001", ServiceProtocol.HTTP2),
+                ep("stock", "127.0.0.1:8002", ServiceProtocol.HTTP2)));
+
+        Route orders = (Route) resolve(r, "orders");
+        assertThat(orders.cluster().endpoints()).extracting(Endpoint::toString).containsExactly("127.0.0.1:8001");
+        assertThat(orders.cluster().protocol()).isEqualTo(Protocol.HTTP1);
+        assertThat(((Route) resolve(r, "stock")).cluster().protocol()).isEqualTo(Protocol.AUTO); // its default
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.outrider.tools.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.core.model.ResourceKind;
+import dev.outrider.core.model.ServiceProtocol;
 import dev.outrider.core.policy.ObjectMeta;
 
 import java.util.ArrayList;
@@ -53,7 +54,7 @@ final class ResourceTables {
                     Boolean.toString(dryRun(item.path("metadata").path("annotations"))));
             case REQUEST_AUTHENTICATION -> List.of(joined(spec.path("jwtRules"), "issuer"));
             case RATE_LIMIT_POLICY -> List.of(joined(spec.path("rules"), "name"));
-            case SERVICE -> List.of(or(text(spec, "protocol"), "http2"),
+            case SERVICE -> List.of(or(text(spec, "protocol"), ServiceProtocol.DEFAULT.wireName()),
                     or(text(spec, "serviceAccounts"), text(item, "metadata.name")), or(text(spec, "exportTo"), "*"));
             case MESH_CONFIG -> List.of(or(text(spec, "rootNamespace"), "outrider-system"),
                     or(text(spec, "certificateTtl"), "24h"), or(text(spec, "registrationTtl"), "60s"));

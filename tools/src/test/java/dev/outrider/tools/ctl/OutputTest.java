@@ -32,7 +32,7 @@ class OutputTest {
 
         assertThat(table.lines().toList()).containsExactly(
                 "NAMESPACE  NAME    PROTOCOL  SERVICE-ACCOUNTS  EXPORT-TO  RESOURCEVERSION",
-                "shop       orders  http2     orders            *          12");
+                "shop       orders  auto      orders            *          12");
     }
 
     @Test
