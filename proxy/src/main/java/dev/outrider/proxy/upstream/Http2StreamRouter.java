@@ -290,24 +290,12 @@ final class Http2StreamRouter extends Http2ChannelDuplexHandler {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         owner.goingAway();
-        if (idleCheck != null) {
-            idleCheck.cancel(false);
-            idleCheck = null;
-        }
         for (Http2UpstreamStream s : List.copyOf(streams.values())) {
             if (!s.isClosed()) {
                 s.onClosed(); // the codec closed its streams already; this covers any it did not know
             }
         }
-        ctx.fireChannelInactive();
-    }
-
-    @Override
-    protected void handlerRemoved0(ChannelHandlerContext ctx) {
-        if (idleCheck != null) {
-            idleCheck.cancel(false);
-            idleCheck = null;
-        }
+        ctx.fireChannelInactive(); // the idle timer goes on while streams still hold what was not read yet
     }
 
     // ---- idle timeout of the streams: one timer for the connection
@@ -320,11 +308,12 @@ final class Http2StreamRouter extends Http2ChannelDuplexHandler {
 
     /**
      * Tells each stream that had no sign of life (a frame delivered or written) for the idle timeout, then sleeps
-     * until the next stream could be idle. As an IdleStateHandler per stream did: once per idle period.
+     * until the next stream could be idle. As an IdleStateHandler per stream did: once per idle period, also after
+     * the connection closed while a stream still holds response objects nobody read. Stops when no stream is left.
      */
     private void checkIdle() {
         idleCheck = null;
-        if (streams.isEmpty() || !ctx.channel().isActive()) {
+        if (streams.isEmpty()) {
             return;
         }
         long now = System.nanoTime();
