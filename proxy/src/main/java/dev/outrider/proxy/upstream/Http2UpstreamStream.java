@@ -67,7 +67,6 @@ final class Http2UpstreamStream extends UpstreamStream {
     boolean readCompletePending;
     long lastActivityNanos;
     private boolean writabilityTaskPending;
-    private boolean notifiedWritable = true;
     private Runnable writabilityTask;
 
     Http2UpstreamStream(Http2StreamRouter router, Http2FrameStream frameStream, Endpoint endpoint) {
@@ -171,7 +170,11 @@ final class Http2UpstreamStream extends UpstreamStream {
         return stream != null && !closed && router.isWritable(stream);
     }
 
-    /** The flow controller says this stream's writability changed: told to the listener from a task of its own. */
+    /**
+     * The flow controller says this stream's writability changed: told to the listener from a task of its own, with
+     * what it is when the task runs. Every change is told, even if it changed back meanwhile: the listener may have
+     * seen the other state through {@link #isWritable} since, and stopped reading.
+     */
     void writabilityChanged() {
         if (writabilityTaskPending || listener == null) {
             return;
@@ -187,11 +190,9 @@ final class Http2UpstreamStream extends UpstreamStream {
 
     private void notifyWritability() {
         writabilityTaskPending = false;
-        boolean writable = isWritable();
         UpstreamListener l = listener;
-        if (l != null && writable != notifiedWritable) {
-            notifiedWritable = writable;
-            l.onUpstreamWritabilityChanged(writable);
+        if (l != null) {
+            l.onUpstreamWritabilityChanged(isWritable());
         }
     }
 
