@@ -31,6 +31,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -151,11 +152,16 @@ final class Http2StreamRouter extends Http2ChannelDuplexHandler {
     }
 
     void notifyClosedLater(Http2UpstreamStream s) {
-        ctx.executor().execute(s::notifyClosed);
+        executeLater(s::notifyClosed);
     }
 
+    /** Runs {@code task} from a task of its own (not inside the codec's callback); at once if the loop is ending. */
     void executeLater(Runnable task) {
-        ctx.executor().execute(task);
+        try {
+            ctx.executor().execute(task);
+        } catch (RejectedExecutionException e) {
+            task.run();
+        }
     }
 
     /** The stream's lease is over or its close was reported: frames of its id are no longer routed. */
