@@ -1,7 +1,6 @@
 package dev.outrider.proxy.forward;
 
 import dev.outrider.proxy.upstream.UpstreamStream;
-import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
 
@@ -60,43 +59,42 @@ final class RequestBodyRelay {
      * leased closes the attempt ({@link Exchange#onUpstreamClosed}).
      */
     static void writeRequest(Exchange e, UpstreamStream leased) {
-        Channel ch = leased.channel();
         boolean bodyless = e.requestComplete && PendingRequestBody.carriesNothing(e.pending);
         if (bodyless) {
             PendingRequestBody.release(e.pending);
             e.requestWritten = true;
         }
-        ch.write(bodyless ? BodylessRequests.of(e.request) : e.request).addListener(w -> {
+        leased.writeHead(bodyless ? BodylessRequests.of(e.request) : e.request).addListener(w -> {
             if (!w.isSuccess() && e.upstream == leased) { // not a later attempt's stream
                 e.onUpstreamClosed(w.cause());
             }
         });
         if (!bodyless && e.pending != null) {
             HttpContent c;
-            while ((c = e.pending.poll()) != null) {
+            while (e.upstream == leased && (c = e.pending.poll()) != null) { // a failed head ended this attempt
                 write(e, c);
             }
         }
-        ch.flush();
+        leased.flush();
     }
 
     private static void write(Exchange e, HttpContent content) {
         if (content instanceof LastHttpContent) {
             e.requestWritten = true;
         }
-        e.upstream.channel().write(content, e.upstream.channel().voidPromise());
+        e.upstream.write(content);
     }
 
     /** Flushes what this read wrote upstream (at the end of a downstream read). */
     static void flush(Exchange e) {
         if (e.upstream != null) {
-            e.upstream.channel().flush();
+            e.upstream.flush();
         }
     }
 
     /** Whether the downstream should read: more request body is expected and the upstream can take it. */
     static boolean wantsBytes(Exchange e) {
-        return !e.requestComplete && !e.done && e.upstream != null && e.upstream.channel().isWritable();
+        return !e.requestComplete && !e.done && e.upstream != null && e.upstream.isWritable();
     }
 
     /** Whether the request carried nothing (no body bytes, no trailers), so it can be sent again as bodyless. */

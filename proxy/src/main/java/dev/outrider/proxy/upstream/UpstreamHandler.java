@@ -3,21 +3,13 @@ package dev.outrider.proxy.upstream;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2GoAwayFrame;
-import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * Last handler of an upstream HTTP/1.1 connection or HTTP/2 stream channel: hands what the upstream sends
- * to the request currently bound to it. A pooled HTTP/1.1 connection with nobody bound has no business
- * receiving anything, so data or an idle timeout then closes it.
- *
- * <p>On an HTTP/2 stream the multiplexer tells it, before closing the stream, when the peer did not process it: a
- * GOAWAY whose last stream id is below this stream's (delivered only to such streams) or a
- * {@code RST_STREAM(REFUSED_STREAM)}. The close is then reported with an {@link UpstreamRefusedException}, so the
- * request can be sent again elsewhere.
+ * Last handler of an upstream HTTP/1.1 connection: hands what the upstream sends to the request currently bound
+ * to it ({@link Http1UpstreamStream}). A pooled connection with nobody bound has no business receiving anything,
+ * so data or an idle timeout then closes it. (HTTP/2 streams have no handler of their own: {@link Http2StreamRouter}.)
  *
  * <p>Threading: {@link #listener} is only read and written on this channel's event loop.
  */
@@ -64,15 +56,6 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof Http2GoAwayFrame goAway) {
-            goAway.release();
-            failure = UpstreamRefusedException.goAway(); // the stream closes right after
-            return;
-        }
-        if (evt instanceof Http2ResetFrame reset && reset.errorCode() == Http2Error.REFUSED_STREAM.code()) {
-            failure = UpstreamRefusedException.refusedStream();
-            return;
-        }
         if (evt instanceof IdleStateEvent) {
             UpstreamListener l = listener;
             if (l != null) {

@@ -164,7 +164,7 @@ public final class UpstreamPool {
 
     /** After a verified handshake that chose HTTP/2: the connection joins the pool and opens a stream. */
     void adoptHttp2(Endpoint endpoint, Channel ch, Promise<UpstreamStream> promise) {
-        Http2Connection conn = new Http2Connection(this, idleHandlerNanos());
+        Http2Connection conn = new Http2Connection(idleHandlerNanos());
         conn.install(ch.pipeline());
         conn.connecting(ch.newSucceededFuture());
         List<Http2Connection> conns = http2.computeIfAbsent(endpoint, e -> new ArrayList<>(2));
@@ -179,7 +179,7 @@ public final class UpstreamPool {
         UpstreamHandler handler = new UpstreamHandler();
         installHttp1(ch.pipeline(), handler);
         watchClose(endpoint, ch);
-        promise.trySuccess(new UpstreamStream(ch, handler, endpoint, this, false));
+        promise.trySuccess(new Http1UpstreamStream(ch, handler, endpoint, this));
     }
 
     private void acquireHttp1(Endpoint endpoint, Promise<UpstreamStream> promise) {
@@ -196,7 +196,7 @@ public final class UpstreamPool {
         connect.addListener((ChannelFuture f) -> {
             if (f.isSuccess()) {
                 watchClose(endpoint, f.channel());
-                promise.setSuccess(new UpstreamStream(f.channel(), handler, endpoint, this, false));
+                promise.setSuccess(new Http1UpstreamStream(f.channel(), handler, endpoint, this));
             } else {
                 promise.setFailure(f.cause());
             }
@@ -210,8 +210,8 @@ public final class UpstreamPool {
             while ((ch = idle.pollFirst()) != null) {
                 if (ch.isActive()) {
                     ch.config().setAutoRead(false);
-                    promise.setSuccess(new UpstreamStream(ch, ch.pipeline().get(UpstreamHandler.class),
-                            endpoint, this, false));
+                    promise.setSuccess(new Http1UpstreamStream(ch, ch.pipeline().get(UpstreamHandler.class),
+                            endpoint, this));
                     return true;
                 }
             }
@@ -260,7 +260,7 @@ public final class UpstreamPool {
                 return;
             }
         }
-        Http2Connection conn = new Http2Connection(this, idleHandlerNanos());
+        Http2Connection conn = new Http2Connection(idleHandlerNanos());
         conns.add(conn);
         ChannelFuture connect = bootstrap().option(ChannelOption.AUTO_READ, true).handler(conn.initializer())
                 .connect(endpoint.address());
@@ -273,10 +273,6 @@ public final class UpstreamPool {
             }
         });
         conn.openStream(endpoint, promise);
-    }
-
-    UpstreamStream newHttp2Stream(Channel stream, UpstreamHandler handler, Endpoint endpoint) {
-        return new UpstreamStream(stream, handler, endpoint, this, true);
     }
 
     private Bootstrap bootstrap() {

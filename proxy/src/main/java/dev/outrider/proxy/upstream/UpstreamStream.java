@@ -1,70 +1,83 @@
 package dev.outrider.proxy.upstream;
 
-import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * One request's lease on an upstream: an HTTP/1.1 connection taken from the pool, or a new HTTP/2 stream on
- * a shared connection. Request objects are written to {@link #channel()}; response objects arrive at the
- * bound {@link UpstreamListener}. Both kinds carry HttpObjects, so forwarding code is protocol-agnostic.
+ * One request's lease on an upstream: an HTTP/1.1 connection taken from the pool ({@link Http1UpstreamStream}),
+ * or a new HTTP/2 stream on a shared connection ({@link Http2UpstreamStream}, frames routed by stream id, no
+ * channel of its own). The request goes out through {@link #writeHead}, {@link #write} and {@link #flush}; the
+ * response arrives at the bound {@link UpstreamListener} as HttpObjects, each after a {@link #read}. Both kinds
+ * speak HttpObjects, so forwarding code is protocol-agnostic.
  *
  * <p>Threading: used only on the event loop the lease was made on.
  */
-public final class UpstreamStream {
-    private final Channel channel;
-    private final UpstreamHandler handler;
+public abstract sealed class UpstreamStream permits Http1UpstreamStream, Http2UpstreamStream {
     private final Endpoint endpoint;
-    private final UpstreamPool pool;
-    private final boolean http2;
     private boolean released;
 
-    UpstreamStream(Channel channel, UpstreamHandler handler, Endpoint endpoint, UpstreamPool pool, boolean http2) {
-        this.channel = requireNonNull(channel, "channel");
-        this.handler = requireNonNull(handler, "handler");
+    UpstreamStream(Endpoint endpoint) {
         this.endpoint = requireNonNull(endpoint, "endpoint");
-        this.pool = requireNonNull(pool, "pool");
-        this.http2 = http2;
     }
 
-    public Channel channel() {
-        return channel;
-    }
-
-    public Endpoint endpoint() {
+    public final Endpoint endpoint() {
         return endpoint;
     }
 
-    public boolean isHttp2() {
-        return http2;
-    }
+    public abstract boolean isHttp2();
 
     /** Routes this stream's response objects and events to {@code listener}. */
-    public void bind(UpstreamListener listener) {
-        handler.bind(requireNonNull(listener, "listener"));
-    }
+    public abstract void bind(UpstreamListener listener);
 
-    /** Asks for the next response bytes (auto-read is off on upstream streams). */
-    public void read() {
-        channel.read();
-    }
+    /**
+     * Writes the request head (a {@code FullHttpRequest} when the request is bodyless); the future fails when it
+     * could not be sent, e.g. with an {@link UpstreamRefusedException}-like cause when the stream was refused.
+     */
+    public abstract ChannelFuture writeHead(HttpRequest head);
+
+    /** Writes request body content (the last one ends the request); a failure ends the lease's stream. */
+    public abstract void write(HttpContent content);
+
+    public abstract void flush();
+
+    /** Whether the upstream takes more request bytes now; {@link UpstreamListener#onUpstreamWritabilityChanged} tells when this changes. */
+    public abstract boolean isWritable();
+
+    /**
+     * Asks for the next response objects (nothing is delivered unasked); on HTTP/2 this is also when the bytes
+     * delivered since the last call are given back to the upstream's flow-control window.
+     */
+    public abstract void read();
 
     /**
      * Ends the lease. {@code reusable} is true only when the request was fully written and the response fully
      * read on a keep-alive HTTP/1.1 connection; anything else closes the connection (HTTP/1.1) or resets the
      * stream if it is still open (HTTP/2). Idempotent.
      */
-    public void release(boolean reusable) {
+    public final void release(boolean reusable) {
         if (released) {
             return;
         }
         released = true;
-        handler.unbind();
         endpoint.requestFinished();
-        if (http2) {
-            channel.close(); // RST_STREAM(CANCEL) if the stream is not finished, no-op otherwise
-        } else {
-            pool.releaseHttp1(endpoint, channel, reusable);
+        end(reusable);
+    }
+
+    /** Ends a lease nobody took (its promise had already settled the endpoint's count): no requestFinished. */
+    final void abandon() {
+        if (!released) {
+            released = true;
+            end(false);
         }
     }
+
+    final boolean released() {
+        return released;
+    }
+
+    /** The kind's part of {@link #release}: runs once. */
+    abstract void end(boolean reusable);
 }
