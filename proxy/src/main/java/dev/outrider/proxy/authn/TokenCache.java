@@ -79,7 +79,7 @@ public final class TokenCache implements TokenVerifier {
     }
 
     @Override
-    public JwtVerifier.Result verify(String token, long nowEpochSeconds) {
+    public JwtVerifier.Result verify(CharSequence token, long nowEpochSeconds) {
         if (token == null || token.isEmpty()) {
             return verifier.verify(token, nowEpochSeconds);
         }
@@ -111,7 +111,7 @@ public final class TokenCache implements TokenVerifier {
      * U+00FF becomes {@code ?}), digested from a per-thread scratch array instead of a copy of the token per
      * request; the scratch bytes are zeroed right after, so no copy of a credential stays behind.
      */
-    private static Sha256 hash(String token) {
+    private static Sha256 hash(CharSequence token) {
         Scratch s = SCRATCH.get();
         int n = token.length();
         byte[] bytes = s.bytes(n);
