@@ -74,7 +74,7 @@ public final class LocalResponses {
                                       String requestId) {
         ByteBuf body = alloc.buffer(PREFIX.length() + ByteBufUtil.utf8MaxBytes(message) + 1);
         ByteBufUtil.writeAscii(body, PREFIX);
-        ByteBufUtil.writeUtf8(body, message);
+        writeText(body, message);
         body.writeByte('\n');
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,
                 DefaultHttpHeadersFactory.headersFactory().newEmptyHeaders(), EmptyHttpHeaders.INSTANCE);
@@ -85,6 +85,20 @@ public final class LocalResponses {
             response.headers().set(HeaderHygiene.X_REQUEST_ID, requestId);
         }
         return response;
+    }
+
+    /**
+     * {@code text} in UTF-8; an ASCII text (every fixed message) is written byte by byte, which for a direct
+     * buffer needs no NIO view of it, unlike the UTF-8 writer.
+     */
+    private static void writeText(ByteBuf body, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) >= 0x80) {
+                ByteBufUtil.writeUtf8(body, text);
+                return;
+            }
+        }
+        ByteBufUtil.writeAscii(body, text);
     }
 
     private static CharSequence length(int n) {
