@@ -51,10 +51,5 @@ public record AccessLogEntry(long startEpochMillis, Direction direction, String 
         public Auth(String peer, String authn, String authz, String audit, String dryRun) {
             this(peer, authn, authz, audit, dryRun, null);
         }
-
-        /** This entry with the rate-limit outcome added. */
-        public Auth withRateLimit(String outcome) {
-            return new Auth(peer, authn, authz, audit, dryRun, outcome);
-        }
     }
 }

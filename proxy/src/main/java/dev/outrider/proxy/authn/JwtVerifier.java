@@ -196,7 +196,7 @@ public final class JwtVerifier implements TokenVerifier {
     }
 
     @Override
-    public Result verify(String token, long nowEpochSeconds) {
+    public Result verify(CharSequence token, long nowEpochSeconds) {
         if (token == null || token.isEmpty()) {
             return Refusals.EMPTY;
         }
@@ -206,7 +206,7 @@ public final class JwtVerifier implements TokenVerifier {
         SignedJWT jwt;
         JWTClaimsSet claims;
         try {
-            jwt = SignedJWT.parse(token);
+            jwt = SignedJWT.parse(token.toString());
             claims = jwt.getJWTClaimsSet();
         } catch (ParseException e) {
             return Refusals.MALFORMED; // includes alg "none" (not a JWS) and truncated tokens

@@ -183,19 +183,19 @@ public final class RequestAuthenticator {
             if (token == null) {
                 token = t;
                 at = l;
-            } else if (!token.value().equals(t.value())) {
+            } else if (!token.sameText(t)) {
                 return MULTIPLE_TOKENS;
             } else {
                 elsewhere = true;
             }
-            if (l.extractor.carriesOther(request, t.value())) {
+            if (l.extractor.carriesOther(request, t)) {
                 return MULTIPLE_TOKENS;
             }
         }
         if (token == null) {
             return null;
         }
-        JwtVerifier.Result result = verifier.verify(token.value(), nowEpochSeconds);
+        JwtVerifier.Result result = verifier.verify(token, nowEpochSeconds); // a view: a cached token is not copied
         if (!(result instanceof JwtVerifier.Result.Valid valid)) {
             return result;
         }

@@ -33,8 +33,35 @@ public final class TokenCache implements TokenVerifier {
     public static final int DEFAULT_MAX_ENTRIES = 10_000;
     public static final Duration DEFAULT_MAX_TTL = Duration.ofMinutes(5);
 
-    /** 256 bits as four longs: equals/hashCode without a byte[] wrapper. */
-    private record Sha256(long a, long b, long c, long d) {
+    /**
+     * 256 bits as four longs: equals/hashCode without a byte[] wrapper. A key in the cache is never changed;
+     * each thread's {@link Scratch} has one more, rewritten per lookup (a lookup then allocates no key), which
+     * is never stored: a key to store is a {@link #copy()}.
+     */
+    private static final class Sha256 {
+        private long a;
+        private long b;
+        private long c;
+        private long d;
+
+        Sha256 copy() {
+            Sha256 k = new Sha256();
+            k.a = a;
+            k.b = b;
+            k.c = c;
+            k.d = d;
+            return k;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Sha256 k && a == k.a && b == k.b && c == k.c && d == k.d;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(a); // the digest's bits are uniform
+        }
     }
 
     /** The value plus the caller's clock at insertion, so the entry's lifetime is {@code exp - then}. */
@@ -79,15 +106,16 @@ public final class TokenCache implements TokenVerifier {
     }
 
     @Override
-    public JwtVerifier.Result verify(String token, long nowEpochSeconds) {
+    public JwtVerifier.Result verify(CharSequence token, long nowEpochSeconds) {
         if (token == null || token.isEmpty()) {
             return verifier.verify(token, nowEpochSeconds);
         }
-        Sha256 key = hash(token);
-        Entry hit = cache.getIfPresent(key);
+        Sha256 probe = hash(token);
+        Entry hit = cache.getIfPresent(probe);
         if (hit != null && nowEpochSeconds < hit.valid().expiresAt()) {
             return hit.valid();
         }
+        Sha256 key = probe.copy(); // before the verifier runs on this thread: the probe is only read up to here
         JwtVerifier.Result result = verifier.verify(token, nowEpochSeconds);
         if (result instanceof JwtVerifier.Result.Valid valid && nowEpochSeconds < valid.expiresAt()) {
             cache.put(key, new Entry(valid, nowEpochSeconds));
@@ -109,9 +137,10 @@ public final class TokenCache implements TokenVerifier {
     /**
      * The SHA-256 of the token's ISO-8859-1 bytes (what {@code getBytes(ISO_8859_1)} gives: a character above
      * U+00FF becomes {@code ?}), digested from a per-thread scratch array instead of a copy of the token per
-     * request; the scratch bytes are zeroed right after, so no copy of a credential stays behind.
+     * request; the scratch bytes are zeroed right after, so no copy of a credential stays behind. Returns this
+     * thread's lookup key, rewritten.
      */
-    private static Sha256 hash(String token) {
+    private static Sha256 hash(CharSequence token) {
         Scratch s = SCRATCH.get();
         int n = token.length();
         byte[] bytes = s.bytes(n);
@@ -128,13 +157,19 @@ public final class TokenCache implements TokenVerifier {
         } catch (DigestException e) {
             throw new IllegalStateException("SHA-256 digest into 32 bytes", e);
         }
-        return new Sha256(longAt(d, 0), longAt(d, 8), longAt(d, 16), longAt(d, 24));
+        Sha256 probe = s.probe;
+        probe.a = longAt(d, 0);
+        probe.b = longAt(d, 8);
+        probe.c = longAt(d, 16);
+        probe.d = longAt(d, 24);
+        return probe;
     }
 
     /** One thread's digest and buffers; confined to that thread (event loop or the verifier's caller). */
     private static final class Scratch {
         final MessageDigest sha256;
         final byte[] digest = new byte[32];
+        final Sha256 probe = new Sha256();
         private byte[] bytes = new byte[1024];
 
         Scratch() {

@@ -27,10 +27,73 @@ public final class TokenExtractor {
     private static final String DEFAULT_PARAM = "access_token";
     private static final JwtHeader DEFAULT = new JwtHeader(HttpHeaderNames.AUTHORIZATION.toString(), "Bearer ");
 
-    /** A token found, and where, so it can be stripped from exactly there. */
-    public record Token(String value, String headerName, String paramName) {
-        public Token {
-            requireNonNull(value, "value");
+    /**
+     * A token found, and where, so it can be stripped from exactly there: a view of the characters of the header
+     * value or parameter that carries it, not a copy ({@link #value()} copies it out, once, when a String is
+     * needed: a verifier parsing it).
+     *
+     * <p>Threading: used on the request's event loop only.
+     */
+    public static final class Token implements CharSequence {
+        private final String source;
+        private final int start;
+        private final int end;
+        private final String headerName;
+        private final String paramName;
+        private String value;
+
+        private Token(String source, int start, int end, String headerName, String paramName) {
+            this.source = source;
+            this.start = start;
+            this.end = end;
+            this.headerName = headerName;
+            this.paramName = paramName;
+        }
+
+        /** The token as a String (a copy, made on the first call). */
+        public String value() {
+            String v = value;
+            if (v == null) {
+                v = source.substring(start, end);
+                value = v;
+            }
+            return v;
+        }
+
+        /** The header that carries it, or null. */
+        public String headerName() {
+            return headerName;
+        }
+
+        /** The query parameter that carries it, or null. */
+        public String paramName() {
+            return paramName;
+        }
+
+        /** Whether {@code other} is the same token text, compared in place. */
+        boolean sameText(Token other) {
+            return length() == other.length() && source.regionMatches(start, other.source, other.start, length());
+        }
+
+        @Override
+        public int length() {
+            return end - start;
+        }
+
+        @Override
+        public char charAt(int index) {
+            return source.charAt(start + index);
+        }
+
+        @Override
+        public CharSequence subSequence(int from, int to) {
+            return value().subSequence(from, to);
+        }
+
+        /** The token itself (as {@link CharSequence} requires). */
+        @Override
+        public String toString() {
+            return value();
         }
     }
 
@@ -58,9 +121,10 @@ public final class TokenExtractor {
             JwtHeader h = headers.get(i);
             List<String> values = request.headers().getAll(h.name());
             for (int j = 0; j < values.size(); j++) {
-                String token = afterPrefix(values.get(j), h);
-                if (token != null) {
-                    return new Token(token, h.name(), null);
+                String v = values.get(j);
+                int start = tokenStart(v, h);
+                if (start >= 0) {
+                    return new Token(v, start, tokenEnd(v, start), h.name(), null);
                 }
             }
         }
@@ -69,7 +133,8 @@ public final class TokenExtractor {
             for (int i = 0; i < params.size(); i++) {
                 List<String> values = query.parameters().get(params.get(i));
                 if (values != null && !values.isEmpty() && !values.getFirst().isEmpty()) {
-                    return new Token(values.getFirst(), null, params.get(i));
+                    String v = values.getFirst();
+                    return new Token(v, 0, v.length(), null, params.get(i));
                 }
             }
         }
@@ -78,9 +143,10 @@ public final class TokenExtractor {
 
     /**
      * True when the request carries, in this rule's places, a token other than {@code token} (the one
-     * {@link #extract} found): another header value with the prefix, or another value of a token parameter.
+     * {@link #extract} found, or its text): another header value with the prefix, or another value of a token
+     * parameter.
      */
-    public boolean carriesOther(HttpRequest request, String token) {
+    public boolean carriesOther(HttpRequest request, CharSequence token) {
         for (int i = 0; i < headers.size(); i++) {
             JwtHeader h = headers.get(i);
             List<String> values = request.headers().getAll(h.name());
@@ -100,7 +166,7 @@ public final class TokenExtractor {
                 }
                 for (int j = 0; j < values.size(); j++) {
                     String t = values.get(j);
-                    if (!t.isEmpty() && !t.equals(token)) {
+                    if (!t.isEmpty() && !isExactly(t, token)) {
                         return true;
                     }
                 }
@@ -139,12 +205,6 @@ public final class TokenExtractor {
         return forwardOriginalToken;
     }
 
-    /** The token in header {@code value} under {@code h} (after the prefix, trimmed), or null when none. */
-    private static String afterPrefix(String value, JwtHeader h) {
-        int start = tokenStart(value, h);
-        return start < 0 ? null : value.substring(start, tokenEnd(value, start));
-    }
-
     /**
      * Where the token starts in header {@code value} under {@code h}: after the prefix and any white space
      * ({@link String#trim}'s, at most {@code ' '}); -1 when the prefix does not match or no token follows.
@@ -176,14 +236,19 @@ public final class TokenExtractor {
     }
 
     /** Whether header {@code value} carries exactly {@code token} under {@code h}, compared in place. */
-    private static boolean holds(String value, JwtHeader h, String token) {
+    private static boolean holds(String value, JwtHeader h, CharSequence token) {
         int start = tokenStart(value, h);
         return start >= 0 && isTokenAt(value, start, token);
     }
 
-    private static boolean isTokenAt(String value, int start, String token) {
-        return tokenEnd(value, start) - start == token.length()
-                && value.regionMatches(start, token, 0, token.length());
+    /** Whether {@code value} from {@code start} (less trailing white space) is exactly {@code token}; no copy. */
+    private static boolean isTokenAt(String value, int start, CharSequence token) {
+        int n = token.length();
+        if (tokenEnd(value, start) - start != n) {
+            return false;
+        }
+        return token instanceof Token t ? value.regionMatches(start, t.source, t.start, n)
+                : value.regionMatches(start, token.toString(), 0, n); // a String is its own toString()
     }
 
     /**
@@ -194,7 +259,7 @@ public final class TokenExtractor {
         if (forwardOriginalToken || token == null) {
             return request;
         }
-        return remove(request, token.value());
+        return remove(request, (CharSequence) token);
     }
 
     /**
@@ -204,6 +269,11 @@ public final class TokenExtractor {
      */
     public HttpRequest remove(HttpRequest request, String value) {
         requireNonNull(value, "value");
+        return remove(request, (CharSequence) value);
+    }
+
+    /** {@link #remove(HttpRequest, String)} for a token or its text, compared in place. */
+    private HttpRequest remove(HttpRequest request, CharSequence value) {
         for (int i = 0; i < headers.size(); i++) {
             String name = headers.get(i).name();
             List<String> values = request.headers().getAll(name);
@@ -211,7 +281,8 @@ public final class TokenExtractor {
                 continue;
             }
             request.headers().remove(name);
-            for (String v : values) {
+            for (int j = 0; j < values.size(); j++) {
+                String v = values.get(j);
                 if (!holdsUnderFirstPrefix(v, value)) {
                     request.headers().add(name, v);
                 }
@@ -221,7 +292,7 @@ public final class TokenExtractor {
             QueryStringDecoder query = new QueryStringDecoder(request.uri());
             for (int i = 0; i < params.size(); i++) {
                 List<String> values = query.parameters().get(params.get(i));
-                if (values != null && values.contains(value)) {
+                if (values != null && containsToken(values, value)) {
                     request.setUri(withoutParam(request.uri(), params.get(i)));
                 }
             }
@@ -229,11 +300,27 @@ public final class TokenExtractor {
         return request;
     }
 
+    /** Whether {@code s} is exactly {@code token} (as {@link String#equals}), compared in place. */
+    private static boolean isExactly(String s, CharSequence token) {
+        int n = token.length();
+        return s.length() == n && (token instanceof Token t ? s.regionMatches(0, t.source, t.start, n)
+                : s.contentEquals(token));
+    }
+
+    private static boolean containsToken(List<String> values, CharSequence token) {
+        for (int i = 0; i < values.size(); i++) {
+            if (isExactly(values.get(i), token)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * Whether the token in header value {@code v}, under the first of this rule's prefixes it has, is
      * {@code token}.
      */
-    private boolean holdsUnderFirstPrefix(String v, String token) {
+    private boolean holdsUnderFirstPrefix(String v, CharSequence token) {
         for (JwtHeader h : headers) {
             int start = tokenStart(v, h);
             if (start >= 0) {

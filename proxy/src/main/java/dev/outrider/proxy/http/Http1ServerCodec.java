@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 
 import java.util.ArrayDeque;
 import java.util.List;
@@ -82,6 +83,13 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
             super(config);
             this.methods = methods;
             this.maxBlock = config.getMaxInitialLineLength() + config.getMaxHeaderSize() + 4;
+        }
+
+        /** A common name is shared ({@link DecodedHeaderNames}); any other is decoded as Netty does. */
+        @Override
+        protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+            AsciiString shared = DecodedHeaderNames.find(sb, start, length);
+            return shared != null ? shared : super.splitHeaderName(sb, start, length);
         }
 
         /** Bytes received and not yet decoded. */

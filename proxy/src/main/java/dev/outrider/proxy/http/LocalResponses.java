@@ -9,6 +9,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -46,6 +48,12 @@ public final class LocalResponses {
     private static final String GRPC_CONTENT_TYPE = "application/grpc";
     private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
     private static final AsciiString GRPC_MESSAGE = AsciiString.cached("grpc-message");
+    private static final AsciiString TEXT_PLAIN_UTF8 = AsciiString.cached(HttpHeaderValues.TEXT_PLAIN + "; charset=utf-8");
+    /**
+     * Content-Length values of local bodies, made on first use: a refusal's body length repeats, so its text is
+     * not built again per response. Racy publication is safe: an AsciiString's content fields are final.
+     */
+    private static final AsciiString[] LENGTHS = new AsciiString[512];
 
     private LocalResponses() {
     }
@@ -57,18 +65,52 @@ public final class LocalResponses {
                 : of(alloc, rejection.status(), rejection.message(), requestId);
     }
 
-    /** The text response: {@code status} and {@code outrider: <message>}. */
+    /**
+     * The text response: {@code status} and {@code outrider: <message>}. Built without intermediate strings; its
+     * header map is sized for the few fields a local response has, and it has no trailers (never sent with a
+     * Content-Length, and nothing adds any).
+     */
     public static FullHttpResponse of(ByteBufAllocator alloc, HttpResponseStatus status, String message,
                                       String requestId) {
-        ByteBuf body = ByteBufUtil.writeUtf8(alloc, PREFIX + message + "\n");
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+        ByteBuf body = alloc.buffer(PREFIX.length() + ByteBufUtil.utf8MaxBytes(message) + 1);
+        ByteBufUtil.writeAscii(body, PREFIX);
+        writeText(body, message);
+        body.writeByte('\n');
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,
+                DefaultHttpHeadersFactory.headersFactory().newEmptyHeaders(), EmptyHttpHeaders.INSTANCE);
         response.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN + "; charset=utf-8")
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+                .set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN_UTF8)
+                .set(HttpHeaderNames.CONTENT_LENGTH, length(body.readableBytes()));
         if (requestId != null) {
             response.headers().set(HeaderHygiene.X_REQUEST_ID, requestId);
         }
         return response;
+    }
+
+    /**
+     * {@code text} in UTF-8; an ASCII text (every fixed message) is written byte by byte, which for a direct
+     * buffer needs no NIO view of it, unlike the UTF-8 writer.
+     */
+    private static void writeText(ByteBuf body, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) >= 0x80) {
+                ByteBufUtil.writeUtf8(body, text);
+                return;
+            }
+        }
+        ByteBufUtil.writeAscii(body, text);
+    }
+
+    private static CharSequence length(int n) {
+        if (n >= LENGTHS.length) {
+            return Integer.toString(n);
+        }
+        AsciiString s = LENGTHS[n];
+        if (s == null) {
+            s = new AsciiString(Integer.toString(n));
+            LENGTHS[n] = s;
+        }
+        return s;
     }
 
     /** Whether {@code request} is a gRPC call (its refusal is answered in gRPC's terms). */

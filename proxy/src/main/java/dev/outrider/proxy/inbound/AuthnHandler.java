@@ -1,6 +1,5 @@
 package dev.outrider.proxy.inbound;
 
-import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.authn.JwtVerifier.Result;
 import dev.outrider.proxy.authn.RequestAuthenticator;
 import dev.outrider.proxy.http.LocalRejection;
@@ -42,11 +41,10 @@ final class AuthnHandler extends InboundCheckHandler {
         PolicySnapshot snapshot = policy.store().current();
         state.begin(InboundPeer.of(ctx.channel()), request, snapshot);
         if (snapshot.refusal() != null) {
+            state.recordRefusal("refused: " + snapshot.refusal());
             LocalReply.send(ctx, policy, state, new LocalRejection(HttpResponseStatus.SERVICE_UNAVAILABLE,
                     "unavailable: " + snapshot.refusal()),
-                    new DefaultHttpHeaders().set(HttpHeaderNames.RETRY_AFTER, "1"),
-                    new AccessLogEntry.Auth(state.peer().principal(), null, "refused: " + snapshot.refusal(), null,
-                            null));
+                    new DefaultHttpHeaders().set(HttpHeaderNames.RETRY_AFTER, "1"));
             return;
         }
         RequestAuthenticator authenticator = snapshot.authentication();
@@ -70,11 +68,11 @@ final class AuthnHandler extends InboundCheckHandler {
             } else {
                 policy.policyMetrics().authnInvalid();
             }
+            state.recordAuthnRefusal(reason);
             LocalReply.send(ctx, policy, state,
                     new LocalRejection(HttpResponseStatus.UNAUTHORIZED, "unauthorized: " + reason),
                     new DefaultHttpHeaders().set(HttpHeaderNames.WWW_AUTHENTICATE,
-                            "Bearer error=\"invalid_token\", error_description=\"" + reason + "\""),
-                    new AccessLogEntry.Auth(state.peer().principal(), reason, null, null, null));
+                            "Bearer error=\"invalid_token\", error_description=\"" + reason + "\""));
         }
     }
 }

@@ -1,6 +1,5 @@
 package dev.outrider.proxy.inbound;
 
-import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.authz.AuthorizationEngine;
 import dev.outrider.proxy.authz.Decision;
 import dev.outrider.proxy.http.LocalRejection;
@@ -31,19 +30,11 @@ final class AuthzHandler extends InboundCheckHandler {
     void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
         Decision d = AuthorizationEngine.authorize(state.snapshot().authorization(), state);
         state.snapshot().meters().count(d);
-        AccessLogEntry.Auth auth = auditOf(d);
+        state.recordDecision(d);
         if (d.allowed()) {
-            state.recordAuth(auth);
             ctx.fireChannelRead(request);
             return;
         }
-        LocalReply.send(ctx, policy, state, REFUSAL, null, auth);
-    }
-
-    private AccessLogEntry.Auth auditOf(Decision d) {
-        String audit = d.audited() ? d.auditPolicy() + " rule " + d.auditRule() : null;
-        Decision shadow = d.shadow();
-        return new AccessLogEntry.Auth(state.peer().principal(), null, d.reason(), audit,
-                shadow == null ? null : shadow.reason());
+        LocalReply.send(ctx, policy, state, REFUSAL, null);
     }
 }

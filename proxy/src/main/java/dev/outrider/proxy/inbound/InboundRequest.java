@@ -4,6 +4,7 @@ import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.accesslog.AuthSource;
 import dev.outrider.proxy.authn.ClaimValues;
 import dev.outrider.proxy.authn.JwtVerifier;
+import dev.outrider.proxy.authz.Decision;
 import dev.outrider.proxy.authz.RequestAttributes;
 import dev.outrider.proxy.policy.PolicySnapshot;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -15,8 +16,11 @@ import java.util.List;
  * The request being checked on one request channel (an HTTP/1.1 connection, one request after another, or
  * an HTTP/2 stream), shared by the inbound checks ({@link AuthnHandler}, {@link AuthzHandler},
  * {@link RateLimitHandler}) and the forwarding handler: the policy snapshot read once for the request, the
- * verified token, the {@link RequestAttributes} view authorization matches on, and the outcome the access log
- * records for a forwarded request ({@link AuthSource}; a refused one is logged by {@link LocalReply}).
+ * verified token, the {@link RequestAttributes} view authorization matches on, and what the checks decided,
+ * which the access log records ({@link AuthSource}: for a forwarded request at the exchange's end, for a refused
+ * one by {@link LocalReply}). The checks record their outcomes as the values they already hold (the
+ * {@link Decision}, a refusal's fixed text); the {@link AccessLogEntry.Auth} is built from them only when the
+ * access log asks for it, so a request allocates none with the access log off.
  *
  * <p>Threading: used on the channel's event loop only, so no field needs {@code volatile}.
  */
@@ -27,7 +31,14 @@ final class InboundRequest implements RequestAttributes, AuthSource {
     private String path;
     private JwtVerifier.Result.Valid jwt;
     private PolicySnapshot snapshot;
-    private AccessLogEntry.Auth auth;
+    /** Why authentication refused the token, or null. */
+    private String authn;
+    /** What authorization decided, or null before it ran (or when the request was refused before it). */
+    private Decision decision;
+    /** The authorization outcome's text when no {@link #decision} stands for it (no usable snapshot), or null. */
+    private String refusal;
+    /** The rate-limit rule that refused the request, or would have in dry run; or null. */
+    private String rateLimit;
     long startNanos;
     long startMillis;
     /** After a local reply: drop the refused request's remaining messages (until its end, or for good). */
@@ -46,7 +57,10 @@ final class InboundRequest implements RequestAttributes, AuthSource {
         this.snapshot = snapshot;
         this.jwt = null;
         this.path = null;
-        this.auth = null;
+        this.authn = null;
+        this.decision = null;
+        this.refusal = null;
+        this.rateLimit = null;
         this.startNanos = System.nanoTime();
         this.startMillis = System.currentTimeMillis();
     }
@@ -55,14 +69,37 @@ final class InboundRequest implements RequestAttributes, AuthSource {
         this.jwt = jwt;
     }
 
-    /** What authorization (and then rate limiting, in dry run) decided for a request that goes on. */
-    void recordAuth(AccessLogEntry.Auth auth) {
-        this.auth = auth;
+    /** Authentication refused the request's token: {@code reason} is a fixed text, never token content. */
+    void recordAuthnRefusal(String reason) {
+        this.authn = reason;
     }
 
+    /** The request was refused before authorization could run: {@code text} stands for its outcome. */
+    void recordRefusal(String text) {
+        this.refusal = text;
+    }
+
+    /** What authorization decided (allowed or not). */
+    void recordDecision(Decision decision) {
+        this.decision = decision;
+    }
+
+    /** The rate-limit outcome (a refusal, or a dry-run one on a request that goes on). */
+    void recordRateLimit(String outcome) {
+        this.rateLimit = outcome;
+    }
+
+    /** The recorded outcomes as the access log's audit part; null when no check recorded any. Built per call. */
     @Override
     public AccessLogEntry.Auth auth() {
-        return auth;
+        Decision d = decision;
+        if (d == null && authn == null && refusal == null && rateLimit == null) {
+            return null;
+        }
+        String audit = d != null && d.audited() ? d.auditPolicy() + " rule " + d.auditRule() : null;
+        Decision shadow = d == null ? null : d.shadow();
+        return new AccessLogEntry.Auth(peer.principal(), authn, d == null ? refusal : d.reason(), audit,
+                shadow == null ? null : shadow.reason(), rateLimit);
     }
 
     HttpRequest request() {

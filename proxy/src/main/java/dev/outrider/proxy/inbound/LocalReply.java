@@ -34,11 +34,12 @@ final class LocalReply {
     }
 
     /**
+     * The access log records the outcome the checks recorded in {@code state} ({@link InboundRequest#auth}).
+     *
      * @param extra headers to add to the response ({@code WWW-Authenticate}, {@code Retry-After}), or null
-     * @param auth  the outcome the access log records for the refused request
      */
     static void send(ChannelHandlerContext ctx, InboundPolicy policy, InboundRequest state, LocalRejection rejection,
-                     HttpHeaders extra, AccessLogEntry.Auth auth) {
+                     HttpHeaders extra) {
         HttpRequest request = state.request();
         String requestId = request.headers().get(HeaderHygiene.X_REQUEST_ID);
         FullHttpResponse response = LocalResponses.of(ctx.alloc(), rejection, requestId,
@@ -55,7 +56,7 @@ final class LocalReply {
         if (policy.accessLog().enabled()) {
             policy.accessLog().log(new AccessLogEntry(state.startMillis, Direction.INBOUND,
                     http2 ? "HTTP/2" : "HTTP/1.1", request.method().name(), request.uri(), status, duration, 0,
-                    responseBytes, null, requestId, null, auth));
+                    responseBytes, null, requestId, null, state.auth()));
         }
         if (!http2 && KeepAlive.afterRefusal(request, complete, policy.drain().isDraining())) {
             ReferenceCountUtil.release(request);

@@ -1,6 +1,5 @@
 package dev.outrider.proxy.inbound;
 
-import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.http.LocalRejection;
 import dev.outrider.proxy.http.LocalResponses;
 import dev.outrider.proxy.ratelimit.Admission;
@@ -60,10 +59,7 @@ final class RateLimitHandler extends InboundCheckHandler {
         }
         if (limits.admit(state, admission)) {
             if (admission.dryRunRefused()) {
-                AccessLogEntry.Auth auth = state.auth();
-                if (auth != null) {
-                    state.recordAuth(auth.withRateLimit(admission.logText()));
-                }
+                state.recordRateLimit(admission.logText());
             }
             ctx.fireChannelRead(request);
             return;
@@ -73,13 +69,9 @@ final class RateLimitHandler extends InboundCheckHandler {
         if (LocalResponses.isGrpc(request)) {
             headers.set(GRPC_RETRY_PUSHBACK, admission.retryAfterSeconds() * 1000);
         }
-        AccessLogEntry.Auth auth = state.auth();
-        if (auth == null) {
-            auth = new AccessLogEntry.Auth(state.peer().principal(), null, null, null, null);
-        }
+        state.recordRateLimit(admission.logText());
         boolean rate = admission.rateLimited();
-        LocalReply.send(ctx, policy, state, rate ? RATE_LIMITED_REFUSAL : CONCURRENCY_LIMITED_REFUSAL, headers,
-                auth.withRateLimit(admission.logText()));
+        LocalReply.send(ctx, policy, state, rate ? RATE_LIMITED_REFUSAL : CONCURRENCY_LIMITED_REFUSAL, headers);
     }
 
     @Override

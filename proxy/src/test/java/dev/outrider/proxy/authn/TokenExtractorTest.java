@@ -38,6 +38,26 @@ class TokenExtractorTest {
         assertThat(extractor.extract(request("/a"))).isNull();
     }
 
+    /** The token found is a view of the header value (no copy until a String is asked for), read as its text. */
+    @Test
+    void theTokenIsReadInPlaceAndCopiedOnlyOnRequest() {
+        TokenExtractor extractor = TokenExtractor.forRule(rule(null, null, false));
+        HttpRequest req = request("/");
+        req.headers().add("Authorization", "Bearer  a.b.c ");
+        TokenExtractor.Token token = extractor.extract(req);
+        assertThat(token.length()).isEqualTo(5);
+        assertThat(token.charAt(0)).isEqualTo('a');
+        assertThat(token.charAt(4)).isEqualTo('c');
+        assertThat(CharSequence.compare(token, "a.b.c")).isZero();
+        assertThat(token.subSequence(2, 5)).hasToString("b.c");
+        assertThat(token.value()).isEqualTo("a.b.c").isSameAs(token.value()).isSameAs(token.toString());
+        assertThat(token.headerName()).isEqualTo("authorization");
+        assertThat(token.paramName()).isNull();
+        assertThat(extractor.carriesOther(req, token)).isFalse();
+        req.headers().add("Authorization", "Bearer a.b.c.");
+        assertThat(extractor.carriesOther(req, token)).isTrue();
+    }
+
     /** The token is compared in place with the one found: white space around it and the scheme's case do not matter. */
     @Test
     void anotherValueWithTheSameTokenIsNotAnotherTokenAndIsStrippedToo() {

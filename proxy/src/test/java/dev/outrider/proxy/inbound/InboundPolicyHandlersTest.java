@@ -292,6 +292,35 @@ class InboundPolicyHandlersTest {
         assertThat(recordedAuth(ch).authz()).isEqualTo("allow policy shop/allow-all rule 0");
     }
 
+    @Test
+    void auditAndDryRunOutcomesReachTheAccessLogOfForwardedAndRefusedRequests() {
+        store.apply(compiler.compile("v2", "test", PolicyDocuments.parse("""
+                apiVersion: outrider.dev/v1
+                kind: AuthorizationPolicy
+                metadata: {name: allow-api, namespace: shop}
+                spec: {action: ALLOW, rules: [{to: [{operation: {paths: ["/api/*"]}}]}]}
+                ---
+                apiVersion: outrider.dev/v1
+                kind: AuthorizationPolicy
+                metadata: {name: audit-api, namespace: shop}
+                spec: {action: AUDIT, rules: [{to: [{operation: {paths: ["/nothing"]}}]}, {to: [{operation: {paths: ["/api/*"]}}]}]}
+                ---
+                apiVersion: outrider.dev/v1
+                kind: AuthorizationPolicy
+                metadata: {name: no-admin, namespace: shop, annotations: {"outrider.dev/dry-run": "true"}}
+                spec: {action: DENY, rules: [{to: [{operation: {paths: ["/api/admin"]}}]}]}
+                """, "v2.yaml")));
+
+        assertThat(send("GET /api/admin HTTP/1.1\r\nHost: orders\r\n\r\n")).as("forwarded").isEmpty();
+        assertThat(forwarded().uri()).isEqualTo("/api/admin");
+        assertThat(recordedAuth(ch)).isEqualTo(new AccessLogEntry.Auth(null, null, "allow policy shop/allow-api rule 0",
+                "shop/audit-api rule 1", "dry-run deny policy shop/no-admin rule 0"));
+
+        assertThat(send("GET /other HTTP/1.1\r\nHost: orders\r\n\r\n")).startsWith("HTTP/1.1 403 ");
+        assertThat(accessLog.entries).singleElement().extracting(AccessLogEntry::auth).isEqualTo(
+                new AccessLogEntry.Auth(null, null, "no allow policy matched", null, "no allow policy matched"));
+    }
+
     // --- 403 ------------------------------------------------------------------------------------------
 
     @Test
