@@ -12,8 +12,9 @@
 #   HTTP/1.1 over pooled keep-alive connections (ALPN http/1.1) for HTTP/1.1 clients, h2 for HTTP/2 clients.
 #   Variant targets (not in the default list), each a second pair with one setting changed:
 #   outrider-h2 (protocol h2c: h2 between the sidecars for every client), outrider-epoll (runtime.transport
-#   epoll; the default, auto, picks io_uring where the kernel allows it), haproxy-h2 (h2 between the proxies
-#   for every client, like outrider-h2).
+#   epoll; the default, auto, picks io_uring where the kernel allows it), outrider-unsafe (the sidecars' JVM
+#   flags plus --sun-misc-unsafe-memory-access=allow: Netty on JDK 25 uses sun.misc.Unsafe only when it is
+#   allowed), haproxy-h2 (h2 between the proxies for every client, like outrider-h2).
 #   nginx:    client ─▶ nginx A ─▶(mTLS, HTTP/1.1, upstream keepalive)─▶ nginx B ─▶ backend
 #
 # Before round 1 every target gets a first, unmeasured warm-up (--first-warmup, 15 s of wrk; and of h2load
@@ -62,7 +63,7 @@ usage: $0 [options]
   --rate-connections N   connections of the fixed-rate run (default $RATE_CONNECTIONS)
   --connections N        wrk connections for max throughput (default $CONNECTIONS; threads $THREADS)
   --targets "LIST"       subset/order of: direct outrider haproxy nginx (default) and the variants
-                         outrider-h2 outrider-epoll haproxy-h2
+                         outrider-h2 outrider-epoll outrider-unsafe haproxy-h2
   --cases "LIST"         subset/order of: $ALL_CASES (default all)
                            base: wrk -c$CONNECTIONS 64-byte body + the fixed-rate run; 1k, 64k: response bodies of
                            1 KiB / 64 KiB (wrk -c$CONNECTIONS); c256: wrk -c$WIDE_CONNECTIONS; h2: h2load -c $H2_CLIENTS -m $H2_STREAMS -t $H2_THREADS (h2c)
@@ -239,9 +240,14 @@ issue_certs
 # its process ids under their own names), so that the plain targets' variables are the ones left at the end.
 for t in $TARGETS; do
   case $t in
-    outrider-h2|outrider-epoll)
-      pre=$( [[ $t == outrider-h2 ]] && echo OH2_ || echo OEP_ ); work=$WORK; mkdir -p "$WORK/$t"; WORK="$WORK/$t"
-      if [[ $t == outrider-h2 ]]; then PAIR_PROTOCOL=h2c start_pair false; else PAIR_TRANSPORT=epoll start_pair false; fi
+    outrider-h2|outrider-epoll|outrider-unsafe)
+      pre=$(case $t in outrider-h2) echo OH2_ ;; outrider-epoll) echo OEP_ ;; *) echo OUN_ ;; esac)
+      work=$WORK; mkdir -p "$WORK/$t"; WORK="$WORK/$t"
+      case $t in
+        outrider-h2) PAIR_PROTOCOL=h2c start_pair false ;;
+        outrider-epoll) PAIR_TRANSPORT=epoll start_pair false ;;
+        outrider-unsafe) OUTRIDER_JAVA_OPTS="@config/jvm/sidecar.options --sun-misc-unsafe-memory-access=allow" start_pair false ;;
+      esac
       WORK=$work
       check_mtls "Outrider B inbound ($t)" "$B_IN"
       printf -v "${pre}A_PID" '%s' "$A_PID"; printf -v "${pre}B_PID" '%s' "$B_PID"
@@ -262,7 +268,7 @@ for t in $TARGETS; do
 done
 for t in $TARGETS; do
   case $t in
-    direct|outrider-h2|outrider-epoll|haproxy-h2) ;;
+    direct|outrider-h2|outrider-epoll|outrider-unsafe|haproxy-h2) ;;
     outrider)
       start_pair false
       check_mtls "Outrider B inbound" "$B_IN"
@@ -333,6 +339,7 @@ label() {
     outrider) echo "Outrider pair (mTLS, protocol auto: HTTP/1.1 or h2 as the client; JWT + ALLOW + rate limit on B)" ;;
     outrider-h2) echo "Outrider pair, protocol h2c (h2 between the sidecars for every client)" ;;
     outrider-epoll) echo "Outrider pair, runtime.transport epoll" ;;
+    outrider-unsafe) echo "Outrider pair, JVM flags + --sun-misc-unsafe-memory-access=allow (Netty uses Unsafe)" ;;
     haproxy) echo "HAProxy pair (mTLS, HTTP/1.1 or h2 as the client, nbthread $HAPROXY_THREADS)" ;;
     haproxy-h2) echo "HAProxy pair, h2 between the proxies for every client" ;;
     nginx) echo "nginx pair (mTLS, HTTP/1.1 upstream, $NGINX_WORKERS workers)" ;;
