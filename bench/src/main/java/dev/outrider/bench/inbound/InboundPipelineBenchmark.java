@@ -119,12 +119,14 @@ import java.util.concurrent.TimeUnit;
  * ({@link dev.outrider.bench.EventLoopLikeThreads}; on a plain thread Netty pools nothing through its
  * {@code Recycler}, and each response write would allocate an outbound-buffer entry that an event loop
  * reuses), and a request's bytes enter the pipeline as a socket read hands them over (one
- * {@code channelRead}, then {@code channelReadComplete}).
+ * {@code channelRead}, then {@code channelReadComplete}). The fork runs with the sidecar's flags that change
+ * what a request allocates (config/jvm/sidecar.options: compact object headers, Netty with Unsafe).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(jvmArgsPrepend = {"-Djmh.executor=CUSTOM", "-Djmh.executor.class=dev.outrider.bench.EventLoopLikeThreads"})
+@Fork(jvmArgsPrepend = {"-Djmh.executor=CUSTOM", "-Djmh.executor.class=dev.outrider.bench.EventLoopLikeThreads",
+        "-XX:+UseCompactObjectHeaders", "--sun-misc-unsafe-memory-access=allow"})
 public class InboundPipelineBenchmark {
     private static final String ISSUER = "https://issuer.bench";
     /** The first digit of the status each variant's response must carry. */

@@ -2,7 +2,7 @@ package dev.outrider.proxy.config;
 
 /** Which Netty transport runs the event loops. */
 public enum TransportKind {
-    /** epoll when it loads, else io_uring, else NIO (bench/RESULTS.md: epoll costs less CPU per request). */
+    /** io_uring when it loads, else epoll, else NIO (bench/RESULTS.md: io_uring measured faster). */
     AUTO,
     IO_URING,
     EPOLL,

@@ -40,10 +40,10 @@ public record Transport(String name, EventLoopGroup group, Class<? extends Serve
     }
 
     /**
-     * Creates the event loops. {@link TransportKind#AUTO} prefers epoll, then io_uring, then NIO: measured side by
-     * side (bench/RESULTS.md, compare.sh's {@code outrider-io-uring} variant) epoll costs a sidecar less CPU per
-     * request at a steady 1,000 req/s, where every request is its own wake-up, and the same at saturation. An
-     * explicit native kind that cannot load fails with the reason rather than quietly falling back.
+     * Creates the event loops. {@link TransportKind#AUTO} prefers io_uring, then epoll, then NIO: measured side by
+     * side (bench/RESULTS.md, compare.sh's transport variants) io_uring gave a sidecar pair more throughput and
+     * less CPU per request at saturation in every case, and a steady 1,000 req/s cost the same within the
+     * noise. An explicit native kind that cannot load fails with the reason rather than quietly falling back.
      */
     public static Transport create(TransportKind kind, int threads, String threadPrefix) {
         requireNonNull(kind, "kind");
@@ -59,12 +59,12 @@ public record Transport(String name, EventLoopGroup group, Class<? extends Serve
             }
             case NIO -> nio(threads, threadFactory);
             case AUTO -> {
-                if (Epoll.isAvailable()) {
-                    yield epoll(threads, threadFactory);
-                }
                 if (IoUring.isAvailable()) {
-                    log.debug("epoll unavailable ({}); using io_uring", Epoll.unavailabilityCause().toString());
                     yield ioUring(threads, threadFactory);
+                }
+                if (Epoll.isAvailable()) {
+                    log.debug("io_uring unavailable ({}); using epoll", IoUring.unavailabilityCause().toString());
+                    yield epoll(threads, threadFactory);
                 }
                 log.info("native transports unavailable ({}); using NIO", Epoll.unavailabilityCause().toString());
                 yield nio(threads, threadFactory);
