@@ -1,6 +1,5 @@
 package dev.outrider.e2e;
 
-import dev.outrider.core.client.ControlPlaneClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,12 +57,8 @@ class CacheRollbackEndToEndTest {
         Backend backend = started.keep(Backend.start());
         SidecarProcess.Ports portsB = SidecarProcess.Ports.free();
         SidecarProcess.Ports portsA = SidecarProcess.Ports.free();
-        String tokenB;
-        String tokenA;
-        try (ControlPlaneClient admin = cp.admin()) {
-            tokenB = admin.createJoinToken("shop", "orders", Duration.ofMinutes(10)).token();
-            tokenA = admin.createJoinToken("shop", "frontend", Duration.ofMinutes(10)).token();
-        }
+        String tokenB = cp.joinToken("orders");
+        String tokenA = cp.joinToken("frontend");
         SidecarProcess b = started.keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null,
                 cp, tokenB)).awaitReady(200);
         SidecarProcess a = started.keep(SidecarProcess.start(dir.resolve("a"), "frontend", 1, portsA, "orders", cp,

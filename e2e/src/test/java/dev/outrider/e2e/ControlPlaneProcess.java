@@ -100,6 +100,13 @@ final class ControlPlaneProcess extends MeshProcess {
                 ADMIN_TOKEN, Duration.ofSeconds(2), Duration.ofSeconds(10)));
     }
 
+    /** A join token for service account {@code sa} in namespace {@code shop}, valid ten minutes. */
+    String joinToken(String sa) {
+        try (ControlPlaneClient admin = admin()) {
+            return admin.createJoinToken("shop", sa, Duration.ofMinutes(10)).token();
+        }
+    }
+
     /** The ctl options reaching this control plane as admin. */
     List<String> ctlOptions() {
         return List.of("--server", url(), "--ca", ca.certificate().toString(), "--token-file",

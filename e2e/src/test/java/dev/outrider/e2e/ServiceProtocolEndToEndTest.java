@@ -1,6 +1,5 @@
 package dev.outrider.e2e;
 
-import dev.outrider.core.client.ControlPlaneClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,12 +62,8 @@ class ServiceProtocolEndToEndTest {
         Backend backend = started.keep(Backend.start());
         SidecarProcess.Ports portsB = SidecarProcess.Ports.free();
         SidecarProcess.Ports portsA = SidecarProcess.Ports.free();
-        String tokenB;
-        String tokenA;
-        try (ControlPlaneClient admin = cp.admin()) {
-            tokenB = admin.createJoinToken("shop", "orders", Duration.ofMinutes(10)).token();
-            tokenA = admin.createJoinToken("shop", "frontend", Duration.ofMinutes(10)).token();
-        }
+        String tokenB = cp.joinToken("orders");
+        String tokenA = cp.joinToken("frontend");
         Path accessLog = dir.resolve("orders-access.log");
         started.keep(SidecarProcess.start(dir.resolve("b"), "orders", backend.port(), portsB, null, cp, tokenB,
                 "accessLog: {enabled: true, path: '" + accessLog + "'}")).awaitReady(200);
