@@ -95,8 +95,8 @@ public final class UpstreamPool {
      * requests wait for it. When its handshake ends the waiting requests try again (streams on the new
      * connection, or, if the peer chose HTTP/1.1 by ALPN, connections of their own; idle connections made for
      * HTTP/1.1 requests are not taken, so an HTTP/2 caller's request is not downgraded while the peer speaks
-     * HTTP/2) or, if it failed, fail
-     * with the same cause: the same endpoint would fail them the same way, and the failure is counted once.
+     * HTTP/2) or, if it failed, fail with the same cause: the same endpoint would fail them the same way, and
+     * the failure is counted once.
      */
     private void acquireTlsHttp2(Endpoint endpoint, UpstreamTls tls, Promise<UpstreamStream> promise) {
         List<Http2Connection> conns = http2.get(endpoint);
