@@ -1,14 +1,14 @@
 package dev.outrider.proxy.it;
 
+import dev.outrider.proxy.FreePorts;
+
 import dev.outrider.proxy.Sidecar;
 import dev.outrider.proxy.config.BootstrapLoader;
 import dev.outrider.proxy.tls.TestPki;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -117,9 +117,10 @@ final class SidecarPair implements AutoCloseable {
     }
 
     /** A port with nothing listening on it right now (bind, read the port, close). */
+    /** A free loopback port below the kernel's ephemeral range ({@link FreePorts#belowEphemeralRange}). */
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        try {
+            return FreePorts.belowEphemeralRange();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

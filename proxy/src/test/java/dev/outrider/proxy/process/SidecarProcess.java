@@ -1,16 +1,15 @@
 package dev.outrider.proxy.process;
 
+import dev.outrider.proxy.FreePorts;
+
 import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -133,33 +132,9 @@ final class SidecarProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    /**
-     * A port with nothing listening on it now, below the kernel's ephemeral range: a process that has exited
-     * leaves its port closed, and a connection to a closed loopback port inside the ephemeral range can be given
-     * that same port as its source and connect to itself (TCP simultaneous open), which a peer still trying the
-     * old endpoint would take for a live one. Falls back to an ephemeral port when none below is free.
-     */
+    /** A free loopback port below the kernel's ephemeral range ({@link FreePorts#belowEphemeralRange}). */
     static int freePort() throws IOException {
-        int ephemeralStart = 32768;
-        try {
-            ephemeralStart = Integer.parseInt(
-                    Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).getFirst().trim().split("\\s+")[0]);
-        } catch (IOException | RuntimeException e) {
-            // not Linux, or unreadable: keep the usual start
-        }
-        int low = Math.max(1024, Math.min(20_000, ephemeralStart / 2)); // never a privileged port
-        for (int attempt = 0; attempt < 200 && ephemeralStart > low; attempt++) {
-            int port = ThreadLocalRandom.current().nextInt(low, ephemeralStart);
-            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-                return s.getLocalPort();
-            } catch (IOException inUse) {
-                // try another
-            }
-        }
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        }
+        return FreePorts.belowEphemeralRange();
     }
 
     @Override
