@@ -42,8 +42,8 @@ public record Transport(String name, EventLoopGroup group, Class<? extends Serve
     /**
      * Creates the event loops. {@link TransportKind#AUTO} prefers io_uring, then epoll, then NIO: measured side by
      * side (bench/RESULTS.md, compare.sh's transport variants) io_uring gave a sidecar pair more throughput and
-     * less CPU per request at saturation in every case, and a steady 1,000 req/s cost the same within the
-     * noise. An explicit native kind that cannot load fails with the reason rather than quietly falling back.
+     * less CPU per request at saturation in every case; at a steady 1,000 req/s two runs disagreed on which
+     * costs less. An explicit native kind that cannot load fails with the reason rather than quietly falling back.
      */
     public static Transport create(TransportKind kind, int threads, String threadPrefix) {
         requireNonNull(kind, "kind");
