@@ -72,6 +72,7 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
     private static final class StrictRequestDecoder extends HttpRequestDecoder {
         private static final int NOT_YET = -1;
         private static final int BARE_LF = -2;
+        private static final int OBS_FOLD = -3;
 
         private final ArrayDeque<HttpMethod> methods;
         private final int maxBlock;
@@ -108,7 +109,7 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
                 if (end == NOT_YET && buffer.readableBytes() < maxBlock) {
                     return; // wait for the whole block (the cumulation keeps the bytes)
                 }
-                if (end > 0 && hasObsFold(buffer, buffer.readerIndex(), end)) {
+                if (end == OBS_FOLD) {
                     failed = true;
                     buffer.skipBytes(buffer.readableBytes());
                     HttpRequest invalid = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/bad-request");
@@ -136,36 +137,32 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
 
         /**
          * Index just past the blank line ending the header block; {@link #NOT_YET} when it is not in the
-         * buffer yet; {@link #BARE_LF} when a line ends in LF alone, which the strict decoder rejects itself.
+         * buffer yet; {@link #BARE_LF} when a line ends in LF alone, which the strict decoder rejects itself;
+         * {@link #OBS_FOLD} when the whole block is there and a line after the request line begins with SP or
+         * HTAB. One pass over the block, line by line ({@link ByteBuf#indexOf} finds each LF a word at a time).
          */
         private static int headerBlockEnd(ByteBuf buf) {
             int from = buf.readerIndex();
             int to = buf.writerIndex();
-            for (int i = from; i < to; i++) {
-                if (buf.getByte(i) != '\n') {
-                    continue;
+            boolean folded = false;
+            int lineStart = from;
+            while (true) {
+                int lf = buf.indexOf(lineStart, to, (byte) '\n');
+                if (lf < 0) {
+                    return NOT_YET;
                 }
-                if (i == from || buf.getByte(i - 1) != '\r') {
+                if (lf == from || buf.getByte(lf - 1) != '\r') {
                     return BARE_LF;
                 }
-                if (i - 3 >= from && buf.getByte(i - 2) == '\n' && buf.getByte(i - 3) == '\r') {
-                    return i + 1;
+                if (lf - 1 == lineStart && lineStart > from) {
+                    return folded ? OBS_FOLD : lf + 1; // an empty line after at least one line: the block's end
+                }
+                lineStart = lf + 1;
+                if (lineStart < to) {
+                    byte next = buf.getByte(lineStart);
+                    folded |= next == ' ' || next == '\t';
                 }
             }
-            return NOT_YET;
-        }
-
-        /** A line of the block (after the request line) that begins with SP or HTAB. */
-        private static boolean hasObsFold(ByteBuf buf, int from, int end) {
-            for (int i = from; i + 2 < end; i++) {
-                if (buf.getByte(i) == '\n') {
-                    byte next = buf.getByte(i + 1);
-                    if (next == ' ' || next == '\t') {
-                        return true;
-                    }
-                }
-            }
-            return false;
         }
     }
 
