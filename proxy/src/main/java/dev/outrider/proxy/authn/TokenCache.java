@@ -83,6 +83,10 @@ public final class TokenCache implements TokenVerifier {
         requireNonNull(maxTtl, "maxTtl");
         long maxTtlNanos = maxTtl.toNanos();
         this.cache = Caffeine.newBuilder()
+                // Maintenance (replaying reads and writes into the eviction policy) runs on the calling event
+                // loop, a few entries at a time, instead of waking a ForkJoinPool thread every few reads:
+                // the hand-off cost sidecar B ~3 % of its CPU at saturation (perf, bench/RESULTS.md).
+                .executor(Runnable::run)
                 .maximumSize(maxEntries)
                 .ticker(requireNonNull(ticker, "ticker"))
                 .expireAfter(new Expiry<Sha256, Entry>() {
