@@ -2,11 +2,14 @@ package dev.outrider.proxy.tls;
 
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.proxy.http.HeaderHygiene;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.AsciiString;
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
 
 /**
  * Pipeline position: per request, after the request guard, before authentication and forwarding.
@@ -22,6 +25,7 @@ import io.netty.util.AsciiString;
 @ChannelHandler.Sharable
 public final class ClientCertHeaderHandler extends ChannelInboundHandlerAdapter {
     private static final AsciiString XFCC = HeaderHygiene.X_FORWARDED_CLIENT_CERT;
+    private static final AttributeKey<AsciiString> VALUE = AttributeKey.valueOf(ClientCertHeaderHandler.class, "xfcc");
 
     private final SpiffeId self;
 
@@ -32,13 +36,32 @@ public final class ClientCertHeaderHandler extends ChannelInboundHandlerAdapter 
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest request) {
-            PeerIdentity peer = self == null ? null : PeerIdentity.of(ctx.channel());
-            if (peer != null) {
-                request.headers().set(XFCC, value(self, peer));
+        if (msg instanceof HttpRequest request && self != null) {
+            AsciiString value = valueFor(ctx.channel());
+            if (value != null) {
+                request.headers().set(XFCC, value);
             }
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /**
+     * The header's value for the caller of {@code ch}'s connection, or null without a peer identity; made once
+     * per connection (the peer and this workload do not change on it) and kept on the connection, as bytes.
+     */
+    private AsciiString valueFor(Channel ch) {
+        Channel connection = PeerIdentity.connectionOf(ch);
+        Attribute<AsciiString> cached = connection.attr(VALUE);
+        AsciiString value = cached.get();
+        if (value == null) {
+            PeerIdentity peer = connection.attr(PeerIdentity.KEY).get();
+            if (peer == null) {
+                return null;
+            }
+            value = new AsciiString(value(self, peer));
+            cached.set(value);
+        }
+        return value;
     }
 
     static String value(SpiffeId self, PeerIdentity peer) {

@@ -29,8 +29,12 @@ public record PeerIdentity(SpiffeId id, String certificateSha256) {
 
     /** The identity of {@code ch}'s connection (for an HTTP/2 stream, of its parent), or null. */
     public static PeerIdentity of(Channel ch) {
-        Channel connection = ch instanceof Http2StreamChannel ? ch.parent() : ch;
-        return connection.attr(KEY).get();
+        return connectionOf(ch).attr(KEY).get();
+    }
+
+    /** The connection {@code ch} belongs to: its parent for an HTTP/2 stream, else {@code ch} itself. */
+    static Channel connectionOf(Channel ch) {
+        return ch instanceof Http2StreamChannel ? ch.parent() : ch;
     }
 
     public static PeerIdentity from(X509Certificate leaf, String trustDomain) throws PeerCertificateException {
