@@ -16,9 +16,7 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-import io.netty.handler.timeout.IdleStateHandler;
 
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
@@ -62,7 +60,7 @@ public final class DownstreamHttp {
     public void addHttp1(ChannelPipeline p) {
         long firstDeadline = takeFirstRequestDeadline(p);
         allowHalfClosure(p);
-        p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
+        p.addLast("idle", new IdleTimeoutHandler(config.idleTimeout().toNanos()));
         Http1ServerCodec codec = new Http1ServerCodec(decoderConfig(config));
         p.addLast("http1", codec);
         p.addLast("header-timeout",
@@ -76,7 +74,7 @@ public final class DownstreamHttp {
     public void addHttp2(ChannelPipeline p) {
         long firstDeadline = takeFirstRequestDeadline(p);
         allowHalfClosure(p);
-        p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
+        p.addLast("idle", new IdleTimeoutHandler(config.idleTimeout().toNanos()));
         Http2FrameCodec codec = new ServerCodecBuilder()
                 .initialSettings(Http2Settings.defaultSettings()
                         .maxConcurrentStreams(config.maxConcurrentStreams())

@@ -1,16 +1,15 @@
 package dev.outrider.proxy.upstream;
 
+import dev.outrider.proxy.http.IdleTimeoutHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Promise;
 
 import java.nio.channels.ClosedChannelException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One HTTP/2 connection (h2c with prior knowledge, or h2 chosen by ALPN over mTLS) to an upstream endpoint, shared
@@ -48,7 +47,7 @@ final class Http2Connection {
 
     /** Adds the HTTP/2 client handlers (after TLS, when the connection has TLS). */
     void install(ChannelPipeline p) {
-        p.addLast("idle", new IdleStateHandler(0, 0, idleNanos, TimeUnit.NANOSECONDS));
+        p.addLast("idle", new IdleTimeoutHandler(idleNanos));
         p.addLast("h2", Http2FrameCodecBuilder.forClient()
                 .initialSettings(Http2Settings.defaultSettings()
                         .pushEnabled(false)

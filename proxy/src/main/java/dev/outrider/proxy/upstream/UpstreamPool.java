@@ -1,6 +1,7 @@
 package dev.outrider.proxy.upstream;
 
 import dev.outrider.proxy.config.UpstreamConfig;
+import dev.outrider.proxy.http.IdleTimeoutHandler;
 import dev.outrider.proxy.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -12,7 +13,6 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
 
@@ -285,8 +284,8 @@ public final class UpstreamPool {
                         config.connectTimeout().toMillis()));
     }
 
-    IdleStateHandler idleHandler() {
-        return new IdleStateHandler(0, 0, idleHandlerNanos(), TimeUnit.NANOSECONDS);
+    IdleTimeoutHandler idleHandler() {
+        return new IdleTimeoutHandler(idleHandlerNanos());
     }
 
     private long idleHandlerNanos() {
