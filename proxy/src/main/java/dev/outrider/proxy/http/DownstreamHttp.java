@@ -74,6 +74,7 @@ public final class DownstreamHttp {
     public void addHttp2(ChannelPipeline p) {
         long firstDeadline = takeFirstRequestDeadline(p);
         allowHalfClosure(p);
+        FlushConsolidation.add(p);
         p.addLast("idle", new IdleTimeoutHandler(config.idleTimeout().toNanos()));
         Http2FrameCodec codec = new ServerCodecBuilder()
                 .initialSettings(Http2Settings.defaultSettings()

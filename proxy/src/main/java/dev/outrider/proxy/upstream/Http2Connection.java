@@ -1,5 +1,6 @@
 package dev.outrider.proxy.upstream;
 
+import dev.outrider.proxy.http.FlushConsolidation;
 import dev.outrider.proxy.http.IdleTimeoutHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -47,6 +48,7 @@ final class Http2Connection {
 
     /** Adds the HTTP/2 client handlers (after TLS, when the connection has TLS). */
     void install(ChannelPipeline p) {
+        FlushConsolidation.add(p);
         p.addLast("idle", new IdleTimeoutHandler(idleNanos));
         p.addLast("h2", Http2FrameCodecBuilder.forClient()
                 .initialSettings(Http2Settings.defaultSettings()
