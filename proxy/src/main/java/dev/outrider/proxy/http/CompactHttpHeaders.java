@@ -1,0 +1,715 @@
+package dev.outrider.proxy.http;
+
+import io.netty.handler.codec.CharSequenceValueConverter;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.DefaultHeaders.NameValidator;
+import io.netty.handler.codec.DefaultHeaders.ValueValidator;
+import io.netty.handler.codec.HeadersUtils;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.util.AsciiString;
+
+import java.util.AbstractCollection;
+import java.util.AbstractList;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Calendar;
+import java.util.Collections;
+import java.util.Date;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Map.Entry;
+import java.util.NoSuchElementException;
+import java.util.Set;
+
+import static io.netty.util.internal.ObjectUtil.checkNotNull;
+
+/**
+ * A request's header fields in one array, {@code [name0, value0, name1, value1, ...]} in arrival order, for the
+ * HTTP/1.1 decoder ({@link Http1ServerCodec}, through {@link Factory}): a request carries a handful of fields
+ * (at most {@code http.maxHeaderCount}), so a linear scan finds a name as fast as a hash table would, without
+ * {@link DefaultHttpHeaders}' entry object per field, its 16-slot table and its list head. Per field it keeps
+ * two references; a lookup compares names as {@link DefaultHttpHeaders} does
+ * ({@link AsciiString#contentEqualsIgnoreCase}).
+ *
+ * <p>Behaves as {@link DefaultHttpHeaders} made by {@link DefaultHttpHeadersFactory#headersFactory()} (what the
+ * decoder used before): the same validators (Netty's name and value validators, taken from that factory), the
+ * same exceptions for the same input, {@link #get} the first value, {@link #getAll} the values in arrival order,
+ * {@link #set} moves a field to the end, {@link #valueCharSequenceIterator} walks the values last first and can
+ * remove them, {@link #iteratorCharSequence} is read-only and its entries write through {@code setValue}
+ * (checked by {@code CompactHttpHeadersTest} against Netty's own map). Three differences: {@link #toString}
+ * names this class; {@link #equals} holds between two of these (as Netty's holds only between two of its own);
+ * and a field removed by name during an {@link #iteratorCharSequence} walk shifts the walk.
+ *
+ * <p>Threading: as any {@link HttpHeaders}, owned by the request's event loop.
+ */
+public final class CompactHttpHeaders extends HttpHeaders {
+    private static final NameValidator<CharSequence> NAMES = DefaultHttpHeadersFactory.headersFactory().getNameValidator();
+    private static final ValueValidator<CharSequence> VALUES =
+            DefaultHttpHeadersFactory.headersFactory().getValueValidator();
+    /** {@code DefaultHeaders.HASH_CODE_SEED}, so equal contents hash alike in both maps. */
+    private static final int HASH_CODE_SEED = 0xc2b2ae35;
+    private static final CharSequence[] NONE = {};
+
+    /** Names at even indexes, each followed by its value; {@code 2 * size} slots in use. */
+    private CharSequence[] fields;
+    private int size;
+
+    /** An empty map with room for {@code capacity} fields before it grows. */
+    public CompactHttpHeaders(int capacity) {
+        fields = capacity <= 0 ? NONE : new CharSequence[2 * capacity];
+    }
+
+    private CompactHttpHeaders(CompactHttpHeaders from) {
+        fields = Arrays.copyOf(from.fields, Math.max(2, 2 * from.size));
+        size = from.size;
+    }
+
+    // --- reading -----------------------------------------------------------------------------------------
+
+    @Override
+    public String get(String name) {
+        return get((CharSequence) name);
+    }
+
+    @Override
+    public String get(CharSequence name) {
+        int i = next(checkNotNull(name, "name"), 0);
+        return i < 0 ? null : fields[i + 1].toString();
+    }
+
+    /** The first value of {@code name} as stored, or null. */
+    private CharSequence first(CharSequence name) {
+        int i = next(checkNotNull(name, "name"), 0);
+        return i < 0 ? null : fields[i + 1];
+    }
+
+    @Override
+    public Integer getInt(CharSequence name) {
+        CharSequence v = first(name);
+        try {
+            return v != null ? Converter.INSTANCE.convertToInt(v) : null;
+        } catch (RuntimeException ignore) {
+            return null;
+        }
+    }
+
+    @Override
+    public int getInt(CharSequence name, int defaultValue) {
+        Integer v = getInt(name);
+        return v != null ? v : defaultValue;
+    }
+
+    @Override
+    public Short getShort(CharSequence name) {
+        CharSequence v = first(name);
+        try {
+            return v != null ? Converter.INSTANCE.convertToShort(v) : null;
+        } catch (RuntimeException ignore) {
+            return null;
+        }
+    }
+
+    @Override
+    public short getShort(CharSequence name, short defaultValue) {
+        Short v = getShort(name);
+        return v != null ? v : defaultValue;
+    }
+
+    @Override
+    public Long getTimeMillis(CharSequence name) {
+        CharSequence v = first(name);
+        try {
+            return v != null ? Converter.INSTANCE.convertToTimeMillis(v) : null;
+        } catch (RuntimeException ignore) {
+            return null;
+        }
+    }
+
+    @Override
+    public long getTimeMillis(CharSequence name, long defaultValue) {
+        Long v = getTimeMillis(name);
+        return v != null ? v : defaultValue;
+    }
+
+    @Override
+    public List<String> getAll(String name) {
+        return getAll((CharSequence) name);
+    }
+
+    /** The values in arrival order; a list object only when there are two or more. */
+    @Override
+    public List<String> getAll(CharSequence name) {
+        int i = next(checkNotNull(name, "name"), 0);
+        if (i < 0) {
+            return Collections.emptyList();
+        }
+        int j = next(name, i + 2);
+        if (j < 0) {
+            return Collections.singletonList(fields[i + 1].toString());
+        }
+        List<String> values = new ArrayList<>(4);
+        for (; i >= 0; i = next(name, i + 2)) {
+            values.add(fields[i + 1].toString());
+        }
+        return Collections.unmodifiableList(values);
+    }
+
+    @Override
+    public List<Entry<String, String>> entries() {
+        if (isEmpty()) {
+            return Collections.emptyList();
+        }
+        List<Entry<String, String>> entries = new ArrayList<>(size);
+        for (Entry<String, String> e : this) {
+            entries.add(e);
+        }
+        return entries;
+    }
+
+    @Deprecated
+    @Override
+    public Iterator<Entry<String, String>> iterator() {
+        return HeadersUtils.iteratorAsString(this::iteratorCharSequence);
+    }
+
+    @Override
+    public Iterator<Entry<CharSequence, CharSequence>> iteratorCharSequence() {
+        return new FieldIterator();
+    }
+
+    @Override
+    public Iterator<String> valueStringIterator(CharSequence name) {
+        Iterator<CharSequence> values = valueCharSequenceIterator(name);
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return values.hasNext();
+            }
+
+            @Override
+            public String next() {
+                return values.next().toString();
+            }
+
+            @Override
+            public void remove() {
+                values.remove();
+            }
+        };
+    }
+
+    /** The values of {@code name}, last first (as {@link DefaultHttpHeaders}' bucket chain); supports remove. */
+    @Override
+    public Iterator<CharSequence> valueCharSequenceIterator(CharSequence name) {
+        return new ValueIterator(checkNotNull(name, "name"));
+    }
+
+    @Override
+    public boolean contains(String name) {
+        return contains((CharSequence) name);
+    }
+
+    @Override
+    public boolean contains(CharSequence name) {
+        return next(checkNotNull(name, "name"), 0) >= 0;
+    }
+
+    @Override
+    public boolean contains(String name, String value, boolean ignoreCase) {
+        return contains((CharSequence) name, (CharSequence) value, ignoreCase);
+    }
+
+    @Override
+    public boolean contains(CharSequence name, CharSequence value, boolean ignoreCase) {
+        checkNotNull(name, "name");
+        for (int i = next(name, 0); i >= 0; i = next(name, i + 2)) {
+            if (ignoreCase ? AsciiString.contentEqualsIgnoreCase(value, fields[i + 1])
+                    : AsciiString.contentEquals(value, fields[i + 1])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return size == 0;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public Set<String> names() {
+        return new NameSet();
+    }
+
+    // --- writing -----------------------------------------------------------------------------------------
+
+    @Override
+    public HttpHeaders add(String name, Object value) {
+        return add((CharSequence) name, value);
+    }
+
+    @Override
+    public HttpHeaders add(CharSequence name, Object value) {
+        return addValue(name, fromObject(name, value));
+    }
+
+    @Override
+    public HttpHeaders add(String name, Iterable<?> values) {
+        return add((CharSequence) name, values);
+    }
+
+    @Override
+    public HttpHeaders add(CharSequence name, Iterable<?> values) {
+        for (Object value : values) {
+            add(name, value);
+        }
+        return this;
+    }
+
+    @Override
+    public HttpHeaders add(HttpHeaders headers) {
+        if (headers == this) {
+            throw new IllegalArgumentException("can't add to itself.");
+        }
+        addAll(checkNotNull(headers, "headers"));
+        return this;
+    }
+
+    @Override
+    public HttpHeaders addInt(CharSequence name, int value) {
+        return addValue(name, Converter.INSTANCE.convertInt(value));
+    }
+
+    @Override
+    public HttpHeaders addShort(CharSequence name, short value) {
+        return addValue(name, Converter.INSTANCE.convertShort(value));
+    }
+
+    @Override
+    public HttpHeaders set(String name, Object value) {
+        return set((CharSequence) name, value);
+    }
+
+    @Override
+    public HttpHeaders set(CharSequence name, Object value) {
+        return setValue(name, checkNotNull(fromObject(name, value), "convertedValue"));
+    }
+
+    @Override
+    public HttpHeaders set(String name, Iterable<?> values) {
+        return set((CharSequence) name, values);
+    }
+
+    /** As Netty's: the name checked once, values up to the first null added. */
+    @Override
+    public HttpHeaders set(CharSequence name, Iterable<?> values) {
+        NAMES.validateName(name);
+        removeAll(name);
+        for (Object v : values) {
+            if (v == null) {
+                break;
+            }
+            CharSequence converted = fromObject(name, v);
+            validateValue(name, converted);
+            append(name, converted);
+        }
+        return this;
+    }
+
+    @Override
+    public HttpHeaders set(HttpHeaders headers) {
+        checkNotNull(headers, "headers");
+        if (headers != this) {
+            clear();
+            addAll(headers);
+        }
+        return this;
+    }
+
+    @Override
+    public HttpHeaders setInt(CharSequence name, int value) {
+        return setValue(name, Converter.INSTANCE.convertInt(value));
+    }
+
+    @Override
+    public HttpHeaders setShort(CharSequence name, short value) {
+        return setValue(name, Converter.INSTANCE.convertShort(value));
+    }
+
+    @Override
+    public HttpHeaders remove(String name) {
+        return remove((CharSequence) name);
+    }
+
+    @Override
+    public HttpHeaders remove(CharSequence name) {
+        removeAll(checkNotNull(name, "name"));
+        return this;
+    }
+
+    @Override
+    public HttpHeaders clear() {
+        Arrays.fill(fields, 0, 2 * size, null);
+        size = 0;
+        return this;
+    }
+
+    @Override
+    public HttpHeaders copy() {
+        return new CompactHttpHeaders(this);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof CompactHttpHeaders other) || other.size != size) {
+            return false;
+        }
+        if (other == this) {
+            return true;
+        }
+        for (String name : names()) {
+            if (!other.getAll(name).equals(getAll(name))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public int hashCode() {
+        int result = HASH_CODE_SEED;
+        for (CharSequence name : distinctNames()) {
+            result = 31 * result + AsciiString.hashCode(name);
+            for (int i = next(name, 0); i >= 0; i = next(name, i + 2)) {
+                result = 31 * result + AsciiString.CASE_SENSITIVE_HASHER.hashCode(fields[i + 1]);
+            }
+        }
+        return result;
+    }
+
+    // --- internals ---------------------------------------------------------------------------------------
+
+    /** The slot of the first field named {@code name} at or after slot {@code from}, or -1. */
+    private int next(CharSequence name, int from) {
+        CharSequence[] f = fields;
+        for (int i = from, end = 2 * size; i < end; i += 2) {
+            CharSequence n = f[i];
+            if (n == name || AsciiString.contentEqualsIgnoreCase(name, n)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** {@code DefaultHeaders.add(K, V)}: name, then value, validated; then the null check. */
+    private HttpHeaders addValue(CharSequence name, CharSequence value) {
+        NAMES.validateName(name);
+        validateValue(name, value);
+        checkNotNull(value, "value");
+        append(name, value);
+        return this;
+    }
+
+    /** {@code DefaultHeaders.set(K, V)}: as {@link #addValue}, every earlier field of the name removed first. */
+    private HttpHeaders setValue(CharSequence name, CharSequence value) {
+        NAMES.validateName(name);
+        validateValue(name, value);
+        checkNotNull(value, "value");
+        removeAll(name);
+        append(name, value);
+        return this;
+    }
+
+    private static void validateValue(CharSequence name, CharSequence value) {
+        try {
+            VALUES.validate(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Validation failed for header '" + name + "'", e);
+        }
+    }
+
+    private static CharSequence fromObject(CharSequence name, Object value) {
+        try {
+            return Converter.INSTANCE.convertObject(checkNotNull(value, "value"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Failed to convert object value for header '" + name + '\'', e);
+        }
+    }
+
+    /** Copies another map's fields: unchecked from one of these (already validated alike), else validated. */
+    private void addAll(HttpHeaders headers) {
+        if (headers instanceof CompactHttpHeaders other) {
+            for (int i = 0, end = 2 * other.size; i < end; i += 2) {
+                append(other.fields[i], other.fields[i + 1]);
+            }
+            return;
+        }
+        for (Iterator<Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            Entry<CharSequence, CharSequence> e = it.next();
+            addValue(e.getKey(), e.getValue());
+        }
+    }
+
+    private void append(CharSequence name, CharSequence value) {
+        int at = 2 * size;
+        if (at == fields.length) {
+            fields = Arrays.copyOf(fields, Math.max(8, 2 * fields.length));
+        }
+        fields[at] = name;
+        fields[at + 1] = value;
+        size++;
+    }
+
+    private void removeAll(CharSequence name) {
+        for (int i = next(name, 0); i >= 0; i = next(name, i)) {
+            removeAt(i);
+        }
+    }
+
+    private void removeAt(int slot) {
+        int end = 2 * size;
+        System.arraycopy(fields, slot + 2, fields, slot, end - slot - 2);
+        fields[end - 2] = null;
+        fields[end - 1] = null;
+        size--;
+    }
+
+    /** The names as stored, each once (as {@link Object#equals} tells them apart, as Netty's map does). */
+    private Set<CharSequence> distinctNames() {
+        if (size == 0) {
+            return Collections.emptySet();
+        }
+        Set<CharSequence> names = new LinkedHashSet<>(size);
+        for (int i = 0, end = 2 * size; i < end; i += 2) {
+            names.add(fields[i]);
+        }
+        return names;
+    }
+
+    /** Netty's value conversion for HTTP headers ({@code DefaultHttpHeaders.HeaderValueConverter}). */
+    private static final class Converter extends CharSequenceValueConverter {
+        static final Converter INSTANCE = new Converter();
+
+        @Override
+        public CharSequence convertObject(Object value) {
+            if (value instanceof CharSequence) {
+                return (CharSequence) value;
+            }
+            if (value instanceof Date) {
+                return DateFormatter.format((Date) value);
+            }
+            if (value instanceof Calendar) {
+                return DateFormatter.format(((Calendar) value).getTime());
+            }
+            return value.toString();
+        }
+    }
+
+    /** One field as the iterator returns it; {@code setValue} writes through while the field is where it was. */
+    private final class Field implements Entry<CharSequence, CharSequence> {
+        private final int slot;
+        private final CharSequence name;
+        private CharSequence value;
+
+        Field(int slot) {
+            this.slot = slot;
+            this.name = fields[slot];
+            this.value = fields[slot + 1];
+        }
+
+        @Override
+        public CharSequence getKey() {
+            return name;
+        }
+
+        @Override
+        public CharSequence getValue() {
+            return value;
+        }
+
+        @Override
+        public CharSequence setValue(CharSequence v) {
+            checkNotNull(v, "value");
+            CharSequence old = value;
+            if (slot < 2 * size && fields[slot] == name && fields[slot + 1] == old) {
+                fields[slot + 1] = v;
+            }
+            value = v;
+            return old;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Map.Entry<?, ?> e && name.equals(e.getKey()) && value.equals(e.getValue());
+        }
+
+        @Override
+        public int hashCode() {
+            return name.hashCode() ^ value.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return name.toString() + '=' + value.toString();
+        }
+    }
+
+    private final class FieldIterator implements Iterator<Entry<CharSequence, CharSequence>> {
+        private int slot;
+
+        @Override
+        public boolean hasNext() {
+            return slot < 2 * size;
+        }
+
+        @Override
+        public Entry<CharSequence, CharSequence> next() {
+            if (slot >= 2 * size) {
+                throw new NoSuchElementException();
+            }
+            Field f = new Field(slot);
+            slot += 2;
+            return f;
+        }
+
+        @Override
+        public void remove() {
+            throw new UnsupportedOperationException("read only");
+        }
+    }
+
+    /**
+     * The values of one name, last first. It counts what it returned rather than holding a slot, so removing
+     * other fields during the walk (as {@code HeaderHygiene} removes the fields a Connection value names) does
+     * not disturb it.
+     */
+    private final class ValueIterator implements Iterator<CharSequence> {
+        private final CharSequence name;
+        /** Values of the name returned and not removed, counted from the last. */
+        private int passed;
+        private boolean canRemove;
+
+        ValueIterator(CharSequence name) {
+            this.name = name;
+        }
+
+        /** The slot of the value after the {@code passed} last ones, or -1. */
+        private int slotAfterPassed() {
+            int seen = 0;
+            for (int i = 2 * size - 2; i >= 0; i -= 2) {
+                CharSequence n = fields[i];
+                if ((n == name || AsciiString.contentEqualsIgnoreCase(name, n)) && seen++ == passed) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return slotAfterPassed() >= 0;
+        }
+
+        @Override
+        public CharSequence next() {
+            int i = slotAfterPassed();
+            if (i < 0) {
+                throw new NoSuchElementException();
+            }
+            passed++;
+            canRemove = true;
+            return fields[i + 1];
+        }
+
+        @Override
+        public void remove() {
+            if (!canRemove) {
+                throw new IllegalStateException();
+            }
+            passed--;
+            removeAt(slotAfterPassed());
+            canRemove = false;
+        }
+    }
+
+    /** {@code HeadersUtils.namesAsString}: a live view; contains ignores case, iteration gives each stored name. */
+    private final class NameSet extends AbstractCollection<String> implements Set<String> {
+        @Override
+        public int size() {
+            return distinctNames().size();
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return CompactHttpHeaders.this.isEmpty();
+        }
+
+        @Override
+        public boolean contains(Object o) {
+            return CompactHttpHeaders.this.contains(o.toString());
+        }
+
+        @Override
+        public Iterator<String> iterator() {
+            Iterator<CharSequence> names = distinctNames().iterator();
+            return new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return names.hasNext();
+                }
+
+                @Override
+                public String next() {
+                    CharSequence n = names.next();
+                    return n != null ? n.toString() : null;
+                }
+
+                @Override
+                public void remove() {
+                    names.remove();
+                }
+            };
+        }
+    }
+
+    /**
+     * Makes the maps: a request's with room for the fields its header block has (set by the decoder through
+     * {@link #expectFields} before it decodes the block) and a few more the sidecar adds on the way
+     * ({@code X-Forwarded-For}, {@code X-Forwarded-Proto}); an empty one with room for two. One per connection,
+     * like its decoder. Validation is always on: this factory exists only to replace
+     * {@link DefaultHttpHeadersFactory#headersFactory()}.
+     */
+    public static final class Factory implements HttpHeadersFactory {
+        /** Fields the sidecar may add to a request before forwarding it. */
+        static final int ADDED = 2;
+        private static final int DEFAULT_FIELDS = 8;
+        private int expected = DEFAULT_FIELDS;
+
+        /** The next request's header block has {@code fields} fields (its line count). */
+        void expectFields(int fields) {
+            expected = fields;
+        }
+
+        @Override
+        public HttpHeaders newHeaders() {
+            int n = expected;
+            expected = DEFAULT_FIELDS;
+            return new CompactHttpHeaders(n + ADDED);
+        }
+
+        @Override
+        public HttpHeaders newEmptyHeaders() {
+            return new CompactHttpHeaders(2);
+        }
+    }
+}
