@@ -159,6 +159,15 @@ public final class CompactHttpHeaders extends HttpHeaders {
         return Collections.unmodifiableList(values);
     }
 
+    /** How many values {@code name} has: {@code getAll(name).size()} without the list. */
+    public int count(CharSequence name) {
+        int n = 0;
+        for (int i = next(checkNotNull(name, "name"), 0); i >= 0; i = next(name, i + 2)) {
+            n++;
+        }
+        return n;
+    }
+
     @Override
     public List<Entry<String, String>> entries() {
         if (isEmpty()) {

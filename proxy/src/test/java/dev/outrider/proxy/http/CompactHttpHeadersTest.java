@@ -61,6 +61,11 @@ class CompactHttpHeadersTest {
                 Object actual = outcome(op.run, compact);
                 assertThat(actual).as("round %d, steps %s", round, steps).isEqualTo(expected);
                 assertThat(contents(compact)).as("round %d, steps %s", round, steps).isEqualTo(contents(netty));
+                for (CharSequence name : NAMES) {
+                    if (name != null) {
+                        assertThat(((CompactHttpHeaders) compact).count(name)).isEqualTo(netty.getAll(name).size());
+                    }
+                }
             }
         }
     }
