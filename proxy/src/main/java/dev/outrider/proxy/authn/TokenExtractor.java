@@ -348,7 +348,8 @@ public final class TokenExtractor {
      * {@code token}.
      */
     private boolean holdsUnderFirstPrefix(String v, CharSequence token) {
-        for (JwtHeader h : headers) {
+        for (int i = 0; i < headers.size(); i++) { // indexed: no iterator per request
+            JwtHeader h = headers.get(i);
             int start = tokenStart(v, h);
             if (start >= 0) {
                 return isTokenAt(v, start, token);

@@ -245,6 +245,12 @@ public final class CompactHttpHeaders extends HttpHeaders {
         return false;
     }
 
+    /** As Netty's, with no value iterator made when {@code name} is absent (Connection, Transfer-Encoding). */
+    @Override
+    public boolean containsValue(CharSequence name, CharSequence value, boolean ignoreCase) {
+        return next(checkNotNull(name, "name"), 0) >= 0 && super.containsValue(name, value, ignoreCase);
+    }
+
     @Override
     public boolean isEmpty() {
         return size == 0;
