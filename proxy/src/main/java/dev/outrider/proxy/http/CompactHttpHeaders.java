@@ -8,11 +8,8 @@ import io.netty.handler.codec.HeadersUtils;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.AsciiString;
 
-import java.util.AbstractCollection;
-import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Calendar;
@@ -21,16 +18,15 @@ import java.util.Date;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Map.Entry;
-import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.function.Function;
 
 import static io.netty.util.internal.ObjectUtil.checkNotNull;
 
 /**
  * A request's header fields in one array, {@code [name0, value0, name1, value1, ...]} in arrival order, for the
- * HTTP/1.1 decoder ({@link Http1ServerCodec}, through {@link Factory}): a request carries a handful of fields
+ * HTTP/1.1 decoder ({@link Http1ServerCodec}, through {@link CompactHttpHeadersFactory}): a request carries a handful of fields
  * (at most {@code http.maxHeaderCount}), so a linear scan finds a name as fast as a hash table would, without
  * {@link DefaultHttpHeaders}' entry object per field, its 16-slot table and its list head. Per field it keeps
  * two references; a lookup compares names as {@link DefaultHttpHeaders} does
@@ -48,7 +44,8 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
  * <p>Threading: as any {@link HttpHeaders}, owned by the request's event loop.
  */
 public final class CompactHttpHeaders extends HttpHeaders {
-    private static final NameValidator<CharSequence> NAMES = DefaultHttpHeadersFactory.headersFactory().getNameValidator();
+    private static final NameValidator<CharSequence> NAMES =
+            DefaultHttpHeadersFactory.headersFactory().getNameValidator();
     private static final ValueValidator<CharSequence> VALUES =
             DefaultHttpHeadersFactory.headersFactory().getValueValidator();
     /** {@code DefaultHeaders.HASH_CODE_SEED}, so equal contents hash alike in both maps. */
@@ -82,20 +79,19 @@ public final class CompactHttpHeaders extends HttpHeaders {
         return i < 0 ? null : fields[i + 1].toString();
     }
 
-    /** The first value of {@code name} as stored, or null. */
-    private CharSequence first(CharSequence name) {
+    /** {@code DefaultHeaders.getInt} and the like: the first value converted; null if absent or not convertible. */
+    private <T> T converted(CharSequence name, Function<CharSequence, T> conversion) {
         int i = next(checkNotNull(name, "name"), 0);
-        return i < 0 ? null : fields[i + 1];
+        try {
+            return i < 0 ? null : conversion.apply(fields[i + 1]);
+        } catch (RuntimeException ignore) {
+            return null;
+        }
     }
 
     @Override
     public Integer getInt(CharSequence name) {
-        CharSequence v = first(name);
-        try {
-            return v != null ? Converter.INSTANCE.convertToInt(v) : null;
-        } catch (RuntimeException ignore) {
-            return null;
-        }
+        return converted(name, Converter.INSTANCE::convertToInt);
     }
 
     @Override
@@ -106,12 +102,7 @@ public final class CompactHttpHeaders extends HttpHeaders {
 
     @Override
     public Short getShort(CharSequence name) {
-        CharSequence v = first(name);
-        try {
-            return v != null ? Converter.INSTANCE.convertToShort(v) : null;
-        } catch (RuntimeException ignore) {
-            return null;
-        }
+        return converted(name, Converter.INSTANCE::convertToShort);
     }
 
     @Override
@@ -122,12 +113,7 @@ public final class CompactHttpHeaders extends HttpHeaders {
 
     @Override
     public Long getTimeMillis(CharSequence name) {
-        CharSequence v = first(name);
-        try {
-            return v != null ? Converter.INSTANCE.convertToTimeMillis(v) : null;
-        } catch (RuntimeException ignore) {
-            return null;
-        }
+        return converted(name, Converter.INSTANCE::convertToTimeMillis);
     }
 
     @Override
@@ -188,34 +174,18 @@ public final class CompactHttpHeaders extends HttpHeaders {
 
     @Override
     public Iterator<Entry<CharSequence, CharSequence>> iteratorCharSequence() {
-        return new FieldIterator();
+        return new CompactHeaderViews.FieldIterator(this);
     }
 
     @Override
     public Iterator<String> valueStringIterator(CharSequence name) {
-        Iterator<CharSequence> values = valueCharSequenceIterator(name);
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return values.hasNext();
-            }
-
-            @Override
-            public String next() {
-                return values.next().toString();
-            }
-
-            @Override
-            public void remove() {
-                values.remove();
-            }
-        };
+        return new CompactHeaderViews.Strings(valueCharSequenceIterator(name));
     }
 
     /** The values of {@code name}, last first (as {@link DefaultHttpHeaders}' bucket chain); supports remove. */
     @Override
     public Iterator<CharSequence> valueCharSequenceIterator(CharSequence name) {
-        return new ValueIterator(checkNotNull(name, "name"));
+        return new CompactHeaderViews.ValueIterator(this, checkNotNull(name, "name"));
     }
 
     @Override
@@ -263,7 +233,7 @@ public final class CompactHttpHeaders extends HttpHeaders {
 
     @Override
     public Set<String> names() {
-        return new NameSet();
+        return new CompactHeaderViews.NameSet(this);
     }
 
     // --- writing -----------------------------------------------------------------------------------------
@@ -414,6 +384,29 @@ public final class CompactHttpHeaders extends HttpHeaders {
 
     // --- internals ---------------------------------------------------------------------------------------
 
+    /** Slots in use: two per field. */
+    int slots() {
+        return 2 * size;
+    }
+
+    /** The name (even slot) or value (odd slot) at {@code slot}. */
+    CharSequence at(int slot) {
+        return fields[slot];
+    }
+
+    /** Whether the field at (even) {@code slot} is named {@code name}, as {@link DefaultHttpHeaders} compares. */
+    boolean isNamed(int slot, CharSequence name) {
+        CharSequence n = fields[slot];
+        return n == name || AsciiString.contentEqualsIgnoreCase(name, n);
+    }
+
+    /** Sets the value at (even) {@code slot} to {@code value} if the field there is still {@code name: old}. */
+    void replaceValue(int slot, CharSequence name, CharSequence old, CharSequence value) {
+        if (slot < 2 * size && fields[slot] == name && fields[slot + 1] == old) {
+            fields[slot + 1] = value;
+        }
+    }
+
     /** The slot of the first field named {@code name} at or after slot {@code from}, or -1. */
     private int next(CharSequence name, int from) {
         CharSequence[] f = fields;
@@ -491,7 +484,7 @@ public final class CompactHttpHeaders extends HttpHeaders {
         }
     }
 
-    private void removeAt(int slot) {
+    void removeAt(int slot) {
         int end = 2 * size;
         System.arraycopy(fields, slot + 2, fields, slot, end - slot - 2);
         fields[end - 2] = null;
@@ -500,7 +493,7 @@ public final class CompactHttpHeaders extends HttpHeaders {
     }
 
     /** The names as stored, each once (as {@link Object#equals} tells them apart, as Netty's map does). */
-    private Set<CharSequence> distinctNames() {
+    Set<CharSequence> distinctNames() {
         if (size == 0) {
             return Collections.emptySet();
         }
@@ -527,204 +520,6 @@ public final class CompactHttpHeaders extends HttpHeaders {
                 return DateFormatter.format(((Calendar) value).getTime());
             }
             return value.toString();
-        }
-    }
-
-    /** One field as the iterator returns it; {@code setValue} writes through while the field is where it was. */
-    private final class Field implements Entry<CharSequence, CharSequence> {
-        private final int slot;
-        private final CharSequence name;
-        private CharSequence value;
-
-        Field(int slot) {
-            this.slot = slot;
-            this.name = fields[slot];
-            this.value = fields[slot + 1];
-        }
-
-        @Override
-        public CharSequence getKey() {
-            return name;
-        }
-
-        @Override
-        public CharSequence getValue() {
-            return value;
-        }
-
-        @Override
-        public CharSequence setValue(CharSequence v) {
-            checkNotNull(v, "value");
-            CharSequence old = value;
-            if (slot < 2 * size && fields[slot] == name && fields[slot + 1] == old) {
-                fields[slot + 1] = v;
-            }
-            value = v;
-            return old;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Map.Entry<?, ?> e && name.equals(e.getKey()) && value.equals(e.getValue());
-        }
-
-        @Override
-        public int hashCode() {
-            return name.hashCode() ^ value.hashCode();
-        }
-
-        @Override
-        public String toString() {
-            return name.toString() + '=' + value.toString();
-        }
-    }
-
-    private final class FieldIterator implements Iterator<Entry<CharSequence, CharSequence>> {
-        private int slot;
-
-        @Override
-        public boolean hasNext() {
-            return slot < 2 * size;
-        }
-
-        @Override
-        public Entry<CharSequence, CharSequence> next() {
-            if (slot >= 2 * size) {
-                throw new NoSuchElementException();
-            }
-            Field f = new Field(slot);
-            slot += 2;
-            return f;
-        }
-
-        @Override
-        public void remove() {
-            throw new UnsupportedOperationException("read only");
-        }
-    }
-
-    /**
-     * The values of one name, last first. It counts what it returned rather than holding a slot, so removing
-     * other fields during the walk (as {@code HeaderHygiene} removes the fields a Connection value names) does
-     * not disturb it.
-     */
-    private final class ValueIterator implements Iterator<CharSequence> {
-        private final CharSequence name;
-        /** Values of the name returned and not removed, counted from the last. */
-        private int passed;
-        private boolean canRemove;
-
-        ValueIterator(CharSequence name) {
-            this.name = name;
-        }
-
-        /** The slot of the value after the {@code passed} last ones, or -1. */
-        private int slotAfterPassed() {
-            int seen = 0;
-            for (int i = 2 * size - 2; i >= 0; i -= 2) {
-                CharSequence n = fields[i];
-                if ((n == name || AsciiString.contentEqualsIgnoreCase(name, n)) && seen++ == passed) {
-                    return i;
-                }
-            }
-            return -1;
-        }
-
-        @Override
-        public boolean hasNext() {
-            return slotAfterPassed() >= 0;
-        }
-
-        @Override
-        public CharSequence next() {
-            int i = slotAfterPassed();
-            if (i < 0) {
-                throw new NoSuchElementException();
-            }
-            passed++;
-            canRemove = true;
-            return fields[i + 1];
-        }
-
-        @Override
-        public void remove() {
-            if (!canRemove) {
-                throw new IllegalStateException();
-            }
-            passed--;
-            removeAt(slotAfterPassed());
-            canRemove = false;
-        }
-    }
-
-    /** {@code HeadersUtils.namesAsString}: a live view; contains ignores case, iteration gives each stored name. */
-    private final class NameSet extends AbstractCollection<String> implements Set<String> {
-        @Override
-        public int size() {
-            return distinctNames().size();
-        }
-
-        @Override
-        public boolean isEmpty() {
-            return CompactHttpHeaders.this.isEmpty();
-        }
-
-        @Override
-        public boolean contains(Object o) {
-            return CompactHttpHeaders.this.contains(o.toString());
-        }
-
-        @Override
-        public Iterator<String> iterator() {
-            Iterator<CharSequence> names = distinctNames().iterator();
-            return new Iterator<>() {
-                @Override
-                public boolean hasNext() {
-                    return names.hasNext();
-                }
-
-                @Override
-                public String next() {
-                    CharSequence n = names.next();
-                    return n != null ? n.toString() : null;
-                }
-
-                @Override
-                public void remove() {
-                    names.remove();
-                }
-            };
-        }
-    }
-
-    /**
-     * Makes the maps: a request's with room for the fields its header block has (set by the decoder through
-     * {@link #expectFields} before it decodes the block) and a few more the sidecar adds on the way
-     * ({@code X-Forwarded-For}, {@code X-Forwarded-Proto}); an empty one with room for two. One per connection,
-     * like its decoder. Validation is always on: this factory exists only to replace
-     * {@link DefaultHttpHeadersFactory#headersFactory()}.
-     */
-    public static final class Factory implements HttpHeadersFactory {
-        /** Fields the sidecar may add to a request before forwarding it. */
-        static final int ADDED = 2;
-        private static final int DEFAULT_FIELDS = 8;
-        private int expected = DEFAULT_FIELDS;
-
-        /** The next request's header block has {@code fields} fields (its line count). */
-        void expectFields(int fields) {
-            expected = fields;
-        }
-
-        @Override
-        public HttpHeaders newHeaders() {
-            int n = expected;
-            expected = DEFAULT_FIELDS;
-            return new CompactHttpHeaders(n + ADDED);
-        }
-
-        @Override
-        public HttpHeaders newEmptyHeaders() {
-            return new CompactHttpHeaders(2);
         }
     }
 }

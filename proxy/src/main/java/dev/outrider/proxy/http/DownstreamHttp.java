@@ -181,6 +181,6 @@ public final class DownstreamHttp {
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
                 // after setValidateHeaders, which sets the factories; validates as the default it replaces
-                .setHeadersFactory(new CompactHttpHeaders.Factory());
+                .setHeadersFactory(new CompactHttpHeadersFactory());
     }
 }

@@ -80,7 +80,7 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
 
         private final ArrayDeque<HttpMethod> methods;
         /** The headers factory when it is {@link CompactHttpHeaders}': told each block's field count. */
-        private final CompactHttpHeaders.Factory sizedHeaders;
+        private final CompactHttpHeadersFactory sizedHeaders;
         private final int maxBlock;
         /** Line ends seen by the last {@link #headerBlockEnd} scan. */
         private int lines;
@@ -91,7 +91,7 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
         StrictRequestDecoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> methods) {
             super(config);
             this.methods = methods;
-            this.sizedHeaders = config.getHeadersFactory() instanceof CompactHttpHeaders.Factory f ? f : null;
+            this.sizedHeaders = config.getHeadersFactory() instanceof CompactHttpHeadersFactory f ? f : null;
             this.maxBlock = config.getMaxInitialLineLength() + config.getMaxHeaderSize() + 4;
         }
 
