@@ -198,6 +198,32 @@ class CompactHttpHeadersTest {
         }
     }
 
+    @Test
+    void theResponseEncoderWritesTheSameBytesForEitherMap() {
+        List<String> wire = new ArrayList<>();
+        for (HttpHeaders h : both()) {
+            h.add(AsciiString.cached("content-type"), AsciiString.cached("text/plain; charset=utf-8"))
+                    .add("Content-Length", "2").add("X-Text", "caf\u00e9 \u0100").add("x-empty", "");
+            io.netty.handler.codec.http.FullHttpResponse response = new io.netty.handler.codec.http.DefaultFullHttpResponse(
+                    io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpResponseStatus.OK,
+                    Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII), h,
+                    io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+            EmbeddedChannel ch = h instanceof CompactHttpHeaders
+                    ? new EmbeddedChannel(new Http1ServerCodec(DownstreamHttp.decoderConfig(CONFIG)))
+                    : new EmbeddedChannel(new io.netty.handler.codec.http.HttpResponseEncoder());
+            ch.writeOutbound(response);
+            StringBuilder out = new StringBuilder();
+            io.netty.buffer.ByteBuf b;
+            while ((b = ch.readOutbound()) != null) {
+                out.append(b.toString(StandardCharsets.ISO_8859_1));
+                b.release();
+            }
+            ch.finishAndReleaseAll();
+            wire.add(out.toString());
+        }
+        assertThat(wire.get(1)).isEqualTo(wire.get(0)).contains("x-empty: \r\n");
+    }
+
     // --- helpers -------------------------------------------------------------------------------------------
 
     private static List<HttpHeaders> both() {
