@@ -26,10 +26,10 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
 
 /**
  * A request's header fields in one array, {@code [name0, value0, name1, value1, ...]} in arrival order, for the
- * HTTP/1.1 decoder ({@link Http1ServerCodec}, through {@link CompactHttpHeadersFactory}): a request carries a handful of fields
- * (at most {@code http.maxHeaderCount}), so a linear scan finds a name as fast as a hash table would, without
- * {@link DefaultHttpHeaders}' entry object per field, its 16-slot table and its list head. Per field it keeps
- * two references; a lookup compares names as {@link DefaultHttpHeaders} does
+ * HTTP/1.1 decoder ({@link Http1ServerCodec}, through {@link CompactHttpHeadersFactory}) and local responses
+ * ({@link LocalResponses}): a message carries a handful of fields (a request at most {@code http.maxHeaderCount}),
+ * so a linear scan finds a name as fast as a hash table would, without {@link DefaultHttpHeaders}' entry object per
+ * field, its 16-slot table and its list head. A lookup compares names as {@link DefaultHttpHeaders} does
  * ({@link AsciiString#contentEqualsIgnoreCase}).
  *
  * <p>Behaves as {@link DefaultHttpHeaders} made by {@link DefaultHttpHeadersFactory#headersFactory()} (what the
@@ -37,9 +37,11 @@ import static io.netty.util.internal.ObjectUtil.checkNotNull;
  * same exceptions for the same input, {@link #get} the first value, {@link #getAll} the values in arrival order,
  * {@link #set} moves a field to the end, {@link #valueCharSequenceIterator} walks the values last first and can
  * remove them, {@link #iteratorCharSequence} is read-only and its entries write through {@code setValue}
- * (checked by {@code CompactHttpHeadersTest} against Netty's own map). Three differences: {@link #toString}
- * names this class; {@link #equals} holds between two of these (as Netty's holds only between two of its own);
- * and a field removed by name during an {@link #iteratorCharSequence} walk shifts the walk.
+ * (checked by {@code CompactHttpHeadersTest} against Netty's own map). Differences: {@link #toString} names this
+ * class; {@link #equals} holds between two of these (as Netty's holds only between two of its own); fields added
+ * from a {@link DefaultHttpHeaders} are validated (Netty copies them unchecked from a map with its validators:
+ * same result, they were checked there); a field removed by name during an {@link #iteratorCharSequence} walk,
+ * or one of the walked name added during a {@link #valueCharSequenceIterator} walk, shifts that walk.
  *
  * <p>Threading: as any {@link HttpHeaders}, owned by the request's event loop.
  */

@@ -74,7 +74,7 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
         private static final int NOT_YET = -1;
         private static final int BARE_LF = -2;
 
-        /** Standard methods other than GET and POST (which Netty's decoder shares itself), by name length. */
+        /** Standard methods other than GET and POST (which Netty's decoder shares itself), the commoner first. */
         private static final HttpMethod[] METHODS = {HttpMethod.PUT, HttpMethod.HEAD, HttpMethod.PATCH,
                 HttpMethod.TRACE, HttpMethod.QUERY, HttpMethod.DELETE, HttpMethod.OPTIONS, HttpMethod.CONNECT};
 

@@ -1,15 +1,25 @@
 package dev.outrider.proxy.http;
 
 import dev.outrider.proxy.config.HttpConfig;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.DecoderResultProvider;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.Test;
@@ -172,11 +182,11 @@ class CompactHttpHeadersTest {
                 "GET /a HTTP/1.1\r\nHost: x\r\nEmpty:\r\n\r\n",
         };
         for (String request : requests) {
-            List<String> viaNetty = decode(new EmbeddedChannel(new HttpRequestDecoder(
-                    DownstreamHttp.decoderConfig(CONFIG).setHeadersFactory(DefaultHttpHeadersFactory.headersFactory()))),
-                    request);
-            List<String> viaCodec = decode(new EmbeddedChannel(new Http1ServerCodec(DownstreamHttp.decoderConfig(CONFIG))),
-                    request);
+            HttpDecoderConfig nettyMap = DownstreamHttp.decoderConfig(CONFIG)
+                    .setHeadersFactory(DefaultHttpHeadersFactory.headersFactory());
+            List<String> viaNetty = decode(new EmbeddedChannel(new HttpRequestDecoder(nettyMap)), request);
+            List<String> viaCodec = decode(
+                    new EmbeddedChannel(new Http1ServerCodec(DownstreamHttp.decoderConfig(CONFIG))), request);
             assertThat(viaCodec).as(request).isEqualTo(viaNetty);
         }
     }
@@ -204,16 +214,14 @@ class CompactHttpHeadersTest {
         for (HttpHeaders h : both()) {
             h.add(AsciiString.cached("content-type"), AsciiString.cached("text/plain; charset=utf-8"))
                     .add("Content-Length", "2").add("X-Text", "caf\u00e9 \u0100").add("x-empty", "");
-            io.netty.handler.codec.http.FullHttpResponse response = new io.netty.handler.codec.http.DefaultFullHttpResponse(
-                    io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpResponseStatus.OK,
-                    Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII), h,
-                    io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII), h, EmptyHttpHeaders.INSTANCE);
             EmbeddedChannel ch = h instanceof CompactHttpHeaders
                     ? new EmbeddedChannel(new Http1ServerCodec(DownstreamHttp.decoderConfig(CONFIG)))
-                    : new EmbeddedChannel(new io.netty.handler.codec.http.HttpResponseEncoder());
+                    : new EmbeddedChannel(new HttpResponseEncoder());
             ch.writeOutbound(response);
             StringBuilder out = new StringBuilder();
-            io.netty.buffer.ByteBuf b;
+            ByteBuf b;
             while ((b = ch.readOutbound()) != null) {
                 out.append(b.toString(StandardCharsets.ISO_8859_1));
                 b.release();
@@ -253,7 +261,8 @@ class CompactHttpHeadersTest {
             case 14 -> new Op("addInt " + n, h -> h.addInt(name, small));
             case 15 -> new Op("setShort " + n, h -> h.setShort(name, (short) 7));
             case 16 -> new Op("getInt " + n, h -> List.of(String.valueOf(h.getInt(name)), h.getInt(name, -9)));
-            case 17 -> new Op("getShort " + n, h -> List.of(String.valueOf(h.getShort(name)), h.getShort(name, (short) -9)));
+            case 17 -> new Op("getShort " + n,
+                    h -> List.of(String.valueOf(h.getShort(name)), h.getShort(name, (short) -9)));
             case 18 -> new Op("getTimeMillis " + n, h -> String.valueOf(h.getTimeMillis(name)));
             case 19 -> new Op("values " + n, h -> drain(h.valueCharSequenceIterator(name)));
             case 20 -> new Op("remove values " + n, h -> {
@@ -324,10 +333,10 @@ class CompactHttpHeadersTest {
                 if (o instanceof HttpContent c) {
                     out.add("content " + c.content().readableBytes());
                 }
-                if (o instanceof io.netty.handler.codec.http.LastHttpContent last) {
+                if (o instanceof LastHttpContent last) {
                     out.addAll(contents(last.trailingHeaders()));
                 }
-                DecoderResult result = ((io.netty.handler.codec.DecoderResultProvider) o).decoderResult();
+                DecoderResult result = ((DecoderResultProvider) o).decoderResult();
                 Throwable cause = result.cause();
                 out.add(result.isSuccess() ? "ok" : cause.getClass().getName() + ": " + cause.getMessage()
                         + (cause.getCause() == null ? "" : " / " + cause.getCause()));
