@@ -2,7 +2,9 @@ package dev.outrider.proxy.authn;
 
 import dev.outrider.core.policy.RequestAuthentication.JwtHeader;
 import dev.outrider.core.policy.RequestAuthentication.JwtRule;
+import dev.outrider.proxy.http.CompactHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
 
@@ -117,11 +119,16 @@ public final class TokenExtractor {
 
     /** The token, or null when the request carries none in this rule's locations. */
     public Token extract(HttpRequest request) {
+        HttpHeaders fields = request.headers();
         for (int i = 0; i < headers.size(); i++) {
             JwtHeader h = headers.get(i);
-            List<String> values = request.headers().getAll(h.name());
-            for (int j = 0; j < values.size(); j++) {
-                String v = values.get(j);
+            String first = fields.get(h.name());
+            if (first == null) {
+                continue;
+            }
+            List<String> all = several(fields, h.name());
+            for (int j = 0, n = all == null ? 1 : all.size(); j < n; j++) {
+                String v = all == null ? first : all.get(j);
                 int start = tokenStart(v, h);
                 if (start >= 0) {
                     return new Token(v, start, tokenEnd(v, start), h.name(), null);
@@ -147,11 +154,16 @@ public final class TokenExtractor {
      * parameter.
      */
     public boolean carriesOther(HttpRequest request, CharSequence token) {
+        HttpHeaders fields = request.headers();
         for (int i = 0; i < headers.size(); i++) {
             JwtHeader h = headers.get(i);
-            List<String> values = request.headers().getAll(h.name());
-            for (int j = 0; j < values.size(); j++) {
-                String v = values.get(j);
+            String first = fields.get(h.name());
+            if (first == null) {
+                continue;
+            }
+            List<String> all = several(fields, h.name());
+            for (int j = 0, n = all == null ? 1 : all.size(); j < n; j++) {
+                String v = all == null ? first : all.get(j);
                 if (tokenStart(v, h) >= 0 && !holds(v, h, token)) {
                     return true;
                 }
@@ -274,17 +286,19 @@ public final class TokenExtractor {
 
     /** {@link #remove(HttpRequest, String)} for a token or its text, compared in place. */
     private HttpRequest remove(HttpRequest request, CharSequence value) {
+        HttpHeaders fields = request.headers();
         for (int i = 0; i < headers.size(); i++) {
             String name = headers.get(i).name();
-            List<String> values = request.headers().getAll(name);
-            if (values.isEmpty()) {
+            String first = fields.get(name);
+            if (first == null) {
                 continue;
             }
-            request.headers().remove(name);
-            for (int j = 0; j < values.size(); j++) {
-                String v = values.get(j);
+            List<String> all = several(fields, name);
+            fields.remove(name);
+            for (int j = 0, n = all == null ? 1 : all.size(); j < n; j++) {
+                String v = all == null ? first : all.get(j);
                 if (!holdsUnderFirstPrefix(v, value)) {
-                    request.headers().add(name, v);
+                    fields.add(name, v);
                 }
             }
         }
@@ -298,6 +312,19 @@ public final class TokenExtractor {
             }
         }
         return request;
+    }
+
+    /**
+     * The values of header {@code name} when it has more than one; null when it has one (then
+     * {@link HttpHeaders#get} is it) or none. The decoder's map ({@link CompactHttpHeaders}) counts them in
+     * place, so the usual request, with one token header, makes no list.
+     */
+    private static List<String> several(HttpHeaders fields, String name) {
+        if (fields instanceof CompactHttpHeaders compact && compact.count(name) < 2) {
+            return null;
+        }
+        List<String> all = fields.getAll(name);
+        return all.size() > 1 ? all : null;
     }
 
     /** Whether {@code s} is exactly {@code token} (as {@link String#equals}), compared in place. */
@@ -321,7 +348,8 @@ public final class TokenExtractor {
      * {@code token}.
      */
     private boolean holdsUnderFirstPrefix(String v, CharSequence token) {
-        for (JwtHeader h : headers) {
+        for (int i = 0; i < headers.size(); i++) { // indexed: no iterator per request
+            JwtHeader h = headers.get(i);
             int start = tokenStart(v, h);
             if (start >= 0) {
                 return isTokenAt(v, start, token);

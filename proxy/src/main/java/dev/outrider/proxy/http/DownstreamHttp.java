@@ -167,7 +167,8 @@ public final class DownstreamHttp {
     /**
      * The strict HTTP/1.1 decoder: RFC 9112 Transfer-Encoding rules (Content-Length with Transfer-Encoding
      * is an error, not a tie-break), strict CRLF line endings, no duplicate Content-Length, header
-     * validation on.
+     * validation on. A request's headers go into a {@link CompactHttpHeaders} (validated as Netty's default
+     * map); its factory is told each block's size by the decoder, so a config serves one connection.
      */
     public static HttpDecoderConfig decoderConfig(HttpConfig config) {
         return new HttpDecoderConfig()
@@ -177,6 +178,8 @@ public final class DownstreamHttp {
                 .setValidateHeaders(true)
                 .setAllowDuplicateContentLengths(false)
                 .setStrictLineParsing(true)
-                .setUseRfc9112TransferEncoding(true);
+                .setUseRfc9112TransferEncoding(true)
+                // after setValidateHeaders, which sets the factories; validates as the default it replaces
+                .setHeadersFactory(new CompactHttpHeadersFactory());
     }
 }

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -74,8 +75,16 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
         private static final int BARE_LF = -2;
         private static final int OBS_FOLD = -3;
 
+        /** Standard methods other than GET and POST (which Netty's decoder shares itself), the commoner first. */
+        private static final HttpMethod[] METHODS = {HttpMethod.PUT, HttpMethod.HEAD, HttpMethod.PATCH,
+                HttpMethod.TRACE, HttpMethod.QUERY, HttpMethod.DELETE, HttpMethod.OPTIONS, HttpMethod.CONNECT};
+
         private final ArrayDeque<HttpMethod> methods;
+        /** The headers factory when it is {@link CompactHttpHeaders}': told each block's field count. */
+        private final CompactHttpHeadersFactory sizedHeaders;
         private final int maxBlock;
+        /** Line ends seen by the last {@link #headerBlockEnd} scan. */
+        private int lines;
         /** True between messages: the next bytes are a request line and a header block. */
         private boolean atMessageStart = true;
         private boolean failed;
@@ -83,6 +92,7 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
         StrictRequestDecoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> methods) {
             super(config);
             this.methods = methods;
+            this.sizedHeaders = config.getHeadersFactory() instanceof CompactHttpHeadersFactory f ? f : null;
             this.maxBlock = config.getMaxInitialLineLength() + config.getMaxHeaderSize() + 4;
         }
 
@@ -91,6 +101,22 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
         protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
             AsciiString shared = DecodedHeaderNames.find(sb, start, length);
             return shared != null ? shared : super.splitHeaderName(sb, start, length);
+        }
+
+        /**
+         * A standard method's shared name ({@link HttpMethod#name()}, so {@link HttpMethod#valueOf} returns the
+         * constant without a String per request); any other method is decoded as Netty does.
+         */
+        @Override
+        protected String splitFirstWordInitialLine(byte[] sb, int start, int length) {
+            for (HttpMethod m : METHODS) {
+                AsciiString name = m.asciiName();
+                if (name.length() == length && Arrays.equals(sb, start, start + length, name.array(),
+                        name.arrayOffset(), name.arrayOffset() + length)) {
+                    return m.name();
+                }
+            }
+            return super.splitFirstWordInitialLine(sb, start, length);
         }
 
         /** Bytes received and not yet decoded. */
@@ -108,6 +134,9 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
                 int end = headerBlockEnd(buffer);
                 if (end == NOT_YET && buffer.readableBytes() < maxBlock) {
                     return; // wait for the whole block (the cumulation keeps the bytes)
+                }
+                if (end > 0 && sizedHeaders != null) {
+                    sizedHeaders.expectFields(Math.max(0, lines - 2)); // less the request line and blank line
                 }
                 if (end == OBS_FOLD) {
                     failed = true;
@@ -141,9 +170,10 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
          * {@link #OBS_FOLD} when the whole block is there and a line after the request line begins with SP or
          * HTAB. One pass over the block, line by line ({@link ByteBuf#indexOf} finds each LF a word at a time).
          */
-        private static int headerBlockEnd(ByteBuf buf) {
+        private int headerBlockEnd(ByteBuf buf) {
             int from = buf.readerIndex();
             int to = buf.writerIndex();
+            lines = 0;
             boolean folded = false;
             int lineStart = from;
             while (true) {
@@ -151,6 +181,7 @@ public final class Http1ServerCodec extends CombinedChannelDuplexHandler<HttpReq
                 if (lf < 0) {
                     return NOT_YET;
                 }
+                lines++;
                 if (lf == from || buf.getByte(lf - 1) != '\r') {
                     return BARE_LF;
                 }

@@ -9,7 +9,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -45,6 +44,8 @@ import java.util.concurrent.TimeUnit;
 public final class LocalResponses {
     static final long LINGER_MILLIS = 2000;
     private static final String PREFIX = "outrider: ";
+    /** Room in a text response's header map: Content-Type, Content-Length, x-request-id and one more (Connection). */
+    private static final int LOCAL_FIELDS = 4;
     private static final String GRPC_CONTENT_TYPE = "application/grpc";
     private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
     private static final AsciiString GRPC_MESSAGE = AsciiString.cached("grpc-message");
@@ -67,8 +68,8 @@ public final class LocalResponses {
 
     /**
      * The text response: {@code status} and {@code outrider: <message>}. Built without intermediate strings; its
-     * header map is sized for the few fields a local response has, and it has no trailers (never sent with a
-     * Content-Length, and nothing adds any).
+     * header map ({@link CompactHttpHeaders}) is sized for the few fields a local response has, and it has no
+     * trailers (never sent with a Content-Length, and nothing adds any).
      */
     public static FullHttpResponse of(ByteBufAllocator alloc, HttpResponseStatus status, String message,
                                       String requestId) {
@@ -77,7 +78,7 @@ public final class LocalResponses {
         writeText(body, message);
         body.writeByte('\n');
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,
-                DefaultHttpHeadersFactory.headersFactory().newEmptyHeaders(), EmptyHttpHeaders.INSTANCE);
+                new CompactHttpHeaders(LOCAL_FIELDS), EmptyHttpHeaders.INSTANCE);
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN_UTF8)
                 .set(HttpHeaderNames.CONTENT_LENGTH, length(body.readableBytes()));

@@ -13,7 +13,8 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class TokenExtractorTest {
-    private static HttpRequest request(String uri) {
+    /** A request with Netty's default header map; {@link TokenExtractorCompactHeadersTest} uses the decoder's. */
+    HttpRequest request(String uri) {
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri);
     }
 

@@ -4,6 +4,9 @@ import dev.outrider.proxy.config.HttpConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import org.junit.jupiter.api.AfterEach;
@@ -13,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -150,5 +154,20 @@ class RequestGuardHandlerTest {
         LastHttpContent last = ch.readInbound();
         assertThat(last.trailingHeaders().get("X-Checksum")).isEqualTo("1");
         last.release();
+    }
+
+    /** The Host checks judge HTTP/1.1's map (counted in place) and HTTP/2's (Netty's default) alike. */
+    @Test
+    void hostProblemIsTheSameOnEitherHeaderMap() {
+        HttpHeaders netty = DefaultHttpHeadersFactory.headersFactory().newHeaders();
+        for (HttpHeaders h : List.of(netty, new CompactHttpHeaders(1))) {
+            assertThat(RequestGuardHandler.hostProblem(h)).isNull();
+            h.add(HttpHeaderNames.HOST, "a.example:8080");
+            assertThat(RequestGuardHandler.hostProblem(h)).isNull();
+            h.set("host", "a b");
+            assertThat(RequestGuardHandler.hostProblem(h)).isEqualTo("invalid Host header");
+            h.set("Host", "a.example").add("x", "y").add("HOST", "a.example");
+            assertThat(RequestGuardHandler.hostProblem(h)).isEqualTo("more than one Host header");
+        }
     }
 }
