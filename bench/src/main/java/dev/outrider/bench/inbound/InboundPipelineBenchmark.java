@@ -55,6 +55,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.internal.PlatformDependent;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -327,8 +328,17 @@ public class InboundPipelineBenchmark {
          * {@code channelRead} then {@code channelReadComplete} (not {@code writeInbound}'s varargs array).
          */
         int exchange(byte expectedStatusClass) {
-            ByteBuf read = ch.alloc().directBuffer(bytes.readableBytes());
-            read.writeBytes(bytes, bytes.readerIndex(), bytes.readableBytes());
+            int n = bytes.readableBytes();
+            ByteBuf read = ch.alloc().directBuffer(n);
+            if (read.hasMemoryAddress() && bytes.hasMemoryAddress()) {
+                // memory to memory, as the kernel fills a socket read's buffer: ByteBuf.writeBytes would copy
+                // through ByteBuffer views of the two buffers, objects a socket read does not make
+                PlatformDependent.copyMemory(bytes.memoryAddress() + bytes.readerIndex(),
+                        read.memoryAddress() + read.writerIndex(), n);
+                read.writerIndex(read.writerIndex() + n);
+            } else {
+                read.writeBytes(bytes, bytes.readerIndex(), n);
+            }
             ch.writeOneInbound(read, ch.voidPromise());
             ch.flushInbound();
             return expectStatus(expectedStatusClass);
