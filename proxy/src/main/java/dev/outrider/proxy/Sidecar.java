@@ -202,6 +202,7 @@ public final class Sidecar implements AutoCloseable {
         AdminServer admin = AdminServer.start(transport, config.admin(), registry,
                 new ConfigEndpoint(config, policies, rateLimiter, controlPlane), drain::start);
         resources.push(admin::close);
+        Registries.bindJvm(registry); // /ready already answers: nothing before it needs the JVM's meters
         return new Sidecar(transport, drainState, drain, terminated, inboundListener, List.copyOf(outboundListeners),
                 health, admin);
     }

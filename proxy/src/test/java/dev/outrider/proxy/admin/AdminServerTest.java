@@ -39,6 +39,7 @@ class AdminServerTest {
     void start() throws InterruptedException {
         transport = Transport.create(TransportKind.NIO, 1, "test");
         registry = Registries.prometheus();
+        Registries.bindJvm(registry);
         ProxyMetrics metrics = new ProxyMetrics(registry);
         metrics.requestCompleted(Direction.INBOUND, 200, 1_000_000, 1, 2);
         server = AdminServer.start(transport, new HostPort("127.0.0.1", 0), registry,

@@ -106,9 +106,11 @@ class ProxyMetricsTest {
     }
 
     @Test
-    void prometheusRegistryCarriesTheJvmAndProcessMeters() {
+    void prometheusRegistryCarriesTheJvmAndProcessMetersOnceBound() {
         PrometheusMeterRegistry registry = Registries.prometheus();
         try {
+            assertThat(registry.scrape()).doesNotContain("jvm_memory_used_bytes"); // bound after /ready
+            Registries.bindJvm(registry);
             assertThat(registry.scrape())
                     .contains("jvm_memory_used_bytes")
                     .contains("jvm_threads_live_threads")

@@ -5,16 +5,10 @@ import dev.outrider.proxy.tls.TestPki;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,7 +41,7 @@ class ProviderFallbackProcessTest {
                 dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca-bundle.pem"));
         try (SidecarProcess sidecar = SidecarProcess.start(dir, backend.getAddress().getPort(), "",
                 List.of("-Dio.netty.handler.ssl.noOpenSsl=true"), tls)) {
-            String response = get(sidecar.inboundPort, mesh, mesh.leaf().spiffe(CALLER).issue());
+            String response = SidecarProcess.getOverMtls(sidecar.inboundPort, mesh, mesh.leaf().spiffe(CALLER).issue());
 
             assertThat(response).startsWith("HTTP/1.1 200").contains(";URI=" + CALLER);
             List<String> jdkWarnings = sidecar.logText().lines()
@@ -58,30 +52,6 @@ class ProviderFallbackProcessTest {
             sidecar.assertNoLeaks();
         } finally {
             backend.stop(0);
-        }
-    }
-
-    /** One request over mTLS with the JDK's own client (TLS 1.3, the caller's certificate, the mesh root). */
-    private static String get(int port, TestPki.Ca mesh, TestPki.Leaf caller) throws Exception {
-        char[] password = "test".toCharArray();
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        keys.setKeyEntry("caller", caller.key(), password, caller.chain().toArray(new X509Certificate[0]));
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, password);
-        KeyStore roots = KeyStore.getInstance("PKCS12");
-        roots.load(null, null);
-        roots.setCertificateEntry("mesh", mesh.cert());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(roots);
-        SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-        ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        try (SSLSocket socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n"
-                    .getBytes(StandardCharsets.US_ASCII));
-            socket.getOutputStream().flush();
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
         }
     }
 }

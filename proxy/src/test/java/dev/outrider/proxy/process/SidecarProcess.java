@@ -1,12 +1,20 @@
 package dev.outrider.proxy.process;
 
 import dev.outrider.proxy.FreePorts;
+import dev.outrider.proxy.tls.TestPki;
 
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,6 +138,30 @@ final class SidecarProcess implements AutoCloseable {
             throw new IllegalStateException("sidecar did not exit within " + timeout + ":\n" + logText());
         }
         return process.exitValue();
+    }
+
+    /** One {@code GET /} over mTLS with the JDK's own client (TLS 1.3, the caller's certificate, the mesh root). */
+    static String getOverMtls(int port, TestPki.Ca mesh, TestPki.Leaf caller) throws Exception {
+        char[] password = "test".toCharArray();
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        keys.setKeyEntry("caller", caller.key(), password, caller.chain().toArray(new X509Certificate[0]));
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, password);
+        KeyStore roots = KeyStore.getInstance("PKCS12");
+        roots.load(null, null);
+        roots.setCertificateEntry("mesh", mesh.cert());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(roots);
+        SSLContext ctx = SSLContext.getInstance("TLSv1.3");
+        ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        try (SSLSocket socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
     }
 
     /** A free loopback port below the kernel's ephemeral range ({@link FreePorts#belowEphemeralRange}). */
