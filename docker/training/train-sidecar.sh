@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The sidecar's AOT training run, at image build time (docker/sidecar.Dockerfile, stage "aot"):
 #   1. a throwaway mesh CA and a certificate for outrider-system/training (certs/mesh-ca.sh, openssl);
-#   2. the sidecar started by the image's own entry point with OUTRIDER_AOT=train (the same java, flags and
-#      jars as at run time), configured by docker/training/sidecar.yaml to call itself over mTLS;
+#   2. the sidecar started with OUTRIDER_AOT=train (the same java, flags and jars as at run time) by the image's
+#      own entry point, or by the program TRAINING_SIDECAR (./outrider, the launcher, which trains its cache with
+#      this script too), configured by docker/training/sidecar.yaml to call itself over mTLS;
 #   3. a few hundred requests through it (allowed, denied, by Host header and by upstream port; HTTP/1.1 from
 #      curl, HTTP/2 between the sidecar's outbound and inbound sides), and the admin and health endpoints;
-#   4. SIGTERM: it drains and exits, and the JVM writes $OUTRIDER_HOME/aot/sidecar.aot.
-# Needs bash, curl and openssl; leaves nothing behind but the cache and its fingerprint.
+#   4. SIGTERM: it drains and exits, and the JVM writes the cache: TRAINING_AOT_CACHE, by default
+#      $OUTRIDER_HOME/aot/sidecar.aot (the image's).
+# Needs bash, curl and openssl; leaves nothing behind but the cache (and the image's fingerprint of it).
+# TRAINING_HEALTHCHECK: docker/bin/healthcheck's path (default $OUTRIDER_HOME/bin/healthcheck); TRAINING_*_PORT:
+# the sidecar's listeners (defaults: its usual ports, free in an image build).
 #
 #   train-sidecar.sh [REQUESTS]    (default 300 per kind of request)
 set -euo pipefail
@@ -15,6 +19,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUTRIDER_HOME="${OUTRIDER_HOME:-/opt/outrider}"
 MESH_CA="${MESH_CA:-$here/../../certs/mesh-ca.sh}"
 requests="${1:-300}"
+sidecar="${TRAINING_SIDECAR:-$OUTRIDER_HOME/bin/sidecar-entrypoint}"
+cache="${TRAINING_AOT_CACHE:-$OUTRIDER_HOME/aot/sidecar.aot}"
+healthcheck="${TRAINING_HEALTHCHECK:-$OUTRIDER_HOME/bin/healthcheck}"
 export TRAINING_INBOUND_PORT="${TRAINING_INBOUND_PORT:-15006}" TRAINING_OUTBOUND_PORT="${TRAINING_OUTBOUND_PORT:-15001}"
 export TRAINING_UPSTREAM_PORT="${TRAINING_UPSTREAM_PORT:-15101}" TRAINING_HEALTH_PORT="${TRAINING_HEALTH_PORT:-15021}"
 export TRAINING_ADMIN_PORT="${TRAINING_ADMIN_PORT:-15000}"
@@ -38,16 +45,17 @@ cp "$MESH_CA" "$TRAINING_DIR/certs/mesh-ca.sh"
 cp "$here/policies.yaml" "$TRAINING_DIR/policies/"
 
 # 2. The sidecar, through the entry point, writing the AOT cache at exit.
-rm -f "$OUTRIDER_HOME/aot/sidecar.aot" "$OUTRIDER_HOME/aot/sidecar.aot.fingerprint"
-OUTRIDER_AOT=train OUTRIDER_RUN_DIR="$TRAINING_DIR/run" OUTRIDER_MESH_DIR="$TRAINING_DIR/certs/out/ca" \
-  "$OUTRIDER_HOME/bin/sidecar-entrypoint" proxy --config "$here/sidecar.yaml" >"$TRAINING_DIR/sidecar.log" 2>&1 &
+rm -f "$cache" "$cache.fingerprint"
+OUTRIDER_AOT=train TRAINING_AOT_CACHE="$cache" OUTRIDER_RUN_DIR="$TRAINING_DIR/run" \
+  OUTRIDER_MESH_DIR="$TRAINING_DIR/certs/out/ca" \
+  "$sidecar" proxy --config "$here/sidecar.yaml" >"$TRAINING_DIR/sidecar.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
-  "$OUTRIDER_HOME/bin/healthcheck" "$TRAINING_HEALTH_PORT" /ready && break
+  "$healthcheck" "$TRAINING_HEALTH_PORT" /ready && break
   kill -0 "$pid" 2>/dev/null || { cat "$TRAINING_DIR/sidecar.log" >&2; die "the sidecar exited before it was ready"; }
   sleep 0.1
 done
-"$OUTRIDER_HOME/bin/healthcheck" "$TRAINING_HEALTH_PORT" /ready \
+"$healthcheck" "$TRAINING_HEALTH_PORT" /ready \
   || { cat "$TRAINING_DIR/sidecar.log" >&2; die "the sidecar was not ready within 60 s"; }
 
 # 3. Requests. Each curl reuses its connection across the URL range.
@@ -74,5 +82,5 @@ status=0
 wait "$pid" || status=$?
 pid=""
 ((status == 0)) || { cat "$TRAINING_DIR/sidecar.log" >&2; die "the sidecar exited with $status after SIGTERM"; }
-[[ -s $OUTRIDER_HOME/aot/sidecar.aot ]] || { cat "$TRAINING_DIR/sidecar.log" >&2; die "no AOT cache was written"; }
-echo "train-sidecar: $OUTRIDER_HOME/aot/sidecar.aot ($(du -h "$OUTRIDER_HOME/aot/sidecar.aot" | cut -f1))"
+[[ -s $cache ]] || { cat "$TRAINING_DIR/sidecar.log" >&2; die "no AOT cache was written"; }
+echo "train-sidecar: $cache ($(du -h "$cache" | cut -f1))"

@@ -23,9 +23,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
@@ -33,6 +37,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -98,6 +103,22 @@ public final class LoadGenerator implements Callable<Integer> {
     @Option(names = "--label", defaultValue = "", description = "copied into the JSON line (for scripts)")
     String label;
 
+    @Option(names = "--interval", defaultValue = "0", description = "open loop: also print the latency of each interval of the measured time, e.g. 10s (default ${DEFAULT-VALUE}: none)")
+    String interval;
+
+    @Option(names = "--prewarm-url", description = "open loop: before the run, send the same load here (the generator's own warm-up, e.g. the backend itself) until --until-ready answers 200")
+    URI prewarmUrl;
+
+    @Option(names = "--until-ready", description = "with --prewarm-url: http://127.0.0.1:PORT/path polled every 5 ms (repeatable); the run starts once each has answered 200")
+    List<URI> readyUrls = new ArrayList<>();
+
+    @Option(names = "--ready-timeout", defaultValue = "60s", description = "with --prewarm-url: give up when --until-ready has not answered 200 by then (default ${DEFAULT-VALUE})")
+    String readyTimeout;
+
+    /** With --interval: the measured latency so far, interval by interval, and the start of the open interval. */
+    private Histogram cumulative;
+    private long intervalStart;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new LoadGenerator()).execute(args));
     }
@@ -107,6 +128,13 @@ public final class LoadGenerator implements Callable<Integer> {
         Duration measured = duration("--duration", duration);
         Duration warm = duration("--warmup", warmup);
         Duration drain = duration("--drain-timeout", drainTimeout);
+        Duration every = duration("--interval", interval);
+        if (rate <= 0 && (!every.isZero() || prewarmUrl != null)) {
+            throw new ParameterException(spec.commandLine(), "--interval and --prewarm-url need the open loop (--rate > 0)");
+        }
+        if ((prewarmUrl == null) != readyUrls.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--prewarm-url and --until-ready go together");
+        }
         boolean h2 = switch (protocol) {
             case "http1" -> false;
             case "h2c" -> true;
@@ -133,13 +161,20 @@ public final class LoadGenerator implements Callable<Integer> {
         int loops = threads > 0 ? threads : Math.min(connections, Runtime.getRuntime().availableProcessors());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops, io);
         try {
+            if (prewarmUrl != null) {
+                prewarm(group, epoll, h2, duration("--ready-timeout", readyTimeout));
+            }
             List<LoadConnection> conns = connect(group, epoll, address, port, h2, request, stats);
             boolean open = rate > 0;
             long t0 = System.nanoTime();
             long measureStart = t0 + warm.toNanos();
             long end = measureStart + measured.toNanos();
             if (open) {
-                runOpenLoop(conns, stats, t0, measureStart, end);
+                if (!every.isZero()) {
+                    cumulative = new Histogram(3);
+                    intervalStart = measureStart;
+                }
+                runOpenLoop(conns, stats, t0, measureStart, end, every.toNanos());
             } else {
                 conns.forEach(LoadConnection::startClosedLoop);
                 sleepUntil(measureStart);
@@ -156,6 +191,10 @@ public final class LoadGenerator implements Callable<Integer> {
             }
             int unfinished = Math.max(0, stats.outstanding.get());
             Histogram latency = stats.takeLatency();
+            if (cumulative != null) {
+                reportInterval(latency, measureStart, System.nanoTime());
+                latency = cumulative;
+            }
             LoadReport report = new LoadReport(label, open ? "open" : "closed", protocol, url.toString(), connections,
                     h2 ? streams : 1, rate, (measuredEnd - measureStart) / 1e9, stats.completed.sum(), stats.completedAll.sum(),
                     stats.non2xx.sum(), stats.ioErrors.sum(), stats.dropped.sum(), unfinished, latency,
@@ -174,9 +213,11 @@ public final class LoadGenerator implements Callable<Integer> {
     /**
      * The dispatcher: request i is due at t0 + i/rate. Sleeps until then (never sends early), hands the
      * request to connection i mod N with its intended start. Falling behind sends the overdue requests at
-     * once, still stamped with their intended start.
+     * once, still stamped with their intended start. With {@code everyNanos > 0}, each interval of the
+     * measured time is reported as it ends ({@link #reportInterval}).
      */
-    private void runOpenLoop(List<LoadConnection> conns, LoadStats stats, long t0, long measureStart, long end) {
+    private void runOpenLoop(List<LoadConnection> conns, LoadStats stats, long t0, long measureStart, long end,
+                             long everyNanos) {
         double interval = 1e9 / rate;
         boolean warm = measureStart > t0;
         for (long i = 0; ; i++) {
@@ -191,6 +232,9 @@ public final class LoadGenerator implements Callable<Integer> {
                 warm = false;
             }
             sleepUntil(due);
+            if (everyNanos > 0 && !warm && due >= intervalStart + everyNanos) {
+                reportInterval(stats.takeLatency(), measureStart, intervalStart + everyNanos);
+            }
             if (stats.outstanding.get() >= maxOutstanding) {
                 stats.dropped.increment();
                 continue;
@@ -199,6 +243,79 @@ public final class LoadGenerator implements Callable<Integer> {
             conns.get((int) (i % conns.size())).submit(due);
         }
         sleepUntil(end);
+    }
+
+    /**
+     * One {@code INTERVAL {json}} line: the responses that arrived from {@link #intervalStart} to {@code until}
+     * (seconds from the start of the measured time), their latency from their intended start; added to
+     * {@link #cumulative}, which becomes the run's latency.
+     */
+    private void reportInterval(Histogram h, long measureStart, long until) {
+        cumulative.add(h);
+        System.out.printf(Locale.ROOT, "INTERVAL {\"label\":\"%s\",\"from_s\":%.1f,\"to_s\":%.1f,\"requests\":%d,"
+                        + "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}%n", label,
+                (intervalStart - measureStart) / 1e9, (until - measureStart) / 1e9, h.getTotalCount(),
+                h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(90) / 1e6, h.getValueAtPercentile(99) / 1e6,
+                h.getMaxValue() / 1e6);
+        intervalStart = until;
+    }
+
+    /**
+     * The generator's own warm-up before a cold target: the same open-loop load on {@code --prewarm-url} until
+     * {@code --until-ready} answers 200 (polled every 5 ms from another thread), so that a run measuring a target
+     * from the moment it is ready does not also measure this JVM compiling its own code.
+     */
+    private void prewarm(EventLoopGroup group, boolean epoll, boolean h2, Duration timeout) throws Exception {
+        if (!"http".equals(prewarmUrl.getScheme())
+                || readyUrls.stream().anyMatch(u -> !"http".equals(u.getScheme()) || u.getHost() == null)) {
+            throw new ParameterException(spec.commandLine(), "--prewarm-url and --until-ready: http://HOST:PORT/path");
+        }
+        InetAddress address = loopbackOnly(prewarmUrl.getHost());
+        readyUrls.forEach(u -> loopbackOnly(u.getHost()));
+        String path = prewarmUrl.getRawPath() == null || prewarmUrl.getRawPath().isEmpty() ? "/" : prewarmUrl.getRawPath();
+        LoadStats stats = new LoadStats();
+        List<LoadConnection> conns = connect(group, epoll, address, prewarmUrl.getPort(), h2,
+                new RequestTemplate("GET", prewarmUrl.getRawAuthority(), path, headers()), stats);
+        AtomicBoolean ready = new AtomicBoolean();
+        long started = System.nanoTime();
+        long deadline = started + timeout.toNanos();
+        Thread poller = Thread.ofPlatform().daemon().name("ready-poller").start(() -> {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+            List<URI> waiting = new ArrayList<>(readyUrls);
+            while (!waiting.isEmpty() && System.nanoTime() < deadline) {
+                try {
+                    HttpRequest get = HttpRequest.newBuilder(waiting.getFirst()).timeout(Duration.ofSeconds(1)).build();
+                    if (client.send(get, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                        waiting.removeFirst();
+                        continue;
+                    }
+                } catch (IOException e) {
+                    // not listening yet
+                } catch (InterruptedException e) {
+                    return;
+                }
+                LockSupport.parkNanos(5_000_000);
+            }
+            ready.set(waiting.isEmpty());
+        });
+        double gap = 1e9 / rate;
+        for (long i = 0; !ready.get() && System.nanoTime() < deadline; i++) {
+            long due = started + (long) (i * gap);
+            sleepUntil(due);
+            if (stats.outstanding.get() < maxOutstanding) {
+                stats.outstanding.incrementAndGet();
+                conns.get((int) (i % conns.size())).submit(due);
+            }
+        }
+        poller.interrupt();
+        for (LoadConnection c : conns) {
+            c.ctx.channel().close();
+        }
+        if (!ready.get()) {
+            throw new IllegalStateException("--until-ready " + readyUrls + " did not all answer 200 within " + timeout);
+        }
+        System.out.printf(Locale.ROOT, "PREWARM {\"requests\":%d,\"ready_after_s\":%.3f}%n", stats.completedAll.sum(),
+                (System.nanoTime() - started) / 1e9);
     }
 
     private List<LoadConnection> connect(EventLoopGroup group, boolean epoll, InetAddress address, int port, boolean h2,
