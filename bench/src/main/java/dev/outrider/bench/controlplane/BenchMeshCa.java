@@ -8,7 +8,6 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 import java.math.BigInteger;
@@ -55,7 +54,7 @@ record BenchMeshCa(Path certificate, Path privateKey) {
         Path keyFile = dir.resolve("ca.key");
         Files.writeString(certFile, Pem.write(cert));
         Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(keyFile, Pem.write(new JcaPKCS8Generator(keys.getPrivate(), null)));
+        Files.writeString(keyFile, Pem.pkcs8(keys.getPrivate()));
         return new BenchMeshCa(certFile, keyFile);
     }
 }

@@ -13,7 +13,6 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -82,7 +81,7 @@ final class BenchPki {
         X509Certificate leaf = sign(b, rootKey);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("cert.pem"), Pem.write(leaf), StandardCharsets.US_ASCII);
-        Files.writeString(dir.resolve("key.pem"), Pem.write(new JcaPKCS8Generator(key.getPrivate(), null)),
+        Files.writeString(dir.resolve("key.pem"), Pem.pkcs8(key.getPrivate()),
                 StandardCharsets.US_ASCII);
         Files.writeString(dir.resolve("ca-bundle.pem"), Pem.write(root), StandardCharsets.US_ASCII);
         return leaf;

@@ -145,13 +145,13 @@ public final class WorkloadCa {
         if (csrPem.length() > 2 * CsrCheck.MAX_CSR_BYTES) {
             throw CaException.invalidRequest("CSR PEM is longer than " + 2 * CsrCheck.MAX_CSR_BYTES + " characters");
         }
-        PKCS10CertificationRequest csr;
+        byte[] csrDer;
         try {
-            csr = Pem.csr(csrPem);
+            csrDer = Pem.csr(csrPem);
         } catch (IOException e) {
             throw CaException.invalidRequest(e.getMessage(), e);
         }
-        return sign(csr, identity, ttl);
+        return sign(csrDer, identity, ttl);
     }
 
     /**

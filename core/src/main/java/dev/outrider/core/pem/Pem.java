@@ -1,40 +1,44 @@
 package dev.outrider.core.pem;
 
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.openssl.PEMException;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.pkcs.PKCS10CertificationRequest;
-import org.bouncycastle.util.io.pem.PemObject;
-
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * PEM in and out, the one home of every module (sidecar TLS files, the control-plane client, the CA, the snapshot
- * signing key): certificates with the JDK's X.509 factory, keys and CSRs with BouncyCastle's {@link PEMParser}
- * (which reads the forms issuers write: PKCS#8 {@code PRIVATE KEY}, SEC1 {@code EC PRIVATE KEY}, PKCS#1
- * {@code RSA PRIVATE KEY}). Encrypted keys are refused: neither a sidecar nor the control plane has anywhere safe
- * to keep a passphrase. No method puts key material in an exception message; callers add the file or field name.
- * Pure functions.
+ * PEM in and out (RFC 7468), the one home of every module (sidecar TLS files, the control-plane client, the CA,
+ * the snapshot signing key). Everything a sidecar reads and writes goes through the JDK alone: certificates with
+ * its X.509 factory, PKCS#8 {@code PRIVATE KEY}s (EC, RSA, Ed25519/Ed448) with its key factories, CSRs as their
+ * DER, and PEM text with {@link Base64}. The other key forms issuers write, SEC1 {@code EC PRIVATE KEY} and PKCS#1
+ * {@code RSA PRIVATE KEY} (and anything else BouncyCastle reads), go to {@link BouncyCastleKeys}, which is loaded
+ * only when such a file is read: this class names no BouncyCastle type, so loading it loads none (BouncyCastle's
+ * signed jar costs a sidecar ~115 classes and their signature checks at start, and cannot go into an AOT cache).
+ * Encrypted keys are refused: neither a sidecar nor the control plane has anywhere safe to keep a passphrase. No
+ * method puts key material in an exception message; callers add the file or field name. Pure functions.
  */
 public final class Pem {
     private static final byte[] PROBE = "outrider key/certificate match".getBytes(StandardCharsets.US_ASCII);
+    /** A BEGIN line (RFC 7468 §2: the label is printable ASCII without '-'); group 1 is the label. */
+    private static final Pattern BEGIN = Pattern.compile("^[ \\t]*-----BEGIN ([\\x21-\\x2C\\x2E-\\x7E ]*)-----[ \\t]*\\r?$",
+            Pattern.MULTILINE);
+    private static final String PRIVATE_KEY = "PRIVATE KEY";
+    /** The JDK's key factories a PKCS#8 key may be for, most likely first (EdDSA reads Ed25519 and Ed448). */
+    private static final List<String> KEY_ALGORITHMS = List.of("EC", "RSA", "EdDSA");
+    private static final Base64.Encoder BODY = Base64.getMimeEncoder(64, new byte[] {'\n'});
 
     private Pem() {
     }
@@ -56,77 +60,108 @@ public final class Pem {
     }
 
     /**
-     * The first PEM object of {@code pem} as an unencrypted private key. Messages: "no PEM private key found",
-     * "unsupported PEM object X; expected ...", "not a readable PEM private key".
+     * The first PEM object of {@code pem} as an unencrypted private key: PKCS#8 with the JDK, any other form through
+     * {@link BouncyCastleKeys}. Messages: "no PEM private key found", "unsupported PEM object X; expected ...",
+     * "not a readable PEM private key".
      */
     public static PrivateKey privateKey(byte[] pem) throws IOException {
-        Object o = readObject(new String(pem, StandardCharsets.US_ASCII), "not a readable PEM private key");
-        if (o == null) {
+        String text = new String(pem, StandardCharsets.US_ASCII);
+        Matcher begin = BEGIN.matcher(text);
+        if (!begin.find()) {
             throw new IOException("no PEM private key found");
         }
-        JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-        try {
-            if (o instanceof PEMKeyPair pair) {
-                // Only the private part: a SEC1 key may leave out its (optional) public key.
-                return converter.getPrivateKey(pair.getPrivateKeyInfo());
+        if (begin.group(1).equals(PRIVATE_KEY)) {
+            PrivateKey key = pkcs8(body(text, begin, "not a readable PEM private key"));
+            if (key != null) {
+                return key;
             }
-            if (o instanceof PrivateKeyInfo info) {
-                return converter.getPrivateKey(info);
-            }
-        } catch (PEMException e) {
-            throw new IOException("not a readable PEM private key", e);
         }
-        throw new IOException("unsupported PEM object " + o.getClass().getSimpleName()
-                + "; expected an unencrypted PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY");
+        // SEC1, PKCS#1, a PKCS#8 key of an algorithm the JDK's factories here do not read, and the refusals of
+        // everything else (encrypted keys, certificates) with the messages BouncyCastle's reader gives them.
+        return BouncyCastleKeys.privateKey(text);
+    }
+
+    /** The key in a PKCS#8 PrivateKeyInfo by the first JDK factory that reads it; null when none does. */
+    private static PrivateKey pkcs8(byte[] der) {
+        PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
+        for (String algorithm : KEY_ALGORITHMS) {
+            try {
+                // Each factory checks the AlgorithmIdentifier's OID and refuses a key of another algorithm.
+                return KeyFactory.getInstance(algorithm).generatePrivate(spec);
+            } catch (GeneralSecurityException e) {
+                // not this algorithm (or malformed): try the next factory
+            }
+        }
+        return null;
     }
 
     /**
-     * The one CSR in {@code pem} (label {@code CERTIFICATE REQUEST} or {@code NEW CERTIFICATE REQUEST}). Messages:
-     * "no PEM CERTIFICATE REQUEST found", "expected a PEM CERTIFICATE REQUEST, found X", "CSR is not readable PEM: ...".
+     * The DER of the one CSR in {@code pem} (label {@code CERTIFICATE REQUEST} or {@code NEW CERTIFICATE REQUEST}),
+     * not parsed: the CA parses and checks it. Messages: "no PEM CERTIFICATE REQUEST found", "expected a PEM
+     * CERTIFICATE REQUEST, found X", "CSR is not readable PEM: ...".
      */
-    public static PKCS10CertificationRequest csr(String pem) throws IOException {
-        Object o;
-        try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-            o = parser.readObject();
-        } catch (IOException e) {
-            throw new IOException("CSR is not readable PEM: " + e.getMessage(), e);
+    public static byte[] csr(String pem) throws IOException {
+        Matcher begin = BEGIN.matcher(pem);
+        if (!begin.find()) {
+            throw new IOException("no PEM CERTIFICATE REQUEST found");
         }
-        if (o instanceof PKCS10CertificationRequest csr) {
-            return csr;
+        String label = begin.group(1);
+        if (!label.equals("CERTIFICATE REQUEST") && !label.equals("NEW CERTIFICATE REQUEST")) {
+            throw new IOException("expected a PEM CERTIFICATE REQUEST, found " + label);
         }
-        throw new IOException(o == null ? "no PEM CERTIFICATE REQUEST found"
-                : "expected a PEM CERTIFICATE REQUEST, found " + o.getClass().getSimpleName());
+        return body(pem, begin, "CSR is not readable PEM");
     }
 
     /**
-     * {@code key} as PKCS#8 {@code PRIVATE KEY} PEM (what the JDK encodes a private key as). Not the BouncyCastle
-     * writer's own form: it would write a JDK EC key as SEC1 without the curve, which nothing reads back.
+     * The decoded body of the block whose BEGIN line {@code begin} found: up to its END line with the same label,
+     * strict base64 with any line breaks. A block with headers (RFC 1421 {@code Proc-Type: 4,ENCRYPTED}) has none
+     * of the forms read here and fails.
+     */
+    private static byte[] body(String text, Matcher begin, String unreadable) throws IOException {
+        int end = text.indexOf("-----END " + begin.group(1) + "-----", begin.end());
+        if (end < 0) {
+            throw new IOException(unreadable + ": no END line for its " + begin.group(1));
+        }
+        StringBuilder base64 = new StringBuilder(end - begin.end());
+        for (int i = begin.end(); i < end; i++) {
+            char c = text.charAt(i);
+            if (!Character.isWhitespace(c)) {
+                base64.append(c);
+            }
+        }
+        try {
+            return Base64.getDecoder().decode(base64.toString());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(unreadable + ": its body is not base64");
+        }
+    }
+
+    /**
+     * {@code key} as PKCS#8 {@code PRIVATE KEY} PEM (what the JDK encodes a private key as): the one form every
+     * reader here takes back without BouncyCastle.
      */
     public static String pkcs8(PrivateKey key) {
         if (!"PKCS#8".equals(key.getFormat())) {
             throw new IllegalArgumentException("key format " + key.getFormat() + " is not PKCS#8");
         }
-        return write(new PemObject("PRIVATE KEY", key.getEncoded()));
+        return encode(PRIVATE_KEY, key.getEncoded());
     }
 
-    /** Any object BouncyCastle's PEM writer knows (certificates, CSRs, {@link PemObject}s). */
-    public static String write(Object object) {
-        StringWriter out = new StringWriter();
-        try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
-            writer.writeObject(object);
-        } catch (IOException e) {
-            throw new UncheckedIOException("PEM encoding to memory failed", e);
+    /** {@code certificate} as a PEM {@code CERTIFICATE}. */
+    public static String write(X509Certificate certificate) {
+        try {
+            return encode("CERTIFICATE", certificate.getEncoded());
+        } catch (CertificateEncodingException e) {
+            throw new IllegalArgumentException("certificate cannot be DER encoded: " + e.getMessage(), e);
         }
-        return out.toString();
     }
 
-    /** The first PEM object of {@code text}, null when there is none; parser failures as {@code unreadable}. */
-    private static Object readObject(String text, String unreadable) throws IOException {
-        try (PEMParser parser = new PEMParser(new StringReader(text))) {
-            return parser.readObject();
-        } catch (IOException e) {
-            throw new IOException(unreadable, e);
-        }
+    /**
+     * {@code der} framed as PEM with {@code label} (RFC 7468 §2): BEGIN line, base64 at 64 columns, END line, each
+     * ended by a line feed; the form OpenSSL and BouncyCastle write.
+     */
+    public static String encode(String label, byte[] der) {
+        return "-----BEGIN " + label + "-----\n" + BODY.encodeToString(der) + "\n-----END " + label + "-----\n";
     }
 
     /**

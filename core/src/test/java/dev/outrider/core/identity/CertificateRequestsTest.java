@@ -2,22 +2,30 @@ package dev.outrider.core.identity;
 
 import dev.outrider.core.model.SpiffeId;
 import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.pkcs.Attribute;
+import org.bouncycastle.asn1.pkcs.CertificationRequest;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.Test;
 
 import java.io.StringReader;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -56,6 +64,29 @@ class CertificateRequestsTest {
             names.add(name.getTagNo() + "=" + name.getName());
         }
         assertThat(names).containsExactly(GeneralName.uniformResourceIdentifier + "=" + ORDERS);
+    }
+
+    @Test
+    void csrHasTheBytesBouncyCastlesBuilderWroteForTheSameKeyAndName() throws Exception {
+        CertificateRequests.KeyAndCsr request = CertificateRequests.create(ORDERS);
+        ExtensionsGenerator extensions = new ExtensionsGenerator();
+        extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
+                new GeneralName(GeneralName.uniformResourceIdentifier, ORDERS.toString())));
+        PKCS10CertificationRequest bc = new JcaPKCS10CertificationRequestBuilder(new X500Name(new RDN[0]),
+                request.keys().getPublic())
+                .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate())
+                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(request.keys().getPrivate()));
+        CertificationRequest ours = parse(request.csrPem()).toASN1Structure();
+
+        // The signed part byte for byte, and the signature algorithm (ECDSA signatures differ run to run).
+        assertThat(CertificateRequests.requestInfo(request.keys(), ORDERS))
+                .isEqualTo(bc.toASN1Structure().getCertificationRequestInfo().getEncoded(ASN1Encoding.DER))
+                .isEqualTo(ours.getCertificationRequestInfo().getEncoded(ASN1Encoding.DER));
+        assertThat(ours.getSignatureAlgorithm()).isEqualTo(bc.getSignatureAlgorithm());
+        assertThat(parse(request.csrPem()).getSubject().getRDNs()).isEmpty();
+        // The whole request is DER: BouncyCastle writes back exactly the bytes it parsed.
+        assertThat(ours.getEncoded(ASN1Encoding.DER)).isEqualTo(Base64.getMimeDecoder().decode(request.csrPem()
+                .replace("-----BEGIN CERTIFICATE REQUEST-----", "").replace("-----END CERTIFICATE REQUEST-----", "")));
     }
 
     @Test
