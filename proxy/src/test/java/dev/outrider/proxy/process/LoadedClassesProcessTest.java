@@ -26,7 +26,10 @@ class LoadedClassesProcessTest {
             // Logback's XML configurator (Joran) and its model: SidecarLogging configures in code. (Only
             // JoranException, named in a signature of Logback's initializer, is loaded from Joran.)
             "ch.qos.logback.classic.joran.", "ch.qos.logback.core.joran.action.", "ch.qos.logback.core.model.",
-            "com.sun.org.apache.xerces."); // the JDK's XML parser, which only Joran needed
+            "com.sun.org.apache.xerces.", // the JDK's XML parser, which only Joran needed
+            // A signed jar (the JDK verifies each class it loads; an AOT cache cannot archive them): the JDK
+            // reads the PKCS#8 keys and certificates (core's Pem), BouncyCastle only SEC1 and PKCS#1 key files.
+            "org.bouncycastle.");
 
     @Test
     void anMtlsSidecarServingARequestLoadsNoneOfTheLibrariesItDoesNotRun(@TempDir Path dir) throws Exception {
