@@ -4,8 +4,9 @@
 #   2. the sidecar started with OUTRIDER_AOT=train (the same java, flags and jars as at run time) by the image's
 #      own entry point, or by the program TRAINING_SIDECAR (./outrider, the launcher, which trains its cache with
 #      this script too), configured by docker/training/sidecar.yaml to call itself over mTLS;
-#   3. a few hundred requests through it (allowed, denied, by Host header and by upstream port; HTTP/1.1 from
-#      curl, HTTP/2 between the sidecar's outbound and inbound sides), and the admin and health endpoints;
+#   3. a few hundred requests through it (allowed, denied, with and without a JWT, a bad one; by Host header and
+#      by upstream port; HTTP/1.1 and h2c from curl, which the sidecar forwards to itself in the same protocol),
+#      and the admin and health endpoints;
 #   4. SIGTERM: it drains and exits, and the JVM writes the cache: TRAINING_AOT_CACHE, by default
 #      $OUTRIDER_HOME/aot/sidecar.aot (the image's).
 # Needs bash, curl and openssl; leaves nothing behind but the cache (and the image's fingerprint of it).
@@ -43,6 +44,26 @@ cp "$MESH_CA" "$TRAINING_DIR/certs/mesh-ca.sh"
 "$TRAINING_DIR/certs/mesh-ca.sh" init --days 1 >/dev/null
 "$TRAINING_DIR/certs/mesh-ca.sh" issue outrider-system training --days 1 >/dev/null
 cp "$here/policies.yaml" "$TRAINING_DIR/policies/"
+# A throwaway Ed25519 key: a RequestAuthentication with its JWK Set, and a token it signs (openssl signs the JWS
+# input as it is; base64url by hand), so the training requests go through JWT authentication too.
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+openssl genpkey -algorithm ed25519 -out "$TRAINING_DIR/jwt-key.pem" 2>/dev/null
+jwk_x="$(openssl pkey -in "$TRAINING_DIR/jwt-key.pem" -pubout -outform DER | tail -c 32 | b64url)"
+cat >"$TRAINING_DIR/policies/jwt.yaml" <<YAML
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: training-jwt, namespace: outrider-system}
+spec:
+  selector: {matchLabels: {app: training}}
+  jwtRules:
+    - issuer: https://training.outrider.dev
+      audiences: [training]
+      jwks: '{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"training","x":"$jwk_x"}]}'
+YAML
+jws_input="$(printf '{"alg":"EdDSA","kid":"training"}' | b64url).$(printf \
+  '{"iss":"https://training.outrider.dev","aud":"training","sub":"trainer","exp":%d}' $(($(date +%s) + 86400)) | b64url)"
+printf '%s' "$jws_input" >"$TRAINING_DIR/jws-input"
+token="$jws_input.$(openssl pkeyutl -sign -inkey "$TRAINING_DIR/jwt-key.pem" -rawin -in "$TRAINING_DIR/jws-input" | b64url)"
 
 # 2. The sidecar, through the entry point, writing the AOT cache at exit.
 rm -f "$cache" "$cache.fingerprint"
@@ -70,6 +91,12 @@ expect() { # status curl-args...: every response must have this status
 }
 expect 200 "${host[@]}" "$out/ready?i=[1-$requests]"
 expect 200 "$up/live?i=[1-$requests]"
+expect 200 -H "Authorization: Bearer $token" "$up/live?i=[1-$requests]"
+expect 401 -H "Authorization: Bearer ${token}x" "$up/live?i=[1-10]"
+# h2c: one request per curl (curl 7.88 fails the second request of an h2c prior-knowledge connection it reuses).
+for i in $(seq 1 $((requests / 20))); do
+  expect 200 --http2-prior-knowledge -H "Authorization: Bearer $token" "$up/live?h2=$i"
+done
 expect 403 "$up/denied?i=[1-$((requests / 3))]"
 expect 200 --head "$up/ready?i=[1-$((requests / 3))]"
 expect 200 "http://127.0.0.1:$TRAINING_ADMIN_PORT/metrics?i=[1-10]"
