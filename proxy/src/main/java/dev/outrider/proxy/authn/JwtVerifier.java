@@ -11,7 +11,6 @@ import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import dev.outrider.core.policy.RequestAuthentication;
 import dev.outrider.core.policy.RequestAuthentication.JwtRule;
 
-import java.security.Provider;
 import java.text.ParseException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,11 +55,9 @@ public final class JwtVerifier implements TokenVerifier {
     /**
      * @param allowedAlgorithms accepted {@code alg} values; HMAC algorithms are refused at construction
      * @param clockSkew         tolerance on {@code exp} and {@code nbf}
-     * @param ecdsaProvider     JCA provider for ES256/384/512, or null for the JDK's
      * @param maxTokenLength    longer tokens are refused before parsing
      */
-    public record Options(Set<JWSAlgorithm> allowedAlgorithms, Duration clockSkew, Provider ecdsaProvider,
-                          int maxTokenLength) {
+    public record Options(Set<JWSAlgorithm> allowedAlgorithms, Duration clockSkew, int maxTokenLength) {
         public static final Set<JWSAlgorithm> DEFAULT_ALGORITHMS =
                 Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256, JWSAlgorithm.EdDSA);
         public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(60);
@@ -87,10 +84,9 @@ public final class JwtVerifier implements TokenVerifier {
             }
         }
 
-        /** RS256, ES256, EdDSA; 60 s skew; the preferred ECDSA provider (JDK fallback); 16 KiB tokens. */
+        /** RS256, ES256, EdDSA; 60 s skew; 16 KiB tokens. */
         public static Options defaults() {
-            return new Options(DEFAULT_ALGORITHMS, DEFAULT_CLOCK_SKEW, SignatureProviders.ecdsa(),
-                    DEFAULT_MAX_TOKEN_LENGTH);
+            return new Options(DEFAULT_ALGORITHMS, DEFAULT_CLOCK_SKEW, DEFAULT_MAX_TOKEN_LENGTH);
         }
     }
 
@@ -169,7 +165,7 @@ public final class JwtVerifier implements TokenVerifier {
                     } catch (ParseException e) {
                         throw new IllegalArgumentException(field + ".jwks: not a JWK Set: " + e.getMessage(), e);
                     }
-                    VerificationKeys keys = VerificationKeys.of(set, options.ecdsaProvider());
+                    VerificationKeys keys = VerificationKeys.of(set);
                     if (keys.size() == 0) {
                         throw new IllegalArgumentException(field + ".jwks: no usable signature key");
                     }
@@ -281,7 +277,7 @@ public final class JwtVerifier implements TokenVerifier {
         }
         KeysMemo memo = rule.memo;
         if (memo == null || memo.source() != current) {
-            memo = new KeysMemo(current, VerificationKeys.of(current, options.ecdsaProvider()));
+            memo = new KeysMemo(current, VerificationKeys.of(current));
             rule.memo = memo;
         }
         return memo.keys();

@@ -13,7 +13,6 @@ import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.OctetKeyPair;
 import com.nimbusds.jose.jwk.RSAKey;
 
-import java.security.Provider;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,6 +24,11 @@ import java.util.List;
  * <p>Only public signature keys are kept: RSA of at least 2048 bits, EC on P-256/P-384/P-521, OKP on
  * Ed25519. Symmetric ({@code oct}) keys are dropped, so no HMAC verifier can ever be built from a JWKS;
  * keys marked {@code use: enc} are dropped; private members, if a JWKS carries them, are discarded.
+ *
+ * <p>Signatures are checked by the JDK's own providers (SunRsaSign, SunEC, and Ed25519 through
+ * {@link Ed25519JdkVerifier}): no second native crypto library beside netty-tcnative's BoringSSL. An uncached
+ * ES256 check costs more this way than in BoringSSL; {@link TokenCache} pays it once per token (figures and
+ * the choice in bench/RESULTS.md, "JWT verification").
  */
 final class VerificationKeys {
     static final VerificationKeys EMPTY = new VerificationKeys(new Key[0]);
@@ -58,13 +62,10 @@ final class VerificationKeys {
         this.keys = keys;
     }
 
-    /**
-     * @param ecProvider JCA provider for ECDSA, or null for the JDK's (see {@link SignatureProviders})
-     */
-    static VerificationKeys of(JWKSet set, Provider ecProvider) {
+    static VerificationKeys of(JWKSet set) {
         List<Key> usable = new ArrayList<>();
         for (JWK jwk : set.getKeys()) {
-            Key key = toKey(jwk, ecProvider);
+            Key key = toKey(jwk);
             if (key != null) {
                 usable.add(key);
             }
@@ -72,7 +73,7 @@ final class VerificationKeys {
         return new VerificationKeys(usable.toArray(new Key[0]));
     }
 
-    private static Key toKey(JWK jwk, Provider ecProvider) {
+    private static Key toKey(JWK jwk) {
         if (jwk.getKeyUse() != null && !KeyUse.SIGNATURE.equals(jwk.getKeyUse())) {
             return null;
         }
@@ -91,11 +92,7 @@ final class VerificationKeys {
                         return null;
                     }
                     // The ECKey constructor has already checked that the point is on the curve.
-                    ECDSAVerifier verifier = new ECDSAVerifier(ec.toPublicJWK());
-                    if (ecProvider != null) {
-                        verifier.getJCAContext().setProvider(ecProvider);
-                    }
-                    return new Key(jwk.getKeyID(), alg, family, verifier);
+                    return new Key(jwk.getKeyID(), alg, family, new ECDSAVerifier(ec.toPublicJWK()));
                 }
                 case OctetKeyPair okp -> {
                     if (!Curve.Ed25519.equals(okp.getCurve())) {

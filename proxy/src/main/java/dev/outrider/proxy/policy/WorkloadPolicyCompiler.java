@@ -8,7 +8,6 @@ import dev.outrider.core.policy.RequestAuthentication;
 import dev.outrider.proxy.authn.JwksCache;
 import dev.outrider.proxy.authn.JwtVerifier;
 import dev.outrider.proxy.authn.RequestAuthenticator;
-import dev.outrider.proxy.authn.SignatureProviders;
 import dev.outrider.proxy.authn.TokenCache;
 import dev.outrider.proxy.authn.TokenVerifier;
 import dev.outrider.proxy.authz.CompiledPolicies;
@@ -61,8 +60,7 @@ public final class WorkloadPolicyCompiler {
         for (String a : jwt.algorithms()) {
             algorithms.add(JWSAlgorithm.parse(a));
         }
-        this.jwtOptions = new JwtVerifier.Options(algorithms, jwt.clockSkew(), SignatureProviders.ecdsa(),
-                jwt.maxLength());
+        this.jwtOptions = new JwtVerifier.Options(algorithms, jwt.clockSkew(), jwt.maxLength());
     }
 
     /**
