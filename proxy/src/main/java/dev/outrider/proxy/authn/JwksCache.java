@@ -101,7 +101,11 @@ public final class JwksCache implements AutoCloseable {
 
     private final Config config;
     private final ScheduledExecutorService executor;
-    private final HttpClient client;
+    /**
+     * Made at the first fetch, on the jwks thread (its only user; {@link #close} reads it on another, hence
+     * volatile): a sidecar whose keys are all inline never starts the client's selector thread.
+     */
+    private volatile HttpClient client;
     private final ConcurrentHashMap<String, Source> sources = new ConcurrentHashMap<>();
     private final LongAdder fetchOk = new LongAdder();
     private final LongAdder fetchFailed = new LongAdder();
@@ -114,11 +118,23 @@ public final class JwksCache implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.client = HttpClient.newBuilder()
-                .executor(executor)
-                .connectTimeout(config.fetchTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+    }
+
+    /** On the jwks thread. */
+    private HttpClient client() {
+        HttpClient c = client;
+        if (c == null) {
+            c = HttpClient.newBuilder()
+                    .executor(executor)
+                    .connectTimeout(config.fetchTimeout())
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .build();
+            client = c;
+            if (closed) {
+                c.shutdownNow(); // closed meanwhile: close() may have read null
+            }
+        }
+        return c;
     }
 
     /**
@@ -167,7 +183,10 @@ public final class JwksCache implements AutoCloseable {
     public void close() {
         closed = true;
         // shutdownNow, not close: close() waits for a fetch in flight (up to the fetch timeout).
-        client.shutdownNow();
+        HttpClient c = client;
+        if (c != null) {
+            c.shutdownNow();
+        }
         executor.shutdownNow();
     }
 
@@ -250,7 +269,7 @@ public final class JwksCache implements AutoCloseable {
                 .header("Accept", "application/json, application/jwk-set+json")
                 .GET()
                 .build();
-        client.sendAsync(request, BoundedBody.handler(config.maxBodyBytes()))
+        client().sendAsync(request, BoundedBody.handler(config.maxBodyBytes()))
                 .thenApplyAsync(this::parse, executor)
                 .whenCompleteAsync((set, failure) -> {
                     boolean ok = failure == null;
