@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Outrider sidecar start-up: time from process start to the first /ready 200, and idle RSS, over several runs.
 #
-#   bench/scripts/startup.sh              # 5 runs through ./outrider, 5 with java -jar directly (same flags)
+#   bench/scripts/startup.sh              # 5 runs each: ./outrider (with its AOT cache), ./outrider with
+#                                         # OUTRIDER_AOT=off, java -jar directly (same flags, no cache)
 #   bench/scripts/startup.sh --runs 10
 #
 # The sidecar is sidecar B of compare.sh: mTLS (certs/mesh-ca.sh bench certificates), a policy directory
 # with an ALLOW AuthorizationPolicy, a RequestAuthentication (inline JWKS) and a RateLimitPolicy, every
 # listener on a free loopback port. t0 is taken just before the fork; /ready is polled with curl every
-# ~5 ms (resolution: one curl, a few ms). "launcher" runs ./outrider proxy (its staleness check included);
+# ~5 ms (resolution: one curl, a few ms). "launcher" runs ./outrider proxy (its staleness check included,
+# and its AOT cache, trained before the first run when missing); "launcher-noaot" the same with OUTRIDER_AOT=off;
 # "java -jar" runs the same JVM with the launcher's default flags, without the script. RSS is VmRSS 1 s
-# after ready, no load. Medians printed as a markdown table. Each sidecar is stopped (SIGTERM, by pid)
+# after ready, no load (and its anonymous part, RssAnon: what is not a mapped file such as libjvm.so or the AOT
+# cache, which processes running the same files share); classes = the JVM's loaded-class counter then.
+# Medians printed as a markdown table. Each sidecar is stopped (SIGTERM, by pid)
 # before the next one starts.
 set -euo pipefail
 RUNS=5
@@ -27,6 +31,7 @@ log() { echo "startup.sh: $*" >&2; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib/pair-lib.sh"
 need_pkg curl curl; need_pkg openssl openssl
 JAVA="$(find_java)"
+JCMD="$(dirname "$JAVA")/jcmd"
 [[ -f bench/target/benchmarks.jar ]] || JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./mvnw -B -q -DskipTests package
 JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./outrider proxy --help >/dev/null   # rebuild now if stale, not in a timed run
 
@@ -51,8 +56,9 @@ one_run() {
   write_configs false
   local t0 t1 code=""
   t0=$(date +%s%N)
-  if [[ $1 == launcher ]]; then
-    JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./outrider proxy --config "$WORK/sidecar-b.yaml" >"$WORK/run.out" 2>&1 &
+  if [[ $1 == launcher* ]]; then
+    OUTRIDER_AOT=$([[ $1 == launcher ]] && echo auto || echo off) JAVA_HOME="$(dirname "$(dirname "$JAVA")")" \
+      ./outrider proxy --config "$WORK/sidecar-b.yaml" >"$WORK/run.out" 2>&1 &
   else
     # shellcheck disable=SC2086
     "$JAVA" $FLAGS -jar proxy/target/outrider-proxy.jar proxy --config "$WORK/sidecar-b.yaml" >"$WORK/run.out" 2>&1 &
@@ -67,22 +73,31 @@ one_run() {
   t1=$(date +%s%N)
   [[ "$code" == 200 ]] || { log "not ready after 15+ s"; exit 1; }
   sleep 1
-  local rss; rss=$(awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status")
+  local rss anon classes
+  rss=$(awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status")
+  anon=$(awk '/^RssAnon:/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status")
+  # loaded from the jars plus loaded from the CDS archive or AOT cache (java.cls.loadedClasses counts the former)
+  classes=$("$JCMD" "$PID" PerfCounter.print 2>/dev/null \
+    | awk -F= '$1 == "java.cls.loadedClasses" || $1 == "java.cls.sharedLoadedClasses" {n += $2} END {print n}')
   kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
-  echo "$(( (t1 - t0) / 1000000 )) $rss"
+  echo "$(( (t1 - t0) / 1000000 )) $rss $anon ${classes:-?}"
 }
 median() { sort -g | awk '{v[NR] = $1} END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "| start → /ready 200 | runs | median ms | min ms | max ms | idle RSS MiB (median) |"
-echo "|---|---:|---:|---:|---:|---:|"
-for kind in launcher java; do
+echo "| start → /ready 200 | runs | median ms | min ms | max ms | idle RSS MiB (median) | of it anonymous MiB | classes loaded |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for kind in launcher launcher-noaot java; do
   : >"$WORK/$kind"
   for i in $(seq 1 "$RUNS"); do
-    r=$(one_run "$kind"); echo "$r" >>"$WORK/$kind"; log "$kind run $i: ${r% *} ms, RSS ${r#* } MiB"
+    r=$(one_run "$kind"); echo "$r" >>"$WORK/$kind"; log "$kind run $i: ms, RSS, anonymous RSS, classes: $r"
   done
-  label=$([[ $kind == launcher ]] && echo "./outrider proxy (launcher)" || echo "java @config/jvm/sidecar.options -jar outrider-proxy.jar")
-  echo "| $label | $RUNS | $(cut -d' ' -f1 "$WORK/$kind" | median) | $(cut -d' ' -f1 "$WORK/$kind" | sort -g | head -n 1) | $(cut -d' ' -f1 "$WORK/$kind" | sort -g | tail -n 1) | $(cut -d' ' -f2 "$WORK/$kind" | median) |"
+  case $kind in
+    launcher) label="./outrider proxy (launcher, AOT cache)" ;;
+    launcher-noaot) label="OUTRIDER_AOT=off ./outrider proxy" ;;
+    *) label="java @config/jvm/sidecar.options -jar outrider-proxy.jar" ;;
+  esac
+  echo "| $label | $RUNS | $(cut -d' ' -f1 "$WORK/$kind" | median) | $(cut -d' ' -f1 "$WORK/$kind" | sort -g | head -n 1) | $(cut -d' ' -f1 "$WORK/$kind" | sort -g | tail -n 1) | $(cut -d' ' -f2 "$WORK/$kind" | median) | $(cut -d' ' -f3 "$WORK/$kind" | median) | $(cut -d' ' -f4 "$WORK/$kind" | median) |"
 done
 echo
 echo "- JVM flags (the launcher's defaults): \`$FLAGS\`; $("$JAVA" -version 2>&1 | head -n 1); $(date -u +%Y-%m-%dT%H:%M:%SZ); $(uptime | sed 's/.*load average/load average/')"
-echo "- sidecar: mTLS ($TLS_PROVIDER), policy directory with AuthorizationPolicy + RequestAuthentication (inline JWKS) + RateLimitPolicy; goal: start to ready ≤ 250 ms"
+echo "- sidecar: mTLS ($TLS_PROVIDER), policy directory with AuthorizationPolicy + RequestAuthentication (inline JWKS) + RateLimitPolicy; goals (issue 19): start to ready ≤ 300 ms with the AOT cache, ≤ 1 s without"
