@@ -15,7 +15,8 @@
 #   epoll; the default, auto, picks io_uring where the kernel allows it), outrider-unsafe (the sidecars' JVM flags without
 #   --sun-misc-unsafe-memory-access=allow: Netty on JDK 25 then uses no sun.misc.Unsafe), outrider-flags (the
 #   sidecars' JVM flags plus VARIANT_FLAGS from the environment, e.g. VARIANT_FLAGS="-Dio.netty.leakDetection.level=simple"),
-#   haproxy-h2 (h2 between the proxies for every client, like outrider-h2).
+#   haproxy-h2 (h2 between the proxies for every client, like outrider-h2), outrider-at (the pair from another
+#   checkout's ./outrider, OUTRIDER_AT=DIR, e.g. a worktree at the commit before a change: before and after in one run).
 #   nginx:    client ─▶ nginx A ─▶(mTLS, HTTP/1.1, upstream keepalive)─▶ nginx B ─▶ backend
 #
 # Before round 1 every target gets a first, unmeasured warm-up (--first-warmup, 15 s of wrk; and of h2load
@@ -64,7 +65,7 @@ usage: $0 [options]
   --rate-connections N   connections of the fixed-rate run (default $RATE_CONNECTIONS)
   --connections N        wrk connections for max throughput (default $CONNECTIONS; threads $THREADS)
   --targets "LIST"       subset/order of: direct outrider haproxy nginx (default) and the variants
-                         outrider-h2 outrider-epoll outrider-unsafe outrider-flags haproxy-h2
+                         outrider-h2 outrider-epoll outrider-unsafe outrider-flags outrider-at haproxy-h2
   --cases "LIST"         subset/order of: $ALL_CASES (default all)
                            base: wrk -c$CONNECTIONS 64-byte body + the fixed-rate run; 1k, 64k: response bodies of
                            1 KiB / 64 KiB (wrk -c$CONNECTIONS); c256: wrk -c$WIDE_CONNECTIONS; h2: h2load -c $H2_CLIENTS -m $H2_STREAMS -t $H2_THREADS (h2c)
@@ -241,8 +242,8 @@ issue_certs
 # its process ids under their own names), so that the plain targets' variables are the ones left at the end.
 for t in $TARGETS; do
   case $t in
-    outrider-h2|outrider-epoll|outrider-unsafe|outrider-flags)
-      pre=$(case $t in outrider-h2) echo OH2_ ;; outrider-epoll) echo OEP_ ;; outrider-flags) echo OFL_ ;; *) echo OUN_ ;; esac)
+    outrider-h2|outrider-epoll|outrider-unsafe|outrider-flags|outrider-at)
+      pre=$(case $t in outrider-h2) echo OH2_ ;; outrider-epoll) echo OEP_ ;; outrider-flags) echo OFL_ ;; outrider-at) echo OAT_ ;; *) echo OUN_ ;; esac)
       work=$WORK; mkdir -p "$WORK/$t"; WORK="$WORK/$t"
       case $t in
         outrider-h2) PAIR_PROTOCOL=h2c start_pair false ;;
@@ -251,6 +252,10 @@ for t in $TARGETS; do
         outrider-flags)
           [[ -n "${VARIANT_FLAGS:-}" ]] || { log "outrider-flags needs VARIANT_FLAGS (JVM flags added to config/jvm/sidecar.options)"; exit 2; }
           OUTRIDER_JAVA_OPTS="@config/jvm/sidecar.options $VARIANT_FLAGS" start_pair false ;;
+        outrider-at)
+          [[ -x "${OUTRIDER_AT:-}/outrider" ]] || { log "outrider-at needs OUTRIDER_AT, a checkout with its ./outrider"; exit 2; }
+          (cd "$OUTRIDER_AT" && JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./outrider proxy --help >/dev/null)  # built (and trained) now, not in a timed start
+          PAIR_LAUNCHER="$OUTRIDER_AT/outrider" start_pair false ;;
       esac
       WORK=$work
       check_mtls "Outrider B inbound ($t)" "$B_IN"
@@ -272,7 +277,7 @@ for t in $TARGETS; do
 done
 for t in $TARGETS; do
   case $t in
-    direct|outrider-h2|outrider-epoll|outrider-unsafe|outrider-flags|haproxy-h2) ;;
+    direct|outrider-h2|outrider-epoll|outrider-unsafe|outrider-flags|outrider-at|haproxy-h2) ;;
     outrider)
       start_pair false
       check_mtls "Outrider B inbound" "$B_IN"
@@ -345,6 +350,7 @@ label() {
     outrider-epoll) echo "Outrider pair, runtime.transport epoll" ;;
     outrider-unsafe) echo "Outrider pair, JVM flags without --sun-misc-unsafe-memory-access=allow (Netty without Unsafe)" ;;
     outrider-flags) echo "Outrider pair, JVM flags plus $VARIANT_FLAGS" ;;
+    outrider-at) echo "Outrider pair from $OUTRIDER_AT (commit $(git -C "$OUTRIDER_AT" log -1 --format=%h 2>/dev/null || echo '?'))" ;;
     haproxy) echo "HAProxy pair (mTLS, HTTP/1.1 or h2 as the client, nbthread $HAPROXY_THREADS)" ;;
     haproxy-h2) echo "HAProxy pair, h2 between the proxies for every client" ;;
     nginx) echo "nginx pair (mTLS, HTTP/1.1 upstream, $NGINX_WORKERS workers)" ;;

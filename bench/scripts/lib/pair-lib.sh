@@ -204,16 +204,17 @@ $(tls_yaml client)
 YAML
 }
 
-# start_pair LOG_ENABLED: B, then A, both through ./outrider (OUTRIDER_JAVA_OPTS as exported by the caller).
+# start_pair LOG_ENABLED: B, then A, both through ./outrider (OUTRIDER_JAVA_OPTS as exported by the caller;
+# PAIR_LAUNCHER: another checkout's launcher instead, e.g. the commit before a change).
 # A_JAVA_OPTS_EXTRA / B_JAVA_OPTS_EXTRA: flags added for one side only (jvm-flags.sh: per-side AOT caches);
 # only with OUTRIDER_JAVA_OPTS set, since they would otherwise replace the launcher's defaults.
 start_pair() {
   write_configs "$1"
   OUTRIDER_JAVA_OPTS="${OUTRIDER_JAVA_OPTS:-}${OUTRIDER_JAVA_OPTS:+${B_JAVA_OPTS_EXTRA:+ $B_JAVA_OPTS_EXTRA}}" \
-    JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./outrider proxy --config "$WORK/sidecar-b.yaml" >"$WORK/sidecar-b.out" 2>&1 &
+    JAVA_HOME="$(dirname "$(dirname "$JAVA")")" "${PAIR_LAUNCHER:-./outrider}" proxy --config "$WORK/sidecar-b.yaml" >"$WORK/sidecar-b.out" 2>&1 &
   B_PID=$!; PIDS+=("$B_PID")
   OUTRIDER_JAVA_OPTS="${OUTRIDER_JAVA_OPTS:-}${OUTRIDER_JAVA_OPTS:+${A_JAVA_OPTS_EXTRA:+ $A_JAVA_OPTS_EXTRA}}" \
-    JAVA_HOME="$(dirname "$(dirname "$JAVA")")" ./outrider proxy --config "$WORK/sidecar-a.yaml" >"$WORK/sidecar-a.out" 2>&1 &
+    JAVA_HOME="$(dirname "$(dirname "$JAVA")")" "${PAIR_LAUNCHER:-./outrider}" proxy --config "$WORK/sidecar-a.yaml" >"$WORK/sidecar-a.out" 2>&1 &
   A_PID=$!; PIDS+=("$A_PID")
   wait_ready "http://$LOOPBACK:$B_HEALTH/ready" "sidecar B" "$WORK/sidecar-b.out"
   wait_ready "http://$LOOPBACK:$A_HEALTH/ready" "sidecar A" "$WORK/sidecar-a.out"
