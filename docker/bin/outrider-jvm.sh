@@ -21,14 +21,23 @@ outrider_die() {
   exit 2
 }
 
+# The training run's own flags (the images' and ./outrider's): the cache keeps the classes, loaded and linked
+# ahead of time, but not the method profiles of the training run (JEP 515). Replayed in a sidecar that serves
+# other requests than the training run's mix, those profiles had C2 compile for the wrong types and branches for
+# good: 25-35 % more CPU per request at 1,000 req/s and 10 % at saturation, in one compare.sh run beside the same
+# cache without them (bench/RESULTS.md "Memory and start-up").
+OUTRIDER_AOT_TRAINING_FLAGS=(-XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining)
+
 # What an AOT cache depends on besides what the JVM checks itself: the runtime (its release file), the
-# JVM flags (the options file's content or OUTRIDER_JAVA_OPTS) and the jars (name, size, modification time).
+# JVM flags (the options file's content or OUTRIDER_JAVA_OPTS), the training run's flags and the jars (name,
+# size, modification time).
 outrider_aot_fingerprint() { # java jar flags-text
   local java=$1 jar=$2 flags=$3 home
   home="$(dirname "$(dirname "$(readlink -f "$java")")")"
   {
     cat "$home/release" 2>/dev/null || echo "no release file in $home"
     printf 'flags %s\n' "$flags"
+    printf 'training %s\n' "${OUTRIDER_AOT_TRAINING_FLAGS[*]}"
     stat -c 'jar %n %s %Y' "$jar" "$(dirname "$jar")"/lib/*.jar
   } | sha256sum | cut -d' ' -f1
 }
@@ -70,7 +79,7 @@ outrider_exec_java() {
       ;;
     train)
       outrider_aot_fingerprint "$java" "$jar" "$flags_text" >"$aot.fingerprint"
-      flags+=("-XX:AOTCacheOutput=$aot")
+      flags+=("${OUTRIDER_AOT_TRAINING_FLAGS[@]}" "-XX:AOTCacheOutput=$aot")
       ;;
     off) ;;
     *) outrider_die "OUTRIDER_AOT must be auto, off or train, not '${OUTRIDER_AOT}'" ;;
