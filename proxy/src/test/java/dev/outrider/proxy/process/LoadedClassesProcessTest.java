@@ -34,9 +34,7 @@ class LoadedClassesProcessTest {
     @Test
     void anMtlsSidecarServingARequestLoadsNoneOfTheLibrariesItDoesNotRun(@TempDir Path dir) throws Exception {
         TestPki.Ca mesh = TestPki.root("mesh root");
-        mesh.leaf().spiffe(TestPki.spiffe("cluster.local", "test", "app")).issue()
-                .writeTo(dir.resolve("cert.pem"), dir.resolve("key.pem"));
-        mesh.writeBundle(dir.resolve("ca-bundle.pem"));
+        String tls = SidecarProcess.meshTls(dir, mesh, "auto");
         HttpServer backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         backend.createContext("/", ex -> {
             byte[] body = "ok".getBytes(StandardCharsets.US_ASCII);
@@ -47,8 +45,6 @@ class LoadedClassesProcessTest {
         });
         backend.start();
         Path classes = dir.resolve("classes.log");
-        String tls = "tls: {certificate: '%s', privateKey: '%s', trustBundle: '%s'}".formatted(
-                dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca-bundle.pem"));
         try (SidecarProcess sidecar = SidecarProcess.start(dir, backend.getAddress().getPort(), "",
                 List.of("-Xlog:class+load=info:file=" + classes), tls)) {
             String response = SidecarProcess.getOverMtls(sidecar.inboundPort, mesh,

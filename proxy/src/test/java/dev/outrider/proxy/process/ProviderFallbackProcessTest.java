@@ -24,9 +24,7 @@ class ProviderFallbackProcessTest {
     @Test
     void withoutBoringSslAutoFallsBackToTheJdkWithOneWarningAndServesMtls(@TempDir Path dir) throws Exception {
         TestPki.Ca mesh = TestPki.root("mesh root");
-        mesh.leaf().spiffe(TestPki.spiffe("cluster.local", "test", "app")).issue()
-                .writeTo(dir.resolve("cert.pem"), dir.resolve("key.pem"));
-        mesh.writeBundle(dir.resolve("ca-bundle.pem"));
+        String tls = SidecarProcess.meshTls(dir, mesh, "auto");
         HttpServer backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         backend.createContext("/", ex -> {
             byte[] body = String.valueOf(ex.getRequestHeaders().getFirst("x-forwarded-client-cert"))
@@ -37,8 +35,6 @@ class ProviderFallbackProcessTest {
             }
         });
         backend.start();
-        String tls = "tls: {certificate: '%s', privateKey: '%s', trustBundle: '%s', provider: auto}".formatted(
-                dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca-bundle.pem"));
         try (SidecarProcess sidecar = SidecarProcess.start(dir, backend.getAddress().getPort(), "",
                 List.of("-Dio.netty.handler.ssl.noOpenSsl=true"), tls)) {
             String response = SidecarProcess.getOverMtls(sidecar.inboundPort, mesh, mesh.leaf().spiffe(CALLER).issue());

@@ -140,6 +140,19 @@ final class SidecarProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /**
+     * The sidecar's mTLS files in {@code dir}, issued by {@code mesh} to spiffe://cluster.local/ns/test/sa/app (the
+     * node {@link #start} configures): cert.pem, key.pem, ca-bundle.pem; returns the {@code tls:} section naming
+     * them, with {@code provider}.
+     */
+    static String meshTls(Path dir, TestPki.Ca mesh, String provider) throws Exception {
+        mesh.leaf().spiffe(TestPki.spiffe("cluster.local", "test", "app")).issue()
+                .writeTo(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+        mesh.writeBundle(dir.resolve("ca-bundle.pem"));
+        return "tls: {certificate: '%s', privateKey: '%s', trustBundle: '%s', provider: %s}".formatted(
+                dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca-bundle.pem"), provider);
+    }
+
     /** One {@code GET /} over mTLS with the JDK's own client (TLS 1.3, the caller's certificate, the mesh root). */
     static String getOverMtls(int port, TestPki.Ca mesh, TestPki.Leaf caller) throws Exception {
         char[] password = "test".toCharArray();
