@@ -88,10 +88,10 @@ one_round() { # variant round
   grep '^RESULT ' "$out.cold" | sed 's/^RESULT //' >"$WORK/cold.json"
   local f
   for f in p50_ms p99_ms max_ms; do
-    put "$v" "first10_$f" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$WORK/first.json" "$f")"
-    put "$v" "cold_$f" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$WORK/cold.json" "$f")"
+    put "$v" "first10_$f" "$(json first "$f")"
+    put "$v" "cold_$f" "$(json cold "$f")"
   done
-  put "$v" cold_errors "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["errors"] + d["dropped"])' "$WORK/cold.json")"
+  put "$v" cold_errors "$(( $(json cold errors) + $(json cold dropped) ))"
   gen "$v.$r.warm" "http://$LOOPBACK:$A_UP/" "$RATE" "$WARM" 2s
   put "$v" warm_p99_ms "$(json "$v.$r.warm" p99_ms)"
   put "$v" rss_a "$(rss_mib_of "$A_PID")"; put "$v" rss_b "$(rss_mib_of "$B_PID")"

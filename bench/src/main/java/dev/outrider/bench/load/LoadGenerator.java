@@ -149,11 +149,7 @@ public final class LoadGenerator implements Callable<Integer> {
         }
         InetAddress address = loopbackOnly(url.getHost());
         int port = url.getPort() < 0 ? 80 : url.getPort();
-        String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
-        if (url.getRawQuery() != null) {
-            path += "?" + url.getRawQuery();
-        }
-        RequestTemplate request = new RequestTemplate("GET", url.getRawAuthority(), path, headers());
+        RequestTemplate request = new RequestTemplate("GET", url.getRawAuthority(), pathOf(url), headers());
 
         LoadStats stats = new LoadStats();
         boolean epoll = Epoll.isAvailable();
@@ -272,10 +268,9 @@ public final class LoadGenerator implements Callable<Integer> {
         }
         InetAddress address = loopbackOnly(prewarmUrl.getHost());
         readyUrls.forEach(u -> loopbackOnly(u.getHost()));
-        String path = prewarmUrl.getRawPath() == null || prewarmUrl.getRawPath().isEmpty() ? "/" : prewarmUrl.getRawPath();
         LoadStats stats = new LoadStats();
         List<LoadConnection> conns = connect(group, epoll, address, prewarmUrl.getPort(), h2,
-                new RequestTemplate("GET", prewarmUrl.getRawAuthority(), path, headers()), stats);
+                new RequestTemplate("GET", prewarmUrl.getRawAuthority(), pathOf(prewarmUrl), headers()), stats);
         AtomicBoolean ready = new AtomicBoolean();
         long started = System.nanoTime();
         long deadline = started + timeout.toNanos();
@@ -358,6 +353,12 @@ public final class LoadGenerator implements Callable<Integer> {
                     h.substring(colon + 1).trim()));
         }
         return out;
+    }
+
+    /** The request target of {@code u}: its raw path ({@code /} when empty) and query. */
+    private static String pathOf(URI u) {
+        String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
+        return u.getRawQuery() == null ? path : path + "?" + u.getRawQuery();
     }
 
     /** Every address the host resolves to must be a loopback address: this tool never loads another machine. */
