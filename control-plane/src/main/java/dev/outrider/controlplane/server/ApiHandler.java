@@ -1,5 +1,6 @@
 package dev.outrider.controlplane.server;
 
+import dev.outrider.core.net.LingeringClose;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -38,7 +39,8 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Keep-alive (RFC 9112 §9.3): the connection stays open unless the request asked for {@code close} (or was
  * HTTP/1.0 without {@code keep-alive}) or could not be decoded; then the answer says {@code Connection: close}
- * and the connection is closed once it is written.
+ * and the connection ends once it is written, with a lingering close ({@link LingeringClose}) so that request
+ * bytes the client is still sending cannot reset the connection before it reads the answer.
  *
  * <p>Threading: every field is confined to the channel's event loop (no {@code volatile} needed).
  * An idle timeout closes the connection only when nothing is in flight: a held request is not idle.
@@ -53,6 +55,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
 
     private final ArrayDeque<Incoming> queued = new ArrayDeque<>();
     private CompletableFuture<ApiResponse> inFlight;
+    /** The answer ending the connection was written: nothing read after it is a request. */
+    private boolean closing;
     private boolean peerLoaded;
     private X509Certificate peer;
 
@@ -63,7 +67,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest request)) {
+        if (closing || !(msg instanceof FullHttpRequest request)) {
             ReferenceCountUtil.release(msg); // the aggregator passes nothing else; be safe anyway
             return;
         }
@@ -140,8 +144,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         FullHttpResponse http = toHttp(response);
         if (close || !incoming.keepAlive()) {
             http.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(http).addListener(ChannelFutureListener.CLOSE);
+            closing = true;
             queued.clear();
+            ctx.writeAndFlush(http).addListener(f -> LingeringClose.close(ctx));
             return;
         }
         if (incoming.http10()) {

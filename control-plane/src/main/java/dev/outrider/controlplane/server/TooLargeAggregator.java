@@ -1,5 +1,6 @@
 package dev.outrider.controlplane.server;
 
+import dev.outrider.core.net.LingeringClose;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -22,7 +23,8 @@ import io.netty.util.ReferenceCountUtil;
  *
  * <p>Same connection handling as Netty's: with a declared Content-Length on a keep-alive request the 413 is
  * sent at once, the body is read and discarded and the connection stays usable; when the limit is crossed in
- * the middle of a chunked body, or the client wants no keep-alive, the connection is closed after the 413.
+ * the middle of a chunked body, or the client wants no keep-alive, the connection ends after the 413 with a
+ * lingering close ({@link LingeringClose}), so the rest of the body cannot reset it before the client reads it.
  * An {@code Expect: 100-continue} request with a too-large Content-Length gets the JSON 413 instead of 100.
  */
 final class TooLargeAggregator extends HttpObjectAggregator {
@@ -50,7 +52,7 @@ final class TooLargeAggregator extends HttpObjectAggregator {
         if (oversized instanceof FullHttpMessage
                 || !HttpUtil.is100ContinueExpected(oversized) && !HttpUtil.isKeepAlive(oversized)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(response).addListener(f -> LingeringClose.close(ctx));
         } else {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         }

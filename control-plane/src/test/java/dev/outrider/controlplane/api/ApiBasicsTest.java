@@ -9,8 +9,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import javax.net.ssl.SSLSocket;
+import java.io.OutputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -197,6 +200,29 @@ class ApiBasicsTest {
                 .isEqualTo("request line is longer than 4096 bytes");
 
         assertThat(anonymous.get("/v1/health").statusCode()).as("a new connection is served").isEqualTo(200);
+    }
+
+    @Test
+    void aClientStillSendingItsOversizedHeadersReadsThe431() throws Exception {
+        // The server refuses after 8 KiB while the client is still writing 1 MiB. A plain close would leave
+        // unread bytes in the server's socket, and TCP would reset the connection, destroying the 431; the
+        // lingering close reads and drops them, so the whole write succeeds and the answer arrives.
+        try (SSLSocket socket = (SSLSocket) cp.mesh.trusting().getSocketFactory()
+                .createSocket("127.0.0.1", cp.controlPlane.address().getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.startHandshake();
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET /v1/health HTTP/1.1\r\nHost: cp\r\nX-Filler: ").getBytes(StandardCharsets.US_ASCII));
+            byte[] filler = "x".repeat(16 * 1024).getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < 64; i++) {
+                out.write(filler);
+            }
+            out.write("\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(answer).startsWith("HTTP/1.1 431 ").contains("connection: close").contains("\"HeadersTooLarge\"");
+        }
     }
 
     @Test

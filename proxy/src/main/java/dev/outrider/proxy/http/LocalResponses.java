@@ -1,13 +1,12 @@
 package dev.outrider.proxy.http;
 
+import dev.outrider.core.net.LingeringClose;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -20,7 +19,6 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AsciiString;
 
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The one place that turns a {@link LocalRejection} (no route, upstream down, timeout, a refused or malformed
@@ -35,14 +33,13 @@ import java.util.concurrent.TimeUnit;
  * transparently, unlike UNAVAILABLE).
  *
  * <p>{@link #respondAndClose}: for the handlers that refuse before anything is forwarded. On HTTP/2 the stream
- * ends after the response. On HTTP/1.1 the connection ends after it, with a lingering close: the request body
- * and anything pipelined behind it are never read as a request, since nothing says where the refused request
- * ends once we stop parsing it the usual way. The caller must drop every message that reaches it afterwards:
+ * ends after the response. On HTTP/1.1 the connection ends after it, with a lingering close
+ * ({@link LingeringClose}): the request body and anything pipelined behind it are never read as a request,
+ * since nothing says where the refused request ends once we stop parsing it the usual way. The caller must drop every message that reaches it afterwards:
  * the lingering close turns auto-read on, and what is read then still travels the pipeline. Whether a refused
  * request's connection may instead carry the next request is {@link KeepAlive}'s decision.
  */
 public final class LocalResponses {
-    static final long LINGER_MILLIS = 2000;
     private static final String PREFIX = "outrider: ";
     /** Room in a text response's header map: Content-Type, Content-Length, x-request-id and one more (Connection). */
     private static final int LOCAL_FIELDS = 4;
@@ -169,29 +166,6 @@ public final class LocalResponses {
             return;
         }
         KeepAlive.mark(response, false);
-        ctx.writeAndFlush(response).addListener(f -> lingeringClose(ctx));
-    }
-
-    /**
-     * Closing with unread request bytes in the socket makes TCP send a reset, which can destroy the error
-     * response before the client reads it. So: half-close our side (the client sees the end of the response),
-     * read and drop what the client still sends for at most {@link #LINGER_MILLIS}, then close.
-     */
-    private static void lingeringClose(ChannelHandlerContext ctx) {
-        Channel ch = ctx.channel();
-        if (!(ch instanceof DuplexChannel duplex) || !ch.isActive()) {
-            ctx.close();
-            return;
-        }
-        duplex.shutdownOutput().addListener(f -> {
-            if (!f.isSuccess()) {
-                ctx.close();
-                return;
-            }
-            ch.config().setAutoRead(true); // everything read from now on is dropped by the refusing handler
-            ctx.executor().schedule(() -> {
-                ctx.close();
-            }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
-        });
+        ctx.writeAndFlush(response).addListener(f -> LingeringClose.close(ctx));
     }
 }
