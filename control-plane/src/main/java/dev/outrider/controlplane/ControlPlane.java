@@ -22,6 +22,7 @@ import dev.outrider.controlplane.server.ServingCertificate;
 import dev.outrider.controlplane.sidecars.SidecarStatuses;
 import dev.outrider.controlplane.signing.SigningKey;
 import dev.outrider.controlplane.snapshot.SnapshotHub;
+import dev.outrider.controlplane.store.EtcdStore;
 import dev.outrider.controlplane.store.FileStore;
 import dev.outrider.controlplane.store.Store;
 import io.netty.channel.EventLoopGroup;
@@ -32,6 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
@@ -246,6 +248,13 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private static Store openStore(ControlPlaneConfig config) throws StartupException {
+        if (config.etcd() != null) {
+            try {
+                return EtcdStore.open(config.etcd());
+            } catch (UncheckedIOException e) {
+                throw StartupException.environment("--store", e.getMessage(), e);
+            }
+        }
         try {
             return FileStore.open(config.storeDirectory());
         } catch (IOException e) {

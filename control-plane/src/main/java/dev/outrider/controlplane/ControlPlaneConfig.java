@@ -2,6 +2,7 @@ package dev.outrider.controlplane;
 
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.controlplane.server.ServerTls;
+import dev.outrider.controlplane.store.EtcdStoreConfig;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -21,11 +22,14 @@ import static java.util.Objects.requireNonNull;
  * @param idleTimeout    a connection with nothing in flight for this long is closed
  * @param workerThreads  threads for blocking work (store writes, CA signing)
  * @param ioThreads      event loops
+ * @param etcd           where the store lives when it is etcd ({@code --store etcd://...}); null for the file store
+ *                       under {@code dataDir}
  */
 public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path caCertificate, Path caKey,
                                  String trustDomain, List<String> serverNames, Path signingKey,
                                  List<SpiffeId> adminIdentities, Path adminTokenFile, Kubernetes kubernetes,
-                                 ServerTls.Provider tlsProvider, Duration idleTimeout, int workerThreads, int ioThreads) {
+                                 ServerTls.Provider tlsProvider, Duration idleTimeout, int workerThreads, int ioThreads,
+                                 EtcdStoreConfig etcd) {
     public static final int DEFAULT_PORT = 15010;
     public static final String SYSTEM_NAMESPACE = "outrider-system";
 
@@ -106,6 +110,7 @@ public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path ca
         private Duration idleTimeout = Duration.ofMinutes(2);
         private int workerThreads = 4;
         private int ioThreads = 2;
+        private EtcdStoreConfig etcd;
 
         private Builder(Path dataDir, Path caCertificate, Path caKey) {
             this.dataDir = requireNonNull(dataDir, "dataDir");
@@ -173,12 +178,18 @@ public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path ca
             return this;
         }
 
+        /** Keeps the store in etcd; null (the default) keeps it in files under the data directory. */
+        public Builder etcd(EtcdStoreConfig etcd) {
+            this.etcd = etcd;
+            return this;
+        }
+
         public ControlPlaneConfig build() {
             List<SpiffeId> admins = adminIdentities.isEmpty()
                     ? List.of(SpiffeId.ofServiceAccount(trustDomain, SYSTEM_NAMESPACE, "admin")) : adminIdentities;
             return new ControlPlaneConfig(listen, dataDir, caCertificate, caKey, trustDomain, serverNames,
                     signingKey == null ? dataDir.resolve("signing-key.pem") : signingKey, admins, adminTokenFile,
-                    kubernetes, tlsProvider, idleTimeout, workerThreads, ioThreads);
+                    kubernetes, tlsProvider, idleTimeout, workerThreads, ioThreads, etcd);
         }
     }
 }

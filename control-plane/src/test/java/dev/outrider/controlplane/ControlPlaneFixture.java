@@ -1,18 +1,27 @@
 package dev.outrider.controlplane;
 
+import dev.outrider.controlplane.store.EtcdStoreConfig;
 import dev.outrider.controlplane.testing.ApiClient;
+import dev.outrider.controlplane.testing.EtcdCluster;
 import dev.outrider.controlplane.testing.TestMesh;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An in-process control plane on 127.0.0.1 (ephemeral port) with a test CA, an admin token and the default
  * admin identity, plus clients for every kind of caller.
+ *
+ * <p>Its store is the file store, or with {@code -Doutrider.test.store=etcd} (the {@code store-etcd} test run
+ * in control-plane/pom.xml) an etcd store on one real etcd member shared by the whole test JVM, each fixture
+ * under its own key prefix: the API tests then run against both stores.
  */
 public final class ControlPlaneFixture implements AutoCloseable {
     public static final String ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+    private static final AtomicInteger PREFIXES = new AtomicInteger();
 
     public final TestMesh mesh;
     public final ControlPlane controlPlane;
@@ -40,6 +49,7 @@ public final class ControlPlaneFixture implements AutoCloseable {
                 .tlsProvider(TestMesh.tlsProvider())
                 .workerThreads(2)
                 .ioThreads(1)
+                .etcd(testEtcdStore())
                 .build());
         return new ControlPlaneFixture(mesh, cp, dataDir);
     }
@@ -54,7 +64,7 @@ public final class ControlPlaneFixture implements AutoCloseable {
         controlPlane.close();
         ControlPlane again = ControlPlane.start(new ControlPlaneConfig(address, c.dataDir(), c.caCertificate(),
                 c.caKey(), c.trustDomain(), c.serverNames(), c.signingKey(), c.adminIdentities(), c.adminTokenFile(),
-                c.kubernetes(), c.tlsProvider(), c.idleTimeout(), c.workerThreads(), c.ioThreads()));
+                c.kubernetes(), c.tlsProvider(), c.idleTimeout(), c.workerThreads(), c.ioThreads(), c.etcd()));
         return new ControlPlaneFixture(mesh, again, dataDir);
     }
 
@@ -74,6 +84,36 @@ public final class ControlPlaneFixture implements AutoCloseable {
 
     public ApiClient workload(String namespace, String serviceAccount) throws Exception {
         return ApiClient.of(mesh.sslContext(mesh.workload(namespace, serviceAccount)), controlPlane.address());
+    }
+
+    /** Null for the file store; with {@code -Doutrider.test.store=etcd}, a fresh prefix on the shared member. */
+    private static EtcdStoreConfig testEtcdStore() throws Exception {
+        String store = System.getProperty("outrider.test.store", "file");
+        switch (store) {
+            case "file" -> {
+                return null;
+            }
+            case "etcd" -> {
+                return new EtcdStoreConfig(SharedEtcd.cluster().endpoints(), null,
+                        "/fixture-" + PREFIXES.incrementAndGet() + "/", Duration.ofSeconds(10));
+            }
+            default -> throw new IllegalArgumentException("outrider.test.store must be file or etcd, not " + store);
+        }
+    }
+
+    /** One etcd member for every fixture of the test JVM, stopped when the JVM exits. */
+    private static final class SharedEtcd {
+        private static EtcdCluster cluster;
+
+        static synchronized EtcdCluster cluster() throws Exception {
+            if (cluster == null) {
+                Path dir = Files.createTempDirectory("outrider-etcd");
+                EtcdCluster started = EtcdCluster.start(dir, 1);
+                Runtime.getRuntime().addShutdownHook(new Thread(started::close, "etcd-stop"));
+                cluster = started;
+            }
+            return cluster;
+        }
     }
 
     @Override

@@ -116,7 +116,7 @@ public final class FileStore implements Store {
     public StoredResource put(ResourceKey key, byte[] document, long expectedVersion) {
         requireNonNull(key, "key");
         requireNonNull(document, "document");
-        requireExpectedVersion(expectedVersion);
+        Store.requireExpectedVersion(expectedVersion);
         mutex.lock();
         try {
             requireWritable();
@@ -172,7 +172,7 @@ public final class FileStore implements Store {
     @Override
     public boolean delete(ResourceKey key, long expectedVersion) {
         requireNonNull(key, "key");
-        requireExpectedVersion(expectedVersion);
+        Store.requireExpectedVersion(expectedVersion);
         mutex.lock();
         try {
             requireWritable();
@@ -302,13 +302,6 @@ public final class FileStore implements Store {
         if (failure != null) {
             throw new IllegalStateException("store " + root + " refuses writes after an uncertain disk write;"
                     + " reopen it", failure);
-        }
-    }
-
-    private static void requireExpectedVersion(long expectedVersion) {
-        if (expectedVersion < ANY_VERSION) {
-            throw new IllegalArgumentException("expectedVersion must be -1 (any), 0 (must not exist) or a"
-                    + " positive version: " + expectedVersion);
         }
     }
 }

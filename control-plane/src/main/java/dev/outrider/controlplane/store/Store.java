@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * Durable storage of control-plane resources with optimistic concurrency. The embedded default is
- * {@link FileStore}; a distributed backend (Kubernetes API, etcd) can implement the same contract.
+ * {@link FileStore} (one process, one directory); {@link EtcdStore} keeps the same contract in an etcd cluster,
+ * shared by every control-plane replica.
  *
  * <p>Contract every implementation keeps:
  * <ul>
@@ -49,7 +50,10 @@ public interface Store extends AutoCloseable {
      */
     boolean delete(ResourceKey key, long expectedVersion);
 
-    /** The current store-wide revision; 0 for a store that was never written. */
+    /**
+     * The current store-wide revision: 0 for a file store that was never written; etcd's cluster revision (at
+     * least 1, and moved by every write to the cluster, also outside this store's keys) for {@link EtcdStore}.
+     */
     long revision();
 
     /**
@@ -59,6 +63,14 @@ public interface Store extends AutoCloseable {
      * @return the new revision
      */
     long advance();
+
+    /** Throws {@link IllegalArgumentException} unless {@code expectedVersion} is one of the forms above. */
+    static void requireExpectedVersion(long expectedVersion) {
+        if (expectedVersion < ANY_VERSION) {
+            throw new IllegalArgumentException("expectedVersion must be -1 (any), 0 (must not exist) or a"
+                    + " positive version: " + expectedVersion);
+        }
+    }
 
     /** Releases what the store holds (files, connections); later calls throw {@link IllegalStateException}. */
     @Override

@@ -8,11 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,7 +24,7 @@ class FileStoreConcurrencyTest {
     void compareAndSetIncrementsOnOneKeyLoseNoUpdate() throws Exception {
         ResourceKey counter = new ResourceKey("Counter", "test", "shared");
         try (FileStore store = FileStore.open(root)) {
-            List<Integer> successes = runOnThreads(thread -> {
+            List<Integer> successes = StoreContract.runOnThreads(THREADS, thread -> {
                 int done = 0;
                 while (done < WRITES_PER_THREAD) {
                     var current = store.get(counter);
@@ -62,7 +57,7 @@ class FileStoreConcurrencyTest {
     @Test
     void putsToDistinctKeysGetUniqueVersions() throws Exception {
         try (FileStore store = FileStore.open(root)) {
-            List<List<Long>> perThread = runOnThreads(thread -> {
+            List<List<Long>> perThread = StoreContract.runOnThreads(THREADS, thread -> {
                 ResourceKey key = new ResourceKey("Counter", "test", "key-" + thread);
                 List<Long> versions = new ArrayList<>();
                 long expected = Store.MUST_NOT_EXIST;
@@ -81,32 +76,6 @@ class FileStoreConcurrencyTest {
             assertThat(store.revision()).isEqualTo(total);
             assertThat(store.list("Counter", "test")).hasSize(THREADS)
                     .allSatisfy(r -> assertThat(text(r)).isEqualTo(Integer.toString(WRITES_PER_THREAD)));
-        }
-    }
-
-    interface ThreadBody<T> {
-        T run(int thread) throws Exception;
-    }
-
-    /** Runs {@code body} on {@link #THREADS} threads released together; returns their results in thread order. */
-    private static <T> List<T> runOnThreads(ThreadBody<T> body) throws Exception {
-        CountDownLatch start = new CountDownLatch(1);
-        try (ExecutorService pool = Executors.newFixedThreadPool(THREADS)) {
-            List<Future<T>> futures = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++) {
-                int thread = t;
-                Callable<T> task = () -> {
-                    start.await();
-                    return body.run(thread);
-                };
-                futures.add(pool.submit(task));
-            }
-            start.countDown();
-            List<T> results = new ArrayList<>();
-            for (Future<T> future : futures) {
-                results.add(future.get());
-            }
-            return results;
         }
     }
 

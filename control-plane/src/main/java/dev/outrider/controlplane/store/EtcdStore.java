@@ -1,0 +1,341 @@
+package dev.outrider.controlplane.store;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.netty.handler.ssl.SslContextBuilder;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The {@link Store} contract kept in an etcd cluster (etcd v3 API through jetcd), shared by every control-plane
+ * replica (docs/control-plane.md, "Running several replicas").
+ *
+ * <p>Layout under the configured prefix (default {@code /outrider/}): {@code resources/KIND/NAMESPACE/NAME} holds a
+ * resource's document bytes as given; {@code revision} is written by {@link #advance()} only. A resource's
+ * {@code resourceVersion} is its etcd {@code mod_revision}, and {@link #revision()} is etcd's cluster revision, so
+ * versions are unique, ordered by time and never reused, as the contract asks, with every replica agreeing on them.
+ *
+ * <p>Optimistic concurrency is an etcd transaction per write: {@code If(mod_revision == expected)} (or
+ * {@code version == 0} for "must not exist") {@code Then(put) Else(get)}, so a stale version changes nothing and
+ * the conflict names the version actually stored. A write etcd acknowledged is committed by a quorum of its
+ * members (etcd fsyncs its log before it answers): that is this store's durability.
+ *
+ * <p>Failures: every call waits at most {@code timeout} for etcd; no answer (no quorum, no reachable member) or
+ * an etcd error surfaces as {@link UncheckedIOException} naming the operation, never a partial change. A write
+ * that timed out is a {@link StoreTimeoutException}: etcd may already hold it as a proposal and commit it once its
+ * quorum is back, so its outcome is unknown (as with any consensus store); a caller retrying with an expected
+ * version sees that as a conflict, never as a lost or doubled write.
+ *
+ * <p>Thread-safe: the jetcd client is; this class holds no other mutable state than {@code closed}.
+ */
+public final class EtcdStore implements Store {
+    /** How long one call waits for etcd before it reports the store unavailable. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+    /** Keys per page when listing, so one answer stays far below gRPC's message limit. */
+    private static final int PAGE = 500;
+    private static final Comparator<StoredResource> BY_KEY = Comparator.comparing(StoredResource::key);
+
+    private final Client client;
+    private final KV kv;
+    private final String prefix;
+    private final ByteSequence revisionKey;
+    private final long timeoutMillis;
+    private final String description;
+    private volatile boolean closed;
+
+    private EtcdStore(Client client, String prefix, Duration timeout, String description) {
+        this.client = client;
+        this.kv = client.getKVClient();
+        this.prefix = prefix;
+        this.revisionKey = bytes(prefix + "revision");
+        this.timeoutMillis = timeout.toMillis();
+        this.description = description;
+    }
+
+    /**
+     * Connects to the cluster of {@code config} and checks that it answers within the timeout.
+     *
+     * @throws UncheckedIOException when no member answers (the message names the endpoints)
+     */
+    public static EtcdStore open(EtcdStoreConfig config) {
+        requireNonNull(config, "config");
+        ClientBuilder builder = Client.builder()
+                .endpoints(config.endpointUris())
+                .connectTimeout(config.timeout())
+                .retryMaxDuration(config.timeout())
+                .keepaliveTime(Duration.ofSeconds(30))
+                .keepaliveTimeout(Duration.ofSeconds(10));
+        if (config.tls() != null) {
+            EtcdStoreConfig.Tls tls = config.tls();
+            try {
+                builder.sslContext(b -> {
+                    SslContextBuilder ssl = b.trustManager(tls.trustedCertificates());
+                    if (tls.clientKey() != null) {
+                        ssl.keyManager(tls.clientKey(), tls.clientChain());
+                    }
+                });
+            } catch (IOException e) {
+                throw new UncheckedIOException("etcd TLS: " + e.getMessage(), e);
+            }
+        }
+        Client client = builder.build();
+        EtcdStore store = new EtcdStore(client, config.prefix(), config.timeout(), config.describe());
+        try {
+            store.revision(); // fails fast when no member answers
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
+        return store;
+    }
+
+    @Override
+    public StoredResource put(ResourceKey key, byte[] document, long expectedVersion) {
+        requireNonNull(key, "key");
+        requireNonNull(document, "document");
+        Store.requireExpectedVersion(expectedVersion);
+        requireOpen();
+        ByteSequence k = key(key);
+        ByteSequence value = ByteSequence.from(document);
+        if (expectedVersion == ANY_VERSION) {
+            long revision = awaitWrite("put " + key, kv.put(k, value)).getHeader().getRevision();
+            return new StoredResource(key, revision, document);
+        }
+        Cmp condition = expectedVersion == MUST_NOT_EXIST
+                ? new Cmp(k, Cmp.Op.EQUAL, CmpTarget.version(0))
+                : new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedVersion));
+        TxnResponse answer = awaitWrite("put " + key, kv.txn()
+                .If(condition)
+                .Then(Op.put(k, value, PutOption.DEFAULT))
+                .Else(Op.get(k, GetOption.DEFAULT))
+                .commit());
+        if (!answer.isSucceeded()) {
+            throw ConflictException.of(key, expectedVersion, storedVersion(answer));
+        }
+        return new StoredResource(key, answer.getHeader().getRevision(), document);
+    }
+
+    @Override
+    public Optional<StoredResource> get(ResourceKey key) {
+        requireNonNull(key, "key");
+        requireOpen();
+        List<KeyValue> kvs = await("get " + key, kv.get(key(key))).getKvs();
+        return kvs.isEmpty() ? Optional.empty() : Optional.of(stored(key, kvs.getFirst()));
+    }
+
+    @Override
+    public List<StoredResource> list(String kind, String namespaceOrNull) {
+        ResourceKey.requireKind(kind);
+        if (namespaceOrNull != null) {
+            ResourceKey.requireNamespace(namespaceOrNull);
+        }
+        requireOpen();
+        String listed = prefix + "resources/" + kind + "/" + (namespaceOrNull == null ? "" : namespaceOrNull + "/");
+        ByteSequence from = bytes(listed);
+        ByteSequence end = prefixEnd(listed);
+        List<StoredResource> out = new ArrayList<>();
+        long atRevision = 0; // the first page's revision: every page reads the same point in time
+        while (true) {
+            GetOption.Builder option = GetOption.builder().withRange(end).withLimit(PAGE);
+            if (atRevision > 0) {
+                option.withRevision(atRevision);
+            }
+            GetResponse page = await("list " + listed, kv.get(from, option.build()));
+            if (atRevision == 0) {
+                atRevision = page.getHeader().getRevision();
+            }
+            for (KeyValue entry : page.getKvs()) {
+                out.add(stored(parseKey(entry.getKey()), entry));
+            }
+            if (!page.isMore() || page.getKvs().isEmpty()) {
+                break;
+            }
+            from = afterKey(page.getKvs().getLast().getKey());
+        }
+        out.sort(BY_KEY);
+        return out;
+    }
+
+    @Override
+    public boolean delete(ResourceKey key, long expectedVersion) {
+        requireNonNull(key, "key");
+        Store.requireExpectedVersion(expectedVersion);
+        requireOpen();
+        ByteSequence k = key(key);
+        if (expectedVersion == MUST_NOT_EXIST) {
+            Optional<StoredResource> stored = get(key);
+            if (stored.isPresent()) {
+                throw ConflictException.of(key, MUST_NOT_EXIST, stored.get().resourceVersion());
+            }
+            return false;
+        }
+        Cmp condition = expectedVersion == ANY_VERSION
+                ? new Cmp(k, Cmp.Op.GREATER, CmpTarget.version(0))
+                : new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedVersion));
+        TxnResponse answer = awaitWrite("delete " + key, kv.txn()
+                .If(condition)
+                .Then(Op.delete(k, DeleteOption.DEFAULT))
+                .Else(Op.get(k, GetOption.DEFAULT))
+                .commit());
+        if (answer.isSucceeded()) {
+            return true;
+        }
+        long actual = storedVersion(answer);
+        if (actual == 0) {
+            return false; // nothing to delete, whatever was expected
+        }
+        throw ConflictException.of(key, expectedVersion, actual);
+    }
+
+    @Override
+    public long revision() {
+        requireOpen();
+        return await("read the revision", kv.get(revisionKey, GetOption.builder().withCountOnly(true).build()))
+                .getHeader().getRevision();
+    }
+
+    @Override
+    public long advance() {
+        requireOpen();
+        return awaitWrite("advance the revision", kv.put(revisionKey, ByteSequence.EMPTY)).getHeader().getRevision();
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            client.close();
+        }
+    }
+
+    /** The jetcd client, for the replica's watch and leader election on the same connections. */
+    public Client client() {
+        requireOpen();
+        return client;
+    }
+
+    /** The etcd key prefix of this store. */
+    public String prefix() {
+        return prefix;
+    }
+
+    /** The etcd key prefix under which resources live; a watch on it sees every resource change. */
+    public String resourcePrefix() {
+        return prefix + "resources/";
+    }
+
+    @Override
+    public String toString() {
+        return "EtcdStore[" + description + "]";
+    }
+
+    /** A write: when etcd does not confirm it in time, its outcome is unknown ({@link StoreTimeoutException}). */
+    private <T> T awaitWrite(String operation, CompletableFuture<T> call) {
+        return await(operation, call, true);
+    }
+
+    private <T> T await(String operation, CompletableFuture<T> call) {
+        return await(operation, call, false);
+    }
+
+    private <T> T await(String operation, CompletableFuture<T> call, boolean write) {
+        try {
+            return call.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            if (write) {
+                throw new StoreTimeoutException("etcd (" + description + ") did not confirm " + operation + " within "
+                        + timeoutMillis + " ms (no quorum, or no member reachable); etcd may still apply it");
+            }
+            throw new UncheckedIOException(new IOException("etcd (" + description + ") did not answer " + operation
+                    + " within " + timeoutMillis + " ms: no quorum, or no member reachable"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            call.cancel(true);
+            throw new UncheckedIOException(new IOException("interrupted while waiting for etcd to " + operation));
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new UncheckedIOException(new IOException("etcd (" + description + ") refused " + operation + ": "
+                    + cause.getMessage(), cause));
+        }
+    }
+
+    private static long storedVersion(TxnResponse failed) {
+        List<GetResponse> gets = failed.getGetResponses();
+        if (gets.isEmpty() || gets.getFirst().getKvs().isEmpty()) {
+            return 0;
+        }
+        return gets.getFirst().getKvs().getFirst().getModRevision();
+    }
+
+    private static StoredResource stored(ResourceKey key, KeyValue entry) {
+        return new StoredResource(key, entry.getModRevision(), entry.getValue().getBytes());
+    }
+
+    private ByteSequence key(ResourceKey key) {
+        return bytes(prefix + "resources/" + key.kind() + "/" + key.namespace() + "/" + key.name());
+    }
+
+    private ResourceKey parseKey(ByteSequence raw) {
+        String text = raw.toString(StandardCharsets.UTF_8);
+        String rest = text.substring(resourcePrefix().length());
+        String[] parts = rest.split("/", -1);
+        try {
+            if (parts.length != 3) {
+                throw new IllegalArgumentException("not KIND/NAMESPACE/NAME");
+            }
+            return new ResourceKey(parts[0], parts[1], parts[2]);
+        } catch (IllegalArgumentException e) {
+            throw new UncheckedIOException(new IOException("etcd (" + description + ") holds a key this store did"
+                    + " not write: '" + text + "' (" + e.getMessage() + ")"));
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("store " + description + " is closed");
+        }
+    }
+
+    private static ByteSequence bytes(String text) {
+        return ByteSequence.from(text, StandardCharsets.UTF_8);
+    }
+
+    /** The smallest key greater than every key starting with {@code prefix} (etcd's "prefix end"). */
+    private static ByteSequence prefixEnd(String prefix) {
+        byte[] end = prefix.getBytes(StandardCharsets.UTF_8);
+        end[end.length - 1]++; // every prefix here ends in '/', never 0xff
+        return ByteSequence.from(end);
+    }
+
+    /** The smallest key after {@code key}: the key with a zero byte appended. */
+    private static ByteSequence afterKey(ByteSequence key) {
+        byte[] raw = key.getBytes();
+        return ByteSequence.from(Arrays.copyOf(raw, raw.length + 1));
+    }
+}

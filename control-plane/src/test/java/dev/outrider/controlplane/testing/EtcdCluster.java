@@ -1,0 +1,204 @@
+package dev.outrider.controlplane.testing;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Real etcd members as processes on 127.0.0.1 (Debian's {@code etcd-server}; installed with apt-get when the
+ * {@code etcd} command is missing and the tests run as root), each on its own ephemeral client and peer ports
+ * with its data under a test directory. Members can be killed with SIGKILL and started again on the same data,
+ * as the failure tests need. {@link #close()} stops every member.
+ */
+public final class EtcdCluster implements AutoCloseable {
+    private static final Duration READY = Duration.ofSeconds(30);
+
+    private final Path dir;
+    private final List<Member> members = new ArrayList<>();
+    private final String token;
+
+    private static final class Member {
+        final String name;
+        final int clientPort;
+        final int peerPort;
+        Process process;
+
+        Member(String name, int clientPort, int peerPort) {
+            this.name = name;
+            this.clientPort = clientPort;
+            this.peerPort = peerPort;
+        }
+    }
+
+    private EtcdCluster(Path dir, int size) throws IOException {
+        this.dir = dir;
+        this.token = "outrider-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        for (int i = 0; i < size; i++) {
+            members.add(new Member("m" + i, freePort(), freePort()));
+        }
+    }
+
+    /** Starts {@code size} members under {@code dir} and waits until the cluster has a leader. */
+    public static EtcdCluster start(Path dir, int size) throws Exception {
+        String etcd = etcdCommand();
+        EtcdCluster cluster = new EtcdCluster(dir, size);
+        try {
+            for (int i = 0; i < size; i++) {
+                cluster.launch(etcd, i, "new");
+            }
+            for (int i = 0; i < size; i++) {
+                cluster.awaitHealthy(i);
+            }
+        } catch (Exception | Error e) {
+            cluster.close();
+            throw e;
+        }
+        return cluster;
+    }
+
+    /** The store option's value for every member: {@code etcd://127.0.0.1:P1,127.0.0.1:P2,...}. */
+    public String storeUri() {
+        return "etcd://" + members.stream().map(m -> "127.0.0.1:" + m.clientPort).collect(Collectors.joining(","));
+    }
+
+    /** {@code host:port} of each member's client URL. */
+    public List<String> endpoints() {
+        return members.stream().map(m -> "127.0.0.1:" + m.clientPort).toList();
+    }
+
+    /** SIGKILL to member {@code i}; waits until it is gone. */
+    public void kill(int i) throws InterruptedException {
+        Process p = members.get(i).process;
+        if (p != null && p.isAlive()) {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Starts member {@code i} again on its data directory, and waits until it is healthy (needs a quorum). */
+    public void restart(int i) throws Exception {
+        launch(etcdCommand(), i, "existing");
+        awaitHealthy(i);
+    }
+
+    /** Starts member {@code i} again without waiting for its health (when the quorum comes back with another). */
+    public void restartNoWait(int i) throws Exception {
+        launch(etcdCommand(), i, "existing");
+    }
+
+    /** Waits until member {@code i} reports itself healthy (it has a leader and a quorum). */
+    public void awaitHealthy(int i) throws Exception {
+        Member m = members.get(i);
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        long deadline = System.nanoTime() + READY.toNanos();
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            if (m.process == null || !m.process.isAlive()) {
+                throw new IllegalStateException("etcd member " + m.name + " exited: " + log(m));
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + m.clientPort + "/health"))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                last = r.statusCode() + " " + r.body();
+                if (r.statusCode() == 200 && r.body().contains("\"true\"")) {
+                    return;
+                }
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("etcd member " + m.name + " not healthy within " + READY + ": " + last
+                + "; log: " + log(m));
+    }
+
+    private void launch(String etcd, int i, String state) throws IOException {
+        Member m = members.get(i);
+        String cluster = members.stream().map(x -> x.name + "=http://127.0.0.1:" + x.peerPort)
+                .collect(Collectors.joining(","));
+        Path data = dir.resolve(m.name);
+        Files.createDirectories(dir);
+        m.process = new ProcessBuilder(etcd,
+                "--name", m.name,
+                "--data-dir", data.toString(),
+                "--listen-client-urls", "http://127.0.0.1:" + m.clientPort,
+                "--advertise-client-urls", "http://127.0.0.1:" + m.clientPort,
+                "--listen-peer-urls", "http://127.0.0.1:" + m.peerPort,
+                "--initial-advertise-peer-urls", "http://127.0.0.1:" + m.peerPort,
+                "--initial-cluster", cluster,
+                "--initial-cluster-state", state,
+                "--initial-cluster-token", token,
+                "--heartbeat-interval", "50",
+                "--election-timeout", "500",
+                "--log-level", "warn",
+                "--logger", "zap")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(m.name + ".log").toFile()))
+                .start();
+    }
+
+    private String log(Member m) {
+        try {
+            List<String> lines = Files.readAllLines(dir.resolve(m.name + ".log"));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Member m : members) {
+            if (m.process != null && m.process.isAlive()) {
+                m.process.destroy();
+            }
+        }
+        for (Member m : members) {
+            if (m.process != null) {
+                try {
+                    if (!m.process.waitFor(10, TimeUnit.SECONDS)) {
+                        m.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    m.process.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    /**
+     * The etcd command: {@code etcd} on the PATH or in /usr/bin; when missing, Debian's {@code etcd-server} is
+     * installed (apt-get, as root), as the project's README says its tests do.
+     */
+    public static synchronized String etcdCommand() throws IOException, InterruptedException {
+        for (String candidate : List.of("/usr/bin/etcd", "/usr/local/bin/etcd")) {
+            if (Files.isExecutable(Path.of(candidate))) {
+                return candidate;
+            }
+        }
+        DebianPackages.install("etcd-server");
+        if (Files.isExecutable(Path.of("/usr/bin/etcd"))) {
+            return "/usr/bin/etcd";
+        }
+        throw new IllegalStateException("etcd-server was installed but /usr/bin/etcd is missing");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
