@@ -24,6 +24,7 @@ import dev.outrider.controlplane.signing.SigningKey;
 import dev.outrider.controlplane.snapshot.SnapshotHub;
 import dev.outrider.controlplane.store.EtcdStore;
 import dev.outrider.controlplane.store.FileStore;
+import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -117,6 +118,19 @@ public final class ControlPlane implements AutoCloseable {
             ServiceRegistry registry = registry(store, clock);
             SnapshotHub hub = new SnapshotHub(store, signingKey.signer(), registry, config.trustDomain(), clock);
             resources.push(hub);
+            resources.push(store.watch(new Store.Listener() { // what other replicas write (etcd store)
+                @Override
+                public void changed(ResourceKey key) {
+                    registry.reload(key);
+                    hub.storeChanged();
+                }
+
+                @Override
+                public void resync() {
+                    registry.reloadAll();
+                    hub.storeChanged();
+                }
+            }));
             SidecarStatuses statuses = new SidecarStatuses(clock, registry::ttl);
             scheduleExpiry(scheduler, registry);
             ExecutorService worker = worker(config.workerThreads());

@@ -39,6 +39,16 @@ public final class ControlPlaneFixture implements AutoCloseable {
 
     /** @param kubernetes Kubernetes service-account tokens accepted as bootstrap credential, or null */
     public static ControlPlaneFixture start(Path dir, ControlPlaneConfig.Kubernetes kubernetes) throws Exception {
+        return start(dir, kubernetes, testEtcdStore());
+    }
+
+    /** The first replica of a control plane on {@code etcd}; {@link #replica} starts the others. */
+    public static ControlPlaneFixture startOn(Path dir, EtcdStoreConfig etcd) throws Exception {
+        return start(dir, null, etcd);
+    }
+
+    private static ControlPlaneFixture start(Path dir, ControlPlaneConfig.Kubernetes kubernetes, EtcdStoreConfig etcd)
+            throws Exception {
         TestMesh mesh = TestMesh.create(dir.resolve("ca"));
         Path tokenFile = Files.writeString(dir.resolve("admin-token"), ADMIN_TOKEN + "\n");
         Path dataDir = dir.resolve("data");
@@ -49,7 +59,7 @@ public final class ControlPlaneFixture implements AutoCloseable {
                 .tlsProvider(TestMesh.tlsProvider())
                 .workerThreads(2)
                 .ioThreads(1)
-                .etcd(testEtcdStore())
+                .etcd(etcd)
                 .build());
         return new ControlPlaneFixture(mesh, cp, dataDir);
     }
@@ -84,6 +94,22 @@ public final class ControlPlaneFixture implements AutoCloseable {
 
     public ApiClient workload(String namespace, String serviceAccount) throws Exception {
         return ApiClient.of(mesh.sslContext(mesh.workload(namespace, serviceAccount)), controlPlane.address());
+    }
+
+    /**
+     * Another replica of this control plane: the same store (etcd), CA, signing key and admin token, its own data
+     * directory {@code dataDir} and port.
+     */
+    public ControlPlaneFixture replica(Path dataDir) throws Exception {
+        ControlPlaneConfig c = controlPlane.config();
+        if (c.etcd() == null) {
+            throw new IllegalStateException("replicas need a shared store: start the first one with startOn(etcd)");
+        }
+        ControlPlane another = ControlPlane.start(new ControlPlaneConfig(new InetSocketAddress("127.0.0.1", 0), dataDir,
+                c.caCertificate(), c.caKey(), c.trustDomain(), c.serverNames(), c.signingKey(), c.adminIdentities(),
+                c.adminTokenFile(), c.kubernetes(), c.tlsProvider(), c.idleTimeout(), c.workerThreads(), c.ioThreads(),
+                c.etcd()));
+        return new ControlPlaneFixture(mesh, another, dataDir);
     }
 
     /** Null for the file store; with {@code -Doutrider.test.store=etcd}, a fresh prefix on the shared member. */

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static java.util.Objects.requireNonNull;
@@ -196,6 +197,59 @@ public final class ServiceRegistry {
             }
         }
         return removed;
+    }
+
+    /**
+     * Brings the registration at {@code key} in memory in line with the store, after a change another replica
+     * made (the store's watch); a key of another kind is ignored. A registration new or changed in the store
+     * counts as seen now; one gone from the store is dropped. Listeners run when the set of endpoints changed.
+     */
+    public void reload(ResourceKey key) {
+        requireNonNull(key, "key");
+        if (!KIND.equals(key.kind())) {
+            return;
+        }
+        boolean changed;
+        synchronized (lock) {
+            Optional<StoredResource> stored = store.get(key);
+            if (stored.isEmpty()) {
+                changed = entries.remove(key) != null;
+            } else {
+                changed = put(key, RegistrationJson.read(stored.get()), clock.instant());
+            }
+        }
+        if (changed) {
+            notifyListeners();
+        }
+    }
+
+    /** {@link #reload} of every registration: after the store's watch may have missed changes. */
+    public void reloadAll() {
+        boolean changed = false;
+        Instant now = clock.instant();
+        synchronized (lock) {
+            Map<ResourceKey, Registration> stored = new HashMap<>();
+            for (StoredResource r : store.list(KIND, null)) {
+                stored.put(r.key(), RegistrationJson.read(r));
+            }
+            changed |= entries.keySet().retainAll(stored.keySet());
+            for (Map.Entry<ResourceKey, Registration> e : stored.entrySet()) {
+                changed |= put(e.getKey(), e.getValue(), now);
+            }
+        }
+        if (changed) {
+            notifyListeners();
+        }
+    }
+
+    /** Under {@link #lock}: a registration read from the store; true when it is new or changed. */
+    private boolean put(ResourceKey key, Registration registration, Instant now) {
+        Entry entry = entries.get(key);
+        if (entry != null && entry.registration.equals(registration)) {
+            return false;
+        }
+        entries.put(key, new Entry(registration, now));
+        return true;
     }
 
     /** The current registrations, ordered by service namespace, service name and instance. */

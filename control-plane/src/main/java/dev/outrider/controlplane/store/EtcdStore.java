@@ -170,7 +170,7 @@ public final class EtcdStore implements Store {
                 atRevision = page.getHeader().getRevision();
             }
             for (KeyValue entry : page.getKvs()) {
-                out.add(stored(parseKey(entry.getKey()), entry));
+                out.add(stored(resourceKey(entry.getKey()), entry));
             }
             if (!page.isMore() || page.getKvs().isEmpty()) {
                 break;
@@ -223,6 +223,16 @@ public final class EtcdStore implements Store {
     public long advance() {
         requireOpen();
         return awaitWrite("advance the revision", kv.put(revisionKey, ByteSequence.EMPTY)).getHeader().getRevision();
+    }
+
+    /** An etcd watch on every resource key, from the next revision on ({@link EtcdResourceWatch}). */
+    @Override
+    public Watch watch(Listener listener) {
+        requireNonNull(listener, "listener");
+        requireOpen();
+        EtcdResourceWatch watch = new EtcdResourceWatch(this, listener);
+        watch.start();
+        return watch;
     }
 
     @Override
@@ -301,7 +311,8 @@ public final class EtcdStore implements Store {
         return bytes(prefix + "resources/" + key.kind() + "/" + key.namespace() + "/" + key.name());
     }
 
-    private ResourceKey parseKey(ByteSequence raw) {
+    /** The resource key of an etcd key under {@link #resourcePrefix()}; a stray key is an {@link UncheckedIOException}. */
+    ResourceKey resourceKey(ByteSequence raw) {
         String text = raw.toString(StandardCharsets.UTF_8);
         String rest = text.substring(resourcePrefix().length());
         String[] parts = rest.split("/", -1);

@@ -64,6 +64,32 @@ public interface Store extends AutoCloseable {
      */
     long advance();
 
+    /** Told of changes to the store's resources; see {@link #watch}. */
+    interface Listener {
+        /** {@code key} was written or deleted (by this process or another one). */
+        void changed(ResourceKey key);
+
+        /** Changes may have been missed (the watch was broken and started again): read everything again. */
+        void resync();
+    }
+
+    /** A running {@link #watch}; closing it stops the calls. */
+    interface Watch extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Calls {@code listener}, one call at a time and in store order, for changes to resources made from now on by
+     * any process sharing this store. The file store has a single writer, this process (its directory is locked),
+     * whose parts tell each other of their writes directly, so its watch calls nothing; {@link EtcdStore}'s
+     * reports every change, this replica's own included.
+     */
+    default Watch watch(Listener listener) {
+        return () -> {
+        };
+    }
+
     /** Throws {@link IllegalArgumentException} unless {@code expectedVersion} is one of the forms above. */
     static void requireExpectedVersion(long expectedVersion) {
         if (expectedVersion < ANY_VERSION) {

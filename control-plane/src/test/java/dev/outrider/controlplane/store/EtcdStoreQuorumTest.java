@@ -9,8 +9,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
@@ -30,7 +33,20 @@ class EtcdStoreQuorumTest {
         try (EtcdCluster etcd = EtcdCluster.start(dir, 3);
              EtcdStore store = EtcdStore.open(new EtcdStoreConfig(etcd.endpoints(), null, "/quorum/",
                      Duration.ofSeconds(5)))) {
+            List<ResourceKey> seen = new CopyOnWriteArrayList<>();
+            Store.Watch watch = store.watch(new Store.Listener() {
+                @Override
+                public void changed(ResourceKey key) {
+                    seen.add(key);
+                }
+
+                @Override
+                public void resync() {
+                    // only keys are checked below: a resync says nothing about which changed
+                }
+            });
             long v1 = store.put(A, bytes("a1"), Store.MUST_NOT_EXIST).resourceVersion();
+            await().atMost(Duration.ofSeconds(10)).until(() -> seen.contains(A));
 
             etcd.kill(0); // whichever member the client used, the other two still form a quorum
             etcd.awaitHealthy(1); // a leader again (a write during the election may wait for it past the timeout)
@@ -68,6 +84,12 @@ class EtcdStoreQuorumTest {
             assertThat(v3).as("a write with the last acknowledged version succeeds: nothing acknowledged was lost")
                     .isGreaterThan(v2);
             assertThat(text(store.get(A).orElseThrow())).isEqualTo("a3");
+
+            // The watch outlived the lost quorum: resumed by the client, or started again with a resync.
+            seen.clear();
+            store.put(B, bytes("b2"), Store.ANY_VERSION);
+            await().atMost(Duration.ofSeconds(20)).until(() -> seen.contains(B));
+            watch.close();
         }
     }
 

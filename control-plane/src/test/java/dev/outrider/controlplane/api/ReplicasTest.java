@@ -1,0 +1,149 @@
+package dev.outrider.controlplane.api;
+
+import dev.outrider.controlplane.ControlPlaneFixture;
+import dev.outrider.controlplane.store.EtcdStoreConfig;
+import dev.outrider.controlplane.testing.ApiClient;
+import dev.outrider.controlplane.testing.EtcdCluster;
+import dev.outrider.controlplane.testing.Snapshots;
+import dev.outrider.core.snapshot.SnapshotEndpoint;
+import dev.outrider.core.snapshot.WorkloadSnapshot;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Three control-plane replicas on one etcd cluster (three real members): what is written through one replica
+ * reaches workloads whose snapshots come from another, held long polls included, because each replica's snapshot
+ * hub follows the store's etcd watch.
+ */
+@Timeout(120)
+class ReplicasTest {
+    private static final String YAML = "application/yaml";
+
+    @TempDir
+    static Path dir;
+    static EtcdCluster etcd;
+    static ControlPlaneFixture one;
+    static ControlPlaneFixture two;
+    static ControlPlaneFixture three;
+
+    @BeforeAll
+    static void start() throws Exception {
+        etcd = EtcdCluster.start(dir.resolve("etcd"), 3);
+        one = ControlPlaneFixture.startOn(dir.resolve("one"),
+                new EtcdStoreConfig(etcd.endpoints(), null, "/replicas/", Duration.ofSeconds(10)));
+        two = one.replica(dir.resolve("two-data"));
+        three = one.replica(dir.resolve("three-data"));
+    }
+
+    @AfterAll
+    static void stop() {
+        for (ControlPlaneFixture cp : new ControlPlaneFixture[] {three, two, one}) {
+            if (cp != null) {
+                cp.close();
+            }
+        }
+        if (etcd != null) {
+            etcd.close();
+        }
+    }
+
+    private static String policy(String name, String method) {
+        return """
+                apiVersion: outrider.dev/v1
+                kind: AuthorizationPolicy
+                metadata: {name: %s}
+                spec: {rules: [{to: [{operation: {methods: [%s]}}]}]}
+                """.formatted(name, method);
+    }
+
+    private static long version(HttpResponse<String> snapshot) {
+        return Long.parseLong(snapshot.headers().firstValue("outrider-snapshot-version").orElseThrow());
+    }
+
+    @Test
+    void aPolicyWrittenThroughOneReplicaWakesAPollHeldByAnother() throws Exception {
+        ApiClient ordersAtTwo = two.workload("shop", "orders");
+        HttpResponse<String> first = ordersAtTwo.get("/v1/snapshots/shop/orders?after=0&wait=10");
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        long current = version(first);
+
+        CompletableFuture<HttpResponse<String>> held = CompletableFuture.supplyAsync(() -> {
+            try {
+                return ordersAtTwo.get("/v1/snapshots/shop/orders?after=" + current + "&wait=30");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(300); // the poll is held at replica two
+        HttpResponse<String> written = one.adminByToken().put("/v1/namespaces/shop/authorizationpolicies/allow-get",
+                YAML, policy("allow-get", "GET"));
+        assertThat(written.statusCode()).as(written.body()).isEqualTo(201);
+
+        HttpResponse<String> woken = held.get(20, TimeUnit.SECONDS);
+        assertThat(woken.statusCode()).as(woken.body()).isEqualTo(200);
+        WorkloadSnapshot snapshot = Snapshots.verify(ordersAtTwo, woken, "shop", "orders");
+        assertThat(snapshot.policies()).contains("allow-get");
+        assertThat(version(woken)).isGreaterThan(current);
+
+        // The same version and content from the third replica: versions come from etcd's revisions.
+        HttpResponse<String> atThree = three.workload("shop", "orders")
+                .get("/v1/snapshots/shop/orders?after=0&wait=10");
+        assertThat(Snapshots.verify(three.workload("shop", "orders"), atThree, "shop", "orders").policies())
+                .contains("allow-get");
+
+        // Deleted through replica three: replica one's workloads lose it.
+        assertThat(three.adminByToken().delete("/v1/namespaces/shop/authorizationpolicies/allow-get").statusCode())
+                .isEqualTo(200);
+        ApiClient ordersAtOne = one.workload("shop", "orders");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        WorkloadSnapshot latest = snapshot;
+        long after = 0;
+        while (latest.policies().contains("allow-get") && System.nanoTime() < deadline) {
+            HttpResponse<String> r = ordersAtOne.get("/v1/snapshots/shop/orders?after=" + after + "&wait=5");
+            if (r.statusCode() == 200) {
+                latest = Snapshots.verify(ordersAtOne, r, "shop", "orders");
+                after = version(r);
+            }
+        }
+        assertThat(latest.policies()).doesNotContain("allow-get");
+    }
+
+    @Test
+    void anInstanceRegisteredAtOneReplicaIsAnEndpointInSnapshotsOfAnother() throws Exception {
+        ApiClient admin = two.adminByToken();
+        assertThat(admin.put("/v1/namespaces/reg/services/catalog", YAML, """
+                apiVersion: outrider.dev/v1
+                kind: Service
+                spec: {serviceAccounts: [catalog]}
+                """).statusCode()).isEqualTo(201);
+        HttpResponse<String> registered = one.workload("reg", "catalog").post("/v1/registrations",
+                "{\"service\": \"catalog\", \"instance\": \"catalog-1\", \"address\": \"127.0.0.1:15006\"}");
+        assertThat(registered.statusCode()).as(registered.body()).isIn(200, 201);
+
+        ApiClient clientAtThree = three.workload("reg", "frontend");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        List<String> addresses = List.of();
+        long after = 0;
+        while (!addresses.contains("127.0.0.1:15006") && System.nanoTime() < deadline) {
+            HttpResponse<String> r = clientAtThree.get("/v1/snapshots/reg/frontend?after=" + after + "&wait=5");
+            if (r.statusCode() == 200) {
+                addresses = Snapshots.verify(clientAtThree, r, "reg", "frontend").endpoints().stream()
+                        .map(SnapshotEndpoint::address).toList();
+                after = version(r);
+            }
+        }
+        assertThat(addresses).containsExactly("127.0.0.1:15006");
+    }
+}
