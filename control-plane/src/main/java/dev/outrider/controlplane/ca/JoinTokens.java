@@ -3,6 +3,7 @@ package dev.outrider.controlplane.ca;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.outrider.controlplane.store.ConflictException;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;
 import dev.outrider.controlplane.store.StoredResource;
@@ -43,7 +44,10 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>With a {@link Store}, every issued token (its hash, identity and expiry) and every use is written there
  * before the call returns, and the tokens are loaded from it at construction: a token handed out survives a
- * restart (also a kill -9 right after {@link #issue} returned), and a used one stays used.
+ * restart (also a kill -9 right after {@link #issue} returned), and a used one stays used. Control-plane replicas
+ * sharing the store (etcd) accept each other's tokens: a token this process does not hold is looked up by its
+ * hash, and spending writes "used" only if the stored copy is still unused (a conditional write), so a single-use
+ * token is spent once among all replicas.
  *
  * <p>Thread-safe.
  */
@@ -54,6 +58,8 @@ public final class JoinTokens implements BootstrapAuthenticator {
 
     /** Store kind of a persisted token; never served by the API. */
     static final String KIND = "JoinToken";
+    /** The namespace of every stored token's key (tokens of earlier releases keep theirs until they expire). */
+    static final String STORE_NAMESPACE = "outrider-system";
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final Clock clock;
@@ -63,13 +69,15 @@ public final class JoinTokens implements BootstrapAuthenticator {
     /** Key: hex SHA-256 of the token. */
     private final ConcurrentMap<String, Entry> entries = new ConcurrentHashMap<>();
 
-    private record Entry(byte[] hash, WorkloadIdentity identity, Instant expiresAt, boolean singleUse, boolean used) {
+    /** @param storeKey where the entry is stored (tokens of earlier releases live under their namespace) */
+    private record Entry(byte[] hash, WorkloadIdentity identity, Instant expiresAt, boolean singleUse, boolean used,
+                         ResourceKey storeKey) {
         Entry markUsed() {
-            return new Entry(hash, identity, expiresAt, singleUse, true);
+            return new Entry(hash, identity, expiresAt, singleUse, true, storeKey);
         }
 
         Entry markUnused() {
-            return new Entry(hash, identity, expiresAt, singleUse, false);
+            return new Entry(hash, identity, expiresAt, singleUse, false, storeKey);
         }
     }
 
@@ -112,29 +120,49 @@ public final class JoinTokens implements BootstrapAuthenticator {
     private void load() {
         Instant now = clock.instant();
         for (StoredResource r : store.list(KIND, null)) {
-            try {
-                JsonNode d = JSON.readTree(r.document());
-                byte[] hash = HexFormat.of().parseHex(d.path("sha256").asText());
-                Instant expiresAt = Instant.parse(d.path("expiresAt").asText());
-                if (!now.isBefore(expiresAt)) {
-                    store.delete(r.key(), Store.ANY_VERSION);
-                    continue;
-                }
-                WorkloadIdentity identity = new WorkloadIdentity(d.path("trustDomain").asText(),
-                        d.path("namespace").asText(), d.path("serviceAccount").asText());
-                entries.put(HexFormat.of().formatHex(hash), new Entry(hash, identity, expiresAt,
-                        d.path("singleUse").asBoolean(true), d.path("used").asBoolean(false)));
-            } catch (IOException | RuntimeException e) {
-                throw new IllegalStateException("stored join token " + r.key() + " is damaged: " + e.getMessage(), e);
+            Entry entry = parse(r);
+            if (!now.isBefore(entry.expiresAt())) {
+                store.delete(r.key(), Store.ANY_VERSION);
+                continue;
             }
+            entries.put(HexFormat.of().formatHex(entry.hash()), entry);
         }
+    }
+
+    private static Entry parse(StoredResource r) {
+        try {
+            JsonNode d = JSON.readTree(r.document());
+            byte[] hash = HexFormat.of().parseHex(d.path("sha256").asText());
+            Instant expiresAt = Instant.parse(d.path("expiresAt").asText());
+            WorkloadIdentity identity = new WorkloadIdentity(d.path("trustDomain").asText(),
+                    d.path("namespace").asText(), d.path("serviceAccount").asText());
+            return new Entry(hash, identity, expiresAt, d.path("singleUse").asBoolean(true),
+                    d.path("used").asBoolean(false), r.key());
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("stored join token " + r.key() + " is damaged: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The stored entry of {@code hash} when this process does not hold it: a token issued, or changed, by another
+     * control-plane replica sharing the store. Null when there is no store or no such token.
+     */
+    private Entry fromStore(byte[] hash) {
+        if (store == null) {
+            return null;
+        }
+        return store.get(key(hash)).map(JoinTokens::parse)
+                .filter(e -> MessageDigest.isEqual(e.hash(), hash)).orElse(null);
     }
 
     /** Writes {@code entry} to the store (when there is one); returns when it is durable. */
     private void persist(Entry entry) {
-        if (store == null) {
-            return;
+        if (store != null) {
+            store.put(entry.storeKey(), document(entry), Store.ANY_VERSION);
         }
+    }
+
+    private static byte[] document(Entry entry) {
         ObjectNode d = JSON.createObjectNode();
         d.put("sha256", HexFormat.of().formatHex(entry.hash()));
         d.put("trustDomain", entry.identity().trustDomain());
@@ -144,16 +172,19 @@ public final class JoinTokens implements BootstrapAuthenticator {
         d.put("singleUse", entry.singleUse());
         d.put("used", entry.used());
         try {
-            store.put(key(entry), JSON.writeValueAsBytes(d), Store.ANY_VERSION);
+            return JSON.writeValueAsBytes(d);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** A DNS-label name from the first 160 bits of the token's hash (the document holds all of it). */
-    private static ResourceKey key(Entry entry) {
-        return new ResourceKey(KIND, entry.identity().namespace(),
-                "t" + HexFormat.of().formatHex(entry.hash()).substring(0, 40));
+    /**
+     * Where a token is stored: namespace {@code outrider-system} (so a replica that did not issue it finds it from
+     * the presented token alone) and a DNS-label name from the first 160 bits of its hash (the document holds all
+     * of it).
+     */
+    private static ResourceKey key(byte[] hash) {
+        return new ResourceKey(KIND, STORE_NAMESPACE, "t" + HexFormat.of().formatHex(hash).substring(0, 40));
     }
 
     /** A new token for {@code identity}, valid for {@code ttl} (positive, at most {@link #MAX_TTL}). */
@@ -173,7 +204,7 @@ public final class JoinTokens implements BootstrapAuthenticator {
             token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
             hash = sha256(token);
         } while (entries.putIfAbsent(HexFormat.of().formatHex(hash),
-                new Entry(hash, identity, expiresAt, singleUse, false)) != null);
+                new Entry(hash, identity, expiresAt, singleUse, false, key(hash))) != null);
         try {
             persist(entries.get(HexFormat.of().formatHex(hash)));
         } catch (RuntimeException e) {
@@ -206,6 +237,12 @@ public final class JoinTokens implements BootstrapAuthenticator {
         byte[] hash = sha256(token);
         String key = HexFormat.of().formatHex(hash);
         Instant now = clock.instant();
+        if (!entries.containsKey(key)) {
+            Entry stored = fromStore(hash); // issued through another replica
+            if (stored != null) {
+                entries.putIfAbsent(key, stored);
+            }
+        }
         // Array: the lambda reports what it found and what it made; compute runs it atomically for this key.
         Object[] outcome = new Object[1];
         Entry[] spent = new Entry[1];
@@ -234,13 +271,36 @@ public final class JoinTokens implements BootstrapAuthenticator {
         }
         if (spent[0] != null) {
             try {
-                persist(spent[0]); // durable before the certificate is handed out: a restart does not revive it
+                // Durable before the certificate is handed out (a restart does not revive it), and conditional on
+                // the stored copy being unused, so that replicas sharing the store spend a token once between them.
+                spendInStore(spent[0]);
+            } catch (CaException e) {
+                throw e; // spent elsewhere: it stays used here too
             } catch (RuntimeException e) {
                 entries.replace(key, spent[0], spent[0].markUnused()); // not durably spent: not spent
                 throw e;
             }
         }
         return identity;
+    }
+
+    /** Marks the stored copy of {@code used} used, unless another replica did first (then: refused). */
+    private void spendInStore(Entry used) throws CaException {
+        if (store == null) {
+            return;
+        }
+        StoredResource stored = store.get(used.storeKey()).orElse(null);
+        if (stored == null) {
+            throw CaException.unauthenticated("join token refused: expired or withdrawn");
+        }
+        if (parse(stored).used()) {
+            throw CaException.unauthenticated("join token refused: already used (single use)");
+        }
+        try {
+            store.put(used.storeKey(), document(used), stored.resourceVersion());
+        } catch (ConflictException e) {
+            throw CaException.unauthenticated("join token refused: already used (single use)");
+        }
     }
 
     /** {@link #check}: spends nothing. */
@@ -268,7 +328,7 @@ public final class JoinTokens implements BootstrapAuthenticator {
         Instant now = clock.instant();
         for (Entry e : entries.values()) {
             if (!now.isBefore(e.expiresAt()) && entries.remove(HexFormat.of().formatHex(e.hash()), e) && store != null) {
-                store.delete(key(e), Store.ANY_VERSION);
+                store.delete(e.storeKey(), Store.ANY_VERSION);
             }
         }
     }
