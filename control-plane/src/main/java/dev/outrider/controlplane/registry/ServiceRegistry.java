@@ -34,7 +34,10 @@ import static java.util.Objects.requireNonNull;
  * <p>Registrations are stored ({@code Registration/<namespace>/<instance>}, see {@link RegistrationJson}) so a
  * restarted control plane keeps serving them: on construction each stored one is loaded as seen now, i.e. gets a
  * fresh TTL. Only a new or changed registration is written; a refresh of an unchanged one updates its last-seen
- * time in memory. Listeners run after every change of the set of endpoints (register new/changed, deregister,
+ * time in memory. With a store that expires leases (etcd, shared by replicas), a registration is written with
+ * a lease of the TTL, a refresh renews the lease (whichever replica receives it), etcd deletes a registration
+ * whose lease ran out, and every replica learns it from the store's watch ({@link #reload}); {@link #expire}
+ * then does nothing. Listeners run after every change of the set of endpoints (register new/changed, deregister,
  * expire), on the thread that made it, outside the lock.
  *
  * <p>Threading: one lock guards the in-memory entries and is held across the store write or delete that goes
@@ -117,15 +120,18 @@ public final class ServiceRegistry {
         Instant now = clock.instant();
         synchronized (lock) {
             Entry entry = entries.get(key);
-            if (entry != null && !expired(entry, ttl, now)
+            if (entry != null && (store.expiresLeases() || !expired(entry, ttl, now))
                     && !entry.registration.identity().equals(registration.identity())) {
                 throw RegistryException.forbidden("instance '" + instance + "' is registered by another identity");
             }
             if (entry != null && entry.registration.equals(registration)) {
-                entry.lastSeen = now; // a refresh: memory only
-                return registration;
+                entry.lastSeen = now; // a refresh: memory only, or the lease's renewal in a store that expires
+                if (!store.expiresLeases() || store.keepAlive(key)) {
+                    return registration;
+                }
+                // the lease ran out just now: written again below, with a new one
             }
-            store.put(key, RegistrationJson.write(registration), Store.ANY_VERSION);
+            store.putLeased(key, RegistrationJson.write(registration), Store.ANY_VERSION, ttl);
             entries.put(key, new Entry(registration, now));
         }
         notifyListeners();
@@ -175,6 +181,9 @@ public final class ServiceRegistry {
      * @return how many were removed
      */
     public int expire() {
+        if (store.expiresLeases()) {
+            return 0; // the store deletes unrenewed registrations itself; its watch tells reload()
+        }
         Duration ttl = ttl();
         Instant now = clock.instant();
         int removed = 0;

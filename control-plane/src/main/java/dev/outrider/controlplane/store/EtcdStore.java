@@ -116,6 +116,10 @@ public final class EtcdStore implements Store {
 
     @Override
     public StoredResource put(ResourceKey key, byte[] document, long expectedVersion) {
+        return put(key, document, expectedVersion, PutOption.DEFAULT);
+    }
+
+    private StoredResource put(ResourceKey key, byte[] document, long expectedVersion, PutOption putOption) {
         requireNonNull(key, "key");
         requireNonNull(document, "document");
         Store.requireExpectedVersion(expectedVersion);
@@ -123,7 +127,7 @@ public final class EtcdStore implements Store {
         ByteSequence k = key(key);
         ByteSequence value = ByteSequence.from(document);
         if (expectedVersion == ANY_VERSION) {
-            long revision = awaitWrite("put " + key, kv.put(k, value)).getHeader().getRevision();
+            long revision = awaitWrite("put " + key, kv.put(k, value, putOption)).getHeader().getRevision();
             return new StoredResource(key, revision, document);
         }
         Cmp condition = expectedVersion == MUST_NOT_EXIST
@@ -131,13 +135,50 @@ public final class EtcdStore implements Store {
                 : new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedVersion));
         TxnResponse answer = awaitWrite("put " + key, kv.txn()
                 .If(condition)
-                .Then(Op.put(k, value, PutOption.DEFAULT))
+                .Then(Op.put(k, value, putOption))
                 .Else(Op.get(k, GetOption.DEFAULT))
                 .commit());
         if (!answer.isSucceeded()) {
             throw ConflictException.of(key, expectedVersion, storedVersion(answer));
         }
         return new StoredResource(key, answer.getHeader().getRevision(), document);
+    }
+
+    /** Every leased resource holds its own etcd lease (granted with the write); etcd deletes it when that expires. */
+    @Override
+    public boolean expiresLeases() {
+        return true;
+    }
+
+    @Override
+    public StoredResource putLeased(ResourceKey key, byte[] document, long expectedVersion, Duration ttl) {
+        requireNonNull(ttl, "ttl");
+        requireOpen();
+        long seconds = Math.max(1, (ttl.toMillis() + 999) / 1000);
+        long lease = await("grant a " + seconds + " s lease for " + key, client.getLeaseClient().grant(seconds)).getID();
+        return put(key, document, expectedVersion, PutOption.builder().withLeaseId(lease).build());
+    }
+
+    @Override
+    public boolean keepAlive(ResourceKey key) {
+        requireNonNull(key, "key");
+        requireOpen();
+        List<KeyValue> kvs = await("get " + key, kv.get(key(key))).getKvs();
+        if (kvs.isEmpty()) {
+            return false;
+        }
+        long lease = kvs.getFirst().getLease();
+        if (lease == 0) {
+            return true; // not leased: it lives until deleted
+        }
+        try {
+            return await("renew the lease of " + key, client.getLeaseClient().keepAliveOnce(lease)).getTTL() > 0;
+        } catch (UncheckedIOException e) {
+            if (e.getCause().getMessage() != null && e.getCause().getMessage().contains("lease not found")) {
+                return false; // expired between the read and the renewal
+            }
+            throw e;
+        }
     }
 
     @Override

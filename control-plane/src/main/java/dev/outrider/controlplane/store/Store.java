@@ -64,6 +64,33 @@ public interface Store extends AutoCloseable {
      */
     long advance();
 
+    /**
+     * True when the store deletes a {@link #putLeased leased} resource by itself once it is not kept alive (etcd
+     * leases); false when expiring is left to the caller (the file store: one process keeps the deadlines).
+     */
+    default boolean expiresLeases() {
+        return false;
+    }
+
+    /**
+     * {@link #put}, for a resource that should live only while its writer keeps it alive: with
+     * {@link #expiresLeases()} the store deletes it (for every reader) when {@link #keepAlive} was not called for
+     * {@code ttl}; without, exactly {@link #put}.
+     */
+    default StoredResource putLeased(ResourceKey key, byte[] document, long expectedVersion, java.time.Duration ttl) {
+        return put(key, document, expectedVersion);
+    }
+
+    /**
+     * Renews the lease of a {@link #putLeased leased} resource for another ttl, without changing its version.
+     *
+     * @return false when the resource is gone (expired or deleted); without {@link #expiresLeases()}, whether it
+     *         exists
+     */
+    default boolean keepAlive(ResourceKey key) {
+        return get(key).isPresent();
+    }
+
     /** Told of changes to the store's resources; see {@link #watch}. */
     interface Listener {
         /** {@code key} was written or deleted (by this process or another one). */
