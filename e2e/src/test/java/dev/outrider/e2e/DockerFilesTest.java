@@ -229,8 +229,8 @@ class DockerFilesTest {
         assertThat(config.outbound().listen()).isEqualTo(new HostPort("127.0.0.1", 15001));
         assertThat(config.health()).isEqualTo(new HostPort("0.0.0.0", 15021));
         assertThat(config.admin()).isEqualTo(new HostPort("127.0.0.1", 15000));
-        assertThat(config.controlPlane().address())
-                .isEqualTo(new HostPort("outrider-control-plane.outrider-system.svc", 15010));
+        assertThat(config.controlPlane().addresses())
+                .containsExactly(new HostPort("outrider-control-plane.outrider-system.svc", 15010));
         assertThat(config.controlPlane().advertise()).isEqualTo(new HostPort("10.1.2.3", 15006));
         assertThat(config.controlPlane().instance()).isEqualTo("orders-7d4b9c-x2x9k");
         assertThat(config.controlPlane().identity().toString())

@@ -27,6 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one) and without (join-token requests, or no certificate yet), built lazily. New files without a usable client
  * certificate do not replace a certificate still valid (a renewal seen between its key and its certificate).
  *
+ * <p>Several control-plane addresses: calls go to one at a time; a call without an answer (refused, reset, timed
+ * out, TLS refused) moves later calls to the next, in order and round.
+ *
  * <p>Thread-safe: the material and clients are guarded by {@link #lock}; requests run on the HTTP clients'
  * selector threads and one cached daemon pool ({@code outrider-control-client-N}), all ended by {@link #close()}.
  */
@@ -40,6 +43,8 @@ final class HttpTransport implements AutoCloseable {
     private final Clock clock;
     private final ExecutorService executor;
     private final Object lock = new Object();
+    /** Index (modulo the count) of the address calls go to; moved on by {@link #failed}. */
+    private final AtomicInteger current = new AtomicInteger();
     /** Guarded by {@link #lock}: the material in use and the HTTP clients built from it (lazily). */
     private ClientTls.Material material;
     private HttpClient mutual;
@@ -80,8 +85,13 @@ final class HttpTransport implements AutoCloseable {
         return new HttpTransport(config, tls, clock, material);
     }
 
+    /** The address calls go to now: the first of the configured ones that has not failed since (see {@link #failed}). */
+    URI server() {
+        return config.servers().get(Math.floorMod(current.get(), config.servers().size()));
+    }
+
     HttpRequest.Builder request(String pathAndQuery) {
-        return HttpRequest.newBuilder(URI.create(config.server() + pathAndQuery))
+        return HttpRequest.newBuilder(URI.create(server() + pathAndQuery))
                 .timeout(config.requestTimeout())
                 .header("Accept", "application/json, application/jose")
                 .header("User-Agent", "outrider-control-client");
@@ -97,7 +107,7 @@ final class HttpTransport implements AutoCloseable {
             if (e.getCause() instanceof ControlPlaneException c) {
                 throw c;
             }
-            throw ControlPlaneException.unreachable(call, config.server(), e.getCause() == null ? e : e.getCause());
+            throw ControlPlaneException.unreachable(call, server(), e.getCause() == null ? e : e.getCause());
         }
         for (int status : expected) {
             if (answer.statusCode() == status) {
@@ -122,12 +132,30 @@ final class HttpTransport implements AutoCloseable {
             request.setHeader("Authorization", "Bearer " + bearer);
         }
         HttpClient client = httpClient(anonymousOnly || token != null);
-        CompletableFuture<HttpResponse<byte[]>> exchange = client.sendAsync(request.build(),
+        HttpRequest built = request.build();
+        int attempt = current.get();
+        CompletableFuture<HttpResponse<byte[]>> exchange = client.sendAsync(built,
                 BodyHandlers.limiting(BodyHandlers.ofByteArray(), MAX_ANSWER_BYTES));
         return propagateCancel(exchange, exchange.exceptionallyCompose(e -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            return CompletableFuture.failedFuture(ControlPlaneException.unreachable(call, config.server(), cause));
+            URI server = URI.create(built.uri().getScheme() + "://" + built.uri().getRawAuthority());
+            if (!exchange.isCancelled()) {
+                failed(attempt, server, call, cause);
+            }
+            return CompletableFuture.failedFuture(ControlPlaneException.unreachable(call, server, cause));
         }));
+    }
+
+    /**
+     * No answer from {@code server}: later calls go to the next configured address (unless another failure moved
+     * on already). The caller's own retry (back-off) then reaches the next replica; a snapshot watch keeps its
+     * version and resumes there without downloading what it holds.
+     */
+    private void failed(int attempt, URI server, String call, Throwable cause) {
+        if (config.servers().size() > 1 && current.compareAndSet(attempt, attempt + 1)) {
+            log.warn("control-plane client: {} unreachable on {} ({}); moving to {}", server, call, cause.toString(),
+                    server());
+        }
     }
 
     /** Cancelling {@code downstream} cancels {@code upstream} (for the HTTP client: aborts the exchange). */

@@ -5,6 +5,7 @@ import dev.outrider.core.client.ControlPlaneClientConfig;
 import dev.outrider.core.model.SpiffeId;
 
 import java.net.URI;
+import java.util.List;
 import java.nio.file.Path;
 
 import static java.util.Objects.requireNonNull;
@@ -34,7 +35,12 @@ public record CertificateFiles(Path certificate, Path privateKey, Path trustBund
      * with {@link #certificate()} and {@link #privateKey()}, default timeouts.
      */
     public ControlPlaneClientConfig clientConfig(URI server, SpiffeId serverIdentity) {
-        return new ControlPlaneClientConfig(server, serverIdentity, trustBundle, certificate, privateKey, null,
+        return clientConfig(List.of(server), serverIdentity);
+    }
+
+    /** As above, for several control-plane addresses (replicas), tried in order. */
+    public ControlPlaneClientConfig clientConfig(List<URI> servers, SpiffeId serverIdentity) {
+        return new ControlPlaneClientConfig(servers, serverIdentity, trustBundle, certificate, privateKey, null,
                 ControlPlaneClientConfig.DEFAULT_CONNECT_TIMEOUT, ControlPlaneClientConfig.DEFAULT_REQUEST_TIMEOUT);
     }
 }

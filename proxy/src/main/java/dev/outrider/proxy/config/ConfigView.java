@@ -98,7 +98,8 @@ public final class ConfigView {
         root.put("rateLimits", map("maxTracked", rl.maxTracked(), "sweepInterval", Durations.format(rl.sweepInterval())));
         ControlPlaneLinkConfig cp = config.controlPlane();
         if (cp != null) {
-            root.put("controlPlane", map("address", cp.address().toString(), "identity", cp.identity().toString(),
+            root.put("controlPlane", map("address", cp.addresses().size() == 1 ? cp.addresses().getFirst().toString()
+                    : cp.addresses().stream().map(HostPort::toString).toList(), "identity", cp.identity().toString(),
                     "snapshotKeys", cp.snapshotKeys().toString(),
                     "joinToken", cp.joinToken() == null ? null : cp.joinToken().toString(),
                     "serviceAccountToken",

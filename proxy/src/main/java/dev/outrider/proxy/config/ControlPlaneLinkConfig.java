@@ -2,8 +2,10 @@ package dev.outrider.proxy.config;
 
 import dev.outrider.core.model.SpiffeId;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import static java.util.Objects.requireNonNull;
 
@@ -12,7 +14,8 @@ import static java.util.Objects.requireNonNull;
  * when the bootstrap file has a {@code controlPlane} block; then {@code policies.directory} is not used and
  * the {@code tls} files are where the issued certificate, its key and the trust bundle are written.
  *
- * @param address          the control plane's API (host:port)
+ * @param addresses        the control plane's API (host:port), one per replica or one name in front of them; the
+ *                         client starts at the first and moves to the next when one does not answer
  * @param identity         the SPIFFE ID the control plane's serving certificate must show
  * @param snapshotKeys     the control plane's public snapshot-signing keys (a JWK Set file)
  * @param joinToken        a file holding a join token, read when the tls files hold no usable certificate;
@@ -31,14 +34,17 @@ import static java.util.Objects.requireNonNull;
  *                         at start-up; the control plane re-signs snapshots daily, so this bounds how long an
  *                         outage a restart can bridge and how old a replayed snapshot can be
  */
-public record ControlPlaneLinkConfig(HostPort address, SpiffeId identity, Path snapshotKeys, Path joinToken,
+public record ControlPlaneLinkConfig(List<HostPort> addresses, SpiffeId identity, Path snapshotKeys, Path joinToken,
                                  Path serviceAccountToken, Path cacheDirectory, HostPort advertise, String instance,
                                  Duration bootstrapTimeout, Duration watchTimeout, Duration maxSnapshotAge) {
     public ControlPlaneLinkConfig {
         if (joinToken != null && serviceAccountToken != null) {
             throw new IllegalArgumentException("joinToken and serviceAccountToken are exclusive");
         }
-        requireNonNull(address, "address");
+        addresses = List.copyOf(requireNonNull(addresses, "addresses"));
+        if (addresses.isEmpty()) {
+            throw new IllegalArgumentException("no control plane address");
+        }
         requireNonNull(identity, "identity");
         requireNonNull(snapshotKeys, "snapshotKeys");
         requireNonNull(cacheDirectory, "cacheDirectory");
@@ -47,9 +53,14 @@ public record ControlPlaneLinkConfig(HostPort address, SpiffeId identity, Path s
         requireNonNull(maxSnapshotAge, "maxSnapshotAge");
     }
 
-    /** The control plane's API as an https URL. */
-    public String url() {
-        String host = address.host().contains(":") ? "[" + address.host() + "]" : address.host();
-        return "https://" + host + ":" + address.port();
+    /** The control plane's API addresses as https URLs, in order. */
+    public List<URI> urls() {
+        return addresses.stream().map(a -> URI.create("https://" + (a.host().contains(":") ? "[" + a.host() + "]"
+                : a.host()) + ":" + a.port())).toList();
+    }
+
+    /** For logs: the addresses, comma-separated. */
+    public String describeAddresses() {
+        return String.join(",", addresses.stream().map(HostPort::toString).toList());
     }
 }

@@ -1,5 +1,6 @@
 package dev.outrider.proxy.config;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.core.document.DocumentFields;
 import dev.outrider.core.document.Durations;
 import dev.outrider.core.model.DnsLabel;
@@ -7,6 +8,7 @@ import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.LastKnownGood;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import static dev.outrider.proxy.config.BootstrapFields.duration;
@@ -35,7 +37,8 @@ final class ControlPlaneSection {
                 "serviceAccountToken", "cacheDirectory", "advertise", "instance", "bootstrapTimeout", "watchTimeout",
                 "maxSnapshotAge"));
         if (!n.has("address")) {
-            throw error(n, "address", "required (host:port of the control plane's API, e.g. 127.0.0.1:15010)");
+            throw error(n, "address", "required (host:port of the control plane's API, e.g. 127.0.0.1:15010, or a"
+                    + " list of them, one per replica)");
         }
         SpiffeId identity;
         String idText = string(n, "identity", null);
@@ -64,12 +67,32 @@ final class ControlPlaneSection {
             throw error(n, "instance", "'" + instance + "' is not a DNS label (RFC 1123: lower-case letters, digits,"
                     + " '-')");
         }
-        return new ControlPlaneLinkConfig(hostPort(n, "address", null, 1), identity, path(n, "snapshotKeys", null),
+        return new ControlPlaneLinkConfig(addresses(n), identity, path(n, "snapshotKeys", null),
                 path(n, "joinToken", null), path(n, "serviceAccountToken", null), path(n, "cacheDirectory", null),
                 advertise, instance,
                 duration(n, "bootstrapTimeout", Duration.ofSeconds(60), false, Duration.ofHours(1)),
                 duration(n, "watchTimeout", Duration.ofSeconds(30), false, Duration.ofSeconds(60)),
                 maxSnapshotAge(n));
+    }
+
+    /** {@code address}: one {@code host:port}, or a non-empty list of them without repeats (one per replica). */
+    private static List<HostPort> addresses(DocumentFields n) {
+        JsonNode value = n.get("address");
+        if (!value.isArray()) {
+            return List.of(hostPort(n, "address", null, 1));
+        }
+        List<HostPort> addresses = new ArrayList<>();
+        for (DocumentFields.Item item : n.list("address")) {
+            HostPort address = hostPort(item.node(), item.path(), 1, n);
+            if (addresses.contains(address)) {
+                throw n.errors().fail(item.path(), address + " is listed twice");
+            }
+            addresses.add(address);
+        }
+        if (addresses.isEmpty()) {
+            throw error(n, "address", "the list is empty (give at least one host:port)");
+        }
+        return addresses;
     }
 
     /**

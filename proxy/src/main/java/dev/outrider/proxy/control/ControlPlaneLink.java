@@ -91,7 +91,7 @@ public final class ControlPlaneLink implements AutoCloseable {
                     + " certificate is issued");
         }
         ControlPlaneClient client = ControlPlaneClient.open(
-                files.clientConfig(URI.create(cp.url()), cp.identity()));
+                files.clientConfig(cp.urls(), cp.identity()));
         AtomicReference<TlsState> tls = new AtomicReference<>();
         boolean started = false;
         try {
@@ -104,10 +104,10 @@ public final class ControlPlaneLink implements AutoCloseable {
                     }, cp.bootstrapTimeout());
             started = true;
             log.info("workload certificate for {} valid until {}, renewed from {} at half-life",
-                    config.node().identity(), certs.notAfter(), cp.url());
+                    config.node().identity(), certs.notAfter(), cp.describeAddresses());
             return new ControlPlaneLink(config, client, certs, tls);
         } catch (CertificateBootstrapException e) {
-            throw new ControlPlaneLinkException("no workload certificate from the control plane at " + cp.url()
+            throw new ControlPlaneLinkException("no workload certificate from the control plane at " + cp.describeAddresses()
                     + ": " + e.getMessage(), e);
         } finally {
             if (!started) {
@@ -144,7 +144,7 @@ public final class ControlPlaneLink implements AutoCloseable {
         String instance = cp.instance() != null ? cp.instance() : defaultInstance(config.node().service(), advertised);
         WatchOptions options = new WatchOptions(config.node().namespace(), config.node().serviceAccount(),
                 config.node().service(), instance, advertised.toString(), cp.watchTimeout());
-        log.info("control plane {}: watching snapshots for {} as instance {} ({} at {})", cp.url(),
+        log.info("control plane {}: watching snapshots for {} as instance {} ({} at {})", cp.describeAddresses(),
                 config.node().identity(), instance, config.node().service(), advertised);
         watcher = SnapshotWatcher.start(client, verifier, cache, s -> application.apply(s, "control plane"),
                 options);

@@ -37,7 +37,7 @@ class ControlPlaneConfigLoaderTest {
     @Test
     void minimalBlockGetsDefaults() {
         ControlPlaneLinkConfig cp = BootstrapLoader.parse(MINIMAL, "test.yaml").controlPlane();
-        assertThat(cp.address()).isEqualTo(new HostPort("127.0.0.1", 15010));
+        assertThat(cp.addresses()).containsExactly(new HostPort("127.0.0.1", 15010));
         assertThat(cp.identity()).isEqualTo(SpiffeId.parse("spiffe://cluster.local/ns/outrider-system/sa/control-plane"));
         assertThat(cp.snapshotKeys()).isEqualTo(Path.of("/etc/outrider/snapshot-keys.json"));
         assertThat(cp.cacheDirectory()).isEqualTo(Path.of("/var/lib/outrider"));
@@ -48,7 +48,7 @@ class ControlPlaneConfigLoaderTest {
         assertThat(cp.bootstrapTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(cp.watchTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(cp.maxSnapshotAge()).isEqualTo(Duration.ofDays(7));
-        assertThat(cp.url()).isEqualTo("https://127.0.0.1:15010");
+        assertThat(cp.urls()).containsExactly(java.net.URI.create("https://127.0.0.1:15010"));
     }
 
     @Test
@@ -67,7 +67,7 @@ class ControlPlaneConfigLoaderTest {
                   maxSnapshotAge: 30d
                 """, "test.yaml").controlPlane();
         assertThat(cp.identity().toString()).isEqualTo("spiffe://example.org/ns/outrider-system/sa/control-plane");
-        assertThat(cp.url()).isEqualTo("https://[::1]:15010");
+        assertThat(cp.urls()).containsExactly(java.net.URI.create("https://[::1]:15010"));
         assertThat(cp.joinToken()).isEqualTo(Path.of("token"));
         assertThat(cp.advertise()).isEqualTo(new HostPort("10.0.0.5", 15006));
         assertThat(cp.instance()).isEqualTo("orders-7f9c");
@@ -106,6 +106,24 @@ class ControlPlaneConfigLoaderTest {
         assertThat(error(MINIMAL + "  serviceAccountToken: \"  \"\n"))
                 .isEqualTo("controlPlane.serviceAccountToken: must not be empty");
         assertThat(error(MINIMAL + "  serviceAccountToken: [a, b]\n")).startsWith("controlPlane.serviceAccountToken: ");
+    }
+
+    @Test
+    void severalAddressesOnePerReplica() {
+        String block = NODE + "controlPlane: {snapshotKeys: k, cacheDirectory: c, address: %s}\n";
+        ControlPlaneLinkConfig cp = BootstrapLoader.parse(block.formatted(
+                "[cp-0.cp:15010, cp-1.cp:15010, \"[::1]:15010\"]"), "test.yaml").controlPlane();
+        assertThat(cp.addresses()).containsExactly(new HostPort("cp-0.cp", 15010), new HostPort("cp-1.cp", 15010),
+                new HostPort("::1", 15010));
+        assertThat(cp.urls()).extracting(Object::toString)
+                .containsExactly("https://cp-0.cp:15010", "https://cp-1.cp:15010", "https://[::1]:15010");
+
+        assertThat(error(block.formatted("[]"))).isEqualTo("controlPlane.address: the list is empty (give at least"
+                + " one host:port)");
+        assertThat(error(block.formatted("[cp-0:15010, cp-0:15010]")))
+                .isEqualTo("controlPlane.address[1]: cp-0:15010 is listed twice");
+        assertThat(error(block.formatted("[cp-0:15010, nowhere]"))).startsWith("controlPlane.address[1]: ");
+        assertThat(error(block.formatted("[cp-0:15010, 7]"))).startsWith("controlPlane.address[1]: expected host:port");
     }
 
     @Test

@@ -63,7 +63,7 @@ class EnvSubstitutionTest {
                 """, Map.of("APP_PORT", "9090", "CP_HOST", "cp.outrider-system.svc", "POD_IP", "10.1.2.3"));
 
         assertThat(c.inbound().application()).isEqualTo(new HostPort("127.0.0.1", 9090));
-        assertThat(c.controlPlane().address()).isEqualTo(new HostPort("cp.outrider-system.svc", 15010));
+        assertThat(c.controlPlane().addresses()).containsExactly(new HostPort("cp.outrider-system.svc", 15010));
         assertThat(c.controlPlane().advertise()).isEqualTo(new HostPort("10.1.2.3", 15006));
     }
 

@@ -57,7 +57,7 @@ class ExampleConfigsTest {
         BootstrapConfig frontend = BootstrapLoader.load(example("mesh/sidecar-frontend.yaml"));
         for (BootstrapConfig c : List.of(orders, frontend)) {
             assertThat(c.fromControlPlane()).isTrue();
-            assertThat(c.controlPlane().address()).isEqualTo(new HostPort("127.0.0.1", 15010));
+            assertThat(c.controlPlane().addresses()).containsExactly(new HostPort("127.0.0.1", 15010));
             assertThat(c.policies().directory()).isNull();
         }
         assertThat(frontend.outbound().upstreams())
