@@ -1,6 +1,5 @@
 package dev.outrider.controlplane.cli;
 
-import dev.outrider.core.document.Durations;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.controlplane.ControlPlane;
 import dev.outrider.controlplane.ControlPlaneConfig;
@@ -12,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -19,7 +19,6 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -55,29 +54,8 @@ public final class ControlPlaneMain implements Callable<Integer> {
             description = "Holds store/ (the resources), signing-key.pem (when generated) and snapshot-keys.json.")
     private Path dataDir;
 
-    @Option(names = "--store", paramLabel = "file|etcd://HOST:PORT[,HOST:PORT...]", defaultValue = "file",
-            description = "Where resources, registrations and join tokens live: files under DATA_DIR/store (one"
-                    + " replica), or an etcd cluster shared by every replica (needs --signing-key). Default: ${DEFAULT-VALUE}.")
-    private String store;
-
-    @Option(names = "--etcd-ca", paramLabel = "FILE",
-            description = "With --store etcd://: talk TLS to etcd, trusting this CA (PEM) for the members' certificates.")
-    private Path etcdCa;
-
-    @Option(names = "--etcd-cert", paramLabel = "FILE",
-            description = "With --etcd-ca: a client certificate (PEM) for members run with --client-cert-auth. Needs --etcd-key.")
-    private Path etcdCert;
-
-    @Option(names = "--etcd-key", paramLabel = "FILE", description = "The private key (PEM) of --etcd-cert.")
-    private Path etcdKey;
-
-    @Option(names = "--etcd-prefix", paramLabel = "PREFIX", defaultValue = EtcdStoreConfig.DEFAULT_PREFIX,
-            description = "Every etcd key of this control plane starts with it. Default: ${DEFAULT-VALUE}.")
-    private String etcdPrefix;
-
-    @Option(names = "--etcd-timeout", paramLabel = "DURATION", defaultValue = "5s",
-            description = "How long one store call waits for etcd before the API answers 503. Default: ${DEFAULT-VALUE}.")
-    private String etcdTimeout;
+    @Mixin
+    private StoreOptions store;
 
     @Option(names = "--ca-cert", required = true, paramLabel = "FILE", description = "The mesh CA certificate (PEM).")
     private Path caCert;
@@ -147,20 +125,33 @@ public final class ControlPlaneMain implements Callable<Integer> {
     }
 
     /**
-     * The command {@code args} ask for: {@link SnapshotKeysCommand} when the first is {@code snapshot-keys}
-     * (a plain dispatch, so the server's required options do not apply to it), else the server.
+     * The command {@code args} ask for: {@link SnapshotKeysCommand} when the first is {@code snapshot-keys},
+     * {@link StoreCommand} for {@code export-store} and {@code import-store} (a plain dispatch, so the server's
+     * required options do not apply to them), else the server.
      */
     static CommandLine commandLine(String[] args) {
-        return new CommandLine(isSnapshotKeys(args) ? new SnapshotKeysCommand() : new ControlPlaneMain());
+        String first = args.length > 0 ? args[0] : "";
+        Object command = switch (first) {
+            case SnapshotKeysCommand.NAME -> new SnapshotKeysCommand();
+            case StoreCommand.EXPORT -> new StoreCommand(true);
+            case StoreCommand.IMPORT -> new StoreCommand(false);
+            default -> new ControlPlaneMain();
+        };
+        CommandLine line = new CommandLine(command);
+        if (command instanceof StoreCommand) {
+            line.setCommandName("control-plane " + first);
+        }
+        return line;
     }
 
-    /** The arguments for {@link #commandLine}'s command: without the {@code snapshot-keys} word. */
+    /** The arguments for {@link #commandLine}'s command: without the command word. */
     static String[] tail(String[] args) {
-        return isSnapshotKeys(args) ? java.util.Arrays.copyOfRange(args, 1, args.length) : args;
+        return isCommandWord(args) ? java.util.Arrays.copyOfRange(args, 1, args.length) : args;
     }
 
-    private static boolean isSnapshotKeys(String[] args) {
-        return args.length > 0 && args[0].equals(SnapshotKeysCommand.NAME);
+    private static boolean isCommandWord(String[] args) {
+        return args.length > 0 && (args[0].equals(SnapshotKeysCommand.NAME) || args[0].equals(StoreCommand.EXPORT)
+                || args[0].equals(StoreCommand.IMPORT));
     }
 
     @Override
@@ -206,7 +197,11 @@ public final class ControlPlaneMain implements Callable<Integer> {
             throw new IllegalArgumentException("--tls-provider: " + e.getMessage(), e);
         }
         ControlPlaneConfig.Kubernetes kubernetes = kubernetes();
-        EtcdStoreConfig etcd = etcd();
+        EtcdStoreConfig etcd = store.etcd();
+        if (etcd != null && signingKey == null) {
+            throw new IllegalArgumentException("--store " + store.uri() + ": needs --signing-key (every replica must"
+                    + " sign snapshots with the same key, so it is mounted, not generated)");
+        }
         try {
             return ControlPlaneConfig.builder(dataDir, caCert, caKey)
                     .listen(listen)
@@ -221,44 +216,6 @@ public final class ControlPlaneMain implements Callable<Integer> {
                     .build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(optionOf(e.getMessage()) + e.getMessage(), e);
-        }
-    }
-
-    /** {@code --store} and the etcd options: null for the file store; every etcd option needs the etcd store. */
-    private EtcdStoreConfig etcd() {
-        if ("file".equals(store)) {
-            for (var given : List.of(new Object[] {"--etcd-ca", etcdCa}, new Object[] {"--etcd-cert", etcdCert},
-                    new Object[] {"--etcd-key", etcdKey})) {
-                if (given[1] != null) {
-                    throw new IllegalArgumentException(given[0] + ": needs --store etcd://HOST:PORT[,HOST:PORT...]");
-                }
-            }
-            return null;
-        }
-        if (!EtcdStoreConfig.isEtcd(store)) {
-            throw new IllegalArgumentException("--store: '" + store + "' is neither file nor etcd://HOST:PORT[,HOST:PORT...]");
-        }
-        if (signingKey == null) {
-            throw new IllegalArgumentException("--store " + store + ": needs --signing-key (every replica must sign"
-                    + " snapshots with the same key, so it is mounted, not generated)");
-        }
-        if (etcdCa == null && (etcdCert != null || etcdKey != null)) {
-            throw new IllegalArgumentException((etcdCert != null ? "--etcd-cert" : "--etcd-key")
-                    + ": needs --etcd-ca (a client certificate is sent over TLS only)");
-        }
-        Duration timeout;
-        try {
-            timeout = Durations.parse(etcdTimeout);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--etcd-timeout: " + e.getMessage(), e);
-        }
-        try {
-            List<String> endpoints = EtcdStoreConfig.parseEndpoints(store);
-            EtcdStoreConfig.Tls tls = etcdCa == null ? null : EtcdStoreConfig.Tls.read(etcdCa, etcdCert, etcdKey);
-            return new EtcdStoreConfig(endpoints, tls, etcdPrefix, timeout);
-        } catch (IllegalArgumentException e) {
-            String message = e.getMessage();
-            throw new IllegalArgumentException(message.startsWith("--") ? message : "--store: " + message, e);
         }
     }
 

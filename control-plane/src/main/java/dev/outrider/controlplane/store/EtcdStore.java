@@ -64,6 +64,9 @@ public final class EtcdStore implements Store {
     private final KV kv;
     private final String prefix;
     private final ByteSequence revisionKey;
+    /** {@code PREFIX/version-base}: added to every etcd revision (see {@link #restore}); 0 unless restored. */
+    private final ByteSequence baseKey;
+    private volatile long base;
     private final long timeoutMillis;
     private final String description;
     private volatile boolean closed;
@@ -73,8 +76,25 @@ public final class EtcdStore implements Store {
         this.kv = client.getKVClient();
         this.prefix = prefix;
         this.revisionKey = bytes(prefix + "revision");
+        this.baseKey = bytes(prefix + "version-base");
         this.timeoutMillis = timeout.toMillis();
         this.description = description;
+        List<KeyValue> stored = await("read the version base", kv.get(baseKey)).getKvs();
+        this.base = stored.isEmpty() ? 0 : parseBase(stored.getFirst());
+    }
+
+    private long parseBase(KeyValue stored) {
+        String text = stored.getValue().toString(StandardCharsets.UTF_8);
+        try {
+            long value = Long.parseLong(text);
+            if (value < 0) {
+                throw new NumberFormatException("negative");
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new UncheckedIOException(new IOException("etcd (" + description + ") key " + prefix
+                    + "version-base holds '" + text + "', not a version"));
+        }
     }
 
     /**
@@ -104,14 +124,12 @@ public final class EtcdStore implements Store {
             }
         }
         Client client = builder.build();
-        EtcdStore store = new EtcdStore(client, config.prefix(), config.timeout(), config.describe());
         try {
-            store.revision(); // fails fast when no member answers
+            return new EtcdStore(client, config.prefix(), config.timeout(), config.describe()); // reads etcd once
         } catch (RuntimeException e) {
             client.close();
             throw e;
         }
-        return store;
     }
 
     @Override
@@ -127,12 +145,12 @@ public final class EtcdStore implements Store {
         ByteSequence k = key(key);
         ByteSequence value = ByteSequence.from(document);
         if (expectedVersion == ANY_VERSION) {
-            long revision = awaitWrite("put " + key, kv.put(k, value, putOption)).getHeader().getRevision();
+            long revision = awaitWrite("put " + key, kv.put(k, value, putOption)).getHeader().getRevision() + base;
             return new StoredResource(key, revision, document);
         }
         Cmp condition = expectedVersion == MUST_NOT_EXIST
                 ? new Cmp(k, Cmp.Op.EQUAL, CmpTarget.version(0))
-                : new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedVersion));
+                : new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(modRevision(expectedVersion)));
         TxnResponse answer = awaitWrite("put " + key, kv.txn()
                 .If(condition)
                 .Then(Op.put(k, value, putOption))
@@ -141,7 +159,7 @@ public final class EtcdStore implements Store {
         if (!answer.isSucceeded()) {
             throw ConflictException.of(key, expectedVersion, storedVersion(answer));
         }
-        return new StoredResource(key, answer.getHeader().getRevision(), document);
+        return new StoredResource(key, answer.getHeader().getRevision() + base, document);
     }
 
     /** Every leased resource holds its own etcd lease (granted with the write); etcd deletes it when that expires. */
@@ -196,7 +214,48 @@ public final class EtcdStore implements Store {
             ResourceKey.requireNamespace(namespaceOrNull);
         }
         requireOpen();
-        String listed = prefix + "resources/" + kind + "/" + (namespaceOrNull == null ? "" : namespaceOrNull + "/");
+        return listUnder(prefix + "resources/" + kind + "/" + (namespaceOrNull == null ? "" : namespaceOrNull + "/"));
+    }
+
+    @Override
+    public List<StoredResource> listAll() {
+        requireOpen();
+        return listUnder(resourcePrefix());
+    }
+
+    /**
+     * Into an empty prefix: {@code PREFIX/version-base} is set so that etcd's next revision plus the base exceeds
+     * {@code revision} (written only if absent, so two restores cannot both succeed), then every resource is put.
+     * Replicas must be started after the restore: each reads the base once, when it opens the store.
+     */
+    @Override
+    public void restore(List<StoredResource> exported, long exportedRevision) {
+        requireNonNull(exported, "exported");
+        requireOpen();
+        ByteSequence all = bytes(prefix);
+        long keys = await("count the keys under " + prefix, kv.get(all, GetOption.builder()
+                .withRange(prefixEnd(prefix)).withCountOnly(true).build())).getCount();
+        if (keys > 0) {
+            throw new IllegalStateException("etcd prefix " + prefix + " of " + description + " holds " + keys
+                    + " keys: restore into an empty prefix");
+        }
+        long current = await("read the revision", kv.get(revisionKey, GetOption.builder().withCountOnly(true).build()))
+                .getHeader().getRevision();
+        long newBase = Math.max(0, exportedRevision - current);
+        TxnResponse set = awaitWrite("set the version base", kv.txn()
+                .If(new Cmp(baseKey, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                .Then(Op.put(baseKey, bytes(Long.toString(newBase)), PutOption.DEFAULT))
+                .commit());
+        if (!set.isSucceeded()) {
+            throw new IllegalStateException("etcd prefix " + prefix + " was restored meanwhile");
+        }
+        base = newBase;
+        for (StoredResource r : exported) {
+            put(r.key(), r.document(), MUST_NOT_EXIST);
+        }
+    }
+
+    private List<StoredResource> listUnder(String listed) {
         ByteSequence from = bytes(listed);
         ByteSequence end = prefixEnd(listed);
         List<StoredResource> out = new ArrayList<>();
@@ -237,7 +296,7 @@ public final class EtcdStore implements Store {
         }
         Cmp condition = expectedVersion == ANY_VERSION
                 ? new Cmp(k, Cmp.Op.GREATER, CmpTarget.version(0))
-                : new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedVersion));
+                : new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(modRevision(expectedVersion)));
         TxnResponse answer = awaitWrite("delete " + key, kv.txn()
                 .If(condition)
                 .Then(Op.delete(k, DeleteOption.DEFAULT))
@@ -257,13 +316,14 @@ public final class EtcdStore implements Store {
     public long revision() {
         requireOpen();
         return await("read the revision", kv.get(revisionKey, GetOption.builder().withCountOnly(true).build()))
-                .getHeader().getRevision();
+                .getHeader().getRevision() + base;
     }
 
     @Override
     public long advance() {
         requireOpen();
-        return awaitWrite("advance the revision", kv.put(revisionKey, ByteSequence.EMPTY)).getHeader().getRevision();
+        return awaitWrite("advance the revision", kv.put(revisionKey, ByteSequence.EMPTY)).getHeader().getRevision()
+                + base;
     }
 
     /** An etcd watch on every resource key, from the next revision on ({@link EtcdResourceWatch}). */
@@ -336,16 +396,21 @@ public final class EtcdStore implements Store {
         }
     }
 
-    private static long storedVersion(TxnResponse failed) {
+    private long storedVersion(TxnResponse failed) {
         List<GetResponse> gets = failed.getGetResponses();
         if (gets.isEmpty() || gets.getFirst().getKvs().isEmpty()) {
             return 0;
         }
-        return gets.getFirst().getKvs().getFirst().getModRevision();
+        return gets.getFirst().getKvs().getFirst().getModRevision() + base;
     }
 
-    private static StoredResource stored(ResourceKey key, KeyValue entry) {
-        return new StoredResource(key, entry.getModRevision(), entry.getValue().getBytes());
+    private StoredResource stored(ResourceKey key, KeyValue entry) {
+        return new StoredResource(key, entry.getModRevision() + base, entry.getValue().getBytes());
+    }
+
+    /** The etcd mod_revision of a version; -1 (matches no key) for a version from before the base. */
+    private long modRevision(long version) {
+        return version > base ? version - base : -1;
     }
 
     private ByteSequence key(ResourceKey key) {

@@ -216,6 +216,39 @@ public final class FileStore implements Store {
     }
 
     @Override
+    public List<StoredResource> listAll() {
+        mutex.lock();
+        try {
+            requireOpen();
+            return List.copyOf(resources.values());
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    @Override
+    public void restore(List<StoredResource> exported, long exportedRevision) {
+        requireNonNull(exported, "exported");
+        mutex.lock();
+        try {
+            requireWritable();
+            if (!resources.isEmpty()) {
+                throw new IllegalStateException("store " + root + " is not empty: restore into an empty one");
+            }
+            if (exportedRevision > revision) {
+                Path revisionFile = root.resolve(REVISION_FILE);
+                commit(writeTemp(revisionFile, new RevisionFile(RevisionFile.FORMAT, exportedRevision)), revisionFile);
+                revision = exportedRevision;
+            }
+        } finally {
+            mutex.unlock();
+        }
+        for (StoredResource r : exported) {
+            put(r.key(), r.document(), MUST_NOT_EXIST);
+        }
+    }
+
+    @Override
     public long revision() {
         mutex.lock();
         try {

@@ -42,6 +42,18 @@ public interface Store extends AutoCloseable {
     /** Resources of {@code kind}, in one namespace or in all when {@code namespaceOrNull} is null, ordered by key. */
     List<StoredResource> list(String kind, String namespaceOrNull);
 
+    /** Every resource of every kind (an export), ordered by key. */
+    List<StoredResource> listAll();
+
+    /**
+     * Loads an export of another store into this one, which must hold no resource: every resource is written, and
+     * every version this store gives from now on is greater than {@code revision} (the exported store's), so that
+     * sidecars holding snapshots of the exported store take the next one. The resources get new versions.
+     *
+     * @throws IllegalStateException when this store is not empty
+     */
+    void restore(List<StoredResource> resources, long revision);
+
     /**
      * Deletes the resource at {@code key}.
      *

@@ -166,6 +166,50 @@ class EtcdStoreProcessTest {
     }
 
     @Test
+    void aFileStoreMovesToEtcdWithExportAndImport() throws Exception {
+        Path data = dir.resolve("file-data");
+        List<String> fileArgs = List.of("--listen", "127.0.0.1:0", "--data-dir", data.toString(),
+                "--ca-cert", mesh.caCertFile().toString(), "--ca-key", mesh.caKeyFile().toString(),
+                "--admin-token-file", tokenFile.toString(), "--signing-key", signingKey.toString());
+        long fileVersion;
+        long fileSnapshot;
+        try (ControlPlaneProcess cp = ControlPlaneProcess.start(dir.resolve("file.log"), fileArgs)) {
+            for (int i = 0; i < 5; i++) {
+                assertThat(admin(cp).put("/v1/namespaces/shop/services/s" + i, YAML, service("auto", 0)).statusCode())
+                        .isEqualTo(201);
+            }
+            fileVersion = version(admin(cp).put("/v1/namespaces/shop/services/orders", YAML, service("http1", 0)));
+            HttpResponse<String> snapshot = admin(cp).get("/v1/snapshots/shop/orders?after=0&wait=10");
+            fileSnapshot = Long.parseLong(snapshot.headers().firstValue("outrider-snapshot-version").orElseThrow());
+            cp.terminate();
+            assertThat(cp.awaitExit(Duration.ofSeconds(20))).isZero();
+        }
+
+        Path export = dir.resolve("export.json");
+        ControlPlaneProcess exporting = ControlPlaneProcess.launch(dir.resolve("export.log"),
+                List.of("export-store", "--data-dir", data.toString(), "--out", export.toString()));
+        assertThat(exporting.awaitExit(Duration.ofSeconds(60))).as(exporting.logText()).isZero();
+        assertThat(exporting.logText()).contains("6 resources at revision");
+        String prefix = "/moved-" + PREFIXES.incrementAndGet() + "/";
+        ControlPlaneProcess importing = ControlPlaneProcess.launch(dir.resolve("import.log"),
+                List.of("import-store", "--store", etcd.storeUri(), "--etcd-prefix", prefix, "--in", export.toString()));
+        assertThat(importing.awaitExit(Duration.ofSeconds(60))).as(importing.logText()).isZero();
+        ControlPlaneProcess again = ControlPlaneProcess.launch(dir.resolve("import-again.log"),
+                List.of("import-store", "--store", etcd.storeUri(), "--etcd-prefix", prefix, "--in", export.toString()));
+        assertThat(again.awaitExit(Duration.ofSeconds(60))).as("not into a store that holds something").isEqualTo(1);
+        assertThat(again.logText()).contains("restore into an empty prefix");
+
+        try (ControlPlaneProcess cp = ControlPlaneProcess.start(dir.resolve("moved.log"), args("moved", prefix))) {
+            HttpResponse<String> read = admin(cp).get("/v1/namespaces/shop/services/orders");
+            assertThat(read.statusCode()).isEqualTo(200);
+            assertThat(ApiClient.json(read).at("/spec/protocol").asText()).isEqualTo("http1");
+            assertThat(version(read)).as("versions continue after the file store's").isGreaterThan(fileVersion);
+            HttpResponse<String> snapshot = admin(cp).get("/v1/snapshots/shop/orders?after=" + fileSnapshot + "&wait=10");
+            assertThat(snapshot.statusCode()).as("a sidecar holding the old snapshot takes the new one").isEqualTo(200);
+        }
+    }
+
+    @Test
     void badStoreOptionsAreRefusedByName() throws Exception {
         List<String> base = List.of("--listen", "127.0.0.1:0", "--data-dir", dir.resolve("bad").toString(),
                 "--ca-cert", mesh.caCertFile().toString(), "--ca-key", mesh.caKeyFile().toString());

@@ -165,6 +165,42 @@ abstract class StoreContract {
     }
 
     @Test
+    void anExportRestoredIntoAnEmptyStoreKeepsEveryResourceUnderLargerVersions() throws Exception {
+        List<StoredResource> exported;
+        long exportedRevision;
+        try (Store source = open()) {
+            source.put(A, bytes("a1"), MUST_NOT_EXIST);
+            source.put(A, bytes("a2"), ANY_VERSION);
+            source.put(C, bytes("c1"), MUST_NOT_EXIST);
+            source.put(E, bytes("e1"), MUST_NOT_EXIST);
+            for (int i = 0; i < 5; i++) {
+                source.advance();
+            }
+            exported = source.listAll();
+            exportedRevision = source.revision();
+        }
+        assertThat(exported).extracting(StoredResource::key).containsExactly(C, A, E);
+
+        try (Store target = open()) {
+            target.restore(exported, exportedRevision);
+            List<StoredResource> restored = target.listAll();
+            assertThat(restored).extracting(StoredResource::key).containsExactly(C, A, E);
+            assertThat(restored).extracting(StoredResource::document).extracting(String::new)
+                    .containsExactly("c1", "a2", "e1");
+            assertThat(restored).allSatisfy(r -> assertThat(r.resourceVersion()).isGreaterThan(exportedRevision));
+            assertThat(target.revision()).isGreaterThan(exportedRevision);
+            assertThat(target.put(B, bytes("b1"), MUST_NOT_EXIST).resourceVersion()).isGreaterThan(exportedRevision);
+            long a = target.get(A).orElseThrow().resourceVersion();
+            assertThat(target.put(A, bytes("a3"), a).resourceVersion()).as("conditional writes work on the restored")
+                    .isGreaterThan(a);
+            assertThatThrownBy(() -> target.put(A, bytes("x"), a)).isInstanceOf(ConflictException.class);
+
+            assertThatThrownBy(() -> target.restore(exported, exportedRevision))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("empty");
+        }
+    }
+
+    @Test
     void documentsAreOpaqueBytes() throws Exception {
         try (Store store = open()) {
             byte[] binary = new byte[256];
