@@ -75,9 +75,9 @@ class ReplicaRegistrationLeaseTest {
         HttpResponse<String> registered = one.workload("shop", "orders").post("/v1/registrations", REGISTRATION);
         assertThat(registered.statusCode()).as(registered.body()).isEqualTo(200);
 
-        // 15 s, longer than the TTL, refreshed through replica two only.
+        // 12 s, longer than the 10 s TTL, refreshed through replica two only.
         ApiClient ordersAtTwo = two.workload("shop", "orders");
-        long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        long until = System.nanoTime() + Duration.ofSeconds(12).toNanos();
         while (System.nanoTime() < until) {
             Thread.sleep(3_000);
             assertThat(ordersAtTwo.post("/v1/registrations", REGISTRATION).statusCode()).isEqualTo(200);
