@@ -5,6 +5,10 @@
 #   outrider-system  Secret outrider-ca           ca.pem, ca.key         the mesh CA (certs/mesh-ca.sh init)
 #                    Secret outrider-signing-key  signing-key.pem        signs snapshots (EC P-256)
 #                    ConfigMap outrider-k8s       issuer, jwks.json      the cluster's service-account issuer
+#                    Secret outrider-etcd-tls     ca.pem, server.pem,    etcd's own CA and the members' serving
+#                                                 server.key             and peer certificate (etcd.yaml)
+#                    Secret outrider-etcd-client  ca.pem, client.pem,    the control plane's client certificate
+#                                                 client.key             for etcd (--client-cert-auth)
 #   each NAMESPACE   ConfigMap outrider-mesh      ca.pem,                mounted by every sidecar at
 #                                                 snapshot-keys.json     /etc/outrider/mesh
 #
@@ -72,6 +76,40 @@ $CP_COMMAND snapshot-keys --signing-key "$signing_key" --generate --out "$snapsh
   || die "could not make the snapshot keys with: $CP_COMMAND snapshot-keys"
 echo "mesh-secrets: snapshot signing key $signing_key (mode 600), public keys $snapshot_keys"
 
+# 2b. etcd's own CA (not the mesh CA: etcd trusts only its members and the control plane), the members'
+# certificate (serving and peer: *.outrider-etcd.outrider-system.svc) and the control plane's client
+# certificate; made once, EC P-256, valid three years.
+etcd_dir="$state/etcd"
+mkdir -p "$etcd_dir"
+chmod 700 "$etcd_dir"
+etcd_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
+etcd_cert() { # name subject extensions
+  local ext="$etcd_dir/$1.ext"
+  printf '%s\n' "$3" >"$ext"
+  etcd_key "$etcd_dir/$1.key"
+  openssl req -new -key "$etcd_dir/$1.key" -subj "$2" -out "$etcd_dir/$1.csr" 2>/dev/null
+  openssl x509 -req -in "$etcd_dir/$1.csr" -CA "$etcd_dir/ca.pem" -CAkey "$etcd_dir/ca.key" -CAcreateserial \
+    -days 1095 -sha256 -extfile "$ext" -out "$etcd_dir/$1.pem" 2>/dev/null
+  rm -f "$etcd_dir/$1.csr" "$ext"
+}
+if [[ -s $etcd_dir/ca.pem && -s $etcd_dir/server.pem && -s $etcd_dir/client.pem ]]; then
+  echo "mesh-secrets: using the etcd certificates in $etcd_dir"
+else
+  etcd_key "$etcd_dir/ca.key"
+  openssl req -x509 -new -key "$etcd_dir/ca.key" -sha256 -days 1095 -subj "/CN=outrider-etcd-ca" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -out "$etcd_dir/ca.pem" 2>/dev/null || die "openssl could not make the etcd CA"
+  etcd_cert server "/CN=outrider-etcd" "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth,clientAuth
+subjectAltName=DNS:*.outrider-etcd.outrider-system.svc,DNS:*.outrider-etcd.outrider-system.svc.cluster.local,DNS:outrider-etcd.outrider-system.svc,DNS:localhost,IP:127.0.0.1" \
+    || die "openssl could not make the etcd members' certificate"
+  etcd_cert client "/CN=outrider-control-plane" "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth" || die "openssl could not make the control plane's etcd client certificate"
+  echo "mesh-secrets: etcd CA, member and client certificates in $etcd_dir (keys mode 600)"
+fi
+
 # 3. The service-account issuer and its keys.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -126,6 +164,14 @@ mkdir -p "$manifests"
     printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: outrider-k8s\n  namespace: outrider-system\ndata:\n'
     printf '  issuer: "%s"\n' "$issuer"
     block jwks.json "$jwks"
+    printf -- '---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: outrider-etcd-tls\n  namespace: outrider-system\ntype: Opaque\ndata:\n'
+    secret_entry ca.pem "$etcd_dir/ca.pem"
+    secret_entry server.pem "$etcd_dir/server.pem"
+    secret_entry server.key "$etcd_dir/server.key"
+    printf -- '---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: outrider-etcd-client\n  namespace: outrider-system\ntype: Opaque\ndata:\n'
+    secret_entry ca.pem "$etcd_dir/ca.pem"
+    secret_entry client.pem "$etcd_dir/client.pem"
+    secret_entry client.key "$etcd_dir/client.key"
   } >"$manifests/outrider-system.yaml"
 )
 {
@@ -147,5 +193,6 @@ if [[ -n $out ]]; then
   exit 0
 fi
 "$KUBECTL" apply -f "$manifests/outrider-system.yaml" -f "$manifests/outrider-mesh.yaml"
-echo "mesh-secrets: outrider-system has outrider-ca, outrider-signing-key, outrider-k8s;" \
+echo "mesh-secrets: outrider-system has outrider-ca, outrider-signing-key, outrider-k8s, outrider-etcd-tls," \
+  "outrider-etcd-client;" \
   "outrider-mesh is in: ${namespaces[*]}"

@@ -45,7 +45,7 @@ class DockerFilesTest {
         }
         assertThat(parsed).contains("compose.yaml", "sidecar.yaml", "compose/sidecar.yaml", "training/sidecar.yaml",
                 "training/policies.yaml", "kubernetes/control-plane.yaml", "kubernetes/sample-app.yaml",
-                "kubernetes/sample-mesh.yaml");
+                "kubernetes/sample-mesh.yaml", "kubernetes/etcd.yaml");
     }
 
     /** One Dockerfile as stages of instructions (continuation lines joined, comments dropped). */

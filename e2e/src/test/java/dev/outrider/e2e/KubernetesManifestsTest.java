@@ -1,13 +1,20 @@
 package dev.outrider.e2e;
 
 import dev.outrider.controlplane.signing.SigningKey;
+import dev.outrider.controlplane.store.EtcdStore;
+import dev.outrider.controlplane.store.EtcdStoreConfig;
+import dev.outrider.controlplane.store.ResourceKey;
+import dev.outrider.controlplane.store.Store;
+import dev.outrider.controlplane.testing.EtcdCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -22,6 +29,7 @@ import static dev.outrider.e2e.Yamls.map;
 import static dev.outrider.e2e.Yamls.one;
 import static dev.outrider.e2e.Yamls.string;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * docker/kubernetes/: the control plane's and the sample's manifests have what a restricted cluster and the
@@ -61,17 +69,24 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void theControlPlaneRunsAloneRestrictedProbedAndWithTheContractsNames() throws Exception {
+    void theControlPlaneRunsThreeReplicasOnEtcdRestrictedProbedAndWithTheContractsNames() throws Exception {
         List<Object> docs = Yamls.documents(KUBERNETES.resolve("control-plane.yaml"));
         assertThat(at(one(docs, "Namespace", "outrider-system"), "metadata.labels"))
                 .isEqualTo(Map.of("pod-security.kubernetes.io/enforce", "restricted"));
         assertThat(one(docs, "ServiceAccount", "control-plane").get("automountServiceAccountToken")).isEqualTo(false);
-        Map<String, Object> pvc = one(docs, "PersistentVolumeClaim", "outrider-control-plane-data");
+        assertThat(Yamls.ofKind(docs, "PersistentVolumeClaim", "outrider-control-plane-data"))
+                .as("the state is in etcd").isEmpty();
 
         Map<String, Object> deployment = one(docs, "Deployment", "outrider-control-plane");
         assertThat(at(deployment, "metadata.namespace")).isEqualTo("outrider-system");
-        assertThat(at(deployment, "spec.replicas")).isEqualTo(1);
-        assertThat(at(deployment, "spec.strategy.type")).isEqualTo("Recreate");
+        assertThat(at(deployment, "spec.replicas")).isEqualTo(3);
+        assertThat(at(deployment, "spec.strategy.type")).isEqualTo("RollingUpdate");
+        assertThat(at(deployment, "spec.strategy.rollingUpdate.maxUnavailable")).isEqualTo(1);
+        assertThat(at(deployment, "spec.template.spec.affinity.podAntiAffinity"
+                + ".preferredDuringSchedulingIgnoredDuringExecution")).isNotNull();
+        Map<String, Object> budget = one(docs, "PodDisruptionBudget", "outrider-control-plane");
+        assertThat(at(budget, "spec.maxUnavailable")).isEqualTo(1);
+        assertThat(at(budget, "spec.selector.matchLabels")).isEqualTo(at(deployment, "spec.selector.matchLabels"));
         Map<String, Object> pod = map(at(deployment, "spec.template.spec"), "pod");
         assertHardened("control-plane", pod);
         assertThat(pod).containsEntry("serviceAccountName", "control-plane").containsEntry("automountServiceAccountToken", false);
@@ -84,7 +99,14 @@ class KubernetesManifestsTest {
         assertThat(args).contains("--listen=0.0.0.0:15010", "--data-dir=/var/lib/outrider",
                 "--ca-cert=/etc/outrider/ca/ca.pem", "--ca-key=/etc/outrider/ca/ca.key",
                 "--signing-key=/etc/outrider/signing/signing-key.pem", "--k8s-issuer=$(OUTRIDER_K8S_ISSUER)",
-                "--k8s-jwks=/etc/outrider/k8s/jwks.json", "--k8s-audience=outrider");
+                "--k8s-jwks=/etc/outrider/k8s/jwks.json", "--k8s-audience=outrider",
+                "--etcd-ca=/etc/outrider/etcd/ca.pem", "--etcd-cert=/etc/outrider/etcd/client.pem",
+                "--etcd-key=/etc/outrider/etcd/client.key");
+        List<String> members = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            members.add("outrider-etcd-" + i + ".outrider-etcd.outrider-system.svc:2379");
+        }
+        assertThat(args).contains("--store=etcd://" + String.join(",", members));
         assertThat(args).anySatisfy(a -> assertThat(a.toString())
                 .startsWith("--server-name=outrider-control-plane.outrider-system.svc,"));
         for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
@@ -103,10 +125,11 @@ class KubernetesManifestsTest {
         }
         assertThat(mounts).containsEntry("/var/lib/outrider", "data").containsEntry("/tmp", "tmp")
                 .containsEntry("/etc/outrider/ca", "ca").containsEntry("/etc/outrider/signing", "signing-key")
-                .containsEntry("/etc/outrider/k8s", "k8s");
+                .containsEntry("/etc/outrider/k8s", "k8s").containsEntry("/etc/outrider/etcd", "etcd-client");
         Map<String, Object> volumes = new HashMap<>();
         list(pod.get("volumes"), "volumes").forEach(v -> volumes.put(string(v, "name"), v));
-        assertThat(at(volumes.get("data"), "persistentVolumeClaim.claimName")).isEqualTo(at(pvc, "metadata.name"));
+        assertThat(at(volumes.get("data"), "emptyDir")).isNotNull();
+        assertThat(at(volumes.get("etcd-client"), "secret.secretName")).isEqualTo("outrider-etcd-client");
         assertThat(at(volumes.get("ca"), "secret.secretName")).isEqualTo("outrider-ca");
         assertThat(at(volumes.get("signing-key"), "secret.secretName")).isEqualTo("outrider-signing-key");
         assertThat(at(volumes.get("k8s"), "configMap.name")).isEqualTo("outrider-k8s");
@@ -116,6 +139,34 @@ class KubernetesManifestsTest {
         assertThat(list(at(service, "spec.ports"), "ports")).containsExactly(
                 Map.of("name", "https", "port", 15010, "targetPort", "https", "protocol", "TCP"));
         assertThat(at(service, "spec.selector")).isEqualTo(at(deployment, "spec.selector.matchLabels"));
+    }
+
+    @Test
+    void etcdRunsThreeTlsMembersOnePerNodeThatKeepAQuorum() throws Exception {
+        List<Object> docs = Yamls.documents(KUBERNETES.resolve("etcd.yaml"));
+        Map<String, Object> set = one(docs, "StatefulSet", "outrider-etcd");
+        assertThat(at(set, "metadata.namespace")).isEqualTo("outrider-system");
+        assertThat(at(set, "spec.replicas")).isEqualTo(3);
+        assertThat(at(set, "spec.serviceName")).isEqualTo("outrider-etcd");
+        Map<String, Object> pod = map(at(set, "spec.template.spec"), "etcd pod");
+        assertHardened("etcd", pod);
+        assertThat(at(pod, "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution")).isNotNull();
+        Map<String, Object> container = map(list(pod.get("containers"), "containers").getFirst(), "etcd");
+        List<Object> args = list(container.get("args"), "args");
+        assertThat(args).contains("--client-cert-auth", "--peer-client-cert-auth",
+                "--trusted-ca-file=/etc/etcd/tls/ca.pem", "--cert-file=/etc/etcd/tls/server.pem",
+                "--key-file=/etc/etcd/tls/server.key", "--listen-client-urls=https://0.0.0.0:2379",
+                "--initial-cluster-state=new");
+        assertThat(args).anySatisfy(a -> assertThat(a.toString()).isEqualTo("--initial-cluster="
+                + "outrider-etcd-0=https://outrider-etcd-0.outrider-etcd.outrider-system.svc:2380,"
+                + "outrider-etcd-1=https://outrider-etcd-1.outrider-etcd.outrider-system.svc:2380,"
+                + "outrider-etcd-2=https://outrider-etcd-2.outrider-etcd.outrider-system.svc:2380"));
+        Map<String, Object> tls = map(list(pod.get("volumes"), "volumes").getFirst(), "tls");
+        assertThat(at(tls, "secret.secretName")).isEqualTo("outrider-etcd-tls");
+        assertThat(at(one(docs, "PodDisruptionBudget", "outrider-etcd"), "spec.minAvailable")).isEqualTo(2);
+        Map<String, Object> service = one(docs, "Service", "outrider-etcd");
+        assertThat(at(service, "spec.clusterIP")).isEqualTo("None");
+        assertThat(at(service, "spec.selector")).isEqualTo(at(set, "spec.selector.matchLabels"));
     }
 
     @Test
@@ -186,6 +237,37 @@ class KubernetesManifestsTest {
             if (!"Namespace".equals(map(doc, "doc").get("kind"))) {
                 assertThat(at(doc, "metadata.namespace")).isEqualTo("outrider-system");
             }
+        }
+
+        // etcd's own CA, the members' certificate and the control plane's client certificate, made once.
+        Path etcdDir = scripts.resolve("out/etcd");
+        Map<String, Object> etcdTls = one(system, "Secret", "outrider-etcd-tls");
+        Map<String, Object> etcdClient = one(system, "Secret", "outrider-etcd-client");
+        for (String file : List.of("ca.pem", "server.pem", "server.key")) {
+            assertThat(decoded(etcdTls, file)).as(file).isEqualTo(Files.readString(etcdDir.resolve(file)));
+        }
+        for (String file : List.of("ca.pem", "client.pem", "client.key")) {
+            assertThat(decoded(etcdClient, file)).as(file).isEqualTo(Files.readString(etcdDir.resolve(file)));
+        }
+        for (String key : List.of("ca.key", "server.key", "client.key")) {
+            assertThat(Files.getPosixFilePermissions(etcdDir.resolve(key))).as(key)
+                    .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        }
+        // They work: a real etcd member serving with them and requiring client certificates, reached by the
+        // control plane's store with the client certificate, and refused without one.
+        try (EtcdCluster etcd = EtcdCluster.start(dir.resolve("etcd"), 1, new EtcdCluster.ServerTls(
+                etcdDir.resolve("ca.pem"), etcdDir.resolve("server.pem"), etcdDir.resolve("server.key")))) {
+            EtcdStoreConfig.Tls withCertificate = EtcdStoreConfig.Tls.read(etcdDir.resolve("ca.pem"),
+                    etcdDir.resolve("client.pem"), etcdDir.resolve("client.key"));
+            try (EtcdStore store = EtcdStore.open(new EtcdStoreConfig(etcd.endpoints(), withCertificate, "/tls/",
+                    Duration.ofSeconds(10)))) {
+                ResourceKey key = new ResourceKey("Service", "shop", "orders");
+                store.put(key, "{}".getBytes(StandardCharsets.UTF_8), Store.MUST_NOT_EXIST);
+                assertThat(store.get(key)).isPresent();
+            }
+            EtcdStoreConfig.Tls anonymous = EtcdStoreConfig.Tls.read(etcdDir.resolve("ca.pem"), null, null);
+            assertThatThrownBy(() -> EtcdStore.open(new EtcdStoreConfig(etcd.endpoints(), anonymous, "/tls/",
+                    Duration.ofSeconds(3)))).isInstanceOf(UncheckedIOException.class);
         }
 
         // The sidecars' ConfigMap, in each namespace: the CA and the public keys of exactly that signing key.

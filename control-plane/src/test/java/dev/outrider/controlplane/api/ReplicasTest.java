@@ -59,25 +59,12 @@ class ReplicasTest {
         }
     }
 
-    private static String policy(String name, String method) {
-        return """
-                apiVersion: outrider.dev/v1
-                kind: AuthorizationPolicy
-                metadata: {name: %s}
-                spec: {rules: [{to: [{operation: {methods: [%s]}}]}]}
-                """.formatted(name, method);
-    }
-
-    private static long version(HttpResponse<String> snapshot) {
-        return Long.parseLong(snapshot.headers().firstValue("outrider-snapshot-version").orElseThrow());
-    }
-
     @Test
     void aPolicyWrittenThroughOneReplicaWakesAPollHeldByAnother() throws Exception {
         ApiClient ordersAtTwo = two.workload("shop", "orders");
         HttpResponse<String> first = ordersAtTwo.get("/v1/snapshots/shop/orders?after=0&wait=10");
         assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
-        long current = version(first);
+        long current = Snapshots.version(first);
 
         CompletableFuture<HttpResponse<String>> held = CompletableFuture.supplyAsync(() -> {
             try {
@@ -88,14 +75,14 @@ class ReplicasTest {
         });
         Thread.sleep(300); // the poll is held at replica two
         HttpResponse<String> written = one.adminByToken().put("/v1/namespaces/shop/authorizationpolicies/allow-get",
-                YAML, policy("allow-get", "GET"));
+                YAML, Snapshots.allowPolicy("allow-get", "GET"));
         assertThat(written.statusCode()).as(written.body()).isEqualTo(201);
 
         HttpResponse<String> woken = held.get(20, TimeUnit.SECONDS);
         assertThat(woken.statusCode()).as(woken.body()).isEqualTo(200);
         WorkloadSnapshot snapshot = Snapshots.verify(ordersAtTwo, woken, "shop", "orders");
         assertThat(snapshot.policies()).contains("allow-get");
-        assertThat(version(woken)).isGreaterThan(current);
+        assertThat(Snapshots.version(woken)).isGreaterThan(current);
 
         // The same version and content from the third replica: versions come from etcd's revisions.
         HttpResponse<String> atThree = three.workload("shop", "orders")
@@ -114,7 +101,7 @@ class ReplicasTest {
             HttpResponse<String> r = ordersAtOne.get("/v1/snapshots/shop/orders?after=" + after + "&wait=5");
             if (r.statusCode() == 200) {
                 latest = Snapshots.verify(ordersAtOne, r, "shop", "orders");
-                after = version(r);
+                after = Snapshots.version(r);
             }
         }
         assertThat(latest.policies()).doesNotContain("allow-get");
@@ -141,7 +128,7 @@ class ReplicasTest {
             if (r.statusCode() == 200) {
                 addresses = Snapshots.verify(clientAtThree, r, "reg", "frontend").endpoints().stream()
                         .map(SnapshotEndpoint::address).toList();
-                after = version(r);
+                after = Snapshots.version(r);
             }
         }
         assertThat(addresses).containsExactly("127.0.0.1:15006");

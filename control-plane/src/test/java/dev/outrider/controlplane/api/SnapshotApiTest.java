@@ -42,23 +42,10 @@ class SnapshotApiTest {
         }
     }
 
-    private static String policy(String name, String method) {
-        return """
-                apiVersion: outrider.dev/v1
-                kind: AuthorizationPolicy
-                metadata: {name: %s}
-                spec: {rules: [{to: [{operation: {methods: [%s]}}]}]}
-                """.formatted(name, method);
-    }
-
-    private static long version(HttpResponse<String> snapshot) {
-        return Long.parseLong(snapshot.headers().firstValue("outrider-snapshot-version").orElseThrow());
-    }
-
     @Test
     void workloadGetsItsSignedSnapshotWithItsNamespacesPolicies() throws Exception {
         HttpResponse<String> written = admin.put("/v1/namespaces/shop/authorizationpolicies/allow-get", YAML,
-                policy("allow-get", "GET"));
+                Snapshots.allowPolicy("allow-get", "GET"));
         assertThat(written.statusCode()).isEqualTo(201);
         ApiClient orders = cp.workload("shop", "orders");
 
@@ -67,8 +54,8 @@ class SnapshotApiTest {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.headers().firstValue("content-type")).hasValue("application/jose");
         WorkloadSnapshot snapshot = Snapshots.verify(orders, r, "shop", "orders");
-        assertThat(snapshot.version()).isEqualTo(Long.toString(version(r)));
-        assertThat(version(r)).isGreaterThanOrEqualTo(
+        assertThat(snapshot.version()).isEqualTo(Long.toString(Snapshots.version(r)));
+        assertThat(Snapshots.version(r)).isGreaterThanOrEqualTo(
                 Long.parseLong(ApiClient.json(written).at("/metadata/resourceVersion").asText()));
         assertThat(snapshot.policies()).contains("allow-get");
     }
@@ -77,7 +64,7 @@ class SnapshotApiTest {
     void heldRequestIsAnsweredWhenAWriteChangesTheSnapshot() throws Exception {
         ApiClient payments = cp.workload("held", "payments");
         HttpResponse<String> first = payments.get("/v1/snapshots/held/payments?after=0&wait=0");
-        long current = first.statusCode() == 200 ? version(first) : 0;
+        long current = first.statusCode() == 200 ? Snapshots.version(first) : 0;
 
         CompletableFuture<HttpResponse<String>> held = payments.http().sendAsync(
                 payments.request("/v1/snapshots/held/payments?after=" + current + "&wait=30").build(),
@@ -85,22 +72,22 @@ class SnapshotApiTest {
         Thread.sleep(300); // give the request time to be parked (the test passes either way)
         assertThat(held).isNotDone();
 
-        admin.put("/v1/namespaces/held/authorizationpolicies/new-rule", YAML, policy("new-rule", "PUT"));
+        admin.put("/v1/namespaces/held/authorizationpolicies/new-rule", YAML, Snapshots.allowPolicy("new-rule", "PUT"));
 
         HttpResponse<String> r = held.get(20, TimeUnit.SECONDS);
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(version(r)).isGreaterThan(current);
+        assertThat(Snapshots.version(r)).isGreaterThan(current);
         assertThat(Snapshots.verify(payments, r, "held", "payments").policies()).contains("new-rule");
     }
 
     @Test
     void nothingNewWithinWaitIs304AndTheConnectionGoesOn() throws Exception {
         ApiClient orders = cp.workload("quiet", "orders");
-        admin.put("/v1/namespaces/quiet/authorizationpolicies/p", YAML, policy("p", "GET"));
+        admin.put("/v1/namespaces/quiet/authorizationpolicies/p", YAML, Snapshots.allowPolicy("p", "GET"));
         HttpResponse<String> now = orders.get("/v1/snapshots/quiet/orders?wait=5");
         assertThat(now.statusCode()).isEqualTo(200);
 
-        HttpResponse<String> r = orders.get("/v1/snapshots/quiet/orders?after=" + version(now) + "&wait=1");
+        HttpResponse<String> r = orders.get("/v1/snapshots/quiet/orders?after=" + Snapshots.version(now) + "&wait=1");
 
         assertThat(r.statusCode()).isEqualTo(304);
         assertThat(r.body()).isEmpty();

@@ -19,7 +19,9 @@ import java.util.stream.Collectors;
  * Real etcd members as processes on 127.0.0.1 (Debian's {@code etcd-server}; installed with apt-get when the
  * {@code etcd} command is missing and the tests run as root), each on its own ephemeral client and peer ports
  * with its data under a test directory. Members can be killed with SIGKILL and started again on the same data,
- * as the failure tests need. {@link #close()} stops every member.
+ * as the failure tests need. Clients speak plain HTTP, or TLS with client certificates required
+ * ({@link #start(Path, int, ServerTls)}); health is read from each member's plain metrics port either way.
+ * {@link #close()} stops every member.
  */
 public final class EtcdCluster implements AutoCloseable {
     private static final Duration READY = Duration.ofSeconds(30);
@@ -28,31 +30,49 @@ public final class EtcdCluster implements AutoCloseable {
     private final List<Member> members = new ArrayList<>();
     private final String token;
 
+    private final ServerTls tls;
+
+    /**
+     * Client TLS of the members: their serving certificate and key, and the CA a client certificate must chain to
+     * (etcd's {@code --client-cert-auth}); peers talk plain HTTP on loopback.
+     */
+    public record ServerTls(Path ca, Path certificate, Path key) {
+    }
+
     private static final class Member {
         final String name;
         final int clientPort;
         final int peerPort;
+        /** Plain HTTP {@code /health} and {@code /metrics}, also when clients must use TLS. */
+        final int metricsPort;
         Process process;
 
-        Member(String name, int clientPort, int peerPort) {
+        Member(String name, int clientPort, int peerPort, int metricsPort) {
             this.name = name;
             this.clientPort = clientPort;
             this.peerPort = peerPort;
+            this.metricsPort = metricsPort;
         }
     }
 
-    private EtcdCluster(Path dir, int size) throws IOException {
+    private EtcdCluster(Path dir, int size, ServerTls tls) throws IOException {
         this.dir = dir;
+        this.tls = tls;
         this.token = "outrider-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
         for (int i = 0; i < size; i++) {
-            members.add(new Member("m" + i, freePort(), freePort()));
+            members.add(new Member("m" + i, freePort(), freePort(), freePort()));
         }
     }
 
     /** Starts {@code size} members under {@code dir} and waits until the cluster has a leader. */
     public static EtcdCluster start(Path dir, int size) throws Exception {
+        return start(dir, size, null);
+    }
+
+    /** As {@link #start(Path, int)}, with clients on TLS and client certificates required ({@code tls} non-null). */
+    public static EtcdCluster start(Path dir, int size, ServerTls tls) throws Exception {
         String etcd = etcdCommand();
-        EtcdCluster cluster = new EtcdCluster(dir, size);
+        EtcdCluster cluster = new EtcdCluster(dir, size, tls);
         try {
             for (int i = 0; i < size; i++) {
                 cluster.launch(etcd, i, "new");
@@ -109,7 +129,7 @@ public final class EtcdCluster implements AutoCloseable {
             }
             try {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                                URI.create("http://127.0.0.1:" + m.clientPort + "/health"))
+                                URI.create("http://127.0.0.1:" + m.metricsPort + "/health"))
                         .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
                 last = r.statusCode() + " " + r.body();
                 if (r.statusCode() == 200 && r.body().contains("\"true\"")) {
@@ -130,11 +150,13 @@ public final class EtcdCluster implements AutoCloseable {
                 .collect(Collectors.joining(","));
         Path data = dir.resolve(m.name);
         Files.createDirectories(dir);
-        m.process = new ProcessBuilder(etcd,
+        String scheme = tls == null ? "http" : "https";
+        List<String> command = new ArrayList<>(List.of(etcd,
                 "--name", m.name,
                 "--data-dir", data.toString(),
-                "--listen-client-urls", "http://127.0.0.1:" + m.clientPort,
-                "--advertise-client-urls", "http://127.0.0.1:" + m.clientPort,
+                "--listen-client-urls", scheme + "://127.0.0.1:" + m.clientPort,
+                "--advertise-client-urls", scheme + "://127.0.0.1:" + m.clientPort,
+                "--listen-metrics-urls", "http://127.0.0.1:" + m.metricsPort,
                 "--listen-peer-urls", "http://127.0.0.1:" + m.peerPort,
                 "--initial-advertise-peer-urls", "http://127.0.0.1:" + m.peerPort,
                 "--initial-cluster", cluster,
@@ -143,7 +165,12 @@ public final class EtcdCluster implements AutoCloseable {
                 "--heartbeat-interval", "50",
                 "--election-timeout", "500",
                 "--log-level", "warn",
-                "--logger", "zap")
+                "--logger", "zap"));
+        if (tls != null) {
+            command.addAll(List.of("--client-cert-auth", "--trusted-ca-file", tls.ca().toString(),
+                    "--cert-file", tls.certificate().toString(), "--key-file", tls.key().toString()));
+        }
+        m.process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(m.name + ".log").toFile()))
                 .start();

@@ -12,7 +12,6 @@ import dev.outrider.core.identity.CertificateFiles;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.LastKnownGood;
 import dev.outrider.core.snapshot.SignedSnapshot;
-import dev.outrider.core.snapshot.SnapshotResult;
 import dev.outrider.core.snapshot.SnapshotVerifier;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 import org.junit.jupiter.api.AfterEach;
@@ -123,32 +122,19 @@ class WatchFailoverTest {
     }
 
     /** The real client's calls, recording the version each poll asks to be newer than. */
-    private record RecordingCalls(WatchCalls real, List<Long> polledAfter) implements WatchCalls {
+    private static final class RecordingCalls extends ForwardingWatchCalls {
+        private final List<Long> polledAfter;
+
+        RecordingCalls(WatchCalls real, List<Long> polledAfter) {
+            super(real);
+            this.polledAfter = polledAfter;
+        }
+
         @Override
         public CompletableFuture<Optional<SignedSnapshot>> nextSnapshot(String namespace, String serviceAccount,
                                                                         long after, Duration wait) {
             polledAfter.add(after);
-            return real.nextSnapshot(namespace, serviceAccount, after, wait);
-        }
-
-        @Override
-        public Duration register(String service, String instance, String address) {
-            return real.register(service, instance, address);
-        }
-
-        @Override
-        public void deregister(String instance) {
-            real.deregister(instance);
-        }
-
-        @Override
-        public void reportStatus(String instance, String version, SnapshotResult result, String error) {
-            real.reportStatus(instance, version, result, error);
-        }
-
-        @Override
-        public Duration requestTimeout() {
-            return real.requestTimeout();
+            return super.nextSnapshot(namespace, serviceAccount, after, wait);
         }
     }
 }

@@ -8,7 +8,6 @@ import dev.outrider.core.identity.CertificateFiles;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.LastKnownGood;
 import dev.outrider.core.snapshot.SignedSnapshot;
-import dev.outrider.core.snapshot.SnapshotResult;
 import dev.outrider.core.snapshot.SnapshotVerifier;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 import dev.outrider.controlplane.ControlPlaneFixture;
@@ -117,12 +116,11 @@ class WatchReconnectTest {
     }
 
     /** The real client's calls, counting the polls that got no answer. */
-    private static final class CountingCalls implements WatchCalls {
+    private static final class CountingCalls extends ForwardingWatchCalls {
         final AtomicInteger failures = new AtomicInteger();
-        private final WatchCalls real;
 
         CountingCalls(WatchCalls real) {
-            this.real = real;
+            super(real);
         }
 
         @Override
@@ -130,7 +128,7 @@ class WatchReconnectTest {
                                                                         long after, Duration wait) {
             CompletableFuture<Optional<SignedSnapshot>> answer;
             try {
-                answer = real.nextSnapshot(namespace, serviceAccount, after, wait);
+                answer = super.nextSnapshot(namespace, serviceAccount, after, wait);
             } catch (RuntimeException e) {
                 failures.incrementAndGet();
                 throw e;
@@ -141,26 +139,6 @@ class WatchReconnectTest {
                 }
             });
             return answer;
-        }
-
-        @Override
-        public Duration register(String service, String instance, String address) {
-            return real.register(service, instance, address);
-        }
-
-        @Override
-        public void deregister(String instance) {
-            real.deregister(instance);
-        }
-
-        @Override
-        public void reportStatus(String instance, String version, SnapshotResult result, String error) {
-            real.reportStatus(instance, version, result, error);
-        }
-
-        @Override
-        public Duration requestTimeout() {
-            return real.requestTimeout();
         }
     }
 

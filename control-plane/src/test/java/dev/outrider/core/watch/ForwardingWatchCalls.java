@@ -1,0 +1,43 @@
+package dev.outrider.core.watch;
+
+import dev.outrider.core.snapshot.SignedSnapshot;
+import dev.outrider.core.snapshot.SnapshotResult;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/** The real client's {@link WatchCalls}, passed through; a test overrides the call it observes. */
+abstract class ForwardingWatchCalls implements WatchCalls {
+    private final WatchCalls real;
+
+    ForwardingWatchCalls(WatchCalls real) {
+        this.real = real;
+    }
+
+    @Override
+    public CompletableFuture<Optional<SignedSnapshot>> nextSnapshot(String namespace, String serviceAccount,
+                                                                    long after, Duration wait) {
+        return real.nextSnapshot(namespace, serviceAccount, after, wait);
+    }
+
+    @Override
+    public Duration register(String service, String instance, String address) {
+        return real.register(service, instance, address);
+    }
+
+    @Override
+    public void deregister(String instance) {
+        real.deregister(instance);
+    }
+
+    @Override
+    public void reportStatus(String instance, String version, SnapshotResult result, String error) {
+        real.reportStatus(instance, version, result, error);
+    }
+
+    @Override
+    public Duration requestTimeout() {
+        return real.requestTimeout();
+    }
+}
