@@ -53,6 +53,31 @@ class SnapshotKeysCommandTest {
     }
 
     @Test
+    void theRotationSetHoldsTheNewKeyAndTheOldOnes() throws Exception {
+        Path oldKey = dir.resolve("old.pem");
+        Path newKey = dir.resolve("new.pem");
+        Path oldSet = dir.resolve("old-keys.json");
+        assertThat(run("snapshot-keys", "--signing-key", oldKey.toString(), "--generate", "--out", oldSet.toString())
+                .exit()).isZero();
+
+        Run both = run("snapshot-keys", "--signing-key", newKey.toString(), "--generate", "--also", oldSet.toString(),
+                "--also", oldSet.toString());
+
+        assertThat(both.exit()).as(both.err()).isZero();
+        assertThat(JWKSet.parse(both.out()).getKeys()).extracting(k -> k.getKeyID()).as("each kid once")
+                .containsExactly(SigningKey.load(newKey).keyId(), SigningKey.load(oldKey).keyId());
+        assertThat(both.out()).doesNotContain("\"d\"");
+
+        Path privateSet = Files.writeString(dir.resolve("private.json"),
+                SigningKey.load(oldKey).publicKeys().toString(true).replace("\"kty\"", "\"d\":\"AAAA\",\"kty\""));
+        Run refused = run("snapshot-keys", "--signing-key", newKey.toString(), "--also", privateSet.toString());
+        assertThat(refused.exit()).isEqualTo(2);
+        Run missing = run("snapshot-keys", "--signing-key", newKey.toString(), "--also", dir.resolve("none").toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("--also " + dir.resolve("none") + ": not a readable JWK Set");
+    }
+
+    @Test
     void writesTheSetToAFile() throws Exception {
         Path key = dir.resolve("signing-key.pem");
         SigningKey.loadOrGenerate(key);

@@ -17,7 +17,15 @@ import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.policy.PolicyDocuments;
 import dev.outrider.core.policy.PolicyException;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.text.ParseException;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -44,14 +52,23 @@ import static java.util.Objects.requireNonNull;
  * last-known-good snapshot read from disk at start-up is also held to a version floor and a maximum age
  * ({@link LastKnownGood}).
  *
- * <p>Immutable and thread-safe; verifying allocates, which is fine once per snapshot update.
+ * <p>Trusted keys from a file ({@link #fromFile}) are read again whenever the file's bytes change, checked before
+ * each verification, so the control plane's signing key can be rotated without restarting sidecars
+ * (docs/control-plane.md, "Rotating the snapshot-signing key"): a file that no longer reads as a usable key set
+ * is reported and the keys in use stay.
+ *
+ * <p>Thread-safe; verifying allocates, which is fine once per snapshot update.
  */
 public final class SnapshotVerifier {
+    private static final Logger log = LoggerFactory.getLogger(SnapshotVerifier.class);
     /** The longest JWS accepted (characters); a snapshot with thousands of endpoints stays far below. */
     public static final int MAX_LENGTH = 16 * 1024 * 1024;
 
-    private final Map<String, ECDSAVerifier> verifiers;
+    private volatile Map<String, ECDSAVerifier> verifiers;
     private final SpiffeId workload;
+    /** Null for a fixed key set; else the JWK Set file and the bytes the keys in use were read from. */
+    private final Path keyFile;
+    private volatile byte[] keyFileBytes;
 
     /**
      * @param trustedKeys the control plane's public keys: EC P-256, each with a distinct {@code kid}, {@code use}
@@ -61,8 +78,72 @@ public final class SnapshotVerifier {
      * @throws IllegalArgumentException naming the key that cannot be trusted
      */
     public SnapshotVerifier(JWKSet trustedKeys, SpiffeId workload) {
-        requireNonNull(trustedKeys, "trustedKeys");
         this.workload = requireNonNull(workload, "workload");
+        this.verifiers = verifiers(requireNonNull(trustedKeys, "trustedKeys"));
+        this.keyFile = null;
+    }
+
+    private SnapshotVerifier(Path keyFile, byte[] bytes, Map<String, ECDSAVerifier> verifiers, SpiffeId workload) {
+        this.keyFile = keyFile;
+        this.keyFileBytes = bytes;
+        this.verifiers = verifiers;
+        this.workload = workload;
+    }
+
+    /**
+     * Trusts the JWK Set in {@code file}, read now and again whenever its bytes change.
+     *
+     * @throws IOException              when the file cannot be read
+     * @throws IllegalArgumentException when it is not a JWK Set of usable keys (the message names the problem)
+     */
+    public static SnapshotVerifier fromFile(Path file, SpiffeId workload) throws IOException {
+        requireNonNull(file, "file");
+        requireNonNull(workload, "workload");
+        byte[] bytes = Files.readAllBytes(file);
+        return new SnapshotVerifier(file, bytes, verifiers(parseKeys(file, bytes)), workload);
+    }
+
+    private static JWKSet parseKeys(Path file, byte[] bytes) {
+        try {
+            return JWKSet.parse(new String(bytes, StandardCharsets.UTF_8));
+        } catch (ParseException e) {
+            throw new IllegalArgumentException(file + " is not a JWK Set: " + e.getMessage(), e);
+        }
+    }
+
+    /** With a key file: its keys again when its bytes changed; a file that cannot be used leaves the keys in use. */
+    private void refreshKeys() {
+        if (keyFile == null) {
+            return;
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(keyFile);
+        } catch (IOException e) {
+            log.warn("snapshot keys {} cannot be read ({}); keeping the {} keys in use", keyFile, e.toString(),
+                    verifiers.size());
+            return;
+        }
+        if (Arrays.equals(bytes, keyFileBytes)) {
+            return;
+        }
+        synchronized (this) {
+            if (Arrays.equals(bytes, keyFileBytes)) {
+                return;
+            }
+            try {
+                Map<String, ECDSAVerifier> next = verifiers(parseKeys(keyFile, bytes));
+                verifiers = next;
+                log.info("snapshot keys {} changed: now trusting {}", keyFile, new java.util.TreeSet<>(next.keySet()));
+            } catch (IllegalArgumentException e) {
+                log.warn("snapshot keys {} changed but cannot be used ({}); keeping the {} keys in use", keyFile,
+                        e.getMessage(), verifiers.size());
+            }
+            keyFileBytes = bytes; // not looked at again until it changes again
+        }
+    }
+
+    private static Map<String, ECDSAVerifier> verifiers(JWKSet trustedKeys) {
         Map<String, ECDSAVerifier> byKid = new HashMap<>();
         for (JWK jwk : trustedKeys.getKeys()) {
             String kid = jwk.getKeyID();
@@ -84,7 +165,7 @@ public final class SnapshotVerifier {
         if (byKid.isEmpty()) {
             throw new IllegalArgumentException("no trusted snapshot keys");
         }
-        this.verifiers = Map.copyOf(byKid);
+        return Map.copyOf(byKid);
     }
 
     private static String keyProblem(JWK jwk) {
@@ -134,6 +215,7 @@ public final class SnapshotVerifier {
      */
     public VerifiedSnapshot verifyAndParse(String jws, long minimumVersion) {
         requireNonNull(jws, "jws");
+        refreshKeys();
         JWSObject object = parse(jws);
         JWSHeader header = object.getHeader();
         if (!SnapshotSigner.TYPE.equals(header.getType())) {

@@ -1,6 +1,5 @@
 package dev.outrider.proxy.control;
 
-import com.nimbusds.jose.jwk.JWKSet;
 import dev.outrider.core.client.BootstrapToken;
 import dev.outrider.core.identity.CertificateBootstrapException;
 import dev.outrider.core.identity.CertificateFiles;
@@ -11,6 +10,7 @@ import dev.outrider.core.watch.WatchOptions;
 import dev.outrider.core.watch.WatchState;
 import dev.outrider.core.identity.WorkloadCertificates;
 import dev.outrider.core.model.DnsLabel;
+import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.LastKnownGood;
 import dev.outrider.core.snapshot.SnapshotVerifier;
 import dev.outrider.proxy.config.BootstrapConfig;
@@ -22,11 +22,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.text.ParseException;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -131,7 +129,7 @@ public final class ControlPlaneLink implements AutoCloseable {
     public void watch(SnapshotApplication application, InetSocketAddress inbound) {
         requireNonNull(application, "application");
         ControlPlaneLinkConfig cp = config.controlPlane();
-        SnapshotVerifier verifier = new SnapshotVerifier(snapshotKeys(cp.snapshotKeys()), config.node().identity());
+        SnapshotVerifier verifier = snapshotVerifier(cp.snapshotKeys(), config.node().identity());
         try {
             Files.createDirectories(cp.cacheDirectory());
         } catch (IOException e) {
@@ -195,15 +193,15 @@ public final class ControlPlaneLink implements AutoCloseable {
         }
     }
 
-    private static JWKSet snapshotKeys(Path file) {
+    /** The control plane's public keys from {@code file}, read again whenever it changes (key rotation). */
+    private static SnapshotVerifier snapshotVerifier(Path file, SpiffeId workload) {
         try {
-            return JWKSet.load(file.toFile());
+            return SnapshotVerifier.fromFile(file, workload);
         } catch (IOException e) {
             throw new ControlPlaneLinkException("controlPlane.snapshotKeys: cannot read " + file + ": "
                     + e.getMessage(), e);
-        } catch (ParseException e) {
-            throw new ControlPlaneLinkException("controlPlane.snapshotKeys: " + file + " is not a JWK Set: "
-                    + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new ControlPlaneLinkException("controlPlane.snapshotKeys: " + e.getMessage(), e);
         }
     }
 
