@@ -2,7 +2,6 @@ package dev.outrider.controlplane.store;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
@@ -13,7 +12,6 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
-import io.netty.handler.ssl.SslContextBuilder;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -103,27 +101,7 @@ public final class EtcdStore implements Store {
      * @throws UncheckedIOException when no member answers (the message names the endpoints)
      */
     public static EtcdStore open(EtcdStoreConfig config) {
-        requireNonNull(config, "config");
-        ClientBuilder builder = Client.builder()
-                .endpoints(config.endpointUris())
-                .connectTimeout(config.timeout())
-                .retryMaxDuration(config.timeout())
-                .keepaliveTime(Duration.ofSeconds(30))
-                .keepaliveTimeout(Duration.ofSeconds(10));
-        if (config.tls() != null) {
-            EtcdStoreConfig.Tls tls = config.tls();
-            try {
-                builder.sslContext(b -> {
-                    SslContextBuilder ssl = b.trustManager(tls.trustedCertificates());
-                    if (tls.clientKey() != null) {
-                        ssl.keyManager(tls.clientKey(), tls.clientChain());
-                    }
-                });
-            } catch (IOException e) {
-                throw new UncheckedIOException("etcd TLS: " + e.getMessage(), e);
-            }
-        }
-        Client client = builder.build();
+        Client client = requireNonNull(config, "config").newClient();
         try {
             return new EtcdStore(client, config.prefix(), config.timeout(), config.describe()); // reads etcd once
         } catch (RuntimeException e) {
