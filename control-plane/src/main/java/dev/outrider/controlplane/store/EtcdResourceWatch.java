@@ -48,10 +48,14 @@ final class EtcdResourceWatch implements Store.Watch {
         this.thread = executor;
     }
 
-    /** Starts watching from the revision after the current one; throws when etcd cannot be read. */
+    /**
+     * Starts watching from the revision after the current one, then has the listener read everything once: what
+     * changed between the listener's own first read (before this watch existed) and now is not lost. Throws when
+     * etcd cannot be read.
+     */
     void start() {
         long from = store.revision() + 1;
-        thread.execute(() -> open(from, false));
+        thread.execute(() -> open(from, true));
     }
 
     private void open(long fromRevision, boolean resync) {

@@ -122,7 +122,8 @@ public interface Store extends AutoCloseable {
      * Calls {@code listener}, one call at a time and in store order, for changes to resources made from now on by
      * any process sharing this store. The file store has a single writer, this process (its directory is locked),
      * whose parts tell each other of their writes directly, so its watch calls nothing; {@link EtcdStore}'s
-     * reports every change, this replica's own included.
+     * reports every change, this replica's own included, and starts with one {@link Listener#resync()}, so nothing
+     * changed between the listener's own first read and the watch's start is missed.
      */
     default Watch watch(Listener listener) {
         return () -> {
