@@ -3,7 +3,6 @@ package dev.outrider.core.watch;
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.outrider.controlplane.ControlPlaneFixture;
 import dev.outrider.controlplane.store.EtcdStoreConfig;
-import dev.outrider.controlplane.testing.ApiClient;
 import dev.outrider.controlplane.testing.EtcdCluster;
 import dev.outrider.controlplane.testing.TestMesh;
 import dev.outrider.core.client.ControlPlaneClient;
@@ -30,6 +29,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.outrider.core.watch.WatchTestSupport.holds;
+import static dev.outrider.core.watch.WatchTestSupport.putPolicy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -93,17 +94,6 @@ class WatchFailoverTest {
         assertThat(applied.subList(appliedBefore, applied.size())).as("nothing held was downloaded again")
                 .allSatisfy(s -> assertThat(Long.parseLong(s.version())).isGreaterThan(held));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(watcher.state().lastError()).isNull());
-    }
-
-    private static boolean holds(List<WorkloadSnapshot> applied, String policy) {
-        return !applied.isEmpty() && applied.getLast().policies().contains(policy);
-    }
-
-    private static void putPolicy(ApiClient admin, String name) throws Exception {
-        int status = admin.put("/v1/namespaces/shop/authorizationpolicies/" + name, "application/yaml",
-                "apiVersion: outrider.dev/v1\nkind: AuthorizationPolicy\nspec: {action: ALLOW, rules: [{}]}\n")
-                .statusCode();
-        assertThat(status).isIn(200, 201);
     }
 
     /** A workload client of spiffe://cluster.local/ns/shop/sa/orders knowing every replica's address, in order. */

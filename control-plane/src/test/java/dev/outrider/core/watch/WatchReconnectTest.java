@@ -30,6 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.outrider.core.watch.WatchTestSupport.holds;
+import static dev.outrider.core.watch.WatchTestSupport.putPolicy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -87,17 +89,6 @@ class WatchReconnectTest {
 
         await().atMost(Duration.ofSeconds(10)).until(() -> holds(applied, "after-restart"));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(watcher.state().lastError()).isNull());
-    }
-
-    private static boolean holds(List<WorkloadSnapshot> applied, String policy) {
-        return !applied.isEmpty() && applied.getLast().policies().contains(policy);
-    }
-
-    private static void putPolicy(ApiClient admin, String name) throws Exception {
-        int status = admin.put("/v1/namespaces/shop/authorizationpolicies/" + name, "application/yaml",
-                "apiVersion: outrider.dev/v1\nkind: AuthorizationPolicy\nspec: {action: ALLOW, rules: [{}]}\n")
-                .statusCode();
-        assertThat(status).isIn(200, 201);
     }
 
     /** A workload client of spiffe://cluster.local/ns/shop/sa/orders, its certificate and key in files. */
