@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.outrider.controlplane.model.MeshConfig;
 import dev.outrider.controlplane.model.ResourceDocuments;
+import dev.outrider.controlplane.model.SidecarSelection;
 import dev.outrider.core.model.ResourceKind;
 import dev.outrider.controlplane.model.ValidatedResource;
 import dev.outrider.controlplane.server.Access;
@@ -85,6 +86,7 @@ public final class ResourceRoutes {
      * (a create that conflicts becomes a replace), so concurrent writers get the right status.
      */
     private ApiResponse write(ValidatedResource resource, ApiRequest request) {
+        checkAgainstStore(resource);
         StoredResource stored;
         boolean created;
         if (resource.expectedVersion() == Store.ANY_VERSION) {
@@ -110,6 +112,7 @@ public final class ResourceRoutes {
         return StoreErrors.call(() -> {
             ValidatedResource resource = ResourceDocuments.parse(kind, request.param("ns"), null, request.body(),
                     request.contentType());
+            checkAgainstStore(resource);
             StoredResource stored;
             try {
                 stored = store.put(resource.key(), resource.json(), Store.MUST_NOT_EXIST);
@@ -120,6 +123,16 @@ public final class ResourceRoutes {
             written(request, "created", stored);
             return ApiResponse.jsonBytes(HttpResponseStatus.CREATED, ResourceDocuments.render(stored));
         });
+    }
+
+    /**
+     * What a document alone cannot show: a Sidecar must not apply to a workload another Sidecar of its namespace
+     * applies to (checked against what is stored now; {@link SidecarSelection} says which one wins after a race).
+     */
+    private void checkAgainstStore(ValidatedResource resource) {
+        if (resource.key().kind().equals(ResourceKind.SIDECAR.kind())) {
+            SidecarSelection.requireNoOverlap(resource, store.list(resource.key().kind(), resource.key().namespace()));
+        }
     }
 
     ApiResponse get(ApiRequest request) {

@@ -35,8 +35,8 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Policies (AuthorizationPolicy, RequestAuthentication, RateLimitPolicy) are validated by the sidecar's own
  * reader, {@link PolicyDocuments#parse}, on exactly the JSON that is stored and later sent in snapshots: a
- * document the API accepts is one every sidecar of the same version accepts. Service and MeshConfig are
- * validated here ({@link ServiceSpec}, {@link MeshConfig}). Every refusal is a
+ * document the API accepts is one every sidecar of the same version accepts. Service, Sidecar and MeshConfig are
+ * validated here ({@link ServiceSpec}, {@link SidecarSpec}, {@link MeshConfig}). Every refusal is a
  * {@link ResourceValidationException} naming the field.
  *
  * <p>Stateless and thread-safe.
@@ -158,13 +158,26 @@ public final class ResourceDocuments {
      */
     static ObjectNode readStored(StoredResource resource) {
         try {
-            JsonNode node = JSON.readTree(resource.document());
+            return readJson(resource.document());
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("stored " + resource.key() + " is " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A document this class wrote ({@link ValidatedResource#json()}, or stored) as a tree.
+     *
+     * @throws IllegalStateException when it is not a JSON object
+     */
+    static ObjectNode readJson(byte[] json) {
+        try {
+            JsonNode node = JSON.readTree(json);
             if (node instanceof ObjectNode object) {
                 return object;
             }
-            throw new IllegalStateException("stored " + resource.key() + " is not a JSON object");
+            throw new IllegalStateException("not a JSON object");
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored " + resource.key() + " is not JSON: " + e.getOriginalMessage(), e);
+            throw new IllegalStateException("not JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // reading a byte array does no I/O
         }
@@ -264,21 +277,30 @@ public final class ResourceDocuments {
         }
     }
 
-    /** Service and MeshConfig: the layout, {@code apiVersion: outrider.dev/v1}, metadata, then the spec. */
+    /**
+     * Service, Sidecar and MeshConfig: the layout, {@code apiVersion: outrider.dev/v1} (a Sidecar also Istio's
+     * {@code networking.istio.io}), metadata, then the spec.
+     */
     private static void validateOwnKind(ResourceKind kind, ObjectNode normalized, ResourceKey key) {
         DocumentFields root = DocumentFields.of(normalized, "", ResourceValidationException.FIELDS, DOCUMENT);
         JsonNode apiVersion = root.get("apiVersion");
         if (apiVersion == null) {
             throw ResourceValidationException.invalid("apiVersion", "is required");
         }
-        root.text(apiVersion, "apiVersion", v -> v.equals(API_VERSION) ? null
-                : quote(v) + " is not a supported apiVersion: " + kind.kind() + " is an " + API_VERSION + " kind");
+        if (kind == ResourceKind.SIDECAR) {
+            root.text(apiVersion, "apiVersion", v -> SidecarSpec.API_VERSIONS.contains(v) ? null
+                    : quote(v) + " is not a supported apiVersion; supported: " + String.join(", ", SidecarSpec.API_VERSIONS));
+        } else {
+            root.text(apiVersion, "apiVersion", v -> v.equals(API_VERSION) ? null
+                    : quote(v) + " is not a supported apiVersion: " + kind.kind() + " is an " + API_VERSION + " kind");
+        }
         root.object("metadata", METADATA).stringMap("annotations"); // validated, kept as sent
         JsonNode spec = root.get("spec");
-        if (kind == ResourceKind.SERVICE) {
-            ServiceSpec.read(new ServiceName(key.name(), key.namespace()), spec);
-        } else {
-            MeshConfig.read(spec);
+        switch (kind) {
+            case SERVICE -> ServiceSpec.read(new ServiceName(key.name(), key.namespace()), spec);
+            case SIDECAR -> SidecarSpec.read(key, spec);
+            case MESH_CONFIG -> MeshConfig.read(spec);
+            default -> throw new IllegalArgumentException(kind + " is a policy kind");
         }
     }
 }

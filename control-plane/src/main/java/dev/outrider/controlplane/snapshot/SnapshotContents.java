@@ -8,6 +8,9 @@ import dev.outrider.controlplane.model.MeshConfig;
 import dev.outrider.controlplane.model.ResourceDocuments;
 import dev.outrider.core.model.ResourceKind;
 import dev.outrider.controlplane.model.ServiceSpec;
+import dev.outrider.controlplane.model.SidecarSelection;
+import dev.outrider.controlplane.model.SidecarSpec;
+import dev.outrider.controlplane.ca.WorkloadIdentity;
 import dev.outrider.controlplane.registry.Registration;
 import dev.outrider.controlplane.registry.ServiceRegistry;
 import dev.outrider.controlplane.store.ResourceKey;
@@ -18,24 +21,29 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * What the workloads of each namespace see (docs/control-plane.md, "Snapshots"): the policies of their namespace
- * and of the mesh's root namespace, and the live endpoints of every Service exported to their namespace, each
- * with its Service's protocol. The content depends on the namespace only; the hub signs it per workload.
+ * What each workload sees (docs/control-plane.md, "Snapshots"): the policies of its namespace and of the mesh's root
+ * namespace, and the live endpoints, each with its Service's protocol, of every Service exported to its namespace
+ * and, when a Sidecar applies to it ({@link SidecarSelection}), named by that Sidecar's egress hosts. The content
+ * depends on the workload's scope only (its namespace and the egress hosts in force for it), so it is computed once
+ * per scope, however many workloads share it; the hub signs it per workload.
  *
  * <p>Each stored policy is checked again with the sidecar's reader before it goes out (results cached per
  * resource version), so a document the current reader refuses (a damaged store, or one accepted by an older
- * control plane) is left out and logged rather than making every snapshot of its namespace unusable. An endpoint
- * goes out only while its registering identity is still allowed by its Service.
+ * control plane) is left out and logged rather than making every snapshot of its namespace unusable. A stored
+ * Sidecar that cannot be read is left out the same way (its workloads then get what they would without it). An
+ * endpoint goes out only while its registering identity is still allowed by its Service.
  *
  * <p>Confined to the hub thread.
  */
@@ -44,7 +52,7 @@ final class SnapshotContents {
     private static final List<ResourceKind> POLICY_KINDS = List.of(ResourceKind.AUTHORIZATION_POLICY,
             ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.RATE_LIMIT_POLICY);
 
-    /** One namespace's view; equal contents mean nothing to issue. */
+    /** One scope's view; equal contents mean nothing to issue. */
     record Content(String policies, List<SnapshotEndpoint> endpoints) {
         Content {
             requireNonNull(policies, "policies");
@@ -52,38 +60,119 @@ final class SnapshotContents {
         }
     }
 
+    /**
+     * What a workload's content depends on: its namespace, and the egress hosts in force for it ("." resolved,
+     * sorted, distinct), or null when no Sidecar narrows it (every service exported to the namespace).
+     */
+    record Scope(String namespace, List<SidecarSpec.Host> hosts) {
+        static Scope of(String namespace, Optional<SidecarSpec> sidecar) {
+            List<SidecarSpec.Host> hosts = sidecar.map(SidecarSpec::hosts).orElse(null);
+            if (hosts == null) {
+                return new Scope(namespace, null);
+            }
+            return new Scope(namespace, hosts.stream().map(h -> h.resolve(namespace)).distinct().sorted().toList());
+        }
+
+        boolean calls(ServiceName service) {
+            if (hosts == null) {
+                return true;
+            }
+            for (SidecarSpec.Host host : hosts) {
+                if (host.matches(service)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     private record Checked(long version, boolean valid) {
+    }
+
+    /** A stored Sidecar at one version: its spec, or null when it cannot be read (logged once per version). */
+    private record ParsedSidecar(long version, SidecarSpec spec) {
     }
 
     private final Store store;
     private final ServiceRegistry registry;
     /** Whether each policy's stored version passed the sidecar's reader; only policies still stored are kept. */
     private final Map<ResourceKey, Checked> checked = new HashMap<>();
+    /** Each stored Sidecar, read once per version; only Sidecars still stored are kept. */
+    private final Map<ResourceKey, ParsedSidecar> sidecars = new HashMap<>();
+    /**
+     * The content last computed for each scope in use: a content equal to it is handed out as this same instance,
+     * so the hub's comparison of a workload's content with what it was issued is a reference check.
+     */
+    private final Map<Scope, Content> previous = new HashMap<>();
 
     SnapshotContents(Store store, ServiceRegistry registry) {
         this.store = requireNonNull(store, "store");
         this.registry = requireNonNull(registry, "registry");
     }
 
-    /** The content of each of {@code namespaces}, as of now. */
-    Map<String, Content> compute(Set<String> namespaces) {
+    /** The content of each of {@code workloads}, as of now; workloads of one scope get the same instance. */
+    Map<WorkloadIdentity, Content> compute(Collection<WorkloadIdentity> workloads) {
         String root = MeshConfig.load(store).rootNamespace();
+        Set<String> namespaces = new HashSet<>();
+        for (WorkloadIdentity w : workloads) {
+            namespaces.add(w.namespace());
+        }
         Map<String, List<StoredResource>> policies = policiesByNamespace(namespaces, root);
         Map<ServiceName, List<Registration>> registrations = new HashMap<>();
         for (Registration r : registry.live()) {
             registrations.computeIfAbsent(r.service(), s -> new ArrayList<>()).add(r);
         }
         List<ServiceSpec> services = services();
-        Map<String, Content> contents = new HashMap<>();
-        for (String namespace : namespaces) {
-            List<StoredResource> visible = new ArrayList<>(policies.getOrDefault(namespace, List.of()));
-            if (!namespace.equals(root)) {
-                visible.addAll(policies.getOrDefault(root, List.of()));
-            }
-            contents.put(namespace, new Content(ResourceDocuments.policyText(visible),
-                    endpoints(namespace, services, registrations)));
+        SidecarSelection selection = new SidecarSelection(sidecars(), root);
+        Map<String, String> policyTexts = new HashMap<>();
+        Map<Scope, Content> byScope = new HashMap<>();
+        Map<WorkloadIdentity, Content> contents = new HashMap<>();
+        for (WorkloadIdentity w : workloads) {
+            Scope scope = Scope.of(w.namespace(), selection.applying(w.namespace(), w.serviceAccount()));
+            Content content = byScope.computeIfAbsent(scope, s -> {
+                String text = policyTexts.computeIfAbsent(s.namespace(), namespace -> {
+                    List<StoredResource> visible = new ArrayList<>(policies.getOrDefault(namespace, List.of()));
+                    if (!namespace.equals(root)) {
+                        visible.addAll(policies.getOrDefault(root, List.of()));
+                    }
+                    return ResourceDocuments.policyText(visible);
+                });
+                Content fresh = new Content(text, endpoints(s, services, registrations));
+                Content last = previous.get(s);
+                return fresh.equals(last) ? last : fresh;
+            });
+            contents.put(w, content);
         }
+        previous.clear();
+        previous.putAll(byScope);
         return contents;
+    }
+
+    /** Every stored Sidecar that can be read. */
+    private List<SidecarSpec> sidecars() {
+        List<SidecarSpec> specs = new ArrayList<>();
+        Set<ResourceKey> stored = new HashSet<>();
+        for (StoredResource sidecar : store.list(ResourceKind.SIDECAR.kind(), null)) {
+            stored.add(sidecar.key());
+            ParsedSidecar parsed = sidecars.get(sidecar.key());
+            if (parsed == null || parsed.version() != sidecar.resourceVersion()) {
+                SidecarSpec spec;
+                try {
+                    spec = SidecarSpec.of(sidecar);
+                } catch (IllegalStateException e) {
+                    log.warn("stored sidecar {} at version {} is left out of snapshots: {}", sidecar.key(),
+                            sidecar.resourceVersion(), e.getMessage());
+                    spec = null;
+                }
+                parsed = new ParsedSidecar(sidecar.resourceVersion(), spec);
+                sidecars.put(sidecar.key(), parsed);
+            }
+            if (parsed.spec() != null) {
+                specs.add(parsed.spec());
+            }
+        }
+        sidecars.keySet().retainAll(stored);
+        return specs;
     }
 
     private Map<String, List<StoredResource>> policiesByNamespace(Set<String> namespaces, String root) {
@@ -137,14 +226,15 @@ final class SnapshotContents {
     }
 
     /**
-     * Ordered by service (namespace, name), then instance; an address listed once per service, with the service's
-     * protocol (so a change of it changes the content).
+     * The endpoints of the services exported to the scope's namespace that it calls, ordered by service (namespace,
+     * name), then instance; an address listed once per service, with the service's protocol (so a change of it
+     * changes the content).
      */
-    private static List<SnapshotEndpoint> endpoints(String namespace, List<ServiceSpec> services,
+    private static List<SnapshotEndpoint> endpoints(Scope scope, List<ServiceSpec> services,
                                                     Map<ServiceName, List<Registration>> registrations) {
         Map<String, SnapshotEndpoint> endpoints = new LinkedHashMap<>();
         for (ServiceSpec service : services) {
-            if (!service.exportedTo(namespace)) {
+            if (!service.exportedTo(scope.namespace()) || !scope.calls(service.name())) {
                 continue;
             }
             for (Registration r : registrations.getOrDefault(service.name(), List.of())) {

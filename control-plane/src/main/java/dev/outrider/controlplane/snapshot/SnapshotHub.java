@@ -13,19 +13,25 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static java.util.Objects.requireNonNull;
 
@@ -37,8 +43,10 @@ import static java.util.Objects.requireNonNull;
  *   registry change ─▶ listener ────┤
  *   next() of a new workload ───────┘
  *                                   ▼  hub thread
- *   refresh: revision R ─▶ content per namespace ─▶ per workload seen: content changed? ─▶ sign version R
- *                                                                                        ─▶ wake its waiters
+ *   refresh: revision R ─▶ content per scope ─▶ per workload seen: content changed? ─▶ to issue at version R
+ *            (namespace + Sidecar egress hosts)                                            │
+ *                        signing pool (one thread per processor) ◀─ one task per workload ─┘
+ *                          sign version R ─▶ publish ─▶ wake its waiters;   hub thread waits for every task
  *   next(w, after, wait): current version > after ? done : waiter ─▶ woken by an issue, or empty after wait
  *   every reissueAfter/24: a snapshot issued ≥ reissueAfter ago? ─▶ store.advance() ─▶ re-sign those at R+1
  * </pre>
@@ -58,10 +66,17 @@ import static java.util.Objects.requireNonNull;
  * revision (durably, so the new version is never issued again with other content after a restart) and issues the
  * same content under the next version with a fresh {@code issuedAt}, waking the workload's waiters like a change.
  *
- * <p>Threading. One daemon thread runs refreshes (store reads, compiling, ES256 signing) and the wait timeouts;
- * callers and event loops only enqueue. Futures returned by {@link #next} complete on the hub thread (or at once,
- * on the caller's); their dependants must not block it. Per workload, {@code current} is a volatile field written
- * by the hub thread only; waiters are a concurrent queue, and whoever removes a waiter from it (issue, timeout,
+ * <p>Threading. One daemon thread runs refreshes (store reads, compiling) and the wait timeouts; callers and event
+ * loops only enqueue. When a refresh has more than one snapshot to issue, it hands them to a bounded pool of daemon
+ * signing threads (as many as processors: ES256 signing and the payload's JSON are the cost, a write seen by 1,000
+ * workloads is 1,000 signatures), each of which signs, publishes and wakes the waiters of its workloads, and waits
+ * for all of them before it goes on; a refresh with one snapshot signs it itself. Futures returned by {@link #next}
+ * therefore complete on the hub thread, a signing thread, or at once on the caller's; their dependants must not
+ * block (the API hands them to the connection's event loop). Per workload, {@code current} is a volatile field
+ * written by one thread at a time: the hub thread, or the signing thread a refresh gave the workload to while the
+ * hub thread waits for it (the task's completion happens-before the hub thread goes on, so consecutive refreshes'
+ * writes are ordered, and versions only grow). A refresh issues one content per workload, so one version never
+ * carries two contents. Waiters are a concurrent queue, and whoever removes a waiter from it (issue, timeout,
  * cancellation) is the one that completes it, so each completes once. A waiter is added before {@code current}
  * is read again, and an issue sets {@code current} before it scans the waiters, so no waiter misses an issue.
  */
@@ -80,6 +95,8 @@ public final class SnapshotHub implements AutoCloseable {
     private final Duration reissueAfter;
     /** The hub thread. Tasks with equal delays run in submission order (FIFO), which {@link #next} relies on. */
     private final ScheduledThreadPoolExecutor executor;
+    /** Signs, publishes and wakes for a refresh with several snapshots to issue (see class comment). */
+    private final ThreadPoolExecutor signers;
     /** Hub thread only. */
     private final SnapshotContents contents;
     /** Every workload asked for; never shrinks (identities are few and authenticated). */
@@ -90,6 +107,10 @@ public final class SnapshotHub implements AutoCloseable {
     private volatile boolean closed;
 
     private record Issued(IssuedSnapshot snapshot, Content content, Instant issuedAt) {
+    }
+
+    /** A snapshot a refresh decided to issue. */
+    private record Pending(Workload workload, Content content) {
     }
 
     private static final class Workload {
@@ -146,6 +167,15 @@ public final class SnapshotHub implements AutoCloseable {
         });
         executor.setRemoveOnCancelPolicy(true); // answered waiters leave no timeout task behind
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        int processors = Runtime.getRuntime().availableProcessors();
+        AtomicInteger signerNumber = new AtomicInteger();
+        this.signers = new ThreadPoolExecutor(processors, processors, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                task -> {
+                    Thread thread = new Thread(task, "outrider-snapshot-signer-" + signerNumber.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        signers.allowCoreThreadTimeOut(true); // an idle hub keeps no signing thread
         registry.addListener(registryListener);
         long check = reissueAfter.dividedBy(24).toNanos();
         executor.scheduleWithFixedDelay(this::reissueStale, check, check, TimeUnit.NANOSECONDS);
@@ -230,7 +260,10 @@ public final class SnapshotHub implements AutoCloseable {
         return current == null ? Optional.empty() : Optional.of(current.snapshot());
     }
 
-    /** Stops the hub thread and answers every held request with {@link Optional#empty()}. Idempotent. */
+    /**
+     * Stops the hub thread, then the signing threads, and answers every held request with {@link Optional#empty()}.
+     * Idempotent.
+     */
     @Override
     public void close() {
         if (closed) {
@@ -238,10 +271,14 @@ public final class SnapshotHub implements AutoCloseable {
         }
         closed = true;
         registry.removeListener(registryListener);
-        executor.shutdownNow();
+        executor.shutdownNow(); // a refresh waiting for its signatures is interrupted and cancels those not begun
+        signers.shutdown();
         try {
             if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
                 log.warn("snapshot hub thread did not stop within 5 s");
+            }
+            if (!signers.awaitTermination(5, TimeUnit.SECONDS)) {
+                log.warn("snapshot signing threads did not stop within 5 s");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -311,17 +348,14 @@ public final class SnapshotHub implements AutoCloseable {
             // Before any content (see class comment). One more than the revision, so that an empty store's first
             // snapshot is version 1, newer than the "after=0" a sidecar without a snapshot asks with.
             long revision = store.revision() + 1;
-            Set<String> namespaces = new HashSet<>();
-            for (WorkloadIdentity identity : workloads.keySet()) {
-                namespaces.add(identity.namespace());
-            }
-            Map<String, Content> byNamespace = contents.compute(namespaces);
+            Map<WorkloadIdentity, Content> byWorkload = contents.compute(List.copyOf(workloads.keySet()));
             boolean retry = false;
+            List<Pending> pending = new ArrayList<>();
             for (Workload w : workloads.values()) {
-                Content content = byNamespace.get(w.identity.namespace());
+                Content content = byWorkload.get(w.identity);
                 Issued current = w.current;
                 if (content == null) {
-                    continue; // asked for after the namespaces were listed: the queued refresh compiles it
+                    continue; // asked for after the workloads were listed: the queued refresh compiles it
                 }
                 if (current != null && current.content().equals(content) && current.issuedAt().isAfter(staleUpTo)) {
                     continue; // nothing new, and signed recently enough
@@ -330,8 +364,9 @@ public final class SnapshotHub implements AutoCloseable {
                     retry = true; // content beyond the revision read; never two contents under one version
                     continue;
                 }
-                issue(w, revision, content);
+                pending.add(new Pending(w, content));
             }
+            issueAll(pending, revision);
             if (retry) {
                 queueRefresh(RETRY_MILLIS);
             }
@@ -341,7 +376,49 @@ public final class SnapshotHub implements AutoCloseable {
         }
     }
 
-    /** Hub thread. */
+    /**
+     * Hub thread: issues each of {@code pending} at {@code version}, on the signing threads when there are several,
+     * and returns once every one is published. Interrupted (the hub is closing), it returns at once; the signing
+     * tasks not yet begun are cancelled.
+     */
+    private void issueAll(List<Pending> pending, long version) {
+        if (pending.isEmpty()) {
+            return;
+        }
+        if (pending.size() == 1) {
+            issue(pending.getFirst().workload(), version, pending.getFirst().content());
+            return;
+        }
+        List<Callable<Void>> tasks = new ArrayList<>(pending.size());
+        for (Pending p : pending) {
+            tasks.add(() -> {
+                issue(p.workload(), version, p.content());
+                return null;
+            });
+        }
+        List<Future<Void>> done;
+        try {
+            done = signers.invokeAll(tasks);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (RejectedExecutionException e) {
+            return; // closed meanwhile
+        }
+        for (int i = 0; i < done.size(); i++) {
+            try {
+                done.get(i).get();
+            } catch (ExecutionException e) {
+                // Its waiters keep waiting; the next change, or the next re-signing, tries again.
+                log.error("issuing snapshot {} for {} failed", version, pending.get(i).workload().spiffeId, e.getCause());
+            } catch (InterruptedException e) { // cannot happen: invokeAll returned with every task done
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** The hub thread or a signing thread, which the hub thread waits for (see class comment). */
     private void issue(Workload w, long version, Content content) {
         Instant issuedAt = clock.instant();
         WorkloadSnapshot snapshot = new WorkloadSnapshot(Long.toString(version), w.spiffeId, issuedAt,

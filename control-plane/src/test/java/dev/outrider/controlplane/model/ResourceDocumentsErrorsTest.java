@@ -12,6 +12,7 @@ import static dev.outrider.core.model.ResourceKind.MESH_CONFIG;
 import static dev.outrider.core.model.ResourceKind.RATE_LIMIT_POLICY;
 import static dev.outrider.core.model.ResourceKind.REQUEST_AUTHENTICATION;
 import static dev.outrider.core.model.ResourceKind.SERVICE;
+import static dev.outrider.core.model.ResourceKind.SIDECAR;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -49,6 +50,15 @@ class ResourceDocumentsErrorsTest {
                 apiVersion: outrider.dev/v1
                 kind: Service
                 metadata: {name: orders, namespace: shop}
+                spec: %s
+                """.formatted(spec), field, problem);
+    }
+
+    private static Case sidecar(String spec, String field, String problem) {
+        return invalid(SIDECAR, "default", """
+                apiVersion: networking.istio.io/v1
+                kind: Sidecar
+                metadata: {name: default, namespace: shop}
                 spec: %s
                 """.formatted(spec), field, problem);
     }
@@ -177,6 +187,47 @@ class ResourceDocumentsErrorsTest {
                 invalid(SERVICE, "orders", "apiVersion: security.istio.io/v1\nkind: Service\n", "apiVersion",
                         "'security.istio.io/v1' is not a supported apiVersion: Service is an outrider.dev/v1 kind"),
                 invalid(SERVICE, "orders", "kind: Service\n", "apiVersion", "is required"),
+                // Sidecar.
+                sidecar("{egress: [{hosts: [payments]}]}", "spec.egress[0].hosts[0]",
+                        "'payments' has no namespace: write NAMESPACE/SERVICE"),
+                sidecar("{egress: [{hosts: [\"./*\", \"Payments/*\"]}]}", "spec.egress[0].hosts[1]",
+                        "'Payments/*': 'Payments' is not '*' (any namespace), '.' (the workload's) or a namespace"),
+                sidecar("{egress: [{hosts: [\"payments/payments.payments.svc.cluster.local\"]}]}",
+                        "spec.egress[0].hosts[0]", "'payments.payments.svc.cluster.local' is not '*' (every service of"
+                                + " the namespace) or a Service's metadata.name (an RFC 1123 label, not a DNS name)"),
+                sidecar("{egress: [{hosts: [\"*/*.example.com\"]}]}", "spec.egress[0].hosts[0]",
+                        "'*.example.com' is not '*'"),
+                sidecar("{egress: [{hosts: [\"~/*\"]}]}", "spec.egress[0].hosts[0]",
+                        "'~' (no namespace) is not supported"),
+                sidecar("{egress: [{hosts: [\"/orders\"]}]}", "spec.egress[0].hosts[0]", "'' is not '*'"),
+                sidecar("{egress: [{hosts: [\"./*\", \"./*\"]}]}", "spec.egress[0].hosts[1]",
+                        "'./*' is already listed at spec.egress[0].hosts[0]"),
+                sidecar("{egress: [{hosts: []}]}", "spec.egress[0].hosts", "must not be empty"),
+                sidecar("{egress: [{}]}", "spec.egress[0].hosts", "is required"),
+                sidecar("{egress: []}", "spec.egress", "must not be empty; leave egress out for every service exported"),
+                sidecar("{egress: [{hosts: [\"./*\"]}, {hosts: [\"payments/*\"]}]}", "spec.egress[1]",
+                        "one egress entry only"),
+                sidecar("{egress: [{port: {number: 80}, hosts: [\"./*\"]}]}", "spec.egress[0].port",
+                        "Istio's 'port' is not supported: a snapshot carries whole services, not listeners"),
+                sidecar("{egress: [{hosts: [\"./*\"], bind: 127.0.0.1}]}", "spec.egress[0].bind", "not supported"),
+                sidecar("{egress: [{hosts: \"./*\"}]}", "spec.egress[0].hosts", "expected a list, got a string"),
+                sidecar("{egress: [{hosts: [3]}]}", "spec.egress[0].hosts[0]", "expected a string, got a number"),
+                sidecar("{ingress: [{port: {number: 80}}]}", "spec.ingress", "Istio's 'ingress' is not supported"),
+                sidecar("{outboundTrafficPolicy: {mode: REGISTRY_ONLY}}", "spec.outboundTrafficPolicy",
+                        "not supported"),
+                sidecar("{workloadSelector: {labels: {app: web}}}", "spec.workloadSelector.labels",
+                        "select workloads with serviceAccounts"),
+                sidecar("{workloadSelector: {serviceAccounts: []}}", "spec.workloadSelector.serviceAccounts",
+                        "must not be empty; leave workloadSelector out"),
+                sidecar("{workloadSelector: {}}", "spec.workloadSelector.serviceAccounts", "is required"),
+                sidecar("{workloadSelector: {serviceAccounts: [Web]}}", "spec.workloadSelector.serviceAccounts[0]",
+                        "'Web' is not an RFC 1123 label"),
+                sidecar("{workloadSelector: {serviceAccounts: [web, web]}}", "spec.workloadSelector.serviceAccounts[1]",
+                        "'web' is already listed"),
+                sidecar("{egres: []}", "spec.egres", "unknown field 'egres'; known fields: workloadSelector, egress"),
+                invalid(SIDECAR, "default", "apiVersion: outrider.dev/v2\nkind: Sidecar\n", "apiVersion",
+                        "'outrider.dev/v2' is not a supported apiVersion; supported: outrider.dev/v1,"
+                                + " networking.istio.io/v1, networking.istio.io/v1beta1, networking.istio.io/v1alpha3"),
                 // MeshConfig.
                 mesh("{rootNamespace: Root}", "spec.rootNamespace", "'Root' is not an RFC 1123 label"),
                 mesh("{certificateTtl: 30s}", "spec.certificateTtl", "'30s' must be between 60s and 7d"),

@@ -8,7 +8,8 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The kinds of resource the control plane's API serves and stores (docs/control-plane.md, "Resources"): the three
- * policy kinds the sidecar enforces, Service, and the one MeshConfig. {@link #kind()} is the document's
+ * policy kinds the sidecar enforces, Service, Sidecar (which services a workload's snapshot carries), and the one
+ * MeshConfig. {@link #kind()} is the document's
  * {@code kind} and the store's kind; {@link #plural()} is the URL segment, null for MeshConfig, which has its own
  * URL ({@code /v1/meshconfig}) and no namespace. An operator may name a kind by the kind itself, its singular or
  * plural in lower case, or a short name ({@link #resolve}).
@@ -18,6 +19,11 @@ public enum ResourceKind {
     REQUEST_AUTHENTICATION("RequestAuthentication", "requestauthentications", "ra"),
     RATE_LIMIT_POLICY("RateLimitPolicy", "ratelimitpolicies", "rlp"),
     SERVICE("Service", "services", "svc"),
+    /**
+     * Istio's Sidecar (egress hosts): which services the snapshots of the workloads it selects carry. Its URL segment
+     * is {@code sidecarscopes}, since {@code /v1/sidecars} is the sidecars' status list.
+     */
+    SIDECAR("Sidecar", "sidecarscopes", "sc"),
     /** One per mesh, named {@code default}, at {@code /v1/meshconfig}. */
     MESH_CONFIG("MeshConfig", null, "mc");
 

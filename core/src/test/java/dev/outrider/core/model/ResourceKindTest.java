@@ -17,10 +17,13 @@ class ResourceKindTest {
         assertThat(ResourceKind.resolve("rlp")).isEqualTo(ResourceKind.RATE_LIMIT_POLICY);
         assertThat(ResourceKind.resolve("ra")).isEqualTo(ResourceKind.REQUEST_AUTHENTICATION);
         assertThat(ResourceKind.resolve("meshconfig")).isEqualTo(ResourceKind.MESH_CONFIG);
+        for (String name : new String[] {"Sidecar", "sidecar", "sidecars", "sidecarscopes", "sc"}) {
+            assertThat(ResourceKind.resolve(name)).isEqualTo(ResourceKind.SIDECAR);
+        }
         assertThat(ResourceKind.byKind("Service")).contains(ResourceKind.SERVICE);
         assertThat(ResourceKind.byKind("service")).isEmpty();
         assertThatThrownBy(() -> ResourceKind.resolve("gw")).hasMessageContaining("known: authorizationpolicy (ap), "
-                + "requestauthentication (ra), ratelimitpolicy (rlp), service (svc), meshconfig (mc)");
+                + "requestauthentication (ra), ratelimitpolicy (rlp), service (svc), sidecar (sc), meshconfig (mc)");
     }
 
     @Test
@@ -29,6 +32,11 @@ class ResourceKindTest {
         assertThat(ResourceKind.byPlural("requestauthentications")).contains(ResourceKind.REQUEST_AUTHENTICATION);
         assertThat(ResourceKind.byPlural("ratelimitpolicies")).contains(ResourceKind.RATE_LIMIT_POLICY);
         assertThat(ResourceKind.byPlural("services")).contains(ResourceKind.SERVICE);
+        // Not "sidecars": GET /v1/sidecars is the sidecars' status list, which a list of every Sidecar would shadow.
+        assertThat(ResourceKind.byPlural("sidecarscopes")).contains(ResourceKind.SIDECAR);
+        assertThat(ResourceKind.byPlural("sidecars")).isEmpty();
+        assertThat(ResourceKind.SIDECAR.namespaced()).isTrue();
+        assertThat(ResourceKind.SIDECAR.isPolicy()).isFalse();
         assertThat(ResourceKind.byPlural("meshconfig")).isEmpty();
         assertThat(ResourceKind.byPlural("Services")).isEmpty();
         assertThat(ResourceKind.byPlural(null)).isEmpty();

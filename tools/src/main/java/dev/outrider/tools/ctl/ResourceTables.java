@@ -42,6 +42,7 @@ final class ResourceTables {
             case REQUEST_AUTHENTICATION -> List.of("ISSUERS");
             case RATE_LIMIT_POLICY -> List.of("RULES");
             case SERVICE -> List.of("PROTOCOL", "SERVICE-ACCOUNTS", "EXPORT-TO");
+            case SIDECAR -> List.of("SERVICE-ACCOUNTS", "EGRESS-HOSTS");
             case MESH_CONFIG -> List.of("ROOT-NAMESPACE", "CERTIFICATE-TTL", "REGISTRATION-TTL");
         };
     }
@@ -56,6 +57,8 @@ final class ResourceTables {
             case RATE_LIMIT_POLICY -> List.of(joined(spec.path("rules"), "name"));
             case SERVICE -> List.of(or(text(spec, "protocol"), ServiceProtocol.DEFAULT.wireName()),
                     or(text(spec, "serviceAccounts"), text(item, "metadata.name")), or(text(spec, "exportTo"), "*"));
+            case SIDECAR -> List.of(or(text(spec, "workloadSelector.serviceAccounts"), "(all)"),
+                    or(text(spec.path("egress").path(0), "hosts"), "(all exported)"));
             case MESH_CONFIG -> List.of(or(text(spec, "rootNamespace"), "outrider-system"),
                     or(text(spec, "certificateTtl"), "24h"), or(text(spec, "registrationTtl"), "60s"));
         };
