@@ -26,6 +26,12 @@ public final class Resources {
                 "apiVersion: outrider.dev/v1\nkind: Service\nspec: " + spec + "\n");
     }
 
+    /** A Sidecar with the given spec ({@code {egress: [{hosts: ["./*"]}]}}). */
+    public static StoredResource sidecar(Store store, String namespace, String name, String spec) {
+        return put(store, ResourceKind.SIDECAR, namespace, name,
+                "apiVersion: outrider.dev/v1\nkind: Sidecar\nspec: " + spec + "\n");
+    }
+
     /** An AuthorizationPolicy with the given spec. */
     public static StoredResource authorizationPolicy(Store store, String namespace, String name, String spec) {
         return put(store, ResourceKind.AUTHORIZATION_POLICY, namespace, name,
