@@ -46,6 +46,20 @@ class OutputTest {
     }
 
     @Test
+    void sidecarResourcesShowTheirSelectorAndHostsOrWhatTheirAbsenceMeans() throws Exception {
+        String table = ResourceTables.resources(ResourceKind.SIDECAR, List.of(json("""
+                {"metadata": {"name": "web", "namespace": "shop", "resourceVersion": "7"},
+                 "spec": {"workloadSelector": {"serviceAccounts": ["web", "api"]},
+                          "egress": [{"hosts": ["./*", "payments/*"]}]}}"""), json("""
+                {"metadata": {"name": "default", "namespace": "shop", "resourceVersion": "8"}}""")));
+
+        assertThat(table.lines().toList()).containsExactly(
+                "NAMESPACE  NAME     SERVICE-ACCOUNTS  EGRESS-HOSTS    RESOURCEVERSION",
+                "shop       web      web,api           ./*,payments/*  7",
+                "shop       default  (all)             (all exported)  8");
+    }
+
+    @Test
     void sidecarsTable() throws Exception {
         String table = ResourceTables.sidecars(List.of(json("""
                 {"identity": "spiffe://cluster.local/ns/shop/sa/orders", "instance": "orders-1", "service": "orders",
