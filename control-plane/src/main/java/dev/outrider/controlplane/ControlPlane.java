@@ -61,7 +61,7 @@ import static java.util.Objects.requireNonNull;
  * <p>Threads: {@code ioThreads} event loops (NIO) for the API; a bounded worker pool for blocking work
  * (store writes with fsync, CA signing; a full queue answers 503); one scheduler thread for timers
  * (serving-certificate renewal, registration expiry); the snapshot hub's own thread (compiling, signing,
- * long-poll timeouts).
+ * long-poll timeouts) and its signing pool (one thread per processor, for a change many workloads see).
  *
  * <pre>
  *   close order: API listener ─▶ worker (writes in progress finish) ─▶ snapshot hub ─▶ serving-cert renewal

@@ -29,7 +29,9 @@ import static java.util.Objects.requireNonNull;
  * soon as a version newer than {@code after} exists, else 304 after {@code wait} seconds (0..60, default 30).
  *
  * <p>Runs on the event loop and never blocks it: {@link SnapshotHub#next} only parks a callback. The answer
- * completes on the hub thread and goes back to the event loop in {@code ApiHandler}. When the connection
+ * completes on the hub thread or one of its signing threads (several at once when a change reaches many
+ * workloads); the mapping below only wraps the JWS, and {@code ApiHandler} hands the response to the
+ * connection's event loop, so no completing thread waits on a socket. When the connection
  * closes, the server cancels the answer, and the cancellation is passed on to the hub's future so the parked
  * callback goes at once rather than at its timeout.
  */
