@@ -94,11 +94,15 @@ spec:
     - {name: per-caller, key: source.principal, limit: {requests: 100, per: 1s}, maxInFlight: 10}
 YAML
 }
+sidecar() { # the mesh's default Sidecar: each workload's snapshot carries its own namespace's services
+  printf 'apiVersion: outrider.dev/v1\nkind: Sidecar\nmetadata: {name: default, namespace: outrider-system}\nspec:\n  egress:\n  - hosts: ["./*"]\n'
+}
 yaml=(-H "Content-Type: application/yaml")
 for s in orders frontend; do
   service "$s" | call 201 "${admin[@]}" "${yaml[@]}" -X PUT --data-binary @- "$api/v1/namespaces/shop/services/$s" >/dev/null
 done
 limits | call 201 "${admin[@]}" "${yaml[@]}" -X PUT --data-binary @- "$api/v1/namespaces/shop/ratelimitpolicies/orders-limits" >/dev/null
+sidecar | call 201 "${admin[@]}" "${yaml[@]}" -X PUT --data-binary @- "$api/v1/namespaces/outrider-system/sidecarscopes/default" >/dev/null
 
 # A sidecar's bootstrap: join token → CSR → certificate; then it registers and reads its snapshot.
 sidecar_certificate() { # service-account → $work/<sa>.{key,pem}
