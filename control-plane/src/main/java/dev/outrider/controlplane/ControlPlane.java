@@ -24,6 +24,7 @@ import dev.outrider.controlplane.signing.SigningKey;
 import dev.outrider.controlplane.snapshot.SnapshotHub;
 import dev.outrider.controlplane.store.EtcdStore;
 import dev.outrider.controlplane.store.FileStore;
+import dev.outrider.controlplane.store.Leadership;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;
 import io.netty.channel.EventLoopGroup;
@@ -116,29 +117,37 @@ public final class ControlPlane implements AutoCloseable {
             resources.push(serving);
 
             ServiceRegistry registry = registry(store, clock);
-            SnapshotHub hub = new SnapshotHub(store, signingKey.signer(), registry, config.trustDomain(), clock);
+            // With a shared store the hub follows the store's watch alone (see SnapshotHub, "Replicas").
+            SnapshotHub hub = new SnapshotHub(store, signingKey.signer(), registry, config.trustDomain(), clock,
+                    SnapshotHub.DEFAULT_REISSUE_AFTER, store.isShared());
             resources.push(hub);
             resources.push(store.watch(new Store.Listener() { // what other replicas write (etcd store)
                 @Override
                 public void changed(ResourceKey key) {
                     registry.reload(key);
-                    hub.storeChanged();
                 }
 
                 @Override
                 public void resync() {
                     registry.reloadAll();
-                    hub.storeChanged();
+                }
+
+                @Override
+                public void caughtUp(long revision) {
+                    hub.caughtUp(revision);
                 }
             }));
-            SidecarStatuses statuses = new SidecarStatuses(clock, registry::ttl);
-            scheduleExpiry(scheduler, registry);
+            SidecarStatuses statuses = new SidecarStatuses(clock, registry::ttl, store);
+            resources.push(statuses);
+            JoinTokens joinTokens = new JoinTokens(clock, store);
+            Leadership sweeps = store.campaign("sweeps");
+            resources.push(sweeps);
+            scheduleSweeps(scheduler, sweeps, registry, statuses, joinTokens);
             ExecutorService worker = worker(config.workerThreads());
             resources.push(() -> shutdown(worker));
 
             Router.Builder routes = Router.builder(worker);
             new PublicRoutes(signingKey.publicKeysJson()).register(routes);
-            JoinTokens joinTokens = new JoinTokens(clock, store);
             new CertificateRoutes(ca, joinTokens, new BootstrapAuthenticators(joinTokens, kubernetes), ca.trustAnchor(),
                     () -> MeshConfig.load(store).certificateTtl()).register(routes);
             new ResourceRoutes(store, hub::storeChanged).register(routes);
@@ -303,18 +312,30 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     /**
-     * Expires registrations not refreshed for the registration TTL, every {@link #EXPIRY_PERIOD}, on the
-     * scheduler thread (an expiry deletes from the store: disk I/O, never on an event loop).
+     * Every {@link #EXPIRY_PERIOD}, on the scheduler thread (store I/O, never on an event loop), on the replica that
+     * leads the sweeps ({@link Store#campaign}; the file store's process always does): expires registrations not
+     * refreshed for the registration TTL (with etcd, etcd's leases do it and this finds nothing), forgets sidecar
+     * statuses and purges join tokens past their time. Each is harmless when two replicas run it at once.
      */
-    private static void scheduleExpiry(ScheduledExecutorService scheduler, ServiceRegistry registry) {
+    private static void scheduleSweeps(ScheduledExecutorService scheduler, Leadership leadership,
+                                       ServiceRegistry registry, SidecarStatuses statuses, JoinTokens joinTokens) {
         scheduler.scheduleWithFixedDelay(() -> {
+            if (!leadership.isLeader()) {
+                return;
+            }
             try {
                 int expired = registry.expire();
                 if (expired > 0) {
                     log.info("{} registration(s) expired (not refreshed for {})", expired, registry.ttl());
                 }
+                int forgotten = statuses.sweep();
+                if (forgotten > 0) {
+                    log.info("{} sidecar status(es) forgotten (not seen for {} registration TTLs)", forgotten,
+                            SidecarStatuses.FORGET_AFTER_TTLS);
+                }
+                joinTokens.purgeExpired();
             } catch (RuntimeException e) {
-                log.warn("expiring registrations failed (retrying): {}", e.toString());
+                log.warn("sweeping registrations, statuses and join tokens failed (retrying): {}", e.toString());
             }
         }, EXPIRY_PERIOD.toMillis(), EXPIRY_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -47,13 +48,31 @@ public final class ControlPlaneFixture implements AutoCloseable {
         return start(dir, null, etcd);
     }
 
+    /**
+     * A file-store control plane on {@code listen} whose serving certificate names only {@code serverNames} (the
+     * default one also names 127.0.0.1 and ::1).
+     */
+    public static ControlPlaneFixture startNamed(Path dir, InetSocketAddress listen, List<String> serverNames)
+            throws Exception {
+        return start(dir, null, null, listen, serverNames);
+    }
+
     private static ControlPlaneFixture start(Path dir, ControlPlaneConfig.Kubernetes kubernetes, EtcdStoreConfig etcd)
             throws Exception {
+        return start(dir, kubernetes, etcd, new InetSocketAddress("127.0.0.1", 0), null);
+    }
+
+    private static ControlPlaneFixture start(Path dir, ControlPlaneConfig.Kubernetes kubernetes, EtcdStoreConfig etcd,
+                                             InetSocketAddress listen, List<String> serverNames) throws Exception {
         TestMesh mesh = TestMesh.create(dir.resolve("ca"));
         Path tokenFile = Files.writeString(dir.resolve("admin-token"), ADMIN_TOKEN + "\n");
         Path dataDir = dir.resolve("data");
-        ControlPlane cp = ControlPlane.start(ControlPlaneConfig.builder(dataDir, mesh.caCertFile(), mesh.caKeyFile())
-                .listen(new InetSocketAddress("127.0.0.1", 0))
+        ControlPlaneConfig.Builder builder = ControlPlaneConfig.builder(dataDir, mesh.caCertFile(), mesh.caKeyFile());
+        if (serverNames != null) {
+            builder.serverNames(serverNames);
+        }
+        ControlPlane cp = ControlPlane.start(builder
+                .listen(listen)
                 .adminTokenFile(tokenFile)
                 .kubernetes(kubernetes)
                 .tlsProvider(TestMesh.tlsProvider())

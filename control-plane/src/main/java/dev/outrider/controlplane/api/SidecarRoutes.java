@@ -21,13 +21,13 @@ import java.util.concurrent.CompletableFuture;
 import static java.util.Objects.requireNonNull;
 
 /**
- * What sidecars did with their snapshots (docs/control-plane.md "Snapshots"), in memory, answered on the
- * event loop (no I/O, one short lock):
+ * What sidecars did with their snapshots (docs/control-plane.md "Snapshots"), kept by {@link SidecarStatuses}
+ * (in memory, or written to a shared store too):
  * <ul>
  *   <li>{@code POST /v1/sidecars/status} (sidecar certificate) {@code {"instance", "version", "result", "error"}}
- *       → 204;</li>
+ *       → 204 once kept (parked off the event loop while a shared store writes it; 503 when that fails);</li>
  *   <li>{@code GET /v1/sidecars} (admin) → {@code {"sidecars": [{"identity", "instance", "service", "address",
- *       "lastSeen", "latestVersion", "appliedVersion", "state", "error"}]}}; versions as decimal strings, fields
+ *       "lastSeen", "latestVersion", "appliedVersion", "state", "error"}]}} (on a worker: it may read the store); versions as decimal strings, fields
  *       without a value left out.</li>
  * </ul>
  */
@@ -42,20 +42,20 @@ public final class SidecarRoutes {
 
     public void register(Router.Builder routes) {
         routes.route(HttpMethod.POST, "/v1/sidecars/status", Access.WORKLOAD,
-                request -> CompletableFuture.completedFuture(report(request)));
-        routes.route(HttpMethod.GET, "/v1/sidecars", Access.ADMIN,
-                request -> CompletableFuture.completedFuture(list()));
+                this::report);
+        routes.blocking(HttpMethod.GET, "/v1/sidecars", Access.ADMIN, request -> list());
     }
 
-    ApiResponse report(ApiRequest request) {
+    CompletableFuture<ApiResponse> report(ApiRequest request) {
         WorkloadIdentity caller = Callers.workload(request.caller(), "reporting status");
         ObjectNode body = Json.object(request, Set.of("instance", "version", "result", "error"));
         String instance = Json.requiredText(body, "instance");
         String version = Json.requiredText(body, "version");
         String result = Json.requiredText(body, "result");
         String error = error(body);
+        CompletableFuture<Void> kept;
         try {
-            statuses.report(caller, instance, version, result, error);
+            kept = statuses.report(caller, instance, version, result, error);
         } catch (IllegalArgumentException e) {
             String message = e.getMessage() == null ? "invalid status report" : e.getMessage();
             int colon = message.indexOf(": ");
@@ -63,7 +63,12 @@ public final class SidecarRoutes {
             throw field != null && Set.of("instance", "version", "result", "error").contains(field)
                     ? ApiException.invalid(field, message) : ApiException.invalid(message);
         }
-        return ApiResponse.empty(HttpResponseStatus.NO_CONTENT);
+        return kept.handle((ok, failure) -> {
+            if (failure != null) {
+                throw StoreErrors.translate(failure);
+            }
+            return ApiResponse.empty(HttpResponseStatus.NO_CONTENT);
+        });
     }
 
     ApiResponse list() {

@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.UncheckedIOException;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /**
@@ -25,26 +26,36 @@ final class StoreErrors {
     static <T> T call(Supplier<T> operation) {
         try {
             return operation.get();
-        } catch (ConflictException e) {
-            throw ApiException.conflict(e.getMessage());
-        } catch (ResourceValidationException e) {
-            throw switch (e.reason()) {
-                case UNSUPPORTED_MEDIA_TYPE -> ApiException.unsupportedMediaType(e.getMessage());
-                case INVALID -> e.field() == null ? ApiException.invalid(e.getMessage())
-                        : ApiException.invalid(e.field(), e.getMessage());
-            };
-        } catch (StoreTimeoutException e) {
-            log.error("store timeout: {}", e.getCause().getMessage());
-            throw ApiException.unavailable("the store did not confirm the write in time; it may still be applied:"
-                    + " read the resource before you retry");
-        } catch (UncheckedIOException e) {
-            log.error("store failure: {}", e.getMessage(), e);
-            throw ApiException.unavailable("the control plane cannot write to its store now; retry later");
-        } catch (IllegalStateException e) {
-            if (e.getMessage() != null && e.getMessage().contains("closed")) {
-                throw ApiException.unavailable("the control plane is shutting down");
-            }
-            throw e;
+        } catch (RuntimeException e) {
+            throw translate(e);
         }
+    }
+
+    /** The answer to a store operation that failed with {@code failure} (of a future: its cause is taken). */
+    static RuntimeException translate(Throwable failure) {
+        Throwable e = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (e instanceof ConflictException c) {
+            return ApiException.conflict(c.getMessage());
+        }
+        if (e instanceof ResourceValidationException v) {
+            return switch (v.reason()) {
+                case UNSUPPORTED_MEDIA_TYPE -> ApiException.unsupportedMediaType(v.getMessage());
+                case INVALID -> v.field() == null ? ApiException.invalid(v.getMessage())
+                        : ApiException.invalid(v.field(), v.getMessage());
+            };
+        }
+        if (e instanceof StoreTimeoutException t) {
+            log.error("store timeout: {}", t.getCause().getMessage());
+            return ApiException.unavailable("the store did not confirm the write in time; it may still be applied:"
+                    + " read the resource before you retry");
+        }
+        if (e instanceof UncheckedIOException io) {
+            log.error("store failure: {}", io.getMessage(), io);
+            return ApiException.unavailable("the control plane cannot write to its store now; retry later");
+        }
+        if (e instanceof IllegalStateException s && s.getMessage() != null && s.getMessage().contains("closed")) {
+            return ApiException.unavailable("the control plane is shutting down");
+        }
+        return e instanceof RuntimeException r ? r : new CompletionException(e);
     }
 }

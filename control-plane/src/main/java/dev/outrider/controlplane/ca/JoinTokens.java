@@ -323,12 +323,26 @@ public final class JoinTokens implements BootstrapAuthenticator {
         };
     }
 
-    /** Drops expired entries (from the store too). */
+    /**
+     * Drops expired entries, from memory and from the store: also those other replicas sharing the store issued
+     * (the control plane runs this on the replica leading its sweeps).
+     */
     public void purgeExpired() {
         Instant now = clock.instant();
         for (Entry e : entries.values()) {
             if (!now.isBefore(e.expiresAt()) && entries.remove(HexFormat.of().formatHex(e.hash()), e) && store != null) {
                 store.delete(e.storeKey(), Store.ANY_VERSION);
+            }
+        }
+        if (store != null) {
+            for (StoredResource r : store.list(KIND, null)) {
+                try {
+                    if (!now.isBefore(parse(r).expiresAt())) {
+                        store.delete(r.key(), r.resourceVersion());
+                    }
+                } catch (ConflictException e) {
+                    // spent or purged by another replica meanwhile: the next sweep sees it again
+                }
             }
         }
     }

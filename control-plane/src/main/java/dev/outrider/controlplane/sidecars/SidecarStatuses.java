@@ -1,18 +1,28 @@
 package dev.outrider.controlplane.sidecars;
 
-import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
+import dev.outrider.controlplane.store.Store;
+import dev.outrider.core.model.DnsLabel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -21,58 +31,134 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * What each sidecar instance last did: its registration ({@link #seen}) and what it did with the snapshot versions
- * it received ({@link #report}: ACK or NACK with the error). Shown to operators by {@link #list}; in memory only
- * (after a restart the sidecars' next registration and report fill it again).
+ * it received ({@link #report}: ACK or NACK with the error). Shown to operators by {@link #list}.
+ *
+ * <p>Where kept. With a file store (one process) in memory only: after a restart the sidecars' next registration
+ * and report fill it again. With a store that {@linkplain Store#isShared is shared} (etcd) every change
+ * is also written there, as record {@code NAMESPACE/SERVICE_ACCOUNT/INSTANCE} of space {@value #SPACE}, so every
+ * replica lists every sidecar, whichever replica it talks to, and a replica's restart loses nothing: a report is
+ * answered once its record is written ({@link #report}'s future). Writes are grouped: one thread writes every
+ * change made while the previous write was in flight in one batch (a read of the stored records and one
+ * transaction per 100), so 1,000 sidecars ACKing one write cost a few etcd round trips, not 1,000. Each batch
+ * merges what this replica knows with what is stored ({@link Status#merge}: the newest registration, the highest
+ * applied version, the NACK of a version above it), so a sidecar moving between replicas keeps its history.
  *
  * <p>Bounded: an instance neither registered nor reported for {@link #FORGET_AFTER_TTLS} times the registration
- * TTL is forgotten, and beyond {@code maxEntries} instances the one seen longest ago is. An instance is its
- * identity and instance name. Error texts are cut to {@link #MAX_ERROR_LENGTH} characters.
+ * TTL is forgotten, and beyond {@code maxEntries} instances the one seen longest ago is; in the store by
+ * {@link #sweep}, which the control plane runs on the replica leading the sweeps. An instance is its identity and
+ * instance name. Error texts are cut to {@link #MAX_ERROR_LENGTH} characters.
  *
  * <p>Thread-safe: one lock guards the map, which is in access order so the instance seen longest ago comes first
- * (forgetting costs one step per forgotten instance). The TTL is read outside the lock.
+ * (forgetting costs one step per forgotten instance). The TTL is read outside the lock; store I/O happens outside
+ * it, on the writer thread ({@code cp-statuses}) or the caller's ({@link #list}, {@link #sweep}: never an event
+ * loop).
  */
-public final class SidecarStatuses {
+public final class SidecarStatuses implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SidecarStatuses.class);
     public static final int MAX_ENTRIES = 10_000;
     public static final int MAX_ERROR_LENGTH = 1_000;
     public static final int FORGET_AFTER_TTLS = 10;
+    /** The store's record space of the statuses. */
+    public static final String SPACE = "sidecars";
     private static final Pattern VERSION = Pattern.compile("0|[1-9][0-9]{0,18}");
     private static final String CUT = "... (cut)";
 
     private final Clock clock;
     private final Supplier<Duration> registrationTtl;
     private final int maxEntries;
+    /** Null in memory-only mode. */
+    private final Store store;
     private final Object lock = new Object();
     /** Guarded by {@link #lock}; access order: the instance seen longest ago first. */
-    private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<Key, Status> entries = new LinkedHashMap<>(16, 0.75f, true);
+    /** Guarded by {@link #lock}: changed since the last batch written, with the futures waiting for them. */
+    private Map<Key, List<CompletableFuture<Void>>> dirty = new LinkedHashMap<>();
+    private final ExecutorService writer;
+    /** Guarded by {@link #lock}: a batch is queued or being written. */
+    private boolean writing;
+    private volatile boolean closed;
 
     private record Key(WorkloadIdentity identity, String instance) {
-    }
-
-    /** Guarded by {@link #lock}. */
-    private static final class Entry {
-        String service;
-        String address;
-        Instant lastSeen;
-        Long appliedVersion;
-        Long nackVersion;
-        String nackError;
+        String recordName() {
+            return identity.namespace() + "/" + identity.serviceAccount() + "/" + instance;
+        }
     }
 
     /**
+     * What is known of one instance; immutable.
+     *
+     * @param appliedVersion the highest version it ACKed
+     * @param nackVersion    the version of its last NACK, kept only while above {@code appliedVersion}
+     */
+    record Status(String service, String address, Instant lastSeen, Long appliedVersion, Long nackVersion,
+                  String nackError) {
+        Status seen(Instant now, String newService, String newAddress) {
+            return new Status(newService, newAddress, now, appliedVersion, nackVersion, nackError);
+        }
+
+        Status reported(Instant now, long version, boolean ack, String error) {
+            if (ack) {
+                long applied = appliedVersion == null ? version : Math.max(appliedVersion, version);
+                boolean nackStays = nackVersion != null && nackVersion > version;
+                return new Status(service, address, now, applied, nackStays ? nackVersion : null,
+                        nackStays ? nackError : null);
+            }
+            if ((appliedVersion == null || version > appliedVersion) && (nackVersion == null || version >= nackVersion)) {
+                return new Status(service, address, now, appliedVersion, version, error);
+            }
+            return new Status(service, address, now, appliedVersion, nackVersion, nackError);
+        }
+
+        /** What two replicas know of one instance, together: the same answer in either order. */
+        static Status merge(Status a, Status b) {
+            if (a == null || b == null) {
+                return a == null ? b : a;
+            }
+            Status newer = b.lastSeen.isAfter(a.lastSeen) ? b : a;
+            Status older = newer == a ? b : a;
+            Long applied = max(a.appliedVersion, b.appliedVersion);
+            Status nack = a.nackVersion == null ? b : b.nackVersion == null ? a
+                    : b.nackVersion > a.nackVersion ? b : a;
+            boolean keepNack = nack.nackVersion != null && (applied == null || nack.nackVersion > applied);
+            return new Status(newer.service != null ? newer.service : older.service,
+                    newer.service != null ? newer.address : older.address, newer.lastSeen, applied,
+                    keepNack ? nack.nackVersion : null, keepNack ? nack.nackError : null);
+        }
+
+        private static Long max(Long a, Long b) {
+            return a == null ? b : b == null ? a : Long.valueOf(Math.max(a, b));
+        }
+    }
+
+    /**
+     * In memory only (one process).
+     *
      * @param registrationTtl the current registration TTL (e.g. {@code registry::ttl}); instances are forgotten
      *                        after {@link #FORGET_AFTER_TTLS} of it
      */
     public SidecarStatuses(Clock clock, Supplier<Duration> registrationTtl) {
-        this(clock, registrationTtl, MAX_ENTRIES);
+        this(clock, registrationTtl, MAX_ENTRIES, null);
+    }
+
+    /** Kept in {@code store} as well when it {@linkplain Store#isShared is shared}, else in memory only. */
+    public SidecarStatuses(Clock clock, Supplier<Duration> registrationTtl, Store store) {
+        this(clock, registrationTtl, MAX_ENTRIES, requireNonNull(store, "store").isShared() ? store : null);
     }
 
     SidecarStatuses(Clock clock, Supplier<Duration> registrationTtl, int maxEntries) {
+        this(clock, registrationTtl, maxEntries, null);
+    }
+
+    SidecarStatuses(Clock clock, Supplier<Duration> registrationTtl, int maxEntries, Store sharedStore) {
         this.clock = requireNonNull(clock, "clock");
         this.registrationTtl = requireNonNull(registrationTtl, "registrationTtl");
         if (maxEntries < 1) {
             throw new IllegalArgumentException("maxEntries must be positive: " + maxEntries);
         }
         this.maxEntries = maxEntries;
+        this.store = sharedStore;
+        this.writer = sharedStore == null ? null
+                : Executors.newSingleThreadExecutor(new DefaultThreadFactory("cp-statuses", true));
     }
 
     /**
@@ -81,9 +167,12 @@ public final class SidecarStatuses {
      * @param version decimal, as in the snapshot
      * @param result  {@code ACK} or {@code NACK}
      * @param error   why a NACK (optional; cut to {@link #MAX_ERROR_LENGTH}); must be absent with ACK
+     * @return completes when the report is kept: at once in memory-only mode, once written to the shared store
+     *         otherwise (exceptionally with the store's exception when that failed)
      * @throws IllegalArgumentException whose message starts with the field at fault ({@code version: ...})
      */
-    public void report(WorkloadIdentity caller, String instance, String version, String result, String error) {
+    public CompletableFuture<Void> report(WorkloadIdentity caller, String instance, String version, String result,
+                                          String error) {
         requireNonNull(caller, "caller");
         requireInstance(instance);
         if (version == null || !VERSION.matcher(version).matches()) {
@@ -104,39 +193,134 @@ public final class SidecarStatuses {
         if (ack && error != null && !error.isEmpty()) {
             throw new IllegalArgumentException("error: only a NACK carries an error");
         }
-        Duration ttl = registrationTtl.get();
-        synchronized (lock) {
-            Entry entry = touch(new Key(caller, instance), ttl);
-            if (ack) {
-                entry.appliedVersion = entry.appliedVersion == null ? v : Math.max(entry.appliedVersion, v);
-                if (entry.nackVersion != null && entry.nackVersion <= v) {
-                    entry.nackVersion = null;
-                    entry.nackError = null;
-                }
-            } else if ((entry.appliedVersion == null || v > entry.appliedVersion)
-                    && (entry.nackVersion == null || v >= entry.nackVersion)) {
-                entry.nackVersion = v;
-                entry.nackError = cut(error == null ? "" : error);
-            }
-        }
+        String kept = ack ? null : cut(error == null ? "" : error);
+        return change(new Key(caller, instance), (now, status) -> status.reported(now, v, ack, kept));
     }
 
-    /** Records a registration (or its refresh) of the caller's instance. */
-    public void seen(WorkloadIdentity caller, String instance, String service, String address) {
+    /**
+     * Records a registration (or its refresh) of the caller's instance.
+     *
+     * @return completes as {@link #report}'s does
+     */
+    public CompletableFuture<Void> seen(WorkloadIdentity caller, String instance, String service, String address) {
         requireNonNull(caller, "caller");
         requireInstance(instance);
         requireNonNull(service, "service");
         requireNonNull(address, "address");
+        return change(new Key(caller, instance), (now, status) -> status.seen(now, service, address));
+    }
+
+    private interface Change {
+        Status apply(Instant now, Status status);
+    }
+
+    private CompletableFuture<Void> change(Key key, Change change) {
         Duration ttl = registrationTtl.get();
+        CompletableFuture<Void> kept = store == null ? CompletableFuture.completedFuture(null)
+                : new CompletableFuture<>();
+        boolean startWriter = false;
         synchronized (lock) {
-            Entry entry = touch(new Key(caller, instance), ttl);
-            entry.service = service;
-            entry.address = address;
+            Instant now = clock.instant();
+            Status status = entries.get(key); // moves it last (access order)
+            entries.put(key, change.apply(now, status == null ? new Status(null, null, now, null, null, null) : status));
+            forgetOld(now, ttl);
+            while (entries.size() > maxEntries) {
+                Iterator<Status> eldest = entries.values().iterator();
+                eldest.next();
+                eldest.remove();
+            }
+            if (store != null) {
+                dirty.computeIfAbsent(key, k -> new ArrayList<>()).add(kept);
+                startWriter = !writing;
+                writing = true;
+            }
+        }
+        if (startWriter) {
+            queueBatch();
+        }
+        return kept;
+    }
+
+    private void queueBatch() {
+        try {
+            writer.execute(this::writeBatch);
+        } catch (RejectedExecutionException e) { // closed
+            failPending(new IllegalStateException("the sidecar statuses are closed"));
         }
     }
 
+    /** Writer thread: writes every change made so far in one batch, then the next batch if more came meanwhile. */
+    private void writeBatch() {
+        Map<Key, List<CompletableFuture<Void>>> batch;
+        Map<Key, Status> local = new LinkedHashMap<>();
+        synchronized (lock) {
+            batch = dirty;
+            dirty = new LinkedHashMap<>();
+            for (Key key : batch.keySet()) {
+                Status status = entries.get(key);
+                if (status != null) {
+                    local.put(key, status);
+                }
+            }
+        }
+        RuntimeException failure = null;
+        try {
+            Map<String, Key> byName = new HashMap<>();
+            local.keySet().forEach(k -> byName.put(k.recordName(), k));
+            Map<String, byte[]> stored = store.getRecords(SPACE, byName.keySet());
+            Map<String, byte[]> merged = new LinkedHashMap<>();
+            Map<Key, Status> mergedStatuses = new HashMap<>();
+            for (Map.Entry<Key, Status> e : local.entrySet()) {
+                byte[] raw = stored.get(e.getKey().recordName());
+                StatusRecord storedRecord = raw == null ? null : StatusRecord.read(raw);
+                Status status = Status.merge(storedRecord == null ? null : storedRecord.status(), e.getValue());
+                mergedStatuses.put(e.getKey(), status);
+                merged.put(e.getKey().recordName(), StatusRecord.write(e.getKey().identity(), e.getKey().instance(),
+                        status));
+            }
+            store.putRecords(SPACE, merged);
+            synchronized (lock) { // what other replicas knew, for the next change here
+                mergedStatuses.forEach((key, status) -> entries.computeIfPresent(key, (k, now) ->
+                        Status.merge(now, status)));
+            }
+        } catch (RuntimeException e) {
+            failure = e;
+            log.warn("writing {} sidecar status(es) to the store failed: {}", batch.size(), e.toString());
+        }
+        for (List<CompletableFuture<Void>> futures : batch.values()) {
+            for (CompletableFuture<Void> f : futures) {
+                if (failure == null) {
+                    f.complete(null);
+                } else {
+                    f.completeExceptionally(failure);
+                }
+            }
+        }
+        boolean more;
+        synchronized (lock) {
+            more = !dirty.isEmpty() && !closed;
+            writing = more;
+        }
+        if (more) {
+            queueBatch();
+        } else if (closed) {
+            failPending(new IllegalStateException("the sidecar statuses are closed"));
+        }
+    }
+
+    private void failPending(RuntimeException failure) {
+        Map<Key, List<CompletableFuture<Void>>> left;
+        synchronized (lock) {
+            left = dirty;
+            dirty = new LinkedHashMap<>();
+            writing = false;
+        }
+        left.values().forEach(futures -> futures.forEach(f -> f.completeExceptionally(failure)));
+    }
+
     /**
-     * Every instance remembered, ordered by identity and instance.
+     * Every instance remembered, ordered by identity and instance. With a shared store this reads it (blocking:
+     * call it off event loops) and adds what this replica knows and has not written yet.
      *
      * @param latestVersion the version the control plane has for a workload (the snapshot hub's
      *                      {@code latestVersion}); called outside the lock
@@ -144,62 +328,115 @@ public final class SidecarStatuses {
     public List<SidecarView> list(Function<WorkloadIdentity, OptionalLong> latestVersion) {
         requireNonNull(latestVersion, "latestVersion");
         Duration ttl = registrationTtl.get();
-        record Copy(Key key, String service, String address, Instant lastSeen, Long applied, Long nack,
-                    String error) {
+        Map<Key, Status> copies = new HashMap<>();
+        if (store != null) {
+            for (byte[] raw : store.listRecords(SPACE).values()) {
+                StatusRecord record = StatusRecord.read(raw);
+                if (record != null) {
+                    copies.merge(new Key(record.identity(), record.instance()), record.status(), Status::merge);
+                }
+            }
         }
-        List<Copy> copies = new ArrayList<>();
+        Instant cutoff;
         synchronized (lock) {
-            forgetOld(clock.instant(), ttl);
-            for (Map.Entry<Key, Entry> e : entries.entrySet()) { // iterating does not reorder
-                Entry v = e.getValue();
-                copies.add(new Copy(e.getKey(), v.service, v.address, v.lastSeen, v.appliedVersion, v.nackVersion,
-                        v.nackError));
+            Instant now = clock.instant();
+            forgetOld(now, ttl);
+            cutoff = now.minus(ttl.multipliedBy(FORGET_AFTER_TTLS));
+            for (Map.Entry<Key, Status> e : entries.entrySet()) { // iterating does not reorder
+                copies.merge(e.getKey(), e.getValue(), Status::merge);
             }
         }
         List<SidecarView> views = new ArrayList<>(copies.size());
-        for (Copy c : copies) {
-            OptionalLong latest = latestVersion.apply(c.key().identity());
+        for (Map.Entry<Key, Status> e : copies.entrySet()) {
+            Key key = e.getKey();
+            Status c = e.getValue();
+            if (!c.lastSeen().isAfter(cutoff)) {
+                continue; // forgotten here, not yet swept from the store
+            }
+            OptionalLong latest = latestVersion.apply(key.identity());
             Long latestOrNull = latest.isPresent() ? latest.getAsLong() : null;
             String state;
             String error = null;
-            if (c.nack() != null && (latestOrNull == null || c.nack() >= latestOrNull)) {
+            if (c.nackVersion() != null && (latestOrNull == null || c.nackVersion() >= latestOrNull)) {
                 state = SidecarView.NACK;
-                error = c.error();
-            } else if (c.applied() != null && (latestOrNull == null || c.applied() >= latestOrNull)) {
+                error = c.nackError();
+            } else if (c.appliedVersion() != null && (latestOrNull == null || c.appliedVersion() >= latestOrNull)) {
                 state = SidecarView.ACK;
             } else {
                 state = SidecarView.PENDING;
             }
-            views.add(new SidecarView(c.key().identity().toString(), c.key().instance(), c.service(), c.address(),
-                    c.lastSeen(), latestOrNull, c.applied(), state, error));
+            views.add(new SidecarView(key.identity().toString(), key.instance(), c.service(), c.address(),
+                    c.lastSeen(), latestOrNull, c.appliedVersion(), state, error));
         }
         views.sort(Comparator.comparing(SidecarView::identity).thenComparing(SidecarView::instance));
+        if (views.size() > maxEntries) {
+            views.sort(Comparator.comparing(SidecarView::lastSeen).reversed());
+            views = new ArrayList<>(views.subList(0, maxEntries));
+            views.sort(Comparator.comparing(SidecarView::identity).thenComparing(SidecarView::instance));
+        }
         return views;
     }
 
-    /** Under the lock: the entry of {@code key}, created if needed, seen now and moved last. */
-    private Entry touch(Key key, Duration ttl) {
-        Instant now = clock.instant();
-        Entry entry = entries.get(key); // moves it last (access order)
-        if (entry == null) {
-            entry = new Entry();
-            entries.put(key, entry);
+    /**
+     * Deletes from the shared store the instances to forget (not seen for {@link #FORGET_AFTER_TTLS} TTLs, and the
+     * ones seen longest ago beyond {@code maxEntries}); nothing in memory-only mode. Blocking; run it on one replica
+     * at a time (two at once only delete the same records twice).
+     *
+     * @return how many were deleted
+     */
+    public int sweep() {
+        if (store == null) {
+            return 0;
         }
-        entry.lastSeen = now;
-        forgetOld(now, ttl);
-        while (entries.size() > maxEntries) {
-            Iterator<Entry> eldest = entries.values().iterator();
-            eldest.next();
-            eldest.remove();
+        Instant cutoff = clock.instant().minus(registrationTtl.get().multipliedBy(FORGET_AFTER_TTLS));
+        record Seen(String name, Instant lastSeen) {
         }
-        return entry;
+        List<Seen> kept = new ArrayList<>();
+        List<String> forget = new ArrayList<>();
+        for (Map.Entry<String, byte[]> e : store.listRecords(SPACE).entrySet()) {
+            StatusRecord record = StatusRecord.read(e.getValue());
+            if (record == null || !record.status().lastSeen().isAfter(cutoff)) {
+                forget.add(e.getKey()); // unreadable records go too
+            } else {
+                kept.add(new Seen(e.getKey(), record.status().lastSeen()));
+            }
+        }
+        if (kept.size() > maxEntries) {
+            kept.sort(Comparator.comparing(Seen::lastSeen));
+            kept.subList(0, kept.size() - maxEntries).forEach(s -> forget.add(s.name()));
+        }
+        if (!forget.isEmpty()) {
+            store.deleteRecords(SPACE, forget);
+        }
+        return forget.size();
+    }
+
+    /** Stops the writer; reports not yet written fail. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (writer != null) {
+            writer.shutdown();
+            try {
+                if (!writer.awaitTermination(5, TimeUnit.SECONDS)) {
+                    writer.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                writer.shutdownNow();
+            }
+            failPending(new IllegalStateException("the sidecar statuses are closed"));
+        }
     }
 
     /** Under the lock: forgets instances not seen for {@link #FORGET_AFTER_TTLS} TTLs, eldest first. */
     private void forgetOld(Instant now, Duration ttl) {
         Instant cutoff = now.minus(ttl.multipliedBy(FORGET_AFTER_TTLS));
-        for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
-            if (it.next().lastSeen.isAfter(cutoff)) {
+        for (Iterator<Status> it = entries.values().iterator(); it.hasNext(); ) {
+            if (it.next().lastSeen().isAfter(cutoff)) {
                 break; // access order: every later entry was seen after this one
             }
             it.remove();

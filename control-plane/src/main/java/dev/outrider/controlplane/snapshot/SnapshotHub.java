@@ -60,6 +60,16 @@ import static java.util.Objects.requireNonNull;
  * revision, the refresh leaves it for the next one (that write's own notification, or a retry), never issuing
  * two contents under one version.
  *
+ * <p>Replicas ({@code followsWatch}). Replicas sharing an etcd store must give one content one version, so that a
+ * sidecar moving to another replica asks for what is newer than the version it holds and downloads nothing again.
+ * etcd's cluster revision cannot be the label: everything written to etcd moves it (the sidecars' status records
+ * among them), and replicas refresh at different moments. So such a hub is driven by the store's watch alone: the
+ * watch reloads the registry, then tells {@link #caughtUp} the revision of the last resource change it passed on,
+ * and the hub labels with that. Every replica is told the same revisions for the same changes, so it compiles the
+ * same content under the same version; a replica started (or a watch restarted) later labels with the store
+ * revision of its start until the next change, which realigns it. {@link #storeChanged} and registry events do
+ * nothing then (their changes come through the watch).
+ *
  * <p>Re-signing. A snapshot whose content does not change keeps its version and its signed {@code issuedAt}. Sidecars
  * refuse a last-known-good snapshot issued longer ago than their {@code controlPlane.maxSnapshotAge} (at least two
  * days), so the hub re-signs every snapshot once it is {@code reissueAfter} (one day) old: it advances the store
@@ -104,6 +114,12 @@ public final class SnapshotHub implements AutoCloseable {
     /** True while a refresh is queued and not yet started. */
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
     private final Runnable registryListener = this::storeChanged;
+    /** True when driven by the store's watch ({@link #caughtUp}) instead of {@link #storeChanged}; see class comment. */
+    private final boolean followsWatch;
+    /** With {@link #followsWatch}: the revision the watch last caught up to; -1 before the first. Watch thread writes. */
+    private volatile long caughtUpRevision = -1;
+    /** With {@link #followsWatch}: the revision of this hub's last {@link Store#advance()}. Hub thread only. */
+    private long advancedRevision = -1;
     private volatile boolean closed;
 
     private record Issued(IssuedSnapshot snapshot, Content content, Instant issuedAt) {
@@ -149,6 +165,16 @@ public final class SnapshotHub implements AutoCloseable {
      */
     public SnapshotHub(Store store, SnapshotSigner signer, ServiceRegistry registry, String trustDomain, Clock clock,
                        Duration reissueAfter) {
+        this(store, signer, registry, trustDomain, clock, reissueAfter, false);
+    }
+
+    /**
+     * As above; with {@code followsWatch} the hub is driven by the store's watch alone ({@link #caughtUp}), as
+     * replicas sharing an etcd store are: see the class comment.
+     */
+    public SnapshotHub(Store store, SnapshotSigner signer, ServiceRegistry registry, String trustDomain, Clock clock,
+                       Duration reissueAfter, boolean followsWatch) {
+        this.followsWatch = followsWatch;
         this.store = requireNonNull(store, "store");
         this.signer = requireNonNull(signer, "signer");
         this.registry = requireNonNull(registry, "registry");
@@ -176,7 +202,9 @@ public final class SnapshotHub implements AutoCloseable {
                     return thread;
                 });
         signers.allowCoreThreadTimeOut(true); // an idle hub keeps no signing thread
-        registry.addListener(registryListener);
+        if (!followsWatch) {
+            registry.addListener(registryListener); // with the watch, registry changes come through it
+        }
         long check = reissueAfter.dividedBy(24).toNanos();
         executor.scheduleWithFixedDelay(this::reissueStale, check, check, TimeUnit.NANOSECONDS);
     }
@@ -241,6 +269,20 @@ public final class SnapshotHub implements AutoCloseable {
      * to those whose content changed and waking their waiters. Returns at once; bursts are coalesced.
      */
     public void storeChanged() {
+        if (!closed && !followsWatch) {
+            queueRefresh(0);
+        }
+    }
+
+    /**
+     * With {@code followsWatch}: the store's watch has passed on every change up to {@code revision} (registry
+     * reloaded, see {@link Store.Listener#caughtUp}); recompiles as {@link #storeChanged} does otherwise, labelling
+     * new contents with that revision plus one. Called by the watch's thread, in order; returns at once.
+     */
+    public void caughtUp(long revision) {
+        if (revision > caughtUpRevision) {
+            caughtUpRevision = revision;
+        }
         if (!closed) {
             queueRefresh(0);
         }
@@ -334,7 +376,7 @@ public final class SnapshotHub implements AutoCloseable {
             return;
         }
         try {
-            store.advance(); // every version issued so far is now at most the revision: the next one is newer
+            advancedRevision = store.advance(); // every version issued so far is at most it: the next one is newer
         } catch (RuntimeException e) {
             log.error("re-signing snapshots: the store revision cannot be advanced; trying again later", e);
             return;
@@ -347,7 +389,11 @@ public final class SnapshotHub implements AutoCloseable {
         try {
             // Before any content (see class comment). One more than the revision, so that an empty store's first
             // snapshot is version 1, newer than the "after=0" a sidecar without a snapshot asks with.
-            long revision = store.revision() + 1;
+            long read = followsWatch ? Math.max(caughtUpRevision, advancedRevision) : store.revision();
+            if (read < 0) {
+                return; // the watch has not caught up yet: its first caughtUp compiles
+            }
+            long revision = read + 1;
             Map<WorkloadIdentity, Content> byWorkload = contents.compute(List.copyOf(workloads.keySet()));
             boolean retry = false;
             List<Pending> pending = new ArrayList<>();
@@ -368,6 +414,9 @@ public final class SnapshotHub implements AutoCloseable {
             }
             issueAll(pending, revision);
             if (retry) {
+                if (followsWatch && advancedRevision >= caughtUpRevision) {
+                    advancedRevision = store.advance(); // a change older than this hub's own advance: label it above
+                }
                 queueRefresh(RETRY_MILLIS);
             }
         } catch (RuntimeException e) {

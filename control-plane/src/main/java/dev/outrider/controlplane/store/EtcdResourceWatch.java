@@ -54,7 +54,7 @@ final class EtcdResourceWatch implements Store.Watch {
      * etcd cannot be read.
      */
     void start() {
-        long from = store.revision() + 1;
+        long from = store.etcdRevision() + 1;
         thread.execute(() -> open(from, true));
     }
 
@@ -73,6 +73,7 @@ final class EtcdResourceWatch implements Store.Watch {
         }
         if (resync) {
             listener.resync();
+            listener.caughtUp(store.version(fromRevision - 1));
         }
     }
 
@@ -80,7 +81,9 @@ final class EtcdResourceWatch implements Store.Watch {
         if (closed) {
             return;
         }
+        long last = 0;
         for (WatchEvent event : response.getEvents()) {
+            last = Math.max(last, event.getKeyValue().getModRevision()); // a delete's: the revision that deleted
             ResourceKey key;
             try {
                 key = store.resourceKey(event.getKeyValue().getKey());
@@ -92,6 +95,13 @@ final class EtcdResourceWatch implements Store.Watch {
                 listener.changed(key);
             } catch (RuntimeException e) {
                 log.error("store watch listener failed on {}", key, e);
+            }
+        }
+        if (last > 0) {
+            try {
+                listener.caughtUp(store.version(last));
+            } catch (RuntimeException e) {
+                log.error("store watch listener failed at revision {}", last, e);
             }
         }
     }
@@ -111,7 +121,7 @@ final class EtcdResourceWatch implements Store.Watch {
             return;
         }
         try {
-            long from = store.revision() + 1;
+            long from = store.etcdRevision() + 1;
             log.info("etcd watch of {} started again at revision {}; re-reading the store", store.resourcePrefix(), from);
             open(from, true);
         } catch (RuntimeException e) {

@@ -19,13 +19,19 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
@@ -56,6 +62,9 @@ public final class EtcdStore implements Store {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
     /** Keys per page when listing, so one answer stays far below gRPC's message limit. */
     private static final int PAGE = 500;
+    /** Operations per transaction: below etcd's default {@code --max-txn-ops} (128). */
+    private static final int TXN_OPS = 100;
+    private static final Pattern RECORD_PART = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     private static final Comparator<StoredResource> BY_KEY = Comparator.comparing(StoredResource::key);
 
     private final Client client;
@@ -234,9 +243,16 @@ public final class EtcdStore implements Store {
     }
 
     private List<StoredResource> listUnder(String listed) {
+        List<StoredResource> out = new ArrayList<>();
+        forEachUnder(listed, entry -> out.add(stored(resourceKey(entry.getKey()), entry)));
+        out.sort(BY_KEY);
+        return out;
+    }
+
+    /** Every key under {@code listed}, page by page, all pages read at the first page's revision. */
+    private void forEachUnder(String listed, Consumer<KeyValue> action) {
         ByteSequence from = bytes(listed);
         ByteSequence end = prefixEnd(listed);
-        List<StoredResource> out = new ArrayList<>();
         long atRevision = 0; // the first page's revision: every page reads the same point in time
         while (true) {
             GetOption.Builder option = GetOption.builder().withRange(end).withLimit(PAGE);
@@ -247,16 +263,106 @@ public final class EtcdStore implements Store {
             if (atRevision == 0) {
                 atRevision = page.getHeader().getRevision();
             }
-            for (KeyValue entry : page.getKvs()) {
-                out.add(stored(resourceKey(entry.getKey()), entry));
-            }
+            page.getKvs().forEach(action);
             if (!page.isMore() || page.getKvs().isEmpty()) {
                 break;
             }
             from = afterKey(page.getKvs().getLast().getKey());
         }
-        out.sort(BY_KEY);
-        return out;
+    }
+
+    /** Records live under {@code PREFIX/records/SPACE/NAME}, outside the watched resource keys. */
+    @Override
+    public boolean isShared() {
+        return true;
+    }
+
+    @Override
+    public Map<String, byte[]> getRecords(String space, Collection<String> names) {
+        String under = recordPrefix(space);
+        requireOpen();
+        Map<String, byte[]> found = new HashMap<>();
+        for (List<String> chunk : chunks(names)) {
+            Op[] gets = chunk.stream().map(n -> Op.get(recordKey(under, n), GetOption.DEFAULT)).toArray(Op[]::new);
+            TxnResponse answer = await("read " + chunk.size() + " record(s) of " + space, kv.txn().Then(gets).commit());
+            for (GetResponse get : answer.getGetResponses()) {
+                for (KeyValue entry : get.getKvs()) {
+                    found.put(entry.getKey().toString(StandardCharsets.UTF_8).substring(under.length()),
+                            entry.getValue().getBytes());
+                }
+            }
+        }
+        return found;
+    }
+
+    @Override
+    public Map<String, byte[]> listRecords(String space) {
+        String under = recordPrefix(space);
+        requireOpen();
+        Map<String, byte[]> found = new TreeMap<>();
+        forEachUnder(under, entry -> found.put(entry.getKey().toString(StandardCharsets.UTF_8)
+                .substring(under.length()), entry.getValue().getBytes()));
+        return found;
+    }
+
+    @Override
+    public void putRecords(String space, Map<String, byte[]> records) {
+        String under = recordPrefix(space);
+        requireOpen();
+        List<Map.Entry<String, byte[]>> all = new ArrayList<>(records.entrySet());
+        for (int i = 0; i < all.size(); i += TXN_OPS) {
+            Op[] puts = all.subList(i, Math.min(all.size(), i + TXN_OPS)).stream()
+                    .map(e -> Op.put(recordKey(under, e.getKey()), ByteSequence.from(e.getValue()), PutOption.DEFAULT))
+                    .toArray(Op[]::new);
+            awaitWrite("write " + puts.length + " record(s) of " + space, kv.txn().Then(puts).commit());
+        }
+    }
+
+    @Override
+    public void deleteRecords(String space, Collection<String> names) {
+        String under = recordPrefix(space);
+        requireOpen();
+        for (List<String> chunk : chunks(names)) {
+            Op[] deletes = chunk.stream().map(n -> Op.delete(recordKey(under, n), DeleteOption.DEFAULT))
+                    .toArray(Op[]::new);
+            awaitWrite("delete " + chunk.size() + " record(s) of " + space, kv.txn().Then(deletes).commit());
+        }
+    }
+
+    /** An {@link EtcdLeadership} campaigning under {@code PREFIX/elections/NAME}. */
+    @Override
+    public Leadership campaign(String name) {
+        if (name == null || !RECORD_PART.matcher(name).matches()) {
+            throw new IllegalArgumentException("election name must be a simple name: " + name);
+        }
+        requireOpen();
+        EtcdLeadership leadership = new EtcdLeadership(client, bytes(prefix + "elections/" + name), name,
+                EtcdLeadership.DEFAULT_TTL);
+        leadership.start();
+        return leadership;
+    }
+
+    private String recordPrefix(String space) {
+        if (space == null || !RECORD_PART.matcher(space).matches()) {
+            throw new IllegalArgumentException("record space must be a simple name: " + space);
+        }
+        return prefix + "records/" + space + "/";
+    }
+
+    private static ByteSequence recordKey(String under, String name) {
+        if (name == null || name.isEmpty() || name.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
+            throw new IllegalArgumentException("record name must be non-empty printable text: " + name);
+        }
+        return bytes(under + name);
+    }
+
+    private static List<List<String>> chunks(Collection<String> names) {
+        List<String> all = List.copyOf(names);
+        List<List<String>> chunks = new ArrayList<>();
+        for (int i = 0; i < all.size(); i += TXN_OPS) {
+            chunks.add(all.subList(i, Math.min(all.size(), i + TXN_OPS)));
+        }
+        return chunks;
     }
 
     @Override
@@ -292,9 +398,14 @@ public final class EtcdStore implements Store {
 
     @Override
     public long revision() {
+        return etcdRevision() + base;
+    }
+
+    /** etcd's own current revision (without the version base): what etcd's watch and reads at a revision take. */
+    long etcdRevision() {
         requireOpen();
         return await("read the revision", kv.get(revisionKey, GetOption.builder().withCountOnly(true).build()))
-                .getHeader().getRevision() + base;
+                .getHeader().getRevision();
     }
 
     @Override
@@ -384,6 +495,11 @@ public final class EtcdStore implements Store {
 
     private StoredResource stored(ResourceKey key, KeyValue entry) {
         return new StoredResource(key, entry.getModRevision() + base, entry.getValue().getBytes());
+    }
+
+    /** The version (store revision) of an etcd revision. */
+    long version(long etcdRevision) {
+        return etcdRevision + base;
     }
 
     /** The etcd mod_revision of a version; -1 (matches no key) for a version from before the base. */

@@ -1,7 +1,9 @@
 package dev.outrider.controlplane.store;
 
 import java.io.UncheckedIOException;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -110,6 +112,15 @@ public interface Store extends AutoCloseable {
 
         /** Changes may have been missed (the watch was broken and started again): read everything again. */
         void resync();
+
+        /**
+         * Every change to resources up to {@code revision} has been passed to {@link #changed} (or covered by
+         * the {@link #resync} before): called after each batch of changes, with the revision of its last change,
+         * and after a resync, with the store revision read before it. So every replica following one store is
+         * told the same revisions for the same changes, whatever else (records) was written in between.
+         */
+        default void caughtUp(long revision) {
+        }
     }
 
     /** A running {@link #watch}; closing it stops the calls. */
@@ -128,6 +139,51 @@ public interface Store extends AutoCloseable {
     default Watch watch(Listener listener) {
         return () -> {
         };
+    }
+
+    /**
+     * True when several processes share the store (etcd): each sees the others' writes through its {@link #watch},
+     * and the store keeps {@linkplain #putRecords records} for all of them (what one replica records, the others
+     * read). False for the file store, whose single process keeps its records in its own memory; the record
+     * methods then throw {@link UnsupportedOperationException}.
+     *
+     * <p>Records are small documents beside the resources, grouped in spaces (such as the sidecars' ACK/NACK
+     * statuses): written in batches, last writer wins, without versions, not watched and not exported. Writing them
+     * may move etcd's {@link #revision()}, as any write to the cluster does; a watch's
+     * {@link Listener#caughtUp caught-up revision} moves with resource changes only.
+     */
+    default boolean isShared() {
+        return false;
+    }
+
+    /** The records of {@code space} among {@code names} (those missing are left out); see {@link #isShared}. */
+    default Map<String, byte[]> getRecords(String space, Collection<String> names) {
+        throw new UnsupportedOperationException(this + " keeps no shared records");
+    }
+
+    /** Every record of {@code space}, by name. */
+    default Map<String, byte[]> listRecords(String space) {
+        throw new UnsupportedOperationException(this + " keeps no shared records");
+    }
+
+    /** Writes (creates or replaces) records of {@code space}, durably when it returns. */
+    default void putRecords(String space, Map<String, byte[]> records) {
+        throw new UnsupportedOperationException(this + " keeps no shared records");
+    }
+
+    /** Deletes records of {@code space} (a missing one is no error). */
+    default void deleteRecords(String space, Collection<String> names) {
+        throw new UnsupportedOperationException(this + " keeps no shared records");
+    }
+
+    /**
+     * Joins the election {@code name} among the processes sharing this store, for work that must run in one of
+     * them at a time (expiry sweeps). The file store's single process always leads; {@link EtcdStore} campaigns
+     * with etcd's election API on a lease, so a replica that dies or loses etcd stops leading within the lease's
+     * TTL and another one takes over.
+     */
+    default Leadership campaign(String name) {
+        return Leadership.ALWAYS;
     }
 
     /** Throws {@link IllegalArgumentException} unless {@code expectedVersion} is one of the forms above. */

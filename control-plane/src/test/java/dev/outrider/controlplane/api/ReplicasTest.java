@@ -1,5 +1,6 @@
 package dev.outrider.controlplane.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.controlplane.ControlPlaneFixture;
 import dev.outrider.controlplane.store.EtcdStoreConfig;
 import dev.outrider.controlplane.testing.ApiClient;
@@ -132,5 +133,67 @@ class ReplicasTest {
             }
         }
         assertThat(addresses).containsExactly("127.0.0.1:15006");
+    }
+
+    @Test
+    void aStatusReportedToOneReplicaIsListedByEveryReplica() throws Exception {
+        ApiClient ordersAtOne = one.workload("acks", "orders");
+        HttpResponse<String> snapshot = ordersAtOne.get("/v1/snapshots/acks/orders?after=0&wait=10");
+        assertThat(snapshot.statusCode()).as(snapshot.body()).isEqualTo(200);
+        long version = Snapshots.version(snapshot);
+        HttpResponse<String> ack = ordersAtOne.post("/v1/sidecars/status",
+                "{\"instance\": \"orders-1\", \"version\": \"" + version + "\", \"result\": \"ACK\"}");
+        assertThat(ack.statusCode()).as(ack.body()).isEqualTo(204);
+
+        // answered 204 only once in etcd: replica three lists it at once, without waiting for anything
+        HttpResponse<String> list = three.adminByToken().get("/v1/sidecars");
+        assertThat(list.statusCode()).as(list.body()).isEqualTo(200);
+        JsonNode entry = null;
+        for (JsonNode s : ApiClient.json(list).get("sidecars")) {
+            if (s.get("identity").asText().equals("spiffe://cluster.local/ns/acks/sa/orders")) {
+                entry = s;
+            }
+        }
+        assertThat(entry).as(list.body()).isNotNull();
+        assertThat(entry.get("instance").asText()).isEqualTo("orders-1");
+        assertThat(entry.get("appliedVersion").asText()).isEqualTo(Long.toString(version));
+    }
+
+    @Test
+    void everyReplicaGivesOneContentOneVersionWhateverElseIsWrittenToEtcd() throws Exception {
+        HttpResponse<String> written = two.adminByToken().put("/v1/namespaces/same/authorizationpolicies/allow-get",
+                YAML, Snapshots.allowPolicy("allow-get", "GET"));
+        assertThat(written.statusCode()).as(written.body()).isEqualTo(201);
+        ApiClient ordersAtOne = one.workload("same", "orders");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long atOne = 0;
+        WorkloadSnapshot snapshot = null;
+        while ((snapshot == null || !snapshot.policies().contains("allow-get")) && System.nanoTime() < deadline) {
+            HttpResponse<String> r = ordersAtOne.get("/v1/snapshots/same/orders?after=" + atOne + "&wait=5");
+            if (r.statusCode() == 200) {
+                snapshot = Snapshots.verify(ordersAtOne, r, "same", "orders");
+                atOne = Snapshots.version(r);
+            }
+        }
+        assertThat(snapshot).isNotNull();
+        assertThat(snapshot.policies()).contains("allow-get");
+
+        // Status reports are etcd writes too: they move etcd's revision, and change no content.
+        for (int n = 0; n < 20; n++) {
+            HttpResponse<String> r = one.workload("same", "reporter").post("/v1/sidecars/status",
+                    "{\"instance\": \"r-" + n + "\", \"version\": \"1\", \"result\": \"ACK\"}");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(204);
+        }
+
+        // Replica three compiles this workload only now: the same content, hence the same version as replica one's.
+        ApiClient ordersAtThree = three.workload("same", "orders");
+        HttpResponse<String> first = ordersAtThree.get("/v1/snapshots/same/orders?after=0&wait=10");
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        assertThat(Snapshots.verify(ordersAtThree, first, "same", "orders").policies()).contains("allow-get");
+        assertThat(Snapshots.version(first)).as("replica three's version of what replica one gave at " + atOne)
+                .isEqualTo(atOne);
+        // so a sidecar moving from replica one to replica three holds what is current there: nothing to download
+        assertThat(ordersAtThree.get("/v1/snapshots/same/orders?after=" + atOne + "&wait=1").statusCode())
+                .isEqualTo(304);
     }
 }

@@ -3,22 +3,31 @@ package dev.outrider.core.client;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 /**
  * The HTTP side of {@link ControlPlaneClient}: the JDK {@link HttpClient}s (HTTP/1.1, TLS 1.3, host name check, no
@@ -28,7 +37,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * certificate do not replace a certificate still valid (a renewal seen between its key and its certificate).
  *
  * <p>Several control-plane addresses: calls go to one at a time; a call without an answer (refused, reset, timed
- * out, TLS refused) moves later calls to the next, in order and round.
+ * out, TLS refused) moves later calls to the next, in order and round. A configured host name that resolves to
+ * several addresses counts as that many addresses, in the resolver's order ({@link Target}): the connection goes to
+ * the address, while TLS still names the host (SNI) and the server certificate is checked against the host name, as
+ * for a call to the name. The name is resolved again after each call one of its addresses did not answer, so
+ * replicas that moved are found.
  *
  * <p>Thread-safe: the material and clients are guarded by {@link #lock}; requests run on the HTTP clients'
  * selector threads and one cached daemon pool ({@code outrider-control-client-N}), all ended by {@link #close()}.
@@ -37,18 +50,22 @@ final class HttpTransport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpTransport.class);
     /** The largest answer read: a snapshot may be 16 MiB ({@link dev.outrider.core.snapshot.SnapshotVerifier}). */
     static final long MAX_ANSWER_BYTES = 17L * 1024 * 1024;
+    /** A dotted IPv4 address, or an IPv6 one (with a colon; in brackets or not). */
+    private static final Pattern IP_LITERAL = Pattern.compile("[0-9.]+|\\[?[0-9a-fA-F.%]*:[0-9a-fA-F:.%]*]?");
 
     private final ControlPlaneClientConfig config;
     private final ClientTls tls;
     private final Clock clock;
     private final ExecutorService executor;
     private final Object lock = new Object();
-    /** Index (modulo the count) of the address calls go to; moved on by {@link #failed}. */
+    /** Index (modulo the count) of the target calls go to; moved on by {@link #failed}. */
     private final AtomicInteger current = new AtomicInteger();
-    /** Guarded by {@link #lock}: the material in use and the HTTP clients built from it (lazily). */
+    /** Where calls may go, in order: each configured address, or each address of a configured name; never empty. */
+    private volatile List<Target> targets;
+    /** Guarded by {@link #lock}: the material in use and the HTTP clients built from it (lazily), by TLS host name. */
     private ClientTls.Material material;
-    private HttpClient mutual;
-    private HttpClient anonymous;
+    private final Map<String, HttpClient> mutual = new HashMap<>();
+    private final Map<String, HttpClient> anonymous = new HashMap<>();
     private String reportedProblem;
     /** Files refused while a still-valid certificate stays in use; not re-read until their bytes change again. */
     private byte[] refused;
@@ -59,6 +76,7 @@ final class HttpTransport implements AutoCloseable {
         this.tls = tls;
         this.clock = clock;
         this.material = material;
+        this.targets = targets(config.servers());
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "outrider-control-client-" + threads.incrementAndGet());
@@ -85,9 +103,60 @@ final class HttpTransport implements AutoCloseable {
         return new HttpTransport(config, tls, clock, material);
     }
 
-    /** The address calls go to now: the first of the configured ones that has not failed since (see {@link #failed}). */
+    /**
+     * One place calls may go: {@code base} ({@code https://host:port}) and, when base's host is one of several
+     * addresses of the configured host name {@code name}, that name (SNI and the certificate's host name check);
+     * null otherwise (the URI's host is what TLS names).
+     */
+    record Target(URI base, String name) {
+        @Override
+        public String toString() {
+            return name == null ? base.toString() : base + " (" + name + ")";
+        }
+    }
+
+    /**
+     * The targets of {@code servers}: a server whose host is a name with several addresses becomes one target per
+     * address; an IP literal, a name with one address or a name that does not resolve now stays as it is (the HTTP
+     * client resolves it when it connects, and reports what fails then). Blocking (DNS): never on an event loop.
+     */
+    static List<Target> targets(List<URI> servers) {
+        List<Target> targets = new ArrayList<>();
+        for (URI server : servers) {
+            String host = server.getHost();
+            if (host == null || host.startsWith("[") || IP_LITERAL.matcher(host).matches()) {
+                targets.add(new Target(server, null));
+                continue;
+            }
+            InetAddress[] addresses;
+            try {
+                addresses = InetAddress.getAllByName(host);
+            } catch (UnknownHostException e) {
+                targets.add(new Target(server, null));
+                continue;
+            }
+            if (addresses.length < 2) {
+                targets.add(new Target(server, null));
+                continue;
+            }
+            for (InetAddress address : addresses) {
+                String literal = address instanceof Inet6Address ? "[" + address.getHostAddress() + "]"
+                        : address.getHostAddress();
+                targets.add(new Target(URI.create(server.getScheme() + "://" + literal + ":" + server.getPort()), host));
+            }
+        }
+        return List.copyOf(targets);
+    }
+
+    /** The target calls go to now: the first that has not failed since (see {@link #failed}). */
+    Target target() {
+        List<Target> all = targets;
+        return all.get(Math.floorMod(current.get(), all.size()));
+    }
+
+    /** The address calls go to now (see {@link #target}). */
     URI server() {
-        return config.servers().get(Math.floorMod(current.get(), config.servers().size()));
+        return target().base();
     }
 
     HttpRequest.Builder request(String pathAndQuery) {
@@ -131,8 +200,8 @@ final class HttpTransport implements AutoCloseable {
         if (bearer != null) {
             request.setHeader("Authorization", "Bearer " + bearer);
         }
-        HttpClient client = httpClient(anonymousOnly || token != null);
         HttpRequest built = request.build();
+        HttpClient client = httpClient(anonymousOnly || token != null, tlsName(built.uri()));
         int attempt = current.get();
         CompletableFuture<HttpResponse<byte[]>> exchange = client.sendAsync(built,
                 BodyHandlers.limiting(BodyHandlers.ofByteArray(), MAX_ANSWER_BYTES));
@@ -152,10 +221,27 @@ final class HttpTransport implements AutoCloseable {
      * version and resumes there without downloading what it holds.
      */
     private void failed(int attempt, URI server, String call, Throwable cause) {
-        if (config.servers().size() > 1 && current.compareAndSet(attempt, attempt + 1)) {
-            log.warn("control-plane client: {} unreachable on {} ({}); moving to {}", server, call, cause.toString(),
-                    server());
+        if (current.compareAndSet(attempt, attempt + 1)) {
+            boolean named = targets.stream().anyMatch(t -> t.base().equals(server) && t.name() != null)
+                    || !IP_LITERAL.matcher(String.valueOf(server.getHost())).matches();
+            if (named) {
+                targets = targets(config.servers()); // its name may have other addresses now
+            }
+            if (targets.size() > 1) {
+                log.warn("control-plane client: {} unreachable on {} ({}); moving to {}", server, call,
+                        cause.toString(), target());
+            }
         }
+    }
+
+    /** The host name TLS names for a request to {@code uri}: the configured name of its target, if it has one. */
+    private String tlsName(URI uri) {
+        for (Target t : targets) {
+            if (t.name() != null && t.base().getRawAuthority().equals(uri.getRawAuthority())) {
+                return t.name();
+            }
+        }
+        return null;
     }
 
     /** Cancelling {@code downstream} cancels {@code upstream} (for the HTTP client: aborts the exchange). */
@@ -169,7 +255,7 @@ final class HttpTransport implements AutoCloseable {
     }
 
     /** The HTTP client for the next request, after looking at the TLS files. */
-    private HttpClient httpClient(boolean anonymousOnly) {
+    private HttpClient httpClient(boolean anonymousOnly, String tlsName) {
         synchronized (lock) {
             if (closed) {
                 throw new IllegalStateException("control-plane client is closed");
@@ -177,16 +263,11 @@ final class HttpTransport implements AutoCloseable {
             refresh();
             boolean useCertificate = !anonymousOnly && material.mutual() != null
                     && clock.instant().isBefore(material.clientNotAfter());
+            String key = tlsName == null ? "" : tlsName;
             if (useCertificate) {
-                if (mutual == null) {
-                    mutual = build(material.mutual());
-                }
-                return mutual;
+                return mutual.computeIfAbsent(key, k -> build(material.mutual(), tlsName));
             }
-            if (anonymous == null) {
-                anonymous = build(material.anonymous());
-            }
-            return anonymous;
+            return anonymous.computeIfAbsent(key, k -> build(material.anonymous(), tlsName));
         }
     }
 
@@ -227,10 +308,17 @@ final class HttpTransport implements AutoCloseable {
         material = next;
     }
 
-    private HttpClient build(SSLContext context) {
+    /**
+     * With {@code tlsName}, for calls to an address of that name: the JDK's HTTP client sends no SNI of its own to
+     * an IP literal, so this one goes, and the JDK's host name check takes the SNI name over the address.
+     */
+    private HttpClient build(SSLContext context, String tlsName) {
         SSLParameters parameters = new SSLParameters();
         parameters.setProtocols(new String[] {ClientTls.PROTOCOL});
         parameters.setEndpointIdentificationAlgorithm("HTTPS"); // host name check (RFC 9110 §4.3.4)
+        if (tlsName != null) {
+            parameters.setServerNames(List.of(new SNIHostName(tlsName)));
+        }
         return HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(config.connectTimeout())
@@ -243,14 +331,10 @@ final class HttpTransport implements AutoCloseable {
     }
 
     private void shutdownClients() {
-        if (mutual != null) {
-            mutual.shutdown(); // requests in flight (a long poll) complete on the old connection
-            mutual = null;
-        }
-        if (anonymous != null) {
-            anonymous.shutdown();
-            anonymous = null;
-        }
+        mutual.values().forEach(HttpClient::shutdown); // requests in flight (a long poll) complete on the old connection
+        anonymous.values().forEach(HttpClient::shutdown);
+        mutual.clear();
+        anonymous.clear();
     }
 
     /** Stops at once: calls in flight fail, threads end. */
@@ -261,14 +345,10 @@ final class HttpTransport implements AutoCloseable {
                 return;
             }
             closed = true;
-            if (mutual != null) {
-                mutual.shutdownNow();
-            }
-            if (anonymous != null) {
-                anonymous.shutdownNow();
-            }
-            mutual = null;
-            anonymous = null;
+            mutual.values().forEach(HttpClient::shutdownNow);
+            anonymous.values().forEach(HttpClient::shutdownNow);
+            mutual.clear();
+            anonymous.clear();
         }
         executor.shutdownNow();
     }
