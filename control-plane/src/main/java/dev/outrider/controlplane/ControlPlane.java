@@ -133,8 +133,8 @@ public final class ControlPlane implements AutoCloseable {
                 }
 
                 @Override
-                public void caughtUp(long revision) {
-                    hub.caughtUp(revision);
+                public void caughtUp(long revision, long lastDeleted) {
+                    hub.caughtUp(revision, lastDeleted);
                 }
             }));
             SidecarStatuses statuses = new SidecarStatuses(clock, registry::ttl, store);

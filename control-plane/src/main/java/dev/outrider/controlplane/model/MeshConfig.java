@@ -7,6 +7,7 @@ import dev.outrider.core.document.Durations;
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;
+import dev.outrider.controlplane.store.StoreReader;
 import dev.outrider.controlplane.store.StoredResource;
 import dev.outrider.core.model.ResourceKind;
 
@@ -65,7 +66,7 @@ public record MeshConfig(String rootNamespace, Duration certificateTtl, Duration
      *
      * @throws IllegalStateException when the stored document is not a valid MeshConfig (a damaged store)
      */
-    public static MeshConfig load(Store store) {
+    public static MeshConfig load(StoreReader store) {
         requireNonNull(store, "store");
         return store.get(KEY).map(MeshConfig::of).orElse(DEFAULTS);
     }

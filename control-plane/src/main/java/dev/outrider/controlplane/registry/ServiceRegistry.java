@@ -8,6 +8,7 @@ import dev.outrider.core.model.ResourceKind;
 import dev.outrider.controlplane.model.ServiceSpec;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;
+import dev.outrider.controlplane.store.StoreReader;
 import dev.outrider.controlplane.store.StoredResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -161,6 +162,24 @@ public final class ServiceRegistry {
         }
         notifyListeners();
         return true;
+    }
+
+    /**
+     * The registrations stored in {@code source}, each with the store version it was written at (for readers of the
+     * store as it was at one revision: {@link dev.outrider.controlplane.store.EtcdStore#at}).
+     *
+     * @throws IllegalStateException naming the key of a stored document that is not a registration
+     */
+    public static List<StoredRegistration> stored(StoreReader source) {
+        List<StoredRegistration> out = new ArrayList<>();
+        for (StoredResource r : source.list(KIND, null)) {
+            out.add(new StoredRegistration(RegistrationJson.read(r), r.resourceVersion()));
+        }
+        return out;
+    }
+
+    /** A registration and the store version it was written at. */
+    public record StoredRegistration(Registration registration, long version) {
     }
 
     /** How long a registration lives without a refresh: {@code registrationTtl} of the current MeshConfig. */

@@ -15,6 +15,7 @@ import dev.outrider.controlplane.registry.Registration;
 import dev.outrider.controlplane.registry.ServiceRegistry;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;
+import dev.outrider.controlplane.store.StoreReader;
 import dev.outrider.controlplane.store.StoredResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,6 +87,15 @@ final class SnapshotContents {
         }
     }
 
+    /**
+     * A workload's content and the greatest store version among what it was compiled from (every stored policy of
+     * its namespace and the root namespace, the MeshConfig, every Service and Sidecar, the registrations in it):
+     * with reads at one revision, two contents that differ have a change between them at a version above the
+     * older one's inputs, which is what {@link SnapshotHub} labels replicas' snapshots with.
+     */
+    record Compiled(Content content, long inputsVersion) {
+    }
+
     private record Checked(long version, boolean valid) {
     }
 
@@ -110,26 +120,50 @@ final class SnapshotContents {
         this.registry = requireNonNull(registry, "registry");
     }
 
-    /** The content of each of {@code workloads}, as of now; workloads of one scope get the same instance. */
-    Map<WorkloadIdentity, Content> compute(Collection<WorkloadIdentity> workloads) {
-        String root = MeshConfig.load(store).rootNamespace();
+    /**
+     * The content of each of {@code workloads}, as of now: resources from the store, registrations from the
+     * registry's memory. Workloads of one scope get the same instance.
+     */
+    Map<WorkloadIdentity, Compiled> compute(Collection<WorkloadIdentity> workloads) {
+        List<ServiceRegistry.StoredRegistration> live = new ArrayList<>();
+        for (Registration r : registry.live()) {
+            live.add(new ServiceRegistry.StoredRegistration(r, 0));
+        }
+        return compute(workloads, store, live);
+    }
+
+    /**
+     * As above, everything read from {@code source} (a store as it was at one revision), registrations included,
+     * so the content is exactly that of the store at that revision.
+     */
+    Map<WorkloadIdentity, Compiled> compute(Collection<WorkloadIdentity> workloads, StoreReader source) {
+        return compute(workloads, source, ServiceRegistry.stored(source));
+    }
+
+    private Map<WorkloadIdentity, Compiled> compute(Collection<WorkloadIdentity> workloads, StoreReader source,
+                                                    List<ServiceRegistry.StoredRegistration> live) {
+        long[] global = new long[1]; // the greatest version among the MeshConfig, Services and Sidecars read
+        Optional<StoredResource> meshConfig = source.get(MeshConfig.KEY);
+        String root = meshConfig.map(MeshConfig::of).orElse(MeshConfig.DEFAULTS).rootNamespace();
+        meshConfig.ifPresent(m -> global[0] = Math.max(global[0], m.resourceVersion()));
         Set<String> namespaces = new HashSet<>();
         for (WorkloadIdentity w : workloads) {
             namespaces.add(w.namespace());
         }
-        Map<String, List<StoredResource>> policies = policiesByNamespace(namespaces, root);
-        Map<ServiceName, List<Registration>> registrations = new HashMap<>();
-        for (Registration r : registry.live()) {
-            registrations.computeIfAbsent(r.service(), s -> new ArrayList<>()).add(r);
+        Map<String, Long> policyVersions = new HashMap<>();
+        Map<String, List<StoredResource>> policies = policiesByNamespace(source, namespaces, root, policyVersions);
+        Map<ServiceName, List<ServiceRegistry.StoredRegistration>> registrations = new HashMap<>();
+        for (ServiceRegistry.StoredRegistration r : live) {
+            registrations.computeIfAbsent(r.registration().service(), s -> new ArrayList<>()).add(r);
         }
-        List<ServiceSpec> services = services();
-        SidecarSelection selection = new SidecarSelection(sidecars(), root);
+        List<ServiceSpec> services = services(source, global);
+        SidecarSelection selection = new SidecarSelection(sidecars(source, global), root);
         Map<String, String> policyTexts = new HashMap<>();
-        Map<Scope, Content> byScope = new HashMap<>();
-        Map<WorkloadIdentity, Content> contents = new HashMap<>();
+        Map<Scope, Compiled> byScope = new HashMap<>();
+        Map<WorkloadIdentity, Compiled> contents = new HashMap<>();
         for (WorkloadIdentity w : workloads) {
             Scope scope = Scope.of(w.namespace(), selection.applying(w.namespace(), w.serviceAccount()));
-            Content content = byScope.computeIfAbsent(scope, s -> {
+            Compiled compiled = byScope.computeIfAbsent(scope, s -> {
                 String text = policyTexts.computeIfAbsent(s.namespace(), namespace -> {
                     List<StoredResource> visible = new ArrayList<>(policies.getOrDefault(namespace, List.of()));
                     if (!namespace.equals(root)) {
@@ -137,23 +171,26 @@ final class SnapshotContents {
                     }
                     return ResourceDocuments.policyText(visible);
                 });
-                Content fresh = new Content(text, endpoints(s, services, registrations));
+                long[] inputs = {Math.max(global[0], Math.max(policyVersions.getOrDefault(s.namespace(), 0L),
+                        policyVersions.getOrDefault(root, 0L)))};
+                Content fresh = new Content(text, endpoints(s, services, registrations, inputs));
                 Content last = previous.get(s);
-                return fresh.equals(last) ? last : fresh;
+                return new Compiled(fresh.equals(last) ? last : fresh, inputs[0]);
             });
-            contents.put(w, content);
+            contents.put(w, compiled);
         }
         previous.clear();
-        previous.putAll(byScope);
+        byScope.forEach((scope, compiled) -> previous.put(scope, compiled.content()));
         return contents;
     }
 
     /** Every stored Sidecar that can be read. */
-    private List<SidecarSpec> sidecars() {
+    private List<SidecarSpec> sidecars(StoreReader source, long[] greatestVersion) {
         List<SidecarSpec> specs = new ArrayList<>();
         Set<ResourceKey> stored = new HashSet<>();
-        for (StoredResource sidecar : store.list(ResourceKind.SIDECAR.kind(), null)) {
+        for (StoredResource sidecar : source.list(ResourceKind.SIDECAR.kind(), null)) {
             stored.add(sidecar.key());
+            greatestVersion[0] = Math.max(greatestVersion[0], sidecar.resourceVersion());
             ParsedSidecar parsed = sidecars.get(sidecar.key());
             if (parsed == null || parsed.version() != sidecar.resourceVersion()) {
                 SidecarSpec spec;
@@ -175,16 +212,19 @@ final class SnapshotContents {
         return specs;
     }
 
-    private Map<String, List<StoredResource>> policiesByNamespace(Set<String> namespaces, String root) {
+    /** Valid policies by namespace; {@code versions} gets the greatest version of every policy of a namespace. */
+    private Map<String, List<StoredResource>> policiesByNamespace(StoreReader source, Set<String> namespaces,
+                                                                  String root, Map<String, Long> versions) {
         Map<String, List<StoredResource>> byNamespace = new HashMap<>();
         Set<ResourceKey> stored = new HashSet<>();
         for (ResourceKind kind : POLICY_KINDS) {
-            for (StoredResource policy : store.list(kind.kind(), null)) {
+            for (StoredResource policy : source.list(kind.kind(), null)) {
                 String namespace = policy.key().namespace();
                 if (!namespaces.contains(namespace) && !namespace.equals(root)) {
                     continue;
                 }
                 stored.add(policy.key());
+                versions.merge(namespace, policy.resourceVersion(), Math::max);
                 if (valid(policy)) {
                     byNamespace.computeIfAbsent(namespace, n -> new ArrayList<>()).add(policy);
                 }
@@ -213,9 +253,10 @@ final class SnapshotContents {
     }
 
     /** Every stored Service, ordered by namespace and name; a damaged one is logged and left out. */
-    private List<ServiceSpec> services() {
+    private List<ServiceSpec> services(StoreReader source, long[] greatestVersion) {
         List<ServiceSpec> services = new ArrayList<>();
-        for (StoredResource service : store.list(ResourceKind.SERVICE.kind(), null)) {
+        for (StoredResource service : source.list(ResourceKind.SERVICE.kind(), null)) {
+            greatestVersion[0] = Math.max(greatestVersion[0], service.resourceVersion());
             try {
                 services.add(ServiceSpec.of(service));
             } catch (IllegalStateException e) {
@@ -231,16 +272,19 @@ final class SnapshotContents {
      * changes the content).
      */
     private static List<SnapshotEndpoint> endpoints(Scope scope, List<ServiceSpec> services,
-                                                    Map<ServiceName, List<Registration>> registrations) {
+                                                    Map<ServiceName, List<ServiceRegistry.StoredRegistration>> registrations,
+                                                    long[] greatestVersion) {
         Map<String, SnapshotEndpoint> endpoints = new LinkedHashMap<>();
         for (ServiceSpec service : services) {
             if (!service.exportedTo(scope.namespace()) || !scope.calls(service.name())) {
                 continue;
             }
-            for (Registration r : registrations.getOrDefault(service.name(), List.of())) {
+            for (ServiceRegistry.StoredRegistration stored : registrations.getOrDefault(service.name(), List.of())) {
+                Registration r = stored.registration();
                 String account = r.identity().serviceAccount();
                 if (account != null && service.name().namespace().equals(r.identity().namespace())
                         && service.allowsServiceAccount(account)) {
+                    greatestVersion[0] = Math.max(greatestVersion[0], stored.version());
                     endpoints.putIfAbsent(r.service() + " " + r.address(), r.endpoint(service.protocol()));
                 }
             }

@@ -5,6 +5,7 @@ import dev.outrider.core.snapshot.SnapshotSigner;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 import dev.outrider.controlplane.registry.ServiceRegistry;
+import dev.outrider.controlplane.snapshot.SnapshotContents.Compiled;
 import dev.outrider.controlplane.snapshot.SnapshotContents.Content;
 import dev.outrider.controlplane.store.Store;
 import org.slf4j.Logger;
@@ -60,15 +61,23 @@ import static java.util.Objects.requireNonNull;
  * revision, the refresh leaves it for the next one (that write's own notification, or a retry), never issuing
  * two contents under one version.
  *
- * <p>Replicas ({@code followsWatch}). Replicas sharing an etcd store must give one content one version, so that a
- * sidecar moving to another replica asks for what is newer than the version it holds and downloads nothing again.
- * etcd's cluster revision cannot be the label: everything written to etcd moves it (the sidecars' status records
- * among them), and replicas refresh at different moments. So such a hub is driven by the store's watch alone: the
- * watch reloads the registry, then tells {@link #caughtUp} the revision of the last resource change it passed on,
- * and the hub labels with that. Every replica is told the same revisions for the same changes, so it compiles the
- * same content under the same version; a replica started (or a watch restarted) later labels with the store
- * revision of its start until the next change, which realigns it. {@link #storeChanged} and registry events do
- * nothing then (their changes come through the watch).
+ * <p>Replicas ({@code followsWatch}). Replicas sharing an etcd store must never give two contents one version
+ * (a sidecar moving to another replica asks for what is newer than the version it holds: it would keep a stale
+ * content), and should give one content one version (so it downloads nothing again). etcd's cluster revision cannot
+ * be the label: everything written to etcd moves it (the sidecars' status records among them), replicas refresh at
+ * different moments, and reads made at "now" may see writes their label does not cover. So such a hub is driven by
+ * the store's watch alone ({@link #caughtUp}: the revision of the last resource change passed on, and of the last
+ * delete), reads everything, registrations included, from etcd as it was at that revision ({@link Store#at}), and
+ * labels a changed content with one more than the greatest of: the versions of what it was compiled from
+ * ({@link SnapshotContents.Compiled}) and the last delete. Contents compiled at two revisions differ only through a
+ * change between them, which is a write (its version is among the newer content's inputs) or a delete (the newer
+ * one's last delete), so different contents get different labels; the same content gets the same label on every
+ * replica unless a delete came between their compilations (then a moving sidecar downloads it once more). A
+ * replica started later knows no delete before its start: it counts its start as one, which keeps the rule safe.
+ * {@link #storeChanged} and registry events do nothing then (their changes come through the watch). Re-signing
+ * labels with one more than the revision of its own {@link Store#advance()}; a change whose label would not be above
+ * the version a workload holds after that takes a fresh advance too. Advances are etcd writes of their own, so no
+ * other replica labels anything with the same number.
  *
  * <p>Re-signing. A snapshot whose content does not change keeps its version and its signed {@code issuedAt}. Sidecars
  * refuse a last-known-good snapshot issued longer ago than their {@code controlPlane.maxSnapshotAge} (at least two
@@ -116,17 +125,19 @@ public final class SnapshotHub implements AutoCloseable {
     private final Runnable registryListener = this::storeChanged;
     /** True when driven by the store's watch ({@link #caughtUp}) instead of {@link #storeChanged}; see class comment. */
     private final boolean followsWatch;
-    /** With {@link #followsWatch}: the revision the watch last caught up to; -1 before the first. Watch thread writes. */
-    private volatile long caughtUpRevision = -1;
-    /** With {@link #followsWatch}: the revision of this hub's last {@link Store#advance()}. Hub thread only. */
-    private long advancedRevision = -1;
+    /** With {@link #followsWatch}: where the watch last caught up; null before the first. Watch thread writes. */
+    private volatile CaughtUp caughtUp;
     private volatile boolean closed;
 
     private record Issued(IssuedSnapshot snapshot, Content content, Instant issuedAt) {
     }
 
     /** A snapshot a refresh decided to issue. */
-    private record Pending(Workload workload, Content content) {
+    private record Pending(Workload workload, Content content, long version) {
+    }
+
+    /** See {@link Store.Listener#caughtUp}. */
+    private record CaughtUp(long revision, long lastDeleted) {
     }
 
     private static final class Workload {
@@ -275,13 +286,15 @@ public final class SnapshotHub implements AutoCloseable {
     }
 
     /**
-     * With {@code followsWatch}: the store's watch has passed on every change up to {@code revision} (registry
-     * reloaded, see {@link Store.Listener#caughtUp}); recompiles as {@link #storeChanged} does otherwise, labelling
-     * new contents with that revision plus one. Called by the watch's thread, in order; returns at once.
+     * With {@code followsWatch}: the store's watch has passed on every change up to {@code revision}, the last delete
+     * among them at {@code lastDeleted} (see {@link Store.Listener#caughtUp}); recompiles as {@link #storeChanged}
+     * does otherwise, from the store as it was at {@code revision} (see class comment). Called by the watch's thread,
+     * in order; returns at once.
      */
-    public void caughtUp(long revision) {
-        if (revision > caughtUpRevision) {
-            caughtUpRevision = revision;
+    public void caughtUp(long revision, long lastDeleted) {
+        CaughtUp last = caughtUp;
+        if (last == null || revision >= last.revision()) {
+            caughtUp = new CaughtUp(revision, lastDeleted);
         }
         if (!closed) {
             queueRefresh(0);
@@ -358,7 +371,7 @@ public final class SnapshotHub implements AutoCloseable {
         if (closed) {
             return;
         }
-        compileAndIssue(Instant.MIN);
+        compileAndIssue(Instant.MIN, 0);
     }
 
     /** Hub thread: re-signs the snapshots issued {@code reissueAfter} ago or earlier (see class comment). */
@@ -375,48 +388,74 @@ public final class SnapshotHub implements AutoCloseable {
         if (!any) {
             return;
         }
+        long advanced;
         try {
-            advancedRevision = store.advance(); // every version issued so far is at most it: the next one is newer
+            advanced = store.advance(); // every version issued so far is at most it: the next one is newer
         } catch (RuntimeException e) {
             log.error("re-signing snapshots: the store revision cannot be advanced; trying again later", e);
             return;
         }
-        compileAndIssue(staleUpTo);
+        compileAndIssue(staleUpTo, advanced);
     }
 
     /** Hub thread: issues changed contents, and unchanged ones issued at {@code staleUpTo} or earlier. */
-    private void compileAndIssue(Instant staleUpTo) {
+    private void compileAndIssue(Instant staleUpTo, long advanced) {
         try {
-            // Before any content (see class comment). One more than the revision, so that an empty store's first
-            // snapshot is version 1, newer than the "after=0" a sidecar without a snapshot asks with.
-            long read = followsWatch ? Math.max(caughtUpRevision, advancedRevision) : store.revision();
-            if (read < 0) {
-                return; // the watch has not caught up yet: its first caughtUp compiles
+            Map<WorkloadIdentity, Compiled> byWorkload;
+            CaughtUp at = null;
+            long revision = 0;
+            if (followsWatch) {
+                at = caughtUp;
+                if (at == null) {
+                    return; // the watch has not caught up yet: its first caughtUp compiles
+                }
+                byWorkload = contents.compute(List.copyOf(workloads.keySet()), store.at(at.revision()));
+            } else {
+                // Before any content (see class comment). One more than the revision, so that an empty store's
+                // first snapshot is version 1, newer than the "after=0" a sidecar without a snapshot asks with.
+                revision = store.revision() + 1;
+                byWorkload = contents.compute(List.copyOf(workloads.keySet()));
             }
-            long revision = read + 1;
-            Map<WorkloadIdentity, Content> byWorkload = contents.compute(List.copyOf(workloads.keySet()));
             boolean retry = false;
             List<Pending> pending = new ArrayList<>();
+            List<Pending> unlabelled = new ArrayList<>();
             for (Workload w : workloads.values()) {
-                Content content = byWorkload.get(w.identity);
+                Compiled compiled = byWorkload.get(w.identity);
                 Issued current = w.current;
-                if (content == null) {
+                if (compiled == null) {
                     continue; // asked for after the workloads were listed: the queued refresh compiles it
                 }
-                if (current != null && current.content().equals(content) && current.issuedAt().isAfter(staleUpTo)) {
+                Content content = compiled.content();
+                boolean changed = current == null || !current.content().equals(content);
+                if (!changed && current.issuedAt().isAfter(staleUpTo)) {
                     continue; // nothing new, and signed recently enough
                 }
-                if (current != null && revision <= current.snapshot().version()) {
-                    retry = true; // content beyond the revision read; never two contents under one version
+                long version;
+                if (!followsWatch) {
+                    if (current != null && revision <= current.snapshot().version()) {
+                        retry = true; // content beyond the revision read; never two contents under one version
+                        continue;
+                    }
+                    version = revision;
+                } else if (!changed) {
+                    version = advanced + 1; // re-signed: above everything issued before the advance
+                } else {
+                    version = 1 + Math.max(compiled.inputsVersion(), at.lastDeleted());
+                }
+                if (current != null && version <= current.snapshot().version()) {
+                    unlabelled.add(new Pending(w, content, 0)); // below this hub's own re-signing: see class comment
                     continue;
                 }
-                pending.add(new Pending(w, content));
+                pending.add(new Pending(w, content, version));
             }
-            issueAll(pending, revision);
-            if (retry) {
-                if (followsWatch && advancedRevision >= caughtUpRevision) {
-                    advancedRevision = store.advance(); // a change older than this hub's own advance: label it above
+            if (!unlabelled.isEmpty()) {
+                long fresh = store.advance() + 1;
+                for (Pending p : unlabelled) {
+                    pending.add(new Pending(p.workload(), p.content(), fresh));
                 }
+            }
+            issueAll(pending);
+            if (retry) {
                 queueRefresh(RETRY_MILLIS);
             }
         } catch (RuntimeException e) {
@@ -430,18 +469,18 @@ public final class SnapshotHub implements AutoCloseable {
      * and returns once every one is published. Interrupted (the hub is closing), it returns at once; the signing
      * tasks not yet begun are cancelled.
      */
-    private void issueAll(List<Pending> pending, long version) {
+    private void issueAll(List<Pending> pending) {
         if (pending.isEmpty()) {
             return;
         }
         if (pending.size() == 1) {
-            issue(pending.getFirst().workload(), version, pending.getFirst().content());
+            issue(pending.getFirst().workload(), pending.getFirst().version(), pending.getFirst().content());
             return;
         }
         List<Callable<Void>> tasks = new ArrayList<>(pending.size());
         for (Pending p : pending) {
             tasks.add(() -> {
-                issue(p.workload(), version, p.content());
+                issue(p.workload(), p.version(), p.content());
                 return null;
             });
         }
@@ -459,7 +498,8 @@ public final class SnapshotHub implements AutoCloseable {
                 done.get(i).get();
             } catch (ExecutionException e) {
                 // Its waiters keep waiting; the next change, or the next re-signing, tries again.
-                log.error("issuing snapshot {} for {} failed", version, pending.get(i).workload().spiffeId, e.getCause());
+                log.error("issuing snapshot {} for {} failed", pending.get(i).version(), pending.get(i).workload().spiffeId,
+                        e.getCause());
             } catch (InterruptedException e) { // cannot happen: invokeAll returned with every task done
                 Thread.currentThread().interrupt();
                 return;

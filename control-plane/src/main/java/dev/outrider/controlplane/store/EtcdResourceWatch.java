@@ -35,6 +35,8 @@ final class EtcdResourceWatch implements Store.Watch {
     /** Written on {@link #thread} only. */
     private volatile Watch.Watcher watcher;
     private volatile boolean closed;
+    /** Watch thread only: see {@link Store.Listener#caughtUp}. */
+    private long lastDeleted;
 
     EtcdResourceWatch(EtcdStore store, Store.Listener listener) {
         this.store = store;
@@ -73,7 +75,8 @@ final class EtcdResourceWatch implements Store.Watch {
         }
         if (resync) {
             listener.resync();
-            listener.caughtUp(store.version(fromRevision - 1));
+            lastDeleted = store.version(fromRevision - 1); // deletes before it are unknown
+            listener.caughtUp(lastDeleted, lastDeleted);
         }
     }
 
@@ -84,6 +87,9 @@ final class EtcdResourceWatch implements Store.Watch {
         long last = 0;
         for (WatchEvent event : response.getEvents()) {
             last = Math.max(last, event.getKeyValue().getModRevision()); // a delete's: the revision that deleted
+            if (event.getEventType() == WatchEvent.EventType.DELETE) {
+                lastDeleted = Math.max(lastDeleted, store.version(event.getKeyValue().getModRevision()));
+            }
             ResourceKey key;
             try {
                 key = store.resourceKey(event.getKeyValue().getKey());
@@ -99,7 +105,7 @@ final class EtcdResourceWatch implements Store.Watch {
         }
         if (last > 0) {
             try {
-                listener.caughtUp(store.version(last));
+                listener.caughtUp(store.version(last), lastDeleted);
             } catch (RuntimeException e) {
                 log.error("store watch listener failed at revision {}", last, e);
             }

@@ -188,20 +188,55 @@ public final class EtcdStore implements Store {
 
     @Override
     public Optional<StoredResource> get(ResourceKey key) {
+        return get(key, 0);
+    }
+
+    /** {@code atRevision} 0: now; otherwise the etcd revision to read at. */
+    private Optional<StoredResource> get(ResourceKey key, long atRevision) {
         requireNonNull(key, "key");
         requireOpen();
-        List<KeyValue> kvs = await("get " + key, kv.get(key(key))).getKvs();
+        GetOption option = atRevision == 0 ? GetOption.DEFAULT : GetOption.builder().withRevision(atRevision).build();
+        List<KeyValue> kvs = await("get " + key, kv.get(key(key), option)).getKvs();
         return kvs.isEmpty() ? Optional.empty() : Optional.of(stored(key, kvs.getFirst()));
+    }
+
+    /**
+     * The resources as they were at {@code version} (a store revision this store gave, at least its version base):
+     * every read of the returned reader sees the same state, whatever was written since. Reads fail (an
+     * {@link UncheckedIOException}) once etcd has compacted that revision away.
+     */
+    @Override
+    public StoreReader at(long version) {
+        long atRevision = modRevision(version);
+        if (atRevision < 1) {
+            throw new IllegalArgumentException("version " + version + " is not one of this store's revisions");
+        }
+        return new StoreReader() {
+            @Override
+            public Optional<StoredResource> get(ResourceKey key) {
+                return EtcdStore.this.get(key, atRevision);
+            }
+
+            @Override
+            public List<StoredResource> list(String kind, String namespaceOrNull) {
+                return EtcdStore.this.list(kind, namespaceOrNull, atRevision);
+            }
+        };
     }
 
     @Override
     public List<StoredResource> list(String kind, String namespaceOrNull) {
+        return list(kind, namespaceOrNull, 0);
+    }
+
+    private List<StoredResource> list(String kind, String namespaceOrNull, long atRevision) {
         ResourceKey.requireKind(kind);
         if (namespaceOrNull != null) {
             ResourceKey.requireNamespace(namespaceOrNull);
         }
         requireOpen();
-        return listUnder(prefix + "resources/" + kind + "/" + (namespaceOrNull == null ? "" : namespaceOrNull + "/"));
+        return listUnder(prefix + "resources/" + kind + "/" + (namespaceOrNull == null ? "" : namespaceOrNull + "/"),
+                atRevision);
     }
 
     @Override
@@ -243,17 +278,28 @@ public final class EtcdStore implements Store {
     }
 
     private List<StoredResource> listUnder(String listed) {
+        return listUnder(listed, 0);
+    }
+
+    private List<StoredResource> listUnder(String listed, long atRevision) {
         List<StoredResource> out = new ArrayList<>();
-        forEachUnder(listed, entry -> out.add(stored(resourceKey(entry.getKey()), entry)));
+        forEachUnder(listed, atRevision, entry -> out.add(stored(resourceKey(entry.getKey()), entry)));
         out.sort(BY_KEY);
         return out;
     }
 
-    /** Every key under {@code listed}, page by page, all pages read at the first page's revision. */
     private void forEachUnder(String listed, Consumer<KeyValue> action) {
+        forEachUnder(listed, 0, action);
+    }
+
+    /**
+     * Every key under {@code listed}, page by page, all pages read at {@code revision} (0: at the first page's
+     * revision, so every page reads the same point in time).
+     */
+    private void forEachUnder(String listed, long revision, Consumer<KeyValue> action) {
         ByteSequence from = bytes(listed);
         ByteSequence end = prefixEnd(listed);
-        long atRevision = 0; // the first page's revision: every page reads the same point in time
+        long atRevision = revision;
         while (true) {
             GetOption.Builder option = GetOption.builder().withRange(end).withLimit(PAGE);
             if (atRevision > 0) {

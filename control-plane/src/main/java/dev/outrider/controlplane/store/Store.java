@@ -25,7 +25,7 @@ import java.util.Optional;
  *   <li>Every method of a closed store throws {@link IllegalStateException}.</li>
  * </ul>
  */
-public interface Store extends AutoCloseable {
+public interface Store extends StoreReader, AutoCloseable {
     /** Expected version meaning "the resource must not exist". */
     long MUST_NOT_EXIST = 0;
     /** Expected version meaning "whatever is stored" (an unconditional write). */
@@ -39,9 +39,11 @@ public interface Store extends AutoCloseable {
      */
     StoredResource put(ResourceKey key, byte[] document, long expectedVersion);
 
+    @Override
     Optional<StoredResource> get(ResourceKey key);
 
     /** Resources of {@code kind}, in one namespace or in all when {@code namespaceOrNull} is null, ordered by key. */
+    @Override
     List<StoredResource> list(String kind, String namespaceOrNull);
 
     /** Every resource of every kind (an export), ordered by key. */
@@ -116,10 +118,12 @@ public interface Store extends AutoCloseable {
         /**
          * Every change to resources up to {@code revision} has been passed to {@link #changed} (or covered by
          * the {@link #resync} before): called after each batch of changes, with the revision of its last change,
-         * and after a resync, with the store revision read before it. So every replica following one store is
-         * told the same revisions for the same changes, whatever else (records) was written in between.
+         * and after a resync, with the store revision read before it.
+         *
+         * @param lastDeleted the revision of the last delete up to {@code revision} (a resource's, or a lease's
+         *                    expiry); after a resync, whose deletes before it are unknown, its revision
          */
-        default void caughtUp(long revision) {
+        default void caughtUp(long revision, long lastDeleted) {
         }
     }
 
@@ -184,6 +188,15 @@ public interface Store extends AutoCloseable {
      */
     default Leadership campaign(String name) {
         return Leadership.ALWAYS;
+    }
+
+    /**
+     * The resources as they were at {@code version} (a revision of this store): every read sees that one state.
+     * {@link EtcdStore} reads etcd at that revision; other stores keep no history and throw
+     * {@link UnsupportedOperationException}.
+     */
+    default StoreReader at(long version) {
+        throw new UnsupportedOperationException(this + " keeps no history to read at a revision");
     }
 
     /** Throws {@link IllegalArgumentException} unless {@code expectedVersion} is one of the forms above. */

@@ -166,7 +166,7 @@ class SnapshotScopeTest {
         }
         SnapshotContents contents = new SnapshotContents(store, registry);
 
-        Map<WorkloadIdentity, SnapshotContents.Content> first = contents.compute(workloads);
+        Map<WorkloadIdentity, SnapshotContents.Content> first = contentsOf(contents.compute(workloads));
         Set<SnapshotContents.Content> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
         distinct.addAll(first.values());
         assertThat(distinct).as("shop, shop with */*, billing").hasSize(3);
@@ -175,7 +175,7 @@ class SnapshotScopeTest {
         assertThat(first.get(workloads.get(1)).endpoints()).hasSize(1); // web-1 is of billing: the root default
 
         // Computed again without a change: the very same instances, so the hub compares references.
-        Map<WorkloadIdentity, SnapshotContents.Content> second = contents.compute(workloads);
+        Map<WorkloadIdentity, SnapshotContents.Content> second = contentsOf(contents.compute(workloads));
         for (WorkloadIdentity w : workloads) {
             assertThat(second.get(w)).isSameAs(first.get(w));
         }
@@ -228,5 +228,12 @@ class SnapshotScopeTest {
 
     private WorkloadSnapshot verify(IssuedSnapshot issued, WorkloadIdentity workload) {
         return new SnapshotVerifier(new JWKSet(key.toPublicJWK()), workload.spiffeId()).verify(issued.jws());
+    }
+
+    private static Map<WorkloadIdentity, SnapshotContents.Content> contentsOf(
+            Map<WorkloadIdentity, SnapshotContents.Compiled> compiled) {
+        Map<WorkloadIdentity, SnapshotContents.Content> out = new java.util.HashMap<>();
+        compiled.forEach((w, c) -> out.put(w, c.content()));
+        return out;
     }
 }
