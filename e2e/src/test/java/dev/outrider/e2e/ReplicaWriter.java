@@ -25,7 +25,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class ReplicaWriter {
     /** How long one write may take, retries included (etcd electing a leader, a quorum coming back). */
-    static final Duration PER_WRITE = Duration.ofSeconds(30);
+    static final Duration PER_WRITE = Duration.ofSeconds(60);
     private static final Duration PAUSE = Duration.ofMillis(100);
 
     /**

@@ -43,6 +43,10 @@ final class ReplicatedMesh implements AutoCloseable {
     static final int SIZE = 3;
     static final String NAMESPACE = "shop";
     static final Duration CERTIFICATE_TTL = Duration.ofMinutes(1);
+    /** The replicas' {@code --etcd-timeout}. */
+    static final Duration ETCD_TIMEOUT = Duration.ofSeconds(10);
+    /** The admin clients wait longer, so that a store call that times out is answered (503) before they give up. */
+    private static final Duration ADMIN_TIMEOUT = ETCD_TIMEOUT.multipliedBy(3);
     /** How long a change may take to reach every sidecar, on a loaded two-core machine. */
     static final Duration CONVERGE = Duration.ofSeconds(45);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -74,9 +78,10 @@ final class ReplicatedMesh implements AutoCloseable {
         try {
             Path signingKey = dir.resolve("signing-key.pem");
             Files.writeString(signingKey, TestMesh.pkcs8(TestMesh.ec().getPrivate()));
-            // 2 s for one store call: a write without etcd's quorum is answered 503 quickly.
+            // Each store call waits up to ETCD_TIMEOUT for etcd, the first one too: it also sets up the connections,
+            // which takes a while when three JVMs start at once on a busy machine.
             mesh = new ReplicatedMesh(dir, TestCa.create(dir.resolve("ca")), etcd, List.of("--store", etcd.storeUri(),
-                    "--signing-key", signingKey.toString(), "--etcd-timeout", "2s"));
+                    "--signing-key", signingKey.toString(), "--etcd-timeout", ETCD_TIMEOUT.toSeconds() + "s"));
         } catch (Exception | Error e) {
             etcd.close();
             throw e;
@@ -113,7 +118,7 @@ final class ReplicatedMesh implements AutoCloseable {
             f.join(); // throws the first failure, once every started replica is kept for close()
         }
         for (ControlPlaneProcess replica : replicas) {
-            admins.add(replica.admin());
+            admins.add(replica.admin(ADMIN_TIMEOUT));
         }
 
         ControlPlaneClient admin = admin(0);
