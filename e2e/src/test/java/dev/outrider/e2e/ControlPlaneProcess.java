@@ -95,9 +95,14 @@ final class ControlPlaneProcess extends MeshProcess {
 
     /** An admin client (bearer token); close it. */
     ControlPlaneClient admin() {
+        return admin(Duration.ofSeconds(10));
+    }
+
+    /** An admin client (bearer token) waiting up to {@code requestTimeout} for an answer; close it. */
+    ControlPlaneClient admin(Duration requestTimeout) {
         return ControlPlaneClient.open(new ControlPlaneClientConfig(URI.create(url()),
                 ControlPlaneClientConfig.defaultServerIdentity("cluster.local"), ca.certificate(), null, null,
-                ADMIN_TOKEN, Duration.ofSeconds(2), Duration.ofSeconds(10)));
+                ADMIN_TOKEN, Duration.ofSeconds(2), requestTimeout));
     }
 
     /** A join token for service account {@code sa} in namespace {@code shop}, valid ten minutes. */

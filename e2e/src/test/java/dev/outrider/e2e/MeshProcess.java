@@ -1,7 +1,8 @@
 package dev.outrider.e2e;
 
+import dev.outrider.controlplane.testing.EtcdCluster;
+
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,10 +41,12 @@ class MeshProcess implements AutoCloseable {
         return cmd;
     }
 
+    /**
+     * A loopback port free now, below the kernel's ephemeral range ({@link EtcdCluster#freePort()}), so that a process
+     * restarted on it after a kill finds it still free: no outgoing connection has taken it as its source port.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return EtcdCluster.freePort();
     }
 
     String logText() {
@@ -52,6 +55,12 @@ class MeshProcess implements AutoCloseable {
         } catch (IOException e) {
             return "(log unreadable: " + e + ")";
         }
+    }
+
+    /** The last {@code lines} lines of the log, for failure messages (whole logs of many processes are too long). */
+    String logTail(int lines) {
+        String[] all = logText().split("\n", -1);
+        return String.join("\n", java.util.Arrays.copyOfRange(all, Math.max(0, all.length - lines), all.length));
     }
 
     boolean isAlive() {

@@ -45,7 +45,20 @@ final class SidecarProcess extends MeshProcess {
         if (joinToken != null) {
             Files.writeString(dir.resolve("join-token"), joinToken);
         }
-        return start(dir, service, appPort, ports, upstreamService, cp, "joinToken", dir.resolve("join-token"), "");
+        return start(dir, service, appPort, ports, upstreamService, List.of(cp), "joinToken", dir.resolve("join-token"),
+                "");
+    }
+
+    /**
+     * As {@link #start}, knowing several control-plane replicas ({@code controlPlane.address} a list, in this order:
+     * the sidecar starts with the first and fails over to the next).
+     */
+    static SidecarProcess startWithReplicas(Path dir, String service, int appPort, Ports ports, String upstreamService,
+                                            List<ControlPlaneProcess> replicas, String joinToken) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("join-token"), joinToken);
+        return start(dir, service, appPort, ports, upstreamService, replicas, "joinToken", dir.resolve("join-token"),
+                "");
     }
 
     /**
@@ -58,7 +71,7 @@ final class SidecarProcess extends MeshProcess {
         if (joinToken != null) {
             Files.writeString(dir.resolve("join-token"), joinToken);
         }
-        return start(dir, service, appPort, ports, upstreamService, cp, "joinToken", dir.resolve("join-token"),
+        return start(dir, service, appPort, ports, upstreamService, List.of(cp), "joinToken", dir.resolve("join-token"),
                 extraYaml);
     }
 
@@ -66,14 +79,20 @@ final class SidecarProcess extends MeshProcess {
     static SidecarProcess startWithServiceAccountToken(Path dir, String service, int appPort, Ports ports,
                                                        String upstreamService, ControlPlaneProcess cp, Path tokenFile)
             throws IOException {
-        return start(dir, service, appPort, ports, upstreamService, cp, "serviceAccountToken", tokenFile, "");
+        return start(dir, service, appPort, ports, upstreamService, List.of(cp), "serviceAccountToken", tokenFile, "");
     }
 
-    /** {@code credentialField} is {@code joinToken} or {@code serviceAccountToken}, naming {@code credentialFile}. */
+    /**
+     * {@code credentialField} is {@code joinToken} or {@code serviceAccountToken}, naming {@code credentialFile};
+     * {@code replicas} share one CA and signing key (the first one's are used).
+     */
     private static SidecarProcess start(Path dir, String service, int appPort, Ports ports, String upstreamService,
-                                        ControlPlaneProcess cp, String credentialField, Path credentialFile,
+                                        List<ControlPlaneProcess> replicas, String credentialField, Path credentialFile,
                                         String extraYaml) throws IOException {
         Files.createDirectories(dir);
+        ControlPlaneProcess cp = replicas.getFirst();
+        String addresses = replicas.size() == 1 ? "127.0.0.1:" + cp.port
+                : "[" + String.join(", ", replicas.stream().map(r -> "127.0.0.1:" + r.port).toList()) + "]";
         if (!Files.exists(dir.resolve("ca-bundle.pem"))) {
             Files.copy(cp.ca.certificate(), dir.resolve("ca-bundle.pem"));
         }
@@ -93,7 +112,7 @@ final class SidecarProcess extends MeshProcess {
                   trustBundle: %s
                   reloadInterval: 1s
                 controlPlane:
-                  address: 127.0.0.1:%d
+                  address: %s
                   snapshotKeys: %s
                   %s: %s
                   cacheDirectory: %s
@@ -104,7 +123,7 @@ final class SidecarProcess extends MeshProcess {
                 """.formatted(service, ports.inbound(), appPort, ports.outbound(), upstreams, ports.health(),
                 ports.admin(), extraYaml.contains("accessLog:") ? "" : "accessLog: {enabled: false}",
                 dir.resolve("cert.pem"), dir.resolve("key.pem"), dir.resolve("ca-bundle.pem"),
-                cp.port, cp.snapshotKeys(), credentialField, credentialFile, dir.resolve("cache"), service,
+                addresses, cp.snapshotKeys(), credentialField, credentialFile, dir.resolve("cache"), service,
                 ports.inbound(), extraYaml));
         Path log = dir.resolve("sidecar-" + System.nanoTime() + ".log");
         return new SidecarProcess(MeshProcess.start(log, MAIN, List.of("proxy", "--config", config.toString())),

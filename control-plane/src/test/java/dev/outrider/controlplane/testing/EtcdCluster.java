@@ -226,9 +226,10 @@ public final class EtcdCluster implements AutoCloseable {
     /**
      * A port free now, below the kernel's ephemeral range: a port probed free inside it can be taken as the source
      * port of any outgoing connection (the members' own, the clients') before etcd binds it. The same rule as the
-     * proxy tests' FreePorts (a module this one does not depend on).
+     * proxy tests' FreePorts (a module this one does not depend on); the end-to-end tests' processes, restarted on
+     * their port after a kill, take theirs here too.
      */
-    private static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         int ephemeralStart = 32768;
         try {
             ephemeralStart = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))

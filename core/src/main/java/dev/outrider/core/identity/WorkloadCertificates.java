@@ -36,9 +36,9 @@ import static java.util.Objects.requireNonNull;
  *     ├── AGING (valid, past half-life): one renewal with mTLS; on failure keep them, retry on the renewer thread
  *     └── UNUSABLE: new key + CSR, POST with the bootstrap token (join token or Kubernetes service-account
  *         token, read afresh at each attempt); retried with backoff until bootstrapTimeout
- *  renewer thread (daemon, "outrider-certificates"): at half-life + jitter: new key + CSR, POST with mTLS (the
- *     current certificate; the bootstrap token once mTLS is refused or the certificate expired); install; onRenewed;
- *     on failure log, lastError, retry with backoff.
+ *  renewer thread (daemon, "outrider-certificates"): at half-life + jitter (of the lifetime left on arrival, for a
+ *     certificate obtained here): new key + CSR, POST with mTLS (the current certificate; the bootstrap token once
+ *     mTLS is refused or the certificate expired); install; onRenewed; on failure log, lastError, retry with backoff.
  * </pre>
  * Installing checks the issued certificate and writes bundle, key (0600) and certificate, in that order, each
  * atomically ({@link CertificateInstaller} explains why this order). {@code onRenewed} then lets the proxy reload
@@ -147,7 +147,7 @@ public final class WorkloadCertificates implements AutoCloseable {
             }
             try {
                 X509Certificate leaf = obtain(status);
-                scheduleRenewal(leaf.getNotBefore().toInstant(), leaf.getNotAfter().toInstant());
+                scheduleRenewalOfObtained(leaf);
                 return;
             } catch (CertificateBootstrapException e) {
                 if (status.state() == State.AGING) {
@@ -228,6 +228,18 @@ public final class WorkloadCertificates implements AutoCloseable {
         schedule(renewalTime(notBefore, notAfter, random));
     }
 
+    /**
+     * A certificate just obtained: at half of the lifetime it has from now on (plus jitter). Counted from notBefore,
+     * which the CA backdates by a minute for clock skew, a one-minute certificate would be at half-life the moment
+     * it arrives and be renewed again at once, and again, every few seconds; files found on disk are scheduled from
+     * notBefore ({@link #scheduleRenewal}), since when they arrived is not known.
+     */
+    private void scheduleRenewalOfObtained(X509Certificate leaf) {
+        Instant notBefore = leaf.getNotBefore().toInstant();
+        Instant now = clock.instant();
+        scheduleRenewal(now.isAfter(notBefore) ? now : notBefore, leaf.getNotAfter().toInstant());
+    }
+
     static Instant renewalTime(Instant notBefore, Instant notAfter, RandomGenerator random) {
         long maxJitter = Math.min(Duration.between(notBefore, notAfter).toMillis() / 20, MAX_JITTER.toMillis());
         return CertificateStatus.halfLife(notBefore, notAfter).plusMillis(maxJitter <= 0 ? 0 : random.nextLong(maxJitter + 1));
@@ -258,7 +270,7 @@ public final class WorkloadCertificates implements AutoCloseable {
                 return;
             }
             X509Certificate leaf = obtain(status);
-            scheduleRenewal(leaf.getNotBefore().toInstant(), leaf.getNotAfter().toInstant());
+            scheduleRenewalOfObtained(leaf);
         } catch (CertificateBootstrapException e) {
             retryLater(e.getMessage());
         } catch (RuntimeException e) {
