@@ -274,6 +274,12 @@ final class ReplicatedMesh implements AutoCloseable {
                 boolean sameContent = served.values().stream().map(Served::content).distinct().count() == 1
                         && served.values().stream().noneMatch(v -> v.version() < 0);
                 boolean answered = served.values().stream().anyMatch(v -> v.version() == applied);
+                // its ACK is stored in etcd: every live replica lists it, whichever replica it reported to
+                List<Integer> notListing = live().stream().filter(r -> !acked(r, service(i), applied)).toList();
+                if (!notListing.isEmpty()) {
+                    problems.append("\n  sidecar ").append(i).append(": replicas ").append(notListing)
+                            .append(" do not list its ACK of version ").append(applied);
+                }
                 if (!sameContent || !answered || !missing.isEmpty()) {
                     problems.append("\n  sidecar ").append(i).append(": applied version ").append(applied)
                             .append(", replicas serve versions ").append(served.entrySet().stream()
@@ -296,6 +302,21 @@ final class ReplicatedMesh implements AutoCloseable {
 
     /** A snapshot a replica serves: its version and what it holds (policies and endpoints, as signed). */
     record Served(long version, String content) {
+    }
+
+    /** Whether replica {@code r}'s {@code GET /v1/sidecars} shows an instance of {@code serviceAccount} applied {@code version}. */
+    private boolean acked(int r, String serviceAccount, long version) {
+        try {
+            for (JsonNode sidecar : admin(r).sidecars().path("sidecars")) {
+                if (sidecar.path("identity").asText().endsWith("/ns/" + NAMESPACE + "/sa/" + serviceAccount)
+                        && sidecar.path("appliedVersion").asText().equals(Long.toString(version))) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** The snapshot each live replica gives sidecar {@code i}'s workload now (version -1: it did not answer). */

@@ -23,7 +23,7 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * The TLS alert the API listener sends for a client certificate it cannot trust, in a real handshake with the
@@ -69,7 +69,17 @@ class ClientCertificateAlertTest {
     }
 
     private static void assertRefusedWithTheAlert(TestMesh.Client stranger) throws Exception {
-        SSLException refused = catchThrowableOfType(SSLException.class, () -> get(presenting(stranger)));
+        SSLException refused = null;
+        for (int attempt = 0; attempt < 3 && refused == null; attempt++) {
+            Throwable failure = catchThrowable(() -> get(presenting(stranger)));
+            if (failure instanceof java.net.SocketException) {
+                // TLS 1.3: the request may race the server's alert and close, and the reset that follows can
+                // discard the alert before it is read; the verdict is the same, so ask again
+                continue;
+            }
+            refused = failure instanceof SSLException e ? e : null;
+            assertThat(failure).as("the handshake is refused").isInstanceOf(SSLException.class);
+        }
 
         assertThat(refused).as("the handshake is refused").isNotNull();
         String expected = TestMesh.tlsProvider().resolve() == SslProvider.JDK ? "certificate_unknown" : "unknown_ca";
