@@ -275,7 +275,8 @@ final class ReplicatedMesh implements AutoCloseable {
                         && served.values().stream().noneMatch(v -> v.version() < 0);
                 boolean answered = served.values().stream().anyMatch(v -> v.version() == applied);
                 // its ACK is stored in etcd: every live replica lists it, whichever replica it reported to
-                List<Integer> notListing = live().stream().filter(r -> !acked(r, service(i), applied)).toList();
+                String account = service(i);
+                List<Integer> notListing = live().stream().filter(r -> !acked(r, account, applied)).toList();
                 if (!notListing.isEmpty()) {
                     problems.append("\n  sidecar ").append(i).append(": replicas ").append(notListing)
                             .append(" do not list its ACK of version ").append(applied);
