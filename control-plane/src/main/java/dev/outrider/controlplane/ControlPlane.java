@@ -27,6 +27,7 @@ import dev.outrider.controlplane.store.FileStore;
 import dev.outrider.controlplane.store.Leadership;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.Store;
+import dev.outrider.controlplane.store.StoredResource;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -123,8 +124,8 @@ public final class ControlPlane implements AutoCloseable {
             resources.push(hub);
             resources.push(store.watch(new Store.Listener() { // what other replicas write (etcd store)
                 @Override
-                public void changed(ResourceKey key) {
-                    registry.reload(key);
+                public void changed(ResourceKey key, StoredResource nowOrNull) {
+                    registry.apply(key, nowOrNull);
                 }
 
                 @Override

@@ -228,22 +228,21 @@ public final class ServiceRegistry {
     }
 
     /**
-     * Brings the registration at {@code key} in memory in line with the store, after a change another replica
-     * made (the store's watch); a key of another kind is ignored. A registration new or changed in the store
-     * counts as seen now; one gone from the store is dropped. Listeners run when the set of endpoints changed.
+     * Takes a change another process made to the store (from the store's watch, which carries the resource as the
+     * change left it: no store read): {@code nowOrNull} is the registration at {@code key}, or null when it was
+     * deleted (or expired). Keys of other kinds are ignored.
      */
-    public void reload(ResourceKey key) {
+    public void apply(ResourceKey key, StoredResource nowOrNull) {
         requireNonNull(key, "key");
         if (!KIND.equals(key.kind())) {
             return;
         }
         boolean changed;
         synchronized (lock) {
-            Optional<StoredResource> stored = store.get(key);
-            if (stored.isEmpty()) {
+            if (nowOrNull == null) {
                 changed = entries.remove(key) != null;
             } else {
-                changed = put(key, RegistrationJson.read(stored.get()), clock.instant());
+                changed = put(key, RegistrationJson.read(nowOrNull), clock.instant());
             }
         }
         if (changed) {

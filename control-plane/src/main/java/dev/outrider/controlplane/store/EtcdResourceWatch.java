@@ -98,7 +98,8 @@ final class EtcdResourceWatch implements Store.Watch {
                 continue;
             }
             try {
-                listener.changed(key);
+                listener.changed(key, event.getEventType() == WatchEvent.EventType.DELETE ? null
+                        : store.stored(key, event.getKeyValue()));
             } catch (RuntimeException e) {
                 log.error("store watch listener failed on {}", key, e);
             }

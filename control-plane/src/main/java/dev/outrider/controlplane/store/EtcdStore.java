@@ -539,7 +539,8 @@ public final class EtcdStore implements Store {
         return gets.getFirst().getKvs().getFirst().getModRevision() + base;
     }
 
-    private StoredResource stored(ResourceKey key, KeyValue entry) {
+    /** The resource of an etcd key-value under {@code key}, its version the key-value's mod_revision. */
+    StoredResource stored(ResourceKey key, KeyValue entry) {
         return new StoredResource(key, entry.getModRevision() + base, entry.getValue().getBytes());
     }
 

@@ -109,8 +109,12 @@ public interface Store extends StoreReader, AutoCloseable {
 
     /** Told of changes to the store's resources; see {@link #watch}. */
     interface Listener {
-        /** {@code key} was written or deleted (by this process or another one). */
-        void changed(ResourceKey key);
+        /**
+         * {@code key} was written or deleted (by this process or another one).
+         *
+         * @param nowOrNull the resource as the change left it; null when it was deleted
+         */
+        void changed(ResourceKey key, StoredResource nowOrNull);
 
         /** Changes may have been missed (the watch was broken and started again): read everything again. */
         void resync();

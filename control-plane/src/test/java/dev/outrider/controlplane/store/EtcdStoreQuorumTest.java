@@ -36,7 +36,7 @@ class EtcdStoreQuorumTest {
             List<ResourceKey> seen = new CopyOnWriteArrayList<>();
             Store.Watch watch = store.watch(new Store.Listener() {
                 @Override
-                public void changed(ResourceKey key) {
+                public void changed(ResourceKey key, StoredResource nowOrNull) {
                     seen.add(key);
                 }
 
