@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,7 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * out, TLS refused) moves later calls to the next, in order and round.
  *
  * <p>Thread-safe: the material and clients are guarded by {@link #lock}; requests run on the HTTP clients'
- * selector threads and one cached daemon pool ({@code outrider-control-client-N}), all ended by {@link #close()}.
+ * selector threads and one cached daemon pool ({@code outrider-control-client-N}), all ended by {@link #close()};
+ * or, when the caller gives one, on its executor, which {@link #close()} leaves running (it is the caller's).
  */
 final class HttpTransport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpTransport.class);
@@ -41,7 +43,10 @@ final class HttpTransport implements AutoCloseable {
     private final ControlPlaneClientConfig config;
     private final ClientTls tls;
     private final Clock clock;
-    private final ExecutorService executor;
+    /** Where the HTTP clients run their asynchronous work: {@link #ownExecutor}, or the caller's. */
+    private final Executor executor;
+    /** The pool this transport made and shuts down on {@link #close()}; null when the caller gave the executor. */
+    private final ExecutorService ownExecutor;
     private final Object lock = new Object();
     /** Index (modulo the count) of the address calls go to; moved on by {@link #failed}. */
     private final AtomicInteger current = new AtomicInteger();
@@ -54,21 +59,32 @@ final class HttpTransport implements AutoCloseable {
     private byte[] refused;
     private boolean closed;
 
-    private HttpTransport(ControlPlaneClientConfig config, ClientTls tls, Clock clock, ClientTls.Material material) {
+    private HttpTransport(ControlPlaneClientConfig config, ClientTls tls, Clock clock, ClientTls.Material material,
+                          Executor executor) {
         this.config = config;
         this.tls = tls;
         this.clock = clock;
         this.material = material;
-        AtomicInteger threads = new AtomicInteger();
-        this.executor = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "outrider-control-client-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        if (executor == null) {
+            AtomicInteger threads = new AtomicInteger();
+            this.ownExecutor = Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "outrider-control-client-" + threads.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            this.executor = ownExecutor;
+        } else {
+            this.ownExecutor = null;
+            this.executor = executor;
+        }
     }
 
-    /** @throws IllegalArgumentException when the trust bundle cannot be read or holds no certificate (named) */
-    static HttpTransport open(ControlPlaneClientConfig config, Clock clock) {
+    /**
+     * @param executor where the HTTP clients run their asynchronous work, or null for a pool of this transport's
+     *                 own (ended by {@link #close()}; a given executor is left running)
+     * @throws IllegalArgumentException when the trust bundle cannot be read or holds no certificate (named)
+     */
+    static HttpTransport open(ControlPlaneClientConfig config, Clock clock, Executor executor) {
         ClientTls tls = new ClientTls(config.trustBundle(), config.certificate(), config.privateKey(),
                 config.serverIdentity());
         ClientTls.Material material;
@@ -82,7 +98,7 @@ final class HttpTransport implements AutoCloseable {
         if (material.clientProblem() != null) {
             log.info("control-plane client: {}; connecting without a client certificate", material.clientProblem());
         }
-        return new HttpTransport(config, tls, clock, material);
+        return new HttpTransport(config, tls, clock, material, executor);
     }
 
     /** The address calls go to now: the first of the configured ones that has not failed since (see {@link #failed}). */
@@ -270,6 +286,8 @@ final class HttpTransport implements AutoCloseable {
             mutual = null;
             anonymous = null;
         }
-        executor.shutdownNow();
+        if (ownExecutor != null) {
+            ownExecutor.shutdownNow();
+        }
     }
 }
