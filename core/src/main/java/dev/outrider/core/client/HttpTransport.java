@@ -14,6 +14,7 @@ import java.net.http.HttpResponse.BodyHandlers;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -155,7 +156,9 @@ final class HttpTransport implements AutoCloseable {
         return propagateCancel(exchange, exchange.exceptionallyCompose(e -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             URI server = URI.create(built.uri().getScheme() + "://" + built.uri().getRawAuthority());
-            if (!exchange.isCancelled()) {
+            // A cancelled call (a watcher closing) is no failure of the address. The HTTP client may complete the
+            // exchange with its own CancellationException before the caller's cancel reaches this future.
+            if (!exchange.isCancelled() && !(cause instanceof CancellationException)) {
                 failed(attempt, server, call, cause);
             }
             return CompletableFuture.failedFuture(ControlPlaneException.unreachable(call, server, cause));
