@@ -15,7 +15,7 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * One process the benchmark starts (an etcd member, a control-plane replica): its output in a log file, stopped
- * by {@link #close()} with SIGTERM, then SIGKILL after 10 s. Where util-linux's {@code setpriv} is installed the
+ * by {@link #stopAll} with SIGTERM, then SIGKILL after 10 s. Where util-linux's {@code setpriv} is installed the
  * process is started through {@code setpriv --pdeathsig KILL}, so it also ends when the benchmark's JVM is killed
  * without running its shutdown hooks (SIGKILL, {@code -XX:+ExitOnOutOfMemoryError}). The parent-death signal
  * follows the thread that started the process: start them from the benchmark's main thread, which lives to the end.
@@ -24,7 +24,7 @@ import static java.util.Objects.requireNonNull;
  * @param process the running process (after {@code setpriv} has exec'd it: same pid)
  * @param log     its stdout and stderr
  */
-record ChildProcess(String name, Process process, Path log) implements AutoCloseable {
+record ChildProcess(String name, Process process, Path log) {
     private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
 
     ChildProcess {
@@ -65,14 +65,19 @@ record ChildProcess(String name, Process process, Path log) implements AutoClose
         }
     }
 
-    /** SIGTERM, then SIGKILL when it has not ended within 10 s; returns once it is gone. */
-    @Override
-    public void close() throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroy();
+    /** SIGTERM to each, then SIGKILL to those not ended within 10 s; returns once all are gone. */
+    static void stopAll(List<ChildProcess> processes) throws InterruptedException {
+        List<ChildProcess> all = List.copyOf(processes);
+        for (ChildProcess p : all) {
+            if (p.process.isAlive()) {
+                p.process.destroy();
+            }
         }
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (ChildProcess p : all) {
+            if (!p.process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                p.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
         }
     }
 

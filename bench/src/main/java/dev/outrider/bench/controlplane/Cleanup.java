@@ -7,25 +7,31 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.List;
 import java.util.stream.Stream;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * What must not outlive the benchmark: the processes it started (etcd members, control-plane replicas) and the
- * directories it made. Closed once, in reverse order of {@link #add}, by whichever comes first: the benchmark's
- * own end, or the shutdown hook this registers (Ctrl-C, SIGTERM, a failure that ends the JVM). Objects of this
- * JVM (the simulated sidecars) are not here: the benchmark closes them first on its normal path, and they die
- * with the JVM otherwise. A JVM killed with SIGKILL runs no hook: the processes are then stopped by their parent-
- * death signal where {@code setpriv} is installed ({@link ChildProcesses}), the directories stay.
+ * Everything a run starts and makes, closed once in reverse order of adding: on the benchmark's own end all of it
+ * (the sidecars deregister before the control plane stops), and from the shutdown hook this registers (Ctrl-C,
+ * SIGTERM, a failure that ends the JVM) only what outlives the JVM: the processes it started (etcd members,
+ * control-plane replicas; {@link #addProcesses}) and the directories it made ({@link #addDirectory}). The JVM's own
+ * objects die with it, and closing them then (1,000 sidecars deregistering from replicas that are stopping too)
+ * would only delay the rest. A JVM killed with SIGKILL or by {@code -XX:+ExitOnOutOfMemoryError} runs no hook:
+ * its processes then end by their parent-death signal where {@code setpriv} is installed ({@link ChildProcess}),
+ * the directories stay.
  *
- * <p>Thread-safe: {@link #add} and {@link #close} synchronize, so a Ctrl-C while the benchmark is still adding
- * or closing waits for it and never closes anything twice.
+ * <p>Thread-safe: adding and closing synchronize, so a Ctrl-C while the benchmark is adding or closing waits for
+ * it and nothing is closed twice.
  */
 final class Cleanup implements AutoCloseable {
+    private record Entry(AutoCloseable resource, boolean outlivesJvm) {
+    }
+
     private final PrintStream log;
-    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
-    private final Thread hook = new Thread(this::close, "propagation-cleanup");
+    private final Deque<Entry> resources = new ArrayDeque<>();
+    private final Thread hook = new Thread(() -> close(true), "propagation-cleanup");
     private boolean closed;
 
     Cleanup(PrintStream log) {
@@ -33,35 +39,57 @@ final class Cleanup implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    /** Closes {@code resource} with the others; at once when already closed. */
-    synchronized <T extends AutoCloseable> T add(T resource) {
+    /** An object of this JVM, closed at the benchmark's end only; at once when already closed. */
+    <T extends AutoCloseable> T add(T resource) {
+        return add(resource, false);
+    }
+
+    /**
+     * Processes, stopped together ({@link ChildProcess#stopAll}) at the end, also from the shutdown hook: those in
+     * {@code processes} then, so the caller adds each one as it starts it.
+     */
+    List<ChildProcess> addProcesses(List<ChildProcess> processes) {
+        requireNonNull(processes, "processes");
+        add(() -> ChildProcess.stopAll(processes), true);
+        return processes;
+    }
+
+    /** Deletes {@code dir} and everything in it at the end, also from the shutdown hook. */
+    Path addDirectory(Path dir) {
+        add(() -> deleteTree(dir), true);
+        return dir;
+    }
+
+    private synchronized <T extends AutoCloseable> T add(T resource, boolean outlivesJvm) {
         requireNonNull(resource, "resource");
         if (closed) {
             closeQuietly(resource);
         } else {
-            resources.push(resource);
+            resources.push(new Entry(resource, outlivesJvm));
         }
         return resource;
     }
 
-    /** Deletes {@code dir} and everything in it with the others. */
-    Path addDirectory(Path dir) {
-        add(() -> deleteTree(dir));
-        return dir;
-    }
-
     @Override
     public void close() {
+        close(false);
+    }
+
+    /** @param fromHook only what outlives the JVM */
+    private void close(boolean fromHook) {
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
             while (!resources.isEmpty()) {
-                closeQuietly(resources.pop());
+                Entry e = resources.pop();
+                if (!fromHook || e.outlivesJvm()) {
+                    closeQuietly(e.resource());
+                }
             }
         }
-        if (Thread.currentThread() != hook) {
+        if (!fromHook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static java.util.Objects.requireNonNull;
 
@@ -63,7 +64,7 @@ final class ControlPlaneReplicas {
         Path signingKey = BenchMeshCa.signingKey(dir.resolve("signing-key.pem"));
         String java = ProcessHandle.current().info().command()
                 .orElseThrow(() -> new IllegalStateException("cannot tell which java runs the benchmark"));
-        List<ChildProcess> processes = new ArrayList<>();
+        List<ChildProcess> processes = cleanup.addProcesses(new CopyOnWriteArrayList<>());
         List<URI> addresses = new ArrayList<>();
         for (int i = 0; i < options.count(); i++) {
             int port = ChildProcess.freePort();
@@ -80,8 +81,8 @@ final class ControlPlaneReplicas {
                     "--tls-provider", options.tlsProvider(),
                     "--store", etcd.storeUri());
             // The control plane's own log level (INFO), as deployed; its few lines per write go to the log file.
-            processes.add(cleanup.add(ChildProcess.start("replica " + i, command, dir.resolve("replica-" + i + ".log"),
-                    Map.of("OUTRIDER_LOG_LEVEL", "INFO"))));
+            processes.add(ChildProcess.start("replica " + i, command, dir.resolve("replica-" + i + ".log"),
+                    Map.of("OUTRIDER_LOG_LEVEL", "INFO")));
             addresses.add(URI.create("https://127.0.0.1:" + port));
         }
         String keys = null;

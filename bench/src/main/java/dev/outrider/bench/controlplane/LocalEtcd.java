@@ -11,14 +11,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * An etcd cluster for the replicated propagation benchmark: {@code members} processes of Debian's
  * {@code etcd-server} ({@code /usr/bin/etcd}) on 127.0.0.1, clients and peers on plain HTTP, each member's data
  * (its write-ahead log, fsync'd as etcd always does) in its own directory. Started by {@link #start}, which returns
- * once every member reports itself healthy (a leader and a quorum); the caller stops the members through
- * {@link Cleanup} ({@link #members()}). The benchmark's own small launcher: bench code does not use the control
+ * once every member reports itself healthy (a leader and a quorum); the members are stopped with the run's
+ * {@link Cleanup}. The benchmark's own small launcher: bench code does not use the control
  * plane's test harness.
  */
 final class LocalEtcd {
@@ -49,12 +51,10 @@ final class LocalEtcd {
             names.add("m" + i);
             ports.add(new int[] {ChildProcess.freePort(), ChildProcess.freePort(), ChildProcess.freePort()});
         }
-        String cluster = "";
-        for (int i = 0; i < size; i++) {
-            cluster += (i == 0 ? "" : ",") + names.get(i) + "=http://127.0.0.1:" + ports.get(i)[1];
-        }
+        String cluster = IntStream.range(0, size).mapToObj(i -> names.get(i) + "=http://127.0.0.1:" + ports.get(i)[1])
+                .collect(Collectors.joining(","));
         String token = "outrider-bench-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
-        List<ChildProcess> members = new ArrayList<>();
+        List<ChildProcess> members = cleanup.addProcesses(new CopyOnWriteArrayList<>());
         List<String> clients = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             int[] p = ports.get(i);
@@ -71,8 +71,8 @@ final class LocalEtcd {
                     "--initial-cluster-token", token,
                     "--log-level", "warn",
                     "--logger", "zap");
-            members.add(cleanup.add(ChildProcess.start("etcd " + names.get(i), command,
-                    dir.resolve(names.get(i) + ".log"), Map.of())));
+            members.add(ChildProcess.start("etcd " + names.get(i), command, dir.resolve(names.get(i) + ".log"),
+                    Map.of()));
             clients.add("127.0.0.1:" + p[0]);
         }
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();

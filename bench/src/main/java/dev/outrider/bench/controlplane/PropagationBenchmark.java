@@ -1,6 +1,5 @@
 package dev.outrider.bench.controlplane;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.client.ControlPlaneClientConfig;
 import dev.outrider.controlplane.ControlPlaneConfig;
@@ -87,12 +86,13 @@ public final class PropagationBenchmark implements Callable<Integer> {
             description = "a round not complete by then fails the run (default: ${DEFAULT-VALUE})")
     int roundTimeoutSeconds;
 
-    @Option(names = "--start-timeout-seconds", defaultValue = "180",
+    @Option(names = "--start-timeout-seconds", defaultValue = "900",
             description = "for all sidecars to bootstrap, register and ACK (default: ${DEFAULT-VALUE})")
     int startTimeoutSeconds;
 
     @Option(names = "--start-parallelism", defaultValue = "4",
-            description = "sidecars bootstrapped at once (default: ${DEFAULT-VALUE})")
+            description = "workloads started at once, each its instances one after another (default:"
+                    + " ${DEFAULT-VALUE})")
     int startParallelism;
 
     @Option(names = "--cp-io-threads", defaultValue = "2",
@@ -176,8 +176,16 @@ public final class PropagationBenchmark implements Callable<Integer> {
             } else {
                 cleanup.addDirectory(work);
             }
-            Path sidecarFiles = sidecarDir == null ? work.resolve("sidecars")
-                    : cleanup.addDirectory(Files.createTempDirectory(sidecarDir, "outrider-propagation-sidecars-"));
+            Path sidecarFiles = work.resolve("sidecars");
+            if (sidecarDir != null) {
+                sidecarFiles = Files.createTempDirectory(sidecarDir, "outrider-propagation-sidecars-");
+                if (keepDir) {
+                    Path kept = sidecarFiles;
+                    cleanup.add(() -> progress.println("kept " + kept));
+                } else {
+                    cleanup.addDirectory(sidecarFiles);
+                }
+            }
             return run(work, sidecarFiles, policyNs, provider, cleanup);
         }
     }
@@ -213,10 +221,11 @@ public final class PropagationBenchmark implements Callable<Integer> {
         SidecarFleet.Layout layout = new SidecarFleet.Layout(sidecars, perService, namespace, startParallelism);
         ReportedStatuses statuses = new ReportedStatuses(admins);
         long startedAt = System.nanoTime();
-        fleet.start(layout, mesh, admins.getFirst(), sidecarFiles, roundApplied);
+        long deadline = startedAt + Duration.ofSeconds(startTimeoutSeconds).toNanos();
+        fleet.start(layout, mesh, admins.getFirst(), sidecarFiles, roundApplied, deadline);
         long bootstrapped = System.nanoTime();
         List<SimulatedSidecar> started = fleet.sidecars();
-        awaitSettled(statuses, started, startedAt + Duration.ofSeconds(startTimeoutSeconds).toNanos());
+        awaitSettled(statuses, started, deadline);
         long settled = System.nanoTime();
         ProcessStats self = ProcessStats.now();
         progress.printf(Locale.ROOT, "%d sidecars: certificates and watchers started in %.1f s, all registered and"
@@ -258,24 +267,28 @@ public final class PropagationBenchmark implements Callable<Integer> {
             throws InterruptedException {
         while (true) {
             boolean local = all.stream().allMatch(s -> s.endpoints() == sidecars);
-            if (local) {
-                long acked = 0;
-                for (JsonNode entry : statuses.all().values()) {
-                    if ("ACK".equals(entry.path("state").asText()) && entry.hasNonNull("service")) {
-                        acked++;
-                    }
-                }
-                if (acked == sidecars) {
-                    return;
-                }
+            if (local && acked(statuses) == sidecars) {
+                return;
             }
             if (System.nanoTime() - deadline > 0) {
-                long withAll = all.stream().filter(s -> s.endpoints() == sidecars).count();
-                throw new IllegalStateException("not settled within " + startTimeoutSeconds + " s: " + withAll + " of "
-                        + sidecars + " sidecars have a snapshot with every endpoint");
+                long acked = acked(statuses);
+                List<SimulatedSidecar> missing = all.stream().filter(s -> s.endpoints() != sidecars).toList();
+                StringBuilder late = new StringBuilder();
+                for (SimulatedSidecar s : missing.subList(0, Math.min(10, missing.size()))) {
+                    late.append("\n  ").append(s.describe());
+                }
+                throw new IllegalStateException("not settled within " + startTimeoutSeconds + " s: "
+                        + (sidecars - missing.size()) + " of " + sidecars + " sidecars have a snapshot with every"
+                        + " endpoint, " + acked + " are shown ACK by GET /v1/sidecars" + late);
             }
             Thread.sleep(100);
         }
+    }
+
+    /** Instances of a Service that GET /v1/sidecars shows in state ACK. */
+    private static long acked(ReportedStatuses statuses) {
+        return statuses.all().values().stream()
+                .filter(e -> "ACK".equals(e.path("state").asText()) && e.hasNonNull("service")).count();
     }
 
     /** Warm-up rounds, then the measured ones; false when a round failed (its reason goes into the report). */

@@ -3,7 +3,6 @@ package dev.outrider.bench.controlplane;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.model.ResourceKind;
-import dev.outrider.core.watch.WatchState;
 import dev.outrider.core.client.WrittenResource;
 
 import java.nio.charset.StandardCharsets;
@@ -197,15 +196,9 @@ final class PropagationRound {
     private static String describe(List<SimulatedSidecar> late, int round, Map<String, JsonNode> byInstance) {
         StringBuilder sb = new StringBuilder();
         for (SimulatedSidecar s : late.subList(0, Math.min(10, late.size()))) {
-            WatchState state = s.state();
-            sb.append("\n  ").append(s.instance()).append(" (replica ").append(s.replica())
-                    .append("): last round applied ").append(s.lastRound())
-                    .append(" (round ").append(round).append(" came with version ")
-                    .append(s.lastRound() >= round ? Long.toString(s.versionOfRound(round)) : "-").append(")")
-                    .append(", watch state ").append(state == null ? "-" : state.appliedVersion() + " "
-                            + state.source() + (state.lastError() == null ? "" : " error: " + state.lastError()))
-                    .append(s.applyError() == null ? "" : ", applier: " + s.applyError())
-                    .append(", control plane: ").append(byInstance.getOrDefault(s.instance(), null));
+            sb.append("\n  ").append(s.describe()).append("; round ").append(round).append(" came with version ")
+                    .append(s.lastRound() >= round ? Long.toString(s.versionOfRound(round)) : "-")
+                    .append("; control plane: ").append(byInstance.getOrDefault(s.instance(), null));
         }
         if (late.size() > 10) {
             sb.append("\n  ... and ").append(late.size() - 10).append(" more");

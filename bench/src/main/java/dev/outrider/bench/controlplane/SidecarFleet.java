@@ -3,6 +3,7 @@ package dev.outrider.bench.controlplane;
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.client.JoinToken;
 import dev.outrider.core.model.ResourceKind;
+import dev.outrider.core.watch.WatchState;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -27,15 +28,30 @@ import static java.util.Objects.requireNonNull;
  * and advertises {@code 127.0.0.1:(20000 + i)} (nothing listens there: no data plane).
  *
  * <p>Shared, so that 1,000 fit in one JVM: per workload one certificate and one HTTP client per replica its
- * instances start at ({@link SimulatedWorkload}); for all, one executor of virtual threads for the HTTP clients'
- * asynchronous work and virtual threads for the watch loops ({@link SimulatedSidecar.Mesh}). Each instance keeps its
+ * instances start at ({@link SimulatedWorkload}); for all, one small pool of platform threads for the HTTP
+ * clients' asynchronous work and virtual threads for the watch loops ({@link SimulatedSidecar.Mesh}). The HTTP
+ * clients' tasks are short and never block (completing a connect or a response; the TLS handshake's computations),
+ * and on platform threads they are not queued behind the watchers' verification and parsing on the virtual threads'
+ * carriers: the JDK client counts a connect whose completion task has not run as timed out. Each instance keeps its
  * own registration, long poll, verification, last-known-good file, applier and ACK.
+ *
+ * <p>A rolling start: {@code startParallelism} threads each start one workload at a time, and its instances one
+ * after another, each once the previous one applied its first snapshot; not every sidecar's TLS handshakes in the
+ * same second on a JVM whose JIT has not warmed up yet. (Such a burst queues the HTTP clients' connect
+ * completions behind the handshakes' computations on the shared executor, and the JDK client counts a connect
+ * whose completion has not run after 5 s as timed out: an artifact of 1,000 sidecars on 2 cores, which real
+ * sidecars, each on its own CPU, do not meet.)
  *
  * <p>Used by the benchmark's thread; {@link #close()} also from the shutdown hook ({@link Cleanup}).
  */
 final class SidecarFleet implements AutoCloseable {
+    /** The longest a starting sidecar is waited for before the next one of its start thread starts. */
+    static final Duration FIRST_SNAPSHOT_WAIT = Duration.ofSeconds(30);
+
     private final PrintStream progress;
-    private final ExecutorService httpExecutor = Executors.newVirtualThreadPerTaskExecutor();
+    private final ExecutorService httpExecutor = Executors.newFixedThreadPool(
+            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), Thread.ofPlatform().daemon().name("sim-http-", 0)
+                    .factory());
     private final List<SimulatedWorkload> workloads = new ArrayList<>();
     private final List<SimulatedSidecar> sidecars = new ArrayList<>();
 
@@ -62,10 +78,11 @@ final class SidecarFleet implements AutoCloseable {
     /**
      * One Service per workload (through replica 0), then per workload, {@code startParallelism} at once: a join
      * token, the certificate (through the replica of its first instance), and its instances. Returns once every
-     * sidecar started watching; a failure stops the start and is thrown (the caller closes the fleet).
+     * sidecar started watching; a failure, or {@code deadline} ({@link System#nanoTime()}) passing before every
+     * workload started, stops the start and is thrown (the caller closes the fleet).
      */
     void start(Layout layout, SimulatedSidecar.Mesh mesh, ControlPlaneClient admin, Path dir,
-               CountDownLatch[] roundApplied) throws Exception {
+               CountDownLatch[] roundApplied, long deadline) throws Exception {
         int replicas = mesh.replicas().size();
         for (int w = 0; w < layout.services(); w++) {
             String account = layout.service(w);
@@ -83,7 +100,7 @@ final class SidecarFleet implements AutoCloseable {
             for (int w = 0; w < layout.services(); w++) {
                 int workload = w;
                 futures.add(pool.submit(() -> startWorkload(layout, mesh, admin, dir, roundApplied, workload,
-                        replicas)));
+                        replicas, deadline)));
             }
             Exception failure = null;
             for (Future<List<SimulatedSidecar>> f : futures) {
@@ -110,8 +127,12 @@ final class SidecarFleet implements AutoCloseable {
     }
 
     private List<SimulatedSidecar> startWorkload(Layout layout, SimulatedSidecar.Mesh mesh, ControlPlaneClient admin,
-                                                 Path dir, CountDownLatch[] roundApplied, int workload, int replicas)
-            throws Exception {
+                                                 Path dir, CountDownLatch[] roundApplied, int workload, int replicas,
+                                                 long deadline) throws Exception {
+        if (System.nanoTime() - deadline > 0) {
+            throw new IllegalStateException("start-up took longer than the start timeout; workload "
+                    + layout.service(workload) + " and later ones not started");
+        }
         String account = layout.service(workload);
         int first = workload * layout.instancesPerService();
         int last = Math.min(layout.sidecars(), first + layout.instancesPerService());
@@ -124,13 +145,34 @@ final class SidecarFleet implements AutoCloseable {
         try {
             for (int i = first; i < last; i++) {
                 String instance = account + "-" + (i - first);
-                started.add(SimulatedSidecar.start(mesh, w, i, instance, i % replicas, layout.namespace(),
-                        dir.resolve(account).resolve(instance), "127.0.0.1:" + (20000 + i), roundApplied));
+                SimulatedSidecar sidecar = SimulatedSidecar.start(mesh, w, i, instance, i % replicas,
+                        layout.namespace(), dir.resolve(account).resolve(instance), "127.0.0.1:" + (20000 + i),
+                        roundApplied);
+                started.add(sidecar);
+                awaitFirstSnapshot(sidecar, deadline);
             }
             return started;
         } catch (Exception | Error e) {
             closeAll(started);
             throw e;
+        }
+    }
+
+    /**
+     * Until {@code sidecar} applied its first snapshot from the control plane, at most {@link #FIRST_SNAPSHOT_WAIT}
+     * and not past {@code deadline} (a sidecar still without one is left to the benchmark's wait for all of them).
+     */
+    private static void awaitFirstSnapshot(SimulatedSidecar sidecar, long deadline) throws InterruptedException {
+        long until = System.nanoTime() + FIRST_SNAPSHOT_WAIT.toNanos();
+        if (until - deadline > 0) {
+            until = deadline;
+        }
+        while (System.nanoTime() - until < 0) {
+            WatchState state = sidecar.state();
+            if (state != null && state.source() == WatchState.Source.CONTROL_PLANE) {
+                return;
+            }
+            Thread.sleep(10);
         }
     }
 

@@ -195,6 +195,15 @@ final class SimulatedSidecar implements AutoCloseable {
         return applyError;
     }
 
+    /** One line for a failure message: where it is, what it holds, what its watcher last saw. */
+    String describe() {
+        WatchState state = state();
+        return instance + " (replica " + replica + "): last round applied " + lastRound + ", endpoints " + endpoints
+                + ", watch state " + (state == null ? "-" : state.appliedVersion() + " " + state.source()
+                + (state.lastError() == null ? "" : " error: " + state.lastError()))
+                + (applyError == null ? "" : ", applier: " + applyError);
+    }
+
     /**
      * Bytes of the snapshot in force (its JWS text as the control plane sent it, kept as the last-known-good
      * file) when that is the snapshot of {@code round}; -1 when another is in force or the file cannot be read.
