@@ -20,7 +20,8 @@
 # failure, Ctrl-C or SIGTERM.
 #
 # Environment: JAVA (a JDK >= 25 java), BENCH_JAVA_OPTS (JVM flags of the benchmark's JVM; default: the
-#              launcher's, as the control plane and the sidecars run), OUTRIDER_LOG_LEVEL (default WARN: N
+#              launcher's, as the control plane and the sidecars run; with --replicas, G1 instead of the serial
+#              collector), OUTRIDER_LOG_LEVEL (default WARN: N
 #              sidecars logging every snapshot at INFO would be part of what is measured; the replicas log at
 #              INFO, as deployed, into their log files).
 set -euo pipefail
@@ -72,6 +73,12 @@ if wants_etcd "$@" && [[ ! -x /usr/bin/etcd ]]; then
 fi
 
 DEFAULT_JAVA_OPTS="--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k -XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError"
+if wants_etcd "$@"; then
+  # The control plane runs in its own JVMs (with its own flags); this one holds only the N simulated sidecars:
+  # with 1,000, a heap of GBs (mostly snapshots on their way) whose full collections would stop every sidecar
+  # at once for seconds under the serial collector. G1 collects it in short pauses.
+  DEFAULT_JAVA_OPTS="${DEFAULT_JAVA_OPTS/-XX:+UseSerialGC/-XX:+UseG1GC}"
+fi
 log "JDK: $("$JAVA" -version 2>&1 | head -n 1); JVM flags: ${BENCH_JAVA_OPTS:-$DEFAULT_JAVA_OPTS}"
 export OUTRIDER_LOG_LEVEL="${OUTRIDER_LOG_LEVEL:-WARN}"
 # shellcheck disable=SC2086 # BENCH_JAVA_OPTS is a list of flags

@@ -1,6 +1,7 @@
 package dev.outrider.bench.controlplane;
 
 import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,9 +22,11 @@ import java.util.List;
  * @param cpuNanos     process CPU time (user + system), -1 when unknown
  * @param loadAverage  the machine's 1-minute load average ({@code /proc/loadavg}; -1 when unknown): on a shared
  *                     machine, how many others wanted the same cores
+ * @param gcPauses     garbage collections that stopped this JVM so far (-1 for another process)
+ * @param gcPauseMillis their total time, as the collectors report it (-1 for another process)
  */
 record ProcessStats(long rssKib, long peakRssKib, long threads, int javaThreads, int peakJavaThreads,
-                    long heapUsedBytes, long cpuNanos, double loadAverage) {
+                    long heapUsedBytes, long cpuNanos, double loadAverage, long gcPauses, long gcPauseMillis) {
 
     /** This JVM. */
     static ProcessStats now() {
@@ -33,16 +36,24 @@ record ProcessStats(long rssKib, long peakRssKib, long threads, int javaThreads,
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             cpu = os.getProcessCpuTime();
         }
+        long gcs = 0;
+        long gcMillis = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (!gc.getName().contains("Concurrent")) { // G1's concurrent cycles run beside the application
+                gcs += Math.max(0, gc.getCollectionCount());
+                gcMillis += Math.max(0, gc.getCollectionTime());
+            }
+        }
         return new ProcessStats(status[0], status[1], status[2], threadBean.getThreadCount(),
                 threadBean.getPeakThreadCount(), ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
-                cpu, machineLoadAverage());
+                cpu, machineLoadAverage(), gcs, gcMillis);
     }
 
     /** Another process of this machine (a control-plane replica, an etcd member); -1 for what cannot be read. */
     static ProcessStats of(ProcessHandle process) {
         long[] status = status(Path.of("/proc", Long.toString(process.pid()), "status"));
         long cpu = process.info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
-        return new ProcessStats(status[0], status[1], status[2], -1, -1, -1, cpu, machineLoadAverage());
+        return new ProcessStats(status[0], status[1], status[2], -1, -1, -1, cpu, machineLoadAverage(), -1, -1);
     }
 
     /** {@code VmRSS}, {@code VmHWM} (KiB) and {@code Threads}; -1 each when not readable (not Linux, gone). */

@@ -217,8 +217,11 @@ final class PropagationReport {
         }
         out.println();
         ProcessStats self = footprints.getFirst().after();
-        out.printf(Locale.ROOT, "- this JVM after the rounds: heap used %.1f MiB, %d Java threads (peak %d)%n",
-                self.heapUsedBytes() / (1024.0 * 1024), self.javaThreads(), self.peakJavaThreads());
+        ProcessStats selfBefore = footprints.getFirst().before();
+        out.printf(Locale.ROOT, "- this JVM: heap used %.1f MiB after the rounds, %d Java threads (peak %d); in the"
+                        + " rounds %d garbage collections stopped it for %d ms in all%n",
+                self.heapUsedBytes() / (1024.0 * 1024), self.javaThreads(), self.peakJavaThreads(),
+                self.gcPauses() - selfBefore.gcPauses(), self.gcPauseMillis() - selfBefore.gcPauseMillis());
     }
 
     /** {@code 17.7 KB}, {@code 1.8 MB}: decimal units, as byte counts on the wire are usually given. */

@@ -15,7 +15,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -29,8 +28,9 @@ import static java.util.Objects.requireNonNull;
  *         workload ─▶ held long polls answered ─▶ each sidecar: verify, parse (applied: t_apply), keep as
  *         last-known-good (fsync), POST /v1/sidecars/status ACK to its replica (recorded: lastSeen)
  *   apply: the benchmark thread waits on the round's latch (every sidecar counts it down once, in its applier)
- *   ACK:   then polls GET /v1/sidecars of the replicas that still have sidecars without the ACK
- *          ({@link ReportedStatuses}) until every instance shows an appliedVersion at least the version that
+ *   ACK:   then polls GET /v1/sidecars of every replica ({@link ReportedStatuses}: a sidecar reports to the
+ *          replica it talks to, its first one unless it moved on) until every instance shows an appliedVersion
+ *          at least the version that
  *          brought it this round; a sidecar's ACK time is its lastSeen at that poll (the control plane's clock
  *          when it recorded the report; a registration refresh in between could only make it later, and it is
  *          capped at the poll's own time)
@@ -132,9 +132,7 @@ final class PropagationRound {
         int polls = 0;
         long seenAll;
         while (true) {
-            Set<Integer> ask = new TreeSet<>();
-            pending.values().forEach(s -> ask.add(s.replica()));
-            Map<String, JsonNode> list = statuses.of(ask);
+            Map<String, JsonNode> list = statuses.all();
             long polled = System.nanoTime() - t0;
             polls++;
             for (Map.Entry<String, JsonNode> e : list.entrySet()) {

@@ -5,13 +5,9 @@ import dev.outrider.core.client.ControlPlaneClient;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * What the control plane shows of the sidecars ({@code GET /v1/sidecars}), asked of several replicas and merged by
@@ -33,21 +29,11 @@ final class ReportedStatuses {
         }
     }
 
-    int replicas() {
-        return admins.size();
-    }
-
     /** Every replica's list, merged: instance → entry. */
     Map<String, JsonNode> all() {
-        return of(IntStream.range(0, admins.size()).boxed().toList());
-    }
-
-    /** The lists of {@code replicas} (indexes) only, merged: instance → entry. */
-    Map<String, JsonNode> of(Collection<Integer> replicas) {
-        requireNonNull(replicas, "replicas");
         Map<String, JsonNode> merged = new HashMap<>();
-        for (int r : replicas) {
-            for (JsonNode entry : admins.get(r).sidecars().path("sidecars")) {
+        for (ControlPlaneClient admin : admins) {
+            for (JsonNode entry : admin.sidecars().path("sidecars")) {
                 merged.merge(entry.path("instance").asText(), entry, ReportedStatuses::better);
             }
         }

@@ -35,17 +35,19 @@ import static java.util.Objects.requireNonNull;
  * carriers: the JDK client counts a connect whose completion task has not run as timed out. Each instance keeps its
  * own registration, long poll, verification, last-known-good file, applier and ACK.
  *
- * <p>A rolling start: {@code startParallelism} threads each start one workload at a time, and its instances one
- * after another, each once the previous one applied its first snapshot; not every sidecar's TLS handshakes in the
- * same second on a JVM whose JIT has not warmed up yet. (Such a burst queues the HTTP clients' connect
- * completions behind the handshakes' computations on the shared executor, and the JDK client counts a connect
- * whose completion has not run after 5 s as timed out: an artifact of 1,000 sidecars on 2 cores, which real
- * sidecars, each on its own CPU, do not meet.)
+ * <p>A rolling start, as a Deployment rolls out: {@code startParallelism} threads each start one workload at a
+ * time, all its instances at once, and go on to the next workload once each of them applied its first snapshot.
+ * Not every sidecar's TLS handshakes in the same second on a JVM whose JIT has not warmed up yet: such a burst
+ * queues the HTTP clients' connect completions behind the handshakes' computations on the shared executor, and the
+ * JDK client counts a connect whose completion has not run after 5 s as timed out (an artifact of 1,000 sidecars
+ * on 2 cores, which real sidecars, each on its own CPU, do not meet). Nor one instance at a time: every
+ * registration changes the endpoints in every workload's snapshot, and registrations that arrive together are
+ * compiled into one new snapshot per workload, so a start one by one costs N new snapshots for every sidecar.
  *
  * <p>Used by the benchmark's thread; {@link #close()} also from the shutdown hook ({@link Cleanup}).
  */
 final class SidecarFleet implements AutoCloseable {
-    /** The longest a starting sidecar is waited for before the next one of its start thread starts. */
+    /** The longest a starting sidecar is waited for before its start thread goes on to the next workload. */
     static final Duration FIRST_SNAPSHOT_WAIT = Duration.ofSeconds(30);
 
     private final PrintStream progress;
@@ -145,10 +147,10 @@ final class SidecarFleet implements AutoCloseable {
         try {
             for (int i = first; i < last; i++) {
                 String instance = account + "-" + (i - first);
-                SimulatedSidecar sidecar = SimulatedSidecar.start(mesh, w, i, instance, i % replicas,
-                        layout.namespace(), dir.resolve(account).resolve(instance), "127.0.0.1:" + (20000 + i),
-                        roundApplied);
-                started.add(sidecar);
+                started.add(SimulatedSidecar.start(mesh, w, i, instance, i % replicas, layout.namespace(),
+                        dir.resolve(account).resolve(instance), "127.0.0.1:" + (20000 + i), roundApplied));
+            }
+            for (SimulatedSidecar sidecar : started) {
                 awaitFirstSnapshot(sidecar, deadline);
             }
             return started;
