@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +16,7 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * One process the benchmark starts (an etcd member, a control-plane replica): its output in a log file, stopped
- * by {@link #stopAll} with SIGTERM, then SIGKILL after 10 s. Where util-linux's {@code setpriv} is installed the
+ * by {@link #stopAll} with SIGTERM, then SIGKILL after a grace period. Where util-linux's {@code setpriv} is installed the
  * process is started through {@code setpriv --pdeathsig KILL}, so it also ends when the benchmark's JVM is killed
  * without running its shutdown hooks (SIGKILL, {@code -XX:+ExitOnOutOfMemoryError}). The parent-death signal
  * follows the thread that started the process: start them from the benchmark's main thread, which lives to the end.
@@ -65,15 +66,18 @@ record ChildProcess(String name, Process process, Path log) {
         }
     }
 
-    /** SIGTERM to each, then SIGKILL to those not ended within 10 s; returns once all are gone. */
-    static void stopAll(List<ChildProcess> processes) throws InterruptedException {
+    /**
+     * SIGTERM to each, then SIGKILL to those not ended within {@code grace}; returns once all are gone. Safe to
+     * call again, also from another thread.
+     */
+    static void stopAll(List<ChildProcess> processes, Duration grace) throws InterruptedException {
         List<ChildProcess> all = List.copyOf(processes);
         for (ChildProcess p : all) {
             if (p.process.isAlive()) {
                 p.process.destroy();
             }
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + grace.toNanos();
         for (ChildProcess p : all) {
             if (!p.process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 p.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

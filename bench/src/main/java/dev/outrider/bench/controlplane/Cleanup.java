@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
 import static java.util.Objects.requireNonNull;
@@ -29,9 +31,15 @@ final class Cleanup implements AutoCloseable {
     private record Entry(AutoCloseable resource, boolean outlivesJvm) {
     }
 
+    /** How long a process gets to end after SIGTERM at the benchmark's end; from the shutdown hook, less. */
+    static final Duration STOP_GRACE = Duration.ofSeconds(10);
+    static final Duration HOOK_STOP_GRACE = Duration.ofSeconds(3);
+
     private final PrintStream log;
     private final Deque<Entry> resources = new ArrayDeque<>();
-    private final Thread hook = new Thread(() -> close(true), "propagation-cleanup");
+    /** Every process list added, also read by the hook without the lock (stopping is safe to repeat). */
+    private final List<List<ChildProcess>> processGroups = new CopyOnWriteArrayList<>();
+    private final Thread hook = new Thread(this::onShutdown, "propagation-cleanup");
     private boolean closed;
 
     Cleanup(PrintStream log) {
@@ -50,7 +58,8 @@ final class Cleanup implements AutoCloseable {
      */
     List<ChildProcess> addProcesses(List<ChildProcess> processes) {
         requireNonNull(processes, "processes");
-        add(() -> ChildProcess.stopAll(processes), true);
+        processGroups.add(processes);
+        add(() -> ChildProcess.stopAll(processes, STOP_GRACE), true);
         return processes;
     }
 
@@ -73,6 +82,21 @@ final class Cleanup implements AutoCloseable {
     @Override
     public void close() {
         close(false);
+    }
+
+    /**
+     * The shutdown hook: stops the processes at once, without waiting for the benchmark's thread, which may be
+     * closing the sidecars (they then find no control plane and give up quickly); then the rest.
+     */
+    private void onShutdown() {
+        for (List<ChildProcess> group : processGroups.reversed()) {
+            try {
+                ChildProcess.stopAll(group, HOOK_STOP_GRACE);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        close(true);
     }
 
     /** @param fromHook only what outlives the JVM */
