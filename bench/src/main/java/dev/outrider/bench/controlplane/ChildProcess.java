@@ -16,8 +16,8 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * One process the benchmark starts (an etcd member, a control-plane replica): its output in a log file, stopped
- * by {@link #stopAll} with SIGTERM, then SIGKILL after a grace period. Where util-linux's {@code setpriv} is installed the
- * process is started through {@code setpriv --pdeathsig KILL}, so it also ends when the benchmark's JVM is killed
+ * by {@link #stopAll} with SIGTERM, then SIGKILL after a grace period. Where util-linux's {@code setpriv} is
+ * installed the process is started through {@code setpriv --pdeathsig KILL}, so it also ends when the benchmark's JVM is killed
  * without running its shutdown hooks (SIGKILL, {@code -XX:+ExitOnOutOfMemoryError}). The parent-death signal
  * follows the thread that started the process: start them from the benchmark's main thread, which lives to the end.
  *

@@ -91,16 +91,17 @@ public final class PropagationBenchmark implements Callable<Integer> {
     int startTimeoutSeconds;
 
     @Option(names = "--start-parallelism", defaultValue = "4",
-            description = "workloads started at once, each its instances one after another (default:"
-                    + " ${DEFAULT-VALUE})")
+            description = "workloads started at once, each with all its instances (default: ${DEFAULT-VALUE})")
     int startParallelism;
 
     @Option(names = "--cp-io-threads", defaultValue = "2",
-            description = "control plane event loops (default: ${DEFAULT-VALUE}, the process default)")
+            description = "in-process control plane (--replicas 1): event loops (default: ${DEFAULT-VALUE}, the"
+                    + " process default)")
     int ioThreads;
 
     @Option(names = "--cp-worker-threads", defaultValue = "4",
-            description = "control plane workers (default: ${DEFAULT-VALUE}, the process default)")
+            description = "in-process control plane (--replicas 1): workers (default: ${DEFAULT-VALUE}, the process"
+                    + " default)")
     int workerThreads;
 
     @Option(names = "--tls-provider", defaultValue = "auto",
@@ -150,18 +151,17 @@ public final class PropagationBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (sidecars < 1 || sidecars > 1000 || writes < 1 || warmupWrites < 0 || pauseMillis < 0 || ackPollMillis < 1
-                || pollWaitSeconds < 1 || pollWaitSeconds > 60 || startParallelism < 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--sidecars 1..1000, --writes >= 1,"
-                    + " --warmup-writes >= 0, --pause-ms >= 0, --ack-poll-ms >= 1, --poll-wait-seconds 1..60,"
-                    + " --start-parallelism >= 1");
-        }
-        if (replicas < 1 || replicas > 5 || (etcdMembers != 1 && etcdMembers != 3 && etcdMembers != 5)
-                || (instancesPerService != null && instancesPerService < 1)
-                || !replicaMaxRam.matches("[1-9][0-9]*[kKmMgG]?")) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--replicas 1..5, --etcd-members 1, 3"
-                    + " or 5, --instances-per-service >= 1, --replica-max-ram a size such as 384m");
-        }
+        check(sidecars >= 1 && sidecars <= 1000, "--sidecars", "1..1000");
+        check(writes >= 1, "--writes", ">= 1");
+        check(warmupWrites >= 0, "--warmup-writes", ">= 0");
+        check(pauseMillis >= 0, "--pause-ms", ">= 0");
+        check(ackPollMillis >= 1, "--ack-poll-ms", ">= 1");
+        check(pollWaitSeconds >= 1 && pollWaitSeconds <= 60, "--poll-wait-seconds", "1..60");
+        check(startParallelism >= 1, "--start-parallelism", ">= 1");
+        check(replicas >= 1 && replicas <= 5, "--replicas", "1..5");
+        check(etcdMembers == 1 || etcdMembers == 3 || etcdMembers == 5, "--etcd-members", "1, 3 or 5");
+        check(instancesPerService == null || instancesPerService >= 1, "--instances-per-service", ">= 1");
+        check(replicaMaxRam.matches("[1-9][0-9]*[kKmMgG]?"), "--replica-max-ram", "a size such as 384m");
         String policyNs = policyNamespace == null ? namespace : policyNamespace;
         if (!policyNs.equals(namespace) && !policyNs.equals(ControlPlaneConfig.SYSTEM_NAMESPACE)) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--policy-namespace must be "
@@ -187,6 +187,13 @@ public final class PropagationBenchmark implements Callable<Integer> {
                 }
             }
             return run(work, sidecarFiles, policyNs, provider, cleanup);
+        }
+    }
+
+    /** Refuses a bad option value, naming the option and what it must be. */
+    private void check(boolean ok, String option, String rule) {
+        if (!ok) {
+            throw new CommandLine.ParameterException(new CommandLine(this), option + " must be " + rule);
         }
     }
 

@@ -191,8 +191,9 @@ final class PropagationReport {
             }
         }
         if (peak >= 0) {
-            out.printf(Locale.ROOT, "- goal RSS per replica <= %.0f MiB: highest peak (VmHWM, start-up included) %.1f MiB"
-                    + " (%s): %s%n", GOAL_REPLICA_RSS_MIB, peak, which, peak <= GOAL_REPLICA_RSS_MIB ? "MET" : "NOT MET");
+            out.printf(Locale.ROOT, "- goal RSS per replica <= %.0f MiB: highest peak (VmHWM, start-up included)"
+                            + " %.1f MiB (%s): %s%n", GOAL_REPLICA_RSS_MIB, peak, which,
+                    peak <= GOAL_REPLICA_RSS_MIB ? "MET" : "NOT MET");
         }
     }
 
@@ -205,8 +206,8 @@ final class PropagationReport {
         ProcessStats last = footprints.getFirst().after();
         out.printf(Locale.ROOT, "- processes over the warm-up and measured rounds (%.1f s wall; machine load average"
                 + " (1 min) %.1f before, %.1f after):%n%n", seconds, first.loadAverage(), last.loadAverage());
-        out.println("| process | pid | RSS end (MiB) | RSS peak (MiB) | CPU in the rounds (s) | cores | CPU since start (s)"
-                + " | threads |");
+        out.println("| process | pid | RSS end (MiB) | RSS peak (MiB) | CPU in the rounds (s) | cores"
+                + " | CPU since start (s) | threads |");
         out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
         for (Footprint f : footprints) {
             double cpu = f.before().cpuNanos() < 0 || f.after().cpuNanos() < 0 ? Double.NaN

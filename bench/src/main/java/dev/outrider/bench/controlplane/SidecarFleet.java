@@ -52,8 +52,8 @@ final class SidecarFleet implements AutoCloseable {
 
     private final PrintStream progress;
     private final ExecutorService httpExecutor = Executors.newFixedThreadPool(
-            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), Thread.ofPlatform().daemon().name("sim-http-", 0)
-                    .factory());
+            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
+            Thread.ofPlatform().daemon().name("sim-http-", 0).factory());
     private final List<SimulatedWorkload> workloads = new ArrayList<>();
     private final List<SimulatedSidecar> sidecars = new ArrayList<>();
 

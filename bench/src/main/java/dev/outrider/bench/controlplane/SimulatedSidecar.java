@@ -121,7 +121,7 @@ final class SimulatedSidecar implements AutoCloseable {
         return sidecar;
     }
 
-    /** The watcher's thread: the documents as the verifier parsed them (as the sidecar uses them), then note the round and the time. */
+    /** The watcher's thread: the documents as the verifier parsed them (as the sidecar uses them), then the round. */
     private void apply(VerifiedSnapshot verified) {
         WorkloadSnapshot snapshot = verified.snapshot();
         List<PolicyDocument> documents = verified.policies();
