@@ -85,25 +85,9 @@ class ControlPlaneRefusalTest {
 
     @Test
     void aServerThatNeverAnswersIsNotARefusal() throws Exception {
-        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        open.add(server);
-        List<Socket> held = new CopyOnWriteArrayList<>();
-        Thread.ofVirtual().start(() -> {
-            while (!server.isClosed()) {
-                try {
-                    held.add(server.accept()); // accepted, never answered: the client's request timeout fires
-                } catch (IOException ignored) {
-                    // closed at the end of the test
-                }
-            }
-        });
-        open.add(() -> {
-            for (Socket s : held) {
-                s.close();
-            }
-        });
+        int port = heldServer(); // accepted, never answered: the client's request timeout fires
 
-        ControlPlaneException e = healthFailure(server.getLocalPort());
+        ControlPlaneException e = healthFailure(port);
 
         assertThat(e.unreachable()).isTrue();
         assertThat(e.getMessage()).contains("timed out");
