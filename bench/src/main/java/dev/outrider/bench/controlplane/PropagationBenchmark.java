@@ -17,10 +17,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.StringJoiner;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -313,12 +317,12 @@ public final class PropagationBenchmark implements Callable<Integer> {
                 }
                 progress.printf(Locale.ROOT, "round %d%s: PUT %.1f ms (replica %d), applied first %.1f / all %.1f ms,"
                                 + " all ACKed %.1f ms (seen %.1f ms, %d polls), versions %d..%d (resourceVersion %d),"
-                                + " %s%s%n", r, measured ? "" : " (warm-up)", result.putNanos() / 1e6, result.replica(),
-                        result.firstAppliedNanos() / 1e6, result.allAppliedNanos() / 1e6, result.allAckedNanos() / 1e6,
-                        result.allAckedSeenNanos() / 1e6, result.ackPolls(), result.minVersion(),
-                        result.maxVersion(), result.resourceVersion(),
-                        PropagationReport.bytes(java.util.Arrays.stream(result.snapshotBytes()).filter(b -> b > 0)
-                                .sum()), result.nacked() > 0 ? ", NACKs: " + result.nacked() : "");
+                                + " %s of snapshots%s%s%n", r, measured ? "" : " (warm-up)", result.putNanos() / 1e6,
+                        result.replica(), result.firstAppliedNanos() / 1e6, result.allAppliedNanos() / 1e6,
+                        result.allAckedNanos() / 1e6, result.allAckedSeenNanos() / 1e6, result.ackPolls(),
+                        result.minVersion(), result.maxVersion(), result.resourceVersion(),
+                        PropagationReport.bytes(Arrays.stream(result.snapshotBytes()).filter(b -> b > 0).sum()),
+                        replicaRss(controlPlane), result.nacked() > 0 ? ", NACKs: " + result.nacked() : "");
                 if (result.nacked() > 0) {
                     report.fail("round " + r + ": " + result.nacked() + " sidecars in state NACK");
                     return false;
@@ -344,9 +348,21 @@ public final class PropagationBenchmark implements Callable<Integer> {
         }
     }
 
+    /** {@code , replicas' RSS 170/176/178 MiB} now; empty for the in-process control plane. */
+    private static String replicaRss(ControlPlaneUnderTest controlPlane) {
+        if (controlPlane.replicaProcesses().isEmpty()) {
+            return "";
+        }
+        StringJoiner rss = new StringJoiner("/", ", replicas' RSS ", " MiB");
+        for (ChildProcess p : controlPlane.replicaProcesses()) {
+            rss.add(Long.toString(Math.round(ProcessStats.of(p.process().toHandle()).rssKib() / 1024.0)));
+        }
+        return rss.toString();
+    }
+
     /** This JVM first, then the replicas' and etcd members' processes, by name. */
     private Map<String, ProcessHandle> processes(ControlPlaneUnderTest controlPlane) {
-        Map<String, ProcessHandle> processes = new java.util.LinkedHashMap<>();
+        Map<String, ProcessHandle> processes = new LinkedHashMap<>();
         processes.put(controlPlane.replicaProcesses().isEmpty()
                 ? "this JVM (control plane + " + sidecars + " sidecars + admin client)"
                 : "this JVM (" + sidecars + " sidecars + admin clients)", ProcessHandle.current());
@@ -360,7 +376,7 @@ public final class PropagationBenchmark implements Callable<Integer> {
     }
 
     private static Map<String, ProcessStats> sample(Map<String, ProcessHandle> processes) {
-        Map<String, ProcessStats> stats = new java.util.HashMap<>();
+        Map<String, ProcessStats> stats = new HashMap<>();
         for (Map.Entry<String, ProcessHandle> p : processes.entrySet()) {
             stats.put(p.getKey(), p.getValue().equals(ProcessHandle.current()) ? ProcessStats.now()
                     : ProcessStats.of(p.getValue()));

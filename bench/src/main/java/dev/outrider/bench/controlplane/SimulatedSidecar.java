@@ -63,6 +63,8 @@ final class SimulatedSidecar implements AutoCloseable {
     /** Written by the watcher's thread, read by any. */
     private volatile int lastRound;
     private volatile int endpoints = -1;
+    /** The version of the snapshot the applier last took (the watcher keeps it as last-known-good next). */
+    private volatile long appliedVersion = -1;
     private volatile String applyError;
 
     private SimulatedSidecar(int index, String instance, int replica, SpiffeId identity,
@@ -128,6 +130,7 @@ final class SimulatedSidecar implements AutoCloseable {
         long now = System.nanoTime();
         int round = roundOf(documents);
         endpoints = snapshot.endpoints().size();
+        appliedVersion = snapshot.versionNumber();
         if (round > lastRound && round < roundApplied.length) {
             appliedAtNanos[round] = now;
             versionOfRound[round] = snapshot.versionNumber();
@@ -206,12 +209,12 @@ final class SimulatedSidecar implements AutoCloseable {
 
     /**
      * Bytes of the snapshot in force (its JWS text as the control plane sent it, kept as the last-known-good
-     * file) when that is the snapshot of {@code round}; -1 when another is in force or the file cannot be read.
-     * Only after the round's ACK was seen: the file is written before the ACK is sent.
+     * file) when that is the snapshot of {@code round}; -1 when the applier took another since, or the file cannot
+     * be read. Only after the round's ACK was seen: the watcher writes the file after the applier returned and
+     * before it sends the ACK.
      */
     long snapshotBytes(int round) {
-        WatchState state = state();
-        if (state == null || state.appliedVersion() != versionOfRound[round]) {
+        if (appliedVersion != versionOfRound[round]) {
             return -1;
         }
         try {
