@@ -36,9 +36,7 @@ record BenchMeshCa(Path certificate, Path privateKey) {
 
     static BenchMeshCa create(Path dir) throws Exception {
         Files.createDirectories(dir);
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-        generator.initialize(new ECGenParameterSpec("secp256r1"));
-        KeyPair keys = generator.generateKeyPair();
+        KeyPair keys = p256();
         Instant now = Instant.now();
         X500Name name = new X500Name("O=Outrider bench,CN=Outrider bench mesh CA");
         var builder = new JcaX509v3CertificateBuilder(name, new BigInteger(64, new SecureRandom()),
@@ -51,10 +49,27 @@ record BenchMeshCa(Path certificate, Path privateKey) {
         X509Certificate cert = new JcaX509CertificateConverter().getCertificate(
                 builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
         Path certFile = dir.resolve("ca.pem");
-        Path keyFile = dir.resolve("ca.key");
         Files.writeString(certFile, Pem.write(cert));
-        Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(keyFile, Pem.pkcs8(keys.getPrivate()));
-        return new BenchMeshCa(certFile, keyFile);
+        return new BenchMeshCa(certFile, writeKey(dir.resolve("ca.key"), keys));
+    }
+
+    /**
+     * A new snapshot-signing key (EC P-256, PKCS#8 PEM, owner-only) in {@code file}: the {@code --signing-key}
+     * every control-plane replica is given, as a mounted secret would be.
+     */
+    static Path signingKey(Path file) throws Exception {
+        return writeKey(file, p256());
+    }
+
+    private static KeyPair p256() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        return generator.generateKeyPair();
+    }
+
+    private static Path writeKey(Path file, KeyPair keys) throws Exception {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, Pem.pkcs8(keys.getPrivate()));
+        return file;
     }
 }

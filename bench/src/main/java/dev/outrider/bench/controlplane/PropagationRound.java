@@ -3,13 +3,11 @@ package dev.outrider.bench.controlplane;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.model.ResourceKind;
-import dev.outrider.core.watch.WatchState;
 import dev.outrider.core.client.WrittenResource;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -25,20 +23,25 @@ import static java.util.Objects.requireNonNull;
 /**
  * One write and its propagation, measured:
  * <pre>
- *   t0 ─▶ PUT AuthorizationPolicy (admin API; answered once durable) ─▶ snapshot hub recompiles and signs one
- *         snapshot per workload ─▶ held long polls answered ─▶ each sidecar: verify, parse (applied: t_apply),
- *         keep as last-known-good (fsync), POST /v1/sidecars/status ACK (recorded: lastSeen)
+ *   t0 ─▶ PUT AuthorizationPolicy (admin API of replica (round - 1) mod R: writes go round-robin through the
+ *         replicas; answered once durable) ─▶ every replica's snapshot hub recompiles and signs one snapshot per
+ *         workload ─▶ held long polls answered ─▶ each sidecar: verify, parse (applied: t_apply), keep as
+ *         last-known-good (fsync), POST /v1/sidecars/status ACK to its replica (recorded: lastSeen)
  *   apply: the benchmark thread waits on the round's latch (every sidecar counts it down once, in its applier)
- *   ACK:   then polls GET /v1/sidecars until every instance shows an appliedVersion at least the version that
+ *   ACK:   then polls GET /v1/sidecars of every replica ({@link ReportedStatuses}: a sidecar reports to the
+ *          replica it talks to, its first one unless it moved on) until every instance shows an appliedVersion
+ *          at least the version that
  *          brought it this round; a sidecar's ACK time is its lastSeen at that poll (the control plane's clock
  *          when it recorded the report; a registration refresh in between could only make it later, and it is
  *          capped at the poll's own time)
+ *   bytes: then the size of each sidecar's last-known-good file, the JWS text it received for this write
  * </pre>
- * Wall-clock instants (t0 and lastSeen, same JVM, same clock) give the ACK latencies; {@link System#nanoTime()}
- * the others.
+ * Wall-clock instants (t0 and lastSeen; every process on this machine reads the same clock) give the ACK
+ * latencies; {@link System#nanoTime()} the others.
  */
 final class PropagationRound {
-    private final ControlPlaneClient admin;
+    private final List<ControlPlaneClient> admins;
+    private final ReportedStatuses statuses;
     private final String policyNamespace;
     private final String workloadNamespace;
     private final List<SimulatedSidecar> sidecars;
@@ -46,10 +49,13 @@ final class PropagationRound {
     private final Duration timeout;
     private final Duration ackPollInterval;
 
-    /** What one round measured; latencies in nanoseconds from t0. */
-    record Result(int round, long resourceVersion, long putNanos, long[] applyNanos, long[] ackNanos,
+    /**
+     * What one round measured; latencies in nanoseconds from t0; {@code snapshotBytes} per sidecar, -1 where the
+     * snapshot in force was not this write's by the time it was read.
+     */
+    record Result(int round, int replica, long resourceVersion, long putNanos, long[] applyNanos, long[] ackNanos,
                   long firstAppliedNanos, long allAppliedNanos, long allAckedNanos, long allAckedSeenNanos,
-                  long minVersion, long maxVersion, int nacked, int ackPolls) {
+                  long minVersion, long maxVersion, int nacked, int ackPolls, long[] snapshotBytes) {
     }
 
     /** A round that did not complete: what was missing, for the report. */
@@ -59,10 +65,12 @@ final class PropagationRound {
         }
     }
 
-    PropagationRound(ControlPlaneClient admin, String policyNamespace, String workloadNamespace,
+    /** @param admins an admin client per replica, in replica order */
+    PropagationRound(List<ControlPlaneClient> admins, String policyNamespace, String workloadNamespace,
                      List<SimulatedSidecar> sidecars, CountDownLatch[] roundApplied, Duration timeout,
                      Duration ackPollInterval) {
-        this.admin = requireNonNull(admin, "admin");
+        this.admins = List.copyOf(admins);
+        this.statuses = new ReportedStatuses(admins);
         this.policyNamespace = requireNonNull(policyNamespace, "policyNamespace");
         this.workloadNamespace = requireNonNull(workloadNamespace, "workloadNamespace");
         this.sidecars = List.copyOf(sidecars);
@@ -91,10 +99,11 @@ final class PropagationRound {
 
     Result run(int round) throws RoundFailed, InterruptedException {
         byte[] body = policy(round);
+        int replica = (round - 1) % admins.size();
         long t0 = System.nanoTime();
         Instant t0Wall = Instant.now();
-        WrittenResource written = admin.putResource(ResourceKind.AUTHORIZATION_POLICY, policyNamespace,
-                SimulatedSidecar.POLICY_NAME, body, "application/yaml");
+        WrittenResource written = admins.get(replica).putResource(ResourceKind.AUTHORIZATION_POLICY,
+                policyNamespace, SimulatedSidecar.POLICY_NAME, body, "application/yaml");
         long putNanos = System.nanoTime() - t0;
         long deadline = t0 + timeout.toNanos();
 
@@ -121,20 +130,21 @@ final class PropagationRound {
         }
         Set<String> nacked = new HashSet<>();
         int polls = 0;
-        long seenAll = -1;
+        long seenAll;
         while (true) {
-            JsonNode list = admin.sidecars();
+            Map<String, JsonNode> list = statuses.all();
             long polled = System.nanoTime() - t0;
             polls++;
-            for (JsonNode entry : list.path("sidecars")) {
-                SimulatedSidecar s = pending.get(entry.path("instance").asText());
+            for (Map.Entry<String, JsonNode> e : list.entrySet()) {
+                JsonNode entry = e.getValue();
                 if ("NACK".equals(entry.path("state").asText())) {
-                    nacked.add(entry.path("instance").asText());
+                    nacked.add(e.getKey());
                 }
+                SimulatedSidecar s = pending.get(e.getKey());
                 if (s == null || entry.path("appliedVersion").asLong(-1) < s.versionOfRound(round)) {
                     continue;
                 }
-                ack[s.index()] = Math.min(polled, sinceWall(t0Wall, entry.path("lastSeen").asText()));
+                ack[s.index()] = Math.min(polled, sinceWall(t0Wall, ReportedStatuses.lastSeen(entry)));
                 pending.remove(s.instance());
             }
             if (pending.isEmpty()) {
@@ -148,20 +158,20 @@ final class PropagationRound {
             }
             Thread.sleep(ackPollInterval.toMillis());
         }
+        long[] bytes = new long[n];
+        for (int i = 0; i < n; i++) {
+            bytes[i] = sidecars.get(i).snapshotBytes(round);
+        }
         long firstApplied = Arrays.stream(apply).min().orElse(0);
         long allApplied = Arrays.stream(apply).max().orElse(0);
         long allAcked = Arrays.stream(ack).max().orElse(0);
-        return new Result(round, Long.parseLong(written.resourceVersion()), putNanos, apply, ack, firstApplied,
-                allApplied, allAcked, seenAll, minVersion, maxVersion, nacked.size(), polls);
+        return new Result(round, replica, Long.parseLong(written.resourceVersion()), putNanos, apply, ack,
+                firstApplied, allApplied, allAcked, seenAll, minVersion, maxVersion, nacked.size(), polls, bytes);
     }
 
-    /** Nanoseconds from {@code t0} to the control plane's {@code lastSeen} instant. */
-    private static long sinceWall(Instant t0, String lastSeen) {
-        try {
-            return Duration.between(t0, Instant.parse(lastSeen)).toNanos();
-        } catch (DateTimeParseException e) {
-            return Long.MAX_VALUE; // capped by the poll time
-        }
+    /** Nanoseconds from {@code t0} to the control plane's {@code lastSeen} instant ({@link Instant#MAX}: none). */
+    private static long sinceWall(Instant t0, Instant lastSeen) {
+        return lastSeen.equals(Instant.MAX) ? Long.MAX_VALUE : Duration.between(t0, lastSeen).toNanos();
     }
 
     private String stragglers(int round) {
@@ -171,33 +181,22 @@ final class PropagationRound {
                 late.add(s);
             }
         }
-        JsonNode list;
+        Map<String, JsonNode> list;
         try {
-            list = admin.sidecars();
+            list = statuses.all();
         } catch (RuntimeException e) {
-            list = null;
+            list = Map.of();
         }
         return describe(late, round, list);
     }
 
     /** Up to 10 sidecars: their watch state, applier error and what GET /v1/sidecars says of them. */
-    private static String describe(List<SimulatedSidecar> late, int round, JsonNode list) {
-        Map<String, JsonNode> byInstance = new HashMap<>();
-        if (list != null) {
-            for (JsonNode entry : list.path("sidecars")) {
-                byInstance.put(entry.path("instance").asText(), entry);
-            }
-        }
+    private static String describe(List<SimulatedSidecar> late, int round, Map<String, JsonNode> byInstance) {
         StringBuilder sb = new StringBuilder();
         for (SimulatedSidecar s : late.subList(0, Math.min(10, late.size()))) {
-            WatchState state = s.state();
-            sb.append("\n  ").append(s.instance()).append(": last round applied ").append(s.lastRound())
-                    .append(" (round ").append(round).append(" came with version ")
-                    .append(s.lastRound() >= round ? Long.toString(s.versionOfRound(round)) : "-").append(")")
-                    .append(", watch state ").append(state == null ? "-" : state.appliedVersion() + " "
-                            + state.source() + (state.lastError() == null ? "" : " error: " + state.lastError()))
-                    .append(s.applyError() == null ? "" : ", applier: " + s.applyError())
-                    .append(", control plane: ").append(byInstance.getOrDefault(s.instance(), null));
+            sb.append("\n  ").append(s.describe()).append("; round ").append(round).append(" came with version ")
+                    .append(s.lastRound() >= round ? Long.toString(s.versionOfRound(round)) : "-")
+                    .append("; control plane: ").append(byInstance.getOrDefault(s.instance(), null));
         }
         if (late.size() > 10) {
             sb.append("\n  ... and ").append(late.size() - 10).append(" more");

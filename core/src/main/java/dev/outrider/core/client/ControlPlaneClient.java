@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
@@ -38,7 +39,8 @@ import static java.util.Objects.requireNonNull;
  * {@link #nextSnapshot} is asynchronous: a long poll holds no thread of ours.
  *
  * <p>Thread-safe. Threads: the HTTP clients' selector threads and one cached daemon pool
- * ({@code outrider-control-client-N}) for their asynchronous work, all ended by {@link #close()}.
+ * ({@code outrider-control-client-N}) for their asynchronous work, all ended by {@link #close()}; or the executor
+ * given to {@link #open(ControlPlaneClientConfig, Executor)} instead of that pool.
  */
 public final class ControlPlaneClient implements AutoCloseable {
     static final String VERSION_HEADER = "Outrider-Snapshot-Version";
@@ -62,10 +64,23 @@ public final class ControlPlaneClient implements AutoCloseable {
         return open(config, Clock.systemUTC());
     }
 
+    /**
+     * As {@link #open(ControlPlaneClientConfig)}, with the HTTP clients' asynchronous work on {@code executor}
+     * instead of a pool of the client's own: for a process that runs many clients (the propagation benchmark's
+     * simulated sidecars) and shares threads among them. {@link #close()} leaves {@code executor} running.
+     */
+    public static ControlPlaneClient open(ControlPlaneClientConfig config, Executor executor) {
+        return open(config, Clock.systemUTC(), requireNonNull(executor, "executor"));
+    }
+
     static ControlPlaneClient open(ControlPlaneClientConfig config, Clock clock) {
+        return open(config, clock, null);
+    }
+
+    private static ControlPlaneClient open(ControlPlaneClientConfig config, Clock clock, Executor executor) {
         requireNonNull(config, "config");
         requireNonNull(clock, "clock");
-        return new ControlPlaneClient(config, HttpTransport.open(config, clock));
+        return new ControlPlaneClient(config, HttpTransport.open(config, clock, executor));
     }
 
     public ControlPlaneClientConfig config() {

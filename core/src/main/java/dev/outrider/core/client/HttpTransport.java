@@ -22,8 +22,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,7 +46,8 @@ import java.util.regex.Pattern;
  * replicas that moved are found.
  *
  * <p>Thread-safe: the material and clients are guarded by {@link #lock}; requests run on the HTTP clients'
- * selector threads and one cached daemon pool ({@code outrider-control-client-N}), all ended by {@link #close()}.
+ * selector threads and one cached daemon pool ({@code outrider-control-client-N}), all ended by {@link #close()};
+ * or, when the caller gives one, on its executor, which {@link #close()} leaves running (it is the caller's).
  */
 final class HttpTransport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpTransport.class);
@@ -56,7 +59,10 @@ final class HttpTransport implements AutoCloseable {
     private final ControlPlaneClientConfig config;
     private final ClientTls tls;
     private final Clock clock;
-    private final ExecutorService executor;
+    /** Where the HTTP clients run their asynchronous work: {@link #ownExecutor}, or the caller's. */
+    private final Executor executor;
+    /** The pool this transport made and shuts down on {@link #close()}; null when the caller gave the executor. */
+    private final ExecutorService ownExecutor;
     private final Object lock = new Object();
     /** Index (modulo the count) of the target calls go to; moved on by {@link #failed}. */
     private final AtomicInteger current = new AtomicInteger();
@@ -71,22 +77,33 @@ final class HttpTransport implements AutoCloseable {
     private byte[] refused;
     private boolean closed;
 
-    private HttpTransport(ControlPlaneClientConfig config, ClientTls tls, Clock clock, ClientTls.Material material) {
+    private HttpTransport(ControlPlaneClientConfig config, ClientTls tls, Clock clock, ClientTls.Material material,
+                          Executor executor) {
         this.config = config;
         this.tls = tls;
         this.clock = clock;
         this.material = material;
         this.targets = targets(config.servers());
-        AtomicInteger threads = new AtomicInteger();
-        this.executor = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "outrider-control-client-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        if (executor == null) {
+            AtomicInteger threads = new AtomicInteger();
+            this.ownExecutor = Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "outrider-control-client-" + threads.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            this.executor = ownExecutor;
+        } else {
+            this.ownExecutor = null;
+            this.executor = executor;
+        }
     }
 
-    /** @throws IllegalArgumentException when the trust bundle cannot be read or holds no certificate (named) */
-    static HttpTransport open(ControlPlaneClientConfig config, Clock clock) {
+    /**
+     * @param executor where the HTTP clients run their asynchronous work, or null for a pool of this transport's
+     *                 own (ended by {@link #close()}; a given executor is left running)
+     * @throws IllegalArgumentException when the trust bundle cannot be read or holds no certificate (named)
+     */
+    static HttpTransport open(ControlPlaneClientConfig config, Clock clock, Executor executor) {
         ClientTls tls = new ClientTls(config.trustBundle(), config.certificate(), config.privateKey(),
                 config.serverIdentity());
         ClientTls.Material material;
@@ -100,7 +117,7 @@ final class HttpTransport implements AutoCloseable {
         if (material.clientProblem() != null) {
             log.info("control-plane client: {}; connecting without a client certificate", material.clientProblem());
         }
-        return new HttpTransport(config, tls, clock, material);
+        return new HttpTransport(config, tls, clock, material, executor);
     }
 
     /**
@@ -208,7 +225,9 @@ final class HttpTransport implements AutoCloseable {
         return propagateCancel(exchange, exchange.exceptionallyCompose(e -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             URI server = URI.create(built.uri().getScheme() + "://" + built.uri().getRawAuthority());
-            if (!exchange.isCancelled()) {
+            // A cancelled call (a watcher closing) is no failure of the address. The HTTP client may complete the
+            // exchange with its own CancellationException before the caller's cancel reaches this future.
+            if (!exchange.isCancelled() && !(cause instanceof CancellationException)) {
                 failed(attempt, server, call, cause);
             }
             return CompletableFuture.failedFuture(ControlPlaneException.unreachable(call, server, cause));
@@ -350,6 +369,8 @@ final class HttpTransport implements AutoCloseable {
             mutual.clear();
             anonymous.clear();
         }
-        executor.shutdownNow();
+        if (ownExecutor != null) {
+            ownExecutor.shutdownNow();
+        }
     }
 }

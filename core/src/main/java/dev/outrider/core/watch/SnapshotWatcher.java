@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 
@@ -31,7 +32,8 @@ import static java.util.Objects.requireNonNull;
  *
  * <pre>
  *  start() (caller's thread): last-known-good ─verify─▶ apply ─▶ state CACHE      (none or refused: state NONE)
- *  watch thread "outrider-snapshot-watch" (one daemon thread; every field below is confined to it):
+ *  watch thread "outrider-snapshot-watch" (one daemon thread, or one of the caller's ThreadFactory; every field
+ *  below is confined to it):
  *    register ──ok: again after ttl/3──────────────────────────────────┐ failed (404/403/...): backoff, lastError
  *    poll(after) ─▶ HttpClient holds it (no thread of ours) ─▶ result back on the watch thread
  *       304 ─▶ poll again                                   network/5xx/4xx ─▶ backoff with jitter, poll again
@@ -90,7 +92,8 @@ public final class SnapshotWatcher implements AutoCloseable {
     }
 
     private SnapshotWatcher(WatchCalls client, SnapshotVerifier verifier, LastKnownGood cache,
-                            SnapshotApplier applier, WatchOptions options, Clock clock, RandomGenerator jitter) {
+                            SnapshotApplier applier, WatchOptions options, Clock clock, RandomGenerator jitter,
+                            ThreadFactory watchThread) {
         this.client = client;
         this.cache = cache;
         this.applier = applier;
@@ -100,11 +103,7 @@ public final class SnapshotWatcher implements AutoCloseable {
         this.pollBackoff = new Backoff(Backoff.DEFAULT_INITIAL, Backoff.DEFAULT_MAX, jitter);
         this.registrationBackoff = new Backoff(Backoff.DEFAULT_INITIAL, Backoff.DEFAULT_MAX, jitter);
         this.reportBackoff = new Backoff(Backoff.DEFAULT_INITIAL, Backoff.DEFAULT_MAX, jitter);
-        this.thread = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "outrider-snapshot-watch");
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = new ScheduledThreadPoolExecutor(1, watchThread);
         this.thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
@@ -116,8 +115,18 @@ public final class SnapshotWatcher implements AutoCloseable {
      */
     public static SnapshotWatcher start(ControlPlaneClient client, SnapshotVerifier verifier, LastKnownGood cache,
                                         SnapshotApplier applier, WatchOptions options) {
+        return start(client, verifier, cache, applier, options, SnapshotWatcher::daemonThread);
+    }
+
+    /**
+     * As above, with the watch thread made by {@code watchThread}: for a process that runs many watchers (the
+     * propagation benchmark's simulated sidecars), e.g. virtual threads sharing the JVM's carrier threads. The work
+     * is the same, on one thread at a time, and every field stays confined to it.
+     */
+    public static SnapshotWatcher start(ControlPlaneClient client, SnapshotVerifier verifier, LastKnownGood cache,
+                                        SnapshotApplier applier, WatchOptions options, ThreadFactory watchThread) {
         return start(WatchCalls.of(requireNonNull(client, "client")), verifier, cache, applier, options,
-                Clock.systemUTC());
+                Clock.systemUTC(), RandomGenerator.getDefault(), watchThread);
     }
 
     static SnapshotWatcher start(WatchCalls client, SnapshotVerifier verifier, LastKnownGood cache,
@@ -128,7 +137,14 @@ public final class SnapshotWatcher implements AutoCloseable {
     /** @param jitter where the back-off's random delays come from (used on the watch thread only) */
     static SnapshotWatcher start(WatchCalls client, SnapshotVerifier verifier, LastKnownGood cache,
                                  SnapshotApplier applier, WatchOptions options, Clock clock, RandomGenerator jitter) {
+        return start(client, verifier, cache, applier, options, clock, jitter, SnapshotWatcher::daemonThread);
+    }
+
+    private static SnapshotWatcher start(WatchCalls client, SnapshotVerifier verifier, LastKnownGood cache,
+                                         SnapshotApplier applier, WatchOptions options, Clock clock,
+                                         RandomGenerator jitter, ThreadFactory watchThread) {
         requireNonNull(jitter, "jitter");
+        requireNonNull(watchThread, "watchThread");
         requireNonNull(verifier, "verifier");
         requireNonNull(options, "options");
         if (!options.namespace().equals(verifier.workload().namespace())
@@ -138,7 +154,7 @@ public final class SnapshotWatcher implements AutoCloseable {
         }
         SnapshotWatcher watcher = new SnapshotWatcher(requireNonNull(client, "client"), verifier,
                 requireNonNull(cache, "cache"), requireNonNull(applier, "applier"), options, requireNonNull(clock, "clock"),
-                jitter);
+                jitter, watchThread);
         watcher.applyLastKnownGood();
         watcher.thread.execute(() -> {
             watcher.poll(); // first: it holds no thread, while a registration blocks this one until answered
@@ -147,6 +163,13 @@ public final class SnapshotWatcher implements AutoCloseable {
             }
         });
         return watcher;
+    }
+
+    /** The sidecar's watch thread: one platform daemon thread, {@code outrider-snapshot-watch}. */
+    private static Thread daemonThread(Runnable task) {
+        Thread t = new Thread(task, "outrider-snapshot-watch");
+        t.setDaemon(true);
+        return t;
     }
 
     /** The current state; any thread. */

@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 /**
  * Which failures count as a refused connection ({@link ControlPlaneException#refused()}, retried within
  * {@link Backoff#REFUSED_MAX}), with the real client against real sockets on loopback: nothing listening, a
- * listener that resets every connection, and one that accepts and never answers (a timeout, not a refusal).
+ * listener that resets every connection, and one that accepts and never answers (a timeout, not a refusal);
+ * and a call the caller cancels, which is no failure at all (the client stays on its address).
  */
 class ControlPlaneRefusalTest {
     private static final TestPki.Ca MESH = TestPki.Ca.create("mesh");
@@ -84,13 +85,48 @@ class ControlPlaneRefusalTest {
 
     @Test
     void aServerThatNeverAnswersIsNotARefusal() throws Exception {
+        int port = heldServer(); // accepted, never answered: the client's request timeout fires
+
+        ControlPlaneException e = healthFailure(port);
+
+        assertThat(e.unreachable()).isTrue();
+        assertThat(e.getMessage()).contains("timed out");
+        assertThat(e.refused()).isFalse();
+    }
+
+    @Test
+    void aCancelledCallDoesNotMoveTheClientToTheNextAddress() throws Exception {
+        int first = heldServer();
+        int second = heldServer();
+        Path bundle = Files.writeString(dir.resolve("bundle.pem"), MESH.pem());
+        ControlPlaneClientConfig config = new ControlPlaneClientConfig(List.of(URI.create("https://127.0.0.1:" + first),
+                URI.create("https://127.0.0.1:" + second)), ControlPlaneClientConfig.defaultServerIdentity("cluster.local"),
+                bundle, null, null, null, Duration.ofSeconds(2), Duration.ofMillis(500));
+        // The HTTP client may complete the exchange with its own CancellationException before the caller's cancel
+        // reaches it: a race, so several rounds. A watcher cancels its poll when it closes; that is no failure of
+        // the address.
+        for (int i = 0; i < 3; i++) {
+            try (ControlPlaneClient client = ControlPlaneClient.open(config)) {
+                var poll = client.nextSnapshot("shop", "orders", 0, Duration.ofSeconds(30));
+                Thread.sleep(100);
+                poll.cancel(true);
+                Thread.sleep(100);
+
+                ControlPlaneException e = catchThrowableOfType(ControlPlaneException.class, client::health);
+                assertThat(e.getMessage()).as("round " + i).contains("127.0.0.1:" + first).contains("timed out");
+            }
+        }
+    }
+
+    /** A listener that accepts and never answers (a TLS handshake waits there); closed after the test. */
+    private int heldServer() throws IOException {
         ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         open.add(server);
         List<Socket> held = new CopyOnWriteArrayList<>();
         Thread.ofVirtual().start(() -> {
             while (!server.isClosed()) {
                 try {
-                    held.add(server.accept()); // accepted, never answered: the client's request timeout fires
+                    held.add(server.accept());
                 } catch (IOException ignored) {
                     // closed at the end of the test
                 }
@@ -101,12 +137,7 @@ class ControlPlaneRefusalTest {
                 s.close();
             }
         });
-
-        ControlPlaneException e = healthFailure(server.getLocalPort());
-
-        assertThat(e.unreachable()).isTrue();
-        assertThat(e.getMessage()).contains("timed out");
-        assertThat(e.refused()).isFalse();
+        return server.getLocalPort();
     }
 
     @Test

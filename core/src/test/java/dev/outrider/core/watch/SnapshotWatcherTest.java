@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -76,6 +77,27 @@ class SnapshotWatcherTest {
             assertThat(watcher.state().appliedVersion()).isEqualTo(7);
             assertThat(watcher.state().lastContact()).isNull();
         }
+    }
+
+    @Test
+    void theWatchRunsOnAThreadOfTheGivenFactoryAndEndsWithTheWatcher() {
+        List<Thread> made = new CopyOnWriteArrayList<>();
+        ThreadFactory virtual = Thread.ofVirtual().name("test-watch-", 0).factory();
+        SnapshotWatcher watcher = SnapshotWatcher.start(client, snapshots.verifier, cache, s -> applied.add(s.snapshot()),
+                WatchOptions.of(TestSnapshots.ORDERS, "orders", "orders-1", "10.0.0.5:15006"), task -> {
+                    Thread t = virtual.newThread(task);
+                    made.add(t);
+                    return t;
+                });
+        try (watcher) {
+            // The watch loop ran (its poll found nobody listening) on the one thread the factory made.
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(watcher.state().lastError()).contains("unreachable"));
+            assertThat(made).hasSize(1);
+            assertThat(made.getFirst().isVirtual()).isTrue();
+            assertThat(made.getFirst().getName()).isEqualTo("test-watch-0");
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> !made.getFirst().isAlive());
     }
 
     @Test
