@@ -124,6 +124,11 @@ public final class PropagationBenchmark implements Callable<Integer> {
             description = "etcd members with --replicas 2 or more: 1, 3 or 5 (default: ${DEFAULT-VALUE})")
     int etcdMembers;
 
+    @Option(names = "--calls", defaultValue = "0", description = "how many other workloads each workload calls: a"
+            + " Sidecar per workload scopes its snapshot to them (0, the default: no Sidecar, every workload's"
+            + " snapshot holds every endpoint)")
+    int calls;
+
     @Option(names = "--instances-per-service", description = "sidecar instances per workload identity (they share"
             + " its certificate and HTTP clients); default 1 with --replicas 1, 10 with more")
     Integer instancesPerService;
@@ -162,6 +167,7 @@ public final class PropagationBenchmark implements Callable<Integer> {
         check(ackPollMillis >= 1, "--ack-poll-ms", ">= 1");
         check(pollWaitSeconds >= 1 && pollWaitSeconds <= 60, "--poll-wait-seconds", "1..60");
         check(startParallelism >= 1, "--start-parallelism", ">= 1");
+        check(calls >= 0, "--calls", ">= 0");
         check(replicas >= 1 && replicas <= 5, "--replicas", "1..5");
         check(etcdMembers == 1 || etcdMembers == 3 || etcdMembers == 5, "--etcd-members", "1, 3 or 5");
         check(instancesPerService == null || instancesPerService >= 1, "--instances-per-service", ">= 1");
@@ -229,7 +235,8 @@ public final class PropagationBenchmark implements Callable<Integer> {
                 controlPlane.snapshotKeys(), Duration.ofSeconds(pollWaitSeconds), Duration.ofSeconds(60),
                 fleet.httpExecutor(), Thread.ofVirtual().name("sim-watch-", 0).factory());
         int perService = instancesPerService != null ? instancesPerService : replicas == 1 ? 1 : 10;
-        SidecarFleet.Layout layout = new SidecarFleet.Layout(sidecars, perService, namespace, startParallelism);
+        SidecarFleet.Layout layout = new SidecarFleet.Layout(sidecars, perService, namespace, startParallelism,
+                calls);
         ReportedStatuses statuses = new ReportedStatuses(admins);
         long startedAt = System.nanoTime();
         long deadline = startedAt + Duration.ofSeconds(startTimeoutSeconds).toNanos();

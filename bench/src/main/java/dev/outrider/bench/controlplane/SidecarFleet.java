@@ -62,7 +62,8 @@ final class SidecarFleet implements AutoCloseable {
     }
 
     /** How the fleet is laid out, from the benchmark's options. */
-    record Layout(int sidecars, int instancesPerService, String namespace, int startParallelism) {
+    /** @param calls how many other workloads each one calls (a Sidecar scoping its snapshot); 0: no Sidecar, every one */
+    record Layout(int sidecars, int instancesPerService, String namespace, int startParallelism, int calls) {
         int services() {
             return (sidecars + instancesPerService - 1) / instancesPerService;
         }
@@ -95,6 +96,24 @@ final class SidecarFleet implements AutoCloseable {
                     spec: {protocol: http2, serviceAccounts: [%s]}
                     """.formatted(account, layout.namespace(), account)).getBytes(StandardCharsets.UTF_8),
                     "application/yaml");
+        }
+        if (layout.calls() > 0) { // workload w calls the next `calls` workloads: its snapshot holds their endpoints
+            for (int w = 0; w < layout.services(); w++) {
+                StringBuilder hosts = new StringBuilder();
+                for (int c = 1; c <= layout.calls(); c++) {
+                    hosts.append(c == 1 ? "" : ", ").append('"').append(layout.namespace()).append('/')
+                            .append(layout.service((w + c) % layout.services())).append('"');
+                }
+                admin.putResource(ResourceKind.SIDECAR, layout.namespace(), layout.service(w), ("""
+                        apiVersion: outrider.dev/v1
+                        kind: Sidecar
+                        metadata: {name: %s, namespace: %s}
+                        spec:
+                          workloadSelector: {serviceAccounts: [%s]}
+                          egress: [{hosts: [%s]}]
+                        """.formatted(layout.service(w), layout.namespace(), layout.service(w), hosts))
+                        .getBytes(StandardCharsets.UTF_8), "application/yaml");
+            }
         }
         ExecutorService pool = Executors.newFixedThreadPool(layout.startParallelism());
         try {
