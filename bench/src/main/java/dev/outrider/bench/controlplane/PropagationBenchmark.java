@@ -243,7 +243,7 @@ public final class PropagationBenchmark implements Callable<Integer> {
         fleet.start(layout, mesh, admins.getFirst(), sidecarFiles, roundApplied, deadline);
         long bootstrapped = System.nanoTime();
         List<SimulatedSidecar> started = fleet.sidecars();
-        awaitSettled(statuses, started, deadline);
+        awaitSettled(statuses, started, layout.visibleEndpoints(), deadline);
         long settled = System.nanoTime();
         ProcessStats self = ProcessStats.now();
         progress.printf(Locale.ROOT, "%d sidecars: certificates and watchers started in %.1f s, all registered and"
@@ -280,17 +280,21 @@ public final class PropagationBenchmark implements Callable<Integer> {
         }
     }
 
-    /** Until every sidecar applied a snapshot with all N endpoints and GET /v1/sidecars shows all N as ACK. */
-    private void awaitSettled(ReportedStatuses statuses, List<SimulatedSidecar> all, long deadline)
-            throws InterruptedException {
+    /**
+     * Until every sidecar applied a snapshot with every endpoint it should see (all N; with {@code --calls K}, the
+     * instances of the K workloads it calls) and GET /v1/sidecars shows all N as ACK.
+     */
+    private void awaitSettled(ReportedStatuses statuses, List<SimulatedSidecar> all, int expectedEndpoints,
+                              long deadline) throws InterruptedException {
         while (true) {
-            boolean local = all.stream().allMatch(s -> s.endpoints() == sidecars);
+            boolean local = all.stream().allMatch(s -> s.endpoints() == expectedEndpoints);
             if (local && acked(statuses) == sidecars) {
                 return;
             }
             if (System.nanoTime() - deadline > 0) {
                 long acked = acked(statuses);
-                List<SimulatedSidecar> missing = all.stream().filter(s -> s.endpoints() != sidecars).toList();
+                List<SimulatedSidecar> missing = all.stream().filter(s -> s.endpoints() != expectedEndpoints)
+                        .toList();
                 StringBuilder late = new StringBuilder();
                 for (SimulatedSidecar s : missing.subList(0, Math.min(10, missing.size()))) {
                     late.append("\n  ").append(s.describe());

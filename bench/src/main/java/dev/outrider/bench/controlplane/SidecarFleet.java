@@ -61,9 +61,17 @@ final class SidecarFleet implements AutoCloseable {
         this.progress = requireNonNull(progress, "progress");
     }
 
-    /** How the fleet is laid out, from the benchmark's options. */
-    /** @param calls how many other workloads each one calls (a Sidecar scoping its snapshot); 0: no Sidecar, every one */
+    /**
+     * How the fleet is laid out, from the benchmark's options.
+     *
+     * @param calls how many other workloads each one calls (a Sidecar scoping its snapshot); 0: no Sidecar, every one
+     */
     record Layout(int sidecars, int instancesPerService, String namespace, int startParallelism, int calls) {
+        /** The endpoints each sidecar's snapshot holds: every one, or those of the {@code calls} workloads it calls. */
+        int visibleEndpoints() {
+            return calls == 0 ? sidecars : Math.min(calls, services()) * instancesPerService;
+        }
+
         int services() {
             return (sidecars + instancesPerService - 1) / instancesPerService;
         }
