@@ -8,7 +8,6 @@ import dev.outrider.core.model.ServiceName;
 import dev.outrider.core.model.ServiceProtocol;
 import dev.outrider.controlplane.store.StoredResource;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static dev.outrider.core.document.DocumentFields.quote;
@@ -40,6 +39,7 @@ public record ServiceSpec(ServiceName name, ServiceProtocol protocol, List<Strin
     /** {@code exportTo} entry meaning the service's own namespace. */
     public static final String OWN_NAMESPACE = ".";
 
+    private static final String DEFAULT_WHEN_EMPTY = "leave it out for the default";
     static final List<String> SPEC_FIELDS = List.of("protocol", "serviceAccounts", "exportTo");
 
     public ServiceSpec {
@@ -92,8 +92,10 @@ public record ServiceSpec(ServiceName name, ServiceProtocol protocol, List<Strin
         DocumentFields fields = DocumentFields.of(spec, "spec", ResourceValidationException.FIELDS, SPEC_FIELDS);
         String protocol = fields.string("protocol", p -> ServiceProtocol.WIRE_NAMES.contains(p) ? null
                 : quote(p) + " is not a protocol; use " + String.join(", ", ServiceProtocol.WIRE_NAMES));
-        List<String> accounts = distinctStrings(fields, "serviceAccounts", DocumentFields.Check.LABEL);
-        List<String> exportTo = distinctStrings(fields, "exportTo", ServiceSpec::exportEntryProblem);
+        List<String> accounts = fields.distinctStrings("serviceAccounts", DocumentFields.Check.LABEL,
+                DEFAULT_WHEN_EMPTY);
+        List<String> exportTo = fields.distinctStrings("exportTo", ServiceSpec::exportEntryProblem,
+                DEFAULT_WHEN_EMPTY);
         if (exportTo != null && exportTo.size() > 1 && exportTo.contains(ALL_NAMESPACES)) {
             throw ResourceValidationException.invalid(fields.path("exportTo") + "[" + exportTo.indexOf(ALL_NAMESPACES)
                     + "]", "'*' (every namespace) cannot be combined with other entries");
@@ -101,34 +103,6 @@ public record ServiceSpec(ServiceName name, ServiceProtocol protocol, List<Strin
         return new ServiceSpec(name, protocol == null ? DEFAULT_PROTOCOL : ServiceProtocol.of(protocol),
                 accounts == null ? List.of(name.name()) : accounts,
                 exportTo == null ? List.of(ALL_NAMESPACES) : exportTo);
-    }
-
-    /**
-     * An optional list of non-empty strings, each passing {@code check}; null when absent. An empty list and a
-     * value listed twice are refused.
-     */
-    private static List<String> distinctStrings(DocumentFields fields, String name, DocumentFields.Check check) {
-        if (!fields.has(name)) {
-            return null;
-        }
-        List<DocumentFields.Item> items = fields.list(name);
-        if (items.isEmpty()) {
-            throw ResourceValidationException.invalid(fields.path(name), "must not be empty; leave it out for the default");
-        }
-        List<String> values = new ArrayList<>(items.size());
-        for (DocumentFields.Item item : items) {
-            if (item.node().isNull()) {
-                throw ResourceValidationException.invalid(item.path(), "must not be null");
-            }
-            String text = fields.text(item.node(), item.path(), check);
-            int previous = values.indexOf(text);
-            if (previous >= 0) {
-                throw ResourceValidationException.invalid(item.path(), quote(text) + " is already listed at "
-                        + fields.path(name) + "[" + previous + "]");
-            }
-            values.add(text);
-        }
-        return values;
     }
 
     private static String exportEntryProblem(String entry) {

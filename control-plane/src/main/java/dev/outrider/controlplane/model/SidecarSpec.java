@@ -167,7 +167,7 @@ public record SidecarSpec(ResourceKey key, List<String> serviceAccounts, List<Ho
         }
         refuseIstioOnly(selector, spec.path("workloadSelector"), ISTIO_SELECTOR_ONLY);
         DocumentFields fields = spec.object("workloadSelector", SELECTOR_FIELDS);
-        List<String> accounts = distinct(fields, "serviceAccounts", DocumentFields.Check.LABEL,
+        List<String> accounts = distinctOrNone(fields, "serviceAccounts", DocumentFields.Check.LABEL,
                 "leave workloadSelector out to apply the Sidecar to every workload of its namespace");
         if (accounts.isEmpty()) {
             throw fields.fail("serviceAccounts", "is required: the service accounts whose workloads the Sidecar"
@@ -191,7 +191,7 @@ public record SidecarSpec(ResourceKey key, List<String> serviceAccounts, List<Ho
         }
         refuseIstioOnly(egress.getFirst().node(), egress.getFirst().path(), ISTIO_EGRESS_ONLY);
         DocumentFields first = spec.mapping(egress.getFirst(), EGRESS_FIELDS);
-        List<String> texts = distinct(first, "hosts", text -> {
+        List<String> texts = distinctOrNone(first, "hosts", text -> {
             try {
                 Host.parse(text);
                 return null;
@@ -210,27 +210,11 @@ public record SidecarSpec(ResourceKey key, List<String> serviceAccounts, List<Ho
         return hosts;
     }
 
-    /** An optional list of distinct strings each passing {@code check}; empty when absent, refused when empty. */
-    private static List<String> distinct(DocumentFields fields, String name, DocumentFields.Check check,
-                                         String whenEmpty) {
-        if (!fields.has(name)) {
-            return List.of();
-        }
-        List<DocumentFields.Item> items = fields.list(name);
-        if (items.isEmpty()) {
-            throw fields.fail(name, "must not be empty; " + whenEmpty);
-        }
-        List<String> values = new ArrayList<>(items.size());
-        for (DocumentFields.Item item : items) {
-            String text = fields.text(item.node(), item.path(), check);
-            int previous = values.indexOf(text);
-            if (previous >= 0) {
-                throw ResourceValidationException.invalid(item.path(), quote(text) + " is already listed at "
-                        + fields.path(name) + "[" + previous + "]");
-            }
-            values.add(text);
-        }
-        return values;
+    /** {@link DocumentFields#distinctStrings}, empty when absent. */
+    private static List<String> distinctOrNone(DocumentFields fields, String name, DocumentFields.Check check,
+                                               String whenEmpty) {
+        List<String> values = fields.distinctStrings(name, check, whenEmpty);
+        return values == null ? List.of() : values;
     }
 
     private static void refuseIstioOnly(JsonNode mapping, String path, Map<String, String> istioOnly) {

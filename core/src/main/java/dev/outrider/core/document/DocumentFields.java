@@ -217,6 +217,35 @@ public final class DocumentFields {
         return values;
     }
 
+    /**
+     * An optional list of distinct strings, each non-empty and passing {@code check}: null when absent. An empty
+     * list is refused ("must not be empty; " and {@code whenEmpty}), and so are a null item and a value listed twice
+     * (naming where it was listed first).
+     */
+    public List<String> distinctStrings(String name, Check check, String whenEmpty) {
+        if (!has(name)) {
+            return null;
+        }
+        List<Item> items = list(name);
+        if (items.isEmpty()) {
+            throw fail(name, "must not be empty; " + whenEmpty);
+        }
+        List<String> values = new ArrayList<>(items.size());
+        for (Item item : items) {
+            if (item.node().isNull()) {
+                throw errors.fail(item.path(), "must not be null");
+            }
+            String text = text(item.node(), item.path(), check);
+            int previous = values.indexOf(text);
+            if (previous >= 0) {
+                throw errors.fail(item.path(), quote(text) + " is already listed at " + path(name) + "[" + previous
+                        + "]");
+            }
+            values.add(text);
+        }
+        return values;
+    }
+
     /** A mapping of strings to strings ({@code annotations}, {@code matchLabels}); empty when absent. */
     public Map<String, String> stringMap(String name) {
         JsonNode value = get(name);
