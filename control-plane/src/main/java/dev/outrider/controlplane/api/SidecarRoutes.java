@@ -43,7 +43,7 @@ public final class SidecarRoutes {
     public void register(Router.Builder routes) {
         routes.route(HttpMethod.POST, "/v1/sidecars/status", Access.WORKLOAD,
                 this::report);
-        routes.blocking(HttpMethod.GET, "/v1/sidecars", Access.ADMIN, request -> list());
+        routes.blocking(HttpMethod.GET, "/v1/sidecars", Access.ADMIN, request -> StoreErrors.call(this::list));
     }
 
     CompletableFuture<ApiResponse> report(ApiRequest request) {

@@ -142,6 +142,9 @@ class EtcdStoreProcessTest {
                 // Which depends on the moment: no answer in 2 s, or the connection to a killed member closing first.
                 assertThat(cp.logText()).containsPattern("etcd \\(etcd://[^)]+\\) (did not confirm put|did not answer get"
                         + "|refused (get|put)) Service/shop/b");
+                // reads that need etcd are 503 too, not 500: the sidecar statuses are read from it
+                HttpResponse<String> statuses = admin.get("/v1/sidecars");
+                assertThat(statuses.statusCode()).as(statuses.body()).isEqualTo(503);
             } finally {
                 etcd.restartNoWait(1);
                 etcd.restartNoWait(2);
