@@ -1,6 +1,7 @@
 package dev.outrider.core.client;
 
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import java.net.ConnectException;
 import java.net.SocketException;
 import java.net.URI;
@@ -97,8 +98,8 @@ public final class ControlPlaneException extends RuntimeException {
 
     /**
      * True when the connection was refused (nothing listens: the control plane is restarting, or not started yet)
-     * or reset by the peer before an answer; false for timeouts (also connect timeouts), TLS failures and every
-     * answer. Retries after a refusal wait at most {@link Backoff#REFUSED_MAX}.
+     * or reset or closed by the peer before an answer; false for timeouts (also connect timeouts), TLS failures the
+     * peer names with an alert and every answer. Retries after a refusal wait at most {@link Backoff#REFUSED_MAX}.
      */
     public boolean refused() {
         return refused;
@@ -111,9 +112,13 @@ public final class ControlPlaneException extends RuntimeException {
 
     /**
      * Whether the HTTP client's failure is a refused or reset connection: a {@link ConnectException} (the JDK's
-     * connect timeout is an {@link HttpTimeoutException}, not one of these), or a {@link SocketException}
-     * "Connection reset" anywhere in the causes.
+     * connect timeout is an {@link HttpTimeoutException}, not one of these), a {@link SocketException}
+     * "Connection reset" anywhere in the causes, or a TLS handshake the peer ended without an alert (the JDK's
+     * {@value #PEER_ENDED_HANDSHAKE}: it reports a reset during the handshake that way too, as it does a listener
+     * closing connections while it stops). A handshake the peer refused with an alert is no refusal.
      */
+    static final String PEER_ENDED_HANDSHAKE = "Remote host terminated the handshake";
+
     static boolean isRefusal(Throwable cause) {
         if (cause instanceof ConnectException) {
             return true;
@@ -121,6 +126,9 @@ public final class ControlPlaneException extends RuntimeException {
         Throwable t = cause;
         for (int depth = 0; t != null && depth < 8 && !(t instanceof HttpTimeoutException); depth++, t = t.getCause()) {
             if (t instanceof SocketException && t.getMessage() != null && t.getMessage().startsWith("Connection reset")) {
+                return true;
+            }
+            if (t instanceof SSLHandshakeException && PEER_ENDED_HANDSHAKE.equals(t.getMessage())) {
                 return true;
             }
         }

@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 /**
  * Which failures count as a refused connection ({@link ControlPlaneException#refused()}, retried within
  * {@link Backoff#REFUSED_MAX}), with the real client against real sockets on loopback: nothing listening, a
- * listener that resets every connection, and one that accepts and never answers (a timeout, not a refusal);
+ * listener that resets every connection, one that closes it during the TLS handshake, and one that accepts and
+ * never answers (a timeout, not a refusal);
  * and a call the caller cancels, which is no failure at all (the client stays on its address).
  */
 class ControlPlaneRefusalTest {
@@ -71,6 +72,26 @@ class ControlPlaneRefusalTest {
             while (!server.isClosed()) {
                 try (Socket s = server.accept()) {
                     s.setSoLinger(true, 0); // close with RST, as a killed process's sockets are
+                } catch (IOException ignored) {
+                    // closed at the end of the test
+                }
+            }
+        });
+
+        ControlPlaneException e = healthFailure(server.getLocalPort());
+
+        assertThat(e.unreachable()).isTrue();
+        assertThat(e.refused()).as(e.getMessage()).isTrue();
+    }
+
+    @Test
+    void aConnectionClosedDuringTheHandshakeIsARefusal() throws Exception {
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        open.add(server);
+        Thread.ofVirtual().start(() -> {
+            while (!server.isClosed()) {
+                try (Socket s = server.accept()) {
+                    s.getInputStream().read(); // the ClientHello arrives; closed (FIN) without an alert
                 } catch (IOException ignored) {
                     // closed at the end of the test
                 }
