@@ -69,6 +69,12 @@ public final class SnapshotVerifier {
     /** Null for a fixed key set; else the JWK Set file and the bytes the keys in use were read from. */
     private final Path keyFile;
     private volatile byte[] keyFileBytes;
+    /** The last snapshot accepted; see {@link #verifyAndParse(String, long)}. */
+    private volatile Accepted lastAccepted;
+
+    /** A snapshot accepted as {@code jws}, checked against the key set {@code keys} (compared by identity). */
+    private record Accepted(String jws, Map<String, ECDSAVerifier> keys, VerifiedSnapshot verified) {
+    }
 
     /**
      * @param trustedKeys the control plane's public keys: EC P-256, each with a distinct {@code kid}, {@code use}
@@ -211,11 +217,21 @@ public final class SnapshotVerifier {
      *
      * The result carries the policy documents as parsed here, so nothing parses the text again.
      *
+     * <p>The same text as the last snapshot accepted, under the same trusted keys, is not checked again: its
+     * result is returned after the version floor (a reconnect resends the snapshot in use; instances that share a
+     * verifier receive the same text). A change of the key set (rotation, a retired key) checks everything anew.
+     *
      * @throws SnapshotException with the reason and a message without payload or key material
      */
     public VerifiedSnapshot verifyAndParse(String jws, long minimumVersion) {
         requireNonNull(jws, "jws");
         refreshKeys();
+        Map<String, ECDSAVerifier> keys = verifiers;
+        Accepted last = lastAccepted;
+        if (last != null && last.keys() == keys && last.jws().equals(jws)) {
+            requireNotOlder(last.verified().snapshot(), minimumVersion);
+            return last.verified();
+        }
         JWSObject object = parse(jws);
         JWSHeader header = object.getHeader();
         if (!SnapshotSigner.TYPE.equals(header.getType())) {
@@ -223,7 +239,7 @@ public final class SnapshotVerifier {
                     "typ is " + header.getType() + ", expected " + SnapshotSigner.TYPE);
         }
         String kid = header.getKeyID();
-        ECDSAVerifier verifier = kid == null ? null : verifiers.get(kid);
+        ECDSAVerifier verifier = kid == null ? null : keys.get(kid);
         if (verifier == null) {
             throw new SnapshotException(SnapshotException.Reason.UNKNOWN_KEY,
                     kid == null ? "header has no kid" : "kid '" + kid + "' is not a trusted snapshot key");
@@ -239,7 +255,9 @@ public final class SnapshotVerifier {
             throw new SnapshotException(SnapshotException.Reason.BAD_SIGNATURE,
                     "signature does not verify with key '" + kid + "'");
         }
-        return checkContent(object, minimumVersion);
+        VerifiedSnapshot verified = checkContent(object, minimumVersion);
+        lastAccepted = new Accepted(jws, keys, verified);
+        return verified;
     }
 
     /** Format and algorithm, from the header alone. */
@@ -273,6 +291,13 @@ public final class SnapshotVerifier {
         }
     }
 
+    private static void requireNotOlder(WorkloadSnapshot snapshot, long minimumVersion) {
+        if (snapshot.isOlderThan(minimumVersion)) {
+            throw new SnapshotException(SnapshotException.Reason.STALE_VERSION, "snapshot " + snapshot.version()
+                    + " is older than the applied version " + minimumVersion);
+        }
+    }
+
     /** Payload checks, after the signature verified. */
     private VerifiedSnapshot checkContent(JWSObject object, long minimumVersion) {
         WorkloadSnapshot snapshot;
@@ -285,10 +310,7 @@ public final class SnapshotVerifier {
             throw new SnapshotException(SnapshotException.Reason.WRONG_WORKLOAD, "snapshot " + snapshot.version()
                     + " is for " + snapshot.workload() + ", this sidecar is " + workload);
         }
-        if (snapshot.isOlderThan(minimumVersion)) {
-            throw new SnapshotException(SnapshotException.Reason.STALE_VERSION, "snapshot " + snapshot.version()
-                    + " is older than the applied version " + minimumVersion);
-        }
+        requireNotOlder(snapshot, minimumVersion);
         try {
             return new VerifiedSnapshot(snapshot, PolicyDocuments.parse(snapshot.policies(),
                     "snapshot " + snapshot.version()));

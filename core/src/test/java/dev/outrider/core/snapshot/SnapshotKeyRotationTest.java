@@ -50,10 +50,15 @@ class SnapshotKeyRotationTest {
         assertThat(verifier.verify(signedBy(NEW, "3")).version()).as("2. the control plane signs with the new key")
                 .isEqualTo("3");
 
+        String oldFive = signedBy(OLD, "5");
+        assertThat(verifier.verify(oldFive).version()).isEqualTo("5");
         keys(NEW); // 3. retire the old key
-        assertThat(verifier.verify(signedBy(NEW, "4")).version()).isEqualTo("4");
+        SnapshotException again = catchThrowableOfType(SnapshotException.class, () -> verifier.verify(oldFive));
+        assertThat(again).as("the text accepted last, signed with the key now retired").isNotNull();
+        assertThat(again.getMessage()).contains("cp-old");
+        assertThat(verifier.verify(signedBy(NEW, "6")).version()).isEqualTo("6");
         SnapshotException retired = catchThrowableOfType(SnapshotException.class,
-                () -> verifier.verify(signedBy(OLD, "5")));
+                () -> verifier.verify(signedBy(OLD, "7")));
         assertThat(retired).as("a snapshot signed with the retired key").isNotNull();
         assertThat(retired.getMessage()).contains("cp-old");
     }

@@ -265,6 +265,22 @@ class SnapshotVerifierTest {
     }
 
     @Test
+    void theSameTextAgainIsAcceptedOnceCheckedButStillHeldToTheVersionFloor() {
+        SnapshotVerifier verifier = Snapshots.verifierFor(KEY, ORDERS);
+        String v7 = SIGNER.sign(snapshot("7"));
+
+        VerifiedSnapshot first = verifier.verifyAndParse(v7, 0);
+        assertThat(verifier.verifyAndParse(new String(v7.toCharArray()), 7)).as("the same text: not checked again")
+                .isSameAs(first);
+        SnapshotException stale = catchThrowableOfType(SnapshotException.class, () -> verifier.verify(v7, 8));
+        assertThat(stale.reason()).isEqualTo(Reason.STALE_VERSION);
+        String tampered = flip(v7, v7.indexOf('.') + 5);
+        assertThat(catchThrowableOfType(SnapshotException.class, () -> verifier.verify(tampered)))
+                .as("other text is checked").isNotNull();
+        assertThat(verifier.verifyAndParse(v7, 0)).isSameAs(first);
+    }
+
+    @Test
     void signedSnapshotWithInvalidPolicyIsRefusedNamingDocumentAndField() {
         WorkloadSnapshot bad = new WorkloadSnapshot("4", ORDERS, snapshot("4").issuedAt(), """
                 apiVersion: outrider.dev/v1
