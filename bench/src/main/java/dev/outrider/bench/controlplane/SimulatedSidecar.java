@@ -31,9 +31,10 @@ import static java.util.Objects.requireNonNull;
  * and certificate are its {@link SimulatedWorkload}'s (shared with the other instances of that workload, as the
  * pods of a Deployment share its service account), and so is the {@link ControlPlaneClient} of the replica it starts
  * at. Its own: an instance name ({@code <service>-<n>}), its registration (the Service, an advertised address),
- * a real {@link SnapshotWatcher} (long poll, back-off, fail-over to the next replica) with its own
- * {@link SnapshotVerifier} (the control plane's published keys), its own {@link LastKnownGood} file (written with
- * fsync, as the sidecar does), this applier, and its ACK ({@code POST /v1/sidecars/status}).
+ * a real {@link SnapshotWatcher} (long poll, back-off, fail-over to the next replica), its own
+ * {@link LastKnownGood} file (written with fsync, as the sidecar does), this applier, and its ACK
+ * ({@code POST /v1/sidecars/status}). The {@link SnapshotVerifier} (the control plane's published keys) is the
+ * workload's: the signature of a snapshot text the workload's instances all receive is checked once for them.
  *
  * <p>Its applier stands in for the proxy's: it takes the policies as the verifier parsed them with the sidecar's
  * reader ({@link PolicyDocuments}) and then notes which benchmark round the snapshot carries (the annotation
@@ -114,7 +115,7 @@ final class SimulatedSidecar implements AutoCloseable {
             throws Exception {
         SimulatedSidecar sidecar = new SimulatedSidecar(index, instance, replica, workload.identity(), roundApplied);
         Files.createDirectories(dir);
-        SnapshotVerifier verifier = new SnapshotVerifier(mesh.snapshotKeys(), workload.identity());
+        SnapshotVerifier verifier = workload.verifier();
         sidecar.cache = new LastKnownGood(dir.resolve("snapshot.jws"), verifier);
         WatchOptions options = new WatchOptions(namespace, workload.serviceAccount(), workload.serviceAccount(),
                 instance, advertisedAddress, mesh.pollWait());

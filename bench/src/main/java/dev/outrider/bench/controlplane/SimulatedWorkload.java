@@ -6,6 +6,7 @@ import dev.outrider.core.client.JoinToken;
 import dev.outrider.core.identity.CertificateFiles;
 import dev.outrider.core.identity.WorkloadCertificates;
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.snapshot.SnapshotVerifier;
 
 import java.net.URI;
 import java.nio.file.Files;
@@ -28,7 +29,9 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>What the instances of one workload share through a client: its HTTP client (one TLS context, one selector
  * thread, a pool of connections to that replica: each instance's long poll holds one) and its current address,
- * so when a replica stops answering, the instances that started at it move on together.
+ * so when a replica stops answering, the instances that started at it move on together. They also share one
+ * {@link SnapshotVerifier}: it checks the signature and parses the payload of a snapshot text once, and hands
+ * the result to every instance that receives the same text (each still holds it to its own version floor).
  *
  * <p>Thread-safe: {@link #client} and {@link #close} synchronize.
  */
@@ -37,6 +40,7 @@ final class SimulatedWorkload implements AutoCloseable {
     private final String serviceAccount;
     private final SpiffeId identity;
     private final CertificateFiles files;
+    private final SnapshotVerifier verifier;
     /** Guarded by this: the client per first replica, null until used. */
     private final ControlPlaneClient[] clients;
     private WorkloadCertificates certificates;
@@ -48,6 +52,7 @@ final class SimulatedWorkload implements AutoCloseable {
         this.serviceAccount = serviceAccount;
         this.identity = identity;
         this.files = files;
+        this.verifier = new SnapshotVerifier(mesh.snapshotKeys(), identity);
         this.clients = new ControlPlaneClient[mesh.replicas().size()];
     }
 
@@ -99,6 +104,11 @@ final class SimulatedWorkload implements AutoCloseable {
 
     SpiffeId identity() {
         return identity;
+    }
+
+    /** The snapshot verifier its instances share. */
+    SnapshotVerifier verifier() {
+        return verifier;
     }
 
     /** HTTP clients made so far (one per replica its instances start at). */
