@@ -19,9 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -38,8 +38,9 @@ import static java.util.Objects.requireNonNull;
  * is also written there, as record {@code NAMESPACE/SERVICE_ACCOUNT/INSTANCE} of space {@value #SPACE}, so every
  * replica lists every sidecar, whichever replica it talks to, and a replica's restart loses nothing: a report is
  * answered once its record is written ({@link #report}'s future). Writes are grouped: one thread writes every
- * change made while the previous write was in flight in one batch (a read of the stored records and one
- * transaction per 100), so 1,000 sidecars ACKing one write cost a few etcd round trips, not 1,000. Each batch
+ * change made in the {@value #LINGER_MILLIS} ms after the first one not yet written, and while the previous write
+ * was in flight, in one batch (a read of the stored records and one transaction per 100), so 1,000 sidecars
+ * ACKing one write cost a few etcd round trips, not 1,000; a report waits at most that long before its write. Each batch
  * merges what this replica knows with what is stored ({@link Status#merge}: the newest registration, the highest
  * applied version, the NACK of a version above it), so a sidecar moving between replicas keeps its history.
  *
@@ -62,6 +63,8 @@ public final class SidecarStatuses implements AutoCloseable {
     public static final String SPACE = "sidecars";
     private static final Pattern VERSION = Pattern.compile("0|[1-9][0-9]{0,18}");
     private static final String CUT = "... (cut)";
+    /** How long the first change not yet written waits for others to join its batch. */
+    static final long LINGER_MILLIS = 20;
 
     private final Clock clock;
     private final Supplier<Duration> registrationTtl;
@@ -73,9 +76,11 @@ public final class SidecarStatuses implements AutoCloseable {
     private final LinkedHashMap<Key, Status> entries = new LinkedHashMap<>(16, 0.75f, true);
     /** Guarded by {@link #lock}: changed since the last batch written, with the futures waiting for them. */
     private Map<Key, List<CompletableFuture<Void>>> dirty = new LinkedHashMap<>();
-    private final ExecutorService writer;
+    private final ScheduledExecutorService writer;
     /** Guarded by {@link #lock}: a batch is queued or being written. */
     private boolean writing;
+    /** Guarded by {@link #lock}: when the first change of {@link #dirty} was made ({@link System#nanoTime}). */
+    private long dirtySince;
     private volatile boolean closed;
 
     private record Key(WorkloadIdentity identity, String instance) {
@@ -158,7 +163,7 @@ public final class SidecarStatuses implements AutoCloseable {
         this.maxEntries = maxEntries;
         this.store = sharedStore;
         this.writer = sharedStore == null ? null
-                : Executors.newSingleThreadExecutor(new DefaultThreadFactory("cp-statuses", true));
+                : Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("cp-statuses", true));
     }
 
     /**
@@ -230,20 +235,23 @@ public final class SidecarStatuses implements AutoCloseable {
                 eldest.remove();
             }
             if (store != null) {
+                if (dirty.isEmpty()) {
+                    dirtySince = System.nanoTime();
+                }
                 dirty.computeIfAbsent(key, k -> new ArrayList<>()).add(kept);
                 startWriter = !writing;
                 writing = true;
             }
         }
         if (startWriter) {
-            queueBatch();
+            queueBatch(LINGER_MILLIS);
         }
         return kept;
     }
 
-    private void queueBatch() {
+    private void queueBatch(long delayMillis) {
         try {
-            writer.execute(this::writeBatch);
+            writer.schedule(this::writeBatch, Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) { // closed
             failPending(new IllegalStateException("the sidecar statuses are closed"));
         }
@@ -297,12 +305,14 @@ public final class SidecarStatuses implements AutoCloseable {
             }
         }
         boolean more;
+        long waited;
         synchronized (lock) {
             more = !dirty.isEmpty() && !closed;
             writing = more;
+            waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - dirtySince);
         }
         if (more) {
-            queueBatch();
+            queueBatch(LINGER_MILLIS - waited);
         } else if (closed) {
             failPending(new IllegalStateException("the sidecar statuses are closed"));
         }

@@ -117,12 +117,16 @@ class SidecarStatusesSharedTest {
 
     @Test
     void manyReportsAtOnceAreAllKept() throws Exception {
-        SidecarStatuses one = replica(store());
+        EtcdStore store = store();
+        SidecarStatuses one = replica(store);
+        long before = store.revision();
         List<CompletableFuture<Void>> reports = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             reports.add(one.report(ORDERS, "orders-" + i, "3", "ACK", null));
         }
         CompletableFuture.allOf(reports.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        assertThat(store.revision() - before).as("transactions (one revision each), grouped: not one per report")
+                .isBetween(3L, 30L);
         SidecarStatuses two = replica(store());
         assertThat(two.list(w -> OptionalLong.of(3))).hasSize(300).allMatch(v -> "ACK".equals(v.state()));
     }
