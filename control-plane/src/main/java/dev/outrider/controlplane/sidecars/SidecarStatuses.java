@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -39,10 +40,12 @@ import static java.util.Objects.requireNonNull;
  * replica lists every sidecar, whichever replica it talks to, and a replica's restart loses nothing: a report is
  * answered once its record is written ({@link #report}'s future). Writes are grouped: one thread writes every
  * change made in the {@value #LINGER_MILLIS} ms after the first one not yet written, and while the previous write
- * was in flight, in one batch (a read of the stored records and one transaction per 100), so 1,000 sidecars
- * ACKing one write cost a few etcd round trips, not 1,000; a report waits at most that long before its write. Each batch
- * merges what this replica knows with what is stored ({@link Status#merge}: the newest registration, the highest
- * applied version, the NACK of a version above it), so a sidecar moving between replicas keeps its history.
+ * was in flight, in one batch (one transaction per 100 records), so 1,000 sidecars ACKing one write cost a few
+ * etcd round trips, not 1,000; a report waits at most that long before its write. A record is written on condition
+ * that it is still as this replica last wrote or read it; one it has not seen or another replica changed is read
+ * and merged first ({@link #write}): what this replica knows with what is stored ({@link Status#merge}: the newest
+ * registration, the highest applied version, the NACK of a version above it), so a sidecar moving between
+ * replicas keeps its history.
  *
  * <p>Bounded: an instance neither registered nor reported for {@link #FORGET_AFTER_TTLS} times the registration
  * TTL is forgotten, and beyond {@code maxEntries} instances the one seen longest ago is; in the store by
@@ -65,6 +68,8 @@ public final class SidecarStatuses implements AutoCloseable {
     private static final String CUT = "... (cut)";
     /** How long the first change not yet written waits for others to join its batch. */
     static final long LINGER_MILLIS = 20;
+    /** Conditional writes of a batch's records before those still changing elsewhere fail. */
+    static final int WRITE_ATTEMPTS = 5;
 
     private final Clock clock;
     private final Supplier<Duration> registrationTtl;
@@ -76,6 +81,8 @@ public final class SidecarStatuses implements AutoCloseable {
     private final LinkedHashMap<Key, Status> entries = new LinkedHashMap<>(16, 0.75f, true);
     /** Guarded by {@link #lock}: changed since the last batch written, with the futures waiting for them. */
     private Map<Key, List<CompletableFuture<Void>>> dirty = new LinkedHashMap<>();
+    /** Guarded by {@link #lock}: the store revision of each record as this replica last wrote or read it. */
+    private final Map<Key, Long> storedRevisions = new HashMap<>();
     private final ScheduledExecutorService writer;
     /** Guarded by {@link #lock}: a batch is queued or being written. */
     private boolean writing;
@@ -230,8 +237,8 @@ public final class SidecarStatuses implements AutoCloseable {
             entries.put(key, change.apply(now, status == null ? new Status(null, null, now, null, null, null) : status));
             forgetOld(now, ttl);
             while (entries.size() > maxEntries) {
-                Iterator<Status> eldest = entries.values().iterator();
-                eldest.next();
+                Iterator<Key> eldest = entries.keySet().iterator();
+                storedRevisions.remove(eldest.next());
                 eldest.remove();
             }
             if (store != null) {
@@ -272,35 +279,25 @@ public final class SidecarStatuses implements AutoCloseable {
             }
         }
         RuntimeException failure = null;
+        Set<Key> notWritten = Set.of();
         try {
-            Map<String, Key> byName = new HashMap<>();
-            local.keySet().forEach(k -> byName.put(k.recordName(), k));
-            Map<String, byte[]> stored = store.getRecords(SPACE, byName.keySet());
-            Map<String, byte[]> merged = new LinkedHashMap<>();
-            Map<Key, Status> mergedStatuses = new HashMap<>();
-            for (Map.Entry<Key, Status> e : local.entrySet()) {
-                byte[] raw = stored.get(e.getKey().recordName());
-                StatusRecord storedRecord = raw == null ? null : StatusRecord.read(raw);
-                Status status = Status.merge(storedRecord == null ? null : storedRecord.status(), e.getValue());
-                mergedStatuses.put(e.getKey(), status);
-                merged.put(e.getKey().recordName(), StatusRecord.write(e.getKey().identity(), e.getKey().instance(),
-                        status));
-            }
-            store.putRecords(SPACE, merged);
-            synchronized (lock) { // what other replicas knew, for the next change here
-                mergedStatuses.forEach((key, status) -> entries.computeIfPresent(key, (k, now) ->
-                        Status.merge(now, status)));
+            notWritten = write(local);
+            if (!notWritten.isEmpty()) {
+                failure = new IllegalStateException(notWritten.size() + " sidecar status(es) kept changing in the"
+                        + " store (other replicas writing them) over " + WRITE_ATTEMPTS + " attempts");
+                log.warn("{}", failure.getMessage());
             }
         } catch (RuntimeException e) {
             failure = e;
             log.warn("writing {} sidecar status(es) to the store failed: {}", batch.size(), e.toString());
         }
-        for (List<CompletableFuture<Void>> futures : batch.values()) {
-            for (CompletableFuture<Void> f : futures) {
-                if (failure == null) {
-                    f.complete(null);
-                } else {
+        for (Map.Entry<Key, List<CompletableFuture<Void>>> e : batch.entrySet()) {
+            boolean failed = failure != null && (notWritten.isEmpty() || notWritten.contains(e.getKey()));
+            for (CompletableFuture<Void> f : e.getValue()) {
+                if (failed) {
                     f.completeExceptionally(failure);
+                } else {
+                    f.complete(null);
                 }
             }
         }
@@ -316,6 +313,57 @@ public final class SidecarStatuses implements AutoCloseable {
         } else if (closed) {
             failPending(new IllegalStateException("the sidecar statuses are closed"));
         }
+    }
+
+    /**
+     * Writer thread: writes {@code local}, each status merged with what the store holds, and returns the keys it
+     * could not write. A record this replica wrote or read last is written on condition that it is still at that
+     * revision, without reading it first; one it has not seen, or that another replica changed since (the
+     * condition failed), is read, merged and written on the same condition, up to {@link #WRITE_ATTEMPTS} times.
+     */
+    private Set<Key> write(Map<Key, Status> local) {
+        Map<String, Key> pending = new LinkedHashMap<>();
+        local.keySet().forEach(k -> pending.put(k.recordName(), k));
+        for (int attempt = 0; attempt < WRITE_ATTEMPTS && !pending.isEmpty(); attempt++) {
+            Map<String, Long> expected = new HashMap<>();
+            List<String> unknown = new ArrayList<>();
+            synchronized (lock) {
+                pending.forEach((name, key) -> {
+                    Long revision = storedRevisions.get(key);
+                    if (revision == null) {
+                        unknown.add(name);
+                    } else {
+                        expected.put(name, revision);
+                    }
+                });
+            }
+            Map<String, Store.Record> stored = unknown.isEmpty() ? Map.of() : store.getRecords(SPACE, unknown);
+            Map<String, byte[]> values = new LinkedHashMap<>();
+            Map<Key, Status> merged = new HashMap<>();
+            for (Map.Entry<String, Key> e : pending.entrySet()) {
+                Key key = e.getValue();
+                Status status = local.get(key);
+                if (!expected.containsKey(e.getKey())) {
+                    Store.Record record = stored.get(e.getKey());
+                    StatusRecord read = record == null ? null : StatusRecord.read(record.value());
+                    status = Status.merge(read == null ? null : read.status(), status);
+                    expected.put(e.getKey(), record == null ? 0L : record.revision());
+                }
+                merged.put(key, status);
+                values.put(e.getKey(), StatusRecord.write(key.identity(), key.instance(), status));
+            }
+            Map<String, Long> written = store.putRecordsIf(SPACE, values, expected);
+            synchronized (lock) {
+                written.forEach((name, revision) -> {
+                    Key key = pending.remove(name);
+                    storedRevisions.put(key, revision);
+                    // what other replicas knew, for the next change here
+                    entries.computeIfPresent(key, (k, now) -> Status.merge(now, merged.get(key)));
+                });
+                pending.values().forEach(storedRevisions::remove); // changed by another replica: read it again
+            }
+        }
+        return Set.copyOf(pending.values());
     }
 
     private void failPending(RuntimeException failure) {
@@ -445,10 +493,12 @@ public final class SidecarStatuses implements AutoCloseable {
     /** Under the lock: forgets instances not seen for {@link #FORGET_AFTER_TTLS} TTLs, eldest first. */
     private void forgetOld(Instant now, Duration ttl) {
         Instant cutoff = now.minus(ttl.multipliedBy(FORGET_AFTER_TTLS));
-        for (Iterator<Status> it = entries.values().iterator(); it.hasNext(); ) {
-            if (it.next().lastSeen().isAfter(cutoff)) {
+        for (Iterator<Map.Entry<Key, Status>> it = entries.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Key, Status> eldest = it.next();
+            if (eldest.getValue().lastSeen().isAfter(cutoff)) {
                 break; // access order: every later entry was seen after this one
             }
+            storedRevisions.remove(eldest.getKey());
             it.remove();
         }
     }

@@ -62,9 +62,8 @@ public final class EtcdStore implements Store {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
     /** Keys per page when listing, so one answer stays far below gRPC's message limit. */
     private static final int PAGE = 500;
-    /** Operations per transaction: below etcd's default {@code --max-txn-ops} (128). */
-    private static final int TXN_OPS = 100;
-    private static final Pattern RECORD_PART = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    /** Record spaces and election names. */
+    static final Pattern SIMPLE_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     private static final Comparator<StoredResource> BY_KEY = Comparator.comparing(StoredResource::key);
 
     private final Client client;
@@ -76,6 +75,7 @@ public final class EtcdStore implements Store {
     private volatile long base;
     private final long timeoutMillis;
     private final String description;
+    private final EtcdRecords records;
     private volatile boolean closed;
 
     private EtcdStore(Client client, String prefix, Duration timeout, String description) {
@@ -86,6 +86,7 @@ public final class EtcdStore implements Store {
         this.baseKey = bytes(prefix + "version-base");
         this.timeoutMillis = timeout.toMillis();
         this.description = description;
+        this.records = new EtcdRecords(this, kv, prefix);
         List<KeyValue> stored = await("read the version base", kv.get(baseKey)).getKvs();
         this.base = stored.isEmpty() ? 0 : parseBase(stored.getFirst());
     }
@@ -288,7 +289,7 @@ public final class EtcdStore implements Store {
         return out;
     }
 
-    private void forEachUnder(String listed, Consumer<KeyValue> action) {
+    void forEachUnder(String listed, Consumer<KeyValue> action) {
         forEachUnder(listed, 0, action);
     }
 
@@ -324,61 +325,39 @@ public final class EtcdStore implements Store {
     }
 
     @Override
-    public Map<String, byte[]> getRecords(String space, Collection<String> names) {
-        String under = recordPrefix(space);
+    public Map<String, Record> getRecords(String space, Collection<String> names) {
         requireOpen();
-        Map<String, byte[]> found = new HashMap<>();
-        for (List<String> chunk : chunks(names)) {
-            Op[] gets = chunk.stream().map(n -> Op.get(recordKey(under, n), GetOption.DEFAULT)).toArray(Op[]::new);
-            TxnResponse answer = await("read " + chunk.size() + " record(s) of " + space, kv.txn().Then(gets).commit());
-            for (GetResponse get : answer.getGetResponses()) {
-                for (KeyValue entry : get.getKvs()) {
-                    found.put(entry.getKey().toString(StandardCharsets.UTF_8).substring(under.length()),
-                            entry.getValue().getBytes());
-                }
-            }
-        }
-        return found;
+        return records.get(space, names);
     }
 
     @Override
     public Map<String, byte[]> listRecords(String space) {
-        String under = recordPrefix(space);
         requireOpen();
-        Map<String, byte[]> found = new TreeMap<>();
-        forEachUnder(under, entry -> found.put(entry.getKey().toString(StandardCharsets.UTF_8)
-                .substring(under.length()), entry.getValue().getBytes()));
-        return found;
+        return records.list(space);
     }
 
     @Override
     public void putRecords(String space, Map<String, byte[]> records) {
-        String under = recordPrefix(space);
         requireOpen();
-        List<Map.Entry<String, byte[]>> all = new ArrayList<>(records.entrySet());
-        for (int i = 0; i < all.size(); i += TXN_OPS) {
-            Op[] puts = all.subList(i, Math.min(all.size(), i + TXN_OPS)).stream()
-                    .map(e -> Op.put(recordKey(under, e.getKey()), ByteSequence.from(e.getValue()), PutOption.DEFAULT))
-                    .toArray(Op[]::new);
-            awaitWrite("write " + puts.length + " record(s) of " + space, kv.txn().Then(puts).commit());
-        }
+        this.records.put(space, records);
+    }
+
+    @Override
+    public Map<String, Long> putRecordsIf(String space, Map<String, byte[]> records, Map<String, Long> expected) {
+        requireOpen();
+        return this.records.putIf(space, records, expected);
     }
 
     @Override
     public void deleteRecords(String space, Collection<String> names) {
-        String under = recordPrefix(space);
         requireOpen();
-        for (List<String> chunk : chunks(names)) {
-            Op[] deletes = chunk.stream().map(n -> Op.delete(recordKey(under, n), DeleteOption.DEFAULT))
-                    .toArray(Op[]::new);
-            awaitWrite("delete " + chunk.size() + " record(s) of " + space, kv.txn().Then(deletes).commit());
-        }
+        records.delete(space, names);
     }
 
     /** An {@link EtcdLeadership} campaigning under {@code PREFIX/elections/NAME}. */
     @Override
     public Leadership campaign(String name) {
-        if (name == null || !RECORD_PART.matcher(name).matches()) {
+        if (name == null || !SIMPLE_NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("election name must be a simple name: " + name);
         }
         requireOpen();
@@ -386,29 +365,6 @@ public final class EtcdStore implements Store {
                 EtcdLeadership.DEFAULT_TTL);
         leadership.start();
         return leadership;
-    }
-
-    private String recordPrefix(String space) {
-        if (space == null || !RECORD_PART.matcher(space).matches()) {
-            throw new IllegalArgumentException("record space must be a simple name: " + space);
-        }
-        return prefix + "records/" + space + "/";
-    }
-
-    private static ByteSequence recordKey(String under, String name) {
-        if (name == null || name.isEmpty() || name.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
-            throw new IllegalArgumentException("record name must be non-empty printable text: " + name);
-        }
-        return bytes(under + name);
-    }
-
-    private static List<List<String>> chunks(Collection<String> names) {
-        List<String> all = List.copyOf(names);
-        List<List<String>> chunks = new ArrayList<>();
-        for (int i = 0; i < all.size(); i += TXN_OPS) {
-            chunks.add(all.subList(i, Math.min(all.size(), i + TXN_OPS)));
-        }
-        return chunks;
     }
 
     @Override
@@ -501,11 +457,11 @@ public final class EtcdStore implements Store {
     }
 
     /** A write: when etcd does not confirm it in time, its outcome is unknown ({@link StoreTimeoutException}). */
-    private <T> T awaitWrite(String operation, CompletableFuture<T> call) {
+    <T> T awaitWrite(String operation, CompletableFuture<T> call) {
         return await(operation, call, true);
     }
 
-    private <T> T await(String operation, CompletableFuture<T> call) {
+    <T> T await(String operation, CompletableFuture<T> call) {
         return await(operation, call, false);
     }
 

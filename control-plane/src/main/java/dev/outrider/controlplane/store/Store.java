@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import static java.util.Objects.requireNonNull;
+
 /**
  * Durable storage of control-plane resources with optimistic concurrency. The embedded default is
  * {@link FileStore} (one process, one directory); {@link EtcdStore} keeps the same contract in an etcd cluster,
@@ -156,7 +158,8 @@ public interface Store extends StoreReader, AutoCloseable {
      * methods then throw {@link UnsupportedOperationException}.
      *
      * <p>Records are small documents beside the resources, grouped in spaces (such as the sidecars' ACK/NACK
-     * statuses): written in batches, last writer wins, without versions, not watched and not exported. Writing them
+     * statuses): written in batches, last writer wins unless the write is conditional ({@link #putRecordsIf}), not
+     * watched and not exported. Writing them
      * may move etcd's {@link #revision()}, as any write to the cluster does; a watch's
      * {@link Listener#caughtUp caught-up revision} moves with resource changes only.
      */
@@ -164,8 +167,17 @@ public interface Store extends StoreReader, AutoCloseable {
         return false;
     }
 
+    /**
+     * A record as stored: its bytes and the store revision that last wrote it (what {@link #putRecordsIf} compares).
+     */
+    record Record(byte[] value, long revision) {
+        public Record {
+            requireNonNull(value, "value");
+        }
+    }
+
     /** The records of {@code space} among {@code names} (those missing are left out); see {@link #isShared}. */
-    default Map<String, byte[]> getRecords(String space, Collection<String> names) {
+    default Map<String, Record> getRecords(String space, Collection<String> names) {
         throw new UnsupportedOperationException(this + " keeps no shared records");
     }
 
@@ -176,6 +188,19 @@ public interface Store extends StoreReader, AutoCloseable {
 
     /** Writes (creates or replaces) records of {@code space}, durably when it returns. */
     default void putRecords(String space, Map<String, byte[]> records) {
+        throw new UnsupportedOperationException(this + " keeps no shared records");
+    }
+
+    /**
+     * Writes each record of {@code records} if the store still holds it at the revision {@code expected} gives
+     * for it ({@link Record#revision()}, or 0: the record does not exist), durably when it returns. Records are
+     * written in groups, each group all or none: a group one of whose records was changed since is not written.
+     *
+     * @param expected a revision for every name of {@code records}
+     * @return the revision each written record now has; a record missing from it was not written (read it again,
+     *         and retry with what was read)
+     */
+    default Map<String, Long> putRecordsIf(String space, Map<String, byte[]> records, Map<String, Long> expected) {
         throw new UnsupportedOperationException(this + " keeps no shared records");
     }
 

@@ -109,10 +109,19 @@ class SidecarStatusesSharedTest {
         assertThat(merged.state()).isEqualTo("NACK");
         assertThat(merged.error()).isEqualTo("policies: bad");
 
+        // a late ACK of version 6 reaches replica one, which wrote the record before two did: its write must not
+        // undo the NACK of version 7 that two wrote meanwhile
+        clock.advance(Duration.ofSeconds(1));
+        kept(one.report(ORDERS, "orders-1", "6", "ACK", null));
+        SidecarView late = two.list(w -> OptionalLong.of(7)).getFirst();
+        assertThat(late.appliedVersion()).isEqualTo(6L);
+        assertThat(late.state()).as("two's NACK, merged in").isEqualTo("NACK");
+        assertThat(late.error()).isEqualTo("policies: bad");
+
         // a replica started afresh lists what the others wrote
         SidecarStatuses restarted = replica(store());
         assertThat(restarted.list(NONE_COMPILED)).extracting(SidecarView::instance, SidecarView::appliedVersion,
-                SidecarView::error).containsExactly(org.assertj.core.groups.Tuple.tuple("orders-1", 5L, "policies: bad"));
+                SidecarView::error).containsExactly(org.assertj.core.groups.Tuple.tuple("orders-1", 6L, "policies: bad"));
     }
 
     @Test

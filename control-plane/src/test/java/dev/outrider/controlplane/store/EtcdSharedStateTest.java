@@ -84,6 +84,43 @@ class EtcdSharedStateTest {
     }
 
     @Test
+    void aConditionalWriteWritesOnlyRecordsStillAsExpected() {
+        String prefix = newPrefix();
+        try (EtcdStore one = EtcdStore.open(config(prefix)); EtcdStore two = EtcdStore.open(config(prefix))) {
+            Map<String, Long> created = one.putRecordsIf("sidecars", Map.of("a", bytes("a1"), "b", bytes("b1")),
+                    Map.of("a", 0L, "b", 0L));
+            assertThat(created).as("absent, as expected").containsOnlyKeys("a", "b");
+            Map<String, Store.Record> read = two.getRecords("sidecars", List.of("a", "b"));
+            assertThat(read.get("a").revision()).isEqualTo(created.get("a"));
+
+            assertThat(one.putRecordsIf("sidecars", Map.of("a", bytes("a0")), Map.of("a", 0L)))
+                    .as("expected absent, but it exists").isEmpty();
+            assertThat(two.putRecordsIf("sidecars", Map.of("a", bytes("a2")), Map.of("a", created.get("a"))))
+                    .containsOnlyKeys("a");
+            assertThat(one.putRecordsIf("sidecars", Map.of("a", bytes("a3")), Map.of("a", created.get("a"))))
+                    .as("changed by the other since").isEmpty();
+            assertThat(new String(one.getRecords("sidecars", List.of("a")).get("a").value(), StandardCharsets.UTF_8))
+                    .isEqualTo("a2");
+
+            Map<String, byte[]> many = new LinkedHashMap<>();
+            Map<String, Long> expected = new LinkedHashMap<>();
+            for (int i = 0; i < 150; i++) { // two groups: the first holds "b", which exists (expected absent)
+                String name = i == 0 ? "b" : "n" + i;
+                many.put(name, bytes("x"));
+                expected.put(name, 0L);
+            }
+            assertThat(one.putRecordsIf("sidecars", many, expected)).as("the second group only").hasSize(50)
+                    .doesNotContainKey("b").doesNotContainKey("n99").containsKey("n100");
+            assertThatThrownBy(() -> one.putRecordsIf("sidecars", Map.of("c", bytes("c")), Map.of()))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("record c");
+        }
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
     void badRecordSpacesAndNamesAreRefusedNamingThem() {
         try (EtcdStore store = EtcdStore.open(config(newPrefix()))) {
             assertThatThrownBy(() -> store.putRecords("Side/cars", Map.of("a", new byte[0])))
