@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
@@ -45,6 +46,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class CertificatesEndToEndTest {
     private static final Pattern NOT_AFTER = Pattern.compile("\"certificateNotAfter\"\\s*:\\s*\"([^\"]+)\"");
+    /** How long requests keep flowing once both sidecars use renewed certificates. */
+    private static final Duration AFTER_RENEWAL = Duration.ofSeconds(3);
 
     @TempDir
     Path dir;
@@ -148,11 +151,11 @@ class CertificatesEndToEndTest {
         AtomicInteger ok = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
         AtomicReference<String> firstFailure = new AtomicReference<>();
+        AtomicBoolean stop = new AtomicBoolean();
         List<Thread> callers = new ArrayList<>();
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(50); // past both renewals (~30-33 s)
         for (int t = 0; t < 2; t++) {
             callers.add(Thread.ofPlatform().start(() -> {
-                while (System.nanoTime() < until) {
+                while (!stop.get()) {
                     try {
                         int s = status(http, a);
                         if (s == 200) {
@@ -168,6 +171,14 @@ class CertificatesEndToEndTest {
                 }
             }));
         }
+        // The requests flow until both sidecars use renewed certificates (about 30-33 s after they started), then
+        // AFTER_RENEWAL more, so that requests cross each switch and run on the new material.
+        long renewals = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < renewals && !(renewed(a, firstA) && renewed(b, firstB))) {
+            Thread.sleep(200);
+        }
+        Thread.sleep(AFTER_RENEWAL.toMillis());
+        stop.set(true);
         for (Thread t : callers) {
             t.join();
         }
@@ -179,6 +190,11 @@ class CertificatesEndToEndTest {
         assertThat(notAfter(b)).as("B renewed").isNotEqualTo(firstB);
         assertThat(a.logText()).contains("new TLS material in use");
         assertThat(b.logText()).contains("new TLS material in use");
+    }
+
+    /** The sidecar's certificate is no longer {@code first} and it logged the switch to the new material. */
+    private static boolean renewed(SidecarProcess s, String first) {
+        return !notAfter(s).equals(first) && s.logText().contains("new TLS material in use");
     }
 
     private static int status(HttpClient http, SidecarProcess caller) throws Exception {
