@@ -138,7 +138,7 @@ public final class ControlPlane implements AutoCloseable {
                     hub.caughtUp(revision, lastDeleted);
                 }
             }));
-            SidecarStatuses statuses = new SidecarStatuses(clock, registry::ttl, store);
+            SidecarStatuses statuses = new SidecarStatuses(clock, registry::knownTtl, store);
             resources.push(statuses);
             JoinTokens joinTokens = new JoinTokens(clock, store);
             Leadership sweeps = store.campaign("sweeps");

@@ -62,6 +62,11 @@ public final class ServiceRegistry {
     private final Map<ResourceKey, Entry> entries = new HashMap<>();
     /** The MeshConfig last read and its store version (0: defaults); a stale value is only re-read. */
     private volatile CachedConfig config = new CachedConfig(-1, MeshConfig.DEFAULTS);
+    /**
+     * True once the store's watch keeps {@link #config} current ({@link #reloadAll} read it, {@link #apply} takes
+     * its changes): {@link #knownTtl} then answers without a store read.
+     */
+    private volatile boolean configWatched;
 
     private record CachedConfig(long version, MeshConfig config) {
     }
@@ -195,6 +200,15 @@ public final class ServiceRegistry {
     }
 
     /**
+     * {@link #ttl()} as the store's watch last delivered the MeshConfig, without a store read (with etcd, a round
+     * trip saved per call); {@link #ttl()} until the watch has started. For uses that may lag a MeshConfig change
+     * by the watch's delay (how long statuses are kept); leases take {@link #ttl()}.
+     */
+    public Duration knownTtl() {
+        return configWatched ? config.config().registrationTtl() : ttl();
+    }
+
+    /**
      * Removes (from memory and store) every registration not refreshed for {@link #ttl()}.
      *
      * @return how many were removed
@@ -230,10 +244,16 @@ public final class ServiceRegistry {
     /**
      * Takes a change another process made to the store (from the store's watch, which carries the resource as the
      * change left it: no store read): {@code nowOrNull} is the registration at {@code key}, or null when it was
-     * deleted (or expired). Keys of other kinds are ignored.
+     * deleted (or expired); at {@link MeshConfig#KEY} the MeshConfig, kept for {@link #ttl}. Keys of other kinds
+     * are ignored.
      */
     public void apply(ResourceKey key, StoredResource nowOrNull) {
         requireNonNull(key, "key");
+        if (MeshConfig.KEY.equals(key)) {
+            config = nowOrNull == null ? new CachedConfig(0, MeshConfig.DEFAULTS)
+                    : new CachedConfig(nowOrNull.resourceVersion(), MeshConfig.of(nowOrNull));
+            return;
+        }
         if (!KIND.equals(key.kind())) {
             return;
         }
@@ -250,8 +270,15 @@ public final class ServiceRegistry {
         }
     }
 
-    /** {@link #reload} of every registration: after the store's watch may have missed changes. */
+    /**
+     * {@link #reload} of every registration and the MeshConfig: after the store's watch (re)started and may have
+     * missed changes. From then on the watch's changes ({@link #apply}) keep the MeshConfig current.
+     */
     public void reloadAll() {
+        StoredResource meshConfig = store.get(MeshConfig.KEY).orElse(null);
+        config = meshConfig == null ? new CachedConfig(0, MeshConfig.DEFAULTS)
+                : new CachedConfig(meshConfig.resourceVersion(), MeshConfig.of(meshConfig));
+        configWatched = true;
         boolean changed = false;
         Instant now = clock.instant();
         synchronized (lock) {

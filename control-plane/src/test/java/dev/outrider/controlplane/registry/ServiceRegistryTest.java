@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.outrider.core.model.ServiceName;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
+import dev.outrider.controlplane.model.MeshConfig;
 import dev.outrider.controlplane.store.FileStore;
 import dev.outrider.controlplane.store.ResourceKey;
 import dev.outrider.controlplane.store.StoredResource;
@@ -190,6 +191,21 @@ class ServiceRegistryTest {
         assertThat(registry.expire()).isEqualTo(1);
         Resources.meshConfig(store, "{registrationTtl: 5m}");
         assertThat(registry.ttl()).isEqualTo(Duration.ofMinutes(5));
+    }
+
+    @Test
+    void theKnownTtlFollowsTheWatchOnceItStartedWithoutReadingTheStore() {
+        Resources.meshConfig(store, "{registrationTtl: 10s}");
+        assertThat(registry.knownTtl()).as("no watch yet: read from the store").isEqualTo(Duration.ofSeconds(10));
+
+        registry.reloadAll(); // the watch started
+        StoredResource twenty = Resources.meshConfig(store, "{registrationTtl: 20s}");
+        assertThat(registry.knownTtl()).as("not delivered by the watch yet").isEqualTo(Duration.ofSeconds(10));
+        assertThat(registry.ttl()).as("read from the store").isEqualTo(Duration.ofSeconds(20));
+        registry.apply(twenty.key(), twenty);
+        assertThat(registry.knownTtl()).isEqualTo(Duration.ofSeconds(20));
+        registry.apply(twenty.key(), null); // deleted: the defaults
+        assertThat(registry.knownTtl()).isEqualTo(MeshConfig.DEFAULTS.registrationTtl());
     }
 
     @Test
