@@ -44,8 +44,8 @@ import static java.util.Objects.requireNonNull;
  * <p>Threading: one lock guards the in-memory entries and is held across the store write or delete that goes
  * with each change, so memory and store agree and a reader that saw the store's revision after a registration
  * write also sees the registration in {@link #live()} (the snapshot hub relies on it). Store writes are rare
- * (new instances, expiries); a refresh waits behind at most the write in progress. Call from a thread that may
- * block on disk, never an event loop.
+ * (new instances, expiries); a refresh waits behind at most the write in progress, and renews its lease outside the
+ * lock. Call from a thread that may block on disk, never an event loop.
  */
 public final class ServiceRegistry {
     /** The store kind of registrations. */
@@ -122,26 +122,47 @@ public final class ServiceRegistry {
                     + " (it is not in the Service's serviceAccounts)");
         }
         ResourceKey key = keyOf(caller, instance);
-        Duration ttl = ttl();
+        // A store that expires leases needs the TTL only to write; the other checks expiry with it.
+        Duration ttl = store.expiresLeases() ? null : ttl();
         Instant now = clock.instant();
+        boolean refresh;
         synchronized (lock) {
-            Entry entry = entries.get(key);
-            if (entry != null && (store.expiresLeases() || !expired(entry, ttl, now))
-                    && !entry.registration.identity().equals(registration.identity())) {
-                throw RegistryException.forbidden("instance '" + instance + "' is registered by another identity");
-            }
-            if (entry != null && entry.registration.equals(registration)) {
+            Entry entry = requireFree(key, registration, ttl, now);
+            refresh = entry != null && entry.registration.equals(registration);
+            if (refresh) {
                 entry.lastSeen = now; // a refresh: memory only, or the lease's renewal in a store that expires
-                if (!store.expiresLeases() || store.keepAlive(key)) {
+                if (!store.expiresLeases()) {
                     return registration;
                 }
-                // the lease ran out just now: written again below, with a new one
             }
-            store.putLeased(key, RegistrationJson.write(registration), Store.ANY_VERSION, ttl);
+        }
+        // Renewed outside the lock: the store's watch and other registrations do not wait for etcd meanwhile.
+        if (refresh && store.keepAlive(key)) {
+            return registration;
+        }
+        // New or changed, or the lease ran out just now: written, with a new lease.
+        Duration writtenTtl = ttl == null ? ttl() : ttl;
+        synchronized (lock) {
+            requireFree(key, registration, ttl, now);
+            store.putLeased(key, RegistrationJson.write(registration), Store.ANY_VERSION, writtenTtl);
             entries.put(key, new Entry(registration, now));
         }
         notifyListeners();
         return registration;
+    }
+
+    /**
+     * Under {@link #lock}: the entry at {@code key}, unless another identity holds it (and, in a store without
+     * leases, it has not expired by {@code ttl}).
+     */
+    private Entry requireFree(ResourceKey key, Registration registration, Duration ttl, Instant now) {
+        Entry entry = entries.get(key);
+        if (entry != null && (ttl == null || !expired(entry, ttl, now))
+                && !entry.registration.identity().equals(registration.identity())) {
+            throw RegistryException.forbidden("instance '" + registration.instance()
+                    + "' is registered by another identity");
+        }
+        return entry;
     }
 
     /**
