@@ -22,7 +22,7 @@ import static java.util.Objects.requireNonNull;
  * token, on 127.0.0.1 and a port of its own, its data directory and log in the run's directory.
  *
  * <p>{@code -XX:MaxRAM} is added to the launcher's flags: the options file sizes the heap as a share of the
- * machine's memory ({@code -XX:MaxRAMPercentage=33}), which in a container is the memory limit (384 MiB in
+ * machine's memory ({@code -XX:MaxRAMPercentage=25}), which in a container is the memory limit (384 MiB in
  * docker/kubernetes/control-plane.yaml) and here would be the whole machine's; MaxRAM gives the JVM the
  * container's figure, so its heap is sized as it is in the deployment.
  */
