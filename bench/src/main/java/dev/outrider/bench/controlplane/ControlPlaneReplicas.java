@@ -21,10 +21,10 @@ import static java.util.Objects.requireNonNull;
  * launcher and the image start it) with {@code --store etcd://...}, the same CA, {@code --signing-key} and admin
  * token, on 127.0.0.1 and a port of its own, its data directory and log in the run's directory.
  *
- * <p>{@code -XX:MaxRAM} is added to the launcher's flags: the options file sizes the heap as a share of the
- * machine's memory ({@code -XX:MaxRAMPercentage=25}), which in a container is the memory limit (384 MiB in
- * docker/kubernetes/control-plane.yaml) and here would be the whole machine's; MaxRAM gives the JVM the
- * container's figure, so its heap is sized as it is in the deployment.
+ * <p>{@code -XX:MaxRAM} is added to the launcher's flags: the JVM sizes what the options file leaves to it (the
+ * code cache, the compiler's threads) from the machine's memory, which in a container is the memory limit (384 MiB
+ * in docker/kubernetes/control-plane.yaml) and here would be the whole machine's; MaxRAM gives the JVM the
+ * container's figure. The heap is fixed by the options file ({@code -Xmx96m}).
  */
 final class ControlPlaneReplicas {
     private static final Duration READY = Duration.ofSeconds(60);

@@ -147,7 +147,7 @@ public final class PropagationBenchmark implements Callable<Integer> {
     Path controlPlaneJvmOptions;
 
     @Option(names = "--replica-max-ram", defaultValue = "384m", description = "-XX:MaxRAM of each replica: the memory"
-            + " limit of docker/kubernetes/control-plane.yaml, which sizes the heap in the deployment"
+            + " limit of docker/kubernetes/control-plane.yaml, which sizes the JVM in the deployment"
             + " (default: ${DEFAULT-VALUE})")
     String replicaMaxRam;
 
