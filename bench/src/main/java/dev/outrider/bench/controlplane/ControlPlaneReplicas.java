@@ -24,7 +24,7 @@ import static java.util.Objects.requireNonNull;
  * <p>{@code -XX:MaxRAM} is added to the launcher's flags: the JVM sizes what the options file leaves to it (the
  * code cache, the compiler's threads) from the machine's memory, which in a container is the memory limit (384 MiB
  * in docker/kubernetes/control-plane.yaml) and here would be the whole machine's; MaxRAM gives the JVM the
- * container's figure. The heap is fixed by the options file ({@code -Xmx96m}).
+ * container's figure. The heap is fixed by the options file ({@code -Xmx80m}).
  */
 final class ControlPlaneReplicas {
     private static final Duration READY = Duration.ofSeconds(60);
