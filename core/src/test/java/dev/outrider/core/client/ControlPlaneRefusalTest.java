@@ -66,19 +66,9 @@ class ControlPlaneRefusalTest {
 
     @Test
     void aConnectionResetByThePeerIsARefusal() throws Exception {
-        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        open.add(server);
-        Thread.ofVirtual().start(() -> {
-            while (!server.isClosed()) {
-                try (Socket s = server.accept()) {
-                    s.setSoLinger(true, 0); // close with RST, as a killed process's sockets are
-                } catch (IOException ignored) {
-                    // closed at the end of the test
-                }
-            }
-        });
+        int port = closingServer(s -> s.setSoLinger(true, 0)); // closed with RST, as a killed process's sockets are
 
-        ControlPlaneException e = healthFailure(server.getLocalPort());
+        ControlPlaneException e = healthFailure(port);
 
         assertThat(e.unreachable()).isTrue();
         assertThat(e.refused()).as(e.getMessage()).isTrue();
@@ -86,19 +76,9 @@ class ControlPlaneRefusalTest {
 
     @Test
     void aConnectionClosedDuringTheHandshakeIsARefusal() throws Exception {
-        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        open.add(server);
-        Thread.ofVirtual().start(() -> {
-            while (!server.isClosed()) {
-                try (Socket s = server.accept()) {
-                    s.getInputStream().read(); // the ClientHello arrives; closed (FIN) without an alert
-                } catch (IOException ignored) {
-                    // closed at the end of the test
-                }
-            }
-        });
+        int port = closingServer(s -> s.getInputStream().read()); // the ClientHello arrives; closed (FIN), no alert
 
-        ControlPlaneException e = healthFailure(server.getLocalPort());
+        ControlPlaneException e = healthFailure(port);
 
         assertThat(e.unreachable()).isTrue();
         assertThat(e.refused()).as(e.getMessage()).isTrue();
@@ -137,6 +117,26 @@ class ControlPlaneRefusalTest {
                 assertThat(e.getMessage()).as("round " + i).contains("127.0.0.1:" + first).contains("timed out");
             }
         }
+    }
+
+    private interface BeforeClose {
+        void accept(Socket socket) throws IOException;
+    }
+
+    /** A listener that closes every connection it accepts after {@code beforeClose}; closed after the test. */
+    private int closingServer(BeforeClose beforeClose) throws IOException {
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        open.add(server);
+        Thread.ofVirtual().start(() -> {
+            while (!server.isClosed()) {
+                try (Socket s = server.accept()) {
+                    beforeClose.accept(s);
+                } catch (IOException ignored) {
+                    // closed at the end of the test
+                }
+            }
+        });
+        return server.getLocalPort();
     }
 
     /** A listener that accepts and never answers (a TLS handshake waits there); closed after the test. */

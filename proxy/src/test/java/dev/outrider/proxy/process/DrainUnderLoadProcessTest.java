@@ -28,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -40,7 +41,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * sent to it twice.
  *
  * <ul>
- *   <li>SIGTERM to B1, one of the two instances behind {@code orders}, while the load goes on: B1 drains its
+ *   <li>SIGTERM to B1, one of the two instances behind {@code orders}, once both answer (A's connections are made)
+ *       and while the load goes on, and the test checks that B1 had requests of its own then: B1 drains its
  *       HTTP/2 connection from A (GOAWAY, streams it took finish, streams it did not take are retried by A on
  *       B2). A's retry budget is generous here, so requests that meet B1's closed listener move to B2 whatever
  *       the budget: what is under test is what happens to the requests on B1's connection.</li>
@@ -55,6 +57,8 @@ class DrainUnderLoadProcessTest {
     /** Requests per second, open loop: ~{@code RATE * delay} = 80 in flight. */
     private static final int RATE = 400;
     private static final int MIN_IN_FLIGHT = 40;
+    /** Requests each instance behind {@code orders} answers before the signal: the load has reached it. */
+    private static final int WARM_ANSWERS = 50;
 
     private HttpServer backend;
     private final Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
@@ -102,8 +106,13 @@ class DrainUnderLoadProcessTest {
         SidecarProcess a = keep(mesh.frontend(dir.resolve("a"), List.of(b1.inboundPort, b2.inboundPort)));
 
         Load load = new Load(client, a.outboundPort);
+        // Steady state first: connections made and both instances answering (cold sidecars take seconds to make
+        // their first connections; a signal before that would find B1 with nothing to drain).
+        load.runUntil(() -> b1.inboundAnswered() >= WARM_ANSWERS && b2.inboundAnswered() >= WARM_ANSWERS,
+                "B1 and B2 each answering " + WARM_ANSWERS + " requests");
         load.runUntilInFlight(MIN_IN_FLIGHT);
         int inFlight = load.inFlight();
+        List<String> unansweredAtSignal = load.unanswered();
         b1.terminate();
         // The load goes on across B1's whole drain and past its exit: A keeps trying B1's closed port for new
         // requests (the endpoint list is fixed) and must move them to B2. Ports are below the ephemeral range
@@ -115,6 +124,11 @@ class DrainUnderLoadProcessTest {
 
         load.assertAllAnsweredOnce(seen, inFlight, List.of(a, b1, b2));
         assertThat(b1.awaitExit(Duration.ofSeconds(30))).as(b1.logText()).isZero();
+        // What is under test happened: B1 had requests of its own when the signal came (its access log, complete
+        // once it exited, names some of those unanswered at that moment).
+        String b1Log = b1.logText();
+        assertThat(unansweredAtSignal).as("requests unanswered at B1's SIGTERM that B1 served")
+                .anyMatch(id -> b1Log.contains("/work/" + id + "\""));
         for (SidecarProcess p : processes) {
             p.assertNoLeaks();
         }
@@ -162,7 +176,11 @@ class DrainUnderLoadProcessTest {
             return SidecarProcess.start(dir, appPort, "runtime: {drainTimeout: 20s}\naccessLog: {enabled: true}\n", List.of("-Xmx128m"), tls);
         }
 
-        /** A: knows {@code orders} at {@code endpoints}; retries are not rationed by the budget (see the class). */
+        /**
+         * A: knows {@code orders} at {@code endpoints}, spoken to over HTTP/2 (the caller speaks HTTP/1.1: with
+         * {@code auto} A would open a connection per request in flight); retries are not rationed by the budget
+         * (see the class).
+         */
         SidecarProcess frontend(Path dir, List<Integer> endpoints) throws Exception {
             Files.createDirectories(dir);
             StringBuilder eps = new StringBuilder();
@@ -176,6 +194,7 @@ class DrainUnderLoadProcessTest {
                     services:
                       - name: orders
                         namespace: test
+                        protocol: h2c
                         endpoints: [%s]
                         identities: ["spiffe://cluster.local/ns/test/sa/app"]
                     """.formatted(eps), List.of("-Xmx128m"), tls);
@@ -204,6 +223,17 @@ class DrainUnderLoadProcessTest {
             return results.size() - done.get();
         }
 
+        /** The ids of the requests sent and not yet answered. */
+        List<String> unanswered() {
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < results.size(); i++) {
+                if (!results.get(i).isDone()) {
+                    ids.add("r" + i);
+                }
+            }
+            return ids;
+        }
+
         /**
          * Sends for a warm-up second (connections made, steady state: every sidecar has requests in flight), then
          * until {@code min} requests are in flight (at most 20 s of load).
@@ -214,6 +244,15 @@ class DrainUnderLoadProcessTest {
             while (inFlight() < min) {
                 assertThat(System.nanoTime()).as("%d requests in flight within 20 s", min).isLessThan(limit);
                 sendNext();
+            }
+        }
+
+        /** Sends until {@code reached} holds (checked every 100 ms; at most 30 s of load). */
+        void runUntil(BooleanSupplier reached, String what) {
+            long limit = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!reached.getAsBoolean()) {
+                assertThat(System.nanoTime()).as("%s within 30 s", what).isLessThan(limit);
+                runFor(Duration.ofMillis(100));
             }
         }
 

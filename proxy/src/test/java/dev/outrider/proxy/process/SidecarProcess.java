@@ -19,6 +19,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A real sidecar process ({@code outrider proxy --config FILE}) started from the test class path with the
@@ -111,6 +113,31 @@ final class SidecarProcess implements AutoCloseable {
             return -1;
         }
     }
+
+    /**
+     * Inbound requests answered so far with a 2xx ({@code outrider_requests_total} on the admin port's
+     * {@code /metrics}); -1 when the admin port does not answer.
+     */
+    long inboundAnswered() {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + adminPort + "/metrics")
+                    .toURL().openConnection();
+            c.setConnectTimeout(5000);
+            c.setReadTimeout(5000);
+            String text;
+            try (var in = c.getInputStream()) {
+                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            c.disconnect();
+            Matcher m = INBOUND_2XX.matcher(text);
+            return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private static final Pattern INBOUND_2XX = Pattern.compile(
+            "(?m)^outrider_requests_total\\{(?=[^}]*direction=\"inbound\")(?=[^}]*status_class=\"2xx\")[^}]*} (\\S+)$");
 
     String logText() {
         try {
