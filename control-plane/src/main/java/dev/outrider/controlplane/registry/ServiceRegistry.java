@@ -69,6 +69,11 @@ public final class ServiceRegistry {
     private volatile boolean configWatched;
 
     private record CachedConfig(long version, MeshConfig config) {
+        /** The MeshConfig stored as {@code storedOrNull}; the defaults at version 0 when none is stored. */
+        static CachedConfig of(StoredResource storedOrNull) {
+            return storedOrNull == null ? new CachedConfig(0, MeshConfig.DEFAULTS)
+                    : new CachedConfig(storedOrNull.resourceVersion(), MeshConfig.of(storedOrNull));
+        }
     }
 
     /** A registration and when its sidecar last registered it. Guarded by {@link #lock}. */
@@ -211,10 +216,10 @@ public final class ServiceRegistry {
     /** How long a registration lives without a refresh: {@code registrationTtl} of the current MeshConfig. */
     public Duration ttl() {
         CachedConfig cached = config;
-        long version = store.get(MeshConfig.KEY).map(StoredResource::resourceVersion).orElse(0L);
-        if (cached.version() != version) {
-            // Two threads may both re-read; both get the same answer.
-            cached = new CachedConfig(version, MeshConfig.load(store));
+        StoredResource stored = store.get(MeshConfig.KEY).orElse(null);
+        if (cached.version() != (stored == null ? 0 : stored.resourceVersion())) {
+            // Two threads may both parse it; both get the same answer.
+            cached = CachedConfig.of(stored);
             config = cached;
         }
         return cached.config().registrationTtl();
@@ -271,8 +276,7 @@ public final class ServiceRegistry {
     public void apply(ResourceKey key, StoredResource nowOrNull) {
         requireNonNull(key, "key");
         if (MeshConfig.KEY.equals(key)) {
-            config = nowOrNull == null ? new CachedConfig(0, MeshConfig.DEFAULTS)
-                    : new CachedConfig(nowOrNull.resourceVersion(), MeshConfig.of(nowOrNull));
+            config = CachedConfig.of(nowOrNull);
             return;
         }
         if (!KIND.equals(key.kind())) {
@@ -296,9 +300,7 @@ public final class ServiceRegistry {
      * missed changes. From then on the watch's changes ({@link #apply}) keep the MeshConfig current.
      */
     public void reloadAll() {
-        StoredResource meshConfig = store.get(MeshConfig.KEY).orElse(null);
-        config = meshConfig == null ? new CachedConfig(0, MeshConfig.DEFAULTS)
-                : new CachedConfig(meshConfig.resourceVersion(), MeshConfig.of(meshConfig));
+        config = CachedConfig.of(store.get(MeshConfig.KEY).orElse(null));
         configWatched = true;
         boolean changed = false;
         Instant now = clock.instant();

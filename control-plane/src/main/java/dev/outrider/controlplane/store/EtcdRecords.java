@@ -20,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import static java.util.Objects.requireNonNull;
-
 /**
  * {@link EtcdStore}'s records ({@link Store#isShared}): record {@code NAME} of space {@code SPACE} is the etcd key
  * {@code PREFIX/records/SPACE/NAME}, outside the watched resource keys. Reads and writes of several records go in
@@ -84,7 +82,7 @@ final class EtcdRecords {
         for (int i = 0; i < all.size(); i += TXN_OPS) {
             List<Map.Entry<String, byte[]>> group = all.subList(i, Math.min(all.size(), i + TXN_OPS));
             Cmp[] unchanged = group.stream().map(e -> new Cmp(key(under, e.getKey()), Cmp.Op.EQUAL,
-                    CmpTarget.modRevision(requireNonNull(expected.get(e.getKey()))))).toArray(Cmp[]::new);
+                    CmpTarget.modRevision(expected.get(e.getKey())))).toArray(Cmp[]::new);
             Op[] puts = group.stream()
                     .map(e -> Op.put(key(under, e.getKey()), ByteSequence.from(e.getValue()), PutOption.DEFAULT))
                     .toArray(Op[]::new);

@@ -102,10 +102,7 @@ final class SidecarProcess implements AutoCloseable {
     /** GET /ready status, or -1 when the health port does not answer. */
     int readyStatus() {
         try {
-            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + healthPort + "/ready")
-                    .toURL().openConnection();
-            c.setConnectTimeout(1000);
-            c.setReadTimeout(1000);
+            HttpURLConnection c = get(healthPort, "/ready", 1000);
             int code = c.getResponseCode();
             c.disconnect();
             return code;
@@ -120,10 +117,7 @@ final class SidecarProcess implements AutoCloseable {
      */
     long inboundAnswered() {
         try {
-            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + adminPort + "/metrics")
-                    .toURL().openConnection();
-            c.setConnectTimeout(5000);
-            c.setReadTimeout(5000);
+            HttpURLConnection c = get(adminPort, "/metrics", 5000);
             String text;
             try (var in = c.getInputStream()) {
                 text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -134,6 +128,15 @@ final class SidecarProcess implements AutoCloseable {
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    /** A plain HTTP GET of {@code path} on a local port, with {@code timeoutMillis} to connect and to read. */
+    private static HttpURLConnection get(int port, String path, int timeoutMillis) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + path).toURL()
+                .openConnection();
+        c.setConnectTimeout(timeoutMillis);
+        c.setReadTimeout(timeoutMillis);
+        return c;
     }
 
     private static final Pattern INBOUND_2XX = Pattern.compile(
