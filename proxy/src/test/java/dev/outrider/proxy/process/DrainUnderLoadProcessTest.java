@@ -5,7 +5,6 @@ import dev.outrider.proxy.tls.TestPki;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -57,9 +56,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * executions).
  */
 class DrainUnderLoadProcessTest {
-    private static final int BACKEND_DELAY_MS = 200;
-    /** Requests per second, open loop: ~{@code RATE * delay} = 80 in flight. */
-    private static final int RATE = 400;
+    private static final int BACKEND_DELAY_MS = 800;
+    /**
+     * Requests per second, open loop: ~{@code RATE * delay} = 80 in flight. Low enough for a slow shared machine
+     * (three sidecars, the application and the caller on 2 cores: at 400/s an overloaded run timed out or sent
+     * requests again for reasons that have nothing to do with the drain under test).
+     */
+    private static final int RATE = 100;
     private static final int MIN_IN_FLIGHT = 40;
     /** Requests each instance behind {@code orders} answers before the signal: the load has reached it. */
     private static final int WARM_ANSWERS = 50;
@@ -103,10 +106,6 @@ class DrainUnderLoadProcessTest {
     }
 
     @Test
-    @DisabledIfSystemProperty(named = "outrider.test.tlsProvider", matches = "jdk", disabledReason = "open defect:"
-            + " with the JDK TLS provider, A sent some requests that B1 had already forwarded to B2 as well (the"
-            + " application saw them twice) in 1 of 4 runs once B1 really had requests when it drained; runs with"
-            + " BoringSSL (the default execution)")
     void sigtermToInboundSidecarUnderLoadLosesNothing(@TempDir Path dir) throws Exception {
         Mesh mesh = Mesh.create(dir);
         SidecarProcess b1 = keep(mesh.orders(dir.resolve("b1"), backend.getAddress().getPort()));
@@ -327,9 +326,11 @@ class DrainUnderLoadProcessTest {
                 logs.append("\n--- ").append(s.log).append(":\n").append(linesAbout(s.logText(), failed, notOnce));
             }
             assertThat(inFlightAtSignal).as("requests in flight at the signal").isGreaterThanOrEqualTo(MIN_IN_FLIGHT);
-            assertThat(failed).as("requests (of %d sent) not answered 200 by the application%s", results.size(), logs)
-                    .isEmpty();
-            assertThat(notOnce).as("requests the application did not see exactly once (id=times)%s", logs).isEmpty();
+            // What went wrong first, then the logs (a long report may be cut at its end).
+            assertThat(failed).as("%d requests (of %d sent) not answered 200 by the application, the first: %s%s",
+                    failed.size(), results.size(), failed.subList(0, Math.min(20, failed.size())), logs).isEmpty();
+            assertThat(notOnce).as("%d requests the application did not see exactly once (id=times): %s%s",
+                    notOnce.size(), notOnce.entrySet().stream().limit(40).toList(), logs).isEmpty();
         }
 
         /** The log lines that are not access-log lines of answered requests, and those of the requests in question. */
