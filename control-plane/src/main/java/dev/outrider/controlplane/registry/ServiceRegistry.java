@@ -23,6 +23,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static java.util.Objects.requireNonNull;
@@ -67,6 +68,12 @@ public final class ServiceRegistry {
      * its changes): {@link #knownTtl} then answers without a store read.
      */
     private volatile boolean configWatched;
+    /**
+     * The Services as the store's watch delivered them ({@link #apply}, {@link #reloadAll}); used once
+     * {@link #configWatched}, to check a registration's Service without a store read (one etcd round trip per
+     * refresh). A Service that cannot be read is absent: the store read reports it.
+     */
+    private final Map<ResourceKey, ServiceSpec> services = new ConcurrentHashMap<>();
 
     private record CachedConfig(long version, MeshConfig config) {
         /** The MeshConfig stored as {@code storedOrNull}; the defaults at version 0 when none is stored. */
@@ -119,12 +126,11 @@ public final class ServiceRegistry {
         requireLabel("instance", instance);
         Registration registration = registration(caller, service, instance, address);
         ResourceKey serviceKey = new ResourceKey(ResourceKind.SERVICE.kind(), caller.namespace(), service);
-        StoredResource stored = store.get(serviceKey).orElseThrow(() -> RegistryException.notFound(
-                "service '" + service + "' does not exist in namespace '" + caller.namespace() + "'"));
-        if (!ServiceSpec.of(stored).allowsServiceAccount(caller.serviceAccount())) {
-            throw RegistryException.forbidden("service account '" + caller.serviceAccount()
-                    + "' may not register instances of service " + registration.service()
-                    + " (it is not in the Service's serviceAccounts)");
+        // The Service as the watch delivered it allows the caller: no store read. Anything else is read: the
+        // watch may not have delivered a Service just written.
+        ServiceSpec watched = configWatched ? services.get(serviceKey) : null;
+        if (watched == null || !watched.allowsServiceAccount(caller.serviceAccount())) {
+            requireAllowed(caller, registration, serviceKey);
         }
         ResourceKey key = keyOf(caller, instance);
         // A store that expires leases needs the TTL only to write; the other checks expiry with it.
@@ -154,6 +160,17 @@ public final class ServiceRegistry {
         }
         notifyListeners();
         return registration;
+    }
+
+    /** The stored Service at {@code serviceKey} exists and lists the caller's service account. */
+    private void requireAllowed(WorkloadIdentity caller, Registration registration, ResourceKey serviceKey) {
+        StoredResource stored = store.get(serviceKey).orElseThrow(() -> RegistryException.notFound(
+                "service '" + serviceKey.name() + "' does not exist in namespace '" + caller.namespace() + "'"));
+        if (!ServiceSpec.of(stored).allowsServiceAccount(caller.serviceAccount())) {
+            throw RegistryException.forbidden("service account '" + caller.serviceAccount()
+                    + "' may not register instances of service " + registration.service()
+                    + " (it is not in the Service's serviceAccounts)");
+        }
     }
 
     /**
@@ -279,6 +296,10 @@ public final class ServiceRegistry {
             config = CachedConfig.of(nowOrNull);
             return;
         }
+        if (ResourceKind.SERVICE.kind().equals(key.kind())) {
+            watchService(key, nowOrNull);
+            return;
+        }
         if (!KIND.equals(key.kind())) {
             return;
         }
@@ -301,6 +322,12 @@ public final class ServiceRegistry {
      */
     public void reloadAll() {
         config = CachedConfig.of(store.get(MeshConfig.KEY).orElse(null));
+        Map<ResourceKey, StoredResource> storedServices = new HashMap<>();
+        for (StoredResource r : store.list(ResourceKind.SERVICE.kind(), null)) {
+            storedServices.put(r.key(), r);
+        }
+        services.keySet().retainAll(storedServices.keySet());
+        storedServices.forEach(this::watchService);
         configWatched = true;
         boolean changed = false;
         Instant now = clock.instant();
@@ -316,6 +343,22 @@ public final class ServiceRegistry {
         }
         if (changed) {
             notifyListeners();
+        }
+    }
+
+    private void watchService(ResourceKey key, StoredResource nowOrNull) {
+        ServiceSpec spec = null;
+        if (nowOrNull != null) {
+            try {
+                spec = ServiceSpec.of(nowOrNull);
+            } catch (RuntimeException e) {
+                spec = null; // registrations read it from the store and report what is wrong
+            }
+        }
+        if (spec == null) {
+            services.remove(key);
+        } else {
+            services.put(key, spec);
         }
     }
 

@@ -74,6 +74,7 @@ final class EtcdResourceWatch implements Store.Watch {
             return;
         }
         if (resync) {
+            store.forgetLeases();
             listener.resync();
             lastDeleted = store.version(fromRevision - 1); // deletes before it are unknown
             listener.caughtUp(lastDeleted, lastDeleted);
@@ -97,9 +98,10 @@ final class EtcdResourceWatch implements Store.Watch {
                 log.warn("{}; ignored", e.getMessage());
                 continue;
             }
+            boolean deleted = event.getEventType() == WatchEvent.EventType.DELETE;
+            store.noteLease(key, deleted ? null : event.getKeyValue());
             try {
-                listener.changed(key, event.getEventType() == WatchEvent.EventType.DELETE ? null
-                        : store.stored(key, event.getKeyValue()));
+                listener.changed(key, deleted ? null : store.stored(key, event.getKeyValue()));
             } catch (RuntimeException e) {
                 log.error("store watch listener failed on {}", key, e);
             }

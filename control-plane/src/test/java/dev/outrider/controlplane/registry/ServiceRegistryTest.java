@@ -208,6 +208,36 @@ class ServiceRegistryTest {
         assertThat(registry.knownTtl()).isEqualTo(MeshConfig.DEFAULTS.registrationTtl());
     }
 
+    /**
+     * Once the watch runs, a registration is checked against the Service the watch delivered when that allows it
+     * (no store read per refresh); what the watch has not delivered yet is read from the store, so a Service
+     * just created or just narrowed is never judged on an old view alone.
+     */
+    @Test
+    void registrationsAreCheckedAgainstTheWatchedServiceAndTheStoreWhereTheWatchIsBehind() {
+        registry.reloadAll(); // the watch started: it knows orders (orders, orders-v2) and frontend
+
+        // Created, not delivered by the watch yet: read from the store.
+        Resources.service(store, "shop", "billing", "{serviceAccounts: [orders]}");
+        assertThat(registry.register(ORDERS, "billing", "billing-1", "10.0.0.6:15006")).isNotNull();
+
+        // Narrowed in the store, not delivered yet: the watched view still allows orders-v2 (the watch's delay).
+        StoredResource narrowed = Resources.service(store, "shop", "orders", "{serviceAccounts: [orders]}");
+        assertThat(registry.register(ORDERS_V2, "orders", "orders-2", "10.0.0.7:15006")).isNotNull();
+        // Delivered: refused at the next refresh.
+        registry.apply(narrowed.key(), narrowed);
+        RegistryException e = catchThrowableOfType(RegistryException.class,
+                () -> registry.register(ORDERS_V2, "orders", "orders-2", "10.0.0.7:15006"));
+        assertThat(e.reason()).isEqualTo(RegistryException.Reason.FORBIDDEN);
+
+        // Deleted, delivered: not found.
+        store.delete(narrowed.key(), narrowed.resourceVersion());
+        registry.apply(narrowed.key(), null);
+        assertThat(catchThrowableOfType(RegistryException.class,
+                () -> registry.register(ORDERS, "orders", "orders-1", "10.0.0.5:15006")).reason())
+                .isEqualTo(RegistryException.Reason.NOT_FOUND);
+    }
+
     @Test
     void aRestartedRegistryServesStoredRegistrationsForOneTtl() throws IOException {
         Registration r = registry.register(ORDERS, "orders", "orders-1", "[fd00::5]:15006");

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -118,6 +119,53 @@ class EtcdSharedStateTest {
 
     private static byte[] bytes(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A leased resource (a registration) renewed by one replica lives while it renews it, also after another
+     * replica wrote it again on a lease of its own: the renewal goes to the lease the key holds now (the resource
+     * watch tells), not to the one this replica granted. Once the renewals stop, etcd deletes it.
+     */
+    @Test
+    void aRenewalKeepsTheLeaseTheResourceHoldsNowAlsoAfterAnotherReplicaRewroteIt() throws Exception {
+        String prefix = newPrefix();
+        Duration ttl = Duration.ofSeconds(3);
+        ResourceKey key = new ResourceKey("Registration", "shop", "orders-1");
+        try (EtcdStore a = EtcdStore.open(config(prefix)); EtcdStore b = EtcdStore.open(config(prefix))) {
+            AtomicLong seenByA = new AtomicLong();
+            try (Store.Watch watch = a.watch(new Store.Listener() {
+                @Override
+                public void changed(ResourceKey changed, StoredResource nowOrNull) {
+                }
+
+                @Override
+                public void resync() {
+                }
+
+                @Override
+                public void caughtUp(long revision, long lastDeleted) {
+                    seenByA.set(revision);
+                }
+            })) {
+                a.putLeased(key, bytes("{\"on\": \"a\"}"), Store.ANY_VERSION, ttl);
+                long rewritten = b.putLeased(key, bytes("{\"on\": \"b\"}"), Store.ANY_VERSION, ttl)
+                        .resourceVersion();
+                await().atMost(5, TimeUnit.SECONDS).until(() -> seenByA.get() >= rewritten);
+
+                // Renewed by a alone for three TTLs: b's lease (the one the key holds) must be the one renewed.
+                long until = System.nanoTime() + ttl.multipliedBy(3).toNanos();
+                while (System.nanoTime() < until) {
+                    assertThat(a.keepAlive(key)).as("renewed").isTrue();
+                    Thread.sleep(ttl.toMillis() / 3);
+                }
+                assertThat(a.get(key)).as("alive after three TTLs of renewals through replica a").isPresent();
+
+                // No more renewals: gone within the TTL (and etcd's granularity), for both replicas.
+                await().atMost(ttl.multipliedBy(3)).until(() -> a.get(key).isEmpty());
+                assertThat(a.keepAlive(key)).as("renewal of an expired resource").isFalse();
+                assertThat(b.keepAlive(key)).as("renewal of an expired resource, other replica").isFalse();
+            }
+        }
     }
 
     @Test
