@@ -82,8 +82,9 @@ public final class PropagationBenchmark implements Callable<Integer> {
             + " sidecar's long poll (default: ${DEFAULT-VALUE}, the sidecar's)")
     int pollWaitSeconds;
 
-    @Option(names = "--ack-poll-ms", defaultValue = "5",
-            description = "interval of GET /v1/sidecars while waiting for ACKs (default: ${DEFAULT-VALUE})")
+    @Option(names = "--ack-poll-ms", defaultValue = "100",
+            description = "interval of GET /v1/sidecars while waiting for ACKs; ACK times are the control plane's"
+                    + " lastSeen, the interval only sets when a round ends (default: ${DEFAULT-VALUE})")
     int ackPollMillis;
 
     @Option(names = "--round-timeout-seconds", defaultValue = "30",
