@@ -186,7 +186,7 @@ public class RateLimitBenchmark {
     }
 
     private static RateLimitPolicy policy(String name, Rule... rules) {
-        return new RateLimitPolicy(new ObjectMeta(name, "bench", null), WorkloadSelector.ALL, false, List.of(rules));
+        return new RateLimitPolicy(new ObjectMeta(name, "bench", null), WorkloadSelector.ALL, false, false, List.of(rules));
     }
 
     private static void check(boolean admitted, boolean expected, String what) {

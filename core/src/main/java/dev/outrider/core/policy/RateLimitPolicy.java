@@ -18,6 +18,7 @@ import static java.util.Objects.requireNonNull;
  * spec:
  *   selector: {matchLabels: {app: orders}}
  *   legacyHeaders: true                 # also X-RateLimit-Limit/-Remaining/-Reset on 429 (default false)
+ *   admittedHeaders: true               # RateLimit and RateLimit-Policy on admitted responses too (default false)
  *   rules:
  *   - name: per-caller                  # RFC 1123 label, unique in the policy; default rule-<index>
  *     match: {methods: [GET, POST], paths: ["/api/*"], notPaths: ["/api/health"]}   # absent = every request
@@ -28,11 +29,14 @@ import static java.util.Objects.requireNonNull;
  *     - {value: "cluster.local/ns/batch/sa/nightly", limit: {requests: 1000, per: 1s}, maxInFlight: 50}
  * }</pre>
  *
- * @param legacyHeaders add the pre-standard {@code X-RateLimit-*} fields to 429 responses
- * @param rules         empty = the policy throttles nothing
+ * @param legacyHeaders   add the pre-standard {@code X-RateLimit-*} fields to 429 responses
+ * @param admittedHeaders add the {@code RateLimit} and {@code RateLimit-Policy} fields of the rate-limited rules to
+ *                        admitted responses too (the quota left), not only to 429s; off by default so that
+ *                        responses do not grow unasked
+ * @param rules           empty = the policy throttles nothing
  */
 public record RateLimitPolicy(ObjectMeta metadata, WorkloadSelector selector, boolean legacyHeaders,
-                              List<Rule> rules) implements PolicyDocument {
+                              boolean admittedHeaders, List<Rule> rules) implements PolicyDocument {
     public RateLimitPolicy {
         requireNonNull(metadata, "metadata");
         selector = selector == null ? WorkloadSelector.ALL : selector;

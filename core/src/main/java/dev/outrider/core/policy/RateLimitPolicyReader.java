@@ -22,12 +22,12 @@ import static dev.outrider.core.document.DocumentFields.quote;
 
 /**
  * Reads the {@code spec} of a RateLimitPolicy, Outrider's own kind, in the layout its record describes (selector,
- * legacyHeaders, rules of match, key, limit, maxInFlight and overrides), into a {@link RateLimitPolicy}, failing
+ * legacyHeaders, admittedHeaders, rules of match, key, limit, maxInFlight and overrides), into a {@link RateLimitPolicy}, failing
  * on the first problem with its path. The schema is the lists of known fields below; {@link DocumentReader} reads
  * the envelope and chooses the reader by kind. Pure functions.
  */
 final class RateLimitPolicyReader {
-    static final List<String> SPEC = List.of("selector", "legacyHeaders", "rules");
+    static final List<String> SPEC = List.of("selector", "legacyHeaders", "admittedHeaders", "rules");
     private static final List<String> RATE_LIMIT_RULE = List.of("name", "match", "key", "limit", "maxInFlight",
             "overrides");
     private static final List<String> MATCH = List.of("methods", "notMethods", "paths", "notPaths");
@@ -48,6 +48,7 @@ final class RateLimitPolicyReader {
     static RateLimitPolicy read(ObjectMeta metadata, DocumentFields spec) {
         WorkloadSelector selector = DocumentReader.selector(spec);
         boolean legacyHeaders = spec.bool("legacyHeaders", false);
+        boolean admittedHeaders = spec.bool("admittedHeaders", false);
         List<RateLimitPolicy.Rule> rules = new ArrayList<>();
         Map<String, String> names = new HashMap<>(); // name -> the path of the rule with it
         List<DocumentFields.Item> items = spec.list("rules");
@@ -63,7 +64,7 @@ final class RateLimitPolicyReader {
             }
             rules.add(rule);
         }
-        return new RateLimitPolicy(metadata, selector, legacyHeaders, rules);
+        return new RateLimitPolicy(metadata, selector, legacyHeaders, admittedHeaders, rules);
     }
 
     /** Without a name, rule {@code index} is {@code rule-<index>}. */

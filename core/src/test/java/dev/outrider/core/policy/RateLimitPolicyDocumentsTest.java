@@ -52,6 +52,7 @@ class RateLimitPolicyDocumentsTest {
                 spec:
                   selector: {matchLabels: {app: orders}}
                   legacyHeaders: true
+                  admittedHeaders: true
                   rules:
                   - name: per-caller
                     match: {methods: [GET, POST], paths: ["/api/*"], notPaths: ["/api/health"]}
@@ -88,6 +89,7 @@ class RateLimitPolicyDocumentsTest {
         assertThat(policy.metadata().dryRun()).isTrue();
         assertThat(policy.selector()).isEqualTo(new WorkloadSelector(Map.of("app", "orders")));
         assertThat(policy.legacyHeaders()).isTrue();
+        assertThat(policy.admittedHeaders()).isTrue();
         assertThat(policy.rules()).containsExactly(
                 new Rule("per-caller", new Match(List.of("GET", "POST"), null, List.of("/api/*"), List.of("/api/health")),
                         Key.of(Key.Kind.SOURCE_PRINCIPAL), new Limit(100, Duration.ofSeconds(1), 20), 10, List.of(
@@ -115,6 +117,7 @@ class RateLimitPolicyDocumentsTest {
 
         assertThat(policy.selector()).isEqualTo(WorkloadSelector.ALL);
         assertThat(policy.legacyHeaders()).isFalse();
+        assertThat(policy.admittedHeaders()).isFalse();
         assertThat(policy.rules()).containsExactly(
                 new Rule("rule-0", Match.ANY, null, null, 5, List.of()),
                 new Rule("rule-0x", Match.ANY, null, new Limit(7, Duration.ofSeconds(1), 7), 0, List.of()));
@@ -285,8 +288,10 @@ class RateLimitPolicyDocumentsTest {
                         "RateLimitPolicy in document 1 (line 1)", "metadata.name", "'Limits' is not an RFC 1123 label"),
 
                 // spec
-                spec("{action: DENY}", "spec.action", "unknown field 'action'; known fields: selector, legacyHeaders, rules"),
+                spec("{action: DENY}", "spec.action", "unknown field 'action'; known fields: selector, legacyHeaders,"
+                        + " admittedHeaders, rules"),
                 spec("{legacyHeaders: \"true\"}", "spec.legacyHeaders", "expected true or false, got a string"),
+                spec("{admittedHeaders: yes}", "spec.admittedHeaders", "expected true or false, got a string"),
                 spec("{selector: {matchLabels: {app: 1}}}", "spec.selector.matchLabels[app]", "expected a string"),
                 spec("{rules: {limit: {requests: 1, per: 1s}}}", "spec.rules", "expected a list, got a mapping"),
                 rules("per-caller", "[0]", "expected a mapping, got a string"),

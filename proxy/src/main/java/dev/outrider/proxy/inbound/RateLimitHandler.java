@@ -24,7 +24,8 @@ import io.netty.util.AsciiString;
  * {@code Retry-After} and the {@code RateLimit-Policy}/{@code RateLimit} fields (a rate limit), or 503 with
  * {@code Retry-After} (a concurrency limit); gRPC gets RESOURCE_EXHAUSTED ({@link LocalResponses}). Admitted:
  * the request holds its concurrency slots until its response's last part is written or the request channel
- * closes (an aborted exchange closes it), whichever comes first.
+ * closes (an aborted exchange closes it), whichever comes first; its response's head gets the quota left under
+ * the rules whose policy asks for it ({@code admittedHeaders}).
  *
  * <p>Threading: one instance per request channel; its event loop only.
  */
@@ -49,6 +50,9 @@ final class RateLimitHandler extends InboundCheckHandler {
         RateLimits limits = state.snapshot().rateLimits();
         if (limits.isEmpty()) {
             release();
+            if (admission != null) {
+                admission.clearQuota(); // a previous request's, whose response head never came
+            }
             ctx.fireChannelRead(request);
             return;
         }
@@ -76,6 +80,9 @@ final class RateLimitHandler extends InboundCheckHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (admission != null && msg instanceof HttpResponse response && admission.hasQuota() && !informational(msg)) {
+            RateLimits.addQuotaHeaders(admission, response.headers());
+        }
         if (msg instanceof LastHttpContent && admission != null && admission.holdsSlots() && !informational(msg)) {
             admission.release();
         }

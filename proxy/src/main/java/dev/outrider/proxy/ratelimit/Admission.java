@@ -26,6 +26,12 @@ public final class Admission {
     private LimitRule.Limits refusedLimits;
     private LimitRule dryRunRefusedBy;
     private int dryRunRefusal;
+    /** The quota left under each rule that puts it on admitted responses ({@code admittedHeaders}). */
+    private LimitRule[] quotaRules;
+    private LimitRule.Limits[] quotaLimits;
+    private long[] quotaRemaining;
+    private long[] quotaResetNanos;
+    private int quotaCount;
 
     /** Clears the previous request's outcome; its slots must have been released. */
     void reset() {
@@ -36,6 +42,63 @@ public final class Admission {
         refusedLimits = null;
         dryRunRefusedBy = null;
         dryRunRefusal = LimitRule.ADMITTED;
+        clearQuota();
+    }
+
+    /** Forgets the quota entries (written on the response, or the request went no further). */
+    public void clearQuota() {
+        for (int i = 0; i < quotaCount; i++) {
+            quotaRules[i] = null;
+            quotaLimits[i] = null;
+        }
+        quotaCount = 0;
+    }
+
+    /**
+     * {@code rule} admitted the request under {@code limits}, leaving {@code remaining} requests admissible at
+     * once, its bucket full again in {@code resetNanos}.
+     */
+    void quota(LimitRule rule, LimitRule.Limits limits, long remaining, long resetNanos) {
+        if (quotaRules == null) {
+            quotaRules = new LimitRule[2];
+            quotaLimits = new LimitRule.Limits[2];
+            quotaRemaining = new long[2];
+            quotaResetNanos = new long[2];
+        } else if (quotaCount == quotaRules.length) {
+            quotaRules = Arrays.copyOf(quotaRules, quotaCount * 2);
+            quotaLimits = Arrays.copyOf(quotaLimits, quotaCount * 2);
+            quotaRemaining = Arrays.copyOf(quotaRemaining, quotaCount * 2);
+            quotaResetNanos = Arrays.copyOf(quotaResetNanos, quotaCount * 2);
+        }
+        quotaRules[quotaCount] = rule;
+        quotaLimits[quotaCount] = limits;
+        quotaRemaining[quotaCount] = remaining;
+        quotaResetNanos[quotaCount++] = Math.max(0, resetNanos);
+    }
+
+    /** Whether an admitted request has quota fields for its response ({@link RateLimits#addQuotaHeaders}). */
+    public boolean hasQuota() {
+        return quotaCount > 0 && refusedBy == null;
+    }
+
+    int quotaCount() {
+        return quotaCount;
+    }
+
+    LimitRule quotaRule(int i) {
+        return quotaRules[i];
+    }
+
+    LimitRule.Limits quotaLimits(int i) {
+        return quotaLimits[i];
+    }
+
+    long quotaRemaining(int i) {
+        return quotaRemaining[i];
+    }
+
+    long quotaResetNanos(int i) {
+        return quotaResetNanos[i];
     }
 
     void took(Cell cell, long interval) {

@@ -31,6 +31,8 @@ final class LimitRule {
     final String fieldName;
     final boolean dryRun;
     final boolean legacyHeaders;
+    /** The quota left goes on admitted responses too ({@code admittedHeaders}); never for a dry-run rule. */
+    final boolean admittedHeaders;
     private final StringMatcher[] methods;
     private final StringMatcher[] notMethods;
     private final StringMatcher[] paths;
@@ -67,13 +69,14 @@ final class LimitRule {
         }
     }
 
-    LimitRule(String policy, String policyName, boolean dryRun, boolean legacyHeaders, RateLimitPolicy.Rule rule,
-              RuleState state, RateLimitMetrics.RuleCounters counters) {
+    LimitRule(String policy, String policyName, boolean dryRun, boolean legacyHeaders, boolean admittedHeaders,
+              RateLimitPolicy.Rule rule, RuleState state, RateLimitMetrics.RuleCounters counters) {
         this.policy = policy;
         this.name = rule.name();
         this.fieldName = policyName + "/" + rule.name();
         this.dryRun = dryRun;
         this.legacyHeaders = legacyHeaders;
+        this.admittedHeaders = admittedHeaders && !dryRun;
         this.methods = exact(rule.match().methods());
         this.notMethods = exact(rule.match().notMethods());
         this.paths = patterns(rule.match().paths());
@@ -191,6 +194,9 @@ final class LimitRule {
                     return RATE_LIMITED;
                 }
                 a.took(c, l.interval);
+                if (admittedHeaders) {
+                    a.quota(this, l, got, c.get() - now); // the bucket is full again at its tat
+                }
                 break;
             }
         }

@@ -93,8 +93,8 @@ public final class RateLimiter implements AutoCloseable {
                 RuleState state = states.computeIfAbsent(new RuleIdentity(id, rule), k -> new RuleState(tracked,
                         rule.overrides().stream().map(RateLimitPolicy.KeyOverride::value).toList()));
                 state.retired = false;
-                rules.add(new LimitRule(id, p.metadata().name(), p.metadata().dryRun(), p.legacyHeaders(), rule,
-                        state, metrics.countersFor(id, rule.name(), p.metadata().dryRun())));
+                rules.add(new LimitRule(id, p.metadata().name(), p.metadata().dryRun(), p.legacyHeaders(),
+                        p.admittedHeaders(), rule, state, metrics.countersFor(id, rule.name(), p.metadata().dryRun())));
             }
         }
         return new RateLimits(this, rules, ids);

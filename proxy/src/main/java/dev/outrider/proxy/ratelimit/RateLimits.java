@@ -87,6 +87,29 @@ public final class RateLimits {
     }
 
     /**
+     * Adds the quota left to an admitted request's response, for the rules whose policy asks for it
+     * ({@code admittedHeaders}): one {@code RateLimit-Policy} and one {@code RateLimit} list member per rule, in
+     * rule order, e.g. {@code "orders-limits/per-caller";q=100;w=1} and {@code "orders-limits/per-caller";r=41;t=1}
+     * ({@code r}: requests admissible at once; {@code t}: whole seconds until the bucket is full again). The
+     * fields are added, not set: members the application sent stay (a structured-field list spread over several
+     * field lines is one list). Then forgets the entries, so one admission's quota goes on one response.
+     */
+    public static void addQuotaHeaders(Admission a, HttpHeaders headers) {
+        if (!a.hasQuota()) {
+            return;
+        }
+        for (int i = 0; i < a.quotaCount(); i++) {
+            LimitRule rule = a.quotaRule(i);
+            long[] quota = LimitRule.quotaPerWindow(a.quotaLimits(i).limit());
+            String name = "\"" + rule.fieldName + "\"";
+            long reset = (a.quotaResetNanos(i) + 999_999_999L) / 1_000_000_000L;
+            headers.add("ratelimit-policy", name + ";q=" + quota[0] + ";w=" + quota[1]);
+            headers.add("ratelimit", name + ";r=" + a.quotaRemaining(i) + ";t=" + reset);
+        }
+        a.clearQuota();
+    }
+
+    /**
      * Called once this snapshot is in force: rules no longer used are retired (swept until empty) and
      * their counters removed.
      */

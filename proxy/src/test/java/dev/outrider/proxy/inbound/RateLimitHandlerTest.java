@@ -102,9 +102,13 @@ class RateLimitHandlerTest {
     }
 
     private void limits(boolean dryRun, boolean legacy, Rule... rules) {
+        limits(dryRun, legacy, false, rules);
+    }
+
+    private void limits(boolean dryRun, boolean legacy, boolean admittedHeaders, Rule... rules) {
         List<PolicyDocument> docs = new ArrayList<>(PolicyDocuments.parse(AUTHZ, "authz.yaml"));
         docs.add(new RateLimitPolicy(new ObjectMeta("limits", "shop", dryRun ? Map.of(ObjectMeta.DRY_RUN, "true")
-                : Map.of()), WorkloadSelector.ALL, legacy, List.of(rules)));
+                : Map.of()), WorkloadSelector.ALL, legacy, admittedHeaders, List.of(rules)));
         var snapshot = compiler.compile("v1", "test", docs);
         if (store == null) {
             store = new PolicyStore(snapshot);
@@ -164,11 +168,26 @@ class RateLimitHandlerTest {
         return (HttpRequest) first;
     }
 
-    private static void respond(EmbeddedChannel ch) {
+    /** The application's 200 for the request that arrived, as the caller receives it. */
+    private static String respond(EmbeddedChannel ch) {
         FullHttpResponse ok = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         ok.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
         ch.writeOutbound(ok);
-        assertThat(written(ch)).startsWith("HTTP/1.1 200 ");
+        String response = written(ch);
+        assertThat(response).startsWith("HTTP/1.1 200 ");
+        return response;
+    }
+
+    /** Every field line named {@code name}, in order. */
+    private static List<String> headers(String response, String name) {
+        List<String> values = new ArrayList<>();
+        for (String line : response.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
+                values.add(line.substring(colon + 1).strip());
+            }
+        }
+        return values;
     }
 
     private static String header(String response, String name) {
@@ -192,7 +211,7 @@ class RateLimitHandlerTest {
         for (int i = 0; i < 2; i++) {
             assertThat(get(ch, "/api/orders", "alice", "")).isEmpty();
             assertThat(arrived(ch)).isNotNull();
-            respond(ch);
+            assertThat(header(respond(ch), "ratelimit")).as("admittedHeaders is off").isNull();
         }
         String refused = get(ch, "/api/orders", "alice", "");
         assertThat(refused).startsWith("HTTP/1.1 429 Too Many Requests\r\n");
@@ -214,6 +233,39 @@ class RateLimitHandlerTest {
         assertThat(get(ch, "/api/orders", "bob", "")).as("another client has its own budget").isEmpty();
         assertThat(arrived(ch)).isNotNull();
         respond(ch);
+    }
+
+    @Test
+    void admittedResponsesCarryTheQuotaLeftUnderEachRateRuleWhenThePolicyAsks() {
+        limits(false, false, true, rate(3), new Rule("everyone", Match.ANY, null,
+                new Limit(100, Duration.ofHours(1), 100), 0, List.of()), new Rule("in-flight", Match.ANY, null, null,
+                10, List.of()));
+        EmbeddedChannel ch = connection();
+        for (int left = 2; left >= 0; left--) {
+            assertThat(get(ch, "/api/orders", "alice", "")).isEmpty();
+            assertThat(arrived(ch)).isNotNull();
+            String response = respond(ch);
+            int spent = 3 - left;
+            // r: admissible at once; t: seconds until the bucket is full again (1,200 s per token here, 36 s)
+            assertThat(headers(response, "ratelimit-policy")).as("a concurrency-only rule has no quota fields")
+                    .containsExactly("\"limits/per-client\";q=3;w=3600", "\"limits/everyone\";q=100;w=3600");
+            assertThat(headers(response, "ratelimit")).containsExactly(
+                    "\"limits/per-client\";r=" + left + ";t=" + 1200 * spent,
+                    "\"limits/everyone\";r=" + (100 - spent) + ";t=" + 36 * spent);
+        }
+        String refused = get(ch, "/api/orders", "alice", "");
+        assertThat(refused).startsWith("HTTP/1.1 429 ");
+        assertThat(headers(refused, "ratelimit")).as("a refusal names the refusing rule only")
+                .containsExactly("\"limits/per-client\";r=0;t=1200");
+        assertThat(get(ch, "/api/orders", "bob", "")).isEmpty();
+        assertThat(arrived(ch)).isNotNull();
+        assertThat(headers(respond(ch), "ratelimit")).as("each caller its own budget; the workload's is shared")
+                .containsExactly("\"limits/per-client\";r=2;t=1200", "\"limits/everyone\";r=96;t=144");
+
+        limits(true, false, true, rate(3));
+        assertThat(get(ch, "/api/orders", "carol", "")).isEmpty();
+        assertThat(arrived(ch)).isNotNull();
+        assertThat(header(respond(ch), "ratelimit")).as("a dry-run policy changes no response").isNull();
     }
 
     @Test

@@ -126,6 +126,18 @@ class RateLimitPairTest {
                     key: source.principal
                     limit: {requests: 2, per: 1h}
                 """);
+        writePolicy("40-quota.yaml", """
+                apiVersion: outrider.dev/v1
+                kind: RateLimitPolicy
+                metadata: {name: quota-limits, namespace: shop}
+                spec:
+                  admittedHeaders: true
+                  rules:
+                  - name: per-caller
+                    match: {paths: ["/quota/*"]}
+                    key: source.principal
+                    limit: {requests: 3, per: 1m}
+                """);
 
         TestPki.Ca ca = TestPki.root("rate-limit mesh root");
         ca.writeBundle(dir.resolve("bundle.pem"));
@@ -466,6 +478,29 @@ class RateLimitPairTest {
     }
 
     /** A dry-run policy never refuses; its rule counts the refusals it would have made under mode=dry_run. */
+    /**
+     * {@code admittedHeaders: true}: each admitted response, through both sidecars, says how many requests the
+     * caller has left and when its bucket is full again (3 per minute: 20 s per request); the policies without it
+     * add nothing to admitted responses.
+     */
+    @Test
+    void admittedResponsesCountTheQuotaDownWhenThePolicyAsks() throws Exception {
+        for (int left = 2; left >= 0; left--) {
+            HttpResponse<String> r = get(reports, "/quota/x");
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().allValues("ratelimit-policy"))
+                    .containsExactly("\"quota-limits/per-caller\";q=3;w=60");
+            assertThat(r.headers().allValues("ratelimit"))
+                    .containsExactly("\"quota-limits/per-caller\";r=" + left + ";t=" + 20 * (3 - left));
+        }
+        assertRateLimited(get(reports, "/quota/x"), "quota-limits/per-caller", 3, 60);
+        HttpResponse<String> other = get(frontend, "/quota/x");
+        assertThat(other.headers().allValues("ratelimit")).as("another caller, its own budget")
+                .containsExactly("\"quota-limits/per-caller\";r=2;t=20");
+        assertThat(get(reports, "/rate/x").headers().allValues("ratelimit"))
+                .as("a policy without admittedHeaders adds nothing to admitted responses").isEmpty();
+    }
+
     @Test
     void aDryRunPolicyCountsButNeverRefuses() throws Exception {
         String policy = "shop/shadow-limits";

@@ -22,12 +22,12 @@ final class Limits {
 
     static RateLimitPolicy policy(String name, boolean dryRun, Rule... rules) {
         Map<String, String> annotations = dryRun ? Map.of(ObjectMeta.DRY_RUN, "true") : Map.of();
-        return new RateLimitPolicy(new ObjectMeta(name, "shop", annotations), WorkloadSelector.ALL, false,
+        return new RateLimitPolicy(new ObjectMeta(name, "shop", annotations), WorkloadSelector.ALL, false, false,
                 List.of(rules));
     }
 
     static RateLimitPolicy legacy(String name, Rule... rules) {
-        return new RateLimitPolicy(new ObjectMeta(name, "shop", Map.of()), WorkloadSelector.ALL, true, List.of(rules));
+        return new RateLimitPolicy(new ObjectMeta(name, "shop", Map.of()), WorkloadSelector.ALL, true, false, List.of(rules));
     }
 
     /** {@code requests} per {@code per}, burst {@code burst}. */
