@@ -19,11 +19,13 @@ import static java.util.Objects.requireNonNull;
  *   selector: {matchLabels: {app: orders}}
  *   legacyHeaders: true                 # also X-RateLimit-Limit/-Remaining/-Reset on 429 (default false)
  *   admittedHeaders: true               # RateLimit and RateLimit-Policy on admitted responses too (default false)
+ *   global: {fallback: local, replicas: 4}   # global rules while Redis is unavailable (see Global)
  *   rules:
  *   - name: per-caller                  # RFC 1123 label, unique in the policy; default rule-<index>
  *     match: {methods: [GET, POST], paths: ["/api/*"], notPaths: ["/api/health"]}   # absent = every request
  *     key: source.principal             # absent = the workload as a whole (one budget for all callers)
  *     limit: {requests: 100, per: 1s, burst: 20}   # burst defaults to requests
+ *     scope: global                     # the rate shared by every sidecar of the workload, in Redis (default local)
  *     maxInFlight: 10                   # concurrent requests per key (absent = not limited)
  *     overrides:
  *     - {value: "cluster.local/ns/batch/sa/nightly", limit: {requests: 1000, per: 1s}, maxInFlight: 50}
@@ -33,14 +35,60 @@ import static java.util.Objects.requireNonNull;
  * @param admittedHeaders add the {@code RateLimit} and {@code RateLimit-Policy} fields of the rate-limited rules to
  *                        admitted responses too (the quota left), not only to 429s; off by default so that
  *                        responses do not grow unasked
+ * @param global          what the policy's {@link Scope#GLOBAL global} rules do while Redis cannot answer
  * @param rules           empty = the policy throttles nothing
  */
 public record RateLimitPolicy(ObjectMeta metadata, WorkloadSelector selector, boolean legacyHeaders,
-                              boolean admittedHeaders, List<Rule> rules) implements PolicyDocument {
+                              boolean admittedHeaders, Global global, List<Rule> rules) implements PolicyDocument {
     public RateLimitPolicy {
         requireNonNull(metadata, "metadata");
         selector = selector == null ? WorkloadSelector.ALL : selector;
+        global = global == null ? Global.DEFAULT : global;
         rules = rules == null ? List.of() : List.copyOf(rules);
+    }
+
+    /** A policy with the default {@link Global} settings. */
+    public RateLimitPolicy(ObjectMeta metadata, WorkloadSelector selector, boolean legacyHeaders,
+                           boolean admittedHeaders, List<Rule> rules) {
+        this(metadata, selector, legacyHeaders, admittedHeaders, Global.DEFAULT, rules);
+    }
+
+    /**
+     * Where a rule's rate budget lives. Concurrency limits ({@code maxInFlight}) are always the sidecar's own.
+     */
+    public enum Scope {
+        /** Each sidecar keeps its own budget: N sidecars of a workload admit N times the rate. */
+        LOCAL,
+        /** One budget per key shared by every sidecar of the workload, kept in Redis ({@code rateLimits.redis}). */
+        GLOBAL
+    }
+
+    /** What a global rule does for a request while Redis cannot answer in time (down, or slower than its timeout). */
+    public enum Fallback {
+        /** The rule's limit, divided by {@link Global#replicas}, applied by each sidecar on its own. */
+        LOCAL,
+        /** The rule admits every request. */
+        ADMIT,
+        /** The rule refuses every request (429). */
+        REFUSE
+    }
+
+    /**
+     * The global rules' behaviour without Redis.
+     *
+     * @param fallback what they do then
+     * @param replicas with {@link Fallback#LOCAL}: the workload's sidecar count the limit is shared by, so that each
+     *                 sidecar's local budget is the limit divided by it (1 = each sidecar admits the whole limit)
+     */
+    public record Global(Fallback fallback, int replicas) {
+        public static final Global DEFAULT = new Global(Fallback.LOCAL, 1);
+
+        public Global {
+            requireNonNull(fallback, "fallback");
+            if (replicas < 1) {
+                throw new IllegalArgumentException("replicas must be positive");
+            }
+        }
     }
 
     @Override
@@ -57,12 +105,27 @@ public record RateLimitPolicy(ObjectMeta metadata, WorkloadSelector selector, bo
      * @param limit       the request rate, or null when the rule only limits concurrency
      * @param maxInFlight at most this many requests of one key in flight at once; 0 = not limited
      * @param overrides   other limits for particular key values (empty without a key)
+     * @param scope       where the rate budget lives; {@link Scope#GLOBAL} needs a {@code limit}
      */
-    public record Rule(String name, Match match, Key key, Limit limit, int maxInFlight, List<KeyOverride> overrides) {
+    public record Rule(String name, Match match, Key key, Limit limit, int maxInFlight, List<KeyOverride> overrides,
+                       Scope scope) {
         public Rule {
             requireNonNull(name, "name");
             match = match == null ? Match.ANY : match;
             overrides = overrides == null ? List.of() : List.copyOf(overrides);
+            scope = scope == null ? Scope.LOCAL : scope;
+            if (scope == Scope.GLOBAL && limit == null) {
+                throw new IllegalArgumentException("a global rule needs a limit");
+            }
+        }
+
+        /** A {@link Scope#LOCAL local} rule. */
+        public Rule(String name, Match match, Key key, Limit limit, int maxInFlight, List<KeyOverride> overrides) {
+            this(name, match, key, limit, maxInFlight, overrides, Scope.LOCAL);
+        }
+
+        public boolean global() {
+            return scope == Scope.GLOBAL;
         }
     }
 

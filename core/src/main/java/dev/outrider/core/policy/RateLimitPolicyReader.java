@@ -22,14 +22,19 @@ import static dev.outrider.core.document.DocumentFields.quote;
 
 /**
  * Reads the {@code spec} of a RateLimitPolicy, Outrider's own kind, in the layout its record describes (selector,
- * legacyHeaders, admittedHeaders, rules of match, key, limit, maxInFlight and overrides), into a {@link RateLimitPolicy}, failing
+ * legacyHeaders, admittedHeaders, global, rules of match, key, limit, maxInFlight, overrides and scope), into a {@link RateLimitPolicy}, failing
  * on the first problem with its path. The schema is the lists of known fields below; {@link DocumentReader} reads
  * the envelope and chooses the reader by kind. Pure functions.
  */
 final class RateLimitPolicyReader {
-    static final List<String> SPEC = List.of("selector", "legacyHeaders", "admittedHeaders", "rules");
+    static final List<String> SPEC = List.of("selector", "legacyHeaders", "admittedHeaders", "global", "rules");
+    private static final List<String> GLOBAL = List.of("fallback", "replicas");
     private static final List<String> RATE_LIMIT_RULE = List.of("name", "match", "key", "limit", "maxInFlight",
-            "overrides");
+            "overrides", "scope");
+    private static final String SCOPES = "local or global";
+    private static final String FALLBACKS = "local, admit or refuse";
+    /** Bound of {@code global.replicas}. */
+    private static final long MAX_REPLICAS = 10_000;
     private static final List<String> MATCH = List.of("methods", "notMethods", "paths", "notPaths");
     private static final List<String> LIMIT = List.of("requests", "per", "burst");
     private static final List<String> KEY_OVERRIDE = List.of("value", "limit", "maxInFlight");
@@ -64,7 +69,30 @@ final class RateLimitPolicyReader {
             }
             rules.add(rule);
         }
-        return new RateLimitPolicy(metadata, selector, legacyHeaders, admittedHeaders, rules);
+        RateLimitPolicy.Global global = global(spec, rules);
+        return new RateLimitPolicy(metadata, selector, legacyHeaders, admittedHeaders, global, rules);
+    }
+
+    /** {@code spec.global}; only with a global rule (elsewhere it would change nothing). */
+    private static RateLimitPolicy.Global global(DocumentFields spec, List<RateLimitPolicy.Rule> rules) {
+        DocumentFields g = spec.object("global", GLOBAL);
+        if (g == null) {
+            return RateLimitPolicy.Global.DEFAULT;
+        }
+        if (rules.stream().noneMatch(RateLimitPolicy.Rule::global)) {
+            throw spec.errors().fail(g.path(), "no rule has scope: global; these settings would change nothing");
+        }
+        String fallback = g.string("fallback", f -> switch (f) {
+            case "local", "admit", "refuse" -> null;
+            default -> quote(f) + " is not a fallback; use " + FALLBACKS;
+        });
+        RateLimitPolicy.Fallback chosen = fallback == null ? RateLimitPolicy.Fallback.LOCAL
+                : RateLimitPolicy.Fallback.valueOf(fallback.toUpperCase(Locale.ROOT));
+        int replicas = (int) g.integer("replicas", 1, MAX_REPLICAS, 1);
+        if (g.has("replicas") && chosen != RateLimitPolicy.Fallback.LOCAL) {
+            throw g.errors().fail(g.path("replicas"), "only with fallback: local (the local limit is divided by it)");
+        }
+        return new RateLimitPolicy.Global(chosen, replicas);
     }
 
     /** Without a name, rule {@code index} is {@code rule-<index>}. */
@@ -78,8 +106,17 @@ final class RateLimitPolicyReader {
             throw r.errors().fail(r.path(), "needs limit or maxInFlight");
         }
         List<KeyOverride> overrides = overrides(r, key, limit != null, maxInFlight != 0);
+        String scope = r.string("scope", s -> switch (s) {
+            case "local", "global" -> null;
+            default -> quote(s) + " is not a scope; use " + SCOPES;
+        });
+        boolean global = "global".equals(scope);
+        if (global && limit == null) {
+            throw r.errors().fail(r.path("scope"), "global shares a rate limit and this rule has none (limit);"
+                    + " maxInFlight is always per sidecar");
+        }
         return new RateLimitPolicy.Rule(name == null ? "rule-" + index : name, match, key, limit, maxInFlight,
-                overrides);
+                overrides, global ? RateLimitPolicy.Scope.GLOBAL : RateLimitPolicy.Scope.LOCAL);
     }
 
     /** Absent and {@code {}} both match every request. */

@@ -124,6 +124,27 @@ class RateLimitPolicyDocumentsTest {
     }
 
     @Test
+    void globalRulesAndWhatTheyDoWithoutRedis() {
+        RateLimitPolicy policy = withSpec("""
+                {global: {fallback: local, replicas: 4},
+                 rules: [{name: shared, key: source.principal, scope: global, limit: {requests: 100, per: 1s},
+                          maxInFlight: 5},
+                         {name: own, scope: local, limit: {requests: 10, per: 1s}},
+                         {name: plain, maxInFlight: 3}]}""");
+        assertThat(policy.global()).isEqualTo(new RateLimitPolicy.Global(RateLimitPolicy.Fallback.LOCAL, 4));
+        assertThat(policy.rules()).extracting(Rule::scope).containsExactly(RateLimitPolicy.Scope.GLOBAL,
+                RateLimitPolicy.Scope.LOCAL, RateLimitPolicy.Scope.LOCAL);
+        assertThat(policy.rules().getFirst().global()).isTrue();
+
+        assertThat(withSpec("{rules: [{scope: global, limit: {requests: 1, per: 1s}}]}").global())
+                .as("default: each sidecar the whole limit on its own").isEqualTo(RateLimitPolicy.Global.DEFAULT);
+        assertThat(withSpec("{global: {fallback: refuse}, rules: [{scope: global, limit: {requests: 1, per: 1s}}]}")
+                .global()).isEqualTo(new RateLimitPolicy.Global(RateLimitPolicy.Fallback.REFUSE, 1));
+        assertThat(withSpec("{global: {fallback: admit}, rules: [{scope: global, limit: {requests: 1, per: 1s}}]}")
+                .global().fallback()).isEqualTo(RateLimitPolicy.Fallback.ADMIT);
+    }
+
+    @Test
     void absentOrEmptySpecThrottlesNothing() {
         assertThat(only("""
                 apiVersion: outrider.dev/v1
@@ -289,16 +310,31 @@ class RateLimitPolicyDocumentsTest {
 
                 // spec
                 spec("{action: DENY}", "spec.action", "unknown field 'action'; known fields: selector, legacyHeaders,"
-                        + " admittedHeaders, rules"),
+                        + " admittedHeaders, global, rules"),
+                spec("{global: {fallback: local}, rules: [{limit: {requests: 1, per: 1s}}]}", "spec.global",
+                        "no rule has scope: global; these settings would change nothing"),
+                spec("{global: {fallback: deny}, rules: [{scope: global, limit: {requests: 1, per: 1s}}]}",
+                        "spec.global.fallback", "'deny' is not a fallback; use local, admit or refuse"),
+                spec("{global: {fallback: admit, replicas: 3}, rules: [{scope: global, limit: {requests: 1, per: 1s}}]}",
+                        "spec.global.replicas", "only with fallback: local (the local limit is divided by it)"),
+                spec("{global: {replicas: 0}, rules: [{scope: global, limit: {requests: 1, per: 1s}}]}",
+                        "spec.global.replicas", "must be between 1 and 10000, got 0"),
+                spec("{global: {redis: x}, rules: [{scope: global, limit: {requests: 1, per: 1s}}]}",
+                        "spec.global.redis", "unknown field 'redis'; known fields: fallback, replicas"),
+                rule("{scope: cluster, limit: {requests: 1, per: 1s}}", ".scope",
+                        "'cluster' is not a scope; use local or global"),
+                rule("{scope: global, maxInFlight: 2}", ".scope", "global shares a rate limit and this rule has none"
+                        + " (limit); maxInFlight is always per sidecar"),
                 spec("{legacyHeaders: \"true\"}", "spec.legacyHeaders", "expected true or false, got a string"),
-                spec("{admittedHeaders: yes}", "spec.admittedHeaders", "expected true or false, got a string"),
+                spec("{admittedHeaders: \"yes\"}", "spec.admittedHeaders", "expected true or false, got a string"),
                 spec("{selector: {matchLabels: {app: 1}}}", "spec.selector.matchLabels[app]", "expected a string"),
                 spec("{rules: {limit: {requests: 1, per: 1s}}}", "spec.rules", "expected a list, got a mapping"),
                 rules("per-caller", "[0]", "expected a mapping, got a string"),
 
                 // rule and name
                 rule("{limits: {requests: 1, per: 1s}}", ".limits",
-                        "unknown field 'limits'; known fields: name, match, key, limit, maxInFlight, overrides"),
+                        "unknown field 'limits'; known fields: name, match, key, limit, maxInFlight, overrides,"
+                                + " scope"),
                 rule("{name: Per_Caller, maxInFlight: 1}", ".name", "'Per_Caller' is not an RFC 1123 label"),
                 rule("{name: 1, maxInFlight: 1}", ".name", "expected a string, got a number (quote it)"),
                 rule("{name: \"\", maxInFlight: 1}", ".name", "must not be empty"),

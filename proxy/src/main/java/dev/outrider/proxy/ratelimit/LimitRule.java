@@ -15,6 +15,11 @@ import java.util.Map;
  * One rule of a RateLimitPolicy, compiled for a snapshot: its match, its key, its limits (and the
  * overrides'), the long-lived {@link RuleState} holding the budgets, and its counters.
  *
+ * <p>A {@code scope: global} rule shares its rate in Redis; this sidecar has no Redis budget yet
+ * ({@code rateLimits.redis} is not read), so a global rule runs what its policy says to do without Redis
+ * ({@code spec.global.fallback}): the limit divided by {@code replicas} in this sidecar's own buckets, admit, or
+ * refuse. Its concurrency limit is this sidecar's in every case.
+ *
  * <p>Immutable; {@link #acquire} is called from any event loop and allocates nothing (the key is a string
  * the request already holds).
  */
@@ -24,6 +29,8 @@ final class LimitRule {
     static final int ADMITTED = 0;
     static final int RATE_LIMITED = 1;
     static final int CONCURRENCY_LIMITED = 2;
+    /** {@code Retry-After} of a refusal by a global rule whose fallback is {@code refuse}. */
+    static final long REFUSE_ALL_WAIT_NANOS = 1_000_000_000L;
 
     final String policy;
     final String name;
@@ -40,8 +47,14 @@ final class LimitRule {
     private final Key.Kind keyKind;
     private final String header;
     private final String[] claimPath;
+    /** The rule's limits, as written. */
     final Limits limits;
-    private final Map<String, Limits> overrides;
+    /** What this sidecar applies with its own buckets: {@link #limits}, or a global rule's fallback. */
+    private final Limits localLimits;
+    private final Map<String, Limits> localOverrides;
+    /** A global rule whose fallback is {@code refuse}: every request it matches is refused. */
+    private final boolean refuseAll;
+    final boolean global;
     final RuleState state;
     final RateLimitMetrics.RuleCounters counters;
 
@@ -70,7 +83,8 @@ final class LimitRule {
     }
 
     LimitRule(String policy, String policyName, boolean dryRun, boolean legacyHeaders, boolean admittedHeaders,
-              RateLimitPolicy.Rule rule, RuleState state, RateLimitMetrics.RuleCounters counters) {
+              RateLimitPolicy.Global globalSettings, RateLimitPolicy.Rule rule, RuleState state,
+              RateLimitMetrics.RuleCounters counters) {
         this.policy = policy;
         this.name = rule.name();
         this.fieldName = policyName + "/" + rule.name();
@@ -86,14 +100,35 @@ final class LimitRule {
         this.header = key == null ? null : key.header();
         this.claimPath = key == null ? null : key.claimPath().toArray(String[]::new);
         this.limits = Limits.of(rule.limit(), rule.maxInFlight());
+        this.global = rule.global();
+        RateLimitPolicy.Fallback fallback = global ? globalSettings.fallback() : null;
+        int share = fallback == RateLimitPolicy.Fallback.LOCAL ? globalSettings.replicas() : 1;
+        this.refuseAll = fallback == RateLimitPolicy.Fallback.REFUSE;
+        boolean admitAll = fallback == RateLimitPolicy.Fallback.ADMIT;
+        this.localLimits = local(rule.limit(), rule.maxInFlight(), share, admitAll);
         Map<String, Limits> o = new HashMap<>();
         for (RateLimitPolicy.KeyOverride ko : rule.overrides()) {
-            o.put(ko.value(), Limits.of(ko.limit() != null ? ko.limit() : rule.limit(),
-                    ko.maxInFlight() > 0 ? ko.maxInFlight() : rule.maxInFlight()));
+            o.put(ko.value(), local(ko.limit() != null ? ko.limit() : rule.limit(),
+                    ko.maxInFlight() > 0 ? ko.maxInFlight() : rule.maxInFlight(), share, admitAll));
         }
-        this.overrides = Map.copyOf(o);
+        this.localOverrides = Map.copyOf(o);
         this.state = state;
         this.counters = counters;
+    }
+
+    /**
+     * The limits this sidecar applies alone: {@code limit} shared by {@code share} sidecars (its rate divided, its
+     * burst divided and at least 1), or no rate at all when {@code admitAll}.
+     */
+    private static Limits local(RateLimitPolicy.Limit limit, int maxInFlight, int share, boolean admitAll) {
+        if (limit == null || admitAll) {
+            return Limits.of(null, maxInFlight);
+        }
+        if (share == 1) {
+            return Limits.of(limit, maxInFlight);
+        }
+        return Limits.of(new RateLimitPolicy.Limit(limit.requests(), limit.per().multipliedBy(share),
+                Math.max(1, limit.burst() / share)), maxInFlight);
     }
 
     private static StringMatcher[] exact(List<String> values) {
@@ -150,10 +185,10 @@ final class LimitRule {
      */
     int acquire(RequestAttributes r, Admission a, long now) {
         String key = key(r);
-        Limits l = limits;
+        Limits l = localLimits;
         boolean overridden = false;
-        if (key != null && !overrides.isEmpty()) {
-            Limits o = overrides.get(key);
+        if (key != null && !localOverrides.isEmpty()) {
+            Limits o = localOverrides.get(key);
             if (o != null) {
                 l = o;
                 overridden = true;
@@ -176,6 +211,13 @@ final class LimitRule {
                 held = c;
                 break;
             }
+        }
+        if (refuseAll) {
+            if (held != null) {
+                InFlight.leave(held);
+            }
+            a.refused(this, RATE_LIMITED, REFUSE_ALL_WAIT_NANOS, limits);
+            return RATE_LIMITED;
         }
         if (l.limit != null) {
             for (;;) {

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -44,6 +45,8 @@ public final class RateLimiter implements AutoCloseable {
     /** Guarded by this. */
     private final Map<RuleIdentity, RuleState> states = new HashMap<>();
     private final ScheduledExecutorService sweeper;
+    /** Global rules whose fallback was logged. Guarded by this. */
+    private final Set<RuleIdentity> warnedGlobal = new HashSet<>();
     /** Guarded by this. */
     private long lastOverflow;
     private long lastWarning = -FULL_WARNING_INTERVAL;
@@ -93,8 +96,15 @@ public final class RateLimiter implements AutoCloseable {
                 RuleState state = states.computeIfAbsent(new RuleIdentity(id, rule), k -> new RuleState(tracked,
                         rule.overrides().stream().map(RateLimitPolicy.KeyOverride::value).toList()));
                 state.retired = false;
+                if (rule.global() && warnedGlobal.add(new RuleIdentity(id, rule))) {
+                    log.warn("RateLimitPolicy {} rule {} has scope: global, and this sidecar keeps no budget in Redis:"
+                            + " it applies the policy's fallback ({}{})", id, rule.name(),
+                            p.global().fallback().name().toLowerCase(Locale.ROOT),
+                            p.global().fallback() == RateLimitPolicy.Fallback.LOCAL
+                                    ? ": the limit divided by " + p.global().replicas() + ", in this sidecar" : "");
+                }
                 rules.add(new LimitRule(id, p.metadata().name(), p.metadata().dryRun(), p.legacyHeaders(),
-                        p.admittedHeaders(), rule, state, metrics.countersFor(id, rule.name(), p.metadata().dryRun())));
+                        p.admittedHeaders(), p.global(), rule, state, metrics.countersFor(id, rule.name(), p.metadata().dryRun())));
             }
         }
         return new RateLimits(this, rules, ids);
@@ -129,6 +139,7 @@ public final class RateLimiter implements AutoCloseable {
         }
         synchronized (this) {
             states.values().removeIf(s -> s.retired && s.isEmpty());
+            warnedGlobal.retainAll(states.keySet());
         }
         warnIfFull(now);
         return retired;

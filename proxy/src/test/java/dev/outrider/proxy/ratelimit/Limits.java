@@ -30,6 +30,14 @@ final class Limits {
         return new RateLimitPolicy(new ObjectMeta(name, "shop", Map.of()), WorkloadSelector.ALL, true, false, List.of(rules));
     }
 
+    /** A policy whose rules are all {@code scope: global}, with {@code global} as its settings without Redis. */
+    static RateLimitPolicy global(String name, RateLimitPolicy.Global global, Rule... rules) {
+        List<Rule> globals = java.util.Arrays.stream(rules).map(r -> new Rule(r.name(), r.match(), r.key(), r.limit(),
+                r.maxInFlight(), r.overrides(), RateLimitPolicy.Scope.GLOBAL)).toList();
+        return new RateLimitPolicy(new ObjectMeta(name, "shop", Map.of()), WorkloadSelector.ALL, false, false, global,
+                globals);
+    }
+
     /** {@code requests} per {@code per}, burst {@code burst}. */
     static Limit limit(long requests, Duration per, long burst) {
         return new Limit(requests, per, burst);

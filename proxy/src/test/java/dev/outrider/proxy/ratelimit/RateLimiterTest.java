@@ -62,6 +62,44 @@ class RateLimiterTest {
         return c == null ? -1 : c.count();
     }
 
+    /**
+     * A global rule without a Redis budget runs its policy's fallback: the limit shared by {@code replicas} sidecars
+     * in this one's buckets (overrides too), admit, or refuse; its concurrency limit stays.
+     */
+    @Test
+    void aGlobalRuleWithoutRedisRunsItsFallback() {
+        FakeRequest r = FakeRequest.from(FRONTEND);
+        RateLimits shared = apply(Limits.global("shared", new RateLimitPolicy.Global(RateLimitPolicy.Fallback.LOCAL, 4),
+                rate("per-caller", BY_PRINCIPAL, limit(40, Duration.ofSeconds(1), 20),
+                        new KeyOverride(BATCH, limit(400, Duration.ofSeconds(1), 400), 0))));
+        assertThat(admitted(shared, r, 50)).as("a quarter of the burst").isEqualTo(5);
+        clock.addAndGet(SECOND);
+        assertThat(admitted(shared, r, 50)).as("a quarter of the rate (10/s), up to the burst").isEqualTo(5);
+        assertThat(admitted(shared, FakeRequest.from(BATCH), 500)).as("an override's, divided").isEqualTo(100);
+
+        RateLimits whole = apply(Limits.global("whole", RateLimitPolicy.Global.DEFAULT,
+                rate("per-caller", BY_PRINCIPAL, limit(40, Duration.ofSeconds(1), 20))));
+        assertThat(admitted(whole, r, 50)).as("default: the whole limit in each sidecar").isEqualTo(20);
+
+        RateLimits admit = apply(Limits.global("open", new RateLimitPolicy.Global(RateLimitPolicy.Fallback.ADMIT, 1),
+                new RateLimitPolicy.Rule("per-caller", Match.ANY, BY_PRINCIPAL, limit(1, Duration.ofHours(1), 1), 2,
+                        List.of())));
+        assertThat(admitted(admit, r, 50)).as("admit: no rate").isEqualTo(50);
+        assertThat(admit.admit(r, admission)).isTrue();
+        assertThat(admit.admit(r, new Admission())).isTrue();
+        assertThat(admit.admit(r, new Admission())).as("the concurrency limit stays").isFalse();
+        admission.release();
+
+        RateLimits refuse = apply(Limits.global("closed", new RateLimitPolicy.Global(RateLimitPolicy.Fallback.REFUSE, 1),
+                rate("per-caller", BY_PRINCIPAL, limit(1000, Duration.ofSeconds(1), 1000))));
+        assertThat(refuse.admit(r, admission)).as("refuse: every request").isFalse();
+        assertThat(admission.rateLimited()).isTrue();
+        assertThat(admission.retryAfterSeconds()).isEqualTo(1);
+        HttpHeaders h = new DefaultHttpHeaders();
+        RateLimits.addRefusalHeaders(admission, h);
+        assertThat(h.get("ratelimit-policy")).isEqualTo("\"closed/per-caller\";q=1000;w=1");
+    }
+
     @Test
     void aBurstIsAdmittedThenTheSustainedRate() {
         RateLimits limits = apply(policy("p", false, rate("per-caller", BY_PRINCIPAL, limit(10, Duration.ofSeconds(1), 5))));
