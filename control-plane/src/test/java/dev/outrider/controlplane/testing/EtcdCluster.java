@@ -1,5 +1,7 @@
 package dev.outrider.controlplane.testing;
 
+import dev.outrider.core.testing.DebianPackages;
+import dev.outrider.core.testing.FreePorts;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -223,31 +225,8 @@ public final class EtcdCluster implements AutoCloseable {
         throw new IllegalStateException("etcd-server was installed but /usr/bin/etcd is missing");
     }
 
-    /**
-     * A port free now, below the kernel's ephemeral range: a port probed free inside it can be taken as the source
-     * port of any outgoing connection (the members' own, the clients') before etcd binds it. The same rule as the
-     * proxy tests' FreePorts (a module this one does not depend on); the end-to-end tests' processes, restarted on
-     * their port after a kill, take theirs here too.
-     */
+    /** {@link FreePorts#belowEphemeralRange()}: the members' ports, and the end-to-end tests' processes'. */
     public static int freePort() throws IOException {
-        int ephemeralStart = 32768;
-        try {
-            ephemeralStart = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
-                    .getFirst().trim().split("\\s+")[0]);
-        } catch (IOException | RuntimeException e) {
-            // not Linux, or unreadable: keep the usual start
-        }
-        int low = Math.max(1024, Math.min(20_000, ephemeralStart / 2));
-        for (int attempt = 0; attempt < 200 && ephemeralStart > low; attempt++) {
-            int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(low, ephemeralStart);
-            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-                return s.getLocalPort();
-            } catch (IOException inUse) {
-                // try another
-            }
-        }
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return FreePorts.belowEphemeralRange();
     }
 }

@@ -1,6 +1,6 @@
 package dev.outrider.proxy.it;
 
-import dev.outrider.proxy.FreePorts;
+import dev.outrider.core.testing.FreePorts;
 
 import dev.outrider.proxy.Sidecar;
 import dev.outrider.proxy.config.BootstrapLoader;

@@ -1,6 +1,6 @@
 package dev.outrider.proxy.process;
 
-import dev.outrider.proxy.FreePorts;
+import dev.outrider.core.testing.FreePorts;
 import dev.outrider.proxy.tls.TestPki;
 
 import javax.net.ssl.KeyManagerFactory;

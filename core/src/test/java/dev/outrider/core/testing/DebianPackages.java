@@ -1,4 +1,4 @@
-package dev.outrider.controlplane.testing;
+package dev.outrider.core.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Installs the Debian packages a test needs (etcd-server, ...) when they are missing: {@code apt-get update}, then
+ * Installs the Debian packages a test needs (etcd-server, redis-server, ...) when they are missing: {@code apt-get update}, then
  * {@code apt-get install -y}. Needs root, as CI and the development machines run; otherwise the failure says
  * which package to install by hand.
  */

@@ -1,4 +1,4 @@
-package dev.outrider.proxy;
+package dev.outrider.core.testing;
 
 import java.io.IOException;
 import java.net.InetAddress;

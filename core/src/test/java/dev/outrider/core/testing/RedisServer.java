@@ -1,0 +1,129 @@
+package dev.outrider.core.testing;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Redis server as a process on 127.0.0.1 (Debian's {@code redis-server}; installed with apt-get when
+ * missing and the tests run as root), on a free port below the ephemeral range, in memory only (no RDB or AOF
+ * file), its log in {@code dir}. {@link #kill()} and {@link #restart()} are for outage tests; {@link #close()}
+ * stops it.
+ */
+public final class RedisServer implements AutoCloseable {
+    private static final long START_TIMEOUT_MILLIS = 10_000;
+
+    private final Path dir;
+    private final int port;
+    private Process process;
+
+    private RedisServer(Path dir, int port) {
+        this.dir = dir;
+        this.port = port;
+    }
+
+    /** Starts a server with its files (the log) in {@code dir}; returns once it answers PING. */
+    public static RedisServer start(Path dir) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        RedisServer server = new RedisServer(dir, FreePorts.belowEphemeralRange());
+        server.launch();
+        return server;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** {@code redis://127.0.0.1:PORT}. */
+    public String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    /** Kills the server (SIGKILL) and waits for it to exit: Redis is down until {@link #restart()}. */
+    public void kill() throws InterruptedException {
+        if (process != null) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Starts the server again on the same port, empty. */
+    public void restart() throws IOException, InterruptedException {
+        kill();
+        launch();
+    }
+
+    /** The server's log so far, for failure messages. */
+    public String log() {
+        try {
+            return Files.readString(dir.resolve("redis.log"));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private void launch() throws IOException, InterruptedException {
+        process = new ProcessBuilder(command(), "--bind", "127.0.0.1", "--port", Integer.toString(port),
+                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--logfile",
+                dir.resolve("redis.log").toString(), "--daemonize", "no", "--protected-mode", "yes")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.out").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MILLIS);
+        while (!answersPing()) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("redis-server exited (" + process.exitValue() + "): " + log());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("redis-server did not answer within " + START_TIMEOUT_MILLIS
+                        + " ms: " + log());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private boolean answersPing() {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(1000);
+            OutputStream out = s.getOutputStream();
+            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            byte[] answer = s.getInputStream().readNBytes(7);
+            return new String(answer, StandardCharsets.US_ASCII).equals("+PONG\r\n");
+        } catch (IOException notYet) {
+            return false;
+        }
+    }
+
+    /** {@code redis-server} in /usr/bin or /usr/local/bin; Debian's package installed when missing. */
+    private static synchronized String command() throws IOException, InterruptedException {
+        for (String candidate : List.of("/usr/bin/redis-server", "/usr/local/bin/redis-server")) {
+            if (Files.isExecutable(Path.of(candidate))) {
+                return candidate;
+            }
+        }
+        DebianPackages.install("redis-server");
+        if (Files.isExecutable(Path.of("/usr/bin/redis-server"))) {
+            return "/usr/bin/redis-server";
+        }
+        throw new IllegalStateException("redis-server was installed but /usr/bin/redis-server is missing");
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (process != null) {
+                process.destroy();
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+}
