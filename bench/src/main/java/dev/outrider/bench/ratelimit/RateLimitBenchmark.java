@@ -65,6 +65,8 @@ public class RateLimitBenchmark {
         RateLimits refusing;
         RateLimits concurrency;
         RateLimits workloadAndCaller;
+        /** per-caller, its policy asking for the quota on admitted responses ({@code admittedHeaders}). */
+        RateLimits quotaFields;
         /** Refusals of the scenarios that admit every request; the refusing scenario's admissions. */
         Counter[] shouldStayZero;
         Counter[] refusingAdmitted;
@@ -85,6 +87,10 @@ public class RateLimitBenchmark {
                     new Rule("posts", new Match(List.of("POST"), null, null, null), BY_CALLER,
                             new Limit(1, Duration.ofHours(24), 1), 0, null))));
 
+            quotaFields = limiter.compile(List.of(new RateLimitPolicy(new ObjectMeta("quota-fields", "bench", null),
+                    WorkloadSelector.ALL, false, true, List.of(new Rule("per-caller", null, BY_CALLER, UNREACHABLE, 0,
+                    null)))));
+
             Request caller = new Request(PRINCIPAL);
             Admission a = new Admission();
             check(perCaller.admit(caller, a), true, "per-caller");
@@ -93,11 +99,13 @@ public class RateLimitBenchmark {
             check(concurrency.admit(caller, a), true, "concurrency");
             a.release();
             check(workloadAndCaller.admit(caller, a), true, "workload-and-caller");
+            check(quotaFields.admit(caller, a), true, "quota-fields");
+            check(a.hasQuota(), true, "quota-fields: the quota kept for the response");
 
-            shouldStayZero = counters(List.of("per-caller", "concurrency", "workload-and-caller"),
+            shouldStayZero = counters(List.of("per-caller", "concurrency", "workload-and-caller", "quota-fields"),
                     "rate_limited", "concurrency_limited");
             refusingAdmitted = counters(List.of("refusing"), "admitted");
-            if (shouldStayZero.length != 10 || refusingAdmitted.length != 1) { // 1 + 1 + 3 rules, two results each
+            if (shouldStayZero.length != 12 || refusingAdmitted.length != 1) { // 1 + 1 + 3 + 1 rules, two results each
                 throw new IllegalStateException("counters not found: " + shouldStayZero.length + ", " + refusingAdmitted.length);
             }
         }
@@ -183,6 +191,12 @@ public class RateLimitBenchmark {
     @Benchmark
     public boolean acquireWorkloadAndCallerRules(Limiter l, Channel c) {
         return l.workloadAndCaller.admit(c.sameCaller, c.admission);
+    }
+
+    /** The admission keeps the quota left for the response's fields (written on the response, not measured here). */
+    @Benchmark
+    public boolean acquirePerCallerKeepingQuotaFields(Limiter l, Channel c) {
+        return l.quotaFields.admit(c.sameCaller, c.admission);
     }
 
     private static RateLimitPolicy policy(String name, Rule... rules) {
