@@ -74,7 +74,7 @@ final class EtcdResourceWatch implements Store.Watch {
             return;
         }
         if (resync) {
-            store.forgetLeases();
+            store.leases().forgetAll();
             listener.resync();
             lastDeleted = store.version(fromRevision - 1); // deletes before it are unknown
             listener.caughtUp(lastDeleted, lastDeleted);
@@ -99,7 +99,7 @@ final class EtcdResourceWatch implements Store.Watch {
                 continue;
             }
             boolean deleted = event.getEventType() == WatchEvent.EventType.DELETE;
-            store.noteLease(key, deleted ? null : event.getKeyValue());
+            store.leases().noted(key, deleted ? null : event.getKeyValue());
             try {
                 listener.changed(key, deleted ? null : store.stored(key, event.getKeyValue()));
             } catch (RuntimeException e) {

@@ -27,7 +27,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -56,8 +55,8 @@ import static java.util.Objects.requireNonNull;
  * quorum is back, so its outcome is unknown (as with any consensus store); a caller retrying with an expected
  * version sees that as a conflict, never as a lost or doubled write.
  *
- * <p>Thread-safe: the jetcd client is; this class's other mutable state is {@code closed}, the version base and a
- * concurrent map of leases.
+ * <p>Thread-safe: the jetcd client is; this class's other mutable state is {@code closed} and the version base
+ * (leases: {@link EtcdLeases}).
  */
 public final class EtcdStore implements Store {
     /** How long one call waits for etcd before it reports the store unavailable. */
@@ -78,13 +77,7 @@ public final class EtcdStore implements Store {
     private final long timeoutMillis;
     private final String description;
     private final EtcdRecords records;
-    /**
-     * The etcd lease each leased resource was last known to hold, from this process's {@link #putLeased} and the
-     * resource watch ({@link #noteLease}; another replica's writes), so that {@link #keepAlive} renews it without
-     * reading the key. Between another replica's new lease for a key and the watch's event, a renewal may go to
-     * the old lease; the next one (a third of the TTL later) finds the new lease.
-     */
-    private final Map<ResourceKey, Long> leases = new ConcurrentHashMap<>();
+    private final EtcdLeases leases;
     private volatile boolean closed;
 
     private EtcdStore(Client client, String prefix, Duration timeout, String description) {
@@ -96,6 +89,7 @@ public final class EtcdStore implements Store {
         this.timeoutMillis = timeout.toMillis();
         this.description = description;
         this.records = new EtcdRecords(this, kv, prefix);
+        this.leases = new EtcdLeases(this, kv, client.getLeaseClient());
         List<KeyValue> stored = await("read the version base", kv.get(baseKey)).getKvs();
         this.base = stored.isEmpty() ? 0 : parseBase(stored.getFirst());
     }
@@ -169,69 +163,23 @@ public final class EtcdStore implements Store {
     public StoredResource putLeased(ResourceKey key, byte[] document, long expectedVersion, Duration ttl) {
         requireNonNull(ttl, "ttl");
         requireOpen();
-        long seconds = Math.max(1, (ttl.toMillis() + 999) / 1000);
-        long lease = await("grant a " + seconds + " s lease for " + key, client.getLeaseClient().grant(seconds)).getID();
+        long lease = leases.grant(key, ttl);
         StoredResource written = put(key, document, expectedVersion, PutOption.builder().withLeaseId(lease).build());
-        leases.put(key, lease);
+        leases.written(key, lease);
         return written;
     }
 
-    /**
-     * One call to etcd when the key's lease is known ({@link #leases}), else a read of the key first. A lease
-     * that is gone (the key expired) is read again: the key may hold a newer lease, or nothing.
-     */
+    /** One call to etcd when the key's lease is known ({@link EtcdLeases}), else a read of the key first. */
     @Override
     public boolean keepAlive(ResourceKey key) {
         requireNonNull(key, "key");
         requireOpen();
-        Long known = leases.get(key);
-        if (known != null) {
-            if (renew(key, known)) {
-                return true;
-            }
-            leases.remove(key, known);
-        }
-        List<KeyValue> kvs = await("get " + key, kv.get(key(key))).getKvs();
-        if (kvs.isEmpty()) {
-            leases.remove(key);
-            return false;
-        }
-        long lease = kvs.getFirst().getLease();
-        if (lease == 0) {
-            return true; // not leased: it lives until deleted
-        }
-        leases.put(key, lease);
-        return renew(key, lease);
+        return leases.keepAlive(key);
     }
 
-    /** Renews {@code lease} once; false when etcd no longer has it (expired or revoked). */
-    private boolean renew(ResourceKey key, long lease) {
-        try {
-            return await("renew the lease of " + key, client.getLeaseClient().keepAliveOnce(lease)).getTTL() > 0;
-        } catch (UncheckedIOException e) {
-            if (e.getCause().getMessage() != null && e.getCause().getMessage().contains("lease not found")) {
-                return false;
-            }
-            throw e;
-        }
-    }
-
-    /**
-     * The resource watch saw {@code entry} written at {@code key} (null: deleted): the lease it holds now is the
-     * one to renew.
-     */
-    void noteLease(ResourceKey key, KeyValue entryOrNull) {
-        long lease = entryOrNull == null ? 0 : entryOrNull.getLease();
-        if (lease == 0) {
-            leases.remove(key);
-        } else {
-            leases.put(key, lease);
-        }
-    }
-
-    /** The resource watch started again and may have missed changes: leases are read again when renewed. */
-    void forgetLeases() {
-        leases.clear();
+    /** The leases of leased resources, which the resource watch keeps current ({@link EtcdResourceWatch}). */
+    EtcdLeases leases() {
+        return leases;
     }
 
     @Override
@@ -436,7 +384,7 @@ public final class EtcdStore implements Store {
                 .Else(Op.get(k, GetOption.DEFAULT))
                 .commit());
         if (answer.isSucceeded()) {
-            leases.remove(key);
+            leases.deleted(key);
             return true;
         }
         long actual = storedVersion(answer);
@@ -558,7 +506,7 @@ public final class EtcdStore implements Store {
         return version > base ? version - base : -1;
     }
 
-    private ByteSequence key(ResourceKey key) {
+    ByteSequence key(ResourceKey key) {
         return bytes(prefix + "resources/" + key.kind() + "/" + key.namespace() + "/" + key.name());
     }
 
