@@ -212,17 +212,8 @@ public final class EtcdCluster implements AutoCloseable {
      * The etcd command: {@code etcd} on the PATH or in /usr/bin; when missing, Debian's {@code etcd-server} is
      * installed (apt-get, as root), as the project's README says its tests do.
      */
-    public static synchronized String etcdCommand() throws IOException, InterruptedException {
-        for (String candidate : List.of("/usr/bin/etcd", "/usr/local/bin/etcd")) {
-            if (Files.isExecutable(Path.of(candidate))) {
-                return candidate;
-            }
-        }
-        DebianPackages.install("etcd-server");
-        if (Files.isExecutable(Path.of("/usr/bin/etcd"))) {
-            return "/usr/bin/etcd";
-        }
-        throw new IllegalStateException("etcd-server was installed but /usr/bin/etcd is missing");
+    public static String etcdCommand() throws IOException, InterruptedException {
+        return DebianPackages.command("etcd", "etcd-server");
     }
 
     /** {@link FreePorts#belowEphemeralRange()}: the members' ports, and the end-to-end tests' processes'. */

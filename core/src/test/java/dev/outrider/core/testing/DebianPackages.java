@@ -2,6 +2,8 @@ package dev.outrider.core.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +17,23 @@ public final class DebianPackages {
     private static final long TIMEOUT_MINUTES = 10;
 
     private DebianPackages() {
+    }
+
+    /**
+     * The path of {@code command} in /usr/bin or /usr/local/bin; when it is in neither, Debian's {@code pkg} is
+     * installed first ({@link #install}).
+     */
+    public static synchronized String command(String command, String pkg) throws IOException, InterruptedException {
+        for (String dir : List.of("/usr/bin/", "/usr/local/bin/")) {
+            if (Files.isExecutable(Path.of(dir + command))) {
+                return dir + command;
+            }
+        }
+        install(pkg);
+        if (Files.isExecutable(Path.of("/usr/bin/" + command))) {
+            return "/usr/bin/" + command;
+        }
+        throw new IllegalStateException(pkg + " was installed but /usr/bin/" + command + " is missing");
     }
 
     /** Installs {@code packages}; throws naming them and apt-get's output when that fails. */

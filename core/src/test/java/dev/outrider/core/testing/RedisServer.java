@@ -7,7 +7,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -68,7 +67,7 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private void launch() throws IOException, InterruptedException {
-        process = new ProcessBuilder(command(), "--bind", "127.0.0.1", "--port", Integer.toString(port),
+        process = new ProcessBuilder(DebianPackages.command("redis-server", "redis-server"), "--bind", "127.0.0.1", "--port", Integer.toString(port),
                 "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--logfile",
                 dir.resolve("redis.log").toString(), "--daemonize", "no", "--protected-mode", "yes")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("redis.out").toFile()).start();
@@ -96,20 +95,6 @@ public final class RedisServer implements AutoCloseable {
         } catch (IOException notYet) {
             return false;
         }
-    }
-
-    /** {@code redis-server} in /usr/bin or /usr/local/bin; Debian's package installed when missing. */
-    private static synchronized String command() throws IOException, InterruptedException {
-        for (String candidate : List.of("/usr/bin/redis-server", "/usr/local/bin/redis-server")) {
-            if (Files.isExecutable(Path.of(candidate))) {
-                return candidate;
-            }
-        }
-        DebianPackages.install("redis-server");
-        if (Files.isExecutable(Path.of("/usr/bin/redis-server"))) {
-            return "/usr/bin/redis-server";
-        }
-        throw new IllegalStateException("redis-server was installed but /usr/bin/redis-server is missing");
     }
 
     @Override
