@@ -32,10 +32,6 @@ public final class Admission {
     private long[] quotaRemaining;
     private long[] quotaResetNanos;
     private int quotaCount;
-    /** Global rules whose rate Redis decides ({@link RateLimits#resolve}), with the request's key for each. */
-    private LimitRule[] deferredRules;
-    private String[] deferredKeys;
-    private int deferredCount;
 
     /** Clears the previous request's outcome; its slots must have been released. */
     void reset() {
@@ -47,40 +43,6 @@ public final class Admission {
         dryRunRefusedBy = null;
         dryRunRefusal = LimitRule.ADMITTED;
         clearQuota();
-        clearDeferred();
-    }
-
-    /** {@code rule} leaves the request's rate to Redis, for {@code key} (null: the workload's). */
-    void defer(LimitRule rule, String key) {
-        if (deferredRules == null) {
-            deferredRules = new LimitRule[2];
-            deferredKeys = new String[2];
-        } else if (deferredCount == deferredRules.length) {
-            deferredRules = Arrays.copyOf(deferredRules, deferredCount * 2);
-            deferredKeys = Arrays.copyOf(deferredKeys, deferredCount * 2);
-        }
-        deferredRules[deferredCount] = rule;
-        deferredKeys[deferredCount++] = key;
-    }
-
-    int deferredCount() {
-        return deferredCount;
-    }
-
-    LimitRule deferredRule(int i) {
-        return deferredRules[i];
-    }
-
-    String deferredKey(int i) {
-        return deferredKeys[i];
-    }
-
-    private void clearDeferred() {
-        for (int i = 0; i < deferredCount; i++) {
-            deferredRules[i] = null;
-            deferredKeys[i] = null;
-        }
-        deferredCount = 0;
     }
 
     /** Forgets the quota entries (written on the response, or the request went no further). */
@@ -176,7 +138,6 @@ public final class Admission {
             taken[i] = null;
         }
         takenCount = 0;
-        clearDeferred();
         release();
     }
 

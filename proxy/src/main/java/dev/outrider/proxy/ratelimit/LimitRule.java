@@ -15,9 +15,8 @@ import java.util.Map;
  * One rule of a RateLimitPolicy, compiled for a snapshot: its match, its key, its limits (and the
  * overrides'), the long-lived {@link RuleState} holding the budgets, and its counters.
  *
- * <p>A {@code scope: global} rule shares its rate in Redis ({@link SharedBudgets}, {@code rateLimits.redis}):
- * while Redis is available its rate is decided there ({@link #DEFERRED}); while it is not (none configured, not
- * reachable, slower than its timeout), the rule runs what its policy says to do without Redis
+ * <p>A {@code scope: global} rule shares its rate in Redis; this sidecar has no Redis budget yet
+ * ({@code rateLimits.redis} is not read), so a global rule runs what its policy says to do without Redis
  * ({@code spec.global.fallback}): the limit divided by {@code replicas} in this sidecar's own buckets, admit, or
  * refuse. Its concurrency limit is this sidecar's in every case.
  *
@@ -30,8 +29,6 @@ final class LimitRule {
     static final int ADMITTED = 0;
     static final int RATE_LIMITED = 1;
     static final int CONCURRENCY_LIMITED = 2;
-    /** A global rule left the rate to Redis: {@link RateLimits#resolve} decides. Never counted as such. */
-    static final int DEFERRED = 3;
     /** {@code Retry-After} of a refusal by a global rule whose fallback is {@code refuse}. */
     static final long REFUSE_ALL_WAIT_NANOS = 1_000_000_000L;
 
@@ -50,11 +47,8 @@ final class LimitRule {
     private final Key.Kind keyKind;
     private final String header;
     private final String[] claimPath;
-    /** The rule's limits, as written (a global rule's shared budget). */
+    /** The rule's limits, as written. */
     final Limits limits;
-    private final Map<String, Limits> sharedOverrides;
-    /** Where global rules' budgets are, or null when the sidecar has no Redis. */
-    private final SharedBudgets shared;
     /** What this sidecar applies with its own buckets: {@link #limits}, or a global rule's fallback. */
     private final Limits localLimits;
     private final Map<String, Limits> localOverrides;
@@ -90,7 +84,7 @@ final class LimitRule {
 
     LimitRule(String policy, String policyName, boolean dryRun, boolean legacyHeaders, boolean admittedHeaders,
               RateLimitPolicy.Global globalSettings, RateLimitPolicy.Rule rule, RuleState state,
-              RateLimitMetrics.RuleCounters counters, SharedBudgets shared) {
+              RateLimitMetrics.RuleCounters counters) {
         this.policy = policy;
         this.name = rule.name();
         this.fieldName = policyName + "/" + rule.name();
@@ -118,15 +112,6 @@ final class LimitRule {
                     ko.maxInFlight() > 0 ? ko.maxInFlight() : rule.maxInFlight(), share, admitAll));
         }
         this.localOverrides = Map.copyOf(o);
-        Map<String, Limits> so = new HashMap<>();
-        if (global) {
-            for (RateLimitPolicy.KeyOverride ko : rule.overrides()) {
-                so.put(ko.value(), Limits.of(ko.limit() != null ? ko.limit() : rule.limit(),
-                        ko.maxInFlight() > 0 ? ko.maxInFlight() : rule.maxInFlight()));
-            }
-        }
-        this.sharedOverrides = Map.copyOf(so);
-        this.shared = shared;
         this.state = state;
         this.counters = counters;
     }
@@ -193,16 +178,22 @@ final class LimitRule {
 
     /**
      * Admits the request under this rule or says why not. Concurrency first, then rate: a request the rate
-     * refuses leaves its concurrency slot at once. A global rule whose Redis is available defers its rate to
-     * Redis ({@link #DEFERRED}: {@link RateLimits#resolve} asks, then decides); without Redis it runs its fallback.
+     * refuses leaves its concurrency slot at once.
      *
-     * @return {@link #ADMITTED}, {@link #RATE_LIMITED}, {@link #CONCURRENCY_LIMITED} or {@link #DEFERRED}; what
-     *         was taken is recorded in {@code a} (to give back on a later refusal, or at the end of the request)
+     * @return {@link #ADMITTED}, {@link #RATE_LIMITED} or {@link #CONCURRENCY_LIMITED}; what was taken is
+     *         recorded in {@code a} (to give back on a later refusal, or at the end of the request)
      */
     int acquire(RequestAttributes r, Admission a, long now) {
         String key = key(r);
-        Limits l = localFor(key);
-        boolean overridden = l != localLimits;
+        Limits l = localLimits;
+        boolean overridden = false;
+        if (key != null && !localOverrides.isEmpty()) {
+            Limits o = localOverrides.get(key);
+            if (o != null) {
+                l = o;
+                overridden = true;
+            }
+        }
         Cell held = null;
         if (l.maxInFlight > 0) {
             for (;;) {
@@ -221,111 +212,40 @@ final class LimitRule {
                 break;
             }
         }
-        if (global && shared != null && shared.current() != null) {
-            if (held != null) {
-                a.hold(held);
-            }
-            a.defer(this, key);
-            return DEFERRED;
-        }
-        if (global) {
-            counters.fallback().increment();
-        }
-        int outcome = rate(key, l, overridden, a, now);
-        if (outcome != ADMITTED) {
+        if (refuseAll) {
             if (held != null) {
                 InFlight.leave(held);
             }
-            return outcome;
+            a.refused(this, RATE_LIMITED, REFUSE_ALL_WAIT_NANOS, limits);
+            return RATE_LIMITED;
+        }
+        if (l.limit != null) {
+            for (;;) {
+                Cell c = key == null ? state.workloadRate
+                        : overridden ? state.overrideRates.get(key) : state.rates.cell(key);
+                long got = Gcra.acquire(c, now, l.interval, l.capacity);
+                if (got == Gcra.RETIRED) {
+                    state.rates.forget(key, c);
+                    continue;
+                }
+                if (got < 0) {
+                    if (held != null) {
+                        InFlight.leave(held);
+                    }
+                    a.refused(this, RATE_LIMITED, -got, l);
+                    return RATE_LIMITED;
+                }
+                a.took(c, l.interval);
+                if (admittedHeaders) {
+                    a.quota(this, l, got, c.get() - now); // the bucket is full again at its tat
+                }
+                break;
+            }
         }
         if (held != null) {
             a.hold(held);
         }
         return ADMITTED;
-    }
-
-    /**
-     * A deferred request whose Redis call failed (unavailable, or slower than the timeout): the rule's fallback,
-     * in this sidecar's buckets. Its concurrency slot is already held by {@code a}.
-     */
-    int fallback(String key, Admission a, long now) {
-        counters.fallback().increment();
-        Limits l = localFor(key);
-        return rate(key, l, l != localLimits, a, now);
-    }
-
-    /** Redis answered a deferred request: {@code granted} or refused, the next token in {@code waitNanos}. */
-    int answered(String key, boolean granted, long remaining, long waitNanos, Admission a) {
-        Limits l = sharedFor(key);
-        if (!granted) {
-            a.refused(this, RATE_LIMITED, Math.max(1, waitNanos), l);
-            return RATE_LIMITED;
-        }
-        if (admittedHeaders) {
-            a.quota(this, l, remaining, (l.capacity - remaining * l.interval));
-        }
-        return ADMITTED;
-    }
-
-    /** The rate part in this sidecar's own buckets (a local rule, or a global rule's fallback). */
-    private int rate(String key, Limits l, boolean overridden, Admission a, long now) {
-        if (refuseAll) {
-            a.refused(this, RATE_LIMITED, REFUSE_ALL_WAIT_NANOS, limits);
-            return RATE_LIMITED;
-        }
-        if (l.limit == null) {
-            return ADMITTED;
-        }
-        for (;;) {
-            Cell c = key == null ? state.workloadRate
-                    : overridden ? state.overrideRates.get(key) : state.rates.cell(key);
-            long got = Gcra.acquire(c, now, l.interval, l.capacity);
-            if (got == Gcra.RETIRED) {
-                state.rates.forget(key, c);
-                continue;
-            }
-            if (got < 0) {
-                a.refused(this, RATE_LIMITED, -got, l);
-                return RATE_LIMITED;
-            }
-            a.took(c, l.interval);
-            if (admittedHeaders) {
-                a.quota(this, l, got, c.get() - now); // the bucket is full again at its tat
-            }
-            return ADMITTED;
-        }
-    }
-
-    /** The limits this sidecar applies alone to {@code key}: an override's or the rule's. */
-    private Limits localFor(String key) {
-        if (key != null && !localOverrides.isEmpty()) {
-            Limits o = localOverrides.get(key);
-            if (o != null) {
-                return o;
-            }
-        }
-        return localLimits;
-    }
-
-    /** The limits as written for {@code key} (a global rule's shared budget): an override's or the rule's. */
-    Limits sharedFor(String key) {
-        if (key != null && !sharedOverrides.isEmpty()) {
-            Limits o = sharedOverrides.get(key);
-            if (o != null) {
-                return o;
-            }
-        }
-        return limits;
-    }
-
-    /**
-     * The Redis key of {@code key}'s shared bucket: the policy, the rule and the limit that applies (so a changed
-     * limit starts a new bucket, as a changed rule does locally), then the key (the workload's: {@code *}).
-     */
-    String bucket(String key) {
-        Limits l = sharedFor(key);
-        return "outrider:ratelimit:" + policy + ":" + name + ":" + l.limit.requests() + "/" + l.limit.per().toNanos()
-                + "/" + l.limit.burst() + ":" + (key == null ? "*" : "=" + key);
     }
 
     /** The rate as a quota per whole-second window, for the {@code RateLimit-Policy} field. */

@@ -4,9 +4,6 @@ import dev.outrider.proxy.authz.RequestAttributes;
 import io.netty.handler.codec.http.HttpHeaders;
 
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.function.IntConsumer;
 
 /**
  * The RateLimitPolicy rules in force for this workload, compiled into one snapshot: every rule whose match
@@ -17,13 +14,6 @@ import java.util.function.IntConsumer;
  * <p>Immutable; {@link #admit} from any event loop.
  */
 public final class RateLimits {
-    /** {@link #decide}: every rule admits the request. */
-    public static final int ADMITTED = 0;
-    /** {@link #decide}: a rule refused it; {@link Admission} says which and why. */
-    public static final int REFUSED = 1;
-    /** {@link #decide}: the local rules admit it and global rules ask Redis: {@link #resolve} finishes. */
-    public static final int PENDING = 2;
-
     private final RateLimiter owner;
     private final LimitRule[] rules;
     private final List<String> policies;
@@ -57,85 +47,20 @@ public final class RateLimits {
         return admit(r, a, owner.now());
     }
 
-    /** {@link #decide} for limits whose global rules have no Redis (they run their fallback): never pending. */
     boolean admit(RequestAttributes r, Admission a, long now) {
-        int decision = decide(r, a, now);
-        if (decision == PENDING) {
-            throw new IllegalStateException("global rules ask Redis: use decide and resolve");
-        }
-        return decision == ADMITTED;
-    }
-
-    /**
-     * Decides one request as far as this sidecar can: {@link #ADMITTED}, {@link #REFUSED}, or {@link #PENDING}
-     * when every local rule admits it and global rules wait for Redis ({@link #resolve}). Nothing waits here.
-     */
-    public int decide(RequestAttributes r, Admission a) {
-        return decide(r, a, owner.now());
-    }
-
-    int decide(RequestAttributes r, Admission a, long now) {
         a.reset();
         for (LimitRule rule : rules) {
             if (!rule.matches(r)) {
                 continue;
             }
             int outcome = rule.acquire(r, a, now);
-            if (outcome == LimitRule.DEFERRED) {
-                continue; // counted once Redis answered
-            }
             rule.counters.count(outcome);
             if (outcome != LimitRule.ADMITTED && !rule.dryRun) {
                 a.rollback(now);
-                return REFUSED;
+                return false;
             }
         }
-        return a.deferredCount() > 0 ? PENDING : ADMITTED;
-    }
-
-    /**
-     * Finishes a {@link #PENDING} decision: one call to Redis per deferred global rule (a token each), all at once;
-     * a rule whose call fails or is late runs its fallback. Then {@code then} runs on {@code executor} with
-     * {@link #ADMITTED} or {@link #REFUSED}; on a refusal what the request took is given back (a token Redis
-     * granted to another of its rules is not: it is spent, never counted twice).
-     */
-    public void resolve(Admission a, Executor executor, IntConsumer then) {
-        int n = a.deferredCount();
-        SharedBudgets shared = owner.shared();
-        RedisBudgets budgets = shared == null ? null : shared.current();
-        @SuppressWarnings("unchecked")
-        CompletableFuture<RedisBudgets.Grant>[] calls = new CompletableFuture[n];
-        for (int i = 0; i < n; i++) {
-            LimitRule rule = a.deferredRule(i);
-            LimitRule.Limits l = rule.sharedFor(a.deferredKey(i));
-            long interval = Math.max(1, l.interval() / 1000);
-            calls[i] = budgets == null ? CompletableFuture.failedFuture(new IllegalStateException("Redis unavailable"))
-                    : shared.take(budgets, rule.bucket(a.deferredKey(i)), interval, Math.max(interval, l.capacity() / 1000));
-        }
-        CompletableFuture.allOf(calls).handleAsync((ignored, failure) -> {
-            then.accept(answered(a, calls));
-            return null;
-        }, executor);
-    }
-
-    /** On the request's event loop: each deferred rule's answer, or its fallback where Redis gave none. */
-    private int answered(Admission a, CompletableFuture<RedisBudgets.Grant>[] calls) {
-        long now = owner.now();
-        boolean refused = false;
-        for (int i = 0; i < calls.length; i++) {
-            LimitRule rule = a.deferredRule(i);
-            String key = a.deferredKey(i);
-            RedisBudgets.Grant g = calls[i].isCompletedExceptionally() ? null : calls[i].join();
-            int outcome = g == null ? rule.fallback(key, a, now)
-                    : rule.answered(key, g.granted() > 0, g.remaining(), g.waitMicros() * 1000, a);
-            rule.counters.count(outcome);
-            refused |= outcome != LimitRule.ADMITTED && !rule.dryRun;
-        }
-        if (refused) {
-            a.rollback(now);
-            return REFUSED;
-        }
-        return ADMITTED;
+        return true;
     }
 
     /**

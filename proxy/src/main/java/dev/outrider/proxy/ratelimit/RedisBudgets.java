@@ -70,24 +70,11 @@ public final class RedisBudgets implements AutoCloseable {
      * @throws io.lettuce.core.RedisException when Redis cannot be reached
      */
     public static RedisBudgets connect(String uri, Duration timeout) {
-        return connect(uri, null, timeout);
-    }
-
-    /** {@link #connect(String, Duration)} with a password kept out of the URI (null: none). */
-    public static RedisBudgets connect(String uri, char[] password, Duration timeout) {
         requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive");
         }
         RedisURI redisUri = RedisURI.create(requireNonNull(uri, "uri"));
-        if (password != null) { // an ACL user named in the URI stays
-            String user = userOf(uri);
-            if (user == null) {
-                redisUri.setAuthentication(password);
-            } else {
-                redisUri.setAuthentication(user, password);
-            }
-        }
         RedisClient client = RedisClient.create(redisUri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
@@ -130,17 +117,6 @@ public final class RedisBudgets implements AutoCloseable {
     private CompletableFuture<List<Long>> reload(String[] keys, String[] args) {
         commands.scriptLoad(SCRIPT).thenAccept(loaded -> sha = loaded);
         return commands.<List<Long>>eval(SCRIPT, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
-    }
-
-    /** The ACL user a URI names before its host ({@code redis://user@host}), or null. */
-    private static String userOf(String uri) {
-        try {
-            String info = java.net.URI.create(uri).getRawUserInfo();
-            return info == null || info.isEmpty() ? null
-                    : java.net.URLDecoder.decode(info, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     private static boolean noScript(Throwable e) {
