@@ -74,19 +74,32 @@ public final class EtcdCluster implements AutoCloseable {
     /** As {@link #start(Path, int)}, with clients on TLS and client certificates required ({@code tls} non-null). */
     public static EtcdCluster start(Path dir, int size, ServerTls tls) throws Exception {
         String etcd = etcdCommand();
-        EtcdCluster cluster = new EtcdCluster(dir, size, tls);
-        try {
-            for (int i = 0; i < size; i++) {
-                cluster.launch(etcd, i, "new");
+        for (int attempt = 1; ; attempt++) {
+            // a port probed free can be taken by another process before the member binds it: a new cluster on
+            // new ports (and a new data directory, as the first one's members recorded the old peers) then
+            Path attemptDir = attempt == 1 ? dir : dir.resolve("attempt-" + attempt);
+            EtcdCluster cluster = new EtcdCluster(attemptDir, size, tls);
+            try {
+                for (int i = 0; i < size; i++) {
+                    cluster.launch(etcd, i, "new");
+                }
+                for (int i = 0; i < size; i++) {
+                    cluster.awaitHealthy(i);
+                }
+                return cluster;
+            } catch (Exception | Error e) {
+                cluster.close();
+                if (attempt < 3 && cluster.aPortWasTaken()) {
+                    continue;
+                }
+                throw e;
             }
-            for (int i = 0; i < size; i++) {
-                cluster.awaitHealthy(i);
-            }
-        } catch (Exception | Error e) {
-            cluster.close();
-            throw e;
         }
-        return cluster;
+    }
+
+    /** Whether a member's log says that one of its ports was in use when it started. */
+    private boolean aPortWasTaken() {
+        return members.stream().anyMatch(m -> log(m).contains("address already in use"));
     }
 
     /** The store option's value for every member: {@code etcd://127.0.0.1:P1,127.0.0.1:P2,...}. */
