@@ -16,7 +16,9 @@
 #   --sun-misc-unsafe-memory-access=allow: Netty on JDK 25 then uses no sun.misc.Unsafe), outrider-flags (the
 #   sidecars' JVM flags plus VARIANT_FLAGS from the environment, e.g. VARIANT_FLAGS="-Dio.netty.leakDetection.level=simple"),
 #   haproxy-h2 (h2 between the proxies for every client, like outrider-h2), outrider-at (the pair from another
-#   checkout's ./outrider, OUTRIDER_AT=DIR, e.g. a worktree at the commit before a change: before and after in one run).
+#   checkout's ./outrider, OUTRIDER_AT=DIR, e.g. a worktree at the commit before a change: before and after in one run),
+#   outrider-global (B's two rate-limit rules with scope: global, their budgets in a redis-server on loopback
+#   that this script starts: one Redis call per request on B).
 #   nginx:    client ─▶ nginx A ─▶(mTLS, HTTP/1.1, upstream keepalive)─▶ nginx B ─▶ backend
 #
 # Before round 1 every target gets a first, unmeasured warm-up (--first-warmup, 15 s of wrk; and of h2load
@@ -65,7 +67,8 @@ usage: $0 [options]
   --rate-connections N   connections of the fixed-rate run (default $RATE_CONNECTIONS)
   --connections N        wrk connections for max throughput (default $CONNECTIONS; threads $THREADS)
   --targets "LIST"       subset/order of: direct outrider haproxy nginx (default) and the variants
-                         outrider-h2 outrider-epoll outrider-unsafe outrider-flags outrider-at haproxy-h2
+                         outrider-h2 outrider-epoll outrider-unsafe outrider-flags outrider-at outrider-global
+                         haproxy-h2
   --cases "LIST"         subset/order of: $ALL_CASES (default all)
                            base: wrk -c$CONNECTIONS 64-byte body + the fixed-rate run; 1k, 64k: response bodies of
                            1 KiB / 64 KiB (wrk -c$CONNECTIONS); c256: wrk -c$WIDE_CONNECTIONS; h2: h2load -c $H2_CLIENTS -m $H2_STREAMS -t $H2_THREADS (h2c)
@@ -242,12 +245,20 @@ issue_certs
 # its process ids under their own names), so that the plain targets' variables are the ones left at the end.
 for t in $TARGETS; do
   case $t in
-    outrider-h2|outrider-epoll|outrider-unsafe|outrider-flags|outrider-at)
-      pre=$(case $t in outrider-h2) echo OH2_ ;; outrider-epoll) echo OEP_ ;; outrider-flags) echo OFL_ ;; outrider-at) echo OAT_ ;; *) echo OUN_ ;; esac)
+    outrider-h2|outrider-epoll|outrider-unsafe|outrider-flags|outrider-at|outrider-global)
+      pre=$(case $t in outrider-h2) echo OH2_ ;; outrider-epoll) echo OEP_ ;; outrider-flags) echo OFL_ ;; outrider-at) echo OAT_ ;; outrider-global) echo OGL_ ;; *) echo OUN_ ;; esac)
       work=$WORK; mkdir -p "$WORK/$t"; WORK="$WORK/$t"
       case $t in
         outrider-h2) PAIR_PROTOCOL=h2c start_pair false ;;
         outrider-epoll) PAIR_TRANSPORT=epoll start_pair false ;;
+        outrider-global)
+          need_pkg redis-server redis-server
+          REDIS_PORT=$(free_port)
+          redis-server --bind "$LOOPBACK" --port "$REDIS_PORT" --save "" --appendonly no --dir "$WORK" \
+            --logfile "$WORK/redis.log" >/dev/null 2>&1 &
+          REDIS_PID=$!; PIDS+=("$REDIS_PID")
+          for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
+          RATE_LIMIT=global REDIS_URI="redis://$LOOPBACK:$REDIS_PORT" start_pair false ;;
         outrider-unsafe) OUTRIDER_JAVA_OPTS="$(grep -v -e '^#' -e '^--sun-misc-unsafe-memory-access' config/jvm/sidecar.options | tr '\n' ' ')" start_pair false ;;
         outrider-flags)
           [[ -n "${VARIANT_FLAGS:-}" ]] || { log "outrider-flags needs VARIANT_FLAGS (JVM flags added to config/jvm/sidecar.options)"; exit 2; }
@@ -277,7 +288,7 @@ for t in $TARGETS; do
 done
 for t in $TARGETS; do
   case $t in
-    direct|outrider-h2|outrider-epoll|outrider-unsafe|outrider-flags|outrider-at|haproxy-h2) ;;
+    direct|outrider-h2|outrider-epoll|outrider-unsafe|outrider-flags|outrider-at|outrider-global|haproxy-h2) ;;
     outrider)
       start_pair false
       check_mtls "Outrider B inbound" "$B_IN"
@@ -348,6 +359,7 @@ label() {
     outrider) echo "Outrider pair (mTLS, protocol auto: HTTP/1.1 or h2 as the client; JWT + ALLOW + rate limit on B)" ;;
     outrider-h2) echo "Outrider pair, protocol h2c (h2 between the sidecars for every client)" ;;
     outrider-epoll) echo "Outrider pair, runtime.transport epoll" ;;
+    outrider-global) echo "Outrider pair, B's rate-limit rules scope: global (a Redis call per request, redis-server on loopback)" ;;
     outrider-unsafe) echo "Outrider pair, JVM flags without --sun-misc-unsafe-memory-access=allow (Netty without Unsafe)" ;;
     outrider-flags) echo "Outrider pair, JVM flags plus $VARIANT_FLAGS" ;;
     outrider-at) echo "Outrider pair from $OUTRIDER_AT (commit $(git -C "$OUTRIDER_AT" log -1 --format=%h 2>/dev/null || echo '?'))" ;;

@@ -1,6 +1,7 @@
 # Shared by pair.sh, compare.sh, jvm-flags.sh and overload-memory.sh (sourced, not run): the work directory and its clean-up,
 # tools, ports, the backend, the bench certificates, the Outrider and HAProxy pair set-ups. Expects from the
-# caller: log(), LOOPBACK, BACKEND_PORT, WORK and PIDS (work_dir sets both), JAVA, TLS_PROVIDER, PAIR_PROTOCOL, RATE_LIMIT, HAPROXY_THREADS,
+# caller: log(), LOOPBACK, BACKEND_PORT, WORK and PIDS (work_dir sets both), JAVA, TLS_PROVIDER, PAIR_PROTOCOL,
+# RATE_LIMIT (on, off, or global with REDIS_URI), HAPROXY_THREADS,
 # optionally PAIR_TRANSPORT (the sidecars' runtime.transport; unset: the default, auto) and
 # optionally JWT_JWKS_FILE (see write_configs).
 
@@ -175,17 +176,24 @@ spec:
 YAML
   fi
   # Throttling is on too, with limits the load never reaches: per caller and for the whole workload.
+  # RATE_LIMIT=global: the same rules with scope: global, their budgets in the Redis at REDIS_URI.
   rm -f "$WORK/policies/limits.yaml"
-  if [[ "$RATE_LIMIT" == on ]]; then
+  if [[ "$RATE_LIMIT" == on || "$RATE_LIMIT" == global ]]; then
+    local scope=""
+    [[ "$RATE_LIMIT" == global ]] && scope=", scope: global"
     cat >"$WORK/policies/limits.yaml" <<YAML
 apiVersion: outrider.dev/v1
 kind: RateLimitPolicy
 metadata: {name: bench-limits, namespace: bench}
 spec:
   rules:
-    - {name: per-caller, key: source.principal, limit: {requests: 1000000, per: 1s}, maxInFlight: 10000}
-    - {name: workload, limit: {requests: 1000000, per: 1s}}
+    - {name: per-caller, key: source.principal, limit: {requests: 1000000, per: 1s}, maxInFlight: 10000$scope}
+    - {name: workload, limit: {requests: 1000000, per: 1s}$scope}
 YAML
+  fi
+  if [[ "$RATE_LIMIT" == global ]]; then
+    [[ -n "${REDIS_URI:-}" ]] || { log "RATE_LIMIT=global needs REDIS_URI"; exit 2; }
+    echo "rateLimits: {redis: {uri: \"$REDIS_URI\"}}" >>"$WORK/sidecar-b.yaml"
   fi
   cat >"$WORK/sidecar-a.yaml" <<YAML
 node: {service: client, namespace: bench}

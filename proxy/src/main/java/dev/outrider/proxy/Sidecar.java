@@ -7,6 +7,7 @@ import dev.outrider.proxy.admin.HealthServer;
 import dev.outrider.proxy.authn.JwksCache;
 import dev.outrider.proxy.config.BootstrapConfig;
 import dev.outrider.proxy.config.HostPort;
+import dev.outrider.proxy.config.RedisConfig;
 import dev.outrider.proxy.config.UpstreamPortConfig;
 import dev.outrider.proxy.control.ControlPlaneLink;
 import dev.outrider.proxy.control.SnapshotApplication;
@@ -29,12 +30,14 @@ import dev.outrider.proxy.policy.PolicySource;
 import dev.outrider.proxy.policy.PolicyStore;
 import dev.outrider.proxy.policy.WorkloadPolicyCompiler;
 import dev.outrider.proxy.ratelimit.RateLimiter;
+import dev.outrider.proxy.ratelimit.SharedBudgets;
 import dev.outrider.proxy.runtime.DrainState;
 import dev.outrider.proxy.tls.TlsState;
 import dev.outrider.proxy.transport.Transport;
 import dev.outrider.proxy.upstream.Cluster;
 import dev.outrider.proxy.upstream.Endpoint;
 import dev.outrider.proxy.upstream.UpstreamPools;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -45,6 +48,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -137,8 +141,12 @@ public final class Sidecar implements AutoCloseable {
         JwksCache jwks = new JwksCache(new JwksCache.Config(config.jwt().jwksRefresh(), d.refreshFraction(),
                 d.unknownKidMinInterval(), d.retryInterval(), d.fetchTimeout(), d.maxBodyBytes()));
         resources.push(jwks);
+        SharedBudgets sharedBudgets = sharedBudgets(config.rateLimits().redis(), registry);
+        if (sharedBudgets != null) {
+            resources.push(sharedBudgets);
+        }
         RateLimiter rateLimiter = new RateLimiter(config.rateLimits().maxTracked(),
-                config.rateLimits().sweepInterval(), System::nanoTime, registry);
+                config.rateLimits().sweepInterval(), System::nanoTime, registry, sharedBudgets);
         resources.push(rateLimiter);
         WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(config.node(), config.policies(), config.jwt(),
                 jwks, policyMetrics, rateLimiter);
@@ -322,5 +330,25 @@ public final class Sidecar implements AutoCloseable {
         public RouteResult resolve(HttpRequest request, Channel connection) {
             return route;
         }
+    }
+
+    /**
+     * Starts connecting to the Redis of global rate limits ({@code rateLimits.redis}) in the background; null
+     * without one. The password is read from its file now: a missing or unreadable file stops the start.
+     */
+    private static SharedBudgets sharedBudgets(RedisConfig redis, MeterRegistry registry) throws IOException {
+        if (redis == null) {
+            return null;
+        }
+        char[] password = null;
+        if (redis.passwordFile() != null) {
+            try {
+                password = Files.readString(redis.passwordFile()).strip().toCharArray();
+            } catch (IOException e) {
+                throw new IOException("rateLimits.redis.passwordFile " + redis.passwordFile() + " cannot be read: "
+                        + e.getMessage(), e);
+            }
+        }
+        return SharedBudgets.start(redis.uri().toString(), password, redis.timeout(), registry);
     }
 }

@@ -95,7 +95,14 @@ public final class ConfigView {
                 "maxLength", j.maxLength(), "cacheSize", j.cacheSize(),
                 "jwksRefresh", Durations.format(j.jwksRefresh())));
         RateLimitConfig rl = config.rateLimits();
-        root.put("rateLimits", map("maxTracked", rl.maxTracked(), "sweepInterval", Durations.format(rl.sweepInterval())));
+        Map<String, Object> rateLimits = map("maxTracked", rl.maxTracked(),
+                "sweepInterval", Durations.format(rl.sweepInterval()));
+        if (rl.redis() != null) {
+            rateLimits.put("redis", map("uri", rl.redis().uri().toString(), "passwordFile",
+                    rl.redis().passwordFile() == null ? null : rl.redis().passwordFile().toString(),
+                    "timeout", Durations.format(rl.redis().timeout())));
+        }
+        root.put("rateLimits", rateLimits);
         ControlPlaneLinkConfig cp = config.controlPlane();
         if (cp != null) {
             root.put("controlPlane", map("address", cp.addresses().size() == 1 ? cp.addresses().getFirst().toString()

@@ -11,9 +11,14 @@ import static java.util.Objects.requireNonNull;
  *                      keys share one overflow budget per rule until idle keys expire
  * @param sweepInterval how often keys whose budget has fully refilled (and that have nothing in flight) are
  *                      forgotten, freeing their slots
+ * @param redis         where {@code scope: global} rules keep their budgets, or null: none (they run their fallback)
  */
-public record RateLimitConfig(int maxTracked, Duration sweepInterval) {
+public record RateLimitConfig(int maxTracked, Duration sweepInterval, RedisConfig redis) {
     public RateLimitConfig {
         requireNonNull(sweepInterval, "sweepInterval");
+    }
+
+    public RateLimitConfig(int maxTracked, Duration sweepInterval) {
+        this(maxTracked, sweepInterval, null);
     }
 }

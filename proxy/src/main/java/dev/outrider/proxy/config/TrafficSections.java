@@ -2,6 +2,8 @@ package dev.outrider.proxy.config;
 
 import dev.outrider.core.document.DocumentFields;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.List;
 
@@ -14,6 +16,10 @@ import static dev.outrider.proxy.config.BootstrapFields.integer;
  * limiter's bookkeeping). Pure functions.
  */
 final class TrafficSections {
+    /** Redis URI schemes the client reads (Lettuce): plain, TLS, and Sentinel of either. */
+    static final List<String> REDIS_SCHEMES = List.of("redis", "rediss", "redis-sentinel", "rediss-sentinel");
+    /** How long a request waits for Redis by default: a few round trips on a local network. */
+    static final Duration DEFAULT_REDIS_TIMEOUT = Duration.ofMillis(5);
     /** Upper bound for every timeout: anything longer is a typo, not a plan. */
     static final Duration MAX_TIMEOUT = Duration.ofDays(1);
 
@@ -48,9 +54,33 @@ final class TrafficSections {
     }
 
     static RateLimitConfig rateLimits(DocumentFields root) {
-        DocumentFields n = root.section("rateLimits", List.of("maxTracked", "sweepInterval"));
+        DocumentFields n = root.section("rateLimits", List.of("maxTracked", "sweepInterval", "redis"));
         RateLimitConfig d = BootstrapLoader.DEFAULT_RATE_LIMITS;
         return new RateLimitConfig(integer(n, "maxTracked", d.maxTracked(), 100, 10_000_000),
-                duration(n, "sweepInterval", d.sweepInterval(), false, Duration.ofMinutes(1)));
+                duration(n, "sweepInterval", d.sweepInterval(), false, Duration.ofMinutes(1)), redis(n));
+    }
+
+    /** {@code rateLimits.redis}, or null when absent. */
+    private static RedisConfig redis(DocumentFields rateLimits) {
+        if (!rateLimits.has("redis")) {
+            return null;
+        }
+        DocumentFields n = rateLimits.section("redis", List.of("uri", "passwordFile", "timeout"));
+        String text = BootstrapFields.requiredString(n, "uri").strip();
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            throw BootstrapFields.error(n, "uri", "'" + text + "' is not a URI: " + e.getReason());
+        }
+        if (uri.getScheme() == null || !REDIS_SCHEMES.contains(uri.getScheme())) {
+            throw BootstrapFields.error(n, "uri", "'" + text + "' is not a Redis URI (" + String.join("://, ",
+                    REDIS_SCHEMES) + "://)");
+        }
+        if (uri.getRawUserInfo() != null && uri.getRawUserInfo().contains(":")) {
+            throw BootstrapFields.error(n, "uri", "holds a password; put it in a file and name it in passwordFile");
+        }
+        Duration timeout = duration(n, "timeout", DEFAULT_REDIS_TIMEOUT, false, Duration.ofSeconds(10));
+        return new RedisConfig(uri, BootstrapFields.path(n, "passwordFile", null), timeout);
     }
 }

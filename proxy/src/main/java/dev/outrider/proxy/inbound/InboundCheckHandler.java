@@ -29,10 +29,15 @@ abstract class InboundCheckHandler extends ChannelDuplexHandler {
         }
         if (msg instanceof HttpRequest request) {
             onRequest(ctx, request);
-        } else {
+        } else if (!held(msg)) {
             onContent(msg);
             ctx.fireChannelRead(msg);
         }
+    }
+
+    /** Whether the check keeps {@code msg} (a body part) while it has not decided its request yet; no by default. */
+    boolean held(Object msg) {
+        return false;
     }
 
     /** A body part or the request's end (with its trailers) on its way past; nothing by default. */

@@ -14,6 +14,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Pipeline position: per inbound request channel, after {@link AuthzHandler} (same snapshot, same request
@@ -26,6 +30,11 @@ import io.netty.util.AsciiString;
  * the request holds its concurrency slots until its response's last part is written or the request channel
  * closes (an aborted exchange closes it), whichever comes first; its response's head gets the quota left under
  * the rules whose policy asks for it ({@code admittedHeaders}).
+ *
+ * <p>A request whose global rules found their lease of the shared budget empty ({@link RateLimits#PENDING}) waits
+ * for the refill without blocking: the end of the read is held back (so nothing after this handler asks for more
+ * bytes), body parts that already arrived are kept, and once Redis answered (or the rules' fallback decided) the
+ * request goes on with them, or is refused and they are dropped.
  *
  * <p>Threading: one instance per request channel; its event loop only.
  */
@@ -40,6 +49,9 @@ final class RateLimitHandler extends InboundCheckHandler {
 
     /** Created for the first request that meets a rate limit (a workload without any allocates none). */
     private Admission admission;
+    /** The request waiting for Redis, and the body parts that arrived meanwhile; null when none waits. */
+    private HttpRequest pending;
+    private List<Object> pendingContent;
 
     RateLimitHandler(InboundPolicy policy, InboundRequest state) {
         super(policy, state);
@@ -61,7 +73,77 @@ final class RateLimitHandler extends InboundCheckHandler {
         } else {
             admission.release(); // a previous request on this connection whose response end was never written
         }
-        if (limits.admit(state, admission)) {
+        int decision = limits.decide(state, admission);
+        if (decision == RateLimits.PENDING) {
+            pending = request;
+            limits.resolve(admission, ctx.executor(), resolved -> resume(ctx, resolved));
+            return;
+        }
+        decided(ctx, request, decision == RateLimits.ADMITTED);
+    }
+
+    /**
+     * The request's leases were refilled, or its rules' fallback decided (on this channel's event loop): the waiting
+     * request goes on with the body parts that arrived meanwhile, or is refused; then the end of the read that was
+     * held back, so that the handlers after this one start the exchange and ask for more bytes as after any read.
+     */
+    private void resume(ChannelHandlerContext ctx, int decision) {
+        HttpRequest request = pending;
+        List<Object> content = pendingContent;
+        pending = null;
+        pendingContent = null;
+        if (request == null || !ctx.channel().isActive()) {
+            ReferenceCountUtil.release(request);
+            releaseAll(content);
+            release();
+            return;
+        }
+        boolean admitted = decision == RateLimits.ADMITTED;
+        decided(ctx, request, admitted);
+        if (content != null) {
+            for (Object part : content) {
+                if (admitted) {
+                    onContent(part);
+                    ctx.fireChannelRead(part);
+                } else {
+                    ReferenceCountUtil.release(part);
+                }
+            }
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    /**
+     * Held back while a request waits: the handlers after this one would otherwise ask for more bytes (downstream
+     * auto-read is off), and a body would pile up here. Reading goes on after the decision ({@link #resume}).
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (pending == null) {
+            ctx.fireChannelReadComplete();
+        }
+    }
+
+    @Override
+    boolean held(Object msg) {
+        if (pending == null) {
+            return false;
+        }
+        if (pendingContent == null) {
+            pendingContent = new ArrayList<>(2);
+        }
+        pendingContent.add(msg);
+        return true;
+    }
+
+    private static void releaseAll(List<Object> parts) {
+        if (parts != null) {
+            parts.forEach(ReferenceCountUtil::release);
+        }
+    }
+
+    private void decided(ChannelHandlerContext ctx, HttpRequest request, boolean admitted) {
+        if (admitted) {
             if (admission.dryRunRefused()) {
                 state.recordRateLimit(admission.logText());
             }
@@ -95,13 +177,23 @@ final class RateLimitHandler extends InboundCheckHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        dropPending();
         release();
         ctx.fireChannelInactive();
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        dropPending();
         release();
+    }
+
+    /** The channel ends while a request waits for Redis: nothing goes on (the answer finds nothing to resume). */
+    private void dropPending() {
+        ReferenceCountUtil.release(pending);
+        releaseAll(pendingContent);
+        pending = null;
+        pendingContent = null;
     }
 
     private void release() {

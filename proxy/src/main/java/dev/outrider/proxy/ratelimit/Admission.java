@@ -32,6 +32,11 @@ public final class Admission {
     private long[] quotaRemaining;
     private long[] quotaResetNanos;
     private int quotaCount;
+    /** Global rules whose lease was empty ({@link RateLimits#resolve}), with the request's key and the lease. */
+    private LimitRule[] deferredRules;
+    private String[] deferredKeys;
+    private Lease[] deferredLeases;
+    private int deferredCount;
 
     /** Clears the previous request's outcome; its slots must have been released. */
     void reset() {
@@ -43,6 +48,48 @@ public final class Admission {
         dryRunRefusedBy = null;
         dryRunRefusal = LimitRule.ADMITTED;
         clearQuota();
+        clearDeferred();
+    }
+
+    /** {@code rule}'s {@code lease} for {@code key} (null: the workload's) was empty: the request waits for it. */
+    void defer(LimitRule rule, String key, Lease lease) {
+        if (deferredRules == null) {
+            deferredRules = new LimitRule[2];
+            deferredKeys = new String[2];
+            deferredLeases = new Lease[2];
+        } else if (deferredCount == deferredRules.length) {
+            deferredRules = Arrays.copyOf(deferredRules, deferredCount * 2);
+            deferredKeys = Arrays.copyOf(deferredKeys, deferredCount * 2);
+            deferredLeases = Arrays.copyOf(deferredLeases, deferredCount * 2);
+        }
+        deferredRules[deferredCount] = rule;
+        deferredKeys[deferredCount] = key;
+        deferredLeases[deferredCount++] = lease;
+    }
+
+    Lease deferredLease(int i) {
+        return deferredLeases[i];
+    }
+
+    int deferredCount() {
+        return deferredCount;
+    }
+
+    LimitRule deferredRule(int i) {
+        return deferredRules[i];
+    }
+
+    String deferredKey(int i) {
+        return deferredKeys[i];
+    }
+
+    private void clearDeferred() {
+        for (int i = 0; i < deferredCount; i++) {
+            deferredRules[i] = null;
+            deferredKeys[i] = null;
+            deferredLeases[i] = null;
+        }
+        deferredCount = 0;
     }
 
     /** Forgets the quota entries (written on the response, or the request went no further). */
@@ -138,6 +185,7 @@ public final class Admission {
             taken[i] = null;
         }
         takenCount = 0;
+        clearDeferred();
         release();
     }
 

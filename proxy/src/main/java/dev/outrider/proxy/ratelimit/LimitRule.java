@@ -10,13 +10,18 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * One rule of a RateLimitPolicy, compiled for a snapshot: its match, its key, its limits (and the
  * overrides'), the long-lived {@link RuleState} holding the budgets, and its counters.
  *
- * <p>A {@code scope: global} rule shares its rate in Redis; this sidecar has no Redis budget yet
- * ({@code rateLimits.redis} is not read), so a global rule runs what its policy says to do without Redis
+ * <p>A {@code scope: global} rule shares its rate in Redis ({@link SharedBudgets}, {@code rateLimits.redis}):
+ * while Redis is available a request spends a token of this sidecar's {@link Lease} of the key's shared budget,
+ * or waits for its refill when it is empty ({@link #DEFERRED}); while Redis is not available (none configured,
+ * not reachable, slower than its timeout), the rule runs what its policy says to do without Redis
  * ({@code spec.global.fallback}): the limit divided by {@code replicas} in this sidecar's own buckets, admit, or
  * refuse. Its concurrency limit is this sidecar's in every case.
  *
@@ -29,6 +34,10 @@ final class LimitRule {
     static final int ADMITTED = 0;
     static final int RATE_LIMITED = 1;
     static final int CONCURRENCY_LIMITED = 2;
+    /** A global rule's lease is empty: {@link RateLimits#resolve} waits for its refill. Never counted as such. */
+    static final int DEFERRED = 3;
+    private static final CompletableFuture<Void> NO_REDIS =
+            CompletableFuture.failedFuture(new IllegalStateException("Redis is unavailable"));
     /** {@code Retry-After} of a refusal by a global rule whose fallback is {@code refuse}. */
     static final long REFUSE_ALL_WAIT_NANOS = 1_000_000_000L;
 
@@ -47,8 +56,14 @@ final class LimitRule {
     private final Key.Kind keyKind;
     private final String header;
     private final String[] claimPath;
-    /** The rule's limits, as written. */
+    /** The rule's limits, as written (a global rule's shared budget). */
     final Limits limits;
+    private final Map<String, Limits> sharedOverrides;
+    /** Where global rules' budgets are, or null when the sidecar has no Redis. */
+    private final SharedBudgets shared;
+    /** The limiter's clock, for refills that complete off the event loop. */
+    private final LongSupplier clock;
+    private final Function<String, Lease> newLease = this::newLease;
     /** What this sidecar applies with its own buckets: {@link #limits}, or a global rule's fallback. */
     private final Limits localLimits;
     private final Map<String, Limits> localOverrides;
@@ -84,7 +99,7 @@ final class LimitRule {
 
     LimitRule(String policy, String policyName, boolean dryRun, boolean legacyHeaders, boolean admittedHeaders,
               RateLimitPolicy.Global globalSettings, RateLimitPolicy.Rule rule, RuleState state,
-              RateLimitMetrics.RuleCounters counters) {
+              RateLimitMetrics.RuleCounters counters, SharedBudgets shared, LongSupplier clock) {
         this.policy = policy;
         this.name = rule.name();
         this.fieldName = policyName + "/" + rule.name();
@@ -106,12 +121,18 @@ final class LimitRule {
         this.refuseAll = fallback == RateLimitPolicy.Fallback.REFUSE;
         boolean admitAll = fallback == RateLimitPolicy.Fallback.ADMIT;
         this.localLimits = local(rule.limit(), rule.maxInFlight(), share, admitAll);
-        Map<String, Limits> o = new HashMap<>();
+        Map<String, Limits> local = new HashMap<>();
+        Map<String, Limits> written = new HashMap<>();
         for (RateLimitPolicy.KeyOverride ko : rule.overrides()) {
-            o.put(ko.value(), local(ko.limit() != null ? ko.limit() : rule.limit(),
-                    ko.maxInFlight() > 0 ? ko.maxInFlight() : rule.maxInFlight(), share, admitAll));
+            RateLimitPolicy.Limit limit = ko.limit() != null ? ko.limit() : rule.limit();
+            int maxInFlight = ko.maxInFlight() > 0 ? ko.maxInFlight() : rule.maxInFlight();
+            local.put(ko.value(), local(limit, maxInFlight, share, admitAll));
+            written.put(ko.value(), Limits.of(limit, maxInFlight));
         }
-        this.localOverrides = Map.copyOf(o);
+        this.localOverrides = Map.copyOf(local);
+        this.sharedOverrides = global ? Map.copyOf(written) : Map.of();
+        this.shared = shared;
+        this.clock = clock;
         this.state = state;
         this.counters = counters;
     }
@@ -178,22 +199,18 @@ final class LimitRule {
 
     /**
      * Admits the request under this rule or says why not. Concurrency first, then rate: a request the rate
-     * refuses leaves its concurrency slot at once.
+     * refuses leaves its concurrency slot at once. A global rule whose Redis is available spends a token of its
+     * lease, is refused while Redis's last answer for the key was a refusal, or waits for a refill when the lease
+     * is empty ({@link #DEFERRED}: {@link RateLimits#resolve}); without Redis it runs its fallback (and starts a
+     * refill as a probe, whose answer makes Redis available again).
      *
-     * @return {@link #ADMITTED}, {@link #RATE_LIMITED} or {@link #CONCURRENCY_LIMITED}; what was taken is
-     *         recorded in {@code a} (to give back on a later refusal, or at the end of the request)
+     * @return {@link #ADMITTED}, {@link #RATE_LIMITED}, {@link #CONCURRENCY_LIMITED} or {@link #DEFERRED}; what
+     *         was taken is recorded in {@code a} (to give back on a later refusal, or at the end of the request)
      */
     int acquire(RequestAttributes r, Admission a, long now) {
         String key = key(r);
-        Limits l = localLimits;
-        boolean overridden = false;
-        if (key != null && !localOverrides.isEmpty()) {
-            Limits o = localOverrides.get(key);
-            if (o != null) {
-                l = o;
-                overridden = true;
-            }
-        }
+        Limits l = localFor(key);
+        boolean overridden = l != localLimits;
         Cell held = null;
         if (l.maxInFlight > 0) {
             for (;;) {
@@ -212,40 +229,158 @@ final class LimitRule {
                 break;
             }
         }
-        if (refuseAll) {
+        if (global && shared != null) {
+            RedisBudgets b = shared.current();
+            if (b != null) {
+                Lease lease = state.lease(key, newLease);
+                if (shared.available()) {
+                    int outcome = leased(key, lease, a, now, b);
+                    if (outcome == RATE_LIMITED) {
+                        if (held != null) {
+                            InFlight.leave(held);
+                        }
+                        return outcome;
+                    }
+                    if (held != null) {
+                        a.hold(held);
+                    }
+                    if (outcome == DEFERRED) {
+                        a.defer(this, key, lease);
+                    }
+                    return outcome;
+                }
+                lease.refill(shared, b, clock); // a probe: an answer makes Redis available again
+            }
+        }
+        if (global) {
+            counters.fallback().increment();
+        }
+        int outcome = rate(key, l, overridden, a, now);
+        if (outcome != ADMITTED) {
             if (held != null) {
                 InFlight.leave(held);
             }
-            a.refused(this, RATE_LIMITED, REFUSE_ALL_WAIT_NANOS, limits);
-            return RATE_LIMITED;
-        }
-        if (l.limit != null) {
-            for (;;) {
-                Cell c = key == null ? state.workloadRate
-                        : overridden ? state.overrideRates.get(key) : state.rates.cell(key);
-                long got = Gcra.acquire(c, now, l.interval, l.capacity);
-                if (got == Gcra.RETIRED) {
-                    state.rates.forget(key, c);
-                    continue;
-                }
-                if (got < 0) {
-                    if (held != null) {
-                        InFlight.leave(held);
-                    }
-                    a.refused(this, RATE_LIMITED, -got, l);
-                    return RATE_LIMITED;
-                }
-                a.took(c, l.interval);
-                if (admittedHeaders) {
-                    a.quota(this, l, got, c.get() - now); // the bucket is full again at its tat
-                }
-                break;
-            }
+            return outcome;
         }
         if (held != null) {
             a.hold(held);
         }
         return ADMITTED;
+    }
+
+    /**
+     * A deferred request whose Redis call failed (unavailable, or slower than the timeout): the rule's fallback,
+     * in this sidecar's buckets. Its concurrency slot is already held by {@code a}.
+     */
+    int fallback(String key, Admission a, long now) {
+        counters.fallback().increment();
+        Limits l = localFor(key);
+        return rate(key, l, l != localLimits, a, now);
+    }
+
+    /**
+     * A token of {@code lease}: {@link #ADMITTED} with one spent (and a refill started when half the last grant
+     * is), {@link #RATE_LIMITED} while Redis's last answer for the key was a refusal, or {@link #DEFERRED} when the
+     * lease is empty (the caller waits for {@link #refill}).
+     *
+     * @param b the connected Redis, for a refill (null: none is started here)
+     */
+    int leased(String key, Lease lease, Admission a, long now, RedisBudgets b) {
+        long got = lease.take(now, shared.epoch());
+        if (got == Lease.EMPTY) {
+            return DEFERRED;
+        }
+        Limits l = sharedFor(key);
+        if (got < 0) {
+            a.refused(this, RATE_LIMITED, -got, l);
+            return RATE_LIMITED;
+        }
+        if (b != null && lease.low(got)) {
+            lease.refill(shared, b, clock);
+        }
+        if (admittedHeaders) {
+            long remaining = lease.remaining(got);
+            a.quota(this, l, remaining, Math.max(0, l.capacity - remaining * l.interval));
+        }
+        return ADMITTED;
+    }
+
+    /** {@code lease}'s refill (the one running, or a new one); failed at once when Redis is unavailable. */
+    CompletableFuture<Void> refill(Lease lease) {
+        RedisBudgets b = shared == null ? null : shared.current();
+        return b == null ? NO_REDIS : lease.refill(shared, b, clock);
+    }
+
+    /** A waiting request whose lease was emptied by others each time it was refilled: refused, for a token's time. */
+    int outrun(String key, Admission a) {
+        Limits l = sharedFor(key);
+        a.refused(this, RATE_LIMITED, l.interval, l);
+        return RATE_LIMITED;
+    }
+
+    private Lease newLease(String key) {
+        return new Lease(bucket(key), sharedFor(key));
+    }
+
+    /** The rate part in this sidecar's own buckets (a local rule, or a global rule's fallback). */
+    private int rate(String key, Limits l, boolean overridden, Admission a, long now) {
+        if (refuseAll) {
+            a.refused(this, RATE_LIMITED, REFUSE_ALL_WAIT_NANOS, limits);
+            return RATE_LIMITED;
+        }
+        if (l.limit == null) {
+            return ADMITTED;
+        }
+        for (;;) {
+            Cell c = key == null ? state.workloadRate
+                    : overridden ? state.overrideRates.get(key) : state.rates.cell(key);
+            long got = Gcra.acquire(c, now, l.interval, l.capacity);
+            if (got == Gcra.RETIRED) {
+                state.rates.forget(key, c);
+                continue;
+            }
+            if (got < 0) {
+                a.refused(this, RATE_LIMITED, -got, l);
+                return RATE_LIMITED;
+            }
+            a.took(c, l.interval);
+            if (admittedHeaders) {
+                a.quota(this, l, got, c.get() - now); // the bucket is full again at its tat
+            }
+            return ADMITTED;
+        }
+    }
+
+    /** The limits this sidecar applies alone to {@code key}: an override's or the rule's. */
+    private Limits localFor(String key) {
+        if (key != null && !localOverrides.isEmpty()) {
+            Limits o = localOverrides.get(key);
+            if (o != null) {
+                return o;
+            }
+        }
+        return localLimits;
+    }
+
+    /** The limits as written for {@code key} (a global rule's shared budget): an override's or the rule's. */
+    Limits sharedFor(String key) {
+        if (key != null && !sharedOverrides.isEmpty()) {
+            Limits o = sharedOverrides.get(key);
+            if (o != null) {
+                return o;
+            }
+        }
+        return limits;
+    }
+
+    /**
+     * The Redis key of {@code key}'s shared bucket: the policy, the rule and the limit that applies (so a changed
+     * limit starts a new bucket, as a changed rule does locally), then the key (the workload's: {@code *}).
+     */
+    String bucket(String key) {
+        Limits l = sharedFor(key);
+        return "outrider:ratelimit:" + policy + ":" + name + ":" + l.limit.requests() + "/" + l.limit.per().toNanos()
+                + "/" + l.limit.burst() + ":" + (key == null ? "*" : "=" + key);
     }
 
     /** The rate as a quota per whole-second window, for the {@code RateLimit-Policy} field. */

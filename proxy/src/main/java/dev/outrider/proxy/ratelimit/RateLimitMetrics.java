@@ -20,6 +20,8 @@ import java.util.Set;
  * outrider_ratelimit_tracked_keys_max                            the configured bound (gauge)
  * outrider_ratelimit_overflow_total                              requests counted under a rule's shared
  *                                                                overflow budget because the bound was reached
+ * outrider_ratelimit_fallback_total{policy, rule, mode}          requests a global rule decided without Redis
+ *                                                                (its fallback: Redis unavailable or too slow)
  * </pre>
  * Per-rule series are registered when a snapshot is compiled and removed once a snapshot without the rule is
  * in force. Threading: counters are thread-safe; registration and removal are synchronized.
@@ -40,11 +42,18 @@ final class RateLimitMetrics {
     }
 
     /** The counters of one rule in one mode; the same instance for the same rule across snapshots. */
-    synchronized RuleCounters countersFor(String policy, String rule, boolean dryRun) {
+    synchronized RuleCounters countersFor(String policy, String rule, boolean dryRun, boolean global) {
         String mode = dryRun ? "dry_run" : "enforced";
-        return byRule.computeIfAbsent(id(policy, rule, mode), k -> new RuleCounters(
+        RuleCounters c = byRule.computeIfAbsent(id(policy, rule, mode), k -> new RuleCounters(
                 counter(policy, rule, "admitted", mode), counter(policy, rule, "rate_limited", mode),
-                counter(policy, rule, "concurrency_limited", mode)));
+                counter(policy, rule, "concurrency_limited", mode), new Counter[1]));
+        if (global && c.fallbackHolder[0] == null) {
+            c.fallbackHolder[0] = Counter.builder("outrider_ratelimit_fallback")
+                    .tag("policy", policy).tag("rule", rule).tag("mode", mode)
+                    .description("Requests a global rate-limit rule decided without Redis (its fallback)")
+                    .register(registry);
+        }
+        return c;
     }
 
     private Counter counter(String policy, String rule, String result, String mode) {
@@ -67,6 +76,9 @@ final class RateLimitMetrics {
             registry.remove(c.admitted);
             registry.remove(c.rateLimited);
             registry.remove(c.concurrencyLimited);
+            if (c.fallbackHolder[0] != null) {
+                registry.remove(c.fallbackHolder[0]);
+            }
             return true;
         });
     }
@@ -75,8 +87,15 @@ final class RateLimitMetrics {
         return policy + " " + rule + " " + mode;
     }
 
-    /** One rule's counters: admitted, rate limited, concurrency limited. */
-    record RuleCounters(Counter admitted, Counter rateLimited, Counter concurrencyLimited) {
+    /**
+     * One rule's counters: admitted, rate limited, concurrency limited, and for a global rule the requests its
+     * fallback decided (registered when the rule is first compiled as global).
+     */
+    record RuleCounters(Counter admitted, Counter rateLimited, Counter concurrencyLimited, Counter[] fallbackHolder) {
+        Counter fallback() {
+            return fallbackHolder[0];
+        }
+
         void count(int outcome) {
             switch (outcome) {
                 case LimitRule.ADMITTED -> admitted.increment();

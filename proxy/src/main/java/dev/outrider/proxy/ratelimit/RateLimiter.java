@@ -45,6 +45,9 @@ public final class RateLimiter implements AutoCloseable {
     /** Guarded by this. */
     private final Map<RuleIdentity, RuleState> states = new HashMap<>();
     private final ScheduledExecutorService sweeper;
+    private final SharedBudgets shared;
+    /** {@link #now} as a supplier, for work that completes off the event loops (a lease's refill). */
+    private final LongSupplier limiterClock = this::now;
     /** Global rules whose fallback was logged. Guarded by this. */
     private final Set<RuleIdentity> warnedGlobal = new HashSet<>();
     /** Guarded by this. */
@@ -61,6 +64,16 @@ public final class RateLimiter implements AutoCloseable {
      * @param clock         nanoseconds, monotonic ({@code System::nanoTime})
      */
     public RateLimiter(long maxTracked, Duration sweepInterval, LongSupplier clock, MeterRegistry registry) {
+        this(maxTracked, sweepInterval, clock, registry, null);
+    }
+
+    /**
+     * @param shared where global rules keep their budgets ({@code rateLimits.redis}), or null: none, global rules
+     *               run their fallback
+     */
+    public RateLimiter(long maxTracked, Duration sweepInterval, LongSupplier clock, MeterRegistry registry,
+                       SharedBudgets shared) {
+        this.shared = shared;
         this.clock = requireNonNull(clock, "clock");
         this.origin = clock.getAsLong() - 1; // now() starts at 1: a new cell (0) is a full bucket
         this.tracked = new TrackedKeys(maxTracked);
@@ -76,6 +89,11 @@ public final class RateLimiter implements AutoCloseable {
             long every = sweepInterval.toNanos();
             sweeper.scheduleWithFixedDelay(this::sweepQuietly, every, every, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /** Where global rules keep their budgets, or null. */
+    SharedBudgets shared() {
+        return shared;
     }
 
     long now() {
@@ -96,15 +114,16 @@ public final class RateLimiter implements AutoCloseable {
                 RuleState state = states.computeIfAbsent(new RuleIdentity(id, rule), k -> new RuleState(tracked,
                         rule.overrides().stream().map(RateLimitPolicy.KeyOverride::value).toList()));
                 state.retired = false;
-                if (rule.global() && warnedGlobal.add(new RuleIdentity(id, rule))) {
-                    log.warn("RateLimitPolicy {} rule {} has scope: global, and this sidecar keeps no budget in Redis:"
-                            + " it applies the policy's fallback ({}{})", id, rule.name(),
+                if (rule.global() && shared == null && warnedGlobal.add(new RuleIdentity(id, rule))) {
+                    log.warn("RateLimitPolicy {} rule {} has scope: global, and this sidecar has no Redis"
+                            + " (rateLimits.redis): it applies the policy's fallback ({}{})", id, rule.name(),
                             p.global().fallback().name().toLowerCase(Locale.ROOT),
                             p.global().fallback() == RateLimitPolicy.Fallback.LOCAL
                                     ? ": the limit divided by " + p.global().replicas() + ", in this sidecar" : "");
                 }
                 rules.add(new LimitRule(id, p.metadata().name(), p.metadata().dryRun(), p.legacyHeaders(),
-                        p.admittedHeaders(), p.global(), rule, state, metrics.countersFor(id, rule.name(), p.metadata().dryRun())));
+                        p.admittedHeaders(), p.global(), rule, state,
+                        metrics.countersFor(id, rule.name(), p.metadata().dryRun(), rule.global()), shared, limiterClock));
             }
         }
         return new RateLimits(this, rules, ids);

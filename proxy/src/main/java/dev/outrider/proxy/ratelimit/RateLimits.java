@@ -3,7 +3,13 @@ package dev.outrider.proxy.ratelimit;
 import dev.outrider.proxy.authz.RequestAttributes;
 import io.netty.handler.codec.http.HttpHeaders;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.IntConsumer;
 
 /**
  * The RateLimitPolicy rules in force for this workload, compiled into one snapshot: every rule whose match
@@ -14,6 +20,14 @@ import java.util.List;
  * <p>Immutable; {@link #admit} from any event loop.
  */
 public final class RateLimits {
+    private static final Logger log = LoggerFactory.getLogger(RateLimits.class);
+    /** {@link #decide}: every rule admits the request. */
+    public static final int ADMITTED = 0;
+    /** {@link #decide}: a rule refused it; {@link Admission} says which and why. */
+    public static final int REFUSED = 1;
+    /** {@link #decide}: the local rules admit it and global rules ask Redis: {@link #resolve} finishes. */
+    public static final int PENDING = 2;
+
     private final RateLimiter owner;
     private final LimitRule[] rules;
     private final List<String> policies;
@@ -47,20 +61,114 @@ public final class RateLimits {
         return admit(r, a, owner.now());
     }
 
+    /** {@link #decide} for limits whose global rules have no Redis (they run their fallback): never pending. */
     boolean admit(RequestAttributes r, Admission a, long now) {
+        int decision = decide(r, a, now);
+        if (decision == PENDING) {
+            throw new IllegalStateException("global rules ask Redis: use decide and resolve");
+        }
+        return decision == ADMITTED;
+    }
+
+    /**
+     * Decides one request as far as this sidecar can: {@link #ADMITTED}, {@link #REFUSED}, or {@link #PENDING}
+     * when every local rule admits it and global rules wait for Redis ({@link #resolve}). Nothing waits here.
+     */
+    public int decide(RequestAttributes r, Admission a) {
+        return decide(r, a, owner.now());
+    }
+
+    int decide(RequestAttributes r, Admission a, long now) {
         a.reset();
         for (LimitRule rule : rules) {
             if (!rule.matches(r)) {
                 continue;
             }
             int outcome = rule.acquire(r, a, now);
+            if (outcome == LimitRule.DEFERRED) {
+                continue; // counted once Redis answered
+            }
             rule.counters.count(outcome);
             if (outcome != LimitRule.ADMITTED && !rule.dryRun) {
                 a.rollback(now);
-                return false;
+                return REFUSED;
             }
         }
-        return true;
+        return a.deferredCount() > 0 ? PENDING : ADMITTED;
+    }
+
+    /**
+     * Finishes a {@link #PENDING} decision: each global rule whose lease was empty waits for its refill (one call to
+     * Redis per lease, shared by every request waiting for it), then spends a token of it, or is refused when Redis
+     * refused; a rule whose refill failed or was late runs its fallback. Then {@code then} runs on {@code executor}
+     * with {@link #ADMITTED} or {@link #REFUSED}; on a refusal what the request took is given back (a token spent
+     * from a lease for another of its rules is not: Redis counted it).
+     */
+    public void resolve(Admission a, Executor executor, IntConsumer then) {
+        new Resolution(a, executor, then).start();
+    }
+
+    /** A request waiting for the refills of its rules' leases; used on the request's event loop only. */
+    private final class Resolution {
+        /** A lease emptied by other requests before this one got a token is refilled at most this often. */
+        private static final int MAX_ATTEMPTS = 3;
+        private final Admission a;
+        private final Executor executor;
+        private final IntConsumer then;
+        private int waiting;
+        private boolean refused;
+
+        Resolution(Admission a, Executor executor, IntConsumer then) {
+            this.a = a;
+            this.executor = executor;
+            this.then = then;
+        }
+
+        void start() {
+            int n = a.deferredCount();
+            waiting = n;
+            for (int i = 0; i < n; i++) {
+                ask(i, 1);
+            }
+        }
+
+        private void ask(int i, int attempt) {
+            CompletableFuture<Void> refill;
+            try {
+                refill = a.deferredRule(i).refill(a.deferredLease(i));
+            } catch (RuntimeException e) { // whatever happens, the request gets its decision (the fallback)
+                refill = CompletableFuture.failedFuture(e);
+            }
+            refill.whenCompleteAsync((ignored, failure) -> answered(i, attempt, failure), executor);
+        }
+
+        private void answered(int i, int attempt, Throwable failure) {
+            LimitRule rule = a.deferredRule(i);
+            String key = a.deferredKey(i);
+            try {
+                long now = owner.now();
+                int outcome = failure != null ? rule.fallback(key, a, now)
+                        : rule.leased(key, a.deferredLease(i), a, now, null);
+                if (outcome == LimitRule.DEFERRED) {
+                    if (attempt < MAX_ATTEMPTS) {
+                        ask(i, attempt + 1);
+                        return;
+                    }
+                    outcome = rule.outrun(key, a);
+                }
+                rule.counters.count(outcome);
+                refused |= outcome != LimitRule.ADMITTED && !rule.dryRun;
+            } catch (RuntimeException e) { // a bug must not leave the request waiting: refused, and said
+                log.error("rate limits: deciding a request after its lease was refilled failed; refused", e);
+                refused = true;
+            }
+            if (--waiting == 0) {
+                if (refused) {
+                    a.rollback(owner.now());
+                }
+                then.accept(refused ? REFUSED : ADMITTED);
+            }
+        }
     }
 
     /**

@@ -1,7 +1,9 @@
 package dev.outrider.proxy.ratelimit;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
@@ -70,11 +72,24 @@ public final class RedisBudgets implements AutoCloseable {
      * @throws io.lettuce.core.RedisException when Redis cannot be reached
      */
     public static RedisBudgets connect(String uri, Duration timeout) {
+        return connect(uri, null, timeout);
+    }
+
+    /** {@link #connect(String, Duration)} with a password kept out of the URI (null: none). */
+    public static RedisBudgets connect(String uri, char[] password, Duration timeout) {
         requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive");
         }
         RedisURI redisUri = RedisURI.create(requireNonNull(uri, "uri"));
+        if (password != null) { // an ACL user named in the URI stays
+            String user = userOf(uri);
+            if (user == null) {
+                redisUri.setAuthentication(password);
+            } else {
+                redisUri.setAuthentication(user, password);
+            }
+        }
         RedisClient client = RedisClient.create(redisUri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
@@ -96,7 +111,8 @@ public final class RedisBudgets implements AutoCloseable {
      *
      * @param intervalMicros microseconds per token (at least 1)
      * @param capacityMicros burst × interval
-     * @return completes with the grant, or exceptionally when Redis did not answer in time or failed
+     * @return completes with the grant, or exceptionally when Redis did not answer in time or failed (never throws
+     *         for a Redis failure: the caller always gets its answer through the future)
      */
     public CompletableFuture<Grant> take(String bucket, long intervalMicros, long capacityMicros, long wanted) {
         requireNonNull(bucket, "bucket");
@@ -106,17 +122,36 @@ public final class RedisBudgets implements AutoCloseable {
         }
         String[] keys = {bucket};
         String[] args = {Long.toString(intervalMicros), Long.toString(capacityMicros), Long.toString(wanted)};
-        CompletableFuture<List<Long>> answer = commands.<List<Long>>evalsha(sha, ScriptOutputType.MULTI, keys, args)
-                .toCompletableFuture()
-                .exceptionallyCompose(e -> noScript(e) ? reload(keys, args) : CompletableFuture.failedFuture(e));
+        CompletableFuture<List<Long>> answer;
+        try {
+            answer = commands.<List<Long>>evalsha(sha, ScriptOutputType.MULTI, keys, args).toCompletableFuture()
+                    .exceptionallyCompose(e -> noScript(e) ? reload(keys, args) : CompletableFuture.failedFuture(e));
+        } catch (RuntimeException e) { // the connection closed under the call: Lettuce throws instead of failing it
+            answer = CompletableFuture.failedFuture(e);
+        }
         return answer.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
                 .thenApply(values -> new Grant(values.get(0), values.get(1), values.get(2)));
     }
 
     /** Redis lost its scripts (restarted, or SCRIPT FLUSH): load it again and run it this once with EVAL. */
     private CompletableFuture<List<Long>> reload(String[] keys, String[] args) {
-        commands.scriptLoad(SCRIPT).thenAccept(loaded -> sha = loaded);
-        return commands.<List<Long>>eval(SCRIPT, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+        try {
+            commands.scriptLoad(SCRIPT).thenAccept(loaded -> sha = loaded);
+            return commands.<List<Long>>eval(SCRIPT, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** The ACL user a URI names before its host ({@code redis://user@host}), or null. */
+    private static String userOf(String uri) {
+        try {
+            String info = java.net.URI.create(uri).getRawUserInfo();
+            return info == null || info.isEmpty() ? null
+                    : java.net.URLDecoder.decode(info, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     private static boolean noScript(Throwable e) {
@@ -127,6 +162,20 @@ public final class RedisBudgets implements AutoCloseable {
     /** Whether the connection to Redis is up now (it is re-made in the background after a loss). */
     public boolean connected() {
         return connection.isOpen();
+    }
+
+    /**
+     * Runs {@code then} (on a Redis client thread) each time the connection closes, also when it is made again
+     * before any call noticed: Redis may have restarted and lost its budgets meanwhile.
+     */
+    public void onDisconnect(Runnable then) {
+        requireNonNull(then, "then");
+        client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> c) {
+                then.run();
+            }
+        });
     }
 
     @Override

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -735,6 +736,31 @@ class BootstrapLoaderTest {
                 .isEqualTo("rateLimits.sweepInterval: 2m is longer than the maximum 1m");
         assertThat(error("node: {service: orders}\nrateLimits: {maxKeys: 5}\n").getMessage())
                 .startsWith("rateLimits.maxKeys: unknown field");
+    }
+
+    @Test
+    void rateLimitsRedis() {
+        RateLimitConfig rl = parse("node: {service: orders}\nrateLimits: {redis: {uri: 'rediss://outrider@redis:6380/2',"
+                + " passwordFile: /run/secrets/redis, timeout: 20ms}}\n").rateLimits();
+        assertThat(rl.redis()).isEqualTo(new RedisConfig(URI.create("rediss://outrider@redis:6380/2"),
+                Path.of("/run/secrets/redis"), Duration.ofMillis(20)));
+        assertThat(parse("node: {service: orders}\nrateLimits: {redis: {uri: 'redis://127.0.0.1:6379'}}\n")
+                .rateLimits().redis().timeout()).as("default").isEqualTo(Duration.ofMillis(5));
+        assertThat(parse("node: {service: orders}\n").rateLimits().redis()).isNull();
+        assertThat(parse("node: {service: orders}\nrateLimits: {redis: {uri: 'redis-sentinel://s1:26379,s2:26379/0#main'}}\n")
+                .rateLimits().redis().uri().getScheme()).isEqualTo("redis-sentinel");
+
+        assertThat(error("node: {service: orders}\nrateLimits: {redis: {uri: 'redis://:secret@redis:6379'}}\n")
+                .getMessage()).isEqualTo("rateLimits.redis.uri: holds a password; put it in a file and name it in"
+                + " passwordFile");
+        assertThat(error("node: {service: orders}\nrateLimits: {redis: {uri: 'http://redis:6379'}}\n").getMessage())
+                .startsWith("rateLimits.redis.uri: 'http://redis:6379' is not a Redis URI (redis://, rediss://");
+        assertThat(error("node: {service: orders}\nrateLimits: {redis: {timeout: 5ms}}\n").path())
+                .isEqualTo("rateLimits.redis.uri");
+        assertThat(error("node: {service: orders}\nrateLimits: {redis: {uri: 'redis://r:6379', timeout: 0s}}\n")
+                .path()).isEqualTo("rateLimits.redis.timeout");
+        assertThat(error("node: {service: orders}\nrateLimits: {redis: {uri: 'redis://r:6379', password: x}}\n")
+                .getMessage()).startsWith("rateLimits.redis.password: unknown field");
     }
 
     @Test

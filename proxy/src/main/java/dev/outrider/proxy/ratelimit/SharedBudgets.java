@@ -1,0 +1,163 @@
+package dev.outrider.proxy.ratelimit;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The Redis that keeps the budgets of {@code scope: global} rules, as this sidecar reaches it
+ * ({@code rateLimits.redis}). Connected in the background: the sidecar starts and serves without it (global rules
+ * run their fallback meanwhile), and Lettuce re-makes a lost connection. Whether Redis is available follows the
+ * calls: a failed or late answer makes it unavailable, an answer available again; each change is logged once
+ * and shown by {@code outrider_ratelimit_redis_available} (1 or 0), and every call's time by
+ * {@code outrider_ratelimit_redis_seconds}.
+ *
+ * <p>Thread-safe.
+ */
+public final class SharedBudgets implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SharedBudgets.class);
+    /** Between connection attempts while Redis cannot be reached at start. */
+    private static final long RETRY_MILLIS = 1000;
+
+    private final String uri;
+    private final char[] password;
+    private final Duration timeout;
+    private final String shown;
+    private final Timer calls;
+    private final AtomicBoolean available = new AtomicBoolean();
+    /**
+     * Counts the times Redis became available: what a lease learned before an outage (tokens, a refusal) is not
+     * used after it, as Redis may have lost its budgets meanwhile (a restart without persistence).
+     */
+    private volatile int epoch;
+    private final Thread connector;
+    private volatile RedisBudgets budgets;
+    private volatile boolean closed;
+
+    private SharedBudgets(String uri, char[] password, Duration timeout, MeterRegistry registry) {
+        this.uri = uri;
+        this.password = password;
+        this.timeout = timeout;
+        this.shown = uri;
+        this.calls = Timer.builder("outrider_ratelimit_redis").description("Calls to Redis for global rate limits")
+                .publishPercentileHistogram(false).register(registry);
+        Gauge.builder("outrider_ratelimit_redis_available", available, a -> a.get() ? 1 : 0)
+                .description("1 while global rate limits are decided in Redis, 0 while their fallback applies")
+                .register(registry);
+        this.connector = Thread.ofPlatform().daemon().name("outrider-redis-connect").unstarted(this::connectLoop);
+    }
+
+    /**
+     * Starts connecting in the background.
+     *
+     * @param uri      the Redis URI, without a password
+     * @param password the password (from {@code passwordFile}), or null
+     * @param timeout  how long a request waits for Redis
+     */
+    public static SharedBudgets start(String uri, char[] password, Duration timeout, MeterRegistry registry) {
+        SharedBudgets s = new SharedBudgets(requireNonNull(uri, "uri"), password, requireNonNull(timeout, "timeout"),
+                requireNonNull(registry, "registry"));
+        s.connector.start();
+        return s;
+    }
+
+    private void connectLoop() {
+        boolean warned = false;
+        while (!closed) {
+            try {
+                RedisBudgets connected = RedisBudgets.connect(uri, password, timeout);
+                if (closed) {
+                    connected.close();
+                    return;
+                }
+                connected.onDisconnect(() -> {
+                    if (!closed) {
+                        becameUnavailable("the connection closed; it is being made again");
+                    }
+                });
+                budgets = connected;
+                becameAvailable();
+                return;
+            } catch (RuntimeException e) {
+                if (!warned) {
+                    log.warn("rate limits: Redis {} cannot be reached ({}); global rules run their fallback until it"
+                            + " can, trying every {} ms", shown, e.getMessage(), RETRY_MILLIS);
+                    warned = true;
+                }
+            }
+            try {
+                Thread.sleep(RETRY_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** The connected budgets while Redis is available; null while global rules run their fallback. */
+    RedisBudgets current() {
+        RedisBudgets b = budgets;
+        if (b != null && b.connected()) {
+            return b;
+        }
+        if (b != null) {
+            becameUnavailable("the connection is down; it is being made again");
+        }
+        return null;
+    }
+
+    /** One shared-budget call for up to {@code wanted} tokens, timed, its outcome telling whether Redis is available. */
+    CompletableFuture<RedisBudgets.Grant> take(RedisBudgets b, String bucket, long intervalMicros,
+                                               long capacityMicros, long wanted) {
+        long start = System.nanoTime();
+        return b.take(bucket, intervalMicros, capacityMicros, wanted).whenComplete((grant, failure) -> {
+            calls.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            if (failure == null) {
+                becameAvailable();
+            } else {
+                becameUnavailable("no answer in time, or a failure: " + failure);
+            }
+        });
+    }
+
+    private void becameUnavailable(String why) {
+        if (available.compareAndSet(true, false)) {
+            log.warn("rate limits: Redis {} is unavailable ({}); global rules run their fallback until it answers"
+                    + " again", shown, why);
+        }
+    }
+
+    private void becameAvailable() {
+        if (available.compareAndSet(false, true)) {
+            epoch++; // one writer: the compare-and-set
+            log.info("rate limits: global rules are decided in Redis {}", shown);
+        }
+    }
+
+    /** Changes each time Redis becomes available again; see {@link Lease}. */
+    int epoch() {
+        return epoch;
+    }
+
+    boolean available() {
+        return available.get();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        connector.interrupt();
+        RedisBudgets b = budgets;
+        if (b != null) {
+            b.close();
+        }
+    }
+}
