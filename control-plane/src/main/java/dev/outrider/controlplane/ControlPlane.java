@@ -121,6 +121,7 @@ public final class ControlPlane implements AutoCloseable {
             // With a shared store the hub follows the store's watch alone (see SnapshotHub, "Replicas").
             SnapshotHub hub = new SnapshotHub(store, signingKey.signer(), registry, config.trustDomain(), clock,
                     SnapshotHub.DEFAULT_REISSUE_AFTER, store.isShared());
+            hub.rateLimitRedis(config.rateLimitRedis());
             resources.push(hub);
             resources.push(store.watch(new Store.Listener() { // what other replicas write (etcd store)
                 @Override

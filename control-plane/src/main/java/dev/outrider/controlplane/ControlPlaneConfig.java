@@ -1,6 +1,7 @@
 package dev.outrider.controlplane;
 
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.snapshot.RedisSettings;
 import dev.outrider.controlplane.server.ServerTls;
 import dev.outrider.controlplane.store.EtcdStoreConfig;
 
@@ -24,13 +25,25 @@ import static java.util.Objects.requireNonNull;
  * @param ioThreads      event loops
  * @param etcd           where the store lives when it is etcd ({@code --store etcd://...}); null for the file store
  *                       under {@code dataDir}
+ * @param rateLimitRedis the Redis of {@code scope: global} rate-limit rules passed on to sidecars in their snapshots
+ *                       ({@code --redis}); null: none
  */
 public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path caCertificate, Path caKey,
                                  String trustDomain, List<String> serverNames, Path signingKey,
                                  List<SpiffeId> adminIdentities, Path adminTokenFile, Kubernetes kubernetes,
                                  ServerTls.Provider tlsProvider, Duration idleTimeout, int workerThreads, int ioThreads,
-                                 EtcdStoreConfig etcd) {
+                                 EtcdStoreConfig etcd, RedisSettings rateLimitRedis) {
     public static final int DEFAULT_PORT = 15010;
+
+    /** Without a Redis for sidecars. */
+    public ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path caCertificate, Path caKey,
+                              String trustDomain, List<String> serverNames, Path signingKey,
+                              List<SpiffeId> adminIdentities, Path adminTokenFile, Kubernetes kubernetes,
+                              ServerTls.Provider tlsProvider, Duration idleTimeout, int workerThreads, int ioThreads,
+                              EtcdStoreConfig etcd) {
+        this(listen, dataDir, caCertificate, caKey, trustDomain, serverNames, signingKey, adminIdentities,
+                adminTokenFile, kubernetes, tlsProvider, idleTimeout, workerThreads, ioThreads, etcd, null);
+    }
     public static final String SYSTEM_NAMESPACE = "outrider-system";
 
     public ControlPlaneConfig {
@@ -111,6 +124,7 @@ public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path ca
         private int workerThreads = 4;
         private int ioThreads = 2;
         private EtcdStoreConfig etcd;
+        private RedisSettings rateLimitRedis;
 
         private Builder(Path dataDir, Path caCertificate, Path caKey) {
             this.dataDir = requireNonNull(dataDir, "dataDir");
@@ -184,12 +198,18 @@ public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path ca
             return this;
         }
 
+        /** The Redis passed on to sidecars for their global rate limits; null (the default): none. */
+        public Builder rateLimitRedis(RedisSettings rateLimitRedis) {
+            this.rateLimitRedis = rateLimitRedis;
+            return this;
+        }
+
         public ControlPlaneConfig build() {
             List<SpiffeId> admins = adminIdentities.isEmpty()
                     ? List.of(SpiffeId.ofServiceAccount(trustDomain, SYSTEM_NAMESPACE, "admin")) : adminIdentities;
             return new ControlPlaneConfig(listen, dataDir, caCertificate, caKey, trustDomain, serverNames,
                     signingKey == null ? dataDir.resolve("signing-key.pem") : signingKey, admins, adminTokenFile,
-                    kubernetes, tlsProvider, idleTimeout, workerThreads, ioThreads, etcd);
+                    kubernetes, tlsProvider, idleTimeout, workerThreads, ioThreads, etcd, rateLimitRedis);
         }
     }
 }

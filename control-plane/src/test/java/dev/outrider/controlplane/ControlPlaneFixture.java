@@ -93,7 +93,8 @@ public final class ControlPlaneFixture implements AutoCloseable {
         controlPlane.close();
         ControlPlane again = ControlPlane.start(new ControlPlaneConfig(address, c.dataDir(), c.caCertificate(),
                 c.caKey(), c.trustDomain(), c.serverNames(), c.signingKey(), c.adminIdentities(), c.adminTokenFile(),
-                c.kubernetes(), c.tlsProvider(), c.idleTimeout(), c.workerThreads(), c.ioThreads(), c.etcd()));
+                c.kubernetes(), c.tlsProvider(), c.idleTimeout(), c.workerThreads(), c.ioThreads(), c.etcd(),
+                c.rateLimitRedis()));
         return new ControlPlaneFixture(mesh, again, dataDir);
     }
 
@@ -127,7 +128,7 @@ public final class ControlPlaneFixture implements AutoCloseable {
         ControlPlane another = ControlPlane.start(new ControlPlaneConfig(new InetSocketAddress("127.0.0.1", 0), dataDir,
                 c.caCertificate(), c.caKey(), c.trustDomain(), c.serverNames(), c.signingKey(), c.adminIdentities(),
                 c.adminTokenFile(), c.kubernetes(), c.tlsProvider(), c.idleTimeout(), c.workerThreads(), c.ioThreads(),
-                c.etcd()));
+                c.etcd(), c.rateLimitRedis()));
         return new ControlPlaneFixture(mesh, another, dataDir);
     }
 

@@ -1,5 +1,6 @@
 package dev.outrider.proxy;
 
+import dev.outrider.core.document.Durations;
 import dev.outrider.proxy.config.BootstrapConfig;
 import dev.outrider.proxy.config.ConfigView;
 import dev.outrider.proxy.control.ControlPlaneLink;
@@ -53,6 +54,16 @@ final class ConfigEndpoint implements Supplier<Map<String, Object>> {
         snapshot.put("rateLimitPolicies", p.rateLimits().policies());
         snapshot.put("rateLimitRules", p.rateLimits().ruleCount());
         snapshot.put("rateLimitTrackedKeys", rateLimiter.trackedKeys());
+        RateLimiter.RedisInUse redis = rateLimiter.redisInUse();
+        Map<String, Object> r = null;
+        if (redis != null) {
+            r = new LinkedHashMap<>();
+            r.put("uri", redis.uri());
+            r.put("source", redis.source());
+            r.put("timeout", Durations.format(redis.timeout()));
+            r.put("available", redis.available());
+        }
+        snapshot.put("rateLimitRedis", r);
         return snapshot;
     }
 

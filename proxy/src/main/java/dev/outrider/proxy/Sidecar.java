@@ -7,7 +7,7 @@ import dev.outrider.proxy.admin.HealthServer;
 import dev.outrider.proxy.authn.JwksCache;
 import dev.outrider.proxy.config.BootstrapConfig;
 import dev.outrider.proxy.config.HostPort;
-import dev.outrider.proxy.config.RedisConfig;
+import dev.outrider.core.snapshot.RedisSettings;
 import dev.outrider.proxy.config.UpstreamPortConfig;
 import dev.outrider.proxy.control.ControlPlaneLink;
 import dev.outrider.proxy.control.SnapshotApplication;
@@ -141,10 +141,8 @@ public final class Sidecar implements AutoCloseable {
         JwksCache jwks = new JwksCache(new JwksCache.Config(config.jwt().jwksRefresh(), d.refreshFraction(),
                 d.unknownKidMinInterval(), d.retryInterval(), d.fetchTimeout(), d.maxBodyBytes()));
         resources.push(jwks);
-        SharedBudgets sharedBudgets = sharedBudgets(config.rateLimits().redis(), registry);
-        if (sharedBudgets != null) {
-            resources.push(sharedBudgets);
-        }
+        SharedBudgets sharedBudgets = config.rateLimits().redis() == null ? null
+                : SharedBudgets.start(config.rateLimits().redis(), registry); // closed with the limiter
         RateLimiter rateLimiter = new RateLimiter(config.rateLimits().maxTracked(),
                 config.rateLimits().sweepInterval(), System::nanoTime, registry, sharedBudgets);
         resources.push(rateLimiter);
@@ -332,23 +330,4 @@ public final class Sidecar implements AutoCloseable {
         }
     }
 
-    /**
-     * Starts connecting to the Redis of global rate limits ({@code rateLimits.redis}) in the background; null
-     * without one. The password is read from its file now: a missing or unreadable file stops the start.
-     */
-    private static SharedBudgets sharedBudgets(RedisConfig redis, MeterRegistry registry) throws IOException {
-        if (redis == null) {
-            return null;
-        }
-        char[] password = null;
-        if (redis.passwordFile() != null) {
-            try {
-                password = Files.readString(redis.passwordFile()).strip().toCharArray();
-            } catch (IOException e) {
-                throw new IOException("rateLimits.redis.passwordFile " + redis.passwordFile() + " cannot be read: "
-                        + e.getMessage(), e);
-            }
-        }
-        return SharedBudgets.start(redis.uri().toString(), password, redis.timeout(), registry);
-    }
 }

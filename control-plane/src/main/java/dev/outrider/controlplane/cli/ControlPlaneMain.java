@@ -1,6 +1,8 @@
 package dev.outrider.controlplane.cli;
 
+import dev.outrider.core.document.Durations;
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.snapshot.RedisSettings;
 import dev.outrider.controlplane.ControlPlane;
 import dev.outrider.controlplane.ControlPlaneConfig;
 import dev.outrider.controlplane.StartupException;
@@ -18,7 +20,9 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -101,6 +105,22 @@ public final class ControlPlaneMain implements Callable<Integer> {
     @Option(names = "--tls-provider", defaultValue = "auto", paramLabel = "auto|openssl|jdk",
             description = "TLS implementation: BoringSSL when it loads (auto), or the one named. Default: ${DEFAULT-VALUE}.")
     private String tlsProvider;
+
+    @Option(names = "--redis", paramLabel = "URI",
+            description = "The Redis of scope: global rate-limit rules, passed on to every sidecar in its snapshot (a"
+                    + " sidecar whose bootstrap file names rateLimits.redis keeps its own): redis://[user@]HOST:PORT[/DB],"
+                    + " rediss://... (TLS) or redis-sentinel://HOST:PORT,.../DB#MASTER; never a password.")
+    private String redis;
+
+    @Option(names = "--redis-password-file", paramLabel = "FILE",
+            description = "With --redis: where each sidecar reads the Redis password (the file is on the sidecar's file"
+                    + " system, e.g. a mounted secret; the control plane never reads or sends the password).")
+    private Path redisPasswordFile;
+
+    @Option(names = "--redis-timeout", paramLabel = "DURATION",
+            description = "With --redis: how long a request whose lease is empty waits for Redis before the rule's"
+                    + " fallback decides (up to 10s). Default: 5ms.")
+    private String redisTimeout;
 
     @Spec
     private CommandSpec spec;
@@ -202,6 +222,7 @@ public final class ControlPlaneMain implements Callable<Integer> {
             throw new IllegalArgumentException("--store " + store.uri() + ": needs --signing-key (every replica must"
                     + " sign snapshots with the same key, so it is mounted, not generated)");
         }
+        RedisSettings sharedRedis = rateLimitRedis();
         try {
             return ControlPlaneConfig.builder(dataDir, caCert, caKey)
                     .listen(listen)
@@ -213,9 +234,36 @@ public final class ControlPlaneMain implements Callable<Integer> {
                     .kubernetes(kubernetes)
                     .tlsProvider(provider)
                     .etcd(etcd)
+                    .rateLimitRedis(sharedRedis)
                     .build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(optionOf(e.getMessage()) + e.getMessage(), e);
+        }
+    }
+
+    /** {@code --redis} with its password file and timeout, or null; the options that need it without it are refused. */
+    private RedisSettings rateLimitRedis() {
+        if (redis == null) {
+            if (redisPasswordFile != null || redisTimeout != null) {
+                throw new IllegalArgumentException((redisPasswordFile != null ? "--redis-password-file"
+                        : "--redis-timeout") + ": needs --redis");
+            }
+            return null;
+        }
+        Duration timeout = RedisSettings.DEFAULT_TIMEOUT;
+        if (redisTimeout != null) {
+            try {
+                timeout = Durations.parse(redisTimeout);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--redis-timeout: " + e.getMessage(), e);
+            }
+        }
+        try {
+            URI uri = RedisSettings.uri(redis);
+            return new RedisSettings(uri, redisPasswordFile, timeout);
+        } catch (IllegalArgumentException e) {
+            String option = e.getMessage().startsWith("timeout") ? "--redis-timeout: " : "--redis: ";
+            throw new IllegalArgumentException(option + e.getMessage(), e);
         }
     }
 

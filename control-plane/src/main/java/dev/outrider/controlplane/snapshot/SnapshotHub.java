@@ -2,6 +2,7 @@ package dev.outrider.controlplane.snapshot;
 
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.SnapshotSigner;
+import dev.outrider.core.snapshot.RedisSettings;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 import dev.outrider.controlplane.registry.ServiceRegistry;
@@ -106,6 +107,7 @@ public final class SnapshotHub implements AutoCloseable {
     /** A snapshot issued this long ago is re-signed (see class comment). */
     public static final Duration DEFAULT_REISSUE_AFTER = Duration.ofDays(1);
 
+    private volatile RedisSettings rateLimitRedis;
     private final Store store;
     private final SnapshotSigner signer;
     private final ServiceRegistry registry;
@@ -161,6 +163,14 @@ public final class SnapshotHub implements AutoCloseable {
         Waiter(long after) {
             this.after = after;
         }
+    }
+
+    /**
+     * The Redis every snapshot passes on to sidecars for their global rate limits ({@code --redis}), or null; set
+     * once, before the first workload asks.
+     */
+    public void rateLimitRedis(RedisSettings redis) {
+        this.rateLimitRedis = redis;
     }
 
     /** As below, re-signing snapshots after {@link #DEFAULT_REISSUE_AFTER}. */
@@ -511,7 +521,7 @@ public final class SnapshotHub implements AutoCloseable {
     private void issue(Workload w, long version, Content content) {
         Instant issuedAt = clock.instant();
         WorkloadSnapshot snapshot = new WorkloadSnapshot(Long.toString(version), w.spiffeId, issuedAt,
-                content.policies(), content.endpoints());
+                content.policies(), content.endpoints(), rateLimitRedis);
         IssuedSnapshot issued = new IssuedSnapshot(version, signer.sign(snapshot));
         w.current = new Issued(issued, content, issuedAt);
         for (Waiter waiter : w.waiters) {

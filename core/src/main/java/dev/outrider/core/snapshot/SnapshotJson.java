@@ -7,12 +7,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.outrider.core.document.Durations;
 import dev.outrider.core.model.ServiceName;
 import dev.outrider.core.model.ServiceProtocol;
 import dev.outrider.core.model.SpiffeId;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -35,7 +38,11 @@ import java.util.function.Supplier;
  * A field added later is a new layout: the sidecar refuses what it does not understand rather than apply
  * part of it. Written with Jackson's tree model rather than data binding so the layout is visible here.
  *
- * <p>The one optional field is an endpoint's {@code protocol} ({@code http1}, {@code http2} or {@code auto}),
+ * <p>{@code rateLimitRedis} ({@code {"uri":"redis://redis:6379","passwordFile":"/run/secrets/redis","timeout":"5ms"}},
+ * {@code passwordFile} optional) is written only when the control plane passes a Redis on: a sidecar older than
+ * the field keeps accepting snapshots without it.
+ *
+ * <p>The other optional field is an endpoint's {@code protocol} ({@code http1}, {@code http2} or {@code auto}),
  * added after the first layout: absent means {@code auto}, which is what sidecars used for every discovered
  * service before the field existed, so snapshots of an older control plane (and last-known-good copies of
  * them) stay readable. It is written only when it is not {@code auto}: a snapshot has one spelling, and a
@@ -47,7 +54,9 @@ final class SnapshotJson {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
-    private static final Set<String> SNAPSHOT_FIELDS = Set.of("version", "workload", "issuedAt", "policies", "endpoints");
+    private static final Set<String> SNAPSHOT_FIELDS = Set.of("version", "workload", "issuedAt", "policies", "endpoints",
+            "rateLimitRedis");
+    private static final Set<String> REDIS_FIELDS = Set.of("uri", "passwordFile", "timeout");
     private static final Set<String> ENDPOINT_FIELDS = Set.of("service", "namespace", "address", "identity", "protocol");
     /** An endpoint without {@code protocol}: what sidecars used for discovered services before the field. */
     private static final ServiceProtocol ABSENT_PROTOCOL = ServiceProtocol.AUTO;
@@ -71,6 +80,14 @@ final class SnapshotJson {
             if (e.protocol() != ABSENT_PROTOCOL) {
                 endpoint.put("protocol", e.protocol().wireName());
             }
+        }
+        RedisSettings redis = snapshot.rateLimitRedis();
+        if (redis != null) {
+            ObjectNode r = root.putObject("rateLimitRedis").put("uri", redis.uri().toString());
+            if (redis.passwordFile() != null) {
+                r.put("passwordFile", redis.passwordFile().toString());
+            }
+            r.put("timeout", Durations.format(redis.timeout()));
         }
         try {
             return JSON.writeValueAsBytes(root);
@@ -112,10 +129,22 @@ final class SnapshotJson {
                     field(at + ".identity", () -> SpiffeId.parse(identity)),
                     protocol == null ? ABSENT_PROTOCOL : field(at + ".protocol", () -> ServiceProtocol.of(protocol)))));
         }
+        RedisSettings redis = root.has("rateLimitRedis") ? redis(root.get("rateLimitRedis")) : null;
         return field("snapshot", () -> new WorkloadSnapshot(version,
                 field("workload", () -> SpiffeId.parse(workload)),
                 field("issuedAt", () -> Instant.parse(issuedAt)),
-                policies, endpoints));
+                policies, endpoints, redis));
+    }
+
+    private static RedisSettings redis(JsonNode r) {
+        String at = "rateLimitRedis";
+        requireObject(r, at, REDIS_FIELDS);
+        String uri = text(r, at, "uri");
+        String passwordFile = r.has("passwordFile") ? text(r, at, "passwordFile") : null;
+        String timeout = text(r, at, "timeout");
+        return field(at, () -> new RedisSettings(field(at + ".uri", () -> RedisSettings.uri(uri)),
+                passwordFile == null ? null : field(at + ".passwordFile", () -> Path.of(passwordFile)),
+                field(at + ".timeout", () -> Durations.parse(timeout))));
     }
 
     private static void requireObject(JsonNode node, String at, Set<String> fields) {
@@ -148,6 +177,8 @@ final class SnapshotJson {
             return parse.get();
         } catch (DateTimeParseException e) {
             throw new FieldException(at + ": not an ISO-8601 instant (e.g. 2025-01-01T00:00:00Z)");
+        } catch (InvalidPathException e) {
+            throw new FieldException(at + ": not a path: " + e.getReason());
         } catch (FieldException e) {
             throw e;
         } catch (IllegalArgumentException e) {

@@ -30,9 +30,11 @@ import static java.util.Objects.requireNonNull;
  *                  {@link dev.outrider.core.policy.PolicyDocuments#parse} reads it (empty: no policies)
  * @param endpoints immutable; no service has the same address twice, and every endpoint of a service has the
  *                  same protocol
+ * @param rateLimitRedis the Redis of {@code scope: global} rate-limit rules the control plane passes on (used by a
+ *                  sidecar whose bootstrap file names none), or null: none
  */
 public record WorkloadSnapshot(String version, SpiffeId workload, Instant issuedAt, String policies,
-                               List<SnapshotEndpoint> endpoints) {
+                               List<SnapshotEndpoint> endpoints, RedisSettings rateLimitRedis) {
     private static final int MAX_VERSION_DIGITS = 19;
 
     public WorkloadSnapshot {
@@ -56,6 +58,12 @@ public record WorkloadSnapshot(String version, SpiffeId workload, Instant issued
                         + first.wireName());
             }
         }
+    }
+
+    /** A snapshot without {@link #rateLimitRedis}. */
+    public WorkloadSnapshot(String version, SpiffeId workload, Instant issuedAt, String policies,
+                            List<SnapshotEndpoint> endpoints) {
+        this(version, workload, issuedAt, policies, endpoints, null);
     }
 
     /** {@link #version()} as a number; a greater number is a newer snapshot. */

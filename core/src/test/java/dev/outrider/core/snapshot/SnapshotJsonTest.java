@@ -105,4 +105,32 @@ class SnapshotJsonTest {
                 .hasMessage("snapshot: endpoint 10.0.0.8:8443 of service payments.shop has protocol auto,"
                         + " another of its endpoints http1");
     }
+
+    @Test
+    void theRedisOfGlobalRateLimitsRoundTripsAndIsLeftOutWhenNone() {
+        RedisSettings redis = new RedisSettings(java.net.URI.create("rediss://outrider@redis.shop:6380/2"),
+                java.nio.file.Path.of("/run/secrets/redis"), java.time.Duration.ofMillis(20));
+        WorkloadSnapshot snapshot = new WorkloadSnapshot("4", ORDERS, T, "", List.of(), redis);
+
+        String json = written(snapshot);
+        assertThat(json).endsWith("\"endpoints\":[],\"rateLimitRedis\":{\"uri\":\"rediss://outrider@redis.shop:6380/2\","
+                + "\"passwordFile\":\"/run/secrets/redis\",\"timeout\":\"20ms\"}}");
+        assertThat(read(json)).isEqualTo(snapshot);
+        assertThat(written(new WorkloadSnapshot("4", ORDERS, T, "", List.of()))).doesNotContain("rateLimitRedis");
+        WorkloadSnapshot noPassword = new WorkloadSnapshot("5", ORDERS, T, "", List.of(),
+                new RedisSettings(java.net.URI.create("redis://redis:6379"), null, RedisSettings.DEFAULT_TIMEOUT));
+        assertThat(read(written(noPassword))).isEqualTo(noPassword);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"uri\":\"http://redis\",\"timeout\":\"5ms\"}|rateLimitRedis: 'http://redis' is not a Redis URI",
+            "{\"uri\":\"redis://redis\"}|rateLimitRedis.timeout: must be a string",
+            "{\"uri\":\"redis://redis\",\"timeout\":\"0s\"}|rateLimitRedis: timeout PT0S must be positive",
+            "{\"uri\":\"redis://redis\",\"timeout\":\"5ms\",\"password\":\"x\"}|rateLimitRedis.password: unknown field",
+            "\"redis://redis\"|rateLimitRedis: must be an object"})
+    void aBadRedisIsRefusedNamingTheField(String value, String message) {
+        assertThatThrownBy(() -> read(HEAD + "],\"rateLimitRedis\":" + value + "}"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith(message);
+    }
 }

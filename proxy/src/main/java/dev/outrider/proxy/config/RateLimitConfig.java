@@ -1,5 +1,7 @@
 package dev.outrider.proxy.config;
 
+import dev.outrider.core.snapshot.RedisSettings;
+
 import java.time.Duration;
 
 import static java.util.Objects.requireNonNull;
@@ -13,7 +15,7 @@ import static java.util.Objects.requireNonNull;
  *                      forgotten, freeing their slots
  * @param redis         where {@code scope: global} rules keep their budgets, or null: none (they run their fallback)
  */
-public record RateLimitConfig(int maxTracked, Duration sweepInterval, RedisConfig redis) {
+public record RateLimitConfig(int maxTracked, Duration sweepInterval, RedisSettings redis) {
     public RateLimitConfig {
         requireNonNull(sweepInterval, "sweepInterval");
     }

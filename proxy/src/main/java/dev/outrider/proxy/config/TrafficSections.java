@@ -1,9 +1,8 @@
 package dev.outrider.proxy.config;
 
 import dev.outrider.core.document.DocumentFields;
+import dev.outrider.core.snapshot.RedisSettings;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.List;
 
@@ -16,10 +15,6 @@ import static dev.outrider.proxy.config.BootstrapFields.integer;
  * limiter's bookkeeping). Pure functions.
  */
 final class TrafficSections {
-    /** Redis URI schemes the client reads (Lettuce): plain, TLS, and Sentinel of either. */
-    static final List<String> REDIS_SCHEMES = List.of("redis", "rediss", "redis-sentinel", "rediss-sentinel");
-    /** How long a request waits for Redis by default: a few round trips on a local network. */
-    static final Duration DEFAULT_REDIS_TIMEOUT = Duration.ofMillis(5);
     /** Upper bound for every timeout: anything longer is a typo, not a plan. */
     static final Duration MAX_TIMEOUT = Duration.ofDays(1);
 
@@ -61,26 +56,18 @@ final class TrafficSections {
     }
 
     /** {@code rateLimits.redis}, or null when absent. */
-    private static RedisConfig redis(DocumentFields rateLimits) {
+    private static RedisSettings redis(DocumentFields rateLimits) {
         if (!rateLimits.has("redis")) {
             return null;
         }
         DocumentFields n = rateLimits.section("redis", List.of("uri", "passwordFile", "timeout"));
-        String text = BootstrapFields.requiredString(n, "uri").strip();
-        URI uri;
+        Duration timeout = duration(n, "timeout", RedisSettings.DEFAULT_TIMEOUT, false, RedisSettings.MAX_TIMEOUT);
+        java.nio.file.Path passwordFile = BootstrapFields.path(n, "passwordFile", null);
         try {
-            uri = new URI(text);
-        } catch (URISyntaxException e) {
-            throw BootstrapFields.error(n, "uri", "'" + text + "' is not a URI: " + e.getReason());
+            return new RedisSettings(RedisSettings.uri(BootstrapFields.requiredString(n, "uri")), passwordFile,
+                    timeout);
+        } catch (IllegalArgumentException e) {
+            throw BootstrapFields.error(n, "uri", e.getMessage());
         }
-        if (uri.getScheme() == null || !REDIS_SCHEMES.contains(uri.getScheme())) {
-            throw BootstrapFields.error(n, "uri", "'" + text + "' is not a Redis URI (" + String.join("://, ",
-                    REDIS_SCHEMES) + "://)");
-        }
-        if (uri.getRawUserInfo() != null && uri.getRawUserInfo().contains(":")) {
-            throw BootstrapFields.error(n, "uri", "holds a password; put it in a file and name it in passwordFile");
-        }
-        Duration timeout = duration(n, "timeout", DEFAULT_REDIS_TIMEOUT, false, Duration.ofSeconds(10));
-        return new RedisConfig(uri, BootstrapFields.path(n, "passwordFile", null), timeout);
     }
 }

@@ -56,6 +56,8 @@ public final class SnapshotApplication {
         PolicySnapshot next;
         OutboundRouter table;
         try {
+            // the Redis of global rate limits first: it does not depend on the policies, and their rules use it
+            compiler.rateLimiter().controlPlaneRedis(snapshot.rateLimitRedis());
             List<PolicyDocument> documents = verified.policies();
             java.util.Set<String> foreign = compiler.foreignNamespaces(documents);
             if (!foreign.isEmpty()) {

@@ -63,6 +63,11 @@ public final class WorkloadPolicyCompiler {
         this.jwtOptions = new JwtVerifier.Options(algorithms, jwt.clockSkew(), jwt.maxLength());
     }
 
+    /** The limiter whose budgets compiled rate limits keep (and which holds the Redis of global rules). */
+    public RateLimiter rateLimiter() {
+        return rateLimiter;
+    }
+
     /**
      * @throws IllegalArgumentException naming the policy and field when a document cannot be compiled
      */

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
-import java.util.function.LongSupplier;
 
 /**
  * One rule of a RateLimitPolicy, compiled for a snapshot: its match, its key, its limits (and the
@@ -36,7 +35,7 @@ final class LimitRule {
     static final int CONCURRENCY_LIMITED = 2;
     /** A global rule's lease is empty: {@link RateLimits#resolve} waits for its refill. Never counted as such. */
     static final int DEFERRED = 3;
-    private static final CompletableFuture<Void> NO_REDIS =
+    private static final CompletableFuture<SharedBudgets> NO_REDIS =
             CompletableFuture.failedFuture(new IllegalStateException("Redis is unavailable"));
     /** {@code Retry-After} of a refusal by a global rule whose fallback is {@code refuse}. */
     static final long REFUSE_ALL_WAIT_NANOS = 1_000_000_000L;
@@ -60,9 +59,8 @@ final class LimitRule {
     final Limits limits;
     private final Map<String, Limits> sharedOverrides;
     /** Where global rules' budgets are, or null when the sidecar has no Redis. */
-    private final SharedBudgets shared;
-    /** The limiter's clock, for refills that complete off the event loop. */
-    private final LongSupplier clock;
+    /** Its limiter: the Redis global rules use now ({@link RateLimiter#shared}) and the clock of refills. */
+    private final RateLimiter owner;
     private final Function<String, Lease> newLease = this::newLease;
     /** What this sidecar applies with its own buckets: {@link #limits}, or a global rule's fallback. */
     private final Limits localLimits;
@@ -99,7 +97,7 @@ final class LimitRule {
 
     LimitRule(String policy, String policyName, boolean dryRun, boolean legacyHeaders, boolean admittedHeaders,
               RateLimitPolicy.Global globalSettings, RateLimitPolicy.Rule rule, RuleState state,
-              RateLimitMetrics.RuleCounters counters, SharedBudgets shared, LongSupplier clock) {
+              RateLimitMetrics.RuleCounters counters, RateLimiter owner) {
         this.policy = policy;
         this.name = rule.name();
         this.fieldName = policyName + "/" + rule.name();
@@ -131,8 +129,7 @@ final class LimitRule {
         }
         this.localOverrides = Map.copyOf(local);
         this.sharedOverrides = global ? Map.copyOf(written) : Map.of();
-        this.shared = shared;
-        this.clock = clock;
+        this.owner = owner;
         this.state = state;
         this.counters = counters;
     }
@@ -229,12 +226,13 @@ final class LimitRule {
                 break;
             }
         }
-        if (global && shared != null) {
+        SharedBudgets shared = global ? owner.shared() : null;
+        if (shared != null) {
             RedisBudgets b = shared.current();
             if (b != null) {
                 Lease lease = state.lease(key, newLease);
                 if (shared.available()) {
-                    int outcome = leased(key, lease, a, now, b);
+                    int outcome = leased(key, lease, a, now, shared, b);
                     if (outcome == RATE_LIMITED) {
                         if (held != null) {
                             InFlight.leave(held);
@@ -249,7 +247,7 @@ final class LimitRule {
                     }
                     return outcome;
                 }
-                lease.refill(shared, b, clock); // a probe: an answer makes Redis available again
+                lease.refill(shared, b, owner.clock()); // a probe: an answer makes Redis available again
             }
         }
         if (global) {
@@ -283,9 +281,9 @@ final class LimitRule {
      * is), {@link #RATE_LIMITED} while Redis's last answer for the key was a refusal, or {@link #DEFERRED} when the
      * lease is empty (the caller waits for {@link #refill}).
      *
-     * @param b the connected Redis, for a refill (null: none is started here)
+     * @param b the connected Redis of {@code shared}, for a refill (null: none is started here)
      */
-    int leased(String key, Lease lease, Admission a, long now, RedisBudgets b) {
+    int leased(String key, Lease lease, Admission a, long now, SharedBudgets shared, RedisBudgets b) {
         long got = lease.take(now, shared.epoch());
         if (got == Lease.EMPTY) {
             return DEFERRED;
@@ -296,7 +294,7 @@ final class LimitRule {
             return RATE_LIMITED;
         }
         if (b != null && lease.low(got)) {
-            lease.refill(shared, b, clock);
+            lease.refill(shared, b, owner.clock());
         }
         if (admittedHeaders) {
             long remaining = lease.remaining(got);
@@ -305,10 +303,14 @@ final class LimitRule {
         return ADMITTED;
     }
 
-    /** {@code lease}'s refill (the one running, or a new one); failed at once when Redis is unavailable. */
-    CompletableFuture<Void> refill(Lease lease) {
+    /**
+     * {@code lease}'s refill (the one running, or a new one), with the Redis global rules use now; failed at once
+     * when Redis is unavailable. {@code then} gets that Redis when the refill completed, for {@link #leased}.
+     */
+    CompletableFuture<SharedBudgets> refill(Lease lease) {
+        SharedBudgets shared = owner.shared();
         RedisBudgets b = shared == null ? null : shared.current();
-        return b == null ? NO_REDIS : lease.refill(shared, b, clock);
+        return b == null ? NO_REDIS : lease.refill(shared, b, owner.clock()).thenApply(ignored -> shared);
     }
 
     /** A waiting request whose lease was emptied by others each time it was refilled: refused, for a token's time. */

@@ -1,6 +1,7 @@
 package dev.outrider.proxy.ratelimit;
 
 import dev.outrider.core.policy.RateLimitPolicy;
+import dev.outrider.core.snapshot.RedisSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +46,13 @@ public final class RateLimiter implements AutoCloseable {
     /** Guarded by this. */
     private final Map<RuleIdentity, RuleState> states = new HashMap<>();
     private final ScheduledExecutorService sweeper;
-    private final SharedBudgets shared;
+    /** The Redis global rules use now: the bootstrap file's, or the control plane's; null: none. */
+    private volatile SharedBudgets shared;
+    /** {@link #shared} was given at construction (the bootstrap file's): the control plane's is not used. */
+    private final boolean sharedGiven;
+    /** What the control plane passed on last. Guarded by this. */
+    private RedisSettings controlPlaneRedis;
+    private final MeterRegistry registry;
     /** {@link #now} as a supplier, for work that completes off the event loops (a lease's refill). */
     private final LongSupplier limiterClock = this::now;
     /** Global rules whose fallback was logged. Guarded by this. */
@@ -68,12 +75,14 @@ public final class RateLimiter implements AutoCloseable {
     }
 
     /**
-     * @param shared where global rules keep their budgets ({@code rateLimits.redis}), or null: none, global rules
-     *               run their fallback
+     * @param shared where global rules keep their budgets ({@code rateLimits.redis}; closed with this limiter), or
+     *               null: none, or what the control plane passes on ({@link #controlPlaneRedis})
      */
     public RateLimiter(long maxTracked, Duration sweepInterval, LongSupplier clock, MeterRegistry registry,
                        SharedBudgets shared) {
         this.shared = shared;
+        this.sharedGiven = shared != null;
+        this.registry = requireNonNull(registry, "registry");
         this.clock = requireNonNull(clock, "clock");
         this.origin = clock.getAsLong() - 1; // now() starts at 1: a new cell (0) is a full bucket
         this.tracked = new TrackedKeys(maxTracked);
@@ -91,9 +100,65 @@ public final class RateLimiter implements AutoCloseable {
         }
     }
 
-    /** Where global rules keep their budgets, or null. */
+    /** Where global rules keep their budgets now, or null. */
     SharedBudgets shared() {
         return shared;
+    }
+
+    /**
+     * The Redis global rules use now, for {@code /config}: its URI, where it came from ({@code bootstrap} or
+     * {@code control plane}), its timeout and whether it answers.
+     */
+    public record RedisInUse(String uri, String source, Duration timeout, boolean available) {
+    }
+
+    /** {@link RedisInUse}, or null: none (global rules run their fallback). */
+    public RedisInUse redisInUse() {
+        SharedBudgets s = shared;
+        return s == null ? null : new RedisInUse(s.uri(), sharedGiven ? "bootstrap" : "control plane", s.timeout(),
+                s.available());
+    }
+
+    /** {@link #now} as a supplier, for refills that complete off the event loops. */
+    LongSupplier clock() {
+        return limiterClock;
+    }
+
+    /**
+     * The Redis the control plane passes on in a snapshot (null: none): used unless the bootstrap file named one;
+     * a change connects to the new one (in the background) and closes the old one. A password file that cannot be
+     * read leaves global rules on their fallback, said in the log, until a snapshot names another Redis.
+     */
+    public synchronized void controlPlaneRedis(RedisSettings settings) {
+        if (sharedGiven) {
+            if (settings != null && !settings.equals(controlPlaneRedis)) {
+                log.info("rate limits: the control plane passes on Redis {}; this sidecar keeps rateLimits.redis from"
+                        + " its bootstrap file", settings.uri());
+            }
+            controlPlaneRedis = settings;
+            return;
+        }
+        if (java.util.Objects.equals(settings, controlPlaneRedis)) {
+            return;
+        }
+        controlPlaneRedis = settings;
+        SharedBudgets old = shared;
+        shared = null;
+        if (old != null) {
+            old.close(); // first: its meters go, the new one registers its own
+        }
+        if (settings == null) {
+            log.info("rate limits: the control plane passes on no Redis any more; global rules run their fallback");
+            return;
+        }
+        try {
+            shared = SharedBudgets.start(settings, registry);
+            log.info("rate limits: global rules keep their budgets in Redis {}, from the control plane",
+                    settings.uri());
+        } catch (java.io.IOException | RuntimeException e) {
+            log.error("rate limits: cannot use Redis {} from the control plane ({}); global rules run their fallback",
+                    settings.uri(), e.getMessage());
+        }
     }
 
     long now() {
@@ -123,7 +188,7 @@ public final class RateLimiter implements AutoCloseable {
                 }
                 rules.add(new LimitRule(id, p.metadata().name(), p.metadata().dryRun(), p.legacyHeaders(),
                         p.admittedHeaders(), p.global(), rule, state,
-                        metrics.countersFor(id, rule.name(), p.metadata().dryRun(), rule.global()), shared, limiterClock));
+                        metrics.countersFor(id, rule.name(), p.metadata().dryRun(), rule.global()), this));
             }
         }
         return new RateLimits(this, rules, ids);
@@ -199,6 +264,14 @@ public final class RateLimiter implements AutoCloseable {
     public void close() {
         if (sweeper != null) {
             sweeper.shutdownNow();
+        }
+        SharedBudgets s;
+        synchronized (this) {
+            s = shared;
+            shared = null;
+        }
+        if (s != null) {
+            s.close();
         }
     }
 }

@@ -133,22 +133,22 @@ public final class RateLimits {
         }
 
         private void ask(int i, int attempt) {
-            CompletableFuture<Void> refill;
+            CompletableFuture<SharedBudgets> refill;
             try {
                 refill = a.deferredRule(i).refill(a.deferredLease(i));
             } catch (RuntimeException e) { // whatever happens, the request gets its decision (the fallback)
                 refill = CompletableFuture.failedFuture(e);
             }
-            refill.whenCompleteAsync((ignored, failure) -> answered(i, attempt, failure), executor);
+            refill.whenCompleteAsync((shared, failure) -> answered(i, attempt, shared, failure), executor);
         }
 
-        private void answered(int i, int attempt, Throwable failure) {
+        private void answered(int i, int attempt, SharedBudgets shared, Throwable failure) {
             LimitRule rule = a.deferredRule(i);
             String key = a.deferredKey(i);
             try {
                 long now = owner.now();
                 int outcome = failure != null ? rule.fallback(key, a, now)
-                        : rule.leased(key, a.deferredLease(i), a, now, null);
+                        : rule.leased(key, a.deferredLease(i), a, now, shared, null);
                 if (outcome == LimitRule.DEFERRED) {
                     if (attempt < MAX_ATTEMPTS) {
                         ask(i, attempt + 1);

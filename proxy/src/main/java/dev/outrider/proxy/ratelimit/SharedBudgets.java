@@ -1,11 +1,14 @@
 package dev.outrider.proxy.ratelimit;
 
+import dev.outrider.core.snapshot.RedisSettings;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +43,8 @@ public final class SharedBudgets implements AutoCloseable {
      */
     private volatile int epoch;
     private final Thread connector;
+    private final MeterRegistry registry;
+    private final Gauge availableGauge;
     private volatile RedisBudgets budgets;
     private volatile boolean closed;
 
@@ -48,12 +53,32 @@ public final class SharedBudgets implements AutoCloseable {
         this.password = password;
         this.timeout = timeout;
         this.shown = uri;
+        this.registry = registry;
         this.calls = Timer.builder("outrider_ratelimit_redis").description("Calls to Redis for global rate limits")
                 .publishPercentileHistogram(false).register(registry);
-        Gauge.builder("outrider_ratelimit_redis_available", available, a -> a.get() ? 1 : 0)
+        this.availableGauge = Gauge.builder("outrider_ratelimit_redis_available", available, a -> a.get() ? 1 : 0)
                 .description("1 while global rate limits are decided in Redis, 0 while their fallback applies")
                 .register(registry);
         this.connector = Thread.ofPlatform().daemon().name("outrider-redis-connect").unstarted(this::connectLoop);
+    }
+
+    /**
+     * Starts connecting in the background to the Redis {@code settings} name, with the password read from its
+     * {@code passwordFile} now.
+     *
+     * @throws IOException naming the password file when it cannot be read
+     */
+    public static SharedBudgets start(RedisSettings settings, MeterRegistry registry) throws IOException {
+        char[] password = null;
+        if (settings.passwordFile() != null) {
+            try {
+                password = Files.readString(settings.passwordFile()).strip().toCharArray();
+            } catch (IOException e) {
+                throw new IOException("the Redis password file " + settings.passwordFile() + " cannot be read: "
+                        + e.getMessage(), e);
+            }
+        }
+        return start(settings.uri().toString(), password, settings.timeout(), registry);
     }
 
     /**
@@ -147,17 +172,31 @@ public final class SharedBudgets implements AutoCloseable {
         return epoch;
     }
 
+    String uri() {
+        return uri;
+    }
+
+    Duration timeout() {
+        return timeout;
+    }
+
     boolean available() {
         return available.get();
     }
 
+    /** Disconnects and removes its meters (a Redis that replaces this one registers its own). Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         connector.interrupt();
         RedisBudgets b = budgets;
         if (b != null) {
             b.close();
         }
+        registry.remove(availableGauge);
+        registry.remove(calls);
     }
 }

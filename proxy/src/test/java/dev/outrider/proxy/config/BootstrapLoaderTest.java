@@ -2,6 +2,7 @@ package dev.outrider.proxy.config;
 
 import dev.outrider.core.model.ServiceName;
 import dev.outrider.core.model.SpiffeId;
+import dev.outrider.core.snapshot.RedisSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -742,7 +743,7 @@ class BootstrapLoaderTest {
     void rateLimitsRedis() {
         RateLimitConfig rl = parse("node: {service: orders}\nrateLimits: {redis: {uri: 'rediss://outrider@redis:6380/2',"
                 + " passwordFile: /run/secrets/redis, timeout: 20ms}}\n").rateLimits();
-        assertThat(rl.redis()).isEqualTo(new RedisConfig(URI.create("rediss://outrider@redis:6380/2"),
+        assertThat(rl.redis()).isEqualTo(new RedisSettings(URI.create("rediss://outrider@redis:6380/2"),
                 Path.of("/run/secrets/redis"), Duration.ofMillis(20)));
         assertThat(parse("node: {service: orders}\nrateLimits: {redis: {uri: 'redis://127.0.0.1:6379'}}\n")
                 .rateLimits().redis().timeout()).as("default").isEqualTo(Duration.ofMillis(5));
@@ -751,8 +752,8 @@ class BootstrapLoaderTest {
                 .rateLimits().redis().uri().getScheme()).isEqualTo("redis-sentinel");
 
         assertThat(error("node: {service: orders}\nrateLimits: {redis: {uri: 'redis://:secret@redis:6379'}}\n")
-                .getMessage()).isEqualTo("rateLimits.redis.uri: holds a password; put it in a file and name it in"
-                + " passwordFile");
+                .getMessage()).isEqualTo("rateLimits.redis.uri: holds a password: put the password in a file and name"
+                + " that file instead");
         assertThat(error("node: {service: orders}\nrateLimits: {redis: {uri: 'http://redis:6379'}}\n").getMessage())
                 .startsWith("rateLimits.redis.uri: 'http://redis:6379' is not a Redis URI (redis://, rediss://");
         assertThat(error("node: {service: orders}\nrateLimits: {redis: {timeout: 5ms}}\n").path())
