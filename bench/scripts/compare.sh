@@ -18,7 +18,7 @@
 #   haproxy-h2 (h2 between the proxies for every client, like outrider-h2), outrider-at (the pair from another
 #   checkout's ./outrider, OUTRIDER_AT=DIR, e.g. a worktree at the commit before a change: before and after in one run),
 #   outrider-global (B's two rate-limit rules with scope: global, their budgets in a redis-server on loopback
-#   that this script starts: one Redis call per request on B).
+#   that this script starts: B spends leases of tokens from Redis, refilled in the background).
 #   nginx:    client ─▶ nginx A ─▶(mTLS, HTTP/1.1, upstream keepalive)─▶ nginx B ─▶ backend
 #
 # Before round 1 every target gets a first, unmeasured warm-up (--first-warmup, 15 s of wrk; and of h2load
@@ -359,7 +359,7 @@ label() {
     outrider) echo "Outrider pair (mTLS, protocol auto: HTTP/1.1 or h2 as the client; JWT + ALLOW + rate limit on B)" ;;
     outrider-h2) echo "Outrider pair, protocol h2c (h2 between the sidecars for every client)" ;;
     outrider-epoll) echo "Outrider pair, runtime.transport epoll" ;;
-    outrider-global) echo "Outrider pair, B's rate-limit rules scope: global (a Redis call per request, redis-server on loopback)" ;;
+    outrider-global) echo "Outrider pair, B's rate-limit rules scope: global (leases of tokens from a redis-server on loopback)" ;;
     outrider-unsafe) echo "Outrider pair, JVM flags without --sun-misc-unsafe-memory-access=allow (Netty without Unsafe)" ;;
     outrider-flags) echo "Outrider pair, JVM flags plus $VARIANT_FLAGS" ;;
     outrider-at) echo "Outrider pair from $OUTRIDER_AT (commit $(git -C "$OUTRIDER_AT" log -1 --format=%h 2>/dev/null || echo '?'))" ;;
