@@ -2,11 +2,8 @@ package dev.outrider.controlplane.cli;
 
 import dev.outrider.controlplane.ControlPlaneConfig;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -15,11 +12,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class KubernetesOptionsTest {
 
     private static ControlPlaneConfig config(String... extra) {
-        List<String> args = new ArrayList<>(List.of("--data-dir", "data", "--ca-cert", "ca.pem", "--ca-key", "ca-key.pem"));
-        args.addAll(List.of(extra));
-        ControlPlaneMain main = new ControlPlaneMain(action -> { });
-        new CommandLine(main).parseArgs(args.toArray(String[]::new));
-        return main.config();
+        return MainOptions.config(extra);
     }
 
     @Test

@@ -3,13 +3,10 @@ package dev.outrider.controlplane.cli;
 import dev.outrider.controlplane.ControlPlaneConfig;
 import dev.outrider.core.snapshot.RedisSettings;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -21,11 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class RedisOptionsTest {
 
     private static ControlPlaneConfig config(String... extra) {
-        List<String> args = new ArrayList<>(List.of("--data-dir", "data", "--ca-cert", "ca.pem", "--ca-key", "ca-key.pem"));
-        args.addAll(List.of(extra));
-        ControlPlaneMain main = new ControlPlaneMain(action -> { });
-        new CommandLine(main).parseArgs(args.toArray(String[]::new));
-        return main.config();
+        return MainOptions.config(extra);
     }
 
     @Test
