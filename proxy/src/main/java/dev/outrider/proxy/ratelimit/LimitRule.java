@@ -52,6 +52,7 @@ final class LimitRule {
     private final StringMatcher[] notMethods;
     private final StringMatcher[] paths;
     private final StringMatcher[] notPaths;
+    private final Key key;
     private final Key.Kind keyKind;
     private final String header;
     private final String[] claimPath;
@@ -68,6 +69,8 @@ final class LimitRule {
     /** A global rule whose fallback is {@code refuse}: every request it matches is refused. */
     private final boolean refuseAll;
     final boolean global;
+    /** A global rule's settings without Redis; null for a local rule. */
+    private final RateLimitPolicy.Global globalSettings;
     final RuleState state;
     final RateLimitMetrics.RuleCounters counters;
 
@@ -109,11 +112,13 @@ final class LimitRule {
         this.paths = patterns(rule.match().paths());
         this.notPaths = patterns(rule.match().notPaths());
         Key key = rule.key();
+        this.key = key;
         this.keyKind = key == null ? null : key.kind();
         this.header = key == null ? null : key.header();
         this.claimPath = key == null ? null : key.claimPath().toArray(String[]::new);
         this.limits = Limits.of(rule.limit(), rule.maxInFlight());
         this.global = rule.global();
+        this.globalSettings = global ? globalSettings : null;
         RateLimitPolicy.Fallback fallback = global ? globalSettings.fallback() : null;
         int share = fallback == RateLimitPolicy.Fallback.LOCAL ? globalSettings.replicas() : 1;
         this.refuseAll = fallback == RateLimitPolicy.Fallback.REFUSE;
@@ -383,6 +388,47 @@ final class LimitRule {
         Limits l = sharedFor(key);
         return "outrider:ratelimit:" + policy + ":" + name + ":" + l.limit.requests() + "/" + l.limit.per().toNanos()
                 + "/" + l.limit.burst() + ":" + (key == null ? "*" : "=" + key);
+    }
+
+    /**
+     * What this rule does to a request it matches, in words ({@code outrider explain}): its key and the request's
+     * value of it, the limits that apply to that value, its scope (for a global rule, where its budget is and its
+     * fallback), dry-run.
+     */
+    String describe(RequestAttributes r) {
+        String k = key(r);
+        Limits l = sharedFor(k);
+        StringBuilder b = new StringBuilder(policy).append(" rule ").append(name).append(": ");
+        if (key == null) {
+            b.append("one budget for every caller");
+        } else {
+            b.append("key ").append(key.attribute()).append(" = ").append(k.isEmpty() ? "(none: the shared empty key)"
+                    : "'" + k + "'").append(sharedOverrides.containsKey(k) || localOverrides.containsKey(k)
+                    ? " (an override)" : "");
+        }
+        if (l.limit != null) {
+            b.append("; ").append(l.limit.requests()).append(" per ")
+                    .append(dev.outrider.core.document.Durations.format(l.limit.per())).append(", burst ")
+                    .append(l.limit.burst());
+        }
+        if (l.maxInFlight > 0) {
+            b.append("; at most ").append(l.maxInFlight).append(" in flight (this sidecar's)");
+        }
+        if (global) {
+            b.append("; scope global: one budget for every sidecar of the workload, in Redis; without Redis: ")
+                    .append(switch (globalSettings.fallback()) {
+                        case LOCAL -> globalSettings.replicas() == 1 ? "the limit in each sidecar"
+                                : "the limit divided by " + globalSettings.replicas() + " in each sidecar";
+                        case ADMIT -> "admit";
+                        case REFUSE -> "refuse (429)";
+                    });
+        } else if (l.limit != null) {
+            b.append("; scope local: this sidecar's budget");
+        }
+        if (dryRun) {
+            b.append("; dry-run: counted, never refused");
+        }
+        return b.toString();
     }
 
     /** The rate as a quota per whole-second window, for the {@code RateLimit-Policy} field. */

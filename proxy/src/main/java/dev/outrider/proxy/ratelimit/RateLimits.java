@@ -51,6 +51,17 @@ public final class RateLimits {
         return rules.length;
     }
 
+    /** Each rule that matches {@code r}, in order, with what it does to it ({@code outrider explain}). */
+    public List<String> explain(RequestAttributes r) {
+        List<String> lines = new java.util.ArrayList<>();
+        for (LimitRule rule : rules) {
+            if (rule.matches(r)) {
+                lines.add(rule.describe(r));
+            }
+        }
+        return lines;
+    }
+
     /**
      * Decides one request, on the limiter's clock.
      *

@@ -9,6 +9,9 @@ import dev.outrider.core.policy.AuthorizationPolicy;
 import dev.outrider.core.policy.PolicyDocument;
 import dev.outrider.core.policy.PolicyDocuments;
 import dev.outrider.core.policy.PolicyException;
+import dev.outrider.core.policy.RateLimitPolicy;
+import dev.outrider.proxy.ratelimit.RateLimiter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.outrider.proxy.authz.AuthorizationEngine;
 import dev.outrider.proxy.authz.CompiledPolicies;
 import dev.outrider.proxy.authz.Decision;
@@ -26,6 +29,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -132,10 +136,13 @@ public class ExplainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<AuthorizationPolicy> authz = new ArrayList<>();
+        List<RateLimitPolicy> rateLimits = new ArrayList<>();
         try {
             for (PolicyDocument d : documents(out)) {
                 if (d instanceof AuthorizationPolicy a) {
                     authz.add(a);
+                } else if (d instanceof RateLimitPolicy r) {
+                    rateLimits.add(r);
                 }
             }
         } catch (PolicyException | UncheckedIOException | java.io.IOException | IllegalArgumentException e) {
@@ -216,7 +223,35 @@ public class ExplainCommand implements Callable<Integer> {
             out.println("dry-run:   would be " + (d.shadow().allowed() ? "ALLOW" : "DENY") + " (" + d.shadow().reason()
                     + ")");
         }
+        explainRateLimits(out, rateLimits, workloadLabels, request, d.allowed());
         return ExitCodes.OK;
+    }
+
+    /**
+     * The RateLimitPolicy rules that apply to the workload and match the request, as the sidecar compiles them
+     * (after authorization: a denied request never reaches them).
+     */
+    private void explainRateLimits(PrintWriter out, List<RateLimitPolicy> documents, Map<String, String> labels,
+                                   Request request, boolean allowed) {
+        List<RateLimitPolicy> applying = documents.stream()
+                .filter(p -> (p.metadata().namespace().equals(namespace) || p.metadata().namespace().equals(rootNamespace))
+                        && p.selector().selects(labels))
+                .toList();
+        if (applying.isEmpty()) {
+            return;
+        }
+        if (!allowed) {
+            out.println("rate limits: not reached (denied before them)");
+            return;
+        }
+        try (RateLimiter limiter = new RateLimiter(100, Duration.ZERO, System::nanoTime, new SimpleMeterRegistry())) {
+            List<String> matching = limiter.compile(applying).explain(request);
+            out.println("rate limits: " + (matching.isEmpty() ? "no rule matches" : matching.size() + " rule(s) match,"
+                    + " each must admit the request"));
+            for (String line : matching) {
+                out.println("  " + line);
+            }
+        }
     }
 
     private Request request() {

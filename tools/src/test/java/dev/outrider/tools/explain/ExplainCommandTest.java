@@ -40,6 +40,42 @@ class ExplainCommandTest {
     }
 
     @Test
+    void theRateLimitRulesThatMatchAnAllowedRequestAreListed() {
+        assertThat(explain("spiffe://cluster.local/ns/shop/sa/frontend", "GET", "/api/items")).isZero();
+        assertThat(out.toString()).contains("rate limits: 1 rule(s) match, each must admit the request")
+                .contains("  shop/orders-limits rule per-caller: key source.principal ="
+                        + " 'cluster.local/ns/shop/sa/frontend'; 20 per 1s, burst 10; at most 8 in flight (this"
+                        + " sidecar's); scope local: this sidecar's budget")
+                .doesNotContain("api-writes");
+        out.getBuffer().setLength(0);
+        assertThat(explain("spiffe://cluster.local/ns/shop/sa/other", "GET", "/api/items")).isZero();
+        assertThat(out.toString()).contains("decision:  DENY").contains("rate limits: not reached");
+    }
+
+    @Test
+    void aGlobalRuleSaysWhereItsBudgetIsAndWhatItDoesWithoutRedis(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("shared.yaml"), """
+                apiVersion: outrider.dev/v1
+                kind: RateLimitPolicy
+                metadata: {name: orders-shared, namespace: shop}
+                spec:
+                  selector: {matchLabels: {app: orders}}
+                  global: {fallback: local, replicas: 4}
+                  rules:
+                  - name: per-caller
+                    key: source.principal
+                    scope: global
+                    limit: {requests: 100, per: 1m}
+                """);
+        assertThat(run("--policies", EXAMPLES.resolve("orders.yaml") + "," + dir.resolve("shared.yaml"),
+                "--workload", "orders", "--namespace", "shop", "--source", "spiffe://cluster.local/ns/shop/sa/frontend",
+                "--path", "/api/items")).isZero();
+        assertThat(out.toString()).contains("  shop/orders-shared rule per-caller: key source.principal ="
+                + " 'cluster.local/ns/shop/sa/frontend'; 100 per 1m, burst 100; scope global: one budget for every"
+                + " sidecar of the workload, in Redis; without Redis: the limit divided by 4 in each sidecar");
+    }
+
+    @Test
     void aDotSegmentCannotReachADeniedPath() {
         assertThat(explain("spiffe://cluster.local/ns/shop/sa/frontend", "GET", "/api/../admin")).isZero();
         assertThat(out.toString()).contains("GET orders.shop/admin").contains("decision:  DENY (403)")
