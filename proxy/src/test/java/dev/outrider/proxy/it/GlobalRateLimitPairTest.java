@@ -214,7 +214,11 @@ class GlobalRateLimitPairTest {
     void twoSidecarsShareOneBudgetAndFallBackToHalfEachWithoutRedis() throws Exception {
         double aBefore = admitted(ordersA);
         double bBefore = admitted(ordersB);
-        assertThat(send(30)).as("one budget of 10 for the caller, whichever sidecar answers").isEqualTo(10);
+        HttpResponse<String> first = get("/work/first");
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().allValues("ratelimit")).as("the shared quota left, on an admitted response")
+                .anyMatch(v -> v.startsWith("\"shared-limits/per-caller\";r=9;t="));
+        assertThat(send(30) + 1).as("one budget of 10 for the caller, whichever sidecar answers").isEqualTo(10);
         assertThat(admitted(ordersA) - aBefore).as("both sidecars admitted some").isPositive();
         assertThat(admitted(ordersB) - bBefore).isPositive();
         HttpResponse<String> refused = get("/work/over");

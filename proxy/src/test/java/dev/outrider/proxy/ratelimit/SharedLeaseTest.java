@@ -73,6 +73,9 @@ class SharedLeaseTest {
             await().atMost(Duration.ofSeconds(10)).until(shared::available);
         }
 
+        /** The quota fields the last admitted request's response got ({@code admittedHeaders}). */
+        String quota;
+
         /** One request, waiting for a refill where its lease is empty: whether it was admitted. */
         boolean admit() throws Exception {
             int d = limits.decide(FakeRequest.from(FRONTEND), admission);
@@ -81,6 +84,11 @@ class SharedLeaseTest {
                 CompletableFuture<Integer> resolved = new CompletableFuture<>();
                 limits.resolve(admission, Runnable::run, resolved::complete);
                 d = resolved.get(5, TimeUnit.SECONDS);
+            }
+            if (d == RateLimits.ADMITTED) {
+                io.netty.handler.codec.http.HttpHeaders headers = new io.netty.handler.codec.http.DefaultHttpHeaders();
+                RateLimits.addQuotaHeaders(admission, headers);
+                quota = headers.get("ratelimit");
             }
             admission.release();
             return d == RateLimits.ADMITTED;
@@ -129,6 +137,23 @@ class SharedLeaseTest {
         assertThat(s.admitted(100)).isZero();
         assertThat(s.redisCalls()).as("refused here, until the next token (12 minutes)").isEqualTo(calls);
         assertThat(s.pending).as("only the first requests waited for Redis").isLessThanOrEqualTo(6);
+    }
+
+    @Test
+    void admittedResponsesCountTheSharedQuotaDown() throws Exception {
+        String name = "leases-" + POLICIES.incrementAndGet();
+        RateLimitPolicy policy = new RateLimitPolicy(new dev.outrider.core.policy.ObjectMeta(name, "shop",
+                java.util.Map.of()), dev.outrider.core.policy.WorkloadSelector.ALL, false, true,
+                RateLimitPolicy.Global.DEFAULT, List.of(new RateLimitPolicy.Rule("per-caller", RateLimitPolicy.Match.ANY,
+                BY_PRINCIPAL, limit(5, Duration.ofHours(1), 5), 0, List.of(), RateLimitPolicy.Scope.GLOBAL)));
+        Sidecar s = new Sidecar(policy);
+        List<String> fields = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            assertThat(s.admit()).isTrue();
+            fields.add(s.quota.replaceFirst(";t=\\d+$", ""));
+        }
+        String field = "\"" + name + "/per-caller\";r=";
+        assertThat(fields).containsExactly(field + 4, field + 3, field + 2, field + 1, field + 0);
     }
 
     @Test
