@@ -117,6 +117,10 @@ public final class ControlPlaneMain implements Callable<Integer> {
                     + " system, e.g. a mounted secret; the control plane never reads or sends the password).")
     private Path redisPasswordFile;
 
+    @Option(names = "--redis-cluster",
+            description = "With --redis: the URI is one node of a Redis Cluster (the sidecars learn the others).")
+    private boolean redisCluster;
+
     @Option(names = "--redis-timeout", paramLabel = "DURATION",
             description = "With --redis: how long a request whose lease is empty waits for Redis before the rule's"
                     + " fallback decides (up to 10s). Default: 5ms.")
@@ -244,9 +248,9 @@ public final class ControlPlaneMain implements Callable<Integer> {
     /** {@code --redis} with its password file and timeout, or null; the options that need it without it are refused. */
     private RedisSettings rateLimitRedis() {
         if (redis == null) {
-            if (redisPasswordFile != null || redisTimeout != null) {
+            if (redisPasswordFile != null || redisTimeout != null || redisCluster) {
                 throw new IllegalArgumentException((redisPasswordFile != null ? "--redis-password-file"
-                        : "--redis-timeout") + ": needs --redis");
+                        : redisTimeout != null ? "--redis-timeout" : "--redis-cluster") + ": needs --redis");
             }
             return null;
         }
@@ -260,7 +264,7 @@ public final class ControlPlaneMain implements Callable<Integer> {
         }
         try {
             URI uri = RedisSettings.uri(redis);
-            return new RedisSettings(uri, redisPasswordFile, timeout);
+            return new RedisSettings(uri, redisPasswordFile, timeout, redisCluster);
         } catch (IllegalArgumentException e) {
             String option = e.getMessage().startsWith("timeout") ? "--redis-timeout: " : "--redis: ";
             throw new IllegalArgumentException(option + e.getMessage(), e);

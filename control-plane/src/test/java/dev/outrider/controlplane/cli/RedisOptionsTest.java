@@ -34,6 +34,9 @@ class RedisOptionsTest {
                         Path.of("/run/secrets/redis"), Duration.ofMillis(20)));
         assertThat(config("--redis", "redis://redis:6379").rateLimitRedis().timeout()).as("default")
                 .isEqualTo(RedisSettings.DEFAULT_TIMEOUT);
+        assertThat(config("--redis", "redis://redis:6379").rateLimitRedis().cluster()).isFalse();
+        assertThat(config("--redis", "redis://redis-0.redis:6379", "--redis-cluster").rateLimitRedis().cluster())
+                .isTrue();
     }
 
     @Test
@@ -49,5 +52,8 @@ class RedisOptionsTest {
         assertThatThrownBy(() -> config("--redis-password-file", "/run/secrets/redis"))
                 .hasMessage("--redis-password-file: needs --redis");
         assertThatThrownBy(() -> config("--redis-timeout", "5ms")).hasMessage("--redis-timeout: needs --redis");
+        assertThatThrownBy(() -> config("--redis-cluster")).hasMessage("--redis-cluster: needs --redis");
+        assertThatThrownBy(() -> config("--redis", "redis-sentinel://s1:26379/0#main", "--redis-cluster"))
+                .hasMessage("--redis: a Sentinel URI names a monitored primary, not a cluster node");
     }
 }

@@ -19,8 +19,9 @@ import static java.util.Objects.requireNonNull;
  *                     file system, or null: the password itself stays out of configuration, snapshots and logs
  * @param timeout      how long a request whose lease is empty waits for Redis; longer counts as Redis being
  *                     unavailable (the rule's fallback decides); positive, at most {@link #MAX_TIMEOUT}
+ * @param cluster      {@code uri} is one node of a Redis Cluster (a seed; the client learns the other nodes)
  */
-public record RedisSettings(URI uri, Path passwordFile, Duration timeout) {
+public record RedisSettings(URI uri, Path passwordFile, Duration timeout, boolean cluster) {
     /** URI schemes the client reads (Lettuce): plain, TLS, and Sentinel of either. */
     public static final List<String> SCHEMES = List.of("redis", "rediss", "redis-sentinel", "rediss-sentinel");
     /** A few round trips on a local network. */
@@ -41,6 +42,14 @@ public record RedisSettings(URI uri, Path passwordFile, Duration timeout) {
         if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX_TIMEOUT) > 0) {
             throw new IllegalArgumentException("timeout " + timeout + " must be positive and at most " + MAX_TIMEOUT);
         }
+        if (cluster && uri.getScheme().endsWith("-sentinel")) {
+            throw new IllegalArgumentException("a Sentinel URI names a monitored primary, not a cluster node");
+        }
+    }
+
+    /** A Redis that is not a cluster (a server, or a primary found through Sentinel). */
+    public RedisSettings(URI uri, Path passwordFile, Duration timeout) {
+        this(uri, passwordFile, timeout, false);
     }
 
     /**

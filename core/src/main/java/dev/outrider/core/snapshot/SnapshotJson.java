@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  * part of it. Written with Jackson's tree model rather than data binding so the layout is visible here.
  *
  * <p>{@code rateLimitRedis} ({@code {"uri":"redis://redis:6379","passwordFile":"/run/secrets/redis","timeout":"5ms"}},
- * {@code passwordFile} optional) is written only when the control plane passes a Redis on: a sidecar older than
+ * {@code passwordFile} optional, {@code "cluster":true} only for a Redis Cluster) is written only when the control plane passes a Redis on: a sidecar older than
  * the field keeps accepting snapshots without it.
  *
  * <p>The other optional field is an endpoint's {@code protocol} ({@code http1}, {@code http2} or {@code auto}),
@@ -56,7 +56,7 @@ final class SnapshotJson {
             .build();
     private static final Set<String> SNAPSHOT_FIELDS = Set.of("version", "workload", "issuedAt", "policies", "endpoints",
             "rateLimitRedis");
-    private static final Set<String> REDIS_FIELDS = Set.of("uri", "passwordFile", "timeout");
+    private static final Set<String> REDIS_FIELDS = Set.of("uri", "passwordFile", "timeout", "cluster");
     private static final Set<String> ENDPOINT_FIELDS = Set.of("service", "namespace", "address", "identity", "protocol");
     /** An endpoint without {@code protocol}: what sidecars used for discovered services before the field. */
     private static final ServiceProtocol ABSENT_PROTOCOL = ServiceProtocol.AUTO;
@@ -88,6 +88,9 @@ final class SnapshotJson {
                 r.put("passwordFile", redis.passwordFile().toString());
             }
             r.put("timeout", Durations.format(redis.timeout()));
+            if (redis.cluster()) {
+                r.put("cluster", true);
+            }
         }
         try {
             return JSON.writeValueAsBytes(root);
@@ -142,9 +145,13 @@ final class SnapshotJson {
         String uri = text(r, at, "uri");
         String passwordFile = r.has("passwordFile") ? text(r, at, "passwordFile") : null;
         String timeout = text(r, at, "timeout");
+        JsonNode cluster = r.get("cluster");
+        if (cluster != null && !cluster.isBoolean()) {
+            throw new FieldException(at + ".cluster: must be true or false");
+        }
         return field(at, () -> new RedisSettings(field(at + ".uri", () -> RedisSettings.uri(uri)),
                 passwordFile == null ? null : field(at + ".passwordFile", () -> Path.of(passwordFile)),
-                field(at + ".timeout", () -> Durations.parse(timeout))));
+                field(at + ".timeout", () -> Durations.parse(timeout)), cluster != null && cluster.booleanValue()));
     }
 
     private static void requireObject(JsonNode node, String at, Set<String> fields) {

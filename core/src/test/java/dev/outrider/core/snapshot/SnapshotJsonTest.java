@@ -120,6 +120,11 @@ class SnapshotJsonTest {
         WorkloadSnapshot noPassword = new WorkloadSnapshot("5", ORDERS, T, "", List.of(),
                 new RedisSettings(java.net.URI.create("redis://redis:6379"), null, RedisSettings.DEFAULT_TIMEOUT));
         assertThat(read(written(noPassword))).isEqualTo(noPassword);
+        WorkloadSnapshot cluster = new WorkloadSnapshot("6", ORDERS, T, "", List.of(),
+                new RedisSettings(java.net.URI.create("redis://redis-0.redis:6379"), null, RedisSettings.DEFAULT_TIMEOUT,
+                        true));
+        assertThat(written(cluster)).endsWith(",\"timeout\":\"5ms\",\"cluster\":true}}");
+        assertThat(read(written(cluster))).isEqualTo(cluster);
     }
 
     @ParameterizedTest
@@ -128,6 +133,7 @@ class SnapshotJsonTest {
             "{\"uri\":\"redis://redis\"}|rateLimitRedis.timeout: must be a string",
             "{\"uri\":\"redis://redis\",\"timeout\":\"0s\"}|rateLimitRedis: timeout PT0S must be positive",
             "{\"uri\":\"redis://redis\",\"timeout\":\"5ms\",\"password\":\"x\"}|rateLimitRedis.password: unknown field",
+            "{\"uri\":\"redis://redis\",\"timeout\":\"5ms\",\"cluster\":\"yes\"}|rateLimitRedis.cluster: must be true or false",
             "\"redis://redis\"|rateLimitRedis: must be an object"})
     void aBadRedisIsRefusedNamingTheField(String value, String message) {
         assertThatThrownBy(() -> read(HEAD + "],\"rateLimitRedis\":" + value + "}"))

@@ -20,17 +20,32 @@ public final class RedisServer implements AutoCloseable {
 
     private final Path dir;
     private final int port;
+    private final java.util.List<String> extraArgs;
     private Process process;
 
-    private RedisServer(Path dir, int port) {
+    private RedisServer(Path dir, int port, java.util.List<String> extraArgs) {
         this.dir = dir;
         this.port = port;
+        this.extraArgs = extraArgs;
     }
 
     /** Starts a server with its files (the log) in {@code dir}; returns once it answers PING. */
     public static RedisServer start(Path dir) throws IOException, InterruptedException {
         Files.createDirectories(dir);
-        RedisServer server = new RedisServer(dir, FreePorts.belowEphemeralRange());
+        RedisServer server = new RedisServer(dir, FreePorts.belowEphemeralRange(), java.util.List.of());
+        server.launch();
+        return server;
+    }
+
+    /**
+     * Starts a server in cluster mode (its node configuration in {@code dir}), owning no slots yet: see
+     * {@link RedisCluster}.
+     */
+    static RedisServer startClusterNode(Path dir) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        RedisServer server = new RedisServer(dir, FreePorts.belowEphemeralRange(), java.util.List.of(
+                "--cluster-enabled", "yes", "--cluster-config-file", dir.resolve("nodes.conf").toString(),
+                "--cluster-node-timeout", "2000"));
         server.launch();
         return server;
     }
@@ -67,9 +82,12 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private void launch() throws IOException, InterruptedException {
-        process = new ProcessBuilder(DebianPackages.command("redis-server", "redis-server"), "--bind", "127.0.0.1", "--port", Integer.toString(port),
-                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--logfile",
-                dir.resolve("redis.log").toString(), "--daemonize", "no", "--protected-mode", "yes")
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+                DebianPackages.command("redis-server", "redis-server"), "--bind", "127.0.0.1",
+                "--port", Integer.toString(port), "--save", "", "--appendonly", "no", "--dir", dir.toString(),
+                "--logfile", dir.resolve("redis.log").toString(), "--daemonize", "no", "--protected-mode", "yes"));
+        command.addAll(extraArgs);
+        process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("redis.out").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MILLIS);
         while (!answersPing()) {

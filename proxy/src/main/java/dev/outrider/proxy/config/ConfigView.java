@@ -100,7 +100,7 @@ public final class ConfigView {
         if (rl.redis() != null) {
             rateLimits.put("redis", map("uri", rl.redis().uri().toString(), "passwordFile",
                     rl.redis().passwordFile() == null ? null : rl.redis().passwordFile().toString(),
-                    "timeout", Durations.format(rl.redis().timeout())));
+                    "timeout", Durations.format(rl.redis().timeout()), "cluster", rl.redis().cluster()));
         }
         root.put("rateLimits", rateLimits);
         ControlPlaneLinkConfig cp = config.controlPlane();

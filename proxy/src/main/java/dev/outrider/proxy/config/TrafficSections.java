@@ -60,12 +60,12 @@ final class TrafficSections {
         if (!rateLimits.has("redis")) {
             return null;
         }
-        DocumentFields n = rateLimits.section("redis", List.of("uri", "passwordFile", "timeout"));
+        DocumentFields n = rateLimits.section("redis", List.of("uri", "passwordFile", "timeout", "cluster"));
         Duration timeout = duration(n, "timeout", RedisSettings.DEFAULT_TIMEOUT, false, RedisSettings.MAX_TIMEOUT);
         java.nio.file.Path passwordFile = BootstrapFields.path(n, "passwordFile", null);
         try {
             return new RedisSettings(RedisSettings.uri(BootstrapFields.requiredString(n, "uri")), passwordFile,
-                    timeout);
+                    timeout, n.bool("cluster", false));
         } catch (IllegalArgumentException e) {
             throw BootstrapFields.error(n, "uri", e.getMessage());
         }

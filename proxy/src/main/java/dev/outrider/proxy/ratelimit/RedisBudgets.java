@@ -1,5 +1,6 @@
 package dev.outrider.proxy.ratelimit;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
@@ -8,8 +9,15 @@ import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,9 +48,10 @@ public final class RedisBudgets implements AutoCloseable {
     /** The script's text (a resource next to this class). */
     static final String SCRIPT = resource("gcra.lua");
 
-    private final RedisClient client;
-    private final StatefulRedisConnection<String, String> connection;
-    private final RedisAsyncCommands<String, String> commands;
+    private final AbstractRedisClient client;
+    private final ClientResources resources;
+    private final StatefulConnection<String, String> connection;
+    private final RedisScriptingAsyncCommands<String, String> commands;
     private final long timeoutNanos;
     private volatile String sha;
 
@@ -56,10 +65,12 @@ public final class RedisBudgets implements AutoCloseable {
     public record Grant(long granted, long remaining, long waitMicros) {
     }
 
-    private RedisBudgets(RedisClient client, StatefulRedisConnection<String, String> connection, Duration timeout) {
+    private RedisBudgets(AbstractRedisClient client, ClientResources resources, StatefulConnection<String, String> connection,
+                         RedisScriptingAsyncCommands<String, String> commands, Duration timeout) {
         this.client = client;
+        this.resources = resources;
         this.connection = connection;
-        this.commands = connection.async();
+        this.commands = commands;
         this.timeoutNanos = timeout.toNanos();
     }
 
@@ -77,6 +88,14 @@ public final class RedisBudgets implements AutoCloseable {
 
     /** {@link #connect(String, Duration)} with a password kept out of the URI (null: none). */
     public static RedisBudgets connect(String uri, char[] password, Duration timeout) {
+        return connect(uri, password, timeout, false);
+    }
+
+    /**
+     * {@link #connect(String, char[], Duration)}; with {@code cluster}, {@code uri} is one node of a Redis Cluster (a
+     * seed: the client learns the others and follows the slots, each bucket living on the node of its key's slot).
+     */
+    public static RedisBudgets connect(String uri, char[] password, Duration timeout, boolean cluster) {
         requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive");
@@ -90,18 +109,46 @@ public final class RedisBudgets implements AutoCloseable {
                 redisUri.setAuthentication(user, password);
             }
         }
-        RedisClient client = RedisClient.create(redisUri);
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build())
-                .build());
+        // one connection, a few hundred calls a second: one I/O thread and one for completions, not one per core
+        ClientResources resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1)
+                .build();
+        SocketOptions socket = SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build();
+        AbstractRedisClient client = null;
         try {
-            RedisBudgets budgets = new RedisBudgets(client, client.connect(), timeout);
-            budgets.sha = budgets.connection.sync().scriptLoad(SCRIPT);
+            RedisBudgets budgets;
+            if (cluster) {
+                RedisClusterClient c = RedisClusterClient.create(resources, redisUri);
+                client = c;
+                c.setOptions(ClusterClientOptions.builder()
+                        .autoReconnect(true)
+                        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                        .socketOptions(socket)
+                        .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                                .enableAllAdaptiveRefreshTriggers().build())
+                        .build());
+                StatefulRedisClusterConnection<String, String> connection = c.connect();
+                budgets = new RedisBudgets(c, resources, connection, connection.async(), timeout);
+                budgets.sha = connection.sync().scriptLoad(SCRIPT); // on every node
+            } else {
+                RedisClient c = RedisClient.create(resources, redisUri);
+                client = c;
+                c.setOptions(ClientOptions.builder()
+                        .autoReconnect(true)
+                        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                        .socketOptions(socket)
+                        .build());
+                StatefulRedisConnection<String, String> connection = c.connect();
+                budgets = new RedisBudgets(c, resources, connection, connection.async(), timeout);
+                budgets.sha = connection.sync().scriptLoad(SCRIPT);
+            }
             return budgets;
         } catch (RuntimeException e) {
+            if (client == null) {
+                resources.shutdown(0, 2, TimeUnit.SECONDS);
+                throw e;
+            }
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
             throw e;
         }
     }
@@ -182,6 +229,7 @@ public final class RedisBudgets implements AutoCloseable {
     public void close() {
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 
     private static String resource(String name) {

@@ -34,6 +34,8 @@ public final class SharedBudgets implements AutoCloseable {
     private final String uri;
     private final char[] password;
     private final Duration timeout;
+    /** {@link #uri} is a node of a Redis Cluster. */
+    private final boolean cluster;
     private final String shown;
     private final Timer calls;
     private final AtomicBoolean available = new AtomicBoolean();
@@ -48,8 +50,9 @@ public final class SharedBudgets implements AutoCloseable {
     private volatile RedisBudgets budgets;
     private volatile boolean closed;
 
-    private SharedBudgets(String uri, char[] password, Duration timeout, MeterRegistry registry) {
+    private SharedBudgets(String uri, char[] password, Duration timeout, boolean cluster, MeterRegistry registry) {
         this.uri = uri;
+        this.cluster = cluster;
         this.password = password;
         this.timeout = timeout;
         this.shown = uri;
@@ -78,7 +81,10 @@ public final class SharedBudgets implements AutoCloseable {
                         + e.getMessage(), e);
             }
         }
-        return start(settings.uri().toString(), password, settings.timeout(), registry);
+        SharedBudgets s = new SharedBudgets(settings.uri().toString(), password, settings.timeout(),
+                settings.cluster(), registry);
+        s.connector.start();
+        return s;
     }
 
     /**
@@ -90,7 +96,7 @@ public final class SharedBudgets implements AutoCloseable {
      */
     public static SharedBudgets start(String uri, char[] password, Duration timeout, MeterRegistry registry) {
         SharedBudgets s = new SharedBudgets(requireNonNull(uri, "uri"), password, requireNonNull(timeout, "timeout"),
-                requireNonNull(registry, "registry"));
+                false, requireNonNull(registry, "registry"));
         s.connector.start();
         return s;
     }
@@ -99,7 +105,7 @@ public final class SharedBudgets implements AutoCloseable {
         boolean warned = false;
         while (!closed) {
             try {
-                RedisBudgets connected = RedisBudgets.connect(uri, password, timeout);
+                RedisBudgets connected = RedisBudgets.connect(uri, password, timeout, cluster);
                 if (closed) {
                     connected.close();
                     return;

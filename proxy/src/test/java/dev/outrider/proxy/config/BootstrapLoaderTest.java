@@ -748,6 +748,11 @@ class BootstrapLoaderTest {
         assertThat(parse("node: {service: orders}\nrateLimits: {redis: {uri: 'redis://127.0.0.1:6379'}}\n")
                 .rateLimits().redis().timeout()).as("default").isEqualTo(Duration.ofMillis(5));
         assertThat(parse("node: {service: orders}\n").rateLimits().redis()).isNull();
+        assertThat(parse("node: {service: orders}\nrateLimits: {redis: {uri: 'redis://redis-0:6379', cluster: true}}\n")
+                .rateLimits().redis().cluster()).isTrue();
+        assertThat(error("node: {service: orders}\nrateLimits: {redis: {uri: 'redis-sentinel://s:26379/0#m', cluster:"
+                + " true}}\n").getMessage()).isEqualTo("rateLimits.redis.uri: a Sentinel URI names a monitored primary,"
+                + " not a cluster node");
         assertThat(parse("node: {service: orders}\nrateLimits: {redis: {uri: 'redis-sentinel://s1:26379,s2:26379/0#main'}}\n")
                 .rateLimits().redis().uri().getScheme()).isEqualTo("redis-sentinel");
 
