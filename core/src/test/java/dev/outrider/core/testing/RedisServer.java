@@ -21,6 +21,8 @@ public final class RedisServer implements AutoCloseable {
     private final Path dir;
     private final int port;
     private final java.util.List<String> extraArgs;
+    /** A Sentinel's configuration file (the Sentinel rewrites it); null for a server. */
+    private Path sentinelConf;
     private Process process;
 
     private RedisServer(Path dir, int port, java.util.List<String> extraArgs) {
@@ -35,6 +37,29 @@ public final class RedisServer implements AutoCloseable {
         RedisServer server = new RedisServer(dir, FreePorts.belowEphemeralRange(), java.util.List.of());
         server.launch();
         return server;
+    }
+
+    /**
+     * Starts a Redis Sentinel (the same binary in sentinel mode) on a free port, monitoring the primary on
+     * {@code primaryPort} under {@code name} with a quorum of one; returns once it answers PING. Clients reach the
+     * primary through it with {@code redis-sentinel://127.0.0.1:PORT/0#NAME} ({@link #sentinelUri}).
+     */
+    public static RedisServer startSentinel(Path dir, int primaryPort, String name)
+            throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        RedisServer sentinel = new RedisServer(dir, FreePorts.belowEphemeralRange(), java.util.List.of());
+        sentinel.sentinelConf = dir.resolve("sentinel.conf");
+        Files.writeString(sentinel.sentinelConf, String.join("\n",
+                "bind 127.0.0.1", "port " + sentinel.port, "dir " + dir, "logfile " + dir.resolve("redis.log"),
+                "sentinel monitor " + name + " 127.0.0.1 " + primaryPort + " 1",
+                "sentinel down-after-milliseconds " + name + " 2000", ""));
+        sentinel.launch();
+        return sentinel;
+    }
+
+    /** {@code redis-sentinel://127.0.0.1:PORT/0#name} of this Sentinel. */
+    public String sentinelUri(String name) {
+        return "redis-sentinel://127.0.0.1:" + port + "/0#" + name;
     }
 
     /**
@@ -82,11 +107,15 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private void launch() throws IOException, InterruptedException {
-        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
-                DebianPackages.command("redis-server", "redis-server"), "--bind", "127.0.0.1",
+        String server = DebianPackages.command("redis-server", "redis-server");
+        java.util.List<String> command = sentinelConf != null
+                ? java.util.List.of(server, sentinelConf.toString(), "--sentinel")
+                : new java.util.ArrayList<>(java.util.List.of(server, "--bind", "127.0.0.1",
                 "--port", Integer.toString(port), "--save", "", "--appendonly", "no", "--dir", dir.toString(),
                 "--logfile", dir.resolve("redis.log").toString(), "--daemonize", "no", "--protected-mode", "yes"));
-        command.addAll(extraArgs);
+        if (sentinelConf == null) {
+            command.addAll(extraArgs);
+        }
         process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("redis.out").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MILLIS);

@@ -252,7 +252,9 @@ final class LimitRule {
                     }
                     return outcome;
                 }
-                lease.refill(shared, b, owner.clock()); // a probe: an answer makes Redis available again
+                if (shared.probeDue()) {
+                    lease.refill(shared, b, owner.clock()); // a probe: an answer makes Redis available again
+                }
             }
         }
         if (global) {

@@ -113,6 +113,8 @@ public final class RedisBudgets implements AutoCloseable {
         ClientResources resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1)
                 .build();
         SocketOptions socket = SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build();
+        // calls a hung Redis has not answered stay queued in the client after their timeout: bounded, then refused
+        int queue = 1024;
         AbstractRedisClient client = null;
         try {
             RedisBudgets budgets;
@@ -123,6 +125,7 @@ public final class RedisBudgets implements AutoCloseable {
                         .autoReconnect(true)
                         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                         .socketOptions(socket)
+                        .requestQueueSize(queue)
                         .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                                 .enableAllAdaptiveRefreshTriggers().build())
                         .build());
@@ -136,6 +139,7 @@ public final class RedisBudgets implements AutoCloseable {
                         .autoReconnect(true)
                         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                         .socketOptions(socket)
+                        .requestQueueSize(queue)
                         .build());
                 StatefulRedisConnection<String, String> connection = c.connect();
                 budgets = new RedisBudgets(c, resources, connection, connection.async(), timeout);

@@ -21,8 +21,8 @@ import static java.util.Objects.requireNonNull;
  * ({@code rateLimits.redis}). Connected in the background: the sidecar starts and serves without it (global rules
  * run their fallback meanwhile), and Lettuce re-makes a lost connection. Whether Redis is available follows the
  * calls: a failed or late answer makes it unavailable, an answer available again; each change is logged once
- * and shown by {@code outrider_ratelimit_redis_available} (1 or 0), and every call's time by
- * {@code outrider_ratelimit_redis_seconds}.
+ * and shown by {@code outrider_ratelimit_redis_available} (1 or 0), and every call's time by the histogram
+ * {@code outrider_ratelimit_redis_seconds} (buckets from 0.1 to 50 ms).
  *
  * <p>Thread-safe.
  */
@@ -44,6 +44,10 @@ public final class SharedBudgets implements AutoCloseable {
      * used after it, as Redis may have lost its budgets meanwhile (a restart without persistence).
      */
     private volatile int epoch;
+    /** While unavailable, a request may start one refill as a probe this often (all leases together). */
+    static final long PROBE_INTERVAL_NANOS = 100_000_000L;
+    /** {@link System#nanoTime} of the last probe. */
+    private final java.util.concurrent.atomic.AtomicLong lastProbe = new java.util.concurrent.atomic.AtomicLong();
     private final Thread connector;
     private final MeterRegistry registry;
     private final Gauge availableGauge;
@@ -57,8 +61,12 @@ public final class SharedBudgets implements AutoCloseable {
         this.timeout = timeout;
         this.shown = uri;
         this.registry = registry;
+        // a histogram with buckets around the timeout that matters here: 0.1 ms (loopback) to 50 ms (a slow Redis)
         this.calls = Timer.builder("outrider_ratelimit_redis").description("Calls to Redis for global rate limits")
-                .publishPercentileHistogram(false).register(registry);
+                .serviceLevelObjectives(Duration.ofNanos(100_000), Duration.ofNanos(250_000),
+                        Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
+                        Duration.ofMillis(10), Duration.ofMillis(50))
+                .register(registry);
         this.availableGauge = Gauge.builder("outrider_ratelimit_redis_available", available, a -> a.get() ? 1 : 0)
                 .description("1 while global rate limits are decided in Redis, 0 while their fallback applies")
                 .register(registry);
@@ -171,6 +179,17 @@ public final class SharedBudgets implements AutoCloseable {
             epoch++; // one writer: the compare-and-set
             log.info("rate limits: global rules are decided in Redis {}", shown);
         }
+    }
+
+    /**
+     * Whether a request that runs the fallback should start a refill as a probe now: at most one per
+     * {@link #PROBE_INTERVAL_NANOS} for the whole sidecar, so a Redis that hangs gets a few calls, not one per
+     * request (one answer makes it available again).
+     */
+    boolean probeDue() {
+        long now = System.nanoTime();
+        long last = lastProbe.get();
+        return now - last >= PROBE_INTERVAL_NANOS && lastProbe.compareAndSet(last, now);
     }
 
     /** Changes each time Redis becomes available again; see {@link Lease}. */

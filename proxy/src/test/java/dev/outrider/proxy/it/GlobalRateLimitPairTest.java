@@ -221,6 +221,9 @@ class GlobalRateLimitPairTest {
         assertThat(send(30) + 1).as("one budget of 10 for the caller, whichever sidecar answers").isEqualTo(10);
         assertThat(admitted(ordersA) - aBefore).as("both sidecars admitted some").isPositive();
         assertThat(admitted(ordersB) - bBefore).isPositive();
+        assertThat(Metrics.sum(ordersA, "outrider_ratelimit_redis_seconds_bucket", "le", "0.05")
+                + Metrics.sum(ordersB, "outrider_ratelimit_redis_seconds_bucket", "le", "0.05"))
+                .as("Redis calls in the latency histogram, under 50 ms").isPositive();
         HttpResponse<String> refused = get("/work/over");
         assertThat(refused.statusCode()).isEqualTo(429);
         assertThat(refused.headers().firstValue("ratelimit").orElseThrow())

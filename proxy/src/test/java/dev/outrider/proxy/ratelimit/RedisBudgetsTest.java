@@ -164,4 +164,19 @@ class RedisBudgetsTest {
             }
         }
     }
+
+    /** Through a Redis Sentinel: the client asks it for the primary named in the URI and takes there. */
+    @Test
+    void aSentinelLeadsToThePrimary(@TempDir Path sentinelDir) throws Exception {
+        long interval = 60_000_000;
+        try (RedisServer sentinel = RedisServer.startSentinel(sentinelDir, redis.port(), "budgets");
+             RedisBudgets b = RedisBudgets.connect(sentinel.sentinelUri("budgets"), TIMEOUT)) {
+            String bucket = bucket();
+            assertThat(take(b, bucket, interval, 2, 5).granted()).isEqualTo(2);
+            try (RedisClient direct = RedisClient.create(redis.uri());
+                 StatefulRedisConnection<String, String> c = direct.connect()) {
+                assertThat(c.sync().exists(bucket)).as("the bucket is on the primary the Sentinel named").isEqualTo(1);
+            }
+        }
+    }
 }

@@ -156,6 +156,23 @@ class SharedLeaseTest {
         assertThat(fields).containsExactly(field + 4, field + 3, field + 2, field + 1, field + 0);
     }
 
+    /** A dry-run global rule takes from the shared budget and counts its refusals, but refuses nothing. */
+    @Test
+    void aDryRunGlobalRuleCountsButNeverRefuses() throws Exception {
+        String name = "leases-" + POLICIES.incrementAndGet();
+        RateLimitPolicy policy = new RateLimitPolicy(new dev.outrider.core.policy.ObjectMeta(name, "shop",
+                java.util.Map.of(dev.outrider.core.policy.ObjectMeta.DRY_RUN, "true")),
+                dev.outrider.core.policy.WorkloadSelector.ALL, false, false, RateLimitPolicy.Global.DEFAULT,
+                List.of(new RateLimitPolicy.Rule("per-caller", RateLimitPolicy.Match.ANY, BY_PRINCIPAL,
+                        limit(3, Duration.ofHours(1), 3), 0, List.of(), RateLimitPolicy.Scope.GLOBAL)));
+        Sidecar s = new Sidecar(policy);
+        assertThat(s.admitted(6)).isEqualTo(6);
+        var refused = s.registry.find("outrider_ratelimit_requests").tags("policy", "shop/" + name, "rule",
+                "per-caller", "result", "rate_limited", "mode", "dry_run").counter();
+        assertThat(refused).isNotNull();
+        assertThat(refused.count()).as("Redis refused the last three").isEqualTo(3);
+    }
+
     @Test
     void twoSidecarsShareOneBudget() throws Exception {
         RateLimitPolicy policy = global(limit(40, Duration.ofHours(1), 40));
