@@ -105,7 +105,7 @@ final class RateLimitHandler extends InboundCheckHandler {
                 if (admitted) {
                     onContent(part);
                     ctx.fireChannelRead(part);
-                } else {
+                } else if (!LocalReply.dropIfAnswered(state, part)) { // its end ends the discarding, as if read now
                     ReferenceCountUtil.release(part);
                 }
             }

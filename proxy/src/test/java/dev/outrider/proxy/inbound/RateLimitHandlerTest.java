@@ -376,6 +376,102 @@ class RateLimitHandlerTest {
         respond(ch);
     }
 
+    /**
+     * Global rules on a real Redis: a request whose lease is empty waits (nothing written, nothing passed on), then
+     * is refused when Redis has no token left; the next request on the same connection, with a body, waits too and
+     * then reaches the application whole (what arrived while the refused one waited does not leak into it).
+     */
+    @Test
+    void aRequestRefusedAfterWaitingForRedisLeavesTheConnectionWhole(@org.junit.jupiter.api.io.TempDir
+                                                                     java.nio.file.Path dir) throws Exception {
+        try (dev.outrider.core.testing.RedisServer redis = dev.outrider.core.testing.RedisServer.start(dir);
+             RateLimiter shared = new RateLimiter(1000, Duration.ZERO, System::nanoTime, registry,
+                     dev.outrider.proxy.ratelimit.SharedBudgets.start(redis.uri(), null, Duration.ofSeconds(2),
+                             new SimpleMeterRegistry()));
+             RateLimiter other = new RateLimiter(1000, Duration.ZERO, System::nanoTime, new SimpleMeterRegistry(),
+                     dev.outrider.proxy.ratelimit.SharedBudgets.start(redis.uri(), null, Duration.ofSeconds(2),
+                             new SimpleMeterRegistry()))) {
+            Rule once = new Rule("per-client", Match.ANY, BY_CLIENT, new Limit(1, Duration.ofHours(1), 1), 0,
+                    List.of(), RateLimitPolicy.Scope.GLOBAL);
+            List<PolicyDocument> docs = new ArrayList<>(PolicyDocuments.parse(AUTHZ, "authz.yaml"));
+            docs.add(new RateLimitPolicy(new ObjectMeta("limits", "shop", Map.of()), WorkloadSelector.ALL, false,
+                    false, List.of(once)));
+            // another sidecar spends alice's one token
+            EmbeddedChannel elsewhere = connectionOf(other, docs);
+            org.awaitility.Awaitility.await().until(() -> redisAvailable(other) && redisAvailable(shared));
+            elsewhere.writeInbound(Unpooled.copiedBuffer("GET /api/orders HTTP/1.1\r\nHost: orders\r\n"
+                    + "x-client: alice\r\n\r\n", StandardCharsets.ISO_8859_1));
+            assertThat(awaitDecision(elsewhere)).as("admitted there").isNull();
+            assertThat(arrived(elsewhere)).isNotNull();
+
+            EmbeddedChannel ch = connectionOf(shared, docs);
+            ch.writeInbound(Unpooled.copiedBuffer("GET /api/orders HTTP/1.1\r\nHost: orders\r\nx-client: alice\r\n"
+                    + "\r\n", StandardCharsets.ISO_8859_1));
+            assertThat(written(ch)).as("waiting for Redis: nothing answered yet").isEmpty();
+            assertThat((Object) ch.readInbound()).as("nor passed on").isNull();
+            assertThat(awaitDecision(ch)).startsWith("HTTP/1.1 429 ");
+
+            ch.writeInbound(Unpooled.copiedBuffer("POST /api/orders HTTP/1.1\r\nHost: orders\r\nx-client: bob\r\n"
+                    + "content-length: 5\r\n\r\nhello", StandardCharsets.ISO_8859_1));
+            assertThat(awaitDecision(ch)).as("bob's own budget: admitted").isNull();
+            HttpRequest request = ch.readInbound();
+            assertThat(request.method().name()).isEqualTo("POST");
+            HttpContent body = ch.readInbound();
+            StringBuilder content = new StringBuilder(body.content().toString(StandardCharsets.ISO_8859_1));
+            while (!(body instanceof LastHttpContent)) {
+                body.release();
+                body = ch.readInbound();
+                assertThat(body).as("the body's end reaches the application").isNotNull();
+                content.append(body.content().toString(StandardCharsets.ISO_8859_1));
+            }
+            body.release();
+            assertThat(content.toString()).isEqualTo("hello");
+        }
+    }
+
+    private EmbeddedChannel connectionOf(RateLimiter limiter, List<PolicyDocument> docs) {
+        WorkloadPolicyCompiler c = new WorkloadPolicyCompiler(NODE, new PolicyConfig(null, DefaultAction.DENY,
+                "outrider-system", EscapedSlashes.REJECT, PathParameters.REJECT, Duration.ofSeconds(2)),
+                new JwtConfig(List.of("ES256"), Duration.ofSeconds(60), 16 * 1024, 100, Duration.ofMinutes(5)),
+                jwks, policyMetrics, limiter);
+        InboundPolicy p = new InboundPolicy(new PolicyStore(c.compile("v1", "test", docs)), policyMetrics,
+                new ProxyMetrics(registry), accessLog, new DrainState(), 8080);
+        EmbeddedChannel channel = new EmbeddedChannel();
+        new DownstreamHttp(HTTP, 1000, new Http2ConnectionErrorHandler(Direction.INBOUND, p.metrics()), pl -> {
+            InboundRequest state = new InboundRequest(8080);
+            pl.addLast("authn", new AuthnHandler(p, state));
+            pl.addLast("authz", new AuthzHandler(p, state));
+            pl.addLast("ratelimit", new RateLimitHandler(p, state));
+        }).addHttp1(channel.pipeline());
+        channels.add(channel);
+        return channel;
+    }
+
+    private static boolean redisAvailable(RateLimiter limiter) {
+        RateLimiter.RedisInUse r = limiter.redisInUse();
+        return r != null && r.available();
+    }
+
+    /**
+     * Runs the channel's tasks until the waiting request was decided: the response written (a refusal), or null
+     * when it went on to the application.
+     */
+    private static String awaitDecision(EmbeddedChannel ch) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (System.nanoTime() < deadline) {
+            ch.runPendingTasks();
+            String out = written(ch);
+            if (!out.isEmpty()) {
+                return out;
+            }
+            if (!ch.inboundMessages().isEmpty()) {
+                return null;
+            }
+            Thread.sleep(5);
+        }
+        throw new AssertionError("no decision within 5 s");
+    }
+
     /** What the checks recorded in the request state for the access log of the request that went on. */
     private static AccessLogEntry.Auth recordedAuth(EmbeddedChannel ch) {
         return ((InboundCheckHandler) ch.pipeline().get("authz")).state.auth();
