@@ -60,6 +60,8 @@ public final class SidecarLogging extends ContextAwareBase implements Configurat
         root.setLevel(rootLevel(System.getenv(LEVEL_VARIABLE)));
         root.addAppender(async);
         context.getLogger("io.netty").setLevel(Level.WARN);
+        // the Redis client of global rate limits warns on every connect that it chose epoll over io_uring
+        context.getLogger("io.lettuce.core.resource.Transports").setLevel(Level.ERROR);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 
