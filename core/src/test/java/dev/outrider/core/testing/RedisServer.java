@@ -33,10 +33,36 @@ public final class RedisServer implements AutoCloseable {
 
     /** Starts a server with its files (the log) in {@code dir}; returns once it answers PING. */
     public static RedisServer start(Path dir) throws IOException, InterruptedException {
+        return started(dir, null, java.util.List.of(), 0);
+    }
+
+    /**
+     * A server (or a Sentinel, with {@code sentinelPrimary} its primary's port and {@code sentinelName} its name) on
+     * a free port: a port probed free can be taken by another process before the server binds it, so a start that
+     * failed on "Address already in use" is tried again on another port (up to 3 times).
+     */
+    private static RedisServer started(Path dir, String sentinelName, java.util.List<String> extraArgs,
+                                       int sentinelPrimary) throws IOException, InterruptedException {
         Files.createDirectories(dir);
-        RedisServer server = new RedisServer(dir, FreePorts.belowEphemeralRange(), java.util.List.of());
-        server.launch();
-        return server;
+        for (int attempt = 1; ; attempt++) {
+            RedisServer server = new RedisServer(dir, FreePorts.belowEphemeralRange(), extraArgs);
+            if (sentinelName != null) {
+                server.sentinelConf = dir.resolve("sentinel.conf");
+                Files.writeString(server.sentinelConf, String.join("\n",
+                        "bind 127.0.0.1", "port " + server.port, "dir " + dir, "logfile " + dir.resolve("redis.log"),
+                        "sentinel monitor " + sentinelName + " 127.0.0.1 " + sentinelPrimary + " 1",
+                        "sentinel down-after-milliseconds " + sentinelName + " 2000", ""));
+            }
+            try {
+                server.launch();
+                return server;
+            } catch (IllegalStateException e) {
+                server.close();
+                if (attempt == 3 || !String.valueOf(e.getMessage()).contains("Address already in use")) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /**
@@ -46,15 +72,7 @@ public final class RedisServer implements AutoCloseable {
      */
     public static RedisServer startSentinel(Path dir, int primaryPort, String name)
             throws IOException, InterruptedException {
-        Files.createDirectories(dir);
-        RedisServer sentinel = new RedisServer(dir, FreePorts.belowEphemeralRange(), java.util.List.of());
-        sentinel.sentinelConf = dir.resolve("sentinel.conf");
-        Files.writeString(sentinel.sentinelConf, String.join("\n",
-                "bind 127.0.0.1", "port " + sentinel.port, "dir " + dir, "logfile " + dir.resolve("redis.log"),
-                "sentinel monitor " + name + " 127.0.0.1 " + primaryPort + " 1",
-                "sentinel down-after-milliseconds " + name + " 2000", ""));
-        sentinel.launch();
-        return sentinel;
+        return started(dir, name, java.util.List.of(), primaryPort);
     }
 
     /** {@code redis-sentinel://127.0.0.1:PORT/0#name} of this Sentinel. */
@@ -67,12 +85,8 @@ public final class RedisServer implements AutoCloseable {
      * {@link RedisCluster}.
      */
     static RedisServer startClusterNode(Path dir) throws IOException, InterruptedException {
-        Files.createDirectories(dir);
-        RedisServer server = new RedisServer(dir, FreePorts.belowEphemeralRange(), java.util.List.of(
-                "--cluster-enabled", "yes", "--cluster-config-file", dir.resolve("nodes.conf").toString(),
-                "--cluster-node-timeout", "2000"));
-        server.launch();
-        return server;
+        return started(dir, null, java.util.List.of("--cluster-enabled", "yes", "--cluster-config-file",
+                dir.resolve("nodes.conf").toString(), "--cluster-node-timeout", "2000"), 0);
     }
 
     public int port() {
