@@ -235,8 +235,8 @@ final class LimitRule {
         if (shared != null) {
             RedisBudgets b = shared.current();
             if (b != null) {
-                Lease lease = state.lease(key, newLease);
                 if (shared.available()) {
+                    Lease lease = state.lease(key, newLease);
                     int outcome = leased(key, lease, a, now, shared, b);
                     if (outcome == RATE_LIMITED) {
                         if (held != null) {
@@ -252,8 +252,8 @@ final class LimitRule {
                     }
                     return outcome;
                 }
-                if (shared.probeDue()) {
-                    lease.refill(shared, b, owner.clock()); // a probe: an answer makes Redis available again
+                if (shared.probeDue()) { // a probe: an answer makes Redis available again
+                    state.lease(key, newLease).refill(shared, b, owner.clock());
                 }
             }
         }
