@@ -390,7 +390,9 @@ class RateLimitHandlerTest {
                              new SimpleMeterRegistry()));
              RateLimiter other = new RateLimiter(1000, Duration.ZERO, System::nanoTime, new SimpleMeterRegistry(),
                      dev.outrider.proxy.ratelimit.SharedBudgets.start(redis.uri(), null, Duration.ofSeconds(2),
-                             new SimpleMeterRegistry()))) {
+                             new SimpleMeterRegistry()));
+             io.lettuce.core.RedisClient adminClient = io.lettuce.core.RedisClient.create(redis.uri());
+             var admin = adminClient.connect()) {
             Rule once = new Rule("per-client", Match.ANY, BY_CLIENT, new Limit(1, Duration.ofHours(1), 1), 0,
                     List.of(), RateLimitPolicy.Scope.GLOBAL);
             List<PolicyDocument> docs = new ArrayList<>(PolicyDocuments.parse(AUTHZ, "authz.yaml"));
@@ -405,6 +407,7 @@ class RateLimitHandlerTest {
             assertThat(arrived(elsewhere)).isNotNull();
 
             EmbeddedChannel ch = connectionOf(shared, docs);
+            admin.sync().clientPause(300); // Redis answers after the checks below, within the 2 s timeout
             ch.writeInbound(Unpooled.copiedBuffer("GET /api/orders HTTP/1.1\r\nHost: orders\r\nx-client: alice\r\n"
                     + "\r\n", StandardCharsets.ISO_8859_1));
             assertThat(written(ch)).as("waiting for Redis: nothing answered yet").isEmpty();
