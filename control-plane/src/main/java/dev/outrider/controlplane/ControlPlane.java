@@ -154,7 +154,7 @@ public final class ControlPlane implements AutoCloseable {
                     () -> MeshConfig.load(store).certificateTtl()).register(routes);
             new ResourceRoutes(store, hub::storeChanged).register(routes);
             new RegistrationRoutes(registry, statuses).register(routes);
-            new SnapshotRoutes(hub, config.trustDomain()).register(routes);
+            new SnapshotRoutes(hub, statuses, config.trustDomain()).register(routes);
             new SidecarRoutes(statuses, hub).register(routes);
             Authenticator authenticator = new Authenticator(config.trustDomain(),
                     new HashSet<>(config.adminIdentities()), adminToken);

@@ -26,7 +26,7 @@ import static java.util.Objects.requireNonNull;
  *   t0 ─▶ PUT AuthorizationPolicy (admin API of replica (round - 1) mod R: writes go round-robin through the
  *         replicas; answered once durable) ─▶ every replica's snapshot hub recompiles and signs one snapshot per
  *         workload ─▶ held long polls answered ─▶ each sidecar: verify, parse (applied: t_apply), keep as
- *         last-known-good (fsync), POST /v1/sidecars/status ACK to its replica (recorded: lastSeen)
+ *         last-known-good (fsync), its next long poll to its replica carries the ACK (recorded: lastSeen)
  *   apply: the benchmark thread waits on the round's latch (every sidecar counts it down once, in its applier)
  *   ACK:   then polls GET /v1/sidecars of every replica ({@link ReportedStatuses}: a sidecar reports to the
  *          replica it talks to, its first one unless it moved on) until every instance shows an appliedVersion

@@ -32,8 +32,8 @@ import static java.util.Objects.requireNonNull;
  * pods of a Deployment share its service account), and so is the {@link ControlPlaneClient} of the replica it starts
  * at. Its own: an instance name ({@code <service>-<n>}), its registration (the Service, an advertised address),
  * a real {@link SnapshotWatcher} (long poll, back-off, fail-over to the next replica), its own
- * {@link LastKnownGood} file (written with fsync, as the sidecar does), this applier, and its ACK
- * ({@code POST /v1/sidecars/status}). The {@link SnapshotVerifier} (the control plane's published keys) is the
+ * {@link LastKnownGood} file (written with fsync, as the sidecar does), this applier, and its ACK (carried by its
+ * next long poll, as the sidecar's is). The {@link SnapshotVerifier} (the control plane's published keys) is the
  * workload's: the signature of a snapshot text the workload's instances all receive is checked once for them.
  *
  * <p>Its applier stands in for the proxy's: it takes the policies as the verifier parsed them with the sidecar's

@@ -9,6 +9,7 @@ import dev.outrider.controlplane.server.ApiResponse;
 import dev.outrider.controlplane.server.Caller;
 import dev.outrider.controlplane.server.Router;
 import dev.outrider.controlplane.snapshot.IssuedSnapshot;
+import dev.outrider.controlplane.sidecars.SidecarStatuses;
 import dev.outrider.controlplane.snapshot.SnapshotHub;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -27,6 +28,9 @@ import static java.util.Objects.requireNonNull;
  * {@code GET /v1/snapshots/{ns}/{sa}?after=N&wait=S} (docs/control-plane.md "Snapshots"), for that workload's
  * certificate or an admin: 200 with the JWS ({@code application/jose}, {@code Outrider-Snapshot-Version}) as
  * soon as a version newer than {@code after} exists, else 304 after {@code wait} seconds (0..60, default 30).
+ * A sidecar's poll may carry its ACK of the version it enforces ({@code &instance=I&ack=V}), recorded as
+ * {@code POST /v1/sidecars/status} would (only when it is news: every poll repeats it); every 200 and 304 says so in
+ * {@value #ACKS_ON_POLL_HEADER}, so a sidecar posts its ACKs only to a control plane that does not take them here.
  *
  * <p>Runs on the event loop and never blocks it: {@link SnapshotHub#next} only parks a callback. The answer
  * completes on the hub thread or one of its signing threads (several at once when a change reaches many
@@ -38,15 +42,18 @@ import static java.util.Objects.requireNonNull;
 public final class SnapshotRoutes {
     public static final String VERSION_HEADER = "Outrider-Snapshot-Version";
     public static final String JOSE = "application/jose";
+    public static final String ACKS_ON_POLL_HEADER = "Outrider-Acks-On-Poll";
     static final int MAX_WAIT_SECONDS = 60;
     static final int DEFAULT_WAIT_SECONDS = 30;
     private static final Pattern NUMBER = Pattern.compile("[0-9]{1,18}");
 
     private final SnapshotHub hub;
+    private final SidecarStatuses statuses;
     private final String trustDomain;
 
-    public SnapshotRoutes(SnapshotHub hub, String trustDomain) {
+    public SnapshotRoutes(SnapshotHub hub, SidecarStatuses statuses, String trustDomain) {
         this.hub = requireNonNull(hub, "hub");
+        this.statuses = requireNonNull(statuses, "statuses");
         this.trustDomain = requireNonNull(trustDomain, "trustDomain");
     }
 
@@ -59,6 +66,7 @@ public final class SnapshotRoutes {
         authorize(request.caller(), workload);
         long after = number(request.queryParam("after"), "after", 0, Long.MAX_VALUE);
         long wait = number(request.queryParam("wait"), "wait", DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS);
+        acknowledged(request, workload);
         CompletableFuture<Optional<IssuedSnapshot>> source = hub.next(workload, after, Duration.ofSeconds(wait));
         CompletableFuture<ApiResponse> answer = source.handle((snapshot, failure) -> {
             if (failure != null) {
@@ -68,7 +76,8 @@ public final class SnapshotRoutes {
                 }
                 throw new CompletionException(cause);
             }
-            return snapshot.map(SnapshotRoutes::response).orElseGet(() -> ApiResponse.empty(HttpResponseStatus.NOT_MODIFIED));
+            return snapshot.map(SnapshotRoutes::response).orElseGet(() -> new ApiResponse(
+                    HttpResponseStatus.NOT_MODIFIED, null, new byte[0], Map.of(ACKS_ON_POLL_HEADER, "1")));
         });
         answer.whenComplete((r, e) -> {
             if (answer.isCancelled()) {
@@ -80,7 +89,31 @@ public final class SnapshotRoutes {
 
     private static ApiResponse response(IssuedSnapshot snapshot) {
         return new ApiResponse(HttpResponseStatus.OK, JOSE, snapshot.jws().getBytes(StandardCharsets.US_ASCII),
-                Map.of(VERSION_HEADER, Long.toString(snapshot.version())));
+                Map.of(VERSION_HEADER, Long.toString(snapshot.version()), ACKS_ON_POLL_HEADER, "1"));
+    }
+
+    /** The ACK the poll carries, if any: both {@code instance} and {@code ack}, from the workload's own sidecar. */
+    private void acknowledged(ApiRequest request, WorkloadIdentity workload) {
+        String instance = request.queryParam("instance");
+        String ack = request.queryParam("ack");
+        if (instance == null && ack == null) {
+            return;
+        }
+        if (instance == null || ack == null) {
+            String missing = instance == null ? "instance" : "ack";
+            throw ApiException.invalid(missing, "an ACK on a poll needs both 'instance' and 'ack'; '" + missing
+                    + "' is missing");
+        }
+        long version = number(ack, "ack", 0, Long.MAX_VALUE);
+        WorkloadIdentity reporter = Callers.workload(request.caller(), "an ACK on a snapshot poll");
+        if (!reporter.equals(workload)) {
+            throw ApiException.forbidden(reporter + " may acknowledge only its own snapshots, not " + workload + "'s");
+        }
+        try {
+            statuses.acknowledged(reporter, instance, version);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("instance", String.valueOf(e.getMessage()));
+        }
     }
 
     private WorkloadIdentity workload(ApiRequest request) {

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -83,6 +84,8 @@ public final class SidecarStatuses implements AutoCloseable {
     private Map<Key, List<CompletableFuture<Void>>> dirty = new LinkedHashMap<>();
     /** Guarded by {@link #lock}: the store revision of each record as this replica last wrote or read it. */
     private final Map<Key, Long> storedRevisions = new HashMap<>();
+    /** Guarded by {@link #lock}: whose last write to the store failed (an ACK repeated by a poll is written again). */
+    private final Set<Key> unwritten = new HashSet<>();
     private final ScheduledExecutorService writer;
     /** Guarded by {@link #lock}: a batch is queued or being written. */
     private boolean writing;
@@ -210,6 +213,31 @@ public final class SidecarStatuses implements AutoCloseable {
     }
 
     /**
+     * Records the ACK a snapshot poll carried ({@code &instance=I&ack=V}). Every poll of a sidecar repeats the version
+     * it enforces: only news is recorded (a version above the one known), or one whose write to the store failed.
+     * A failure is the writer's to log; the next poll carries the ACK again.
+     *
+     * @return completes as {@link #report}'s does; at once when the ACK was no news
+     * @throws IllegalArgumentException whose message starts with the field at fault
+     */
+    public CompletableFuture<Void> acknowledged(WorkloadIdentity caller, String instance, long version) {
+        requireNonNull(caller, "caller");
+        requireInstance(instance);
+        if (version < 0) {
+            throw new IllegalArgumentException("ack: " + version + " is not a snapshot version");
+        }
+        Key key = new Key(caller, instance);
+        synchronized (lock) {
+            Status known = entries.get(key);
+            if (known != null && known.appliedVersion() != null && known.appliedVersion() >= version
+                    && !unwritten.contains(key)) {
+                return CompletableFuture.completedFuture(null);
+            }
+        }
+        return change(key, (now, status) -> status.reported(now, version, true, null));
+    }
+
+    /**
      * Records a registration (or its refresh) of the caller's instance.
      *
      * @return completes as {@link #report}'s does
@@ -304,6 +332,14 @@ public final class SidecarStatuses implements AutoCloseable {
         boolean more;
         long waited;
         synchronized (lock) {
+            for (Key key : batch.keySet()) {
+                if (failure != null && (notWritten.isEmpty() || notWritten.contains(key))) {
+                    unwritten.add(key);
+                } else {
+                    unwritten.remove(key);
+                }
+            }
+            unwritten.retainAll(entries.keySet());
             more = !dirty.isEmpty() && !closed;
             writing = more;
             waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - dirtySince);

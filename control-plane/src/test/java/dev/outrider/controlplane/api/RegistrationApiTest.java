@@ -125,4 +125,48 @@ class RegistrationApiTest {
 
         assertThat(orders.get("/v1/sidecars").statusCode()).isEqualTo(403);
     }
+
+    @Test
+    void anAckCarriedByAPollShowsInTheSidecarList() throws Exception {
+        ApiClient orders = cp.workload("shop", "orders");
+        HttpResponse<String> first = orders.get("/v1/snapshots/shop/orders?after=0&wait=0");
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().firstValue("Outrider-Acks-On-Poll")).as("the sidecar need not post its ACKs")
+                .contains("1");
+        long version = Long.parseLong(first.headers().firstValue("Outrider-Snapshot-Version").orElseThrow());
+
+        HttpResponse<String> polled = orders.get("/v1/snapshots/shop/orders?after=" + version
+                + "&wait=0&instance=orders-8&ack=" + version);
+        assertThat(polled.statusCode()).isEqualTo(304);
+        assertThat(polled.headers().firstValue("Outrider-Acks-On-Poll")).contains("1");
+        assertThat(applied("orders-8")).isEqualTo(Long.toString(version));
+        // repeated by every poll: nothing changes, and an older version does not move it back
+        assertThat(orders.get("/v1/snapshots/shop/orders?after=" + version + "&wait=0&instance=orders-8&ack=0")
+                .statusCode()).isEqualTo(304);
+        assertThat(applied("orders-8")).isEqualTo(Long.toString(version));
+
+        HttpResponse<String> half = orders.get("/v1/snapshots/shop/orders?after=0&wait=0&ack=" + version);
+        assertThat(half.statusCode()).isEqualTo(400);
+        assertThat(ApiClient.json(half).get("field").asText()).isEqualTo("instance");
+        HttpResponse<String> notANumber = orders.get("/v1/snapshots/shop/orders?after=0&wait=0&instance=orders-8&ack=x");
+        assertThat(notANumber.statusCode()).isEqualTo(400);
+        assertThat(ApiClient.json(notANumber).get("field").asText()).isEqualTo("ack");
+        HttpResponse<String> badInstance = orders.get("/v1/snapshots/shop/orders?after=0&wait=0&instance=Orders_8&ack=1");
+        assertThat(badInstance.statusCode()).isEqualTo(400);
+        assertThat(ApiClient.json(badInstance).get("field").asText()).isEqualTo("instance");
+        HttpResponse<String> byToken = admin.get("/v1/snapshots/shop/orders?after=0&wait=0&instance=orders-8&ack=1");
+        assertThat(byToken.statusCode()).as("an admin token is no sidecar").isEqualTo(403);
+    }
+
+    /** The version {@code instance} last ACKed, as {@code GET /v1/sidecars} shows it; null when none. */
+    private static String applied(String instance) throws Exception {
+        HttpResponse<String> list = admin.get("/v1/sidecars");
+        assertThat(list.statusCode()).isEqualTo(200);
+        for (JsonNode s : ApiClient.json(list).get("sidecars")) {
+            if (s.get("instance").asText().equals(instance)) {
+                return s.has("appliedVersion") ? s.get("appliedVersion").asText() : null;
+            }
+        }
+        return null;
+    }
 }

@@ -25,6 +25,7 @@ import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Sidecar statuses shared by replicas through a real etcd: what one replica hears, every replica lists, a restart
@@ -163,5 +164,36 @@ class SidecarStatusesSharedTest {
         assertThatThrownBy(() -> one.report(ORDERS, "orders-1", "2", "ACK", null).get(10, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(IllegalStateException.class)
                 .cause().hasMessageContaining("closed");
+    }
+
+    @Test
+    void anAckRepeatedByPollsIsWrittenOnlyWhenNewsOrWhenTheStoreFailedToKeepIt() throws Exception {
+        EtcdStore store = EtcdStore.open(new EtcdStoreConfig(EtcdStoreConfig.parseEndpoints(etcd.storeUri()), null,
+                prefix, Duration.ofSeconds(1)));
+        open.add(store);
+        SidecarStatuses one = replica(store);
+        kept(one.acknowledged(ORDERS, "orders-1", 1));
+        long written = revision(store);
+        kept(one.acknowledged(ORDERS, "orders-1", 1)); // the next poll repeats it
+        kept(one.acknowledged(ORDERS, "orders-1", 0));
+        assertThat(revision(store)).as("no news: not written again").isEqualTo(written);
+
+        etcd.kill(0);
+        try {
+            assertThatThrownBy(() -> one.acknowledged(ORDERS, "orders-1", 2).get(30, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class);
+        } finally {
+            etcd.restart(0);
+        }
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> one.acknowledged(ORDERS, "orders-1", 2).get(10, TimeUnit.SECONDS) == null
+                        && revision(store) > written);
+        assertThat(replica(store()).list(w -> OptionalLong.of(2))).singleElement()
+                .satisfies(v -> assertThat(v.appliedVersion()).as("kept once etcd was back").isEqualTo(2L));
+    }
+
+    private static long revision(EtcdStore store) {
+        return store.getRecords(SidecarStatuses.SPACE, List.of("shop/orders/orders-1"))
+                .get("shop/orders/orders-1").revision();
     }
 }

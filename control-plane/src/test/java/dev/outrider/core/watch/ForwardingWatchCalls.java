@@ -1,10 +1,9 @@
 package dev.outrider.core.watch;
 
-import dev.outrider.core.snapshot.SignedSnapshot;
+import dev.outrider.core.client.SnapshotPoll;
 import dev.outrider.core.snapshot.SnapshotResult;
 
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /** The real client's {@link WatchCalls}, passed through; a test overrides the call it observes. */
@@ -16,9 +15,9 @@ abstract class ForwardingWatchCalls implements WatchCalls {
     }
 
     @Override
-    public CompletableFuture<Optional<SignedSnapshot>> nextSnapshot(String namespace, String serviceAccount,
-                                                                    long after, Duration wait) {
-        return real.nextSnapshot(namespace, serviceAccount, after, wait);
+    public CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after,
+                                                        Duration wait, String instance, long ackVersion) {
+        return real.pollSnapshot(namespace, serviceAccount, after, wait, instance, ackVersion);
     }
 
     @Override

@@ -3,14 +3,16 @@ package dev.outrider.core.watch;
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.outrider.controlplane.ControlPlaneFixture;
 import dev.outrider.controlplane.store.EtcdStoreConfig;
+import dev.outrider.controlplane.testing.ApiClient;
 import dev.outrider.controlplane.testing.EtcdCluster;
 import dev.outrider.controlplane.testing.TestMesh;
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.client.ControlPlaneClientConfig;
+import dev.outrider.core.client.SnapshotPoll;
 import dev.outrider.core.identity.CertificateFiles;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.LastKnownGood;
-import dev.outrider.core.snapshot.SignedSnapshot;
+import dev.outrider.core.snapshot.SnapshotResult;
 import dev.outrider.core.snapshot.SnapshotVerifier;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 import org.junit.jupiter.api.AfterEach;
@@ -24,7 +26,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -77,7 +78,8 @@ class WatchFailoverTest {
         SpiffeId orders = SpiffeId.ofServiceAccount(TD, "shop", "orders");
         SnapshotVerifier verifier = new SnapshotVerifier(
                 JWKSet.parse(one.adminByToken().get("/v1/snapshot-keys").body()), orders);
-        watcher = SnapshotWatcher.start(new RecordingCalls(WatchCalls.of(client), polledAfter), verifier,
+        RecordingCalls calls = new RecordingCalls(WatchCalls.of(client), polledAfter);
+        watcher = SnapshotWatcher.start(calls, verifier,
                 new LastKnownGood(dir.resolve("snapshot.jws"), verifier), s -> applied.add(s.snapshot()),
                 WatchOptions.of(orders, null, "orders-1", null), Clock.systemUTC());
         await().atMost(Duration.ofSeconds(30)).until(() -> holds(applied, "before-failover"));
@@ -94,6 +96,15 @@ class WatchFailoverTest {
         assertThat(applied.subList(appliedBefore, applied.size())).as("nothing held was downloaded again")
                 .allSatisfy(s -> assertThat(Long.parseLong(s.version())).isGreaterThan(held));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(watcher.state().lastError()).isNull());
+
+        long after = Long.parseLong(applied.getLast().version());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                ApiClient.json(two.adminByToken().get("/v1/sidecars")).get("sidecars"))
+                .as("the ACK rode on the next poll to replica two").anySatisfy(v -> {
+                    assertThat(v.get("instance").asText()).isEqualTo("orders-1");
+                    assertThat(v.get("appliedVersion").asText()).isEqualTo(Long.toString(after));
+                }));
+        assertThat(calls.reports).as("no ACK posted separately").isEmpty();
     }
 
     /** A workload client of spiffe://cluster.local/ns/shop/sa/orders knowing every replica's address, in order. */
@@ -111,9 +122,16 @@ class WatchFailoverTest {
                 ControlPlaneClientConfig.defaultServerIdentity(TD)));
     }
 
-    /** The real client's calls, recording the version each poll asks to be newer than. */
+    /** The real client's calls, recording the version each poll asks to be newer than, and the reports posted. */
     private static final class RecordingCalls extends ForwardingWatchCalls {
         private final List<Long> polledAfter;
+        final List<String> reports = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void reportStatus(String instance, String version, SnapshotResult result, String error) {
+            reports.add(result + " " + version);
+            super.reportStatus(instance, version, result, error);
+        }
 
         RecordingCalls(WatchCalls real, List<Long> polledAfter) {
             super(real);
@@ -121,10 +139,10 @@ class WatchFailoverTest {
         }
 
         @Override
-        public CompletableFuture<Optional<SignedSnapshot>> nextSnapshot(String namespace, String serviceAccount,
-                                                                        long after, Duration wait) {
+        public CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after,
+                                                        Duration wait, String instance, long ackVersion) {
             polledAfter.add(after);
-            return super.nextSnapshot(namespace, serviceAccount, after, wait);
+            return super.pollSnapshot(namespace, serviceAccount, after, wait, instance, ackVersion);
         }
     }
 }

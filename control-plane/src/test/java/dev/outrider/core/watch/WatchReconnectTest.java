@@ -1,5 +1,6 @@
 package dev.outrider.core.watch;
 
+import dev.outrider.core.client.SnapshotPoll;
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.outrider.core.client.Backoff;
 import dev.outrider.core.client.ControlPlaneClient;
@@ -7,7 +8,6 @@ import dev.outrider.core.client.ControlPlaneClientConfig;
 import dev.outrider.core.identity.CertificateFiles;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.LastKnownGood;
-import dev.outrider.core.snapshot.SignedSnapshot;
 import dev.outrider.core.snapshot.SnapshotVerifier;
 import dev.outrider.core.snapshot.WorkloadSnapshot;
 import dev.outrider.controlplane.ControlPlaneFixture;
@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -115,11 +114,11 @@ class WatchReconnectTest {
         }
 
         @Override
-        public CompletableFuture<Optional<SignedSnapshot>> nextSnapshot(String namespace, String serviceAccount,
-                                                                        long after, Duration wait) {
-            CompletableFuture<Optional<SignedSnapshot>> answer;
+        public CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after,
+                                                        Duration wait, String instance, long ackVersion) {
+            CompletableFuture<SnapshotPoll> answer;
             try {
-                answer = super.nextSnapshot(namespace, serviceAccount, after, wait);
+                answer = super.pollSnapshot(namespace, serviceAccount, after, wait, instance, ackVersion);
             } catch (RuntimeException e) {
                 failures.incrementAndGet();
                 throw e;

@@ -44,6 +44,8 @@ import static java.util.Objects.requireNonNull;
  */
 public final class ControlPlaneClient implements AutoCloseable {
     static final String VERSION_HEADER = "Outrider-Snapshot-Version";
+    /** On a snapshot poll's answer: the control plane records the ACK carried by the poll. */
+    public static final String ACKS_ON_POLL_HEADER = "Outrider-Acks-On-Poll";
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._-]{0,252})");
     private static final String JSON_TYPE = "application/json";
 
@@ -157,18 +159,33 @@ public final class ControlPlaneClient implements AutoCloseable {
      */
     public CompletableFuture<Optional<SignedSnapshot>> nextSnapshot(String namespace, String serviceAccount,
                                                                     long after, Duration wait) {
+        CompletableFuture<SnapshotPoll> poll = pollSnapshot(namespace, serviceAccount, after, wait, null, -1);
+        return HttpTransport.propagateCancel(poll, poll.thenApply(SnapshotPoll::snapshot));
+    }
+
+    /**
+     * As {@link #nextSnapshot}, for a sidecar: when {@code ackVersion} is not negative the poll also carries
+     * {@code instance}'s ACK of that version ({@code &instance=I&ack=V}), which a control plane that says so in
+     * {@value #ACKS_ON_POLL_HEADER} records as {@code POST /v1/sidecars/status} would (an older one ignores it).
+     */
+    public CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after,
+                                                        Duration wait, String instance, long ackVersion) {
         requireNonNull(wait, "wait");
         if (after < 0 || wait.isNegative() || wait.toSeconds() > 60) {
             throw new IllegalArgumentException("after must be >= 0 and wait 0..60s");
         }
         String path = "/v1/snapshots/" + segment("namespace", namespace) + "/" + segment("serviceAccount", serviceAccount);
         String call = "GET " + path;
-        HttpRequest.Builder request = request(path + "?after=" + after + "&wait=" + wait.toSeconds())
-                .timeout(config.requestTimeout().plus(wait)).GET();
+        String query = "?after=" + after + "&wait=" + wait.toSeconds();
+        if (ackVersion >= 0) {
+            query += "&instance=" + segment("instance", instance) + "&ack=" + ackVersion;
+        }
+        HttpRequest.Builder request = request(path + query).timeout(config.requestTimeout().plus(wait)).GET();
         CompletableFuture<HttpResponse<byte[]>> sent = http.send(call, request, false, null);
         return HttpTransport.propagateCancel(sent, sent.thenApply(answer -> {
+            boolean acksOnPoll = answer.headers().firstValue(ACKS_ON_POLL_HEADER).isPresent();
             if (answer.statusCode() == 304) {
-                return Optional.empty();
+                return new SnapshotPoll(Optional.empty(), acksOnPoll);
             }
             if (answer.statusCode() != 200) {
                 throw ApiAnswers.error(call, answer.statusCode(), answer.body());
@@ -178,8 +195,8 @@ public final class ControlPlaneClient implements AutoCloseable {
                 throw ControlPlaneException.badResponse(call, 200, "header " + VERSION_HEADER + " is "
                         + (version == null ? "missing" : "'" + version + "'"));
             }
-            return Optional.of(new SignedSnapshot(Long.parseLong(version),
-                    new String(answer.body(), StandardCharsets.US_ASCII)));
+            return new SnapshotPoll(Optional.of(new SignedSnapshot(Long.parseLong(version),
+                    new String(answer.body(), StandardCharsets.US_ASCII))), acksOnPoll);
         }));
     }
 

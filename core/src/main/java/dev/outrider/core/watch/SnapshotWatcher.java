@@ -3,6 +3,7 @@ package dev.outrider.core.watch;
 import dev.outrider.core.client.Backoff;
 import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.client.ControlPlaneException;
+import dev.outrider.core.client.SnapshotPoll;
 import dev.outrider.core.snapshot.SignedSnapshot;
 import dev.outrider.core.snapshot.SnapshotResult;
 import dev.outrider.core.snapshot.VerifiedSnapshot;
@@ -38,10 +39,14 @@ import static java.util.Objects.requireNonNull;
  *    poll(after) ─▶ HttpClient holds it (no thread of ours) ─▶ result back on the watch thread
  *       304 ─▶ poll again                                   network/5xx/4xx ─▶ backoff with jitter, poll again
  *                                                           (connection refused: at most Backoff.REFUSED_MAX)
- *       200 ─▶ SnapshotIntake: verify(min = applied) ─▶ apply ─▶ store last-known-good ─▶ ACK ─▶ poll(after = v)
+ *       200 ─▶ SnapshotIntake: verify(min = applied) ─▶ apply ─▶ store last-known-good ─▶ poll(after = v, ack = v)
  *                              └ refused or apply failed ─▶ NACK(error), previous snapshot stays ─▶ poll(after = v)
  *  close(): cancel the poll, deregister, stop the thread.
  * </pre>
+ * An ACK rides on the next poll ({@code &instance=I&ack=V}, every poll repeats the version in force, as an xDS
+ * request carries the version it accepted): one request per snapshot instead of two. A control plane that does
+ * not say it records them ({@link SnapshotPoll#acksOnPoll()}: an older one, during a rolling upgrade) gets the ACK
+ * as {@code POST /v1/sidecars/status}, as a NACK always is (it carries its error).
  * After a NACK the next poll asks for versions after the refused one, so the same bad snapshot is not fetched in a
  * loop; the version in force may then be older than what is polled after. The cached snapshot is ACKed once the
  * control plane first answers without a newer one, so its status shows what the sidecar enforces.
@@ -86,6 +91,10 @@ public final class SnapshotWatcher implements AutoCloseable {
     private boolean cachedAckPending;
     /** A report that could not be sent yet (only the latest matters). */
     private Report pendingReport;
+    /** The last answer said the control plane records the ACK carried by a poll. */
+    private boolean acksOnPoll;
+    /** The ACK last left to the polls (-1: none): posted after all if an answer says they are not recorded. */
+    private long ackLeftToPolls = -1;
     private CompletableFuture<?> inFlight;
 
     private record Report(String version, SnapshotResult result, String error) {
@@ -231,9 +240,12 @@ public final class SnapshotWatcher implements AutoCloseable {
         if (closed) {
             return;
         }
-        CompletableFuture<Optional<SignedSnapshot>> answer;
+        CompletableFuture<SnapshotPoll> answer;
         try {
-            answer = client.nextSnapshot(options.namespace(), options.serviceAccount(), pollAfter, options.pollWait());
+            // the version in force once ACKed; not the cached one before the control plane first answered
+            long ack = cachedAckPending ? -1 : appliedVersion;
+            answer = client.pollSnapshot(options.namespace(), options.serviceAccount(), pollAfter, options.pollWait(),
+                    options.instance(), ack);
         } catch (RuntimeException e) {
             Duration delay = pollFailed(e);
             publish();
@@ -249,7 +261,7 @@ public final class SnapshotWatcher implements AutoCloseable {
     }
 
     /** On the watch thread; whatever happens, publishes the state and schedules the next poll. */
-    private void answered(Optional<SignedSnapshot> answer, Throwable failure) {
+    private void answered(SnapshotPoll answer, Throwable failure) {
         inFlight = null;
         if (closed) {
             return;
@@ -269,8 +281,16 @@ public final class SnapshotWatcher implements AutoCloseable {
     }
 
     /** An answer (200 or 304); returns the delay before the next poll. */
-    private Duration handle(Optional<SignedSnapshot> answer) {
+    private Duration handle(SnapshotPoll poll) {
         lastContact = clock.instant();
+        acksOnPoll = poll.acksOnPoll();
+        if (!acksOnPoll && ackLeftToPolls >= 0) { // answered by a control plane that ignores them: posted now
+            if (pendingReport == null && ackLeftToPolls == appliedVersion) {
+                pendingReport = new Report(Long.toString(ackLeftToPolls), SnapshotResult.ACK, null);
+            }
+            ackLeftToPolls = -1;
+        }
+        Optional<SignedSnapshot> answer = poll.snapshot();
         if (contactError != null) {
             log.info("the control plane answers again");
         }
@@ -315,6 +335,11 @@ public final class SnapshotWatcher implements AutoCloseable {
     private void sendPendingReport() {
         Report report = pendingReport;
         if (report == null) {
+            return;
+        }
+        if (acksOnPoll && report.result() == SnapshotResult.ACK && report.version().equals(Long.toString(appliedVersion))) {
+            pendingReport = null; // the next poll, sent now, carries it
+            ackLeftToPolls = appliedVersion;
             return;
         }
         try {

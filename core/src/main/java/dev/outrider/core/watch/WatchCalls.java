@@ -1,11 +1,10 @@
 package dev.outrider.core.watch;
 
 import dev.outrider.core.client.ControlPlaneClient;
-import dev.outrider.core.snapshot.SignedSnapshot;
+import dev.outrider.core.client.SnapshotPoll;
 import dev.outrider.core.snapshot.SnapshotResult;
 
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -13,8 +12,9 @@ import java.util.concurrent.CompletableFuture;
  * the watch loop's decisions are unit-tested with scripted answers.
  */
 interface WatchCalls {
-    CompletableFuture<Optional<SignedSnapshot>> nextSnapshot(String namespace, String serviceAccount, long after,
-                                                             Duration wait);
+    /** {@link ControlPlaneClient#pollSnapshot}: {@code ackVersion} negative for none. */
+    CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after, Duration wait,
+                                                 String instance, long ackVersion);
 
     Duration register(String service, String instance, String address);
 
@@ -28,9 +28,9 @@ interface WatchCalls {
     static WatchCalls of(ControlPlaneClient client) {
         return new WatchCalls() {
             @Override
-            public CompletableFuture<Optional<SignedSnapshot>> nextSnapshot(String namespace, String serviceAccount,
-                                                                            long after, Duration wait) {
-                return client.nextSnapshot(namespace, serviceAccount, after, wait);
+            public CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after,
+                                                                Duration wait, String instance, long ackVersion) {
+                return client.pollSnapshot(namespace, serviceAccount, after, wait, instance, ackVersion);
             }
 
             @Override

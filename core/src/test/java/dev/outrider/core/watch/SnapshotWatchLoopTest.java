@@ -1,6 +1,7 @@
 package dev.outrider.core.watch;
 
 import dev.outrider.core.client.ControlPlaneException;
+import dev.outrider.core.client.SnapshotPoll;
 import dev.outrider.core.snapshot.SignedSnapshot;
 import dev.outrider.core.snapshot.SnapshotResult;
 import dev.outrider.core.watch.WatchState.Source;
@@ -42,7 +43,8 @@ class SnapshotWatchLoopTest {
     private LastKnownGood cache;
     private SnapshotWatcher watcher;
 
-    record Poll(long after, CompletableFuture<Optional<SignedSnapshot>> answer) {
+    /** One poll: what it asked for, the ACK it carried (-1: none), and its answer to complete. */
+    record Poll(long after, long ack, CompletableFuture<Optional<SignedSnapshot>> answer) {
     }
 
     record Report(String version, SnapshotResult result, String error) {
@@ -55,13 +57,22 @@ class SnapshotWatchLoopTest {
         final AtomicInteger registrations = new AtomicInteger();
         volatile Supplier<Duration> registration = () -> Duration.ofSeconds(60);
         volatile RuntimeException reportFailure;
+        /** What the answers say (when completed): the control plane records the ACK a poll carries. */
+        volatile boolean acksOnPoll;
 
         @Override
-        public CompletableFuture<Optional<SignedSnapshot>> nextSnapshot(String namespace, String serviceAccount,
-                                                                        long after, Duration wait) {
+        public CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after,
+                                                            Duration wait, String instance, long ackVersion) {
+            assertThat(instance).isEqualTo("orders-1");
             CompletableFuture<Optional<SignedSnapshot>> answer = new CompletableFuture<>();
-            polls.add(new Poll(after, answer));
-            return answer;
+            CompletableFuture<SnapshotPoll> poll = answer.thenApply(s -> new SnapshotPoll(s, acksOnPoll));
+            poll.whenComplete((r, e) -> {
+                if (poll.isCancelled()) {
+                    answer.cancel(true);
+                }
+            });
+            polls.add(new Poll(after, ackVersion, answer));
+            return poll;
         }
 
         @Override
@@ -139,6 +150,70 @@ class SnapshotWatchLoopTest {
         assertThat(state.source()).isEqualTo(Source.CONTROL_PLANE);
         assertThat(state.lastError()).isNull();
         assertThat(state.lastContact()).isNotNull();
+    }
+
+    @Test
+    void theAckRidesOnTheNextPollWhenTheControlPlaneRecordsItThere() throws Exception {
+        calls.acksOnPoll = true;
+        start(null);
+
+        Poll first = calls.nextPoll();
+        assertThat(first.ack()).as("nothing applied yet").isEqualTo(-1);
+        first.answer().complete(Optional.of(snapshots.signed(5)));
+
+        Poll second = calls.nextPoll();
+        assertThat(second.after()).isEqualTo(5);
+        assertThat(second.ack()).isEqualTo(5);
+        assertThat(calls.reports).as("no separate report").isEmpty();
+        second.answer().complete(Optional.empty());
+        assertThat(calls.nextPoll().ack()).as("every poll repeats the version in force").isEqualTo(5);
+        assertThat(calls.reports).isEmpty();
+    }
+
+    @Test
+    void aNackIsPostedAndTheAckInForceStillRidesOnThePolls() throws Exception {
+        calls.acksOnPoll = true;
+        start(null);
+        calls.nextPoll().answer().complete(Optional.of(snapshots.signed(5)));
+        calls.nextPoll().answer().complete(Optional.of(new SignedSnapshot(6, tampered(6))));
+
+        Poll afterRefusal = calls.nextPoll();
+        assertThat(afterRefusal.after()).isEqualTo(6);
+        assertThat(afterRefusal.ack()).as("5 stays in force").isEqualTo(5);
+        assertThat(calls.reports).singleElement().satisfies(r -> {
+            assertThat(r.version()).isEqualTo("6");
+            assertThat(r.result()).isEqualTo(SnapshotResult.NACK);
+            assertThat(r.error()).contains("BAD_SIGNATURE");
+        });
+    }
+
+    @Test
+    void anAckLeftToThePollsIsPostedWhenAnAnswerSaysTheyAreNotRecorded() throws Exception {
+        calls.acksOnPoll = true;
+        start(null);
+        calls.nextPoll().answer().complete(Optional.of(snapshots.signed(5)));
+        Poll second = calls.nextPoll();
+        assertThat(calls.reports).isEmpty();
+
+        assertThat(second.ack()).isEqualTo(5);
+
+        calls.acksOnPoll = false; // that poll went to a control plane that ignores the ACK on it
+        second.answer().complete(Optional.empty());
+        assertThat(calls.nextPoll().ack()).isEqualTo(5);
+        assertThat(calls.reports).containsExactly(new Report("5", SnapshotResult.ACK, null));
+    }
+
+    @Test
+    void theCachedSnapshotsAckRidesOnThePollAfterTheControlPlaneFirstAnswered() throws Exception {
+        calls.acksOnPoll = true;
+        cache.store(snapshots.signed(7).jws(), 7);
+        start(null);
+
+        Poll first = calls.nextPoll();
+        assertThat(first.ack()).as("not before the control plane answered").isEqualTo(-1);
+        first.answer().complete(Optional.empty());
+        assertThat(calls.nextPoll().ack()).isEqualTo(7);
+        assertThat(calls.reports).isEmpty();
     }
 
     @Test
