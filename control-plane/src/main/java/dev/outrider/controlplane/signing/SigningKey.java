@@ -89,9 +89,9 @@ public final class SigningKey {
         }
     }
 
-    /** The signer for snapshots, with this key's {@code kid}. */
+    /** The signer for snapshots, with this key's {@code kid}; ECDSA by {@link EcdsaProvider}. */
     public SnapshotSigner signer() {
-        return SnapshotSigner.of(jwk);
+        return SnapshotSigner.of(jwk, EcdsaProvider.get());
     }
 
     public String keyId() {

@@ -65,6 +65,23 @@ class SigningKeyTest {
     }
 
     @Test
+    void boringSslSignsWhereItsLibraryLoadsAndTheJdkVerifies() throws Exception {
+        String arch = System.getProperty("os.arch");
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").equals("Linux")
+                && (arch.equals("amd64") || arch.equals("aarch64")), "Conscrypt ships Linux x86-64 and AArch64 libraries");
+        assertThat(EcdsaProvider.name()).isEqualTo("Conscrypt");
+        SigningKey key = SigningKey.loadOrGenerate(dir.resolve("signing-key.pem"));
+        Path keysFile = dir.resolve("snapshot-keys.json");
+        key.writePublicKeys(keysFile);
+        SnapshotVerifier verifier = new SnapshotVerifier(JWKSet.parse(Files.readString(keysFile)), ORDERS);
+        for (int i = 0; i < 20; i++) { // ECDSA's random k: a different signature each time, each valid
+            String jws = key.signer().sign(new WorkloadSnapshot(Integer.toString(i), ORDERS,
+                    Instant.parse("2026-01-01T00:00:00Z"), "", List.of()));
+            assertThat(verifier.verify(jws).versionNumber()).isEqualTo(i);
+        }
+    }
+
+    @Test
     void loadsSec1KeysWithoutTheOptionalPublicPart() throws Exception {
         var keys = TestMesh.ec();
         PrivateKeyInfo info = PrivateKeyInfo.getInstance(keys.getPrivate().getEncoded());

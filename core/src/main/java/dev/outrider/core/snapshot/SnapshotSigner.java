@@ -10,6 +10,7 @@ import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 
+import java.security.Provider;
 import java.security.interfaces.ECPrivateKey;
 
 import static java.util.Objects.requireNonNull;
@@ -35,6 +36,14 @@ public final class SnapshotSigner {
      * @throws IllegalArgumentException when the key is not on P-256 or the key id is blank
      */
     public SnapshotSigner(ECPrivateKey privateKey, String keyId) {
+        this(privateKey, keyId, null);
+    }
+
+    /**
+     * As above, with ECDSA computed by {@code provider} (e.g. the control plane's BoringSSL-backed one), or by the
+     * JDK's when null.
+     */
+    public SnapshotSigner(ECPrivateKey privateKey, String keyId, Provider provider) {
         requireNonNull(privateKey, "privateKey");
         requireNonNull(keyId, "keyId");
         if (!Curve.P_256.equals(Curve.forECParameterSpec(privateKey.getParams()))) {
@@ -45,6 +54,9 @@ public final class SnapshotSigner {
         }
         try {
             this.signer = new ECDSASigner(privateKey);
+            if (provider != null) {
+                this.signer.getJCAContext().setProvider(provider);
+            }
         } catch (JOSEException e) {
             throw new IllegalArgumentException("unusable snapshot signing key: " + e.getMessage(), e);
         }
@@ -53,6 +65,11 @@ public final class SnapshotSigner {
 
     /** A signer for a Nimbus {@link ECKey} with its private part and its {@code kid}. */
     public static SnapshotSigner of(ECKey key) {
+        return of(key, null);
+    }
+
+    /** As {@link #of(ECKey)}, with ECDSA computed by {@code provider} (the JDK's when null). */
+    public static SnapshotSigner of(ECKey key, Provider provider) {
         requireNonNull(key, "key");
         if (!key.isPrivate()) {
             throw new IllegalArgumentException("snapshot signing JWK has no private part");
@@ -61,7 +78,7 @@ public final class SnapshotSigner {
             throw new IllegalArgumentException("snapshot signing JWK has no kid");
         }
         try {
-            return new SnapshotSigner(key.toECPrivateKey(), key.getKeyID());
+            return new SnapshotSigner(key.toECPrivateKey(), key.getKeyID(), provider);
         } catch (JOSEException e) {
             throw new IllegalArgumentException("unusable snapshot signing JWK: " + e.getMessage(), e);
         }

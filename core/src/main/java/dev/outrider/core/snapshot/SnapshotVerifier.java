@@ -25,8 +25,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.ParseException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import static java.util.Objects.requireNonNull;
@@ -69,8 +71,10 @@ public final class SnapshotVerifier {
     /** Null for a fixed key set; else the JWK Set file and the bytes the keys in use were read from. */
     private final Path keyFile;
     private volatile byte[] keyFileBytes;
-    /** The last snapshot accepted; see {@link #verifyAndParse(String, long)}. */
-    private volatile Accepted lastAccepted;
+    /** How many recently accepted texts are remembered: one per control-plane replica a sidecar may hear. */
+    static final int RECENT = 4;
+    /** The snapshots accepted last, newest first, at most {@link #RECENT}; see {@link #verifyAndParse(String, long)}. */
+    private volatile List<Accepted> recent = List.of();
 
     /** A snapshot accepted as {@code jws}, checked against the key set {@code keys} (compared by identity). */
     private record Accepted(String jws, Map<String, ECDSAVerifier> keys, VerifiedSnapshot verified) {
@@ -217,9 +221,11 @@ public final class SnapshotVerifier {
      *
      * The result carries the policy documents as parsed here, so nothing parses the text again.
      *
-     * <p>The same text as the last snapshot accepted, under the same trusted keys, is not checked again: its
-     * result is returned after the version floor (a reconnect resends the snapshot in use; instances that share a
-     * verifier receive the same text). A change of the key set (rotation, a retired key) checks everything anew.
+     * <p>The same text as one of the last {@value #RECENT} snapshots accepted, under the same trusted keys, is not
+     * checked again: its result is returned after the version floor (a reconnect resends the snapshot in use;
+     * instances that share a verifier receive the same texts, one per control-plane replica: every replica signs
+     * its own, and ECDSA signatures differ). A change of the key set (rotation, a retired key) checks everything
+     * anew.
      *
      * @throws SnapshotException with the reason and a message without payload or key material
      */
@@ -227,10 +233,12 @@ public final class SnapshotVerifier {
         requireNonNull(jws, "jws");
         refreshKeys();
         Map<String, ECDSAVerifier> keys = verifiers;
-        Accepted last = lastAccepted;
-        if (last != null && last.keys() == keys && last.jws().equals(jws)) {
-            requireNotOlder(last.verified().snapshot(), minimumVersion);
-            return last.verified();
+        List<Accepted> known = recent;
+        for (Accepted a : known) {
+            if (a.keys() == keys && a.jws().equals(jws)) {
+                requireNotOlder(a.verified().snapshot(), minimumVersion);
+                return a.verified();
+            }
         }
         JWSObject object = parse(jws);
         JWSHeader header = object.getHeader();
@@ -256,7 +264,14 @@ public final class SnapshotVerifier {
                     "signature does not verify with key '" + kid + "'");
         }
         VerifiedSnapshot verified = checkContent(object, minimumVersion);
-        lastAccepted = new Accepted(jws, keys, verified);
+        List<Accepted> next = new ArrayList<>(RECENT);
+        next.add(new Accepted(jws, keys, verified));
+        for (Accepted a : known) {
+            if (next.size() < RECENT && a.keys() == keys) {
+                next.add(a);
+            }
+        }
+        recent = List.copyOf(next); // a race with another thread only forgets a text: it is checked again
         return verified;
     }
 

@@ -23,6 +23,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 
 import static dev.outrider.core.snapshot.Snapshots.KID;
 import static dev.outrider.core.snapshot.Snapshots.ORDERS;
@@ -278,6 +281,25 @@ class SnapshotVerifierTest {
         assertThat(catchThrowableOfType(SnapshotException.class, () -> verifier.verify(tampered)))
                 .as("other text is checked").isNotNull();
         assertThat(verifier.verifyAndParse(v7, 0)).isSameAs(first);
+    }
+
+    @Test
+    void theTextsOfSeveralReplicasAreEachCheckedOnce() {
+        SnapshotVerifier verifier = Snapshots.verifierFor(KEY, ORDERS);
+        List<String> replicas = new ArrayList<>(); // the same snapshot, signed by each replica: other signatures
+        for (int i = 0; i < SnapshotVerifier.RECENT; i++) {
+            replicas.add(SIGNER.sign(snapshot("7")));
+        }
+        assertThat(Set.copyOf(replicas)).hasSize(SnapshotVerifier.RECENT);
+        List<VerifiedSnapshot> first = replicas.stream().map(jws -> verifier.verifyAndParse(jws, 0)).toList();
+        for (int i = replicas.size() - 1; i >= 0; i--) {
+            assertThat(verifier.verifyAndParse(replicas.get(i), 7)).as("replica %d's text again", i)
+                    .isSameAs(first.get(i));
+        }
+        verifier.verifyAndParse(SIGNER.sign(snapshot("8")), 7); // one more: the text least recently accepted goes
+        VerifiedSnapshot again = verifier.verifyAndParse(replicas.getFirst(), 7);
+        assertThat(again).as("checked anew").isNotSameAs(first.getFirst());
+        assertThat(again.versionNumber()).isEqualTo(7);
     }
 
     @Test
