@@ -225,7 +225,8 @@ public final class SnapshotVerifier {
      * checked again: its result is returned after the version floor (a reconnect resends the snapshot in use;
      * instances that share a verifier receive the same texts, one per control-plane replica: every replica signs
      * its own, and ECDSA signatures differ). A change of the key set (rotation, a retired key) checks everything
-     * anew.
+     * anew. Texts not known yet are checked one at a time, so that instances receiving the same text at once check
+     * it once (a sidecar has one watch thread: for it the lock is never contended).
      *
      * @throws SnapshotException with the reason and a message without payload or key material
      */
@@ -233,13 +234,29 @@ public final class SnapshotVerifier {
         requireNonNull(jws, "jws");
         refreshKeys();
         Map<String, ECDSAVerifier> keys = verifiers;
-        List<Accepted> known = recent;
-        for (Accepted a : known) {
+        VerifiedSnapshot known = recentlyAccepted(jws, keys, minimumVersion);
+        if (known != null) {
+            return known;
+        }
+        synchronized (this) {
+            known = recentlyAccepted(jws, keys, minimumVersion);
+            return known != null ? known : check(jws, keys, minimumVersion);
+        }
+    }
+
+    /** The result for {@code jws} if one of the recent texts accepted under {@code keys}, after the floor; else null. */
+    private VerifiedSnapshot recentlyAccepted(String jws, Map<String, ECDSAVerifier> keys, long minimumVersion) {
+        for (Accepted a : recent) {
             if (a.keys() == keys && a.jws().equals(jws)) {
                 requireNotOlder(a.verified().snapshot(), minimumVersion);
                 return a.verified();
             }
         }
+        return null;
+    }
+
+    /** Under this verifier's lock: checks {@code jws} in full and remembers it when accepted. */
+    private VerifiedSnapshot check(String jws, Map<String, ECDSAVerifier> keys, long minimumVersion) {
         JWSObject object = parse(jws);
         JWSHeader header = object.getHeader();
         if (!SnapshotSigner.TYPE.equals(header.getType())) {
@@ -266,12 +283,12 @@ public final class SnapshotVerifier {
         VerifiedSnapshot verified = checkContent(object, minimumVersion);
         List<Accepted> next = new ArrayList<>(RECENT);
         next.add(new Accepted(jws, keys, verified));
-        for (Accepted a : known) {
+        for (Accepted a : recent) {
             if (next.size() < RECENT && a.keys() == keys) {
                 next.add(a);
             }
         }
-        recent = List.copyOf(next); // a race with another thread only forgets a text: it is checked again
+        recent = List.copyOf(next);
         return verified;
     }
 

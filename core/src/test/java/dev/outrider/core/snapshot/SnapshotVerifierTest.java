@@ -303,6 +303,27 @@ class SnapshotVerifierTest {
     }
 
     @Test
+    void instancesReceivingOneTextAtOnceCheckItOnce() throws Exception {
+        SnapshotVerifier verifier = Snapshots.verifierFor(KEY, ORDERS);
+        String v7 = SIGNER.sign(snapshot("7"));
+        int n = 8;
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(n);
+        List<java.util.concurrent.Future<VerifiedSnapshot>> results = new ArrayList<>();
+        try (var threads = java.util.concurrent.Executors.newFixedThreadPool(n)) {
+            for (int i = 0; i < n; i++) {
+                results.add(threads.submit(() -> {
+                    start.await();
+                    return verifier.verifyAndParse(v7, 0);
+                }));
+            }
+        }
+        VerifiedSnapshot first = results.getFirst().get();
+        for (var r : results) {
+            assertThat(r.get()).as("one check, one result").isSameAs(first);
+        }
+    }
+
+    @Test
     void signedSnapshotWithInvalidPolicyIsRefusedNamingDocumentAndField() {
         WorkloadSnapshot bad = new WorkloadSnapshot("4", ORDERS, snapshot("4").issuedAt(), """
                 apiVersion: outrider.dev/v1
