@@ -29,7 +29,7 @@ final class PropagationReport {
     private final LatencyDistribution ack = new LatencyDistribution(
             "per sidecar: write → ACK recorded by the control plane");
     private final LatencyDistribution applyToAck = new LatencyDistribution(
-            "per sidecar: applied → ACK recorded (last-known-good fsync + POST)");
+            "per sidecar: applied → ACK recorded (last-known-good fsync + next poll)");
     private final LatencyDistribution put = new LatencyDistribution(
             "per write: PUT answered (durable)");
     private final LatencyDistribution firstApplied = new LatencyDistribution(
