@@ -20,6 +20,7 @@ import dev.outrider.proxy.http.RequestPathPolicy;
 import dev.outrider.proxy.inbound.InboundInitializer;
 import dev.outrider.proxy.inbound.InboundPolicy;
 import dev.outrider.proxy.metrics.Direction;
+import dev.outrider.proxy.metrics.MeshMetrics;
 import dev.outrider.proxy.metrics.ProxyMetrics;
 import dev.outrider.proxy.metrics.Registries;
 import dev.outrider.proxy.outbound.OutboundInitializer;
@@ -123,7 +124,8 @@ public final class Sidecar implements AutoCloseable {
                 "outrider");
         resources.push(() -> transport.group().shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS)
                 .awaitUninterruptibly(5, TimeUnit.SECONDS));
-        ProxyMetrics metrics = new ProxyMetrics(registry);
+        ProxyMetrics metrics = new ProxyMetrics(registry, new MeshMetrics(registry,
+                new MeshMetrics.Local(config.node().service(), config.node().identity()), MeshMetrics.DEFAULT_MAX_SERIES));
         DrainState drainState = new DrainState();
 
         ControlPlaneLink controlPlane = config.fromControlPlane()

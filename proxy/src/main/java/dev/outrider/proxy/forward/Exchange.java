@@ -5,6 +5,8 @@ import dev.outrider.proxy.http.HeaderHygiene;
 import dev.outrider.proxy.http.KeepAlive;
 import dev.outrider.proxy.http.LocalRejection;
 import dev.outrider.proxy.http.LocalResponses;
+import dev.outrider.proxy.metrics.Direction;
+import dev.outrider.proxy.metrics.MeshMetrics;
 import dev.outrider.proxy.upstream.Cluster;
 import dev.outrider.proxy.upstream.Endpoint;
 import dev.outrider.proxy.upstream.LoadBalancer;
@@ -361,7 +363,11 @@ final class Exchange implements UpstreamListener {
         }
         long duration = System.nanoTime() - startNanos;
         int logged = status == 0 ? CLIENT_CLOSED : status;
-        fc.metrics().requestCompleted(fc.direction(), logged, duration, requestBytes, responseBytes);
+        MeshMetrics mesh = fc.metrics().mesh();
+        MeshMetrics.Series series = fc.direction() == Direction.INBOUND ? mesh.inbound(owner.peerPrincipal())
+                : cluster == null ? mesh.outbound(null, null)
+                : mesh.outbound(cluster.name(), cluster.tls() == null ? null : cluster.tls().identities());
+        fc.metrics().requestCompleted(fc.direction(), series, logged, duration, requestBytes, responseBytes);
         if (fc.accessLog().enabled()) {
             fc.accessLog().log(new AccessLogEntry(startMillis, fc.direction(), downstreamHttp2 ? "HTTP/2" : "HTTP/1.1",
                     method, uri, logged, duration, requestBytes, responseBytes,

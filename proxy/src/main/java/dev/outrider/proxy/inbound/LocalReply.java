@@ -52,7 +52,8 @@ final class LocalReply {
         boolean complete = request instanceof LastHttpContent;
         long duration = System.nanoTime() - state.startNanos;
         int responseBytes = response.content().readableBytes();
-        policy.metrics().requestCompleted(Direction.INBOUND, status, duration, 0, responseBytes);
+        policy.metrics().requestCompleted(Direction.INBOUND, policy.metrics().mesh().inbound(state.peerPrincipal()),
+                status, duration, 0, responseBytes);
         if (policy.accessLog().enabled()) {
             policy.accessLog().log(new AccessLogEntry(state.startMillis, Direction.INBOUND,
                     http2 ? "HTTP/2" : "HTTP/1.1", request.method().name(), request.uri(), status, duration, 0,

@@ -46,6 +46,7 @@ public final class ProxyMetrics {
             Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5)};
 
     private final MeterRegistry registry;
+    private final MeshMetrics mesh;
     /** [direction ordinal][status / 100 - 1]. */
     private final Counter[][] requests;
     private final Timer[] durations;
@@ -59,8 +60,14 @@ public final class ProxyMetrics {
     /** [direction ordinal][Http2Error ordinal]. */
     private final Counter[][] http2ConnectionErrors;
 
+    /** With request metrics by source and destination that know nothing of this sidecar's workload (tests). */
     public ProxyMetrics(MeterRegistry registry) {
+        this(registry, new MeshMetrics(registry, MeshMetrics.Local.UNKNOWN_WORKLOAD, MeshMetrics.DEFAULT_MAX_SERIES));
+    }
+
+    public ProxyMetrics(MeterRegistry registry, MeshMetrics mesh) {
         this.registry = requireNonNull(registry, "registry");
+        this.mesh = requireNonNull(mesh, "mesh");
         int n = DIRECTIONS.length;
         requests = new Counter[n][STATUS_CLASSES.length];
         durations = new Timer[n];
@@ -126,6 +133,14 @@ public final class ProxyMetrics {
      */
     public void requestCompleted(Direction d, int status, long durationNanos, long requestBytes,
                                  long responseBytes) {
+        requestCompleted(d, d == Direction.INBOUND ? mesh.inbound(null) : mesh.outbound(null, null), status,
+                durationNanos, requestBytes, responseBytes);
+    }
+
+    /** As above, also counted in {@code series} (its source and destination, {@link MeshMetrics}). */
+    public void requestCompleted(Direction d, MeshMetrics.Series series, int status, long durationNanos,
+                                 long requestBytes, long responseBytes) {
+        series.record(status, durationNanos, requestBytes, responseBytes);
         int i = d.ordinal();
         requests[i][statusClassIndex(status)].increment();
         durations[i].record(durationNanos, TimeUnit.NANOSECONDS);
@@ -164,6 +179,11 @@ public final class ProxyMetrics {
 
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /** Request metrics by source and destination. */
+    public MeshMetrics mesh() {
+        return mesh;
     }
 
     static int statusClassIndex(int status) {
