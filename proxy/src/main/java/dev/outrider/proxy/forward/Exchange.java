@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -58,6 +59,7 @@ import java.util.concurrent.TimeUnit;
 final class Exchange implements UpstreamListener {
     /** Status logged for requests whose caller went away before a response (nginx's convention). */
     private static final int CLIENT_CLOSED = 499;
+    private static final io.netty.util.AsciiString GRPC_STATUS = io.netty.util.AsciiString.cached("grpc-status");
 
     private final ForwardingHandler owner;
     private final ForwardingContext fc;
@@ -99,6 +101,8 @@ final class Exchange implements UpstreamListener {
     private boolean downstreamKeepAlive = true;
     private boolean noResponseBody;
     private int status;
+    /** The response's {@code grpc-status} (headers or trailers), or -1. */
+    private int grpcStatus = -1;
     private long responseBytes;
     private ScheduledFuture<?> timeout;
 
@@ -221,6 +225,7 @@ final class Exchange implements UpstreamListener {
         if (msg instanceof HttpContent content) {
             responseBytes += content.content().readableBytes();
             if (content instanceof LastHttpContent last) {
+                grpcStatus = grpcStatus(last.trailingHeaders(), grpcStatus);
                 HeaderHygiene.cleanTrailers(last.trailingHeaders());
                 ChannelFuture lastWrite = ctx.writeAndFlush(msg);
                 finish(lastWrite, false);
@@ -234,6 +239,7 @@ final class Exchange implements UpstreamListener {
         cancelTimeout();
         responseStarted = true;
         status = response.status().code();
+        grpcStatus = grpcStatus(response.headers(), -1); // a trailers-only response carries it here
         upstreamKeepAlive = KeepAlive.requested(response);
         if (downstreamHttp2) {
             ResponseHeads.forHttp2(response);
@@ -367,13 +373,23 @@ final class Exchange implements UpstreamListener {
         MeshMetrics.Series series = fc.direction() == Direction.INBOUND ? mesh.inbound(owner.peerPrincipal())
                 : cluster == null ? mesh.outbound(null, null)
                 : mesh.outbound(cluster.name(), cluster.tls() == null ? null : cluster.tls().identities());
-        fc.metrics().requestCompleted(fc.direction(), series, logged, duration, requestBytes, responseBytes);
+        fc.metrics().requestCompleted(fc.direction(), series, logged, grpcStatus, duration, requestBytes,
+                responseBytes);
         if (fc.accessLog().enabled()) {
             fc.accessLog().log(new AccessLogEntry(startMillis, fc.direction(), downstreamHttp2 ? "HTTP/2" : "HTTP/1.1",
                     method, uri, logged, duration, requestBytes, responseBytes,
                     upstreamAddress, requestId, cluster == null ? null : cluster.name(), owner.auth()));
         }
         owner.exchangeDone(this, lastWrite, KeepAlive.afterExchange(aborted, requestComplete, downstreamKeepAlive));
+    }
+
+    /** {@code grpc-status} of {@code headers} (0..16), or {@code otherwise}; looks no further for others. */
+    private static int grpcStatus(HttpHeaders headers, int otherwise) {
+        if (headers.isEmpty() || !headers.contains(GRPC_STATUS)) {
+            return otherwise;
+        }
+        Integer value = headers.getInt(GRPC_STATUS);
+        return value == null || value < 0 || value > 16 ? otherwise : value;
     }
 
     private void cancelTimeout() {

@@ -21,7 +21,7 @@ import static java.util.Objects.requireNonNull;
  * <pre>
  * outrider_mesh_requests_total{direction, source_workload, source_workload_namespace, source_principal,
  *                              destination_service, destination_workload, destination_workload_namespace,
- *                              response_code}
+ *                              response_code, grpc_response_status}
  * outrider_mesh_request_duration_seconds{direction, source_..., destination_...}   histogram, buckets below
  * outrider_mesh_request_bytes_total{...}, outrider_mesh_response_bytes_total{...}   (body bytes)
  * </pre>
@@ -185,10 +185,21 @@ public final class MeshMetrics {
 
         /** One finished request; a status outside 100..599 (no response was produced) counts as code {@code 0}. */
         public void record(int status, long durationNanos, long requestBodyBytes, long responseBodyBytes) {
+            record(status, -1, durationNanos, requestBodyBytes, responseBodyBytes);
+        }
+
+        /**
+         * As above, with the gRPC status of a gRPC response ({@code grpc-status}, 0..16), or -1 for none (the label
+         * is then empty, as Istio leaves it for HTTP).
+         */
+        public void record(int status, int grpcStatus, long durationNanos, long requestBodyBytes,
+                           long responseBodyBytes) {
             int code = status >= 100 && status <= 599 ? status : 0;
-            Counter c = codes.find(code);
+            int grpc = grpcStatus >= 0 && grpcStatus <= 16 ? grpcStatus : -1;
+            int key = code * 32 + grpc + 1;
+            Counter c = codes.find(key);
             if (c == null) {
-                c = add(code);
+                c = add(key, code, grpc);
             }
             c.increment();
             duration.record(durationNanos, TimeUnit.NANOSECONDS);
@@ -201,26 +212,27 @@ public final class MeshMetrics {
         }
 
         /** The first request with {@code code}: registers its counter (rare; registering twice returns the same). */
-        private synchronized Counter add(int code) {
+        private synchronized Counter add(int key, int code, int grpc) {
             Codes now = codes;
-            Counter c = now.find(code);
+            Counter c = now.find(key);
             if (c != null) {
                 return c;
             }
             c = Counter.builder("outrider.mesh.requests")
-                    .description("Requests completed, by source, destination and response code")
-                    .tags(tags).tag("response_code", Integer.toString(code)).register(registry);
+                    .description("Requests completed, by source, destination, response code and gRPC status")
+                    .tags(tags).tag("response_code", Integer.toString(code))
+                    .tag("grpc_response_status", grpc < 0 ? "" : Integer.toString(grpc)).register(registry);
             int n = now.keys.length;
             int[] keys = java.util.Arrays.copyOf(now.keys, n + 1);
             Counter[] counters = java.util.Arrays.copyOf(now.counters, n + 1);
-            keys[n] = code;
+            keys[n] = key;
             counters[n] = c;
             codes = new Codes(keys, counters);
             return c;
         }
     }
 
-    /** Response codes and their counters, in the order first seen; immutable. */
+    /** Response codes (with the gRPC status: code * 32 + status + 1) and their counters, first seen first. */
     private record Codes(int[] keys, Counter[] counters) {
         Counter find(int code) {
             for (int i = 0; i < keys.length; i++) {

@@ -34,6 +34,7 @@ import static java.util.Objects.requireNonNull;
  * outrider_connections_refused_total{direction, reason}    reason = listener_limit | peer_limit
  * outrider_http2_connection_errors_total{direction, error_code}   error_code = RFC 9113 §7 name, lower case
  * </pre>
+ * and, by source and destination, the {@code outrider_mesh_*} meters of {@link MeshMetrics}.
  */
 public final class ProxyMetrics {
     private static final Direction[] DIRECTIONS = Direction.values();
@@ -140,7 +141,13 @@ public final class ProxyMetrics {
     /** As above, also counted in {@code series} (its source and destination, {@link MeshMetrics}). */
     public void requestCompleted(Direction d, MeshMetrics.Series series, int status, long durationNanos,
                                  long requestBytes, long responseBytes) {
-        series.record(status, durationNanos, requestBytes, responseBytes);
+        requestCompleted(d, series, status, -1, durationNanos, requestBytes, responseBytes);
+    }
+
+    /** As above, for a response with gRPC status {@code grpcStatus} (-1: none). */
+    public void requestCompleted(Direction d, MeshMetrics.Series series, int status, int grpcStatus,
+                                 long durationNanos, long requestBytes, long responseBytes) {
+        series.record(status, grpcStatus, durationNanos, requestBytes, responseBytes);
         int i = d.ordinal();
         requests[i][statusClassIndex(status)].increment();
         durations[i].record(durationNanos, TimeUnit.NANOSECONDS);
