@@ -14,7 +14,8 @@ public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundCo
                               List<ServiceConfig> services, HttpConfig http, UpstreamConfig upstream,
                               HostPort health, HostPort admin, RuntimeConfig runtime,
                               AccessLogConfig accessLog, TlsConfig tls, PolicyConfig policies, JwtConfig jwt,
-                              RateLimitConfig rateLimits, ControlPlaneLinkConfig controlPlane) {
+                              RateLimitConfig rateLimits, ControlPlaneLinkConfig controlPlane,
+                              TracingConfig tracing) {
     public BootstrapConfig {
         requireNonNull(node, "node");
         requireNonNull(inbound, "inbound");
@@ -30,6 +31,7 @@ public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundCo
         requireNonNull(policies, "policies");
         requireNonNull(jwt, "jwt");
         requireNonNull(rateLimits, "rateLimits");
+        requireNonNull(tracing, "tracing");
     }
 
     /** Whether policies, endpoints and the certificate come from the control plane ({@link #controlPlane()} set). */

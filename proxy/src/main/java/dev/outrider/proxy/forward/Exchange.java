@@ -7,6 +7,7 @@ import dev.outrider.proxy.http.LocalRejection;
 import dev.outrider.proxy.http.LocalResponses;
 import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.MeshMetrics;
+import dev.outrider.proxy.tracing.HopSpan;
 import dev.outrider.proxy.upstream.Cluster;
 import dev.outrider.proxy.upstream.Endpoint;
 import dev.outrider.proxy.upstream.LoadBalancer;
@@ -105,6 +106,8 @@ final class Exchange implements UpstreamListener {
     private int grpcStatus = -1;
     private long responseBytes;
     private ScheduledFuture<?> timeout;
+    /** This hop's span, or null when tracing is off. */
+    private HopSpan span;
 
     Exchange(ForwardingHandler owner, ForwardingContext fc, ChannelHandlerContext ctx, HttpRequest request,
              boolean downstreamHttp2) {
@@ -130,6 +133,8 @@ final class Exchange implements UpstreamListener {
         InetSocketAddress remote = (InetSocketAddress) owner.connection().remoteAddress();
         requestId = HeaderHygiene.addForwardingHeaders(request.headers(),
                 remote == null ? null : remote.getAddress().getHostAddress(), fc.forwardedProto());
+        span = fc.tracing().start(fc.direction(), request.headers(), method, uri,
+                request.headers().get(HttpHeaderNames.HOST), startMillis * 1_000_000L);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
         RouteResult result = fc.router().resolve(request, owner.connection());
         if (result instanceof NoRoute noRoute) {
@@ -375,10 +380,18 @@ final class Exchange implements UpstreamListener {
                 : mesh.outbound(cluster.name(), cluster.tls() == null ? null : cluster.tls().identities());
         fc.metrics().requestCompleted(fc.direction(), series, logged, grpcStatus, duration, requestBytes,
                 responseBytes);
+        String traceId = null;
+        if (span != null) {
+            traceId = span.traceId();
+            span.end(status, grpcStatus, upstreamAddress,
+                    fc.direction() == Direction.OUTBOUND && cluster != null ? cluster.name() : null,
+                    owner.peerPrincipal(), owner.auth());
+            span = null;
+        }
         if (fc.accessLog().enabled()) {
             fc.accessLog().log(new AccessLogEntry(startMillis, fc.direction(), downstreamHttp2 ? "HTTP/2" : "HTTP/1.1",
                     method, uri, logged, duration, requestBytes, responseBytes,
-                    upstreamAddress, requestId, cluster == null ? null : cluster.name(), owner.auth()));
+                    upstreamAddress, requestId, cluster == null ? null : cluster.name(), owner.auth(), traceId));
         }
         owner.exchangeDone(this, lastWrite, KeepAlive.afterExchange(aborted, requestComplete, downstreamKeepAlive));
     }
