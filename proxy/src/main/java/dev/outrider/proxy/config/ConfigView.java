@@ -78,6 +78,9 @@ public final class ConfigView {
                 "drainTimeout", Durations.format(r.drainTimeout())));
         AccessLogConfig a = config.accessLog();
         root.put("accessLog", map("enabled", a.enabled(), "path", a.path(), "queueSize", a.queueSize()));
+        TracingConfig tr = config.tracing();
+        root.put("tracing", map("enabled", tr.enabled(), "endpoint", tr.endpoint().toString(),
+                "samplingRatio", tr.samplingRatio(), "queueSize", tr.queueSize()));
         TlsConfig t = config.tls();
         root.put("tls", map("mode", lower(t.mode()), "certificate", t.certificate().toString(),
                 "privateKey", t.privateKey().toString(), "trustBundle", t.trustBundle().toString(),
