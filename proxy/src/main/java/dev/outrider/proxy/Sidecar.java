@@ -202,6 +202,7 @@ public final class Sidecar implements AutoCloseable {
         if (controlPlane != null) {
             controlPlane.watch(new SnapshotApplication(compiler, policies, policyMetrics, routeBuilder, routes),
                     (InetSocketAddress) inboundListener.localAddress());
+            controlPlane.bindMetrics(registry);
         }
 
         SidecarDrain drain = new SidecarDrain(config.runtime().drainTimeout(), drainState, inboundListener,
