@@ -77,6 +77,11 @@ public final class TlsState implements AutoCloseable {
                         s -> s.current().material().notAfter().getEpochSecond() - Instant.now().getEpochSecond())
                 .description("Seconds until the workload certificate in use expires")
                 .register(registry);
+        Gauge.builder("outrider_tls_trust_bundle_expiry_seconds", state,
+                        s -> s.current().material().roots().stream().mapToLong(c -> c.getNotAfter().toInstant()
+                                .getEpochSecond()).min().orElse(0) - Instant.now().getEpochSecond())
+                .description("Seconds until the first mesh CA certificate of the trust bundle in use expires")
+                .register(registry);
         state.rotateTicketKey();
         long reloadMillis = config.reloadInterval().toMillis();
         state.worker.scheduleWithFixedDelay(state::checkFiles, reloadMillis, reloadMillis, TimeUnit.MILLISECONDS);

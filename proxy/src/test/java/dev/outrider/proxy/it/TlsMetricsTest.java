@@ -23,6 +23,9 @@ class TlsMetricsTest {
             long expected = leaf.cert().getNotAfter().toInstant().getEpochSecond() - System.currentTimeMillis() / 1000;
             double expiry = Metrics.sum(orders, "outrider_tls_certificate_expiry_seconds");
             assertThat(expiry).isBetween(expected - 60.0, expected + 1.0);
+            long caExpected = mesh.cert().getNotAfter().toInstant().getEpochSecond() - System.currentTimeMillis() / 1000;
+            assertThat(Metrics.sum(orders, "outrider_tls_trust_bundle_expiry_seconds")).as("the mesh CA's")
+                    .isBetween(caExpected - 60.0, caExpected + 1.0);
             for (String reason : new String[] {"no_client_cert", "untrusted", "expired", "not_yet_valid",
                     "identity_mismatch", "protocol"}) {
                 assertThat(Metrics.scrape(orders)).contains(
