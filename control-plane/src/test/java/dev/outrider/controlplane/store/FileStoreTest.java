@@ -223,7 +223,8 @@ class FileStoreTest {
         }
         try (Stream<Path> files = Files.walk(root)) {
             assertThat(files.filter(Files::isRegularFile).map(p -> root.relativize(p).toString()))
-                    .containsExactlyInAnyOrder(".lock", "revision.json", "audit.jsonl", "AuthorizationPolicy/shop/b.json");
+                    .containsExactlyInAnyOrder(".lock", "revision.json", "audit.jsonl",
+                            "AuthorizationPolicy/shop/b.json");
         }
     }
 
