@@ -69,8 +69,8 @@ class AuditEndToEndTest {
         assertThat(table.exitCode()).as(table.output()).isZero();
         List<String> lines = table.output().lines().filter(l -> !l.isBlank()).toList();
         assertThat(lines.getFirst()).matches("TIME +STATUS +ACTION +RESOURCE +VERSIONS +CALLER +SOURCE +ERROR");
-        assertThat(lines).anyMatch(l -> l.matches(".* 201 +create +Service/shop/orders +->[0-9]+ +admin \\(admin token\\)"
-                + " +127\\.0\\.0\\.1:[0-9]+ +-"));
+        assertThat(lines).anyMatch(l -> l.matches(".* 201 +create +Service/shop/orders +->[0-9]+"
+                + " +admin \\(admin token\\) +127\\.0\\.0\\.1:[0-9]+ +-"));
         assertThat(lines).anyMatch(l -> l.contains("create") && l.contains("AuthorizationPolicy/shop/allow-frontend"));
         assertThat(lines).anyMatch(l -> l.contains("create") && l.contains("JoinToken/shop/orders"));
         assertThat(lines).anyMatch(l -> l.matches(".* 401 +delete +Service/shop/orders +.*bearer \\(join token\\).*"));

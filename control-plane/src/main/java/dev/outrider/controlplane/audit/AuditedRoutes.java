@@ -15,7 +15,8 @@ import static java.util.Objects.requireNonNull;
  * record is begun from the URL, the caller's access is checked (a 401 or 403 is recorded like any other answer), the
  * route runs and fills in its {@link AuditNote}, and the record is written before the answer goes back.
  * <pre>
- *   worker:  note ← target(URL) → access.check(caller) → handler(request, note) → trail.record(note + answer) → answer
+ *   worker:  note ← target(URL) → access.check(caller) → handler(request, note)
+ *            → trail.record(note + answer) → answer
  * </pre>
  * Not recorded: requests no route matched (404, 405), requests refused before a worker took them (a full worker
  * queue, 503; a body over 1 MiB, 413; a request that could not be decoded).

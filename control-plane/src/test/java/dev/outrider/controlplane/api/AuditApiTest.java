@@ -40,8 +40,10 @@ class AuditApiTest {
             "authorizationpolicies", "apiVersion: outrider.dev/v1\nkind: AuthorizationPolicy\n"
                     + "spec: {action: ALLOW, rules: [{to: [{operation: {methods: [GET]}}]}]}\n",
             "requestauthentications", "apiVersion: outrider.dev/v1\nkind: RequestAuthentication\n"
-                    + "spec: {jwtRules: [{issuer: \"https://issuer.example\", jwksUri: \"https://issuer.example/jwks\"}]}\n",
-            "ratelimitpolicies", "apiVersion: outrider.dev/v1\nkind: RateLimitPolicy\nspec: {rules: [{maxInFlight: 10}]}\n",
+                    + "spec: {jwtRules: [{issuer: \"https://issuer.example\","
+                    + " jwksUri: \"https://issuer.example/jwks\"}]}\n",
+            "ratelimitpolicies", "apiVersion: outrider.dev/v1\nkind: RateLimitPolicy\n"
+                    + "spec: {rules: [{maxInFlight: 10}]}\n",
             "sidecarscopes", "apiVersion: outrider.dev/v1\nkind: Sidecar\nspec: {egress: [{hosts: [\"./*\"]}]}\n");
     private static final Map<String, String> KINDS = Map.of("services", "Service",
             "authorizationpolicies", "AuthorizationPolicy", "requestauthentications", "RequestAuthentication",
@@ -133,8 +135,8 @@ class AuditApiTest {
                 .header("Content-Type", YAML).POST(HttpRequest.BodyPublishers.ofString(
                         "apiVersion: outrider.dev/v1\nkind: Service\nmetadata: {name: posted}\nspec: {}\n")));
         assertThat(posted.statusCode()).as(posted.body()).isEqualTo(201);
-        HttpResponse<String> mesh = byToken.put("/v1/meshconfig", YAML, "apiVersion: outrider.dev/v1\nkind: MeshConfig\n"
-                + "metadata: {name: default}\nspec: {registrationTtl: 90s}\n");
+        HttpResponse<String> mesh = byToken.put("/v1/meshconfig", YAML,
+                "apiVersion: outrider.dev/v1\nkind: MeshConfig\n" + "metadata: {name: default}\nspec: {registrationTtl: 90s}\n");
         assertThat(mesh.statusCode()).as(mesh.body()).isEqualTo(201);
         HttpResponse<String> token = byCertificate.post("/v1/join-tokens",
                 "{\"namespace\": \"" + ns + "\", \"serviceAccount\": \"orders\"}");
