@@ -1,6 +1,9 @@
 package dev.outrider.controlplane;
 
+import dev.outrider.controlplane.api.AuditRoutes;
 import dev.outrider.controlplane.api.CertificateRoutes;
+import dev.outrider.controlplane.audit.AuditTrail;
+import dev.outrider.controlplane.audit.AuditedRoutes;
 import dev.outrider.controlplane.api.PublicRoutes;
 import dev.outrider.controlplane.api.RegistrationRoutes;
 import dev.outrider.controlplane.api.ResourceRoutes;
@@ -66,8 +69,8 @@ import static java.util.Objects.requireNonNull;
  * long-poll timeouts) and its signing pool (one thread per processor, for a change many workloads see).
  *
  * <pre>
- *   close order: API listener ─▶ worker (writes in progress finish) ─▶ snapshot hub ─▶ serving-cert renewal
- *                ─▶ event loops ─▶ scheduler ─▶ store
+ *   close order: API listener ─▶ worker (writes in progress finish) ─▶ audit log ─▶ snapshot hub
+ *                ─▶ serving-cert renewal ─▶ event loops ─▶ scheduler ─▶ store
  * </pre>
  */
 public final class ControlPlane implements AutoCloseable {
@@ -76,6 +79,8 @@ public final class ControlPlane implements AutoCloseable {
     static final int WORKER_QUEUE = 1024;
     /** How often expired registrations are removed: a registration lives at most its TTL plus this. */
     static final Duration EXPIRY_PERIOD = Duration.ofSeconds(2);
+    /** How often the audit trail is trimmed to its retention besides each append. */
+    static final Duration AUDIT_TRIM_PERIOD = Duration.ofMinutes(1);
 
     private final ControlPlaneConfig config;
     /** Closed in reverse order of opening. */
@@ -145,14 +150,19 @@ public final class ControlPlane implements AutoCloseable {
             Leadership sweeps = store.campaign("sweeps");
             resources.push(sweeps);
             scheduleSweeps(scheduler, sweeps, registry, statuses, joinTokens);
+            AuditTrail audit = audit(config, store, clock);
+            resources.push(audit);
+            scheduleAuditTrim(scheduler, sweeps, audit);
             ExecutorService worker = worker(config.workerThreads());
             resources.push(() -> shutdown(worker));
 
             Router.Builder routes = Router.builder(worker);
+            AuditedRoutes audited = new AuditedRoutes(routes, audit);
             new PublicRoutes(signingKey.publicKeysJson()).register(routes);
             new CertificateRoutes(ca, joinTokens, new BootstrapAuthenticators(joinTokens, kubernetes), ca.trustAnchor(),
-                    () -> MeshConfig.load(store).certificateTtl()).register(routes);
-            new ResourceRoutes(store, hub::storeChanged).register(routes);
+                    () -> MeshConfig.load(store).certificateTtl()).register(routes, audited);
+            new ResourceRoutes(store, hub::storeChanged).register(routes, audited);
+            new AuditRoutes(audit, clock).register(routes);
             new RegistrationRoutes(registry, statuses).register(routes);
             new SnapshotRoutes(hub, statuses, config.trustDomain()).register(routes);
             new SidecarRoutes(statuses, hub).register(routes);
@@ -285,6 +295,35 @@ public final class ControlPlane implements AutoCloseable {
         } catch (IOException e) {
             throw StartupException.config("--data-dir", e.getMessage(), e);
         }
+    }
+
+    private static AuditTrail audit(ControlPlaneConfig config, Store store, Clock clock) throws StartupException {
+        try {
+            return AuditTrail.open(store, config.audit().logFile(), config.audit().retention(), clock);
+        } catch (IOException e) {
+            throw StartupException.config("--audit-log", "cannot open " + config.audit().logFile() + ": "
+                    + e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw StartupException.environment("--store", "trimming the audit trail: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Every {@link #AUDIT_TRIM_PERIOD}, on the scheduler thread, on the replica leading the sweeps: drops the audit
+     * records past retention, so they also age out while nothing is written.
+     */
+    private static void scheduleAuditTrim(ScheduledExecutorService scheduler, Leadership leadership,
+                                          AuditTrail audit) {
+        scheduler.scheduleWithFixedDelay(() -> {
+            if (!leadership.isLeader()) {
+                return;
+            }
+            try {
+                audit.trim();
+            } catch (RuntimeException e) {
+                log.warn("trimming the audit trail failed (retrying): {}", e.toString());
+            }
+        }, AUDIT_TRIM_PERIOD.toMillis(), AUDIT_TRIM_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private static ServiceRegistry registry(Store store, Clock clock) throws StartupException {

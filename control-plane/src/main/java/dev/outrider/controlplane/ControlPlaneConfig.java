@@ -3,6 +3,7 @@ package dev.outrider.controlplane;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.snapshot.RedisSettings;
 import dev.outrider.controlplane.server.ServerTls;
+import dev.outrider.controlplane.store.AuditRetention;
 import dev.outrider.controlplane.store.EtcdStoreConfig;
 
 import java.net.InetSocketAddress;
@@ -27,13 +28,25 @@ import static java.util.Objects.requireNonNull;
  *                       under {@code dataDir}
  * @param rateLimitRedis the Redis of {@code scope: global} rate-limit rules passed on to sidecars in their snapshots
  *                       ({@code --redis}); null: none
+ * @param audit          where the audit trail goes and how much of it the store keeps
  */
 public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path caCertificate, Path caKey,
                                  String trustDomain, List<String> serverNames, Path signingKey,
                                  List<SpiffeId> adminIdentities, Path adminTokenFile, Kubernetes kubernetes,
                                  ServerTls.Provider tlsProvider, Duration idleTimeout, int workerThreads, int ioThreads,
-                                 EtcdStoreConfig etcd, RedisSettings rateLimitRedis) {
+                                 EtcdStoreConfig etcd, RedisSettings rateLimitRedis, Audit audit) {
     public static final int DEFAULT_PORT = 15010;
+
+    /** With the default audit trail ({@code DATA_DIR/audit.log}, {@link AuditRetention#DEFAULT}). */
+    public ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path caCertificate, Path caKey,
+                              String trustDomain, List<String> serverNames, Path signingKey,
+                              List<SpiffeId> adminIdentities, Path adminTokenFile, Kubernetes kubernetes,
+                              ServerTls.Provider tlsProvider, Duration idleTimeout, int workerThreads, int ioThreads,
+                              EtcdStoreConfig etcd, RedisSettings rateLimitRedis) {
+        this(listen, dataDir, caCertificate, caKey, trustDomain, serverNames, signingKey, adminIdentities,
+                adminTokenFile, kubernetes, tlsProvider, idleTimeout, workerThreads, ioThreads, etcd, rateLimitRedis,
+                Audit.defaults(dataDir));
+    }
 
     /** Without a Redis for sidecars. */
     public ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path caCertificate, Path caKey,
@@ -57,6 +70,7 @@ public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path ca
         adminIdentities = List.copyOf(adminIdentities);
         requireNonNull(tlsProvider, "tlsProvider");
         requireNonNull(idleTimeout, "idleTimeout");
+        requireNonNull(audit, "audit");
         new SpiffeId(trustDomain, "/ns/" + SYSTEM_NAMESPACE); // validates the trust domain
         for (SpiffeId admin : adminIdentities) {
             if (!admin.trustDomain().equals(trustDomain)) {
@@ -93,6 +107,25 @@ public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path ca
         }
     }
 
+    /**
+     * The audit trail ({@code --audit-log}, {@code --audit-max-records}, {@code --audit-max-age}).
+     *
+     * @param logFile   the JSON-lines file every record is appended to, or null for standard output
+     * @param retention how much of the trail the store keeps (and {@code GET /v1/audit} lists)
+     */
+    public record Audit(Path logFile, AuditRetention retention) {
+        public static final String DEFAULT_LOG_FILE = "audit.log";
+
+        public Audit {
+            requireNonNull(retention, "retention");
+        }
+
+        /** {@code DATA_DIR/audit.log}, {@link AuditRetention#DEFAULT}. */
+        public static Audit defaults(Path dataDir) {
+            return new Audit(dataDir.resolve(DEFAULT_LOG_FILE), AuditRetention.DEFAULT);
+        }
+    }
+
     /** Where the store keeps its resources: {@code DATA_DIR/store}. */
     public Path storeDirectory() {
         return dataDir.resolve("store");
@@ -125,6 +158,7 @@ public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path ca
         private int ioThreads = 2;
         private EtcdStoreConfig etcd;
         private RedisSettings rateLimitRedis;
+        private Audit audit;
 
         private Builder(Path dataDir, Path caCertificate, Path caKey) {
             this.dataDir = requireNonNull(dataDir, "dataDir");
@@ -204,12 +238,19 @@ public record ControlPlaneConfig(InetSocketAddress listen, Path dataDir, Path ca
             return this;
         }
 
+        /** The audit trail; null (the default): {@link Audit#defaults}. */
+        public Builder audit(Audit audit) {
+            this.audit = audit;
+            return this;
+        }
+
         public ControlPlaneConfig build() {
             List<SpiffeId> admins = adminIdentities.isEmpty()
                     ? List.of(SpiffeId.ofServiceAccount(trustDomain, SYSTEM_NAMESPACE, "admin")) : adminIdentities;
             return new ControlPlaneConfig(listen, dataDir, caCertificate, caKey, trustDomain, serverNames,
                     signingKey == null ? dataDir.resolve("signing-key.pem") : signingKey, admins, adminTokenFile,
-                    kubernetes, tlsProvider, idleTimeout, workerThreads, ioThreads, etcd, rateLimitRedis);
+                    kubernetes, tlsProvider, idleTimeout, workerThreads, ioThreads, etcd, rateLimitRedis,
+                    audit == null ? Audit.defaults(dataDir) : audit);
         }
     }
 }

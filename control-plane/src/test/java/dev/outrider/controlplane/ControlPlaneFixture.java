@@ -94,7 +94,7 @@ public final class ControlPlaneFixture implements AutoCloseable {
         ControlPlane again = ControlPlane.start(new ControlPlaneConfig(address, c.dataDir(), c.caCertificate(),
                 c.caKey(), c.trustDomain(), c.serverNames(), c.signingKey(), c.adminIdentities(), c.adminTokenFile(),
                 c.kubernetes(), c.tlsProvider(), c.idleTimeout(), c.workerThreads(), c.ioThreads(), c.etcd(),
-                c.rateLimitRedis()));
+                c.rateLimitRedis(), c.audit()));
         return new ControlPlaneFixture(mesh, again, dataDir);
     }
 

@@ -11,9 +11,15 @@ record Ctl(int exitCode, String output) {
     static final String MAIN = "dev.outrider.tools.OutriderCommand";
 
     static Ctl run(Path dir, ControlPlaneProcess cp, String... args) throws Exception {
-        List<String> all = new ArrayList<>(List.of("ctl"));
-        all.addAll(List.of(args));
+        List<String> all = new ArrayList<>(List.of(args));
         all.addAll(cp.ctlOptions());
+        return run(dir, all);
+    }
+
+    /** {@code outrider ctl} with {@code args} alone (the connection options among them). */
+    static Ctl run(Path dir, List<String> args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("ctl"));
+        all.addAll(args);
         Path log = dir.resolve("ctl-" + System.nanoTime() + ".log");
         MeshProcess p = MeshProcess.start(log, MAIN, all);
         if (!p.process.waitFor(60, TimeUnit.SECONDS)) {

@@ -1,6 +1,8 @@
 package dev.outrider.controlplane.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.outrider.controlplane.audit.AuditNote;
+import dev.outrider.controlplane.audit.AuditedRoutes;
 import dev.outrider.core.document.Durations;
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.ca.BootstrapAuthenticator;
@@ -72,15 +74,22 @@ public final class CertificateRoutes {
         this.trustBundle = Pem.write(requireNonNull(trustAnchor, "trustAnchor"));
     }
 
-    public void register(Router.Builder routes) {
-        routes.blocking(HttpMethod.POST, "/v1/join-tokens", Access.ADMIN, this::issueJoinToken);
+    /**
+     * Join tokens through {@code audited} (each issue, or refusal, is recorded: kind {@code JoinToken}, the identity's
+     * namespace and service account, never the token); certificates on {@code routes}, not recorded (machine traffic,
+     * logged).
+     */
+    public void register(Router.Builder routes, AuditedRoutes audited) {
+        audited.route(HttpMethod.POST, "/v1/join-tokens", Access.ADMIN, "create",
+                (request, note) -> note.target(JoinTokens.KIND, null, null), this::issueJoinToken);
         routes.blocking(HttpMethod.POST, "/v1/certificates", Access.CERTIFICATE, this::issueCertificate);
     }
 
-    ApiResponse issueJoinToken(ApiRequest request) {
+    ApiResponse issueJoinToken(ApiRequest request, AuditNote note) {
         ObjectNode body = Json.object(request, Set.of("namespace", "serviceAccount", "ttl"));
         String namespace = label(body, "namespace");
         String serviceAccount = label(body, "serviceAccount");
+        note.target(JoinTokens.KIND, namespace, serviceAccount);
         String ttlText = Json.optionalText(body, "ttl");
         Duration ttl = ttlText == null ? DEFAULT_JOIN_TOKEN_TTL
                 : ttl(ttlText, Duration.ofSeconds(1), MAX_JOIN_TOKEN_TTL);

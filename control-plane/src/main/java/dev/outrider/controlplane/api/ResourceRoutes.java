@@ -2,6 +2,8 @@ package dev.outrider.controlplane.api;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.outrider.controlplane.audit.AuditNote;
+import dev.outrider.controlplane.audit.AuditedRoutes;
 import dev.outrider.controlplane.model.MeshConfig;
 import dev.outrider.controlplane.model.ResourceDocuments;
 import dev.outrider.controlplane.model.SidecarSelection;
@@ -44,12 +46,15 @@ import static java.util.Objects.requireNonNull;
  *   GET, PUT /v1/meshconfig                      the mesh config (defaults when never written)
  * </pre>
  * A write is answered only after the store made it durable, and {@code onWrite} (the snapshot hub's
- * {@code storeChanged}) runs after every successful write. Documents are read and validated by
+ * {@code storeChanged}) runs after every successful write. Every write request, refused or not, is recorded in the
+ * audit trail ({@link AuditedRoutes}). Documents are read and validated by
  * {@link ResourceDocuments}; answers are the stored document with {@code metadata.resourceVersion}.
  */
 public final class ResourceRoutes {
     private static final Logger log = LoggerFactory.getLogger(ResourceRoutes.class);
     private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,18}");
+    /** Conditional writes tried in a row before a resource that keeps changing is given up on (409). */
+    private static final int MAX_ATTEMPTS = 16;
 
     private final Store store;
     private final Runnable onWrite;
@@ -59,59 +64,73 @@ public final class ResourceRoutes {
         this.onWrite = requireNonNull(onWrite, "onWrite");
     }
 
-    public void register(Router.Builder routes) {
-        routes.blocking(HttpMethod.PUT, "/v1/namespaces/{ns}/{plural}/{name}", Access.ADMIN, this::put);
-        routes.blocking(HttpMethod.POST, "/v1/namespaces/{ns}/{plural}", Access.ADMIN, this::create);
+    /** The reads on {@code routes}; the writes through {@code audited}, so each one is recorded. */
+    public void register(Router.Builder routes, AuditedRoutes audited) {
+        audited.route(HttpMethod.PUT, "/v1/namespaces/{ns}/{plural}/{name}", Access.ADMIN, "apply",
+                ResourceRoutes::fromUrl, this::put);
+        audited.route(HttpMethod.POST, "/v1/namespaces/{ns}/{plural}", Access.ADMIN, "create",
+                ResourceRoutes::fromUrl, this::create);
         routes.blocking(HttpMethod.GET, "/v1/namespaces/{ns}/{plural}/{name}", Access.ADMIN, this::get);
         routes.blocking(HttpMethod.GET, "/v1/namespaces/{ns}/{plural}", Access.ADMIN, this::listNamespace);
-        routes.blocking(HttpMethod.DELETE, "/v1/namespaces/{ns}/{plural}/{name}", Access.ADMIN, this::delete);
+        audited.route(HttpMethod.DELETE, "/v1/namespaces/{ns}/{plural}/{name}", Access.ADMIN, "delete",
+                ResourceRoutes::fromUrl, this::delete);
         routes.blocking(HttpMethod.GET, "/v1/{plural}", Access.ADMIN, this::listAll);
         routes.blocking(HttpMethod.GET, "/v1/meshconfig", Access.ADMIN, this::getMeshConfig);
-        routes.blocking(HttpMethod.PUT, "/v1/meshconfig", Access.ADMIN, this::putMeshConfig);
+        audited.route(HttpMethod.PUT, "/v1/meshconfig", Access.ADMIN, "apply",
+                (request, note) -> note.target(MeshConfig.KEY), this::putMeshConfig);
     }
 
-    ApiResponse put(ApiRequest request) {
+    /** The audit record's target as the URL names it (a plural no kind has: no kind; a bad name: as given, cut). */
+    private static void fromUrl(ApiRequest request, AuditNote note) {
+        note.target(ResourceKind.byPlural(request.param("plural")).map(ResourceKind::kind).orElse(null),
+                printable(request.param("ns")), request.params().containsKey("name")
+                        ? printable(request.param("name")) : null);
+    }
+
+    ApiResponse put(ApiRequest request, AuditNote note) {
         ResourceKind kind = kind(request.param("plural"));
         return StoreErrors.call(() -> write(ResourceDocuments.parse(kind, request.param("ns"), request.param("name"),
-                request.body(), request.contentType()), request));
+                request.body(), request.contentType()), request, note));
     }
 
-    ApiResponse putMeshConfig(ApiRequest request) {
+    ApiResponse putMeshConfig(ApiRequest request, AuditNote note) {
         return StoreErrors.call(() -> write(ResourceDocuments.parse(ResourceKind.MESH_CONFIG, null, null,
-                request.body(), request.contentType()), request));
+                request.body(), request.contentType()), request, note));
     }
 
     /**
-     * Without an expected version: create when absent (201), else replace (200); decided by the store itself
-     * (a create that conflicts becomes a replace), so concurrent writers get the right status.
+     * With an expected version: replace that version (200) or 409. Without: create when absent (201), else replace
+     * (200), whatever version is stored; decided by the store itself, with a conditional write on the version just
+     * seen (a create that conflicts becomes a replace of the version it names, and so on), so concurrent writers get
+     * the right status and the audit record names the exact version each write replaced.
      */
-    private ApiResponse write(ValidatedResource resource, ApiRequest request) {
+    private ApiResponse write(ValidatedResource resource, ApiRequest request, AuditNote note) {
+        note.target(resource.key());
         checkAgainstStore(resource);
-        StoredResource stored;
-        boolean created;
-        if (resource.expectedVersion() == Store.ANY_VERSION) {
-            StoredResource fresh;
-            try {
-                fresh = store.put(resource.key(), resource.json(), Store.MUST_NOT_EXIST);
-            } catch (ConflictException exists) {
-                fresh = null;
-            }
-            created = fresh != null;
-            stored = created ? fresh : store.put(resource.key(), resource.json(), Store.ANY_VERSION);
-        } else {
-            stored = store.put(resource.key(), resource.json(), resource.expectedVersion());
-            created = false;
+        if (resource.expectedVersion() != Store.ANY_VERSION) {
+            StoredResource stored = store.put(resource.key(), resource.json(), resource.expectedVersion());
+            return written(request, note.action("replace").before(resource.expectedVersion()), stored, false);
         }
-        written(request, created ? "created" : "replaced", stored);
-        return ApiResponse.jsonBytes(created ? HttpResponseStatus.CREATED : HttpResponseStatus.OK,
-                ResourceDocuments.render(stored));
+        long seen = Store.MUST_NOT_EXIST;
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            try {
+                StoredResource stored = store.put(resource.key(), resource.json(), seen);
+                boolean created = seen == Store.MUST_NOT_EXIST;
+                return written(request, note.action(created ? "create" : "replace").before(seen), stored, created);
+            } catch (ConflictException changed) {
+                seen = changed.actualVersion();
+            }
+        }
+        throw ApiException.conflict(resource.key() + " changed " + MAX_ATTEMPTS + " times while this write was"
+                + " made; retry");
     }
 
-    ApiResponse create(ApiRequest request) {
+    ApiResponse create(ApiRequest request, AuditNote note) {
         ResourceKind kind = kind(request.param("plural"));
         return StoreErrors.call(() -> {
             ValidatedResource resource = ResourceDocuments.parse(kind, request.param("ns"), null, request.body(),
                     request.contentType());
+            note.target(resource.key());
             checkAgainstStore(resource);
             StoredResource stored;
             try {
@@ -120,8 +139,7 @@ public final class ResourceRoutes {
                 throw ApiException.conflict(resource.key() + " already exists (at version " + e.actualVersion()
                         + "); PUT replaces it");
             }
-            written(request, "created", stored);
-            return ApiResponse.jsonBytes(HttpResponseStatus.CREATED, ResourceDocuments.render(stored));
+            return written(request, note, stored, true);
         });
     }
 
@@ -165,21 +183,45 @@ public final class ResourceRoutes {
         });
     }
 
-    ApiResponse delete(ApiRequest request) {
+    /**
+     * Reads the resource, then deletes that version (so the audit record names what was deleted); without an expected
+     * version a resource replaced in between is read again.
+     */
+    ApiResponse delete(ApiRequest request, AuditNote note) {
         ResourceKey key = key(kind(request.param("plural")), request.param("ns"), request.param("name"));
+        note.target(key);
         long expected = expectedVersion(request.queryParam("resourceVersion"));
         return StoreErrors.call(() -> {
-            if (!store.delete(key, expected)) {
-                throw ApiException.notFound(key + " not found");
+            for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+                StoredResource current = store.get(key).orElseThrow(() -> ApiException.notFound(key + " not found"));
+                if (expected != Store.ANY_VERSION && expected != current.resourceVersion()) {
+                    throw ConflictException.of(key, expected, current.resourceVersion());
+                }
+                boolean deleted;
+                try {
+                    deleted = store.delete(key, current.resourceVersion());
+                } catch (ConflictException changed) {
+                    if (expected != Store.ANY_VERSION) {
+                        throw changed;
+                    }
+                    continue;
+                }
+                if (deleted) {
+                    return deleted(request, note.deleted(current), key);
+                }
             }
-            long revision = store.revision();
-            onWrite.run();
-            log.info("{} deleted by {} (revision {})", key, request.caller().describe(), revision);
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("deleted", key.toString());
-            body.put("revision", Long.toString(revision));
-            return ApiResponse.json(HttpResponseStatus.OK, body);
+            throw ApiException.conflict(key + " changed " + MAX_ATTEMPTS + " times while it was deleted; retry");
         });
+    }
+
+    private ApiResponse deleted(ApiRequest request, AuditNote note, ResourceKey key) {
+        long revision = store.revision();
+        onWrite.run();
+        log.info("{} deleted by {} (revision {})", key, request.caller().describe(), revision);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("deleted", key.toString());
+        body.put("revision", Long.toString(revision));
+        return ApiResponse.json(HttpResponseStatus.OK, body);
     }
 
     ApiResponse getMeshConfig(ApiRequest request) {
@@ -188,9 +230,13 @@ public final class ResourceRoutes {
                 .orElseGet(MeshConfig.DEFAULTS::toDocument)));
     }
 
-    private void written(ApiRequest request, String what, StoredResource stored) {
+    private ApiResponse written(ApiRequest request, AuditNote note, StoredResource stored, boolean created) {
+        note.written(stored);
         onWrite.run();
-        log.info("{} {} by {} (version {})", stored.key(), what, request.caller().describe(), stored.resourceVersion());
+        log.info("{} {} by {} (version {})", stored.key(), created ? "created" : "replaced",
+                request.caller().describe(), stored.resourceVersion());
+        return ApiResponse.jsonBytes(created ? HttpResponseStatus.CREATED : HttpResponseStatus.OK,
+                ResourceDocuments.render(stored));
     }
 
     /** The kind a URL's plural names; 404 for anything else (the MeshConfig has its own URL). */

@@ -56,8 +56,8 @@ public final class JoinTokens implements BootstrapAuthenticator {
     public static final Duration MAX_TTL = Duration.ofDays(30);
     private static final int TOKEN_BYTES = 32;
 
-    /** Store kind of a persisted token; never served by the API. */
-    static final String KIND = "JoinToken";
+    /** Store kind of a persisted token; never served by the API (the audit trail names a token's issue with it). */
+    public static final String KIND = "JoinToken";
     /** The namespace of every stored token's key (tokens of earlier releases keep theirs until they expire). */
     static final String STORE_NAMESPACE = "outrider-system";
     private static final JsonMapper JSON = JsonMapper.builder().build();

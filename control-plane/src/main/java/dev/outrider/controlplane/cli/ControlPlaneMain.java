@@ -8,6 +8,7 @@ import dev.outrider.controlplane.ControlPlaneConfig;
 import dev.outrider.controlplane.StartupException;
 import dev.outrider.controlplane.ca.KubernetesTokenAuthenticator;
 import dev.outrider.controlplane.server.ServerTls;
+import dev.outrider.controlplane.store.AuditRetention;
 import dev.outrider.controlplane.store.EtcdStoreConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -126,6 +127,20 @@ public final class ControlPlaneMain implements Callable<Integer> {
                     + " fallback decides (up to 10s). Default: 5ms.")
     private String redisTimeout;
 
+    @Option(names = "--audit-log", paramLabel = "FILE|-",
+            description = "Where every configuration change (and refused attempt) is appended as one JSON line,"
+                    + " fsynced before the answer; '-' for standard output. Default: DATA_DIR/audit.log.")
+    private String auditLog;
+
+    @Option(names = "--audit-max-records", paramLabel = "N",
+            description = "How many audit records the store keeps (and GET /v1/audit lists), 1 to "
+                    + AuditRetention.MAX_RECORDS + ". Default: 10000.")
+    private String auditMaxRecords;
+
+    @Option(names = "--audit-max-age", paramLabel = "DURATION",
+            description = "How long the store keeps an audit record, 1m to 3650d. Default: 90d.")
+    private String auditMaxAge;
+
     @Spec
     private CommandSpec spec;
 
@@ -227,6 +242,7 @@ public final class ControlPlaneMain implements Callable<Integer> {
                     + " sign snapshots with the same key, so it is mounted, not generated)");
         }
         RedisSettings sharedRedis = rateLimitRedis();
+        ControlPlaneConfig.Audit audit = audit();
         try {
             return ControlPlaneConfig.builder(dataDir, caCert, caKey)
                     .listen(listen)
@@ -239,6 +255,7 @@ public final class ControlPlaneMain implements Callable<Integer> {
                     .tlsProvider(provider)
                     .etcd(etcd)
                     .rateLimitRedis(sharedRedis)
+                    .audit(audit)
                     .build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(optionOf(e.getMessage()) + e.getMessage(), e);
@@ -269,6 +286,39 @@ public final class ControlPlaneMain implements Callable<Integer> {
             String option = e.getMessage().startsWith("timeout") ? "--redis-timeout: " : "--redis: ";
             throw new IllegalArgumentException(option + e.getMessage(), e);
         }
+    }
+
+    /** {@code --audit-log}, {@code --audit-max-records} and {@code --audit-max-age}, each checked and named. */
+    private ControlPlaneConfig.Audit audit() {
+        AuditRetention defaults = AuditRetention.DEFAULT;
+        int maxRecords = defaults.maxRecords();
+        if (auditMaxRecords != null) {
+            maxRecords = auditMaxRecords.matches("[0-9]{1,9}") ? Integer.parseInt(auditMaxRecords) : -1;
+            if (maxRecords < 1 || maxRecords > AuditRetention.MAX_RECORDS) {
+                throw new IllegalArgumentException("--audit-max-records: '" + auditMaxRecords + "' is not a number"
+                        + " from 1 to " + AuditRetention.MAX_RECORDS);
+            }
+        }
+        Duration maxAge = defaults.maxAge();
+        if (auditMaxAge != null) {
+            try {
+                maxAge = Durations.parse(auditMaxAge);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--audit-max-age: " + e.getMessage(), e);
+            }
+        }
+        AuditRetention retention;
+        try {
+            retention = new AuditRetention(maxRecords, maxAge);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--audit-max-age: " + e.getMessage(), e);
+        }
+        if (auditLog != null && auditLog.isBlank()) {
+            throw new IllegalArgumentException("--audit-log: must not be empty (a file, or - for standard output)");
+        }
+        Path logFile = auditLog == null ? dataDir.resolve(ControlPlaneConfig.Audit.DEFAULT_LOG_FILE)
+                : auditLog.equals("-") ? null : Path.of(auditLog);
+        return new ControlPlaneConfig.Audit(logFile, retention);
     }
 
     /** {@code --k8s-issuer} and {@code --k8s-jwks} come together (with {@code --k8s-audience} optional), or not at all. */

@@ -16,7 +16,7 @@ public enum Access {
     ADMIN;
 
     /** Throws the 401 or 403 for {@code caller}, or returns when it may call a route of this access. */
-    void check(Caller caller) {
+    public void check(Caller caller) {
         switch (caller) {
             case Caller.Admin a -> {
             }

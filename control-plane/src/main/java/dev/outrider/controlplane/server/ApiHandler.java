@@ -18,6 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLPeerUnverifiedException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
@@ -116,9 +118,11 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         try {
             Router.Match match = router.match(incoming.method(), incoming.segments());
             Caller caller = authenticator.authenticate(peer(ctx), incoming.authorization());
-            match.route().access().check(caller);
+            if (!match.route().answersRefusals()) {
+                match.route().access().check(caller);
+            }
             ApiRequest request = new ApiRequest(incoming.method(), incoming.path(), match.params(),
-                    incoming.query(), incoming.contentType(), incoming.body(), caller);
+                    incoming.query(), incoming.contentType(), incoming.body(), caller, source(ctx));
             return requireNonNull(match.route().handler().handle(request), "route answered null").toCompletableFuture();
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
@@ -186,6 +190,15 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
         log.warn("{} {} failed", incoming.method(), incoming.path(), cause);
         return ApiResponse.error(ApiException.internal("internal error; the control plane log has the details"));
+    }
+
+    /** The peer's address as {@code host:port} (IPv6 in brackets), or null when the channel has none. */
+    private static String source(ChannelHandlerContext ctx) {
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress peer && peer.getAddress() != null) {
+            String host = peer.getAddress().getHostAddress();
+            return (peer.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + peer.getPort();
+        }
+        return null;
     }
 
     /** The verified client certificate of this connection, or null; read once (TLS 1.3 has no renegotiation). */

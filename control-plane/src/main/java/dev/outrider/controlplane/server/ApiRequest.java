@@ -16,9 +16,11 @@ import static java.util.Objects.requireNonNull;
  * @param query        the query parameters, percent-decoded
  * @param contentType  the {@code Content-Type} header, or null
  * @param body         the request body; empty when there was none
+ * @param source       the peer's address ({@code 127.0.0.1:50432}, {@code [::1]:50432}), or null when unknown
  */
 public record ApiRequest(HttpMethod method, String path, Map<String, String> params,
-                         Map<String, List<String>> query, String contentType, byte[] body, Caller caller) {
+                         Map<String, List<String>> query, String contentType, byte[] body, Caller caller,
+                         String source) {
     public ApiRequest {
         requireNonNull(method, "method");
         requireNonNull(path, "path");

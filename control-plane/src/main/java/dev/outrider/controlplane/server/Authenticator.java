@@ -54,7 +54,7 @@ public final class Authenticator {
                 return new Caller.Anonymous("Authorization header holds an empty Bearer token");
             }
             if (adminToken != null && adminToken.matches(token)) {
-                return new Caller.Admin(certificate == null ? null : certificate.workload(), "admin token");
+                return new Caller.Admin(certificate == null ? null : certificate.workload(), Caller.Admin.TOKEN);
             }
             return new Caller.Bearer(BootstrapCredential.fromBearer(token));
         }

@@ -26,8 +26,16 @@ public sealed interface Caller {
      *                            its own certificate), else null
      */
     record Admin(WorkloadIdentity certificateIdentity, String proof) implements Caller {
+        /** The {@code proof} of an admin who presented the development admin token. */
+        public static final String TOKEN = "admin token";
+
         public Admin {
             requireNonNull(proof, "proof");
+        }
+
+        /** True when the admin token proved it; otherwise the proof is the certificate's admin identity. */
+        public boolean byToken() {
+            return proof.equals(TOKEN);
         }
     }
 

@@ -24,8 +24,15 @@ import static java.util.Objects.requireNonNull;
  * the TLS and JSON work of the same request.
  */
 public final class Router {
-    /** One entry of the table. */
-    public record Route(HttpMethod method, List<String> pattern, Access access, RouteHandler handler) {
+    /**
+     * One entry of the table.
+     *
+     * @param answersRefusals the handler checks {@code access} itself, so it also sees (and answers) the callers it
+     *                        refuses ({@link Builder#blockingWithRefusals}); otherwise the connection's handler
+     *                        refuses them before the route runs
+     */
+    public record Route(HttpMethod method, List<String> pattern, Access access, RouteHandler handler,
+                        boolean answersRefusals) {
         public Route {
             requireNonNull(method, "method");
             pattern = List.copyOf(pattern);
@@ -131,11 +138,17 @@ public final class Router {
 
         /** A route answered on the event loop (cheap, or completing later without a thread). */
         public Builder route(HttpMethod method, String pattern, Access access, RouteHandler handler) {
+            return add(method, pattern, access, handler, false);
+        }
+
+        private Builder add(HttpMethod method, String pattern, Access access, RouteHandler handler,
+                            boolean answersRefusals) {
             requireNonNull(pattern, "pattern");
             if (!pattern.startsWith("/")) {
                 throw new IllegalArgumentException("pattern must start with '/': " + pattern);
             }
-            Route route = new Route(method, List.of(pattern.substring(1).split("/", -1)), access, handler);
+            Route route = new Route(method, List.of(pattern.substring(1).split("/", -1)), access, handler,
+                    answersRefusals);
             for (Route existing : routes) {
                 if (existing.method().equals(method) && existing.pattern().equals(route.pattern())) {
                     throw new IllegalArgumentException("duplicate route " + route);
@@ -148,13 +161,28 @@ public final class Router {
         /** A route whose handler blocks: it runs on the worker executor; the answer goes back on the event loop. */
         public Builder blocking(HttpMethod method, String pattern, Access access, RouteHandler.BlockingHandler handler) {
             requireNonNull(handler, "handler");
-            return route(method, pattern, access, request -> {
+            return route(method, pattern, access, onWorker(handler));
+        }
+
+        /**
+         * A blocking route that also answers the callers {@code access} refuses: every request, whoever sent it, goes
+         * to {@code handler} on the worker executor, which must call {@link Access#check} itself. So what a handler
+         * does around each request (the audit trail records every attempted change) covers the 401s and 403s too.
+         */
+        public Builder blockingWithRefusals(HttpMethod method, String pattern, Access access,
+                                            RouteHandler.BlockingHandler handler) {
+            requireNonNull(handler, "handler");
+            return add(method, pattern, access, onWorker(handler), true);
+        }
+
+        private RouteHandler onWorker(RouteHandler.BlockingHandler handler) {
+            return request -> {
                 try {
                     return CompletableFuture.supplyAsync(() -> handler.handle(request), worker);
                 } catch (RejectedExecutionException e) {
                     throw ApiException.unavailable("the control plane is busy; retry later");
                 }
-            });
+            };
         }
 
         public Router build() {

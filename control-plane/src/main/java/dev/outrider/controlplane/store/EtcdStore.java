@@ -40,7 +40,8 @@ import static java.util.Objects.requireNonNull;
  * replica (docs/control-plane.md, "Running several replicas").
  *
  * <p>Layout under the configured prefix (default {@code /outrider/}): {@code resources/KIND/NAMESPACE/NAME} holds a
- * resource's document bytes as given; {@code revision} is written by {@link #advance()} only. A resource's
+ * resource's document bytes as given; {@code revision} is written by {@link #advance()} only; {@code audit/...} holds
+ * the audit trail ({@link EtcdAudit}), {@code records/...} the records ({@link EtcdRecords}). A resource's
  * {@code resourceVersion} is its etcd {@code mod_revision}, and {@link #revision()} is etcd's cluster revision, so
  * versions are unique, ordered by time and never reused, as the contract asks, with every replica agreeing on them.
  *
@@ -78,6 +79,7 @@ public final class EtcdStore implements Store {
     private final String description;
     private final EtcdRecords records;
     private final EtcdLeases leases;
+    private final EtcdAudit audit;
     private volatile boolean closed;
 
     private EtcdStore(Client client, String prefix, Duration timeout, String description) {
@@ -90,6 +92,7 @@ public final class EtcdStore implements Store {
         this.description = description;
         this.records = new EtcdRecords(this, kv, prefix);
         this.leases = new EtcdLeases(this, kv, client.getLeaseClient());
+        this.audit = new EtcdAudit(this, kv, prefix);
         List<KeyValue> stored = await("read the version base", kv.get(baseKey)).getKvs();
         this.base = stored.isEmpty() ? 0 : parseBase(stored.getFirst());
     }
@@ -293,8 +296,17 @@ public final class EtcdStore implements Store {
      * revision, so every page reads the same point in time).
      */
     private void forEachUnder(String listed, long revision, Consumer<KeyValue> action) {
-        ByteSequence from = bytes(listed);
-        ByteSequence end = prefixEnd(listed);
+        forEachBetween(bytes(listed), prefixEnd(listed), revision, action);
+    }
+
+    /** Every key in [{@code from}, {@code end}), page by page, all pages read at the first page's revision. */
+    void forEachBetween(ByteSequence from, ByteSequence end, Consumer<KeyValue> action) {
+        forEachBetween(from, end, 0, action);
+    }
+
+    private void forEachBetween(ByteSequence start, ByteSequence end, long revision, Consumer<KeyValue> action) {
+        ByteSequence from = start;
+        String listed = start.toString(StandardCharsets.UTF_8);
         long atRevision = revision;
         while (true) {
             GetOption.Builder option = GetOption.builder().withRange(end).withLimit(PAGE);
@@ -347,6 +359,30 @@ public final class EtcdStore implements Store {
     public void deleteRecords(String space, Collection<String> names) {
         requireOpen();
         records.delete(space, names);
+    }
+
+    /** Under {@code PREFIX/audit/}, shared by every replica ({@link EtcdAudit}). */
+    @Override
+    public void appendAudit(java.time.Instant time, byte[] record, AuditRetention retention) {
+        requireNonNull(time, "time");
+        requireNonNull(record, "record");
+        requireNonNull(retention, "retention");
+        requireOpen();
+        audit.append(time, record, retention);
+    }
+
+    @Override
+    public void trimAudit(java.time.Instant now, AuditRetention retention) {
+        requireNonNull(now, "now");
+        requireNonNull(retention, "retention");
+        requireOpen();
+        audit.trim(now, retention);
+    }
+
+    @Override
+    public List<byte[]> listAudit(java.time.Instant sinceOrNull) {
+        requireOpen();
+        return audit.list(sinceOrNull);
     }
 
     /** An {@link EtcdLeadership} campaigning under {@code PREFIX/elections/NAME}. */

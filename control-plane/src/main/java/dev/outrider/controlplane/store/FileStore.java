@@ -13,6 +13,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -28,6 +29,7 @@ import static java.util.Objects.requireNonNull;
  *   root/
  *     .lock                          held (OS file lock) while a FileStore has the directory open
  *     revision.json                  revision as of the last delete or advance (see RevisionFile)
+ *     audit.jsonl                    the audit trail (see FileAuditLog)
  *     &lt;kind&gt;/&lt;namespace&gt;/&lt;name&gt;.json   one resource (see ResourceFile)
  *     ... .&lt;file&gt;.NNN.tmp             leftover of a crash between temp write and rename; deleted on open
  * </pre>
@@ -50,6 +52,7 @@ public final class FileStore implements Store {
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final ReentrantLock mutex = new ReentrantLock();
+    private final FileAuditLog audit;
 
     // All fields below are guarded by mutex.
     /** The stored resources, equal to the files on disk whenever mutex is free and failure is null. */
@@ -61,8 +64,9 @@ public final class FileStore implements Store {
     private boolean closed;
 
     private FileStore(Path root, ObjectMapper json, FileChannel lockChannel, FileLock lock,
-                      FileStoreLoader.Loaded loaded) {
+                      FileStoreLoader.Loaded loaded, FileAuditLog audit) {
         this.root = root;
+        this.audit = audit;
         this.json = json;
         this.lockChannel = lockChannel;
         this.lock = lock;
@@ -98,9 +102,9 @@ public final class FileStore implements Store {
                     .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
                     .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
                     .build();
-            FileStoreLoader.Loaded loaded = new FileStoreLoader(dir, json, Set.of(LOCK_FILE, REVISION_FILE))
-                    .load(REVISION_FILE);
-            return new FileStore(dir, json, channel, lock, loaded);
+            FileStoreLoader.Loaded loaded = new FileStoreLoader(dir, json,
+                    Set.of(LOCK_FILE, REVISION_FILE, FileAuditLog.FILE)).load(REVISION_FILE);
+            return new FileStore(dir, json, channel, lock, loaded, FileAuditLog.open(dir, json));
         } catch (IOException | RuntimeException e) {
             channel.close(); // releases the lock too
             throw e;
@@ -259,6 +263,39 @@ public final class FileStore implements Store {
         }
     }
 
+    @Override
+    public void appendAudit(Instant time, byte[] record, AuditRetention retention) {
+        mutex.lock();
+        try {
+            requireOpen();
+        } finally {
+            mutex.unlock();
+        }
+        audit.append(time, record, retention);
+    }
+
+    @Override
+    public void trimAudit(Instant now, AuditRetention retention) {
+        mutex.lock();
+        try {
+            requireOpen();
+        } finally {
+            mutex.unlock();
+        }
+        audit.trim(now, retention);
+    }
+
+    @Override
+    public List<byte[]> listAudit(Instant sinceOrNull) {
+        mutex.lock();
+        try {
+            requireOpen();
+        } finally {
+            mutex.unlock();
+        }
+        return audit.list(sinceOrNull);
+    }
+
     /** Releases the directory lock; later calls throw {@link IllegalStateException}. Idempotent. */
     @Override
     public void close() {
@@ -269,6 +306,7 @@ public final class FileStore implements Store {
             }
             closed = true;
             try {
+                audit.close();
                 lock.release();
                 lockChannel.close();
             } catch (IOException e) {

@@ -228,6 +228,31 @@ public interface Store extends StoreReader, AutoCloseable {
         throw new UnsupportedOperationException(this + " keeps no history to read at a revision");
     }
 
+    /**
+     * Appends one record to the audit trail, durably when it returns, then drops the oldest records beyond
+     * {@code retention}: those recorded more than its maximum age before {@code time}, and the oldest while there are
+     * more than its maximum count. Every process sharing the store appends to, and lists, the same trail. Audit
+     * records are not resources: not watched, not exported, and they move no resource version (with etcd they move
+     * the cluster revision, as every write does).
+     *
+     * @param time   when the record was made: the trail is ordered by it
+     * @param record one JSON object on one line (no {@code '\n'}), opaque to the store
+     */
+    void appendAudit(java.time.Instant time, byte[] record, AuditRetention retention);
+
+    /**
+     * The audit records recorded at or after {@code sinceOrNull} (all when null), oldest first; records of one
+     * instant in the order they were appended (with etcd: of one microsecond, in an arbitrary but fixed order).
+     */
+    List<byte[]> listAudit(java.time.Instant sinceOrNull);
+
+    /**
+     * Drops the audit records beyond {@code retention} as {@link #appendAudit} does, without appending: the bounds
+     * hold after every append and every trim (the control plane trims at start-up and once a minute, so records
+     * also age out while nothing is written).
+     */
+    void trimAudit(java.time.Instant now, AuditRetention retention);
+
     /** Throws {@link IllegalArgumentException} unless {@code expectedVersion} is one of the forms above. */
     static void requireExpectedVersion(long expectedVersion) {
         if (expectedVersion < ANY_VERSION) {

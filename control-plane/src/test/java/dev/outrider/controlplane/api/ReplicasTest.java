@@ -196,4 +196,28 @@ class ReplicasTest {
         assertThat(ordersAtThree.get("/v1/snapshots/same/orders?after=" + atOne + "&wait=1").statusCode())
                 .isEqualTo(304);
     }
+
+    @Test
+    void everyReplicaListsTheSameAuditTrailWhicheverReplicaRecordedAWrite() throws Exception {
+        String path = "/v1/namespaces/audit-shared/services/orders";
+        String service = "apiVersion: outrider.dev/v1\nkind: Service\nspec: {}\n";
+        assertThat(one.adminByToken().put(path, YAML, service).statusCode()).isEqualTo(201);
+        assertThat(two.anonymous().put(path, YAML, service).statusCode()).isEqualTo(401);
+        assertThat(three.adminByCertificate().delete(path + "?resourceVersion=1").statusCode()).isEqualTo(409);
+        assertThat(two.adminByCertificate().delete(path).statusCode()).isEqualTo(200);
+
+        List<JsonNode> trails = new java.util.ArrayList<>();
+        for (ControlPlaneFixture replica : List.of(one, two, three)) {
+            HttpResponse<String> r = replica.adminByToken().get("/v1/audit?namespace=audit-shared");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            trails.add(ApiClient.json(r).get("items"));
+        }
+        assertThat(trails.get(0)).extracting(n -> n.path("action").asText() + " " + n.path("status").asInt())
+                .containsExactly("create 201", "apply 401", "delete 409", "delete 200");
+        assertThat(trails.get(1)).isEqualTo(trails.get(0));
+        assertThat(trails.get(2)).isEqualTo(trails.get(0));
+        assertThat(trails.get(0).get(1).at("/caller/type").asText()).isEqualTo("anonymous");
+        assertThat(trails.get(0).get(3).at("/resourceVersionBefore").asText())
+                .isEqualTo(trails.get(0).get(0).at("/resourceVersionAfter").asText());
+    }
 }

@@ -223,7 +223,8 @@ class FileStoreTest {
         }
         try (Stream<Path> files = Files.walk(root)) {
             assertThat(files.filter(Files::isRegularFile).map(p -> root.relativize(p).toString()))
-                    .containsExactlyInAnyOrder(".lock", "revision.json", "AuthorizationPolicy/shop/b.json");
+                    .containsExactlyInAnyOrder(".lock", "revision.json", "audit.jsonl",
+                            "AuthorizationPolicy/shop/b.json");
         }
     }
 
@@ -233,5 +234,33 @@ class FileStoreTest {
 
     static String text(StoredResource resource) {
         return new String(resource.document(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void anAuditAppendCutShortByACrashIsDroppedAndAnUnreadableLineFailsTheOpenNamingIt() throws IOException {
+        AuditRetention retention = new AuditRetention(10, java.time.Duration.ofDays(1));
+        java.time.Instant t = java.time.Instant.parse("2026-12-07T10:00:00Z");
+        try (FileStore store = FileStore.open(root)) {
+            store.appendAudit(t, bytes("{\"n\":1}"), retention);
+            store.appendAudit(t.plusSeconds(1), bytes("{\"n\":2}"), retention);
+        }
+        Path file = root.resolve("audit.jsonl");
+        String whole = Files.readString(file);
+        assertThat(whole).endsWith("\n").contains("\"record\":{\"n\":2}");
+        Files.writeString(file, whole + "{\"time\":\"2026-12-07T10:00:02Z\",\"rec", StandardCharsets.UTF_8);
+
+        try (FileStore store = FileStore.open(root)) {
+            assertThat(store.listAudit(null)).extracting(b -> new String(b, StandardCharsets.UTF_8))
+                    .containsExactly("{\"n\":1}", "{\"n\":2}");
+            assertThat(Files.readString(file)).as("the fragment is cut off").isEqualTo(whole);
+            store.appendAudit(t.plusSeconds(3), bytes("{\"n\":3}"), retention);
+        }
+        try (FileStore store = FileStore.open(root)) {
+            assertThat(store.listAudit(null)).hasSize(3);
+        }
+
+        Files.writeString(file, "{\"time\":\"yesterday\",\"record\":{}}\n" + whole, StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> FileStore.open(root)).isInstanceOf(IOException.class)
+                .hasMessageContaining(file + ":1: not an audit record");
     }
 }

@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -332,6 +334,87 @@ abstract class StoreContract {
                 out.add(f.get());
             }
             return out;
+        }
+    }
+
+    private static final Instant T0 = Instant.parse("2026-12-07T10:00:00.000001Z");
+
+    private static byte[] auditRecord(int n) {
+        return bytes("{\"n\":" + n + "}");
+    }
+
+    private static List<String> audit(Store store, Instant since) {
+        return store.listAudit(since).stream().map(b -> new String(b, StandardCharsets.UTF_8)).toList();
+    }
+
+    @Test
+    void theAuditTrailIsListedOldestFirstFromATimeOnAndSurvivesAReopen() throws Exception {
+        AuditRetention keepAll = new AuditRetention(100, Duration.ofDays(1));
+        Store store = open();
+        try {
+            assertThat(store.listAudit(null)).isEmpty();
+            for (int n = 0; n < 4; n++) {
+                store.appendAudit(T0.plusSeconds(n), auditRecord(n), keepAll);
+            }
+            assertThat(audit(store, null)).containsExactly("{\"n\":0}", "{\"n\":1}", "{\"n\":2}", "{\"n\":3}");
+            assertThat(audit(store, T0.plusSeconds(2))).as("at or after").containsExactly("{\"n\":2}", "{\"n\":3}");
+            assertThat(audit(store, T0.plusSeconds(4))).isEmpty();
+            long revision = store.revision();
+            assertThat(store.list("AuthorizationPolicy", null)).as("records are no resources").isEmpty();
+
+            store = reopen(store);
+            assertThat(audit(store, null)).hasSize(4).last().isEqualTo("{\"n\":3}");
+            assertThat(store.revision()).as("no resource version moved for the file store; etcd's may")
+                    .isGreaterThanOrEqualTo(revision);
+            Store reopened = store;
+            assertThatThrownBy(() -> reopened.appendAudit(T0, bytes("{\"a\":\n1}"), keepAll))
+                    .isInstanceOf(IllegalArgumentException.class);
+        } finally {
+            store.close();
+        }
+    }
+
+    @Test
+    void theAuditTrailKeepsAtMostTheMaximumCountAfterEveryAppend() throws Exception {
+        AuditRetention three = new AuditRetention(3, Duration.ofDays(1));
+        Store store = open();
+        try {
+            for (int n = 0; n < 8; n++) {
+                store.appendAudit(T0.plusMillis(n), auditRecord(n), three);
+                assertThat(store.listAudit(null)).hasSizeLessThanOrEqualTo(3);
+            }
+            assertThat(audit(store, null)).containsExactly("{\"n\":5}", "{\"n\":6}", "{\"n\":7}");
+
+            store = reopen(store);
+            store.trimAudit(T0.plusMillis(8), three);
+            assertThat(audit(store, null)).containsExactly("{\"n\":5}", "{\"n\":6}", "{\"n\":7}");
+            store.appendAudit(T0.plusMillis(9), auditRecord(9), new AuditRetention(2, Duration.ofDays(1)));
+            assertThat(audit(store, null)).as("a smaller bound applies at once").containsExactly("{\"n\":7}",
+                    "{\"n\":9}");
+        } finally {
+            store.close();
+        }
+    }
+
+    @Test
+    void theAuditTrailDropsRecordsOlderThanTheMaximumAgeOnAppendAndOnTrim() throws Exception {
+        AuditRetention hour = new AuditRetention(100, Duration.ofHours(1));
+        Store store = open();
+        try {
+            store.appendAudit(T0, auditRecord(0), hour);
+            store.appendAudit(T0.plus(Duration.ofMinutes(30)), auditRecord(1), hour);
+            store.appendAudit(T0.plus(Duration.ofMinutes(61)), auditRecord(2), hour);
+            assertThat(audit(store, null)).containsExactly("{\"n\":1}", "{\"n\":2}");
+
+            store.trimAudit(T0.plus(Duration.ofMinutes(95)), hour);
+            assertThat(audit(store, null)).as("nothing written, yet the record aged out").containsExactly("{\"n\":2}");
+            store.trimAudit(T0.plus(Duration.ofHours(3)), hour);
+            assertThat(store.listAudit(null)).isEmpty();
+            store = reopen(store);
+            store.trimAudit(T0.plus(Duration.ofHours(3)), hour);
+            assertThat(store.listAudit(null)).isEmpty();
+        } finally {
+            store.close();
         }
     }
 

@@ -261,6 +261,28 @@ public final class ControlPlaneClient implements AutoCloseable {
     }
 
     /**
+     * {@code GET /v1/audit}: {@code {"items": [...], "omitted": N}}, the audit trail oldest first. Each argument may be
+     * null (the server's default): {@code since} an RFC 3339 time or a duration back from now ({@code 1h}), checked by
+     * the control plane (400 naming {@code since}); {@code namespace} a name; {@code limit} positive.
+     */
+    public JsonNode audit(String since, String namespace, Integer limit) {
+        StringBuilder query = new StringBuilder();
+        if (since != null) {
+            query.append("&since=").append(java.net.URLEncoder.encode(since, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        if (namespace != null) {
+            query.append("&namespace=").append(segment("namespace", namespace));
+        }
+        if (limit != null) {
+            if (limit < 1) {
+                throw new IllegalArgumentException("limit must be positive, not " + limit);
+            }
+            query.append("&limit=").append(limit);
+        }
+        return getJson("/v1/audit" + (query.isEmpty() ? "" : "?" + query.substring(1)));
+    }
+
+    /**
      * {@code GET /v1/snapshot-keys}: the control plane's public snapshot-signing keys (a JWK Set, as JSON text),
      * fetched over the verified connection; {@code outrider ctl explain} checks snapshots with them.
      */

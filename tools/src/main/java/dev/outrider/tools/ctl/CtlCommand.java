@@ -21,9 +21,10 @@ import static java.util.Objects.requireNonNull;
  */
 @Command(name = "ctl",
         mixinStandardHelpOptions = true,
-        description = "Operate the Outrider control plane: apply, get and delete resources, see sidecars, make join tokens.",
+        description = "Operate the Outrider control plane: apply, get and delete resources, see sidecars,"
+                + " make join tokens, read the audit trail.",
         subcommands = {ApplyCommand.class, GetCommand.class, DeleteCommand.class, StatusCommand.class,
-                JoinTokenCommand.class, CommandLine.HelpCommand.class})
+                JoinTokenCommand.class, AuditCommand.class, CommandLine.HelpCommand.class})
 public final class CtlCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;

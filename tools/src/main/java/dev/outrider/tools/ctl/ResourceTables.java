@@ -76,6 +76,28 @@ final class ResourceTables {
                 "LAST-SEEN", "ERROR"), rows);
     }
 
+    /**
+     * The audit trail: when, the answer, what was done to which resource, the versions before and after, and who
+     * (an identity, else the kind of proof) from where; the error of a refusal last.
+     */
+    static String audit(List<JsonNode> records) {
+        List<List<String>> rows = new ArrayList<>();
+        for (JsonNode r : records) {
+            String resource = String.join("/", java.util.stream.Stream.of(text(r, "kind"), text(r, "namespace"),
+                    text(r, "name")).filter(t -> !t.isEmpty()).toList());
+            String before = text(r, "resourceVersionBefore");
+            String after = text(r, "resourceVersionAfter");
+            String versions = before.isEmpty() && after.isEmpty() ? "" : before + "->" + after;
+            String who = text(r, "caller.identity").isEmpty() ? text(r, "caller.type")
+                    + (text(r, "caller.credential").isEmpty() ? "" : " (" + text(r, "caller.credential") + ")")
+                    : text(r, "caller.identity");
+            rows.add(List.of(text(r, "time"), text(r, "status"), text(r, "action"), resource, versions, who,
+                    text(r, "caller.source"), text(r, "error")));
+        }
+        return Output.table(List.of("TIME", "STATUS", "ACTION", "RESOURCE", "VERSIONS", "CALLER", "SOURCE", "ERROR"),
+                rows);
+    }
+
     /** As {@link ObjectMeta#dryRun()} decides it. */
     private static boolean dryRun(JsonNode annotations) {
         return "true".equalsIgnoreCase(annotations.path(ObjectMeta.DRY_RUN).asText())

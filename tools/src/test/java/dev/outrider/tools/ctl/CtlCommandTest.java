@@ -64,7 +64,8 @@ class CtlCommandTest {
     @Test
     void withoutSubcommandTheUsageIsPrintedAndTheExitIs2() {
         assertThat(run()).isEqualTo(2);
-        assertThat(err.toString()).contains("ctl: missing subcommand").contains("apply").contains("join-token");
+        assertThat(err.toString()).contains("ctl: missing subcommand").contains("apply").contains("join-token")
+                .contains("audit");
     }
 
     @Test
@@ -198,6 +199,24 @@ class CtlCommandTest {
 
         err.getBuffer().setLength(0);
         assertThat(run(connected("join-token"))).isEqualTo(2);
+    }
+
+    @Test
+    void auditChecksItsOptionsAndFailsAsUnreachableWithExit1() {
+        assertThat(run(connected("audit", "--limit", "0"))).isEqualTo(2);
+        assertThat(err.toString()).contains("--limit: must be positive, not 0");
+
+        err.getBuffer().setLength(0);
+        assertThat(run(connected("audit", "-o", "xml"))).isEqualTo(2);
+        assertThat(err.toString()).contains("-o xml: expected yaml, json or table");
+
+        err.getBuffer().setLength(0);
+        assertThat(run(connected("audit", "--since", " "))).isEqualTo(2);
+        assertThat(err.toString()).contains("--since: must not be empty");
+
+        err.getBuffer().setLength(0);
+        assertThat(run(connected("audit", "--since", "1h", "-n", "shop"))).isEqualTo(1);
+        assertThat(err.toString()).startsWith("error: ").doesNotContain(TOKEN);
     }
 
     @Test
