@@ -19,11 +19,17 @@ import static java.util.Objects.requireNonNull;
  *            → trail.record(note + answer) → answer
  * </pre>
  * Not recorded: requests no route matched (404, 405), requests refused before a worker took them (a full worker
- * queue, 503; a body over 1 MiB, 413; a request that could not be decoded).
+ * queue, 503; a body over 1 MiB, 413; a request that could not be decoded). Unauthenticated refusals (401) are
+ * recorded up to {@value #UNAUTHENTICATED_PER_SECOND} a second (bursts of {@value #UNAUTHENTICATED_BURST}): each
+ * record is a durable write, and anyone who can reach the API can send them; how many were left out is logged
+ * (WARN) with the next one recorded.
  */
 public final class AuditedRoutes {
     /** Longest error message a record keeps. */
     static final int MAX_ERROR = 300;
+    static final int UNAUTHENTICATED_PER_SECOND = 10;
+    static final int UNAUTHENTICATED_BURST = 100;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AuditedRoutes.class);
 
     /** An audited route's work: answers, or throws the {@link ApiException} to answer with. */
     @FunctionalInterface
@@ -39,6 +45,10 @@ public final class AuditedRoutes {
 
     private final Router.Builder routes;
     private final AuditTrail trail;
+    /** Guarded by this: the token bucket of unauthenticated refusals, and those left out since the last logged. */
+    private double unauthenticatedTokens = UNAUTHENTICATED_BURST;
+    private long unauthenticatedRefilled = System.nanoTime();
+    private long unauthenticatedLeftOut;
 
     public AuditedRoutes(Router.Builder routes, AuditTrail trail) {
         this.routes = requireNonNull(routes, "routes");
@@ -65,8 +75,10 @@ public final class AuditedRoutes {
             access.check(request.caller());
             response = handler.handle(request, note);
         } catch (ApiException refused) {
-            trail.record(note.record(trail.now(), caller(request), refused.status().code(), refused.reason(),
-                    cut(refused.getMessage())));
+            if (refused.status().code() != 401 || admitUnauthenticated()) {
+                trail.record(note.record(trail.now(), caller(request), refused.status().code(), refused.reason(),
+                        cut(refused.getMessage())));
+            }
             throw refused;
         } catch (RuntimeException e) {
             trail.record(note.record(trail.now(), caller(request), 500, "Internal", "internal error"));
@@ -74,6 +86,29 @@ public final class AuditedRoutes {
         }
         trail.record(note.record(trail.now(), caller(request), response.status().code(), null, null));
         return response;
+    }
+
+    /** Whether an unauthenticated refusal is recorded: within the rate; logs how many were not, when one is again. */
+    private boolean admitUnauthenticated() {
+        long leftOut;
+        synchronized (this) {
+            long now = System.nanoTime();
+            unauthenticatedTokens = Math.min(UNAUTHENTICATED_BURST, unauthenticatedTokens
+                    + (now - unauthenticatedRefilled) / 1e9 * UNAUTHENTICATED_PER_SECOND);
+            unauthenticatedRefilled = now;
+            if (unauthenticatedTokens < 1) {
+                unauthenticatedLeftOut++;
+                return false;
+            }
+            unauthenticatedTokens -= 1;
+            leftOut = unauthenticatedLeftOut;
+            unauthenticatedLeftOut = 0;
+        }
+        if (leftOut > 0) {
+            log.warn("audit: {} unauthenticated write attempts (401) were not recorded: more than {} a second",
+                    leftOut, UNAUTHENTICATED_PER_SECOND);
+        }
+        return true;
     }
 
     private static AuditCaller caller(ApiRequest request) {
