@@ -13,7 +13,7 @@ import static java.util.Objects.requireNonNull;
 public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundConfig outbound,
                               List<ServiceConfig> services, HttpConfig http, UpstreamConfig upstream,
                               HostPort health, HostPort admin, RuntimeConfig runtime,
-                              AccessLogConfig accessLog, TlsConfig tls, PolicyConfig policies, JwtConfig jwt,
+                              AccessLogConfig accessLog, SecurityEventsConfig securityEvents, TlsConfig tls, PolicyConfig policies, JwtConfig jwt,
                               RateLimitConfig rateLimits, ControlPlaneLinkConfig controlPlane) {
     public BootstrapConfig {
         requireNonNull(node, "node");
@@ -26,6 +26,7 @@ public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundCo
         requireNonNull(admin, "admin");
         requireNonNull(runtime, "runtime");
         requireNonNull(accessLog, "accessLog");
+        requireNonNull(securityEvents, "securityEvents");
         requireNonNull(tls, "tls");
         requireNonNull(policies, "policies");
         requireNonNull(jwt, "jwt");

@@ -1,6 +1,7 @@
 package dev.outrider.proxy.inbound;
 
 import dev.outrider.proxy.accesslog.AccessLog;
+import dev.outrider.proxy.accesslog.SecurityEvents;
 import dev.outrider.proxy.metrics.ProxyMetrics;
 import dev.outrider.proxy.policy.PolicyMetrics;
 import dev.outrider.proxy.policy.PolicyStore;
@@ -10,16 +11,19 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * What the inbound authentication and authorization handlers share for a listener: the policy store, meters,
- * the access log (denied requests are logged by the handler that denies them), the drain state, and the
+ * the access log (denied requests are logged by the handler that denies them), the security event stream
+ * (refusals, and dry-run ones), the drain state, and the
  * application's port ({@code destination.port}).
  */
 public record InboundPolicy(PolicyStore store, PolicyMetrics policyMetrics, ProxyMetrics metrics,
-                            AccessLog accessLog, DrainState drain, int applicationPort) {
+                            AccessLog accessLog, SecurityEvents securityEvents, DrainState drain,
+                            int applicationPort) {
     public InboundPolicy {
         requireNonNull(store, "store");
         requireNonNull(policyMetrics, "policyMetrics");
         requireNonNull(metrics, "metrics");
         requireNonNull(accessLog, "accessLog");
+        requireNonNull(securityEvents, "securityEvents");
         requireNonNull(drain, "drain");
     }
 }
