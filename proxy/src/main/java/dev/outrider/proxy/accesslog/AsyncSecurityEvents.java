@@ -55,7 +55,8 @@ public final class AsyncSecurityEvents implements SecurityEvents {
 
     private static Counter dropped(MeterRegistry registry, String reason) {
         return Counter.builder("outrider_security_events_dropped")
-                .description("Security events not written: over the stream's rate limit, queue full, or write failed")
+                .description("Security events not written: over the stream's rate limit, queue full, or write failed "
+                        + "(or still queued when the sidecar stopped)")
                 .tag("reason", reason).register(registry);
     }
 

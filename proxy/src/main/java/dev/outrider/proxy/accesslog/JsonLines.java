@@ -101,8 +101,8 @@ final class JsonLines<T> {
      * Starts the writer thread {@code outrider-<name>}.
      *
      * @param dropped   told of lines that failed to write or were still queued at close
-     * @param tick      asked every {@code tickNanos} on the writer thread for a line to write (null: none); or
-     *                  null for no tick
+     * @param tick      asked every {@code tickNanos}, and once more when the writer stops, on the writer thread
+     *                  for a line to write (it returns null for none); or null for no tick
      * @throws IllegalArgumentException when {@code queueSize} is not positive
      */
     static <T> JsonLines<T> start(String name, Output output, int queueSize, Format<T> format, LongConsumer dropped,
