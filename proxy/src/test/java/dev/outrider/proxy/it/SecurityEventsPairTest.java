@@ -90,6 +90,20 @@ class SecurityEventsPairTest {
                     match: {paths: ["/rate/*"]}
                     key: source.principal
                     limit: %s
+                ---
+                apiVersion: outrider.dev/v1
+                kind: RateLimitPolicy
+                metadata:
+                  name: shadow-limits
+                  namespace: shop
+                  annotations: {outrider.dev/dry-run: "true"}
+                spec:
+                  selector: {matchLabels: {app: orders}}
+                  rules:
+                  - name: shadow
+                    match: {paths: ["/shadow/*"]}
+                    key: source.principal
+                    limit: {requests: 1, per: 1h, burst: 1}
                 """.formatted(ISSUER, jwks, rateLimit);
     }
 
@@ -149,6 +163,9 @@ class SecurityEventsPairTest {
                     .startsWith("HTTP/1.1 200");
             assertThat(exchange(pair, "/rate/1", "orders", "")).startsWith("HTTP/1.1 200");
             assertThat(exchange(pair, "/rate/2", "orders", "X-Request-Id: req-rate\r\n")).startsWith("HTTP/1.1 429");
+            assertThat(exchange(pair, "/shadow/1", "orders", "")).startsWith("HTTP/1.1 200");
+            assertThat(exchange(pair, "/shadow/2", "orders", "X-Request-Id: req-shadow\r\n"))
+                    .startsWith("HTTP/1.1 200");
             assertThat(exchange(pair, "/pay", "payments", "")).startsWith("HTTP/1.1 503");
             TestPki.Leaf foreign = TestPki.root("foreign root").leaf()
                     .spiffe(TestPki.spiffe("cluster.local", "shop", "frontend")).issue();
@@ -156,7 +173,8 @@ class SecurityEventsPairTest {
                     TlsTestClient.context(SslProvider.JDK, foreign)))).as("refused at the handshake").isNotNull();
 
             await().untilAsserted(() -> assertThat(byEvent(events)).containsKeys("authn_refused", "authz_denied",
-                    "authz_denied_dry_run", "rate_limited", "upstream_identity_mismatch", "tls_handshake_refused"));
+                    "authz_denied_dry_run", "rate_limited", "rate_limited_dry_run", "upstream_identity_mismatch",
+                    "tls_handshake_refused"));
         }
 
         byte[] bytes = Files.readAllBytes(events);
@@ -166,7 +184,8 @@ class SecurityEventsPairTest {
                 .doesNotContain("?");
         Map<String, JsonNode> e = byEvent(events);
         assertThat(e.keySet()).containsExactlyInAnyOrder("authn_refused", "authz_denied", "authz_denied_dry_run",
-                "rate_limited", "upstream_identity_mismatch", "tls_handshake_refused");
+                "rate_limited", "rate_limited_dry_run", "upstream_identity_mismatch", "tls_handshake_refused");
+        assertThat(lines(events)).as("one line per refusal").hasSize(7);
         assertThat(lines(events)).allSatisfy(n -> assertThat(n.get("time").asText())
                 .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"));
 
@@ -200,6 +219,13 @@ class SecurityEventsPairTest {
         assertThat(rate.get("rule").asText()).isEqualTo("per-caller");
         assertThat(rate.get("reason").asText()).isEqualTo("rate limited by shop/limits rule per-caller");
         assertThat(rate.get("path").asText()).isEqualTo("/rate/2");
+
+        JsonNode shadow = e.get("rate_limited_dry_run");
+        assertThat(shadow.get("policy").asText()).isEqualTo("shop/shadow-limits");
+        assertThat(shadow.get("rule").asText()).isEqualTo("shadow");
+        assertThat(shadow.get("reason").asText()).isEqualTo("dry run: rate limited by shop/shadow-limits rule shadow");
+        assertThat(shadow.get("path").asText()).isEqualTo("/shadow/2");
+        assertThat(shadow.get("request_id").asText()).isEqualTo("req-shadow");
 
         JsonNode mismatch = e.get("upstream_identity_mismatch");
         assertThat(mismatch.get("direction").asText()).isEqualTo("outbound");
