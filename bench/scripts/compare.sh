@@ -18,7 +18,9 @@
 #   haproxy-h2 (h2 between the proxies for every client, like outrider-h2), outrider-at (the pair from another
 #   checkout's ./outrider, OUTRIDER_AT=DIR, e.g. a worktree at the commit before a change: before and after in one run),
 #   outrider-global (B's two rate-limit rules with scope: global, their budgets in a redis-server on loopback
-#   that this script starts: B spends leases of tokens from Redis, refilled in the background).
+#   that this script starts: B spends leases of tokens from Redis, refilled in the background), outrider-tracing
+#   (both sidecars trace at TRACING_RATIO, default 0.01, exporting over OTLP/HTTP to the backend, which answers
+#   200 to any POST: the spans' cost in the sidecars, not a collector's).
 #   nginx:    client ─▶ nginx A ─▶(mTLS, HTTP/1.1, upstream keepalive)─▶ nginx B ─▶ backend
 #
 # Before round 1 every target gets a first, unmeasured warm-up (--first-warmup, 15 s of wrk; and of h2load
@@ -67,7 +69,7 @@ usage: $0 [options]
   --rate-connections N   connections of the fixed-rate run (default $RATE_CONNECTIONS)
   --connections N        wrk connections for max throughput (default $CONNECTIONS; threads $THREADS)
   --targets "LIST"       subset/order of: direct outrider haproxy nginx (default) and the variants
-                         outrider-h2 outrider-epoll outrider-unsafe outrider-flags outrider-at outrider-global
+                         outrider-h2 outrider-epoll outrider-unsafe outrider-flags outrider-at outrider-global outrider-tracing
                          haproxy-h2
   --cases "LIST"         subset/order of: $ALL_CASES (default all)
                            base: wrk -c$CONNECTIONS 64-byte body + the fixed-rate run; 1k, 64k: response bodies of
@@ -245,11 +247,12 @@ issue_certs
 # its process ids under their own names), so that the plain targets' variables are the ones left at the end.
 for t in $TARGETS; do
   case $t in
-    outrider-h2|outrider-epoll|outrider-unsafe|outrider-flags|outrider-at|outrider-global)
-      pre=$(case $t in outrider-h2) echo OH2_ ;; outrider-epoll) echo OEP_ ;; outrider-flags) echo OFL_ ;; outrider-at) echo OAT_ ;; outrider-global) echo OGL_ ;; *) echo OUN_ ;; esac)
+    outrider-h2|outrider-epoll|outrider-unsafe|outrider-flags|outrider-at|outrider-global|outrider-tracing)
+      pre=$(case $t in outrider-h2) echo OH2_ ;; outrider-epoll) echo OEP_ ;; outrider-flags) echo OFL_ ;; outrider-at) echo OAT_ ;; outrider-global) echo OGL_ ;; outrider-tracing) echo OTR_ ;; *) echo OUN_ ;; esac)
       work=$WORK; mkdir -p "$WORK/$t"; WORK="$WORK/$t"
       case $t in
         outrider-h2) PAIR_PROTOCOL=h2c start_pair false ;;
+        outrider-tracing) TRACING_ENDPOINT="http://$LOOPBACK:$BACKEND_PORT/v1/traces" start_pair false ;;
         outrider-epoll) PAIR_TRANSPORT=epoll start_pair false ;;
         outrider-global)
           need_pkg redis-server redis-server
@@ -288,7 +291,7 @@ for t in $TARGETS; do
 done
 for t in $TARGETS; do
   case $t in
-    direct|outrider-h2|outrider-epoll|outrider-unsafe|outrider-flags|outrider-at|outrider-global|haproxy-h2) ;;
+    direct|outrider-h2|outrider-epoll|outrider-unsafe|outrider-flags|outrider-at|outrider-global|outrider-tracing|haproxy-h2) ;;
     outrider)
       start_pair false
       check_mtls "Outrider B inbound" "$B_IN"
@@ -360,6 +363,7 @@ label() {
     outrider-h2) echo "Outrider pair, protocol h2c (h2 between the sidecars for every client)" ;;
     outrider-epoll) echo "Outrider pair, runtime.transport epoll" ;;
     outrider-global) echo "Outrider pair, B's rate-limit rules scope: global (leases of tokens from a redis-server on loopback)" ;;
+    outrider-tracing) echo "Outrider pair, tracing on at sampling ${TRACING_RATIO:-0.01} (OTLP/HTTP to the backend)" ;;
     outrider-unsafe) echo "Outrider pair, JVM flags without --sun-misc-unsafe-memory-access=allow (Netty without Unsafe)" ;;
     outrider-flags) echo "Outrider pair, JVM flags plus $VARIANT_FLAGS" ;;
     outrider-at) echo "Outrider pair from $OUTRIDER_AT (commit $(git -C "$OUTRIDER_AT" log -1 --format=%h 2>/dev/null || echo '?'))" ;;

@@ -3,7 +3,7 @@
 # caller: log(), LOOPBACK, BACKEND_PORT, WORK and PIDS (work_dir sets both), JAVA, TLS_PROVIDER, PAIR_PROTOCOL,
 # RATE_LIMIT (on, off, or global with REDIS_URI), HAPROXY_THREADS,
 # optionally PAIR_TRANSPORT (the sidecars' runtime.transport; unset: the default, auto) and
-# optionally JWT_JWKS_FILE (see write_configs).
+# optionally JWT_JWKS_FILE and TRACING_ENDPOINT / TRACING_RATIO (see write_configs).
 
 # ---- work directory and processes ----------------------------------------------------------------------
 # work_dir NAME: WORK, a fresh /tmp/outrider-NAME.XXXXXX, and PIDS, the processes to stop. On exit (also after
@@ -195,7 +195,14 @@ YAML
     [[ -n "${REDIS_URI:-}" ]] || { log "RATE_LIMIT=global needs REDIS_URI"; exit 2; }
     echo "rateLimits: {redis: {uri: \"$REDIS_URI\"}}" >>"$WORK/sidecar-b.yaml"
   fi
+  # TRACING_ENDPOINT (an OTLP/HTTP traces URL): both sidecars trace, sampling TRACING_RATIO (default 0.01).
+  local tracing=""
+  if [[ -n "${TRACING_ENDPOINT:-}" ]]; then
+    tracing="tracing: {enabled: true, endpoint: \"$TRACING_ENDPOINT\", samplingRatio: ${TRACING_RATIO:-0.01}}"
+    echo "$tracing" >>"$WORK/sidecar-b.yaml"
+  fi
   cat >"$WORK/sidecar-a.yaml" <<YAML
+$tracing
 node: {service: client, namespace: bench}
 inbound: {listen: "$LOOPBACK:$A_IN", application: "$LOOPBACK:$BACKEND_PORT"}
 outbound:

@@ -69,6 +69,9 @@ class ControlPlaneRestartEndToEndTest {
         SidecarProcess b = started.keep(SidecarProcess.start(dir.resolve("b"), "orders", 1,
                 SidecarProcess.Ports.free(), null, cp, token)).awaitReady(200);
 
+        double firstVersion = b.metric("outrider_snapshot_version");
+        assertThat(firstVersion).as("the snapshot in force, on /metrics").isPositive();
+        assertThat(b.metric("outrider_snapshot_from_control_plane")).isEqualTo(1);
         for (int round = 1; round <= ROUNDS; round++) {
             if (round % 2 == 1) {
                 cp.kill();
@@ -77,6 +80,8 @@ class ControlPlaneRestartEndToEndTest {
             }
             awaitWatchFailing(b);
             Thread.sleep(DOWN.toMillis()); // the control plane stays away; the sidecar keeps being refused
+            assertThat(b.metric("outrider_control_plane_last_contact_age_seconds")).as("what an alert reads")
+                    .isGreaterThanOrEqualTo(DOWN.toSeconds());
 
             cp = started.keep(ControlPlaneProcess.start(dir.resolve("cp"), cpPort, ca));
             try (ControlPlaneClient admin = cp.admin()) {
@@ -86,6 +91,8 @@ class ControlPlaneRestartEndToEndTest {
             awaitPolicy(b, "shop/after-restart-" + round, BOUND);
         }
         assertThat(b.isAlive()).isTrue();
+        assertThat(b.metric("outrider_snapshot_version")).isGreaterThan(firstVersion);
+        assertThat(b.metric("outrider_control_plane_last_contact_age_seconds")).isBetween(0.0, 30.0);
     }
 
     /** Waits until the sidecar's control-plane link reports the control plane unreachable (its watch noticed). */

@@ -156,6 +156,20 @@ final class SidecarProcess extends MeshProcess {
                 + (ready() == null ? "no answer" : ready().statusCode() + " " + ready().body()) + "):\n" + logText());
     }
 
+    /** The value of the unlabelled sample {@code name} on the admin port's /metrics; NaN when absent. */
+    double metric(String name) {
+        HttpResponse<String> r = get("http://127.0.0.1:" + ports.admin() + "/metrics");
+        if (r == null) {
+            return Double.NaN;
+        }
+        for (String line : r.body().split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1).strip());
+            }
+        }
+        return Double.NaN;
+    }
+
     /** The admin port's /config (JSON text). */
     String config() {
         HttpResponse<String> r = get("http://127.0.0.1:" + ports.admin() + "/config");

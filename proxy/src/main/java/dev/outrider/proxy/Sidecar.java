@@ -22,6 +22,8 @@ import dev.outrider.proxy.http.RequestPathPolicy;
 import dev.outrider.proxy.inbound.InboundInitializer;
 import dev.outrider.proxy.inbound.InboundPolicy;
 import dev.outrider.proxy.metrics.Direction;
+import dev.outrider.proxy.metrics.MeshMetrics;
+import dev.outrider.proxy.tracing.Tracing;
 import dev.outrider.proxy.metrics.ProxyMetrics;
 import dev.outrider.proxy.metrics.Registries;
 import dev.outrider.proxy.outbound.OutboundInitializer;
@@ -128,7 +130,8 @@ public final class Sidecar implements AutoCloseable {
                 "outrider");
         resources.push(() -> transport.group().shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS)
                 .awaitUninterruptibly(5, TimeUnit.SECONDS));
-        ProxyMetrics metrics = new ProxyMetrics(registry);
+        ProxyMetrics metrics = new ProxyMetrics(registry, new MeshMetrics(registry,
+                new MeshMetrics.Local(config.node().service(), config.node().identity()), MeshMetrics.DEFAULT_MAX_SERIES));
         DrainState drainState = new DrainState();
 
         ControlPlaneLink controlPlane = config.fromControlPlane()
@@ -174,12 +177,14 @@ public final class Sidecar implements AutoCloseable {
         long drainMillis = config.runtime().drainTimeout().toMillis();
         Cluster app = new Cluster("inbound|" + config.inbound().application(),
                 config.inbound().applicationProtocol(), List.of(endpoint(config.inbound().application())));
+        Tracing tracing = Tracing.start(config.tracing(), config.node().service(), registry);
+        resources.push(tracing);
         ForwardingContext inboundCtx = new ForwardingContext(Direction.INBOUND, new RouteToApp(new Route(app)), pools,
-                config.upstream(), metrics, accessLog, drainState, tls == null ? "http" : "https");
+                config.upstream(), metrics, accessLog, drainState, tls == null ? "http" : "https", tracing);
         Channel inboundListener = listen(transport, "inbound", config.inbound().listen(),
                 new InboundInitializer(config.http(), drainMillis, inboundConnections, inboundCtx, tls,
                         new InboundPolicy(policies, policyMetrics, metrics, accessLog, securityEvents, drainState,
-                                config.inbound().application().port()),
+                                config.inbound().application().port(), tracing),
                         new RequestPathPolicy.Rules(config.policies().escapedSlashes(),
                                 config.policies().pathParameters())));
         resources.push(inboundListener::close);
@@ -187,7 +192,7 @@ public final class Sidecar implements AutoCloseable {
         RouteTableBuilder routeBuilder = new RouteTableBuilder(config, tls);
         OutboundRoutes routes = new OutboundRoutes(routeBuilder.build(List.of()));
         ForwardingContext outboundCtx = new ForwardingContext(Direction.OUTBOUND, routes, pools, config.upstream(),
-                metrics, accessLog, drainState, "http");
+                metrics, accessLog, drainState, "http", tracing);
         OutboundInitializer outboundInit = new OutboundInitializer(config.http(), drainMillis, outboundConnections,
                 outboundCtx);
         List<Channel> outboundListeners = new ArrayList<>();
@@ -202,6 +207,7 @@ public final class Sidecar implements AutoCloseable {
         if (controlPlane != null) {
             controlPlane.watch(new SnapshotApplication(compiler, policies, policyMetrics, routeBuilder, routes),
                     (InetSocketAddress) inboundListener.localAddress());
+            controlPlane.bindMetrics(registry);
         }
 
         SidecarDrain drain = new SidecarDrain(config.runtime().drainTimeout(), drainState, inboundListener,

@@ -21,12 +21,21 @@ import static java.util.Objects.requireNonNull;
  * @param service          the target service, or null
  * @param auth             who called and what authentication and authorization decided (inbound, from the
  *                         request state, {@link AuthSource}), or null
+ * @param traceId          the request's trace id (32 hex digits) when tracing is on, or null
  */
 public record AccessLogEntry(long startEpochMillis, Direction direction, String protocol, String method,
                              String uri, int status, long durationNanos, long requestBytes,
-                             long responseBytes, String upstream, String requestId, String service, Auth auth) {
+                             long responseBytes, String upstream, String requestId, String service, Auth auth,
+                             String traceId) {
     public AccessLogEntry {
         requireNonNull(direction, "direction");
+    }
+
+    public AccessLogEntry(long startEpochMillis, Direction direction, String protocol, String method, String uri,
+                          int status, long durationNanos, long requestBytes, long responseBytes, String upstream,
+                          String requestId, String service, Auth auth) {
+        this(startEpochMillis, direction, protocol, method, uri, status, durationNanos, requestBytes, responseBytes,
+                upstream, requestId, service, auth, null);
     }
 
     public AccessLogEntry(long startEpochMillis, Direction direction, String protocol, String method, String uri,

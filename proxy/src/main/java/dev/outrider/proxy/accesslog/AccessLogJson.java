@@ -38,6 +38,7 @@ final class AccessLogJson implements JsonLines.Format<AccessLogEntry> {
         g.writeStringField("upstream", e.upstream());
         g.writeStringField("request_id", e.requestId());
         g.writeStringField("service", e.service());
+        writeIfSet(g, "trace_id", e.traceId());
         AccessLogEntry.Auth auth = e.auth();
         if (auth != null) {
             writeIfSet(g, "peer", auth.peer());

@@ -13,8 +13,9 @@ import static java.util.Objects.requireNonNull;
 public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundConfig outbound,
                               List<ServiceConfig> services, HttpConfig http, UpstreamConfig upstream,
                               HostPort health, HostPort admin, RuntimeConfig runtime,
-                              AccessLogConfig accessLog, SecurityEventsConfig securityEvents, TlsConfig tls, PolicyConfig policies, JwtConfig jwt,
-                              RateLimitConfig rateLimits, ControlPlaneLinkConfig controlPlane) {
+                              AccessLogConfig accessLog, SecurityEventsConfig securityEvents, TlsConfig tls,
+                              PolicyConfig policies, JwtConfig jwt, RateLimitConfig rateLimits,
+                              ControlPlaneLinkConfig controlPlane, TracingConfig tracing) {
     public BootstrapConfig {
         requireNonNull(node, "node");
         requireNonNull(inbound, "inbound");
@@ -31,6 +32,7 @@ public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundCo
         requireNonNull(policies, "policies");
         requireNonNull(jwt, "jwt");
         requireNonNull(rateLimits, "rateLimits");
+        requireNonNull(tracing, "tracing");
     }
 
     /** Whether policies, endpoints and the certificate come from the control plane ({@link #controlPlane()} set). */

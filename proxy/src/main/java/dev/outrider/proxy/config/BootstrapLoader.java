@@ -175,7 +175,8 @@ public final class BootstrapLoader {
     static BootstrapConfig build(JsonNode tree, String source) {
         BootstrapFields fields = new BootstrapFields(source);
         DocumentFields root = fields.root(tree, "node", "inbound", "outbound", "services", "http", "upstream",
-                "health", "admin", "runtime", "accessLog", "securityEvents", "tls", "policies", "jwt", "rateLimits", "controlPlane");
+                "health", "admin", "runtime", "accessLog", "securityEvents", "tls", "policies", "jwt", "rateLimits",
+                "controlPlane", "tracing");
         NodeConfig node = NodeSection.read(root);
         BootstrapConfig config = new BootstrapConfig(node,
                 ListenerSections.inbound(root),
@@ -192,7 +193,8 @@ public final class BootstrapLoader {
                 SecuritySections.policies(root),
                 SecuritySections.jwt(root),
                 TrafficSections.rateLimits(root),
-                ControlPlaneSection.read(root, node));
+                ControlPlaneSection.read(root, node),
+                RuntimeSections.tracing(root));
         BootstrapChecks.check(config, source);
         return config;
     }

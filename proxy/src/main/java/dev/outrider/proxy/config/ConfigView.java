@@ -81,6 +81,9 @@ public final class ConfigView {
         SecurityEventsConfig se = config.securityEvents();
         root.put("securityEvents", map("enabled", se.enabled(), "path", se.path(), "ratePerSecond",
                 se.ratePerSecond(), "burst", se.burst(), "summaryInterval", Durations.format(se.summaryInterval())));
+        TracingConfig tr = config.tracing();
+        root.put("tracing", map("enabled", tr.enabled(), "endpoint", tr.endpoint().toString(),
+                "samplingRatio", tr.samplingRatio(), "queueSize", tr.queueSize()));
         TlsConfig t = config.tls();
         root.put("tls", map("mode", lower(t.mode()), "certificate", t.certificate().toString(),
                 "privateKey", t.privateKey().toString(), "trustBundle", t.trustBundle().toString(),

@@ -171,6 +171,28 @@ public final class ControlPlaneLink implements AutoCloseable {
         return w == null ? null : w.state();
     }
 
+    /**
+     * The watch's meters (docs/observability.md "Alerts"): {@code outrider_snapshot_version} (the snapshot in force,
+     * -1 none), {@code outrider_snapshot_from_control_plane} (1: received from the control plane; 0: the
+     * last-known-good file or none), {@code outrider_control_plane_last_contact_age_seconds} (since the control
+     * plane last answered; -1 never). Read at scrape time from the watcher's published state.
+     */
+    public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+        io.micrometer.core.instrument.Gauge.builder("outrider_snapshot_version", this,
+                        l -> l.state() == null ? -1 : l.state().appliedVersion())
+                .description("Version of the policy snapshot in force; -1 when none").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("outrider_snapshot_from_control_plane", this,
+                        l -> l.state() != null && l.state().source() == WatchState.Source.CONTROL_PLANE ? 1 : 0)
+                .description("1 when the snapshot in force came from the control plane, 0 when from the"
+                        + " last-known-good file or none").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("outrider_control_plane_last_contact_age_seconds", this,
+                        l -> l.state() == null || l.state().lastContact() == null ? -1
+                                : java.time.Duration.between(l.state().lastContact(), java.time.Instant.now())
+                                .toMillis() / 1000.0)
+                .description("Seconds since the control plane last answered a poll or registration; -1 never")
+                .register(registry);
+    }
+
     /** When the certificate in use expires. */
     public java.time.Instant certificateNotAfter() {
         return certificates.notAfter();

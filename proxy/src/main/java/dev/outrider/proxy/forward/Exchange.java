@@ -5,6 +5,9 @@ import dev.outrider.proxy.http.HeaderHygiene;
 import dev.outrider.proxy.http.KeepAlive;
 import dev.outrider.proxy.http.LocalRejection;
 import dev.outrider.proxy.http.LocalResponses;
+import dev.outrider.proxy.metrics.Direction;
+import dev.outrider.proxy.metrics.MeshMetrics;
+import dev.outrider.proxy.tracing.HopSpan;
 import dev.outrider.proxy.upstream.Cluster;
 import dev.outrider.proxy.upstream.Endpoint;
 import dev.outrider.proxy.upstream.LoadBalancer;
@@ -20,6 +23,7 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -56,6 +60,7 @@ import java.util.concurrent.TimeUnit;
 final class Exchange implements UpstreamListener {
     /** Status logged for requests whose caller went away before a response (nginx's convention). */
     private static final int CLIENT_CLOSED = 499;
+    private static final io.netty.util.AsciiString GRPC_STATUS = io.netty.util.AsciiString.cached("grpc-status");
 
     private final ForwardingHandler owner;
     private final ForwardingContext fc;
@@ -97,8 +102,12 @@ final class Exchange implements UpstreamListener {
     private boolean downstreamKeepAlive = true;
     private boolean noResponseBody;
     private int status;
+    /** The response's {@code grpc-status} (headers or trailers), or -1. */
+    private int grpcStatus = -1;
     private long responseBytes;
     private ScheduledFuture<?> timeout;
+    /** This hop's span, or null when tracing is off. */
+    private HopSpan span;
 
     Exchange(ForwardingHandler owner, ForwardingContext fc, ChannelHandlerContext ctx, HttpRequest request,
              boolean downstreamHttp2) {
@@ -124,6 +133,8 @@ final class Exchange implements UpstreamListener {
         InetSocketAddress remote = (InetSocketAddress) owner.connection().remoteAddress();
         requestId = HeaderHygiene.addForwardingHeaders(request.headers(),
                 remote == null ? null : remote.getAddress().getHostAddress(), fc.forwardedProto());
+        span = fc.tracing().start(fc.direction(), request.headers(), method, uri,
+                request.headers().get(HttpHeaderNames.HOST), startMillis * 1_000_000L);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
         RouteResult result = fc.router().resolve(request, owner.connection());
         if (result instanceof NoRoute noRoute) {
@@ -219,6 +230,7 @@ final class Exchange implements UpstreamListener {
         if (msg instanceof HttpContent content) {
             responseBytes += content.content().readableBytes();
             if (content instanceof LastHttpContent last) {
+                grpcStatus = grpcStatus(last.trailingHeaders(), grpcStatus);
                 HeaderHygiene.cleanTrailers(last.trailingHeaders());
                 ChannelFuture lastWrite = ctx.writeAndFlush(msg);
                 finish(lastWrite, false);
@@ -232,6 +244,7 @@ final class Exchange implements UpstreamListener {
         cancelTimeout();
         responseStarted = true;
         status = response.status().code();
+        grpcStatus = grpcStatus(response.headers(), -1); // a trailers-only response carries it here
         upstreamKeepAlive = KeepAlive.requested(response);
         if (downstreamHttp2) {
             ResponseHeads.forHttp2(response);
@@ -361,13 +374,35 @@ final class Exchange implements UpstreamListener {
         }
         long duration = System.nanoTime() - startNanos;
         int logged = status == 0 ? CLIENT_CLOSED : status;
-        fc.metrics().requestCompleted(fc.direction(), logged, duration, requestBytes, responseBytes);
+        MeshMetrics mesh = fc.metrics().mesh();
+        MeshMetrics.Series series = fc.direction() == Direction.INBOUND ? mesh.inbound(owner.peerPrincipal())
+                : cluster == null ? mesh.outbound(null, null)
+                : mesh.outbound(cluster.name(), cluster.tls() == null ? null : cluster.tls().identities());
+        fc.metrics().requestCompleted(fc.direction(), series, logged, grpcStatus, duration, requestBytes,
+                responseBytes);
+        String traceId = null;
+        if (span != null) {
+            traceId = span.traceId();
+            span.end(status, grpcStatus, upstreamAddress,
+                    fc.direction() == Direction.OUTBOUND && cluster != null ? cluster.name() : null,
+                    owner.peerPrincipal(), owner.auth());
+            span = null;
+        }
         if (fc.accessLog().enabled()) {
             fc.accessLog().log(new AccessLogEntry(startMillis, fc.direction(), downstreamHttp2 ? "HTTP/2" : "HTTP/1.1",
                     method, uri, logged, duration, requestBytes, responseBytes,
-                    upstreamAddress, requestId, cluster == null ? null : cluster.name(), owner.auth()));
+                    upstreamAddress, requestId, cluster == null ? null : cluster.name(), owner.auth(), traceId));
         }
         owner.exchangeDone(this, lastWrite, KeepAlive.afterExchange(aborted, requestComplete, downstreamKeepAlive));
+    }
+
+    /** {@code grpc-status} of {@code headers} (0..16), or {@code otherwise}; looks no further for others. */
+    private static int grpcStatus(HttpHeaders headers, int otherwise) {
+        if (headers.isEmpty() || !headers.contains(GRPC_STATUS)) {
+            return otherwise;
+        }
+        Integer value = headers.getInt(GRPC_STATUS);
+        return value == null || value < 0 || value > 16 ? otherwise : value;
     }
 
     private void cancelTimeout() {

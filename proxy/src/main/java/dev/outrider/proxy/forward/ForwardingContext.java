@@ -6,6 +6,7 @@ import dev.outrider.proxy.config.UpstreamConfig;
 import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.ProxyMetrics;
 import dev.outrider.proxy.runtime.DrainState;
+import dev.outrider.proxy.tracing.Tracing;
 import dev.outrider.proxy.upstream.UpstreamPools;
 
 import static java.util.Objects.requireNonNull;
@@ -17,8 +18,15 @@ import static java.util.Objects.requireNonNull;
  */
 public record ForwardingContext(Direction direction, RouteResolver router, UpstreamPools pools,
                                 UpstreamConfig upstream, ProxyMetrics metrics, AccessLog accessLog,
-                                DrainState drain, String forwardedProto) {
+                                DrainState drain, String forwardedProto, Tracing tracing) {
+    /** Without tracing. */
+    public ForwardingContext(Direction direction, RouteResolver router, UpstreamPools pools, UpstreamConfig upstream,
+                             ProxyMetrics metrics, AccessLog accessLog, DrainState drain, String forwardedProto) {
+        this(direction, router, pools, upstream, metrics, accessLog, drain, forwardedProto, Tracing.OFF);
+    }
+
     public ForwardingContext {
+        requireNonNull(tracing, "tracing");
         requireNonNull(direction, "direction");
         requireNonNull(router, "router");
         requireNonNull(pools, "pools");

@@ -248,6 +248,11 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
         return auth.auth();
     }
 
+    /** The caller's verified principal (inbound), or null. */
+    String peerPrincipal() {
+        return auth.peerPrincipal();
+    }
+
     /** The downstream connection (the parent of an HTTP/2 stream). */
     Channel connection() {
         Channel ch = ctx.channel();

@@ -175,6 +175,11 @@ final class InboundRequest implements RequestAttributes, AuthSource {
     }
 
     @Override
+    public String peerPrincipal() {
+        return peer == null ? null : peer.principal();
+    }
+
+    @Override
     public String sourceNamespace() {
         return peer.namespace();
     }

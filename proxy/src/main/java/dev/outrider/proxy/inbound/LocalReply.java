@@ -6,9 +6,11 @@ import dev.outrider.proxy.http.KeepAlive;
 import dev.outrider.proxy.http.LocalRejection;
 import dev.outrider.proxy.http.LocalResponses;
 import dev.outrider.proxy.metrics.Direction;
+import dev.outrider.proxy.tracing.HopSpan;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -53,11 +55,17 @@ final class LocalReply {
         boolean complete = request instanceof LastHttpContent;
         long duration = System.nanoTime() - state.startNanos;
         int responseBytes = response.content().readableBytes();
-        policy.metrics().requestCompleted(Direction.INBOUND, status, duration, 0, responseBytes);
+        policy.metrics().requestCompleted(Direction.INBOUND, policy.metrics().mesh().inbound(state.peerPrincipal()),
+                status, duration, 0, responseBytes);
+        HopSpan span = policy.tracing().start(Direction.INBOUND, request.headers(), request.method().name(),
+                request.uri(), request.headers().get(HttpHeaderNames.HOST), state.startMillis * 1_000_000L);
+        if (span != null) {
+            span.end(status, -1, null, null, state.peerPrincipal(), state.auth());
+        }
         if (policy.accessLog().enabled()) {
             policy.accessLog().log(new AccessLogEntry(state.startMillis, Direction.INBOUND,
                     http2 ? "HTTP/2" : "HTTP/1.1", request.method().name(), request.uri(), status, duration, 0,
-                    responseBytes, null, requestId, null, state.auth()));
+                    responseBytes, null, requestId, null, state.auth(), span == null ? null : span.traceId()));
         }
         if (policy.securityEvents().admit()) {
             policy.securityEvents().emit(state.securityEvent(state.refusalType(), requestId));

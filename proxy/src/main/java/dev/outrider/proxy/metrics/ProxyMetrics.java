@@ -34,6 +34,7 @@ import static java.util.Objects.requireNonNull;
  * outrider_connections_refused_total{direction, reason}    reason = listener_limit | peer_limit
  * outrider_http2_connection_errors_total{direction, error_code}   error_code = RFC 9113 §7 name, lower case
  * </pre>
+ * and, by source and destination, the {@code outrider_mesh_*} meters of {@link MeshMetrics}.
  */
 public final class ProxyMetrics {
     private static final Direction[] DIRECTIONS = Direction.values();
@@ -46,6 +47,7 @@ public final class ProxyMetrics {
             Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5)};
 
     private final MeterRegistry registry;
+    private final MeshMetrics mesh;
     /** [direction ordinal][status / 100 - 1]. */
     private final Counter[][] requests;
     private final Timer[] durations;
@@ -59,8 +61,14 @@ public final class ProxyMetrics {
     /** [direction ordinal][Http2Error ordinal]. */
     private final Counter[][] http2ConnectionErrors;
 
+    /** With request metrics by source and destination that know nothing of this sidecar's workload (tests). */
     public ProxyMetrics(MeterRegistry registry) {
+        this(registry, new MeshMetrics(registry, MeshMetrics.Local.UNKNOWN_WORKLOAD, MeshMetrics.DEFAULT_MAX_SERIES));
+    }
+
+    public ProxyMetrics(MeterRegistry registry, MeshMetrics mesh) {
         this.registry = requireNonNull(registry, "registry");
+        this.mesh = requireNonNull(mesh, "mesh");
         int n = DIRECTIONS.length;
         requests = new Counter[n][STATUS_CLASSES.length];
         durations = new Timer[n];
@@ -126,6 +134,20 @@ public final class ProxyMetrics {
      */
     public void requestCompleted(Direction d, int status, long durationNanos, long requestBytes,
                                  long responseBytes) {
+        requestCompleted(d, d == Direction.INBOUND ? mesh.inbound(null) : mesh.outbound(null, null), status,
+                durationNanos, requestBytes, responseBytes);
+    }
+
+    /** As above, also counted in {@code series} (its source and destination, {@link MeshMetrics}). */
+    public void requestCompleted(Direction d, MeshMetrics.Series series, int status, long durationNanos,
+                                 long requestBytes, long responseBytes) {
+        requestCompleted(d, series, status, -1, durationNanos, requestBytes, responseBytes);
+    }
+
+    /** As above, for a response with gRPC status {@code grpcStatus} (-1: none). */
+    public void requestCompleted(Direction d, MeshMetrics.Series series, int status, int grpcStatus,
+                                 long durationNanos, long requestBytes, long responseBytes) {
+        series.record(status, grpcStatus, durationNanos, requestBytes, responseBytes);
         int i = d.ordinal();
         requests[i][statusClassIndex(status)].increment();
         durations[i].record(durationNanos, TimeUnit.NANOSECONDS);
@@ -164,6 +186,11 @@ public final class ProxyMetrics {
 
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /** Request metrics by source and destination. */
+    public MeshMetrics mesh() {
+        return mesh;
     }
 
     static int statusClassIndex(int status) {

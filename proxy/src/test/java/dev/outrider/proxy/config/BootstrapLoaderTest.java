@@ -771,6 +771,24 @@ class BootstrapLoaderTest {
     }
 
     @Test
+    void tracingIsOffByDefaultAndItsValuesAreChecked() {
+        assertThat(parse("node: {service: orders}\n").tracing()).isEqualTo(TracingConfig.OFF);
+        TracingConfig t = parse("node: {service: orders}\ntracing: {enabled: true, endpoint: "
+                + "'https://collector.observability:4318/v1/traces', samplingRatio: 0.25, queueSize: 100}\n").tracing();
+        assertThat(t).isEqualTo(new TracingConfig(true, java.net.URI.create(
+                "https://collector.observability:4318/v1/traces"), 0.25, 100));
+        assertThat(error("node: {service: orders}\ntracing: {samplingRatio: 1.5}\n").getMessage())
+                .startsWith("tracing.samplingRatio: must be a number from 0 to 1");
+        assertThat(error("node: {service: orders}\ntracing: {samplingRatio: 'half'}\n").path())
+                .isEqualTo("tracing.samplingRatio");
+        assertThat(error("node: {service: orders}\ntracing: {endpoint: 'grpc://collector:4317'}\n").getMessage())
+                .startsWith("tracing.endpoint: 'grpc://collector:4317' is not an http:// or https:// URL");
+        assertThat(error("node: {service: orders}\ntracing: {queueSize: 0}\n").path()).isEqualTo("tracing.queueSize");
+        assertThat(error("node: {service: orders}\ntracing: {ratio: 0.1}\n").getMessage())
+                .startsWith("tracing.ratio: unknown field");
+    }
+
+    @Test
     void rateLimitsRedis() {
         RateLimitConfig rl = parse("node: {service: orders}\nrateLimits: {redis: {uri: 'rediss://outrider@redis:6380/2',"
                 + " passwordFile: /run/secrets/redis, timeout: 20ms}}\n").rateLimits();

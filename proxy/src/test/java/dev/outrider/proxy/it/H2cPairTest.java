@@ -103,6 +103,11 @@ class H2cPairTest {
         TestBackend.Received seen = h2Backend.take();
         assertThat(seen.protocol()).isEqualTo("HTTP/2");
         assertThat(seen.headers().get("te")).isEqualTo("trailers");
+        for (var side : new Object[][] {{toH2.a, "outbound"}, {toH2.b, "inbound"}}) {
+            assertThat(Metrics.sum((dev.outrider.proxy.Sidecar) side[0], "outrider_mesh_requests_total", "direction",
+                    (String) side[1], "destination_service", "orders.shop", "response_code", "200",
+                    "grpc_response_status", "0")).as("counted with its gRPC status, %s", side[1]).isEqualTo(1);
+        }
         assertThat(seen.headers().get("content-type")).isEqualTo("application/grpc");
     }
 

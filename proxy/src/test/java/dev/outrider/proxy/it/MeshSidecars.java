@@ -36,6 +36,11 @@ final class MeshSidecars {
      * (indented list items).
      */
     static Sidecar outbound(String sa, String servicesYaml, String tlsYaml) throws Exception {
+        return outbound(sa, servicesYaml, tlsYaml, "");
+    }
+
+    /** As above, with more top-level sections ({@code extraYaml}, e.g. {@code tracing: {...}}). */
+    static Sidecar outbound(String sa, String servicesYaml, String tlsYaml, String extraYaml) throws Exception {
         return Sidecar.start(BootstrapLoader.parse("""
                 node: {service: %s, namespace: shop}
                 inbound: {listen: 127.0.0.1:0, application: 127.0.0.1:1}
@@ -47,6 +52,7 @@ final class MeshSidecars {
                 accessLog: {enabled: false}
                 runtime: {eventLoops: 2, drainTimeout: 1s}
                 %s
-                """.formatted(sa, servicesYaml.indent(2).stripTrailing(), tlsYaml), "sidecar-" + sa));
+                %s
+                """.formatted(sa, servicesYaml.indent(2).stripTrailing(), tlsYaml, extraYaml), "sidecar-" + sa));
     }
 }

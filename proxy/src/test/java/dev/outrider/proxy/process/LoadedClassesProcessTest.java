@@ -29,7 +29,9 @@ class LoadedClassesProcessTest {
             "com.sun.org.apache.xerces.", // the JDK's XML parser, which only Joran needed
             // A signed jar (the JDK verifies each class it loads; an AOT cache cannot archive them): the JDK
             // reads the PKCS#8 keys and certificates (core's Pem), BouncyCastle only SEC1 and PKCS#1 key files.
-            "org.bouncycastle.");
+            "org.bouncycastle.",
+            // The OpenTelemetry SDK and its OTLP exporter: tracing is off by default (tracing.enabled).
+            "io.opentelemetry.");
 
     @Test
     void anMtlsSidecarServingARequestLoadsNoneOfTheLibrariesItDoesNotRun(@TempDir Path dir) throws Exception {

@@ -54,6 +54,27 @@ final class SidecarProcess implements AutoCloseable {
      */
     static SidecarProcess start(Path dir, int appPort, String extraYaml, List<String> jvmArgs, String tlsYaml)
             throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startOnce(dir, appPort, extraYaml, jvmArgs, tlsYaml);
+            } catch (PortTaken e) {
+                if (attempt == 3) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
+                // a probed port was taken by another process before the sidecar bound it: new ports
+            }
+        }
+    }
+
+    /** The sidecar could not bind a port found free a moment before. */
+    private static final class PortTaken extends Exception {
+        PortTaken(String message) {
+            super(message);
+        }
+    }
+
+    private static SidecarProcess startOnce(Path dir, int appPort, String extraYaml, List<String> jvmArgs,
+                                            String tlsYaml) throws Exception {
         int inbound = freePort();
         int outbound = freePort();
         int health = freePort();
@@ -88,7 +109,11 @@ final class SidecarProcess implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             if (!p.isAlive()) {
-                throw new IllegalStateException("sidecar exited with " + p.exitValue() + ":\n" + s.logText());
+                String text = s.logText();
+                if (text.contains("Address already in use")) {
+                    throw new PortTaken("sidecar exited with " + p.exitValue() + ":\n" + text);
+                }
+                throw new IllegalStateException("sidecar exited with " + p.exitValue() + ":\n" + text);
             }
             if (s.readyStatus() == 200) {
                 return s;
