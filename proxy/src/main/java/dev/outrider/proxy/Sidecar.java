@@ -2,6 +2,8 @@ package dev.outrider.proxy;
 
 import dev.outrider.proxy.accesslog.AccessLog;
 import dev.outrider.proxy.accesslog.AsyncAccessLog;
+import dev.outrider.proxy.accesslog.AsyncSecurityEvents;
+import dev.outrider.proxy.accesslog.SecurityEvents;
 import dev.outrider.proxy.admin.AdminServer;
 import dev.outrider.proxy.admin.HealthServer;
 import dev.outrider.proxy.authn.JwksCache;
@@ -121,6 +123,9 @@ public final class Sidecar implements AutoCloseable {
         AccessLog accessLog = config.accessLog().enabled() ? AsyncAccessLog.start(config.accessLog(), registry)
                 : AccessLog.disabled();
         resources.push(accessLog);
+        SecurityEvents securityEvents = config.securityEvents().enabled()
+                ? AsyncSecurityEvents.start(config.securityEvents(), registry) : SecurityEvents.disabled();
+        resources.push(securityEvents);
         Transport transport = Transport.create(config.runtime().transport(), config.runtime().effectiveEventLoops(),
                 "outrider");
         resources.push(() -> transport.group().shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS)
@@ -134,7 +139,7 @@ public final class Sidecar implements AutoCloseable {
                 : null;
         Deregistration deregistration = new Deregistration(controlPlane);
         resources.push(deregistration);
-        TlsState tls = tls(config, registry, controlPlane);
+        TlsState tls = tls(config, registry, controlPlane, securityEvents);
         if (tls != null) {
             resources.push(tls);
         }
@@ -178,7 +183,7 @@ public final class Sidecar implements AutoCloseable {
                 config.upstream(), metrics, accessLog, drainState, tls == null ? "http" : "https", tracing);
         Channel inboundListener = listen(transport, "inbound", config.inbound().listen(),
                 new InboundInitializer(config.http(), drainMillis, inboundConnections, inboundCtx, tls,
-                        new InboundPolicy(policies, policyMetrics, metrics, accessLog, drainState,
+                        new InboundPolicy(policies, policyMetrics, metrics, accessLog, securityEvents, drainState,
                                 config.inbound().application().port(), tracing),
                         new RequestPathPolicy.Rules(config.policies().escapedSlashes(),
                                 config.policies().pathParameters())));
@@ -220,13 +225,13 @@ public final class Sidecar implements AutoCloseable {
     }
 
     private static TlsState tls(BootstrapConfig config, PrometheusMeterRegistry registry,
-                                ControlPlaneLink controlPlane) throws Exception {
+                                ControlPlaneLink controlPlane, SecurityEvents securityEvents) throws Exception {
         if (!config.tls().enabled()) {
             log.warn("mTLS is DISABLED (tls.mode: disabled): sidecar traffic is plaintext and callers are not "
                     + "authenticated; use this on a trusted loopback only");
             return null;
         }
-        TlsState tls = TlsState.start(config.tls(), config.node().identity(), registry);
+        TlsState tls = TlsState.start(config.tls(), config.node().identity(), registry, securityEvents);
         if (controlPlane != null) {
             controlPlane.attach(tls);
         }

@@ -12,12 +12,14 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.core.policy.PolicyDocuments;
 import dev.outrider.proxy.accesslog.AccessLog;
+import dev.outrider.proxy.accesslog.AsyncSecurityEvents;
 import dev.outrider.proxy.authn.JwksCache;
 import dev.outrider.proxy.config.DefaultAction;
 import dev.outrider.proxy.config.HttpConfig;
 import dev.outrider.proxy.config.JwtConfig;
 import dev.outrider.proxy.config.NodeConfig;
 import dev.outrider.proxy.config.PolicyConfig;
+import dev.outrider.proxy.config.SecurityEventsConfig;
 import dev.outrider.proxy.config.TransportKind;
 import dev.outrider.proxy.config.UpstreamConfig;
 import dev.outrider.proxy.forward.ForwardingContext;
@@ -185,6 +187,7 @@ public class InboundPipelineBenchmark {
     private RateLimiter rateLimiter;
     private Transport transport;
     private UpstreamPools pools;
+    private AsyncSecurityEvents securityEvents;
 
     private Connection withJwt;
     private Connection withoutJwt;
@@ -204,7 +207,11 @@ public class InboundPipelineBenchmark {
         PolicyStore store = new PolicyStore(compiler.compile("v1", "bench", PolicyDocuments.parse(
                 DOCUMENTS.formatted(ISSUER, new JWKSet(key.toPublicJWK()), ISSUER), "bench.yaml")));
         DrainState drain = new DrainState();
-        InboundPolicy policy = new InboundPolicy(store, policyMetrics, metrics, AccessLog.disabled(), drain, 8080);
+        // Security events on (discarded): an admitted request must build none, a denied one none over the limit.
+        securityEvents = AsyncSecurityEvents.start(new SecurityEventsConfig(true, "/dev/null", 20, 100,
+                Duration.ofSeconds(10)), registry);
+        InboundPolicy policy = new InboundPolicy(store, policyMetrics, metrics, AccessLog.disabled(), securityEvents,
+                drain, 8080);
 
         // ForwardingContext needs pools; they are never used (the forward handler is replaced, see the Javadoc).
         transport = Transport.create(TransportKind.NIO, 1, "bench-unused");
@@ -235,6 +242,7 @@ public class InboundPipelineBenchmark {
         transport.group().shutdownGracefully(0, 1, TimeUnit.SECONDS);
         rateLimiter.close();
         jwks.close();
+        securityEvents.close();
         registry.close();
     }
 

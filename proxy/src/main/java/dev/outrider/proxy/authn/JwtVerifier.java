@@ -106,6 +106,36 @@ public final class JwtVerifier implements TokenVerifier {
         }
     }
 
+    /**
+     * A refused token's issuer ({@code iss}) and key id ({@code kid}), read without verification for the
+     * security event stream: what a SIEM may see of a token, never the token or its other claims. Each at most
+     * {@value #MAX_HINT_LENGTH} characters; null when absent or the token does not parse.
+     */
+    public record Hints(String issuer, String keyId) {
+        static final Hints NONE = new Hints(null, null);
+    }
+
+    private static final int MAX_HINT_LENGTH = 256;
+    /** Longer tokens are not parsed for hints (the verifier refuses them unparsed too, by default). */
+    private static final int MAX_HINT_TOKEN_LENGTH = 16 * 1024;
+
+    /** {@link Hints} of {@code token}; refusal path only (it parses the token again). */
+    public static Hints hints(CharSequence token) {
+        if (token == null || token.length() > MAX_HINT_TOKEN_LENGTH) {
+            return Hints.NONE;
+        }
+        try {
+            SignedJWT jwt = SignedJWT.parse(token.toString());
+            return new Hints(clip(jwt.getJWTClaimsSet().getIssuer()), clip(jwt.getHeader().getKeyID()));
+        } catch (ParseException | RuntimeException e) {
+            return Hints.NONE;
+        }
+    }
+
+    private static String clip(String s) {
+        return s == null || s.length() <= MAX_HINT_LENGTH ? s : s.substring(0, MAX_HINT_LENGTH);
+    }
+
     /** One rule: its issuer's keys (inline, or a URI in the cache) and its audiences. */
     private static final class CompiledRule {
         final Set<String> audiences; // empty = any

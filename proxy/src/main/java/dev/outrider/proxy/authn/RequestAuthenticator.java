@@ -157,6 +157,20 @@ public final class RequestAuthenticator {
     }
 
     /**
+     * The issuer and key id of the first token {@code request} carries where the policies look, for the
+     * security event of a refusal ({@link JwtVerifier#hints}); refusal path only.
+     */
+    public JwtVerifier.Hints refusedTokenHints(HttpRequest request) {
+        for (Location l : locations) {
+            TokenExtractor.Token t = l.extractor.extract(request);
+            if (t != null) {
+                return JwtVerifier.hints(t);
+            }
+        }
+        return JwtVerifier.Hints.NONE;
+    }
+
+    /**
      * Finds and verifies the request's token.
      *
      * @return null when the request carries no token (it passes unauthenticated); a

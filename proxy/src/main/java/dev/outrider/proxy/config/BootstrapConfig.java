@@ -13,9 +13,9 @@ import static java.util.Objects.requireNonNull;
 public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundConfig outbound,
                               List<ServiceConfig> services, HttpConfig http, UpstreamConfig upstream,
                               HostPort health, HostPort admin, RuntimeConfig runtime,
-                              AccessLogConfig accessLog, TlsConfig tls, PolicyConfig policies, JwtConfig jwt,
-                              RateLimitConfig rateLimits, ControlPlaneLinkConfig controlPlane,
-                              TracingConfig tracing) {
+                              AccessLogConfig accessLog, SecurityEventsConfig securityEvents, TlsConfig tls,
+                              PolicyConfig policies, JwtConfig jwt, RateLimitConfig rateLimits,
+                              ControlPlaneLinkConfig controlPlane, TracingConfig tracing) {
     public BootstrapConfig {
         requireNonNull(node, "node");
         requireNonNull(inbound, "inbound");
@@ -27,6 +27,7 @@ public record BootstrapConfig(NodeConfig node, InboundConfig inbound, OutboundCo
         requireNonNull(admin, "admin");
         requireNonNull(runtime, "runtime");
         requireNonNull(accessLog, "accessLog");
+        requireNonNull(securityEvents, "securityEvents");
         requireNonNull(tls, "tls");
         requireNonNull(policies, "policies");
         requireNonNull(jwt, "jwt");

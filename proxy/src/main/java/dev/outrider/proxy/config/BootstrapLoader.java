@@ -53,6 +53,13 @@ public final class BootstrapLoader {
             Duration.ofSeconds(15), Duration.ofSeconds(60), 2, 20, 3, 128);
     static final RuntimeConfig DEFAULT_RUNTIME = new RuntimeConfig(TransportKind.AUTO, 0, Duration.ofSeconds(20));
     static final AccessLogConfig DEFAULT_ACCESS_LOG = new AccessLogConfig(true, "-", 8192);
+    /**
+     * On by default: refusals are what an operator audits after an incident, they are rare in a healthy mesh,
+     * an admitted request pays nothing for the stream, and the rate limit (20 lines a second, bursts of 100:
+     * at most about 0.5 GB a day at 300 bytes a line) bounds what a flood can write.
+     */
+    static final SecurityEventsConfig DEFAULT_SECURITY_EVENTS = new SecurityEventsConfig(true, "stdout", 20, 100,
+            Duration.ofSeconds(10));
     static final TlsConfig DEFAULT_TLS = new TlsConfig(TlsConfig.TlsMode.MTLS,
             Path.of("/etc/outrider/tls/cert.pem"), Path.of("/etc/outrider/tls/key.pem"),
             Path.of("/etc/outrider/tls/ca-bundle.pem"), TlsConfig.TlsVersion.TLS_1_3, TlsConfig.TlsProvider.AUTO,
@@ -168,8 +175,8 @@ public final class BootstrapLoader {
     static BootstrapConfig build(JsonNode tree, String source) {
         BootstrapFields fields = new BootstrapFields(source);
         DocumentFields root = fields.root(tree, "node", "inbound", "outbound", "services", "http", "upstream",
-                "health", "admin", "runtime", "accessLog", "tls", "policies", "jwt", "rateLimits", "controlPlane",
-                "tracing");
+                "health", "admin", "runtime", "accessLog", "securityEvents", "tls", "policies", "jwt", "rateLimits",
+                "controlPlane", "tracing");
         NodeConfig node = NodeSection.read(root);
         BootstrapConfig config = new BootstrapConfig(node,
                 ListenerSections.inbound(root),
@@ -181,6 +188,7 @@ public final class BootstrapLoader {
                 ListenerSections.listener(root, "admin", DEFAULT_ADMIN),
                 RuntimeSections.runtime(root),
                 RuntimeSections.accessLog(root),
+                RuntimeSections.securityEvents(root),
                 SecuritySections.tls(root),
                 SecuritySections.policies(root),
                 SecuritySections.jwt(root),

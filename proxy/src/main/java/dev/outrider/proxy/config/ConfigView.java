@@ -78,6 +78,9 @@ public final class ConfigView {
                 "drainTimeout", Durations.format(r.drainTimeout())));
         AccessLogConfig a = config.accessLog();
         root.put("accessLog", map("enabled", a.enabled(), "path", a.path(), "queueSize", a.queueSize()));
+        SecurityEventsConfig se = config.securityEvents();
+        root.put("securityEvents", map("enabled", se.enabled(), "path", se.path(), "ratePerSecond",
+                se.ratePerSecond(), "burst", se.burst(), "summaryInterval", Durations.format(se.summaryInterval())));
         TracingConfig tr = config.tracing();
         root.put("tracing", map("enabled", tr.enabled(), "endpoint", tr.endpoint().toString(),
                 "samplingRatio", tr.samplingRatio(), "queueSize", tr.queueSize()));

@@ -1,6 +1,7 @@
 package dev.outrider.proxy.config;
 
 import dev.outrider.core.document.DocumentFields;
+import dev.outrider.core.document.Durations;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -14,10 +15,12 @@ import static dev.outrider.proxy.config.BootstrapFields.integer;
 import static dev.outrider.proxy.config.BootstrapFields.string;
 
 /**
- * The bootstrap file's {@code runtime} (transport, event loops, drain), {@code accessLog} and {@code tracing}
- * sections. Pure functions.
+ * The bootstrap file's {@code runtime} (transport, event loops, drain), {@code accessLog},
+ * {@code securityEvents} and {@code tracing} sections. Pure functions.
  */
 final class RuntimeSections {
+    private static final Duration MIN_SUMMARY_INTERVAL = Duration.ofMillis(100);
+
     private RuntimeSections() {
     }
 
@@ -39,6 +42,23 @@ final class RuntimeSections {
         }
         return new AccessLogConfig(n.bool("enabled", d.enabled()), path,
                 integer(n, "queueSize", d.queueSize(), 1, 1_048_576));
+    }
+
+    static SecurityEventsConfig securityEvents(DocumentFields root) {
+        DocumentFields n = root.section("securityEvents",
+                List.of("enabled", "path", "ratePerSecond", "burst", "summaryInterval"));
+        SecurityEventsConfig d = BootstrapLoader.DEFAULT_SECURITY_EVENTS;
+        String path = string(n, "path", d.path());
+        if (path.isBlank()) {
+            throw error(n, "path", "must not be empty (stdout, stderr or a file)");
+        }
+        Duration summary = duration(n, "summaryInterval", d.summaryInterval(), false, Duration.ofHours(1));
+        if (summary.compareTo(MIN_SUMMARY_INTERVAL) < 0) {
+            throw error(n, "summaryInterval", "must be at least 100ms, got " + Durations.format(summary));
+        }
+        return new SecurityEventsConfig(n.bool("enabled", d.enabled()), path,
+                integer(n, "ratePerSecond", d.ratePerSecond(), 1, 100_000),
+                integer(n, "burst", d.burst(), 1, 1_000_000), summary);
     }
 
     static TracingConfig tracing(DocumentFields root) {

@@ -2,10 +2,12 @@ package dev.outrider.proxy.inbound;
 
 import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.accesslog.AuthSource;
+import dev.outrider.proxy.accesslog.SecurityEvent;
 import dev.outrider.proxy.authn.ClaimValues;
 import dev.outrider.proxy.authn.JwtVerifier;
 import dev.outrider.proxy.authz.Decision;
 import dev.outrider.proxy.authz.RequestAttributes;
+import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.policy.PolicySnapshot;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
@@ -39,6 +41,9 @@ final class InboundRequest implements RequestAttributes, AuthSource {
     private String refusal;
     /** The rate-limit rule that refused the request, or would have in dry run; or null. */
     private String rateLimit;
+    /** The policy and rule name behind {@link #rateLimit}, or null. */
+    private String rateLimitPolicy;
+    private String rateLimitRule;
     long startNanos;
     long startMillis;
     /** After a local reply: drop the refused request's remaining messages (until its end, or for good). */
@@ -61,6 +66,8 @@ final class InboundRequest implements RequestAttributes, AuthSource {
         this.decision = null;
         this.refusal = null;
         this.rateLimit = null;
+        this.rateLimitPolicy = null;
+        this.rateLimitRule = null;
         this.startNanos = System.nanoTime();
         this.startMillis = System.currentTimeMillis();
     }
@@ -84,9 +91,57 @@ final class InboundRequest implements RequestAttributes, AuthSource {
         this.decision = decision;
     }
 
-    /** The rate-limit outcome (a refusal, or a dry-run one on a request that goes on). */
-    void recordRateLimit(String outcome) {
+    /** The rate-limit outcome (a refusal, or a dry-run one on a request that goes on), and its policy and rule. */
+    void recordRateLimit(String outcome, String policy, String rule) {
         this.rateLimit = outcome;
+        this.rateLimitPolicy = policy;
+        this.rateLimitRule = rule;
+    }
+
+    /** What a local reply to this request refuses, from what the checks recorded. */
+    SecurityEvent.Type refusalType() {
+        if (rateLimit != null) {
+            return SecurityEvent.Type.RATE_LIMITED;
+        }
+        if (authn != null) {
+            return SecurityEvent.Type.AUTHN_REFUSED;
+        }
+        return decision != null ? SecurityEvent.Type.AUTHZ_DENIED : SecurityEvent.Type.POLICY_UNAVAILABLE;
+    }
+
+    /**
+     * The security event of this request's refusal, or of its dry-run one ({@code AUTHZ_DENIED_DRY_RUN},
+     * {@code RATE_LIMITED_DRY_RUN}), from what the checks recorded. Built only for a refusal and only when the
+     * stream is on; the path is cut from its query by the writer; of a refused token, only its issuer and key id.
+     */
+    SecurityEvent securityEvent(SecurityEvent.Type type, String requestId) {
+        String policy = null;
+        String rule = null;
+        String reason;
+        JwtVerifier.Hints jwt = null;
+        switch (type) {
+            case AUTHN_REFUSED -> {
+                reason = authn;
+                jwt = snapshot.authentication().refusedTokenHints(request);
+            }
+            case AUTHZ_DENIED, AUTHZ_DENIED_DRY_RUN -> {
+                Decision d = type == SecurityEvent.Type.AUTHZ_DENIED ? decision : decision.shadow();
+                policy = d.policy();
+                rule = d.rule() < 0 ? null : Integer.toString(d.rule());
+                reason = d.reason();
+            }
+            case RATE_LIMITED, RATE_LIMITED_DRY_RUN -> {
+                policy = rateLimitPolicy;
+                rule = rateLimitRule;
+                reason = rateLimit;
+            }
+            default -> reason = refusal;
+        }
+        String principal = peer.principal();
+        return new SecurityEvent(System.currentTimeMillis(), type, Direction.INBOUND,
+                principal == null ? null : "spiffe://" + principal, peer.address(), null, method(), request.uri(),
+                host(), policy, rule, reason, requestId, jwt == null ? null : jwt.issuer(),
+                jwt == null ? null : jwt.keyId());
     }
 
     /** The recorded outcomes as the access log's audit part; null when no check recorded any. Built per call. */

@@ -29,7 +29,8 @@ import io.netty.util.ReferenceCountUtil;
  *   <li>HTTP/1.1 otherwise: the response, then a lingering close ({@link LocalResponses#respondAndClose}).</li>
  * </ul>
  * Every local reply is counted and written to the access log with the authentication or authorization
- * outcome, like a forwarded request.
+ * outcome, like a forwarded request, and recorded in the security event stream (the refusal's policy, rule and
+ * reason; never a token or header value).
  */
 final class LocalReply {
     private LocalReply() {
@@ -65,6 +66,9 @@ final class LocalReply {
             policy.accessLog().log(new AccessLogEntry(state.startMillis, Direction.INBOUND,
                     http2 ? "HTTP/2" : "HTTP/1.1", request.method().name(), request.uri(), status, duration, 0,
                     responseBytes, null, requestId, null, state.auth(), span == null ? null : span.traceId()));
+        }
+        if (policy.securityEvents().admit()) {
+            policy.securityEvents().emit(state.securityEvent(state.refusalType(), requestId));
         }
         if (!http2 && KeepAlive.afterRefusal(request, complete, policy.drain().isDraining())) {
             ReferenceCountUtil.release(request);

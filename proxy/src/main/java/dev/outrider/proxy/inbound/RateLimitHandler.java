@@ -1,5 +1,7 @@
 package dev.outrider.proxy.inbound;
 
+import dev.outrider.proxy.accesslog.SecurityEvent;
+import dev.outrider.proxy.http.HeaderHygiene;
 import dev.outrider.proxy.http.LocalRejection;
 import dev.outrider.proxy.http.LocalResponses;
 import dev.outrider.proxy.ratelimit.Admission;
@@ -145,7 +147,11 @@ final class RateLimitHandler extends InboundCheckHandler {
     private void decided(ChannelHandlerContext ctx, HttpRequest request, boolean admitted) {
         if (admitted) {
             if (admission.dryRunRefused()) {
-                state.recordRateLimit(admission.logText());
+                state.recordRateLimit(admission.logText(), admission.refusingPolicy(), admission.refusingRule());
+                if (policy.securityEvents().admit()) {
+                    policy.securityEvents().emit(state.securityEvent(SecurityEvent.Type.RATE_LIMITED_DRY_RUN,
+                            request.headers().get(HeaderHygiene.X_REQUEST_ID)));
+                }
             }
             ctx.fireChannelRead(request);
             return;
@@ -155,7 +161,7 @@ final class RateLimitHandler extends InboundCheckHandler {
         if (LocalResponses.isGrpc(request)) {
             headers.set(GRPC_RETRY_PUSHBACK, admission.retryAfterSeconds() * 1000);
         }
-        state.recordRateLimit(admission.logText());
+        state.recordRateLimit(admission.logText(), admission.refusingPolicy(), admission.refusingRule());
         boolean rate = admission.rateLimited();
         LocalReply.send(ctx, policy, state, rate ? RATE_LIMITED_REFUSAL : CONCURRENCY_LIMITED_REFUSAL, headers);
     }

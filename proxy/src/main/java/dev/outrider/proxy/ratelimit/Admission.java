@@ -226,6 +226,18 @@ public final class Admission {
         return dryRunRefusedBy == null ? null : "dry run: " + describe(dryRunRefusedBy, dryRunRefusal);
     }
 
+    /** The policy ({@code namespace/name}) of the rule that refused the request, or would have in dry run; or null. */
+    public String refusingPolicy() {
+        LimitRule r = refusedBy != null ? refusedBy : dryRunRefusedBy;
+        return r == null ? null : r.policy;
+    }
+
+    /** The name of the rule that refused the request, or would have in dry run; or null. */
+    public String refusingRule() {
+        LimitRule r = refusedBy != null ? refusedBy : dryRunRefusedBy;
+        return r == null ? null : r.name;
+    }
+
     /** Whether a dry-run rule would have refused the request (it was admitted). */
     public boolean dryRunRefused() {
         return dryRunRefusedBy != null;

@@ -1,5 +1,6 @@
 package dev.outrider.proxy.tls;
 
+import dev.outrider.proxy.accesslog.SecurityEvent;
 import dev.outrider.proxy.http.DownstreamConnections;
 import dev.outrider.proxy.http.DownstreamHttp;
 import dev.outrider.proxy.metrics.Direction;
@@ -21,11 +22,14 @@ import static java.util.Objects.requireNonNull;
  * the caller's identity on the connection ({@link PeerIdentity}, the source principal for the request
  * handlers), counts the handshake, admits the connection for that identity (a caller over its connection
  * limit is closed here, counted by {@link DownstreamConnections}), and installs HTTP/2 or HTTP/1.1 as ALPN
- * decided; then it leaves the pipeline. A failed handshake is counted by reason and the connection closed:
- * nothing reaches the application.
+ * decided; then it leaves the pipeline. A failed handshake is counted by reason, recorded as a security event
+ * and the connection closed: nothing reaches the application.
  */
 public final class InboundTlsHandler extends ApplicationProtocolNegotiationHandler {
     private static final Logger log = LoggerFactory.getLogger(InboundTlsHandler.class);
+
+    /** The security event's reason for a connection over its identity's limit. */
+    static final String PEER_LIMIT_REASON = "peer_limit: the identity has inbound.maxConnectionsPerPeer open";
 
     private final DownstreamHttp http;
     private final TlsState tls;
@@ -57,6 +61,11 @@ public final class InboundTlsHandler extends ApplicationProtocolNegotiationHandl
             if (!connections.admitPeer(ctx.channel(), peer.id())) {
                 log.debug("inbound connection from {} refused: its identity has inbound.maxConnectionsPerPeer open",
                         ctx.channel().remoteAddress());
+                if (tls.securityEvents().admit()) {
+                    tls.securityEvents().emit(SecurityEvent.connection(SecurityEvent.Type.CONNECTION_REFUSED,
+                            Direction.INBOUND, peer.id().toString(), ctx.channel().remoteAddress(), null,
+                            PEER_LIMIT_REASON));
+                }
                 return; // closed; no protocol is installed
             }
         }
@@ -78,6 +87,10 @@ public final class InboundTlsHandler extends ApplicationProtocolNegotiationHandl
             failed = true;
             HandshakeFailure reason = HandshakeFailure.of(cause);
             tls.metrics().handshakeFailed(Direction.INBOUND, reason);
+            if (tls.securityEvents().admit()) {
+                tls.securityEvents().emit(SecurityEvent.connection(SecurityEvent.Type.TLS_HANDSHAKE_REFUSED,
+                        Direction.INBOUND, null, ctx.channel().remoteAddress(), null, reason.tag()));
+            }
             log.debug("inbound TLS handshake from {} failed ({}): {}", ctx.channel().remoteAddress(), reason.tag(),
                     cause.toString());
         }

@@ -1,5 +1,6 @@
 package dev.outrider.proxy.tls;
 
+import dev.outrider.proxy.accesslog.SecurityEvents;
 import dev.outrider.core.model.SpiffeId;
 import dev.outrider.proxy.config.TlsConfig;
 import io.micrometer.core.instrument.Gauge;
@@ -37,6 +38,7 @@ public final class TlsState implements AutoCloseable {
     private final SpiffeId identity;
     private final SslProvider provider;
     private final TlsMetrics metrics;
+    private final SecurityEvents securityEvents;
     private final AtomicReference<TlsContexts> current = new AtomicReference<>();
     private final ScheduledExecutorService worker;
     private final SecureRandom random = new SecureRandom();
@@ -47,11 +49,12 @@ public final class TlsState implements AutoCloseable {
     private String lastSeen;
 
     private TlsState(TlsConfig config, SpiffeId identity, SslProvider provider, TlsMetrics metrics,
-                     TlsContexts initial) {
+                     SecurityEvents securityEvents, TlsContexts initial) {
         this.config = config;
         this.identity = identity;
         this.provider = provider;
         this.metrics = metrics;
+        this.securityEvents = securityEvents;
         this.current.set(initial);
         this.lastSeen = initial.material().fingerprint();
         this.worker = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("outrider-tls", true));
@@ -63,7 +66,17 @@ public final class TlsState implements AutoCloseable {
      */
     public static TlsState start(TlsConfig config, SpiffeId identity, MeterRegistry registry)
             throws TlsMaterialException, SSLException {
+        return start(config, identity, registry, SecurityEvents.disabled());
+    }
+
+    /**
+     * As {@link #start(TlsConfig, SpiffeId, MeterRegistry)}; refused handshakes, in both directions, are also
+     * recorded in {@code securityEvents} where they are counted.
+     */
+    public static TlsState start(TlsConfig config, SpiffeId identity, MeterRegistry registry,
+                                 SecurityEvents securityEvents) throws TlsMaterialException, SSLException {
         requireNonNull(config, "config");
+        requireNonNull(securityEvents, "securityEvents");
         requireNonNull(identity, "identity");
         SslProvider provider = TlsContexts.provider(config.provider());
         if (config.provider() == TlsConfig.TlsProvider.AUTO && provider == SslProvider.JDK) {
@@ -71,7 +84,7 @@ public final class TlsState implements AutoCloseable {
                     String.valueOf(io.netty.handler.ssl.OpenSsl.unavailabilityCause()));
         }
         TlsMaterial material = TlsMaterial.load(config, identity);
-        TlsState state = new TlsState(config, identity, provider, new TlsMetrics(registry),
+        TlsState state = new TlsState(config, identity, provider, new TlsMetrics(registry), securityEvents,
                 TlsContexts.build(config, material, provider));
         Gauge.builder("outrider_tls_certificate_expiry_seconds", state,
                         s -> s.current().material().notAfter().getEpochSecond() - Instant.now().getEpochSecond())
@@ -98,6 +111,11 @@ public final class TlsState implements AutoCloseable {
 
     public TlsMetrics metrics() {
         return metrics;
+    }
+
+    /** Where refused handshakes are recorded (the security event stream). */
+    public SecurityEvents securityEvents() {
+        return securityEvents;
     }
 
     public SpiffeId identity() {

@@ -1,5 +1,6 @@
 package dev.outrider.proxy.upstream;
 
+import dev.outrider.proxy.accesslog.SecurityEvent;
 import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.tls.HandshakeFailure;
 import dev.outrider.proxy.tls.PeerCertificateException;
@@ -19,9 +20,9 @@ import java.security.cert.X509Certificate;
 /**
  * Pipeline position: right after the {@link SslHandler} of a new upstream mTLS connection, until the
  * handshake is done. The upstream must prove one of the service's expected identities; otherwise the
- * connection is closed before any request bytes are sent, the failure is counted and logged, and the
- * request fails (it never falls back to plaintext). Then ALPN decides: HTTP/2 or HTTP/1.1 handlers replace
- * this one.
+ * connection is closed before any request bytes are sent, the failure is counted, logged and recorded as a
+ * security event, and the request fails (it never falls back to plaintext). Then ALPN decides: HTTP/2 or
+ * HTTP/1.1 handlers replace this one.
  */
 final class UpstreamTlsHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(UpstreamTlsHandler.class);
@@ -65,6 +66,11 @@ final class UpstreamTlsHandler extends ChannelInboundHandlerAdapter {
             UpstreamIdentityException mismatch = new UpstreamIdentityException(tls.service(), peer.id(),
                     tls.identities());
             log.warn("{} (endpoint {}); connection refused", mismatch.getMessage(), endpoint);
+            if (tls.state().securityEvents().admit()) {
+                tls.state().securityEvents().emit(SecurityEvent.connection(
+                        SecurityEvent.Type.UPSTREAM_IDENTITY_MISMATCH, Direction.OUTBOUND, peer.id().toString(),
+                        ctx.channel().remoteAddress(), tls.service(), mismatch.getMessage()));
+            }
             promise.tryFailure(mismatch);
             ctx.close();
             return;
@@ -100,6 +106,10 @@ final class UpstreamTlsHandler extends ChannelInboundHandlerAdapter {
         done = true;
         HandshakeFailure reason = HandshakeFailure.of(cause);
         tls.state().metrics().handshakeFailed(Direction.OUTBOUND, reason);
+        if (tls.state().securityEvents().admit()) {
+            tls.state().securityEvents().emit(SecurityEvent.connection(SecurityEvent.Type.TLS_HANDSHAKE_REFUSED,
+                    Direction.OUTBOUND, null, ctx.channel().remoteAddress(), tls.service(), reason.tag()));
+        }
         promise.tryFailure(new UpstreamTlsException(tls.service(), reason, cause));
         ctx.close();
     }

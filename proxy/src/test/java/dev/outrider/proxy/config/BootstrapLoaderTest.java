@@ -50,6 +50,37 @@ class BootstrapLoaderTest {
         assertThat(c.admin()).isEqualTo(new HostPort("127.0.0.1", 15000));
         assertThat(c.runtime()).isEqualTo(new RuntimeConfig(TransportKind.AUTO, 0, Duration.ofSeconds(20)));
         assertThat(c.accessLog()).isEqualTo(new AccessLogConfig(true, "-", 8192));
+        assertThat(c.securityEvents()).isEqualTo(new SecurityEventsConfig(true, "stdout", 20, 100,
+                Duration.ofSeconds(10)));
+    }
+
+    @Test
+    void securityEventsAreRead() {
+        BootstrapConfig c = parse("""
+                node: {service: orders}
+                securityEvents: {enabled: false, path: /var/log/outrider-security.log, ratePerSecond: 5, burst: 7,
+                                 summaryInterval: 1m}
+                """);
+        assertThat(c.securityEvents()).isEqualTo(new SecurityEventsConfig(false, "/var/log/outrider-security.log",
+                5, 7, Duration.ofMinutes(1)));
+    }
+
+    @Test
+    void badSecurityEventsNameTheField() {
+        assertThat(error("node: {service: a}\nsecurityEvents: {ratePerSecond: 0}\n").getMessage())
+                .startsWith("securityEvents.ratePerSecond: 0 is out of range (1-");
+        assertThat(error("node: {service: a}\nsecurityEvents: {burst: -1}\n").getMessage())
+                .startsWith("securityEvents.burst: -1 is out of range (1-");
+        assertThat(error("node: {service: a}\nsecurityEvents: {path: ' '}\n").getMessage())
+                .isEqualTo("securityEvents.path: must not be empty (stdout, stderr or a file)");
+        assertThat(error("node: {service: a}\nsecurityEvents: {summaryInterval: 10ms}\n").getMessage())
+                .isEqualTo("securityEvents.summaryInterval: must be at least 100ms, got 10ms");
+        assertThat(error("node: {service: a}\nsecurityEvents: {summaryInterval: 0}\n").getMessage())
+                .startsWith("securityEvents.summaryInterval: ");
+        assertThat(error("node: {service: a}\nsecurityEvents: {enabled: yes please}\n").getMessage())
+                .isEqualTo("securityEvents.enabled: expected true or false, got string 'yes please'");
+        assertThat(error("node: {service: a}\nsecurityEvents: {rate: 5}\n").getMessage())
+                .startsWith("securityEvents.rate: ");
     }
 
     @Test

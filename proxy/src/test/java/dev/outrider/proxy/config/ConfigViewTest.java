@@ -27,7 +27,7 @@ class ConfigViewTest {
         Map<String, Object> view = ConfigView.redacted(BootstrapLoader.parse(FULL, "t"));
 
         assertThat(view).containsOnlyKeys("node", "inbound", "outbound", "services", "http", "upstream", "health",
-                "admin", "runtime", "accessLog", "tracing", "tls", "policies", "jwt", "rateLimits");
+                "admin", "runtime", "accessLog", "securityEvents", "tracing", "tls", "policies", "jwt", "rateLimits");
         assertThat(view.get("rateLimits")).isEqualTo(Map.of("maxTracked", 10000, "sweepInterval", "1s"));
         assertThat(view.get("node")).isEqualTo(
                 Map.of("service", "frontend", "namespace", "shop", "serviceAccount", "frontend",
@@ -62,6 +62,8 @@ class ConfigViewTest {
         assertThat(view.get("runtime")).isEqualTo(Map.of("transport", "io_uring", "eventLoops", 0, "drainTimeout", "20s"));
         assertThat(view.get("admin")).isEqualTo(Map.of("listen", "127.0.0.1:15000"));
         assertThat(view.get("accessLog")).isEqualTo(Map.of("enabled", true, "path", "-", "queueSize", 8192));
+        assertThat(view.get("securityEvents")).isEqualTo(Map.of("enabled", true, "path", "stdout",
+                "ratePerSecond", 20, "burst", 100, "summaryInterval", "10s"));
         assertThat(view.get("tracing")).isEqualTo(Map.of("enabled", false, "endpoint",
                 "http://127.0.0.1:4318/v1/traces", "samplingRatio", 0.01, "queueSize", 2048));
     }

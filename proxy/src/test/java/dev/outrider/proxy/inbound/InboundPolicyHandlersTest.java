@@ -12,6 +12,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.outrider.core.policy.PolicyDocuments;
 import dev.outrider.proxy.accesslog.AccessLog;
+import dev.outrider.proxy.accesslog.SecurityEvents;
 import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.authn.JwksCache;
 import dev.outrider.proxy.config.DefaultAction;
@@ -120,7 +121,7 @@ class InboundPolicyHandlersTest {
     private final RecordingAccessLog accessLog = new RecordingAccessLog();
     private final DrainState drain = new DrainState();
     private final InboundPolicy policy = new InboundPolicy(store, policyMetrics, new ProxyMetrics(registry), accessLog,
-            drain, 8080);
+            SecurityEvents.disabled(), drain, 8080);
     private EmbeddedChannel ch = http1Channel();
 
     @AfterEach

@@ -10,6 +10,7 @@ import dev.outrider.core.policy.RateLimitPolicy.Match;
 import dev.outrider.core.policy.RateLimitPolicy.Rule;
 import dev.outrider.core.policy.WorkloadSelector;
 import dev.outrider.proxy.accesslog.AccessLog;
+import dev.outrider.proxy.accesslog.SecurityEvents;
 import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.authn.JwksCache;
 import dev.outrider.proxy.config.DefaultAction;
@@ -112,7 +113,7 @@ class RateLimitHandlerTest {
         var snapshot = compiler.compile("v1", "test", docs);
         if (store == null) {
             store = new PolicyStore(snapshot);
-            policy = new InboundPolicy(store, policyMetrics, new ProxyMetrics(registry), accessLog, new DrainState(), 8080);
+            policy = new InboundPolicy(store, policyMetrics, new ProxyMetrics(registry), accessLog, SecurityEvents.disabled(), new DrainState(), 8080);
         } else {
             store.apply(snapshot);
         }
@@ -438,7 +439,7 @@ class RateLimitHandlerTest {
                 new JwtConfig(List.of("ES256"), Duration.ofSeconds(60), 16 * 1024, 100, Duration.ofMinutes(5)),
                 jwks, policyMetrics, limiter);
         InboundPolicy p = new InboundPolicy(new PolicyStore(c.compile("v1", "test", docs)), policyMetrics,
-                new ProxyMetrics(registry), accessLog, new DrainState(), 8080);
+                new ProxyMetrics(registry), accessLog, SecurityEvents.disabled(), new DrainState(), 8080);
         EmbeddedChannel channel = new EmbeddedChannel();
         new DownstreamHttp(HTTP, 1000, new Http2ConnectionErrorHandler(Direction.INBOUND, p.metrics()), pl -> {
             InboundRequest state = new InboundRequest(8080);

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,12 +35,15 @@ class ConnectionLimitTest {
     private static TestBackend backend;
     private static TestPki.Ca root;
     private static Sidecar sidecar;
+    private static Path securityEvents;
 
     @BeforeAll
     static void start() throws Exception {
         backend = TestBackend.start();
         root = TestPki.root("limits root");
-        TlsFiles files = TlsFiles.create(Files.createTempDirectory("outrider-limits"), TlsFiles.Layout.FILES);
+        Path dir = Files.createTempDirectory("outrider-limits");
+        securityEvents = dir.resolve("security.log");
+        TlsFiles files = TlsFiles.create(dir, TlsFiles.Layout.FILES);
         files.write(root.leaf().spiffe(ORDERS).issue(), root);
         sidecar = Sidecar.start(BootstrapLoader.parse("""
                 node: {service: orders, namespace: shop}
@@ -54,8 +58,9 @@ class ConnectionLimitTest {
                 runtime: {eventLoops: 2, drainTimeout: 1s}
                 accessLog: {enabled: false}
                 policies: {defaultAction: allow}
+                securityEvents: {path: '%s'}
                 %s
-                """.formatted(backend.port(), files.yaml(System.getProperty("outrider.test.tlsProvider", "auto"))),
+                """.formatted(backend.port(), securityEvents, files.yaml(System.getProperty("outrider.test.tlsProvider", "auto"))),
                 "sidecar-limits"));
     }
 
@@ -83,6 +88,10 @@ class ConnectionLimitTest {
                 assertThat(third == null || !third.served()).as("the identity's third connection is refused").isTrue();
             }
             assertThat(refused("inbound", "peer_limit")).isEqualTo(before + 1);
+            await().untilAsserted(() -> assertThat(Files.exists(securityEvents)
+                    ? Files.readAllLines(securityEvents) : List.<String>of()).anySatisfy(line -> assertThat(line)
+                    .contains("\"event\":\"connection_refused\"").contains("\"peer\":\"" + FRONTEND + "\"")
+                    .contains("\"reason\":\"peer_limit: ").contains("\"remote_address\":\"127.0.0.1:")));
             try (RawHttp other = RawHttp.mtls(inbound(), root.leaf().spiffe(BILLING).issue())) {
                 assertThat(other.served()).as("another identity is not affected").isTrue();
             }

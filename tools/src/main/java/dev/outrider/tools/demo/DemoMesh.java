@@ -132,6 +132,7 @@ final class DemoMesh implements AutoCloseable {
                   joinToken: %s
                   cacheDirectory: %s
                 accessLog: {enabled: false}
+                securityEvents: {enabled: false}
                 """.formatted(service, listeners, dir.resolve("cert.pem"), dir.resolve("key.pem"),
                 dir.resolve("ca-bundle.pem"), DemoControlPlane.ADDRESS,
                 work.resolve("control-plane/snapshot-keys.json"), tokenFile, dir.resolve("cache"));
