@@ -27,8 +27,8 @@ import static java.util.Objects.requireNonNull;
 public final class AuditedRoutes {
     /** Longest error message a record keeps. */
     static final int MAX_ERROR = 300;
-    static final int UNAUTHENTICATED_PER_SECOND = 10;
-    static final int UNAUTHENTICATED_BURST = 100;
+    public static final int UNAUTHENTICATED_PER_SECOND = 10;
+    public static final int UNAUTHENTICATED_BURST = 100;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AuditedRoutes.class);
 
     /** An audited route's work: answers, or throws the {@link ApiException} to answer with. */

@@ -2,6 +2,7 @@ package dev.outrider.controlplane.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.controlplane.ControlPlaneFixture;
+import dev.outrider.controlplane.audit.AuditedRoutes;
 import dev.outrider.controlplane.testing.ApiClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
