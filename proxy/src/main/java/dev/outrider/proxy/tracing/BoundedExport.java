@@ -76,18 +76,37 @@ final class BoundedExport implements SpanProcessor {
         return true;
     }
 
+    /**
+     * Exports a batch when it is full ({@value #BATCH} spans) or {@value #SCHEDULE_MILLIS} ms after its first span
+     * came, whichever is first: one request per second at a steady trickle, not one per span.
+     */
     private void run() {
         List<SpanData> batch = new ArrayList<>(BATCH);
         while (true) {
             try {
                 SpanData first = queue.poll(SCHEDULE_MILLIS, TimeUnit.MILLISECONDS);
-                if (first != null) {
-                    batch.add(first);
-                    queue.drainTo(batch, BATCH - 1);
-                    export(batch);
-                } else if (stopping) {
-                    return;
+                if (first == null) {
+                    if (stopping) {
+                        return;
+                    }
+                    continue;
                 }
+                batch.add(first);
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SCHEDULE_MILLIS);
+                while (batch.size() < BATCH && !stopping) {
+                    queue.drainTo(batch, BATCH - batch.size());
+                    long left = deadline - System.nanoTime();
+                    if (batch.size() >= BATCH || left <= 0) {
+                        break;
+                    }
+                    SpanData next = queue.poll(left, TimeUnit.NANOSECONDS);
+                    if (next == null) {
+                        break;
+                    }
+                    batch.add(next);
+                }
+                queue.drainTo(batch, BATCH - batch.size());
+                export(batch);
             } catch (InterruptedException e) {
                 queue.drainTo(batch);
                 export(batch);
