@@ -1,5 +1,6 @@
 package dev.outrider.controlplane.api;
 
+import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.model.DnsLabel;
 import dev.outrider.controlplane.ca.WorkloadIdentity;
 import dev.outrider.controlplane.server.Access;
@@ -42,7 +43,8 @@ import static java.util.Objects.requireNonNull;
 public final class SnapshotRoutes {
     public static final String VERSION_HEADER = "Outrider-Snapshot-Version";
     public static final String JOSE = "application/jose";
-    public static final String ACKS_ON_POLL_HEADER = "Outrider-Acks-On-Poll";
+    /** The one name, shared with the client that reads it. */
+    public static final String ACKS_ON_POLL_HEADER = ControlPlaneClient.ACKS_ON_POLL_HEADER;
     static final int MAX_WAIT_SECONDS = 60;
     static final int DEFAULT_WAIT_SECONDS = 30;
     private static final Pattern NUMBER = Pattern.compile("[0-9]{1,18}");
