@@ -133,8 +133,7 @@ final class Exchange implements UpstreamListener {
         InetSocketAddress remote = (InetSocketAddress) owner.connection().remoteAddress();
         requestId = HeaderHygiene.addForwardingHeaders(request.headers(),
                 remote == null ? null : remote.getAddress().getHostAddress(), fc.forwardedProto());
-        span = fc.tracing().start(fc.direction(), request.headers(), method, uri,
-                request.headers().get(HttpHeaderNames.HOST), startMillis * 1_000_000L);
+        span = fc.tracing().start(fc.direction(), request.headers(), method, uri, startMillis * 1_000_000L);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
         RouteResult result = fc.router().resolve(request, owner.connection());
         if (result instanceof NoRoute noRoute) {

@@ -10,7 +10,6 @@ import dev.outrider.proxy.tracing.HopSpan;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -58,7 +57,7 @@ final class LocalReply {
         policy.metrics().requestCompleted(Direction.INBOUND, policy.metrics().mesh().inbound(state.peerPrincipal()),
                 status, duration, 0, responseBytes);
         HopSpan span = policy.tracing().start(Direction.INBOUND, request.headers(), request.method().name(),
-                request.uri(), request.headers().get(HttpHeaderNames.HOST), state.startMillis * 1_000_000L);
+                request.uri(), state.startMillis * 1_000_000L);
         if (span != null) {
             span.end(status, -1, null, null, state.peerPrincipal(), state.auth());
         }

@@ -88,8 +88,9 @@ final class OtelTracing implements Tracing {
     }
 
     @Override
-    public HopSpan start(Direction direction, HttpHeaders headers, String method, String path, String authority,
+    public HopSpan start(Direction direction, HttpHeaders headers, String method, String path,
                          long startEpochNanos) {
+        String authority = headers.get(io.netty.handler.codec.http.HttpHeaderNames.HOST);
         boolean w3c = headers.contains("traceparent");
         boolean b3Single = !w3c && headers.contains("b3");
         boolean b3Multi = !w3c && !b3Single && headers.contains("x-b3-traceid");

@@ -14,7 +14,7 @@ public interface Tracing extends AutoCloseable {
     /** Tracing off: no span, headers untouched. */
     Tracing OFF = new Tracing() {
         @Override
-        public HopSpan start(Direction direction, HttpHeaders headers, String method, String path, String authority,
+        public HopSpan start(Direction direction, HttpHeaders headers, String method, String path,
                              long startEpochNanos) {
             return null;
         }
@@ -37,8 +37,7 @@ public interface Tracing extends AutoCloseable {
      * @param path the request target (its query is left out of the span)
      * @return the span to end, or null when tracing is off
      */
-    HopSpan start(Direction direction, HttpHeaders headers, String method, String path, String authority,
-                  long startEpochNanos);
+    HopSpan start(Direction direction, HttpHeaders headers, String method, String path, long startEpochNanos);
 
     /** Exports what is queued and stops. */
     @Override
