@@ -7,12 +7,15 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.List;
 
 import static java.util.Objects.requireNonNull;
 
@@ -65,12 +68,13 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Joins {@code a} and {@code b}: a relay goes last in each pipeline (their HTTP handlers, if any, are already
-     * removed; bytes a removed decoder still held are passed on to the relay) and both start reading.
+     * Joins {@code a} and {@code b}: a relay goes last in each pipeline, then the handlers named in {@code stripA}
+     * and {@code stripB} leave their pipelines in that order (the HTTP handlers, the codec last: bytes a removed
+     * decoder still held go on to the relay, in order), then both start reading.
      *
      * @param ended called once when the tunnel ends
      */
-    public static void join(Channel a, Channel b, Ended ended) {
+    public static void join(Channel a, List<String> stripA, Channel b, List<String> stripB, Ended ended) {
         requireNonNull(ended, "ended");
         if (a.eventLoop() != b.eventLoop() || !a.eventLoop().inEventLoop()) {
             throw new IllegalStateException("a tunnel's connections share one event loop, and are joined on it");
@@ -84,8 +88,23 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
         pair.relayB = new ByteRelay(a, pair, false);
         a.pipeline().addLast("relay", pair.relayA);
         b.pipeline().addLast("relay", pair.relayB);
+        strip(a.pipeline(), stripA);
+        strip(b.pipeline(), stripB);
         a.read();
         b.read();
+    }
+
+    /** Joins two connections that carry nothing but bytes already. */
+    public static void join(Channel a, Channel b, Ended ended) {
+        join(a, List.of(), b, List.of(), ended);
+    }
+
+    private static void strip(ChannelPipeline p, List<String> names) {
+        for (String name : names) {
+            if (p.get(name) != null) {
+                p.remove(name);
+            }
+        }
     }
 
     /** Whether {@code channel} carries a tunnel (drain leaves it to finish, up to the drain timeout). */
