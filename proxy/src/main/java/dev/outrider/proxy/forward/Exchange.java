@@ -307,7 +307,7 @@ final class Exchange implements UpstreamListener {
         String protocol = Upgrades.name(chosen);
         metrics.tunnelOpened(direction, protocol);
         finish(null, false);
-        ProtocolSwitch.join(downstream, switched, tunnel,
+        ProtocolSwitch.join(downstream, switched, tunnel, protocol,
                 (fromCaller, fromUpstream) -> metrics.tunnelClosed(direction, protocol, fromCaller, fromUpstream));
     }
 

@@ -3,6 +3,7 @@ package dev.outrider.proxy.forward;
 import dev.outrider.proxy.http.DownstreamHttp;
 import dev.outrider.proxy.http.HeaderHygiene;
 import dev.outrider.proxy.tunnel.ByteRelay;
+import dev.outrider.proxy.tunnel.WebSocketDrain;
 import dev.outrider.proxy.upstream.UpstreamStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -41,6 +42,7 @@ import java.util.List;
  * <p>Threading: the exchange's event loop, which is also the upstream connection's.
  */
 final class ProtocolSwitch {
+    private static final String WEBSOCKET = "websocket";
     private ProtocolSwitch() {
     }
 
@@ -64,13 +66,18 @@ final class ProtocolSwitch {
 
     /**
      * Writes {@code switched} to the caller (encoded at once by its HTTP/1.1 codec), then joins the caller's
-     * connection and {@code upstream} (taken over from its lease, its codec still in place).
+     * connection and {@code upstream} (taken over from its lease, its codec still in place). A WebSocket tunnel
+     * says goodbye when the sidecar drains ({@link WebSocketDrain}); others run on until they end or the drain
+     * timeout closes them.
+     *
+     * @param protocol the protocol's name ({@link dev.outrider.proxy.http.Upgrades#name})
      */
-    static void join(ChannelHandlerContext downstream, FullHttpResponse switched, Channel upstream,
+    static void join(ChannelHandlerContext downstream, FullHttpResponse switched, Channel upstream, String protocol,
                      ByteRelay.Ended ended) {
         downstream.writeAndFlush(switched);
         Channel caller = downstream.channel();
-        ByteRelay.join(caller, perRequestHandlers(caller.pipeline()), upstream, List.of(UpstreamStream.CODEC), ended);
+        ByteRelay.join(caller, perRequestHandlers(caller.pipeline()), upstream, List.of(UpstreamStream.CODEC),
+                WEBSOCKET.equals(protocol) ? new WebSocketDrain(caller) : null, ended);
     }
 
     /** The caller pipeline's handlers from its HTTP/1.1 codec on, last first, so the codec goes last. */

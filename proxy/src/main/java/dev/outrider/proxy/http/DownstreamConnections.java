@@ -112,8 +112,10 @@ public final class DownstreamConnections {
         for (Channel ch : channels) {
             ch.eventLoop().execute(() -> {
                 if (ch.pipeline().get(Http2FrameCodec.class) != null
-                        || ch.pipeline().get(Http1ServerCodec.class) != null || ByteRelay.relays(ch)) {
+                        || ch.pipeline().get(Http1ServerCodec.class) != null) {
                     ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE);
+                } else if (ByteRelay.relays(ch)) {
+                    ch.pipeline().fireUserEventTriggered(ByteRelay.DRAIN);
                 } else {
                     ch.close();
                 }

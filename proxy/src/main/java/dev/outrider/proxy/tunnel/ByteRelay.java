@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -54,6 +55,24 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
         void ended(long fromA, long fromB);
     }
 
+    /**
+     * The user event {@code DownstreamConnections} fires on a tunnel's caller connection when the sidecar drains: a
+     * TCP tunnel runs on until it ends or the drain timeout closes it; a protocol that can say goodbye (WebSocket)
+     * does so through the {@link Drainable} handler its tunnel was joined with.
+     */
+    public static final Object DRAIN = new Object() {
+        @Override
+        public String toString() {
+            return "tunnel drain";
+        }
+    };
+
+    /** A handler joined into a tunnel that acts when the sidecar drains ({@link #DRAIN}). */
+    public interface Drainable {
+        /** The sidecar drains; called on the tunnel's event loop. */
+        void drain();
+    }
+
     private final Channel peer;
     private final Pair pair;
     private final boolean sideA;
@@ -75,11 +94,20 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
      * @param ended called once when the tunnel ends
      */
     public static void join(Channel a, List<String> stripA, Channel b, List<String> stripB, Ended ended) {
+        join(a, stripA, b, stripB, null, ended);
+    }
+
+    /**
+     * As above, with {@code watchB} placed right before B's relay, so it sees every byte B sends (those a removed
+     * decoder still held included), and is told when the sidecar drains if it is {@link Drainable}.
+     */
+    public static void join(Channel a, List<String> stripA, Channel b, List<String> stripB, ChannelHandler watchB,
+                            Ended ended) {
         requireNonNull(ended, "ended");
         if (a.eventLoop() != b.eventLoop() || !a.eventLoop().inEventLoop()) {
             throw new IllegalStateException("a tunnel's connections share one event loop, and are joined on it");
         }
-        Pair pair = new Pair(a, b, ended);
+        Pair pair = new Pair(a, b, ended, watchB instanceof Drainable d ? d : null);
         a.config().setAutoRead(false);
         b.config().setAutoRead(false);
         a.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
@@ -87,6 +115,9 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
         pair.relayA = new ByteRelay(b, pair, true);
         pair.relayB = new ByteRelay(a, pair, false);
         a.pipeline().addLast("relay", pair.relayA);
+        if (watchB != null) {
+            b.pipeline().addLast("tunnel-watch", watchB);
+        }
         b.pipeline().addLast("relay", pair.relayB);
         strip(a.pipeline(), stripA);
         strip(b.pipeline(), stripB);
@@ -169,6 +200,12 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        if (evt == DRAIN) {
+            if (pair.drainable != null) {
+                pair.drainable.drain();
+            }
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
             log.debug("tunnel {} idle; closing", ctx.channel());
             pair.end();
@@ -194,14 +231,16 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
         private final Channel a;
         private final Channel b;
         private final Ended ended;
+        private final Drainable drainable;
         private ByteRelay relayA;
         private ByteRelay relayB;
         private boolean over;
 
-        Pair(Channel a, Channel b, Ended ended) {
+        Pair(Channel a, Channel b, Ended ended, Drainable drainable) {
             this.a = a;
             this.b = b;
             this.ended = ended;
+            this.drainable = drainable;
         }
 
         void end() {

@@ -1,8 +1,13 @@
 package dev.outrider.proxy.it;
 
+import dev.outrider.proxy.Sidecar;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * WebSocket through a real pair: the JDK's WebSocket client ({@code java.net.http.WebSocket}) → A's outbound port
@@ -73,9 +79,9 @@ class WebSocketPairTest {
         assertThat(echo.handshakes.get()).isEqualTo(1);
 
         // each sidecar counted one websocket tunnel, and its bytes once it ended
-        for (var s : new dev.outrider.proxy.Sidecar[] {pair.a, pair.b}) {
+        for (var s : new Sidecar[] {pair.a, pair.b}) {
             String direction = s == pair.a ? "outbound" : "inbound";
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                     assertThat(Metrics.sum(s, "outrider_active_tunnels", "direction", direction,
                             "protocol", "websocket")).isZero());
             assertThat(Metrics.sum(s, "outrider_tunnels_total", "direction", direction, "protocol", "websocket"))
@@ -85,6 +91,25 @@ class WebSocketPairTest {
             assertThat(Metrics.sum(s, "outrider_tunnel_bytes_total", "direction", direction, "protocol", "websocket",
                     "from", "upstream")).isGreaterThan(big.length);
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"caller", "server"})
+    void aDrainingSidecarEndsTheSessionWithGoingAwayAndTheServerSeesAnOrderlyClose(String side) throws Exception {
+        pair = SidecarPair.start(echo.port(), "http1");
+        Listener listener = new Listener();
+        WebSocket ws = client.newWebSocketBuilder().buildAsync(uri(), listener).get(10, TimeUnit.SECONDS);
+        ws.sendText("before the drain", true).get(10, TimeUnit.SECONDS);
+        assertThat(listener.next()).isEqualTo("before the drain");
+
+        Sidecar draining = side.equals("caller") ? pair.a : pair.b;
+        draining.drain();
+
+        // 1001 going away reaches the client; its answering Close goes on to the server, which ends the session
+        assertThat(listener.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1001);
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(echo.closesReceived.get()).isEqualTo(1));
+        draining.terminated().get(10, TimeUnit.SECONDS);
     }
 
     @Test
@@ -114,7 +139,7 @@ class WebSocketPairTest {
         final LinkedBlockingQueue<Object> messages = new LinkedBlockingQueue<>();
         final CompletableFuture<Integer> closed = new CompletableFuture<>();
         private final StringBuilder text = new StringBuilder();
-        private final java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
+        private final ByteArrayOutputStream binary = new ByteArrayOutputStream();
 
         @Override
         public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
