@@ -128,10 +128,6 @@ final class TcpOutboundHandler extends ChannelInboundHandlerAdapter {
         over = true;
         Channel app = ctx.channel();
         meters.opened();
-        for (ByteBuf b; (b = held.poll()) != null; ) {
-            upstream.write(b, upstream.voidPromise());
-        }
-        upstream.flush();
         long early = heldBytes;
         ctx.pipeline().remove(this);
         ByteRelay.join(app, upstream, (fromApp, fromUpstream) -> {
@@ -139,6 +135,11 @@ final class TcpOutboundHandler extends ChannelInboundHandlerAdapter {
             log(200, early + fromApp, fromUpstream, endpoint.toString());
         });
         upstream.pipeline().remove("codec"); // bytes the codec still holds go on to the relay
+        // Before anything the relay reads from the application (its reads come in later event-loop turns).
+        for (ByteBuf b; (b = held.poll()) != null; ) {
+            upstream.write(b, upstream.voidPromise());
+        }
+        upstream.flush();
         if (inputShut) {
             app.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
         }
