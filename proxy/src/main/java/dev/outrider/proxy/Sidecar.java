@@ -21,6 +21,9 @@ import dev.outrider.proxy.http.DownstreamConnections;
 import dev.outrider.proxy.http.RequestPathPolicy;
 import dev.outrider.proxy.inbound.InboundInitializer;
 import dev.outrider.proxy.inbound.InboundPolicy;
+import dev.outrider.proxy.inbound.InboundTunnels;
+import dev.outrider.proxy.metrics.TcpMetrics;
+import dev.outrider.proxy.outbound.TcpOutboundInitializer;
 import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.MeshMetrics;
 import dev.outrider.proxy.tracing.Tracing;
@@ -175,8 +178,16 @@ public final class Sidecar implements AutoCloseable {
         });
 
         long drainMillis = config.runtime().drainTimeout().toMillis();
+        TcpMetrics tcpMetrics = new TcpMetrics(registry, config.inbound().tcp().ports(),
+                config.outbound().upstreams().stream().filter(UpstreamPortConfig::tcp)
+                        .map(UpstreamPortConfig::targetPort).toList());
+        Endpoint appEndpoint = endpoint(config.inbound().application());
         Cluster app = new Cluster("inbound|" + config.inbound().application(),
-                config.inbound().applicationProtocol(), List.of(endpoint(config.inbound().application())));
+                config.inbound().applicationProtocol(), List.of(appEndpoint));
+        InboundTunnels tunnels = new InboundTunnels(config.inbound().tcp(), appEndpoint.address().getAddress(),
+                rateLimiter.sourceLimits(config.inbound().tcp().connectionsPerSecond(),
+                        config.inbound().tcp().connectionBurst(), config.inbound().tcp().maxConnectionsPerSource()),
+                tcpMetrics, pools, config.upstream().idleTimeout().toNanos());
         Tracing tracing = Tracing.start(config.tracing(), config.node().service(), registry);
         resources.push(tracing);
         ForwardingContext inboundCtx = new ForwardingContext(Direction.INBOUND, new RouteToApp(new Route(app)), pools,
@@ -186,7 +197,7 @@ public final class Sidecar implements AutoCloseable {
                         new InboundPolicy(policies, policyMetrics, metrics, accessLog, securityEvents, drainState,
                                 config.inbound().application().port(), tracing),
                         new RequestPathPolicy.Rules(config.policies().escapedSlashes(),
-                                config.policies().pathParameters())));
+                                config.policies().pathParameters()), tunnels));
         resources.push(inboundListener::close);
 
         RouteTableBuilder routeBuilder = new RouteTableBuilder(config, tls);
@@ -199,8 +210,11 @@ public final class Sidecar implements AutoCloseable {
         outboundListeners.add(listen(transport, "outbound", config.outbound().listen(), outboundInit));
         resources.push(outboundListeners.getFirst()::close);
         for (UpstreamPortConfig up : config.outbound().upstreams()) {
-            Channel listener = listen(transport, "outbound port for " + up.service(),
-                    new HostPort(config.outbound().listen().host(), up.port()), outboundInit);
+            ChannelInitializer<Channel> init = !up.tcp() ? outboundInit : new TcpOutboundInitializer(
+                    outboundConnections, up, routes, pools, tcpMetrics, accessLog,
+                    config.http().idleTimeout().toNanos());
+            Channel listener = listen(transport, (up.tcp() ? "outbound TCP port for " : "outbound port for ")
+                    + up.service(), new HostPort(config.outbound().listen().host(), up.port()), init);
             outboundListeners.add(listener);
             resources.push(listener::close);
         }

@@ -22,6 +22,13 @@ abstract sealed class AttributeMatcher {
     /** Some pattern matches the request's attribute (false when the attribute is absent). */
     abstract boolean anyMatches(RequestAttributes r);
 
+    /**
+     * Whether this constrains something only HTTP has (Istio's "HTTP-only fields": request principals, hosts,
+     * methods, paths, request headers and the {@code request.auth.*} conditions); a TCP connection has none of
+     * them ({@link CompiledRule#matchesTcp}).
+     */
+    abstract boolean httpOnly();
+
     static boolean all(AttributeMatcher[] ms, RequestAttributes r) {
         for (AttributeMatcher m : ms) {
             if (!m.matches(r)) {
@@ -34,6 +41,11 @@ abstract sealed class AttributeMatcher {
     /** Attributes that are plain strings. */
     enum Attr {
         SOURCE_PRINCIPAL, SOURCE_NAMESPACE, REQUEST_PRINCIPAL, METHOD, PATH;
+
+        /** Only HTTP requests carry it; a TCP connection has a source principal and namespace only. */
+        boolean httpOnly() {
+            return this == REQUEST_PRINCIPAL || this == METHOD || this == PATH;
+        }
 
         String of(RequestAttributes r) {
             return switch (this) {
@@ -57,6 +69,11 @@ abstract sealed class AttributeMatcher {
         }
 
         @Override
+        boolean httpOnly() {
+            return attr.httpOnly();
+        }
+
+        @Override
         boolean anyMatches(RequestAttributes r) {
             return StringMatcher.any(patterns, attr.of(r));
         }
@@ -70,6 +87,11 @@ abstract sealed class AttributeMatcher {
             super(negated);
             this.name = lowerCaseName;
             this.patterns = patterns;
+        }
+
+        @Override
+        boolean httpOnly() {
+            return true;
         }
 
         @Override
@@ -96,6 +118,11 @@ abstract sealed class AttributeMatcher {
                 patterns[i] = StringMatcher.of(h, true);
                 withPort[i] = hostEnd(h) < h.length();
             }
+        }
+
+        @Override
+        boolean httpOnly() {
+            return true;
         }
 
         @Override
@@ -136,6 +163,11 @@ abstract sealed class AttributeMatcher {
         }
 
         @Override
+        boolean httpOnly() {
+            return false;
+        }
+
+        @Override
         boolean anyMatches(RequestAttributes r) {
             int port = r.port();
             for (int p : ports) {
@@ -156,6 +188,11 @@ abstract sealed class AttributeMatcher {
         }
 
         @Override
+        boolean httpOnly() {
+            return false;
+        }
+
+        @Override
         boolean anyMatches(RequestAttributes r) {
             return IpBlock.any(blocks, r.sourceIp());
         }
@@ -167,6 +204,11 @@ abstract sealed class AttributeMatcher {
         Audiences(StringMatcher[] patterns, boolean negated) {
             super(negated);
             this.patterns = patterns;
+        }
+
+        @Override
+        boolean httpOnly() {
+            return true;
         }
 
         @Override
@@ -193,6 +235,11 @@ abstract sealed class AttributeMatcher {
             super(negated);
             this.path = path;
             this.patterns = patterns;
+        }
+
+        @Override
+        boolean httpOnly() {
+            return true;
         }
 
         @Override

@@ -22,19 +22,35 @@ public final class AuthorizationEngine {
     }
 
     public static Decision authorize(CompiledPolicies policies, RequestAttributes request) {
-        CompiledRule denied = CompiledRule.first(policies.deny, request);
+        return decide(policies, request, false);
+    }
+
+    /**
+     * Decides a TCP connection (a tunnel to one of the application's TCP ports) with Istio's TCP semantics: the
+     * same policies and steps, with each rule matched by {@link CompiledRule#matchesTcp}: a rule with an
+     * HTTP-only field never matches in an ALLOW or AUDIT policy, and is matched without those fields in a DENY
+     * policy. {@code connection} carries the source (principal, namespace, address) and the destination port;
+     * its HTTP attributes are absent.
+     */
+    public static Decision authorizeTcp(CompiledPolicies policies, RequestAttributes connection) {
+        return decide(policies, connection, true);
+    }
+
+    private static Decision decide(CompiledPolicies policies, RequestAttributes request, boolean tcp) {
+        CompiledRule denied = CompiledRule.first(policies.deny, request, tcp, true);
         CompiledRule allowed = null;
         Decision enforced;
         if (denied != null) {
             enforced = denied.decision;
         } else if (policies.hasAllow) {
-            allowed = CompiledRule.first(policies.allow, request);
+            allowed = CompiledRule.first(policies.allow, request, tcp, false);
             enforced = allowed != null ? allowed.decision : policies.noAllowMatched;
         } else {
             enforced = policies.noPolicy;
         }
-        Decision shadow = policies.shadowed ? shadow(policies, request, denied, allowed, enforced) : null;
-        CompiledRule audit = policies.audit.length == 0 ? null : CompiledRule.first(policies.audit, request);
+        Decision shadow = policies.shadowed ? shadow(policies, request, denied, allowed, enforced, tcp) : null;
+        CompiledRule audit = policies.audit.length == 0 ? null
+                : CompiledRule.first(policies.audit, request, tcp, false);
         if (audit == null) {
             if (shadow == null) {
                 return enforced;
@@ -48,11 +64,11 @@ public final class AuthorizationEngine {
 
     /** The decision with dry-run policies enforced too; reuses what the enforced pass already found. */
     private static Decision shadow(CompiledPolicies policies, RequestAttributes request, CompiledRule denied,
-                                   CompiledRule allowed, Decision enforced) {
+                                   CompiledRule allowed, Decision enforced, boolean tcp) {
         if (denied != null) {
             return enforced;
         }
-        CompiledRule dryDenied = CompiledRule.first(policies.dryRunDeny, request);
+        CompiledRule dryDenied = CompiledRule.first(policies.dryRunDeny, request, tcp, true);
         if (dryDenied != null) {
             return dryDenied.decision;
         }
@@ -62,7 +78,7 @@ public final class AuthorizationEngine {
         if (allowed != null) {
             return enforced;
         }
-        CompiledRule dryAllowed = CompiledRule.first(policies.dryRunAllow, request);
+        CompiledRule dryAllowed = CompiledRule.first(policies.dryRunAllow, request, tcp, false);
         return dryAllowed != null ? dryAllowed.decision : policies.noAllowMatched;
     }
 }

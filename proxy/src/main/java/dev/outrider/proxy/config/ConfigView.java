@@ -45,10 +45,17 @@ public final class ConfigView {
                 "application", config.inbound().application().toString(),
                 "applicationProtocol", lower(config.inbound().applicationProtocol()),
                 "maxConnections", config.inbound().maxConnections(),
-                "maxConnectionsPerPeer", config.inbound().maxConnectionsPerPeer()));
+                "maxConnectionsPerPeer", config.inbound().maxConnectionsPerPeer(),
+                "tcp", map("ports", config.inbound().tcp().sortedPorts(),
+                        "maxConnectionsPerSource", config.inbound().tcp().maxConnectionsPerSource(),
+                        "connectionsPerSecond", config.inbound().tcp().connectionsPerSecond(),
+                        "connectionBurst", config.inbound().tcp().connectionBurst())));
         List<Object> upstreams = new ArrayList<>();
         for (UpstreamPortConfig u : config.outbound().upstreams()) {
-            upstreams.add(map("service", u.service().toString(), "port", u.port()));
+            upstreams.add(u.tcp()
+                    ? map("service", u.service().toString(), "port", u.port(), "protocol", lower(u.protocol()),
+                            "targetPort", u.targetPort())
+                    : map("service", u.service().toString(), "port", u.port()));
         }
         root.put("outbound", map("listen", config.outbound().listen().toString(), "upstreams", upstreams,
                 "maxConnections", config.outbound().maxConnections()));

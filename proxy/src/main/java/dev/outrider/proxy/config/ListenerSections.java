@@ -4,8 +4,12 @@ import dev.outrider.core.document.DocumentFields;
 import dev.outrider.core.model.ServiceName;
 import dev.outrider.core.model.SpiffeId;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 import static dev.outrider.proxy.config.BootstrapFields.enumValue;
 import static dev.outrider.proxy.config.BootstrapFields.error;
@@ -32,12 +36,36 @@ final class ListenerSections {
 
     static InboundConfig inbound(DocumentFields root) {
         DocumentFields n = root.section("inbound", List.of("listen", "application", "applicationProtocol",
-                "maxConnections", "maxConnectionsPerPeer"));
+                "maxConnections", "maxConnectionsPerPeer", "tcp"));
         return new InboundConfig(hostPort(n, "listen", BootstrapLoader.DEFAULT_INBOUND, 0),
                 hostPort(n, "application", BootstrapLoader.DEFAULT_APPLICATION, 1),
                 enumValue(n, "applicationProtocol", Protocol.class, BootstrapLoader.DEFAULT_APPLICATION_PROTOCOL),
                 integer(n, "maxConnections", DEFAULT_MAX_CONNECTIONS, 1, MAX_CONNECTION_LIMIT),
-                integer(n, "maxConnectionsPerPeer", DEFAULT_MAX_CONNECTIONS_PER_PEER, 1, MAX_CONNECTION_LIMIT));
+                integer(n, "maxConnectionsPerPeer", DEFAULT_MAX_CONNECTIONS_PER_PEER, 1, MAX_CONNECTION_LIMIT),
+                tcp(n));
+    }
+
+    /** {@code inbound.tcp}: the application's TCP ports and the per-caller limits on their tunnels. */
+    private static TcpPortsConfig tcp(DocumentFields inbound) {
+        DocumentFields t = inbound.section("tcp", List.of("ports", "maxConnectionsPerSource",
+                "connectionsPerSecond", "connectionBurst"));
+        TcpPortsConfig d = TcpPortsConfig.NONE;
+        Set<Integer> ports = new LinkedHashSet<>();
+        for (DocumentFields.Item item : t.list("ports")) {
+            JsonNode value = item.node() == null ? null : t.wording().scalar(item.node());
+            if (value == null || !value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < 1
+                    || value.intValue() > 65535) {
+                throw itemError(item, t, "expected a port number (1-65535), got "
+                        + (value == null ? "nothing" : BootstrapFields.describe(value)));
+            }
+            if (!ports.add(value.intValue())) {
+                throw itemError(item, t, "duplicate port " + value.intValue());
+            }
+        }
+        return new TcpPortsConfig(ports,
+                integer(t, "maxConnectionsPerSource", d.maxConnectionsPerSource(), 1, MAX_CONNECTION_LIMIT),
+                integer(t, "connectionsPerSecond", d.connectionsPerSecond(), 1, MAX_CONNECTION_LIMIT),
+                integer(t, "connectionBurst", d.connectionBurst(), 1, MAX_CONNECTION_LIMIT));
     }
 
     static OutboundConfig outbound(DocumentFields root, String namespace) {
@@ -47,7 +75,7 @@ final class ListenerSections {
             if (item.node().isNull()) {
                 throw itemError(item, n, "expected a mapping with service and port");
             }
-            DocumentFields u = n.mapping(item, List.of("service", "port"));
+            DocumentFields u = n.mapping(item, List.of("service", "port", "protocol", "targetPort"));
             String text = requiredString(u, "service");
             ServiceName service;
             try {
@@ -59,7 +87,16 @@ final class ListenerSections {
             if (port < 0) {
                 throw error(u, "port", "required");
             }
-            upstreams.add(new UpstreamPortConfig(service, port));
+            UpstreamPortConfig.Kind kind = enumValue(u, "protocol", UpstreamPortConfig.Kind.class,
+                    UpstreamPortConfig.Kind.HTTP);
+            int targetPort = port(u, "targetPort", 0, 1);
+            if (kind == UpstreamPortConfig.Kind.TCP && targetPort == 0) {
+                throw error(u, "targetPort", "required with protocol: tcp (the service's TCP port)");
+            }
+            if (kind == UpstreamPortConfig.Kind.HTTP && targetPort != 0) {
+                throw error(u, "targetPort", "only for protocol: tcp (an HTTP upstream port routes by service)");
+            }
+            upstreams.add(new UpstreamPortConfig(service, port, kind, targetPort));
         }
         return new OutboundConfig(hostPort(n, "listen", BootstrapLoader.DEFAULT_OUTBOUND, 0), upstreams,
                 integer(n, "maxConnections", DEFAULT_MAX_CONNECTIONS, 1, MAX_CONNECTION_LIMIT));

@@ -27,9 +27,12 @@ import static java.util.Objects.requireNonNull;
  *             → ALPN: HTTP/2 or HTTP/1.1 codec, then its header timeout
  *             (without TLS: protocol detection from the first bytes); HTTP/1.1: one pipelined request
  *             at a time past the codec (Http1PipeliningHandler), HTTP/2: one request per stream
- * per request: guard → header hygiene → path normalization → client-certificate header → authn (JWT)
- *              → authz → rate limit → 100-continue → forwarding
+ * per request: guard → header hygiene → TCP tunnel (CONNECT only) → path normalization
+ *              → client-certificate header → authn (JWT) → authz → rate limit → 100-continue → forwarding
  * </pre>
+ * A {@code CONNECT} for one of {@code inbound.tcp.ports} becomes a TCP tunnel to the application
+ * ({@link InboundTunnelHandler}: authorized with Istio's TCP semantics, limited per caller); any other
+ * {@code CONNECT} is refused there, before the request handlers could treat it as a request.
  * Authentication, authorization and throttling run in that order on the same policy snapshot, read once per
  * request; a request one of them refuses is answered here (401, 403, 429 or 503) and never reaches the
  * application. Throttling comes last, so a request refused for who it is costs the caller no budget. An
@@ -44,6 +47,8 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
     private final PathNormalizationHandler pathNormalization;
     private final InboundPolicy policy;
     private final DownstreamHttp http;
+    /** TCP tunnels, or null: then a CONNECT is a request like any other (tests of the HTTP path only). */
+    private final InboundTunnels tunnels;
 
     /**
      * @param tls            the TLS state, or null for a plaintext inbound listener (development only)
@@ -52,6 +57,14 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
     public InboundInitializer(HttpConfig http, long drainTimeoutMillis, DownstreamConnections connections,
                               ForwardingContext forwarding, TlsState tls, InboundPolicy policy,
                               RequestPathPolicy.Rules pathRules) {
+        this(http, drainTimeoutMillis, connections, forwarding, tls, policy, pathRules, null);
+    }
+
+    /** @param tunnels the TCP ports' tunnels ({@code inbound.tcp}); null: none (CONNECT is not intercepted) */
+    public InboundInitializer(HttpConfig http, long drainTimeoutMillis, DownstreamConnections connections,
+                              ForwardingContext forwarding, TlsState tls, InboundPolicy policy,
+                              RequestPathPolicy.Rules pathRules, InboundTunnels tunnels) {
+        this.tunnels = tunnels;
         this.connections = requireNonNull(connections, "connections");
         this.forwarding = requireNonNull(forwarding, "forwarding");
         this.tls = tls;
@@ -100,6 +113,7 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
 
     /** Per request (HTTP/1.1 connection or HTTP/2 stream), after the codec and the request guard. */
     private void addRequestHandlers(ChannelPipeline p) {
+        addTunnels(p);
         addNormalization(p);
         addClientCertHeader(p);
         InboundRequest request = new InboundRequest(policy.applicationPort());
@@ -108,6 +122,13 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         addRateLimit(p, request);
         DownstreamHttp.addExpectContinue(p);
         addForwarding(p, request);
+    }
+
+    /** First: a CONNECT never reaches the request handlers (a declared TCP port's tunnel, or a refusal). */
+    private void addTunnels(ChannelPipeline p) {
+        if (tunnels != null) {
+            p.addLast("tunnel", new InboundTunnelHandler(policy, tunnels));
+        }
     }
 
     /** Before authn/authz: from here on {@code request.uri()} is canonical, as matched and as forwarded. */

@@ -40,6 +40,11 @@ public final class OutboundRouter implements RouteResolver {
         this.namespace = requireNonNull(namespace, "namespace");
     }
 
+    /** The route to {@code service}, or null when this workload has no endpoints for it (TCP upstream ports). */
+    public Route route(ServiceName service) {
+        return byService.get(service);
+    }
+
     @Override
     public RouteResult resolve(HttpRequest request, Channel connection) {
         if (!byPort.isEmpty() && connection.localAddress() instanceof InetSocketAddress local) {

@@ -45,6 +45,8 @@ public final class RateLimiter implements AutoCloseable {
     private final RateLimitMetrics metrics;
     /** Guarded by this. */
     private final Map<RuleIdentity, RuleState> states = new HashMap<>();
+    /** The budgets of {@link SourceLimits} made by {@link #sourceLimits}: swept, never retired. Guarded by this. */
+    private final List<RuleState> fixed = new ArrayList<>();
     private final ScheduledExecutorService sweeper;
     /** The Redis global rules use now: the bootstrap file's, or the control plane's; null: none. */
     private volatile SharedBudgets shared;
@@ -194,6 +196,17 @@ public final class RateLimiter implements AutoCloseable {
         return new RateLimits(this, rules, ids);
     }
 
+    /**
+     * Per-source connection limits (the TCP ports' {@code maxConnectionsPerSource} and
+     * {@code connectionsPerSecond}): keyed cells like a rule's, under the same bound on tracked keys and swept
+     * by the same sweeper, kept for the sidecar's life.
+     */
+    public synchronized SourceLimits sourceLimits(long connectionsPerSecond, long burst, long maxOpen) {
+        RuleState state = new RuleState(tracked, List.of());
+        fixed.add(state);
+        return new SourceLimits(this, state, connectionsPerSecond, burst, maxOpen);
+    }
+
     /** {@code applied} is in force: every rule it does not use is retired, and its counters removed. */
     synchronized void inForce(RateLimits applied) {
         Set<RuleState> used = new HashSet<>();
@@ -212,9 +225,10 @@ public final class RateLimiter implements AutoCloseable {
      * @return how many cells were retired
      */
     public int sweep() {
-        List<RuleState> all;
+        List<RuleState> all = new ArrayList<>();
         synchronized (this) {
-            all = List.copyOf(states.values());
+            all.addAll(states.values());
+            all.addAll(fixed);
         }
         long now = now();
         int retired = 0;

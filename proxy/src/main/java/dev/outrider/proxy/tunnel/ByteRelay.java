@@ -3,6 +3,7 @@ package dev.outrider.proxy.tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -193,7 +194,7 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
         if (evt instanceof ChannelInputShutdownEvent) {
             inputShut = true;
             if (peer instanceof DuplexChannel duplex && peer.isActive()) {
-                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> duplex.shutdownOutput());
+                shutdownOutputAfterWrites(duplex);
             }
             if (pair.relayA.inputShut && pair.relayB.inputShut) {
                 pair.end();
@@ -212,6 +213,23 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    private static void shutdownOutputAfterWrites(DuplexChannel peer) {
+        afterWrites(peer).addListener(f -> peer.shutdownOutput());
+    }
+
+    /**
+     * Completes once everything written to {@code ch} so far is on the wire. The marker is written from the
+     * pipeline's first context, so it goes straight to the socket's outbound buffer, behind what a TLS handler
+     * already encrypted (the flush before it makes the TLS handler encrypt everything pending): a marker written
+     * through the TLS handler completes at once, and a half-close or close then would drop the bytes still queued
+     * (a socket's {@code shutdownOutput} and {@code close} fail the writes it has not sent).
+     */
+    private static ChannelFuture afterWrites(Channel ch) {
+        ch.flush();
+        ChannelHandlerContext first = ch.pipeline().firstContext();
+        return first == null ? ch.writeAndFlush(Unpooled.EMPTY_BUFFER) : first.writeAndFlush(Unpooled.EMPTY_BUFFER);
     }
 
     @Override
@@ -255,7 +273,7 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
 
         private static void closeAfterFlush(Channel ch) {
             if (ch.isActive()) {
-                ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                afterWrites(ch).addListener(ChannelFutureListener.CLOSE);
             } else {
                 ch.close();
             }

@@ -143,7 +143,68 @@ public final class UpstreamPool {
     }
 
     private void connectTls(Endpoint endpoint, UpstreamTls tls, boolean offerHttp2, Promise<UpstreamStream> promise) {
-        UpstreamTlsHandler verify = new UpstreamTlsHandler(this, endpoint, tls, promise);
+        connectTls(endpoint, tls, offerHttp2, promise, (ch, http2) -> {
+            if (http2) {
+                adoptHttp2(endpoint, ch, promise);
+            } else {
+                adoptHttp1(endpoint, ch, promise);
+            }
+        });
+    }
+
+    /**
+     * A new connection of its own for a TCP tunnel to {@code endpoint} (never pooled: it carries one TCP
+     * connection, then closes): with {@code tls}, the same handshake and identity check as for requests,
+     * ALPN http/1.1; the promise gets the connection once it is verified, auto-read off, with nothing in its
+     * pipeline after TLS, and counts on the endpoint (least-request balancing) until it closes.
+     *
+     * @param tls mTLS to the service's sidecars, or null for plaintext (tls.mode: disabled)
+     */
+    public Future<Channel> connectTunnel(Endpoint endpoint, UpstreamTls tls) {
+        assert loop.inEventLoop();
+        Promise<Channel> promise = loop.newPromise();
+        if (closed) {
+            return promise.setFailure(new IllegalStateException("upstream pool is closed"));
+        }
+        endpoint.requestStarted();
+        promise.addListener(f -> {
+            if (f.isSuccess()) {
+                ((Channel) f.getNow()).closeFuture().addListener(c -> endpoint.requestFinished());
+            } else {
+                endpoint.requestFinished();
+            }
+        });
+        if (tls != null) {
+            connectTls(endpoint, tls, false, promise, (ch, http2) -> promise.trySuccess(ch));
+        } else {
+            connectPlain(endpoint.address()).addListener((ChannelFuture f) -> {
+                if (f.isSuccess()) {
+                    promise.trySuccess(f.channel());
+                } else {
+                    promise.tryFailure(f.cause());
+                }
+            });
+        }
+        return promise;
+    }
+
+    /**
+     * A plaintext connection of its own to {@code address} with the upstream settings (connect timeout, auto-read
+     * off) and an empty pipeline: a TCP tunnel's connection to the local application.
+     */
+    public ChannelFuture connectPlain(java.net.InetSocketAddress address) {
+        assert loop.inEventLoop();
+        return bootstrap().handler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                // nothing until the tunnel is joined
+            }
+        }).connect(address);
+    }
+
+    private void connectTls(Endpoint endpoint, UpstreamTls tls, boolean offerHttp2, Promise<?> promise,
+                            UpstreamTlsHandler.Adopter adopter) {
+        UpstreamTlsHandler verify = new UpstreamTlsHandler(endpoint, tls, promise, adopter);
         ChannelFuture connect = bootstrap().handler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {

@@ -22,23 +22,31 @@ import java.security.cert.X509Certificate;
  * handshake is done. The upstream must prove one of the service's expected identities; otherwise the
  * connection is closed before any request bytes are sent, the failure is counted, logged and recorded as a
  * security event, and the request fails (it never falls back to plaintext). Then ALPN decides: HTTP/2 or
- * HTTP/1.1 handlers replace this one.
+ * HTTP/1.1 handlers replace this one; or, for a TCP tunnel, its {@code CONNECT} handler does.
  */
 final class UpstreamTlsHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(UpstreamTlsHandler.class);
 
-    private final UpstreamPool pool;
+    /** What takes a verified connection over: the pool's HTTP/1.1 or HTTP/2 side, or a TCP tunnel. */
+    @FunctionalInterface
+    interface Adopter {
+        /** @param http2 ALPN chose h2 */
+        void adopt(io.netty.channel.Channel ch, boolean http2);
+    }
+
     private final Endpoint endpoint;
     private final UpstreamTls tls;
-    private final Promise<UpstreamStream> promise;
+    private final Promise<?> promise;
+    private final Adopter adopter;
     /** Event loop only. */
     private boolean done;
 
-    UpstreamTlsHandler(UpstreamPool pool, Endpoint endpoint, UpstreamTls tls, Promise<UpstreamStream> promise) {
-        this.pool = pool;
+    /** @param promise failed with the reason when the handshake or the identity check fails */
+    UpstreamTlsHandler(Endpoint endpoint, UpstreamTls tls, Promise<?> promise, Adopter adopter) {
         this.endpoint = endpoint;
         this.tls = tls;
         this.promise = promise;
+        this.adopter = adopter;
     }
 
     @Override
@@ -79,11 +87,7 @@ final class UpstreamTlsHandler extends ChannelInboundHandlerAdapter {
         tls.state().metrics().handshakeSucceeded(Direction.OUTBOUND);
         ctx.channel().attr(PeerIdentity.KEY).set(peer);
         ctx.pipeline().remove(this);
-        if (ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol())) {
-            pool.adoptHttp2(endpoint, ctx.channel(), promise);
-        } else {
-            pool.adoptHttp1(endpoint, ctx.channel(), promise);
-        }
+        adopter.adopt(ctx.channel(), ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol()));
     }
 
     @Override

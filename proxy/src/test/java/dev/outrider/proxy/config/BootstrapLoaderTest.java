@@ -386,6 +386,50 @@ class BootstrapLoaderTest {
     }
 
     @Test
+    void tcpUpstreamPortsAndInboundTcpPorts() {
+        BootstrapConfig c = BootstrapLoader.parse("""
+                node: {service: frontend, namespace: shop}
+                inbound: {tcp: {ports: [6379, 5432], maxConnectionsPerSource: 10, connectionsPerSecond: 5}}
+                outbound: {upstreams: [{service: redis, port: 16379, protocol: tcp, targetPort: 6379},
+                                       {service: redis, port: 9001}]}
+                services: [{name: redis, endpoints: ["127.0.0.1:15006"]}]
+                """, "test");
+        assertThat(c.inbound().tcp()).isEqualTo(new TcpPortsConfig(java.util.Set.of(5432, 6379), 10, 5, 1000));
+        assertThat(c.outbound().upstreams()).containsExactly(
+                new UpstreamPortConfig(new ServiceName("redis", "shop"), 16379, UpstreamPortConfig.Kind.TCP, 6379),
+                new UpstreamPortConfig(new ServiceName("redis", "shop"), 9001));
+        assertThat(BootstrapLoader.parse("node: {service: a}\n", "test").inbound().tcp().ports()).isEmpty();
+    }
+
+    @Test
+    void tcpFieldsAreChecked() {
+        String services = "services: [{name: redis, endpoints: [\"127.0.0.1:15006\"]}]\n";
+        assertThat(error("node: {service: a}\noutbound: {upstreams: [{service: redis, port: 9001, protocol: tcp}]}\n"
+                + services).getMessage())
+                .isEqualTo("outbound.upstreams[0].targetPort: required with protocol: tcp (the service's TCP port)");
+        assertThat(error("node: {service: a}\noutbound: {upstreams: [{service: redis, port: 9001, targetPort: 6379}]}\n"
+                + services).getMessage())
+                .isEqualTo("outbound.upstreams[0].targetPort: only for protocol: tcp (an HTTP upstream port routes by"
+                        + " service)");
+        assertThat(error("node: {service: a}\noutbound: {upstreams: [{service: redis, port: 9001, protocol: udp}]}\n"
+                + services).getMessage())
+                .isEqualTo("outbound.upstreams[0].protocol: unknown value 'udp' (allowed: http, tcp)");
+        assertThat(error("node: {service: a}\noutbound: {upstreams: [{service: redis, port: 9001, protocol: tcp,"
+                + " targetPort: 0}]}\n" + services).getMessage())
+                .isEqualTo("outbound.upstreams[0].targetPort: 0 is not a port (1-65535)");
+        assertThat(error("node: {service: a}\ninbound: {tcp: {ports: [6379, 70000]}}\n").getMessage())
+                .isEqualTo("inbound.tcp.ports[1]: expected a port number (1-65535), got number 70000");
+        assertThat(error("node: {service: a}\ninbound: {tcp: {ports: [6379, 6379]}}\n").getMessage())
+                .isEqualTo("inbound.tcp.ports[1]: duplicate port 6379");
+        assertThat(error("node: {service: a}\ninbound: {tcp: {ports: [x]}}\n").getMessage())
+                .isEqualTo("inbound.tcp.ports[0]: expected a port number (1-65535), got string 'x'");
+        assertThat(error("node: {service: a}\ninbound: {tcp: {maxConnectionsPerSource: 0}}\n").getMessage())
+                .isEqualTo("inbound.tcp.maxConnectionsPerSource: 0 is out of range (1-1000000)");
+        assertThat(error("node: {service: a}\ninbound: {tcp: {port: [1]}}\n").getMessage())
+                .startsWith("inbound.tcp.port: unknown field 'port'");
+    }
+
+    @Test
     void upstreamServiceMustBeInServices() {
         assertThat(error("""
                 node: {service: frontend, namespace: shop}

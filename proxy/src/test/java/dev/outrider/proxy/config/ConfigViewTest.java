@@ -44,7 +44,9 @@ class ConfigViewTest {
                 "clockSkew", "1m", "maxLength", 16384, "cacheSize", 10000, "jwksRefresh", "5m"));
         assertThat(view.get("inbound")).isEqualTo(
                 Map.of("listen", "0.0.0.0:15006", "application", "127.0.0.1:8080", "applicationProtocol", "http1",
-                        "maxConnections", 4096, "maxConnectionsPerPeer", 1024));
+                        "maxConnections", 4096, "maxConnectionsPerPeer", 1024,
+                        "tcp", Map.of("ports", List.of(), "maxConnectionsPerSource", 1024,
+                                "connectionsPerSecond", 1000, "connectionBurst", 1000)));
         assertThat(view.get("outbound")).isEqualTo(Map.of("listen", "127.0.0.1:15001",
                 "upstreams", List.of(Map.of("service", "orders.shop", "port", 9001)), "maxConnections", 4096));
         assertThat(view.get("services")).isEqualTo(List.of(Map.of("name", "orders", "namespace", "shop",
