@@ -184,7 +184,9 @@ public final class Sidecar implements AutoCloseable {
         Endpoint appEndpoint = endpoint(config.inbound().application());
         Cluster app = new Cluster("inbound|" + config.inbound().application(),
                 config.inbound().applicationProtocol(), List.of(appEndpoint));
-        InboundTunnels tunnels = new InboundTunnels(config.inbound().tcp(), appEndpoint.address().getAddress(),
+        // Without TCP ports no tunnel handler is added to the inbound pipelines (a CONNECT then gets 405 from forwarding).
+        InboundTunnels tunnels = config.inbound().tcp().ports().isEmpty() ? null
+                : new InboundTunnels(config.inbound().tcp(), appEndpoint.address().getAddress(),
                 rateLimiter.sourceLimits(config.inbound().tcp().connectionsPerSecond(),
                         config.inbound().tcp().connectionBurst(), config.inbound().tcp().maxConnectionsPerSource()),
                 tcpMetrics, pools, config.upstream().idleTimeout().toNanos());

@@ -146,6 +146,10 @@ final class Exchange implements UpstreamListener {
                 remote == null ? null : remote.getAddress().getHostAddress(), fc.forwardedProto());
         span = fc.tracing().start(fc.direction(), request.headers(), method, uri, startMillis * 1_000_000L);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (HttpMethod.CONNECT.equals(request.method())) { // tunnels are TCP ports' (inbound/InboundTunnelHandler), never forwarded
+            respondLocally(UpstreamFailures.CONNECT_NOT_FORWARDED);
+            return;
+        }
         RouteResult result = fc.router().resolve(request, owner.connection());
         if (result instanceof NoRoute noRoute) {
             respondLocally(UpstreamFailures.of(noRoute));

@@ -27,6 +27,13 @@ final class UpstreamFailures {
     static final LocalRejection UPGRADE_NOT_OFFERED = new LocalRejection(HttpResponseStatus.BAD_GATEWAY,
             "upstream switched to a protocol the request did not offer");
 
+    /**
+     * 405: a CONNECT that no TCP port took (RFC 9110 §9.3.6): a sidecar opens tunnels only to its workload's declared
+     * TCP ports, and never forwards a CONNECT, which would make it a proxy to anywhere.
+     */
+    static final LocalRejection CONNECT_NOT_FORWARDED = new LocalRejection(HttpResponseStatus.METHOD_NOT_ALLOWED,
+            "CONNECT is not forwarded; TCP goes through a TCP port (outbound.upstreams protocol: tcp)");
+
     private UpstreamFailures() {
     }
 

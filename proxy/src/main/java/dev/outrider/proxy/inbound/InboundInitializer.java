@@ -47,7 +47,7 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
     private final PathNormalizationHandler pathNormalization;
     private final InboundPolicy policy;
     private final DownstreamHttp http;
-    /** TCP tunnels, or null: then a CONNECT is a request like any other (tests of the HTTP path only). */
+    /** TCP tunnels, or null when no TCP port is declared: then nothing intercepts a CONNECT, and forwarding refuses it (405). */
     private final InboundTunnels tunnels;
 
     /**

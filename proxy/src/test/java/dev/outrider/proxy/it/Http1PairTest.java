@@ -1,5 +1,6 @@
 package dev.outrider.proxy.it;
 
+import dev.outrider.proxy.tls.TestPki;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -188,6 +189,22 @@ class Http1PairTest {
 
         assertThat(r.statusCode()).isEqualTo(404);
         assertThat(r.body()).contains("payments.billing");
+    }
+
+    @Test
+    void aConnectIsNeverForwardedNeitherByTheOutboundListenerNorByAnInboundOneWithoutTcpPorts() throws Exception {
+        int before = backend.requestCount();
+        try (RawHttp raw = new RawHttp(pair.outbound())) {
+            raw.send("CONNECT orders:22 HTTP/1.1\r\nHost: orders:22\r\n\r\n");
+            assertThat(RawHttp.status(raw.readHead())).isEqualTo(405);
+        }
+        try (RawHttp raw = RawHttp.mtls(pair.b.inboundAddress(), pair.ca.leaf()
+                .spiffe(TestPki.spiffe("cluster.local", "shop", "frontend")).issue())) {
+            raw.send("CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n");
+            // no TCP port declared: no tunnel handler; path normalization refuses the authority-form target
+            assertThat(RawHttp.status(raw.readHead())).isEqualTo(400);
+        }
+        assertThat(backend.requestCount()).as("nothing reached the application").isEqualTo(before);
     }
 
     @Test
