@@ -68,7 +68,7 @@ class OutputTest {
                                     {"number": 8080, "name": "plain", "protocol": "HTTP"}]}}""")));
 
         assertThat(table.lines().toList()).containsExactly(
-                "NAMESPACE  NAME  HOSTS            PORTS                    RESOLUTION  TLS     EXPORT-TO  RESOURCEVERSION",
+                "NAMESPACE  NAME  HOSTS            PORTS                   RESOLUTION  TLS     EXPORT-TO  RESOURCEVERSION",
                 "shop       api   api.example.com  80/HTTP->443,8080/HTTP  DNS         SIMPLE  *          9");
     }
 
