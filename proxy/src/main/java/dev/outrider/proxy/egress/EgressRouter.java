@@ -85,11 +85,17 @@ public final class EgressRouter {
         return route.route();
     }
 
-    /** 403 for a host no ServiceEntry exported to this workload declares; counted. */
-    public NoRoute notDeclared(String host) {
+    /**
+     * 403 for a host no ServiceEntry exported to this workload declares; counted.
+     *
+     * @param meshName the host also reads as {@code name.namespace} of a namespace this workload has no service of
+     *                 ({@code payments.billing}, or {@code github.com}): the message says it is neither
+     */
+    public NoRoute notDeclared(String host, boolean meshName) {
         metrics.notDeclared();
-        return new NoRoute(HttpResponseStatus.FORBIDDEN, "egress to '" + host + "' refused: the host is not in the"
-                + " egress allow-list (no ServiceEntry exported to this workload declares it)");
+        return new NoRoute(HttpResponseStatus.FORBIDDEN, "egress to '" + host + "' refused: "
+                + (meshName ? "no mesh service of that name is in this workload's snapshot, and the host" : "the host")
+                + " is not in the egress allow-list (no ServiceEntry exported to this workload declares it)");
     }
 
     private static int parsePort(String host, int from) {

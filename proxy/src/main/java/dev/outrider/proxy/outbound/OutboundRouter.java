@@ -91,7 +91,7 @@ public final class OutboundRouter implements RouteResolver {
                 return external;
             }
             if (!meshForm(host, service)) {
-                return egress.notDeclared(host);
+                return egress.notDeclared(host, service != null);
             }
         }
         String named = service == null ? host : service.toString();

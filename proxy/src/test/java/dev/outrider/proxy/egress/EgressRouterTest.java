@@ -58,7 +58,7 @@ class EgressRouterTest {
         assertThat(resolve("api.example.com:99999", HttpMethod.GET)).isNull();
         assertThat(resolve("[::1]:80", HttpMethod.GET)).isNull();
         assertThat(resolve("billing.example.com", HttpMethod.GET)).as("exported to billing only").isNull();
-        assertThat(router.notDeclared("x.example.com").message()).contains("not in the egress allow-list");
+        assertThat(router.notDeclared("x.example.com", false).message()).contains("not in the egress allow-list");
         assertThat(registry.get("outrider.egress.requests").tag("outcome", "not_declared").counter().count())
                 .isEqualTo(2);
     }
