@@ -175,6 +175,17 @@ class EgressTest {
     }
 
     @Test
+    void theAdminConfigViewListsTheEntriesInForce() throws Exception {
+        InetSocketAddress admin = orders.adminAddress();
+        HttpResponse<String> config = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + admin.getPort() + "/config")).build(), HttpResponse.BodyHandlers.ofString());
+        var entries = new com.fasterxml.jackson.databind.ObjectMapper().readTree(config.body())
+                .at("/policySnapshot/serviceEntries");
+        assertThat(entries.toString()).isEqualTo(
+                "[\"shop/allowed\",\"shop/wrong-ca\",\"shop/default-trust\",\"shop/restricted\",\"shop/plain\"]");
+    }
+
+    @Test
     void anUndeclaredExternalHostIsRefusedWith403AndCounted() throws Exception {
         double before = Metrics.sum(orders, "outrider_egress_requests_total", "outcome", "not_declared");
         HttpResponse<String> r = get(orders, "www.example.com", "/");
