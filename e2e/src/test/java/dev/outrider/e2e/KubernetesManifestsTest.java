@@ -206,6 +206,30 @@ class KubernetesManifestsTest {
         assertThat(map(rules.get(0), "rule")).containsOnlyKeys("ports");
         assertThat(list(map(rules.get(0), "rule").get("ports"), "ports")).containsExactly(
                 Map.of("port", 15006, "protocol", "TCP"), Map.of("port", 15021, "protocol", "TCP"));
+
+        // Nor may the application go around its sidecar's egress allow-list: the pods reach only cluster DNS, the
+        // control plane and other sidecars' inbound port.
+        Map<String, Object> egress = one(docs, "NetworkPolicy", "outrider-egress-through-sidecar");
+        assertThat(at(egress, "metadata.namespace")).isEqualTo("shop");
+        assertThat(at(egress, "spec.podSelector")).isEqualTo(Map.of());
+        assertThat(at(egress, "spec.policyTypes")).isEqualTo(List.of("Egress"));
+        List<Object> out = list(at(egress, "spec.egress"), "egress");
+        assertThat(out).hasSize(3);
+        assertThat(list(map(out.get(0), "dns").get("ports"), "ports")).containsExactly(
+                Map.of("port", 53, "protocol", "UDP"), Map.of("port", 53, "protocol", "TCP"));
+        Map<String, Object> controlPlane = map(list(map(out.get(1), "cp").get("to"), "to").get(0), "peer");
+        assertThat(at(controlPlane, "namespaceSelector.matchLabels")).isEqualTo(
+                Map.of("kubernetes.io/metadata.name", "outrider-system"));
+        assertThat(at(controlPlane, "podSelector.matchLabels")).isEqualTo(
+                Map.of("app.kubernetes.io/name", "outrider-control-plane"));
+        assertThat(list(map(out.get(1), "cp").get("ports"), "ports")).containsExactly(
+                Map.of("port", 15010, "protocol", "TCP"));
+        assertThat(list(map(out.get(2), "mesh").get("ports"), "ports")).containsExactly(
+                Map.of("port", 15006, "protocol", "TCP"));
+        for (Object rule : out) {
+            assertThat(map(rule, "rule")).as("no rule without peers: that would allow every destination")
+                    .containsKey("to");
+        }
     }
 
     @Test

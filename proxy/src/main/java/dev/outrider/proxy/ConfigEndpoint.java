@@ -54,6 +54,7 @@ final class ConfigEndpoint implements Supplier<Map<String, Object>> {
         snapshot.put("rateLimitPolicies", p.rateLimits().policies());
         snapshot.put("rateLimitRules", p.rateLimits().ruleCount());
         snapshot.put("rateLimitTrackedKeys", rateLimiter.trackedKeys());
+        snapshot.put("serviceEntries", p.egress().entries());
         RateLimiter.RedisInUse redis = rateLimiter.redisInUse();
         Map<String, Object> r = null;
         if (redis != null) {

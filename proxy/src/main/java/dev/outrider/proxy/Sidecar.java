@@ -13,6 +13,9 @@ import dev.outrider.core.snapshot.RedisSettings;
 import dev.outrider.proxy.config.UpstreamPortConfig;
 import dev.outrider.proxy.control.ControlPlaneLink;
 import dev.outrider.proxy.control.SnapshotApplication;
+import dev.outrider.proxy.egress.EgressCompiler;
+import dev.outrider.proxy.egress.EgressMetrics;
+import dev.outrider.proxy.egress.EgressRouter;
 import dev.outrider.proxy.forward.ForwardingContext;
 import dev.outrider.proxy.forward.Route;
 import dev.outrider.proxy.forward.RouteResolver;
@@ -39,6 +42,7 @@ import dev.outrider.proxy.policy.WorkloadPolicyCompiler;
 import dev.outrider.proxy.ratelimit.RateLimiter;
 import dev.outrider.proxy.ratelimit.SharedBudgets;
 import dev.outrider.proxy.runtime.DrainState;
+import dev.outrider.proxy.tls.TlsContexts;
 import dev.outrider.proxy.tls.TlsState;
 import dev.outrider.proxy.transport.Transport;
 import dev.outrider.proxy.upstream.Cluster;
@@ -157,8 +161,10 @@ public final class Sidecar implements AutoCloseable {
         RateLimiter rateLimiter = new RateLimiter(config.rateLimits().maxTracked(),
                 config.rateLimits().sweepInterval(), System::nanoTime, registry, sharedBudgets);
         resources.push(rateLimiter);
+        EgressMetrics egressMetrics = new EgressMetrics(registry);
         WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(config.node(), config.policies(), config.jwt(),
-                jwks, policyMetrics, rateLimiter);
+                jwks, policyMetrics, rateLimiter, new EgressCompiler(TlsContexts.provider(config.tls().provider()),
+                        egressMetrics, config.node().namespace()));
         // The first snapshot is in force before any listener opens.
         PolicySource policySource = PolicySource.start(config.policies(), controlPlane != null, compiler,
                 policyMetrics);
@@ -202,7 +208,10 @@ public final class Sidecar implements AutoCloseable {
                                 config.policies().pathParameters()), tunnels));
         resources.push(inboundListener::close);
 
-        RouteTableBuilder routeBuilder = new RouteTableBuilder(config, tls);
+        // Hosts that are no mesh service: the egress allow-list of the policy snapshot in force.
+        EgressRouter egress = new EgressRouter(() -> policies.current().egress(), egressMetrics,
+                config.node().identity());
+        RouteTableBuilder routeBuilder = new RouteTableBuilder(config, tls, egress);
         OutboundRoutes routes = new OutboundRoutes(routeBuilder.build(List.of()));
         ForwardingContext outboundCtx = new ForwardingContext(Direction.OUTBOUND, routes, pools, config.upstream(),
                 metrics, accessLog, drainState, "http", tracing);

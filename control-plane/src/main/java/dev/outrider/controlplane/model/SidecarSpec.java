@@ -47,7 +47,8 @@ public record SidecarSpec(ResourceKey key, List<String> serviceAccounts, List<Ho
     /** Istio fields with no meaning here, and why, per level: refused with the reason rather than as unknown. */
     private static final Map<String, String> ISTIO_SPEC_ONLY = Map.of(
             "ingress", "inbound listeners are the sidecar's bootstrap file's (inbound.listen)",
-            "outboundTrafficPolicy", "a sidecar forwards only to the services of its snapshot and bootstrap file",
+            "outboundTrafficPolicy", "a sidecar forwards only to the services of its snapshot and bootstrap file"
+                    + " and the ServiceEntries exported to it (Istio's REGISTRY_ONLY)",
             "inboundConnectionPool", "inbound limits are RateLimitPolicy's");
     private static final Map<String, String> ISTIO_SELECTOR_ONLY = Map.of(
             "labels", "snapshots are per workload identity (namespace and service account), not per pod:"
@@ -61,7 +62,7 @@ public record SidecarSpec(ResourceKey key, List<String> serviceAccounts, List<Ho
      *
      * @param namespace {@code *} (any), {@code .} (the workload's namespace; {@link #resolve}d before matching) or a
      *                  namespace
-     * @param service   {@code *} (any) or a Service's name
+     * @param service   {@code *} (any), a Service's name, or a ServiceEntry's host (a DNS name)
      */
     public record Host(String namespace, String service) implements Comparable<Host> {
         public Host {
@@ -86,9 +87,14 @@ public record SidecarSpec(ResourceKey key, List<String> serviceAccounts, List<Ho
                 throw new IllegalArgumentException(quote(text) + ": " + quote(namespace) + " is not '*' (any namespace),"
                         + " '.' (the workload's) or a namespace (RFC 1123 label)");
             }
-            if (!service.equals(ANY) && !DnsLabel.isValid(service)) {
+            if (!service.equals(ANY) && !DnsLabel.isDnsName(service)) {
                 throw new IllegalArgumentException(quote(text) + ": " + quote(service) + " is not '*' (every service"
-                        + " of the namespace) or a Service's metadata.name (an RFC 1123 label, not a DNS name)");
+                        + " of the namespace), a Service's metadata.name (an RFC 1123 label) or a ServiceEntry host"
+                        + " (a DNS name)");
+            }
+            if (service.endsWith(".svc") || service.contains(".svc.")) {
+                throw new IllegalArgumentException(quote(text) + ": " + quote(service) + " is a mesh service's DNS"
+                        + " name; name a Service by its metadata.name (an RFC 1123 label)");
             }
             return new Host(namespace, service);
         }
@@ -96,6 +102,15 @@ public record SidecarSpec(ResourceKey key, List<String> serviceAccounts, List<Ho
         /** This host with {@code .} made {@code workloadNamespace}. */
         public Host resolve(String workloadNamespace) {
             return namespace.equals(WORKLOADS_NAMESPACE) ? new Host(workloadNamespace, service) : this;
+        }
+
+        /**
+         * Whether this (resolved) host names {@code host}, a host of a ServiceEntry of {@code namespace}: Istio's
+         * {@code NAMESPACE/DNS-NAME} (any namespace or {@code .}, then {@code api.example.com} or any host).
+         */
+        public boolean matchesHost(String namespace, String host) {
+            return (this.namespace.equals(ANY) || this.namespace.equals(namespace))
+                    && (service.equals(ANY) || service.equals(host));
         }
 
         /** Whether this (resolved) host names {@code service}. */

@@ -1,7 +1,10 @@
 package dev.outrider.controlplane.snapshot;
 
 import dev.outrider.core.model.ServiceName;
+import dev.outrider.core.policy.AuthorizationPolicy;
+import dev.outrider.core.policy.PolicyDocument;
 import dev.outrider.core.policy.PolicyDocuments;
+import dev.outrider.core.policy.ServiceEntry;
 import dev.outrider.core.policy.PolicyException;
 import dev.outrider.core.snapshot.SnapshotEndpoint;
 import dev.outrider.controlplane.model.MeshConfig;
@@ -35,7 +38,8 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * What each workload sees (docs/control-plane.md, "Snapshots"): the policies of its namespace and of the mesh's root
- * namespace, and the live endpoints, each with its Service's protocol, of every Service exported to its namespace
+ * namespace; the ServiceEntries exported to its namespace (narrowed by a Sidecar's egress hosts as services are),
+ * appended to the policy text with the AuthorizationPolicies whose targetRefs name them; and the live endpoints, each with its Service's protocol, of every Service exported to its namespace
  * and, when a Sidecar applies to it ({@link SidecarSelection}), named by that Sidecar's egress hosts. The content
  * depends on the workload's scope only (its namespace and the egress hosts in force for it), so it is computed once
  * per scope, however many workloads share it; the hub signs it per workload.
@@ -85,6 +89,21 @@ final class SnapshotContents {
             }
             return false;
         }
+
+        /** Whether the egress hosts name one of the entry's hosts ({@code NAMESPACE/HOST}), or there are none. */
+        boolean calls(ServiceEntry entry) {
+            if (hosts == null) {
+                return true;
+            }
+            for (SidecarSpec.Host host : hosts) {
+                for (String h : entry.hosts()) {
+                    if (host.matchesHost(entry.metadata().namespace(), h)) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
     }
 
     /**
@@ -96,7 +115,15 @@ final class SnapshotContents {
     record Compiled(Content content, long inputsVersion) {
     }
 
-    private record Checked(long version, boolean valid) {
+    /** A stored policy or ServiceEntry at one version, as the sidecar's reader read it: null when it refused it. */
+    private record Checked(long version, PolicyDocument document) {
+        boolean valid() {
+            return document != null;
+        }
+    }
+
+    /** A ServiceEntry that passed the reader, its stored JSON, and the AuthorizationPolicies targeting it. */
+    private record Entry(ServiceEntry entry, StoredResource stored, List<StoredResource> targeting) {
     }
 
     /** A stored Sidecar at one version: its spec, or null when it cannot be read (logged once per version). */
@@ -158,6 +185,7 @@ final class SnapshotContents {
         }
         List<ServiceSpec> services = services(source, global);
         SidecarSelection selection = new SidecarSelection(sidecars(source, global), root);
+        List<Entry> entries = serviceEntries(source, global);
         Map<String, String> policyTexts = new HashMap<>();
         Map<Scope, Compiled> byScope = new HashMap<>();
         Map<WorkloadIdentity, Compiled> contents = new HashMap<>();
@@ -173,7 +201,8 @@ final class SnapshotContents {
                 });
                 long[] inputs = {Math.max(global[0], Math.max(policyVersions.getOrDefault(s.namespace(), 0L),
                         policyVersions.getOrDefault(root, 0L)))};
-                Content fresh = new Content(text, endpoints(s, services, registrations, inputs));
+                Content fresh = new Content(text + entriesText(s, root, entries),
+                        endpoints(s, services, registrations, inputs));
                 Content last = previous.get(s);
                 return new Compiled(fresh.equals(last) ? last : fresh, inputs[0]);
             });
@@ -182,6 +211,70 @@ final class SnapshotContents {
         previous.clear();
         byScope.forEach((scope, compiled) -> previous.put(scope, compiled.content()));
         return contents;
+    }
+
+    /**
+     * Every stored ServiceEntry the sidecar's reader accepts, with the AuthorizationPolicies of its namespace whose
+     * targetRefs name it; {@code greatestVersion} gets every ServiceEntry's version and every AuthorizationPolicy's of
+     * a namespace holding one.
+     */
+    private List<Entry> serviceEntries(StoreReader source, long[] greatestVersion) {
+        List<StoredResource> stored = source.list(ResourceKind.SERVICE_ENTRY.kind(), null);
+        if (stored.isEmpty()) {
+            return List.of();
+        }
+        Set<String> namespaces = new HashSet<>();
+        for (StoredResource r : stored) {
+            namespaces.add(r.key().namespace());
+        }
+        List<AuthorizationPolicy> targeting = new ArrayList<>();
+        Map<AuthorizationPolicy, StoredResource> storedPolicy = new HashMap<>();
+        for (StoredResource policy : source.list(ResourceKind.AUTHORIZATION_POLICY.kind(), null)) {
+            if (namespaces.contains(policy.key().namespace())) {
+                greatestVersion[0] = Math.max(greatestVersion[0], policy.resourceVersion());
+                if (check(policy).document() instanceof AuthorizationPolicy p && p.targetsServiceEntries()) {
+                    targeting.add(p);
+                    storedPolicy.put(p, policy);
+                }
+            }
+        }
+        List<Entry> entries = new ArrayList<>();
+        for (StoredResource r : stored) {
+            greatestVersion[0] = Math.max(greatestVersion[0], r.resourceVersion());
+            if (check(r).document() instanceof ServiceEntry entry) {
+                List<StoredResource> policies = new ArrayList<>();
+                for (AuthorizationPolicy p : targeting) {
+                    if (p.targets(r.key().namespace(), r.key().name())) {
+                        policies.add(storedPolicy.get(p));
+                    }
+                }
+                entries.add(new Entry(entry, r, policies));
+            }
+        }
+        return entries;
+    }
+
+    /**
+     * The ServiceEntries the scope sees (exported to its namespace and named by its egress hosts, if any), and the
+     * AuthorizationPolicies that target them from namespaces whose policies the scope's text does not already carry
+     * (every policy of the scope's namespace and the root namespace is in it), as text to append to the policies.
+     */
+    private static String entriesText(Scope scope, String root, List<Entry> entries) {
+        List<StoredResource> visible = new ArrayList<>();
+        Set<ResourceKey> added = new HashSet<>();
+        for (Entry e : entries) {
+            if (!e.entry().exportedTo(scope.namespace()) || !scope.calls(e.entry())) {
+                continue;
+            }
+            visible.add(e.stored());
+            for (StoredResource policy : e.targeting()) {
+                String ns = policy.key().namespace();
+                if (!ns.equals(scope.namespace()) && !ns.equals(root) && added.add(policy.key())) {
+                    visible.add(policy);
+                }
+            }
+        }
+        return ResourceDocuments.policyText(visible);
     }
 
     /** Every stored Sidecar that can be read. */
@@ -230,26 +323,36 @@ final class SnapshotContents {
                 }
             }
         }
+        for (ResourceKind kind : List.of(ResourceKind.SERVICE_ENTRY, ResourceKind.AUTHORIZATION_POLICY)) {
+            for (StoredResource r : source.list(kind.kind(), null)) {
+                stored.add(r.key()); // ServiceEntries and the policies targeting them are checked with them
+            }
+        }
         checked.keySet().retainAll(stored);
         return byNamespace;
     }
 
     private boolean valid(StoredResource policy) {
+        return check(policy).valid();
+    }
+
+    /** The stored document as the sidecar's reader reads it, once per version; logged when refused. */
+    private Checked check(StoredResource policy) {
         Checked c = checked.get(policy.key());
         if (c == null || c.version() != policy.resourceVersion()) {
-            boolean valid;
+            PolicyDocument document;
             try {
-                PolicyDocuments.parse(new String(policy.document(), StandardCharsets.UTF_8), policy.key().toString());
-                valid = true;
-            } catch (PolicyException | IllegalArgumentException e) {
+                document = PolicyDocuments.parse(new String(policy.document(), StandardCharsets.UTF_8),
+                        policy.key().toString()).getFirst();
+            } catch (PolicyException | IllegalArgumentException | java.util.NoSuchElementException e) {
                 log.warn("stored policy {} at version {} is left out of snapshots: {}", policy.key(),
                         policy.resourceVersion(), e.getMessage());
-                valid = false;
+                document = null;
             }
-            c = new Checked(policy.resourceVersion(), valid);
+            c = new Checked(policy.resourceVersion(), document);
             checked.put(policy.key(), c);
         }
-        return c.valid();
+        return c;
     }
 
     /** Every stored Service, ordered by namespace and name; a damaged one is logged and left out. */

@@ -53,8 +53,8 @@ class SidecarApiTest {
         assertThat(host.statusCode()).as(host.body()).isEqualTo(400);
         JsonNode body = ApiClient.json(host);
         assertThat(body.get("field").asText()).isEqualTo("spec.egress[0].hosts[1]");
-        assertThat(body.get("message").asText()).contains("is not '*' (every service of the namespace) or a"
-                + " Service's metadata.name");
+        assertThat(body.get("message").asText()).contains("is a mesh service's DNS name; name a Service by its"
+                + " metadata.name");
 
         HttpResponse<String> labels = admin.put("/v1/namespaces/bad/sidecarscopes/web", YAML, """
                 apiVersion: outrider.dev/v1

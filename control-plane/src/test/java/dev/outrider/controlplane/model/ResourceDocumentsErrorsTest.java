@@ -193,8 +193,8 @@ class ResourceDocumentsErrorsTest {
                 sidecar("{egress: [{hosts: [\"./*\", \"Payments/*\"]}]}", "spec.egress[0].hosts[1]",
                         "'Payments/*': 'Payments' is not '*' (any namespace), '.' (the workload's) or a namespace"),
                 sidecar("{egress: [{hosts: [\"payments/payments.payments.svc.cluster.local\"]}]}",
-                        "spec.egress[0].hosts[0]", "'payments.payments.svc.cluster.local' is not '*' (every service of"
-                                + " the namespace) or a Service's metadata.name (an RFC 1123 label, not a DNS name)"),
+                        "spec.egress[0].hosts[0]", "'payments.payments.svc.cluster.local' is a mesh service's DNS name;"
+                                + " name a Service by its metadata.name"),
                 sidecar("{egress: [{hosts: [\"*/*.example.com\"]}]}", "spec.egress[0].hosts[0]",
                         "'*.example.com' is not '*'"),
                 sidecar("{egress: [{hosts: [\"~/*\"]}]}", "spec.egress[0].hosts[0]",

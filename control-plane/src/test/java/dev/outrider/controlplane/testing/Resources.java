@@ -38,6 +38,12 @@ public final class Resources {
                 "apiVersion: outrider.dev/v1\nkind: AuthorizationPolicy\nspec: " + spec + "\n");
     }
 
+    /** A ServiceEntry (Istio's apiVersion) with the given spec. */
+    public static StoredResource serviceEntry(Store store, String namespace, String name, String spec) {
+        return put(store, ResourceKind.SERVICE_ENTRY, namespace, name,
+                "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nspec: " + spec + "\n");
+    }
+
     /** The MeshConfig with the given spec. */
     public static StoredResource meshConfig(Store store, String spec) {
         return put(store, ResourceKind.MESH_CONFIG, null, null,

@@ -16,6 +16,27 @@ public final class DnsLabel {
         return text != null && isValid(text, 0, text.length());
     }
 
+    /**
+     * True when {@code text} is a DNS name as Kubernetes writes them (an RFC 1123 subdomain): labels separated by
+     * '.', lower case, at most 253 characters, no trailing dot; false for null.
+     */
+    public static boolean isDnsName(String text) {
+        if (text == null || text.isEmpty() || text.length() > 253) {
+            return false;
+        }
+        int from = 0;
+        for (int dot = text.indexOf('.'); ; dot = text.indexOf('.', from)) {
+            int to = dot < 0 ? text.length() : dot;
+            if (!isValid(text, from, to)) {
+                return false;
+            }
+            if (dot < 0) {
+                return true;
+            }
+            from = dot + 1;
+        }
+    }
+
     /** True when {@code text[from, to)} is a DNS label (no substring needed; used on the request path). */
     public static boolean isValid(CharSequence text, int from, int to) {
         int length = to - from;

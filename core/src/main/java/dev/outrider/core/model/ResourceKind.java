@@ -8,7 +8,7 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The kinds of resource the control plane's API serves and stores (docs/control-plane.md, "Resources"): the three
- * policy kinds the sidecar enforces, Service, Sidecar (which services a workload's snapshot carries), and the one
+ * policy kinds the sidecar enforces, Service, Sidecar, ServiceEntry (the egress allow-list), (which services a workload's snapshot carries), and the one
  * MeshConfig. {@link #kind()} is the document's
  * {@code kind} and the store's kind; {@link #plural()} is the URL segment, null for MeshConfig, which has its own
  * URL ({@code /v1/meshconfig}) and no namespace. An operator may name a kind by the kind itself, its singular or
@@ -24,6 +24,8 @@ public enum ResourceKind {
      * is {@code sidecarscopes}, since {@code /v1/sidecars} is the sidecars' status list.
      */
     SIDECAR("Sidecar", "sidecarscopes", "sc"),
+    /** Istio's ServiceEntry: an external service on the egress allow-list (read by the sidecar's document reader). */
+    SERVICE_ENTRY("ServiceEntry", "serviceentries", "se"),
     /** One per mesh, named {@code default}, at {@code /v1/meshconfig}. */
     MESH_CONFIG("MeshConfig", null, "mc");
 
@@ -60,9 +62,13 @@ public enum ResourceKind {
         return plural != null;
     }
 
-    /** Whether the sidecar enforces documents of this kind (they go into snapshots as policies). */
+    /**
+     * Whether the sidecar enforces documents of this kind (they go into snapshots' policy text, and the sidecar's
+     * document reader validates them): the three policy kinds and ServiceEntry.
+     */
     public boolean isPolicy() {
-        return this == AUTHORIZATION_POLICY || this == REQUEST_AUTHENTICATION || this == RATE_LIMIT_POLICY;
+        return this == AUTHORIZATION_POLICY || this == REQUEST_AUTHENTICATION || this == RATE_LIMIT_POLICY
+                || this == SERVICE_ENTRY;
     }
 
     /** The kind whose URL segment is {@code plural} (exact, lower case); empty for anything else, or null. */

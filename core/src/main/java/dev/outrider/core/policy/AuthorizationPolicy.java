@@ -9,15 +9,56 @@ import static java.util.Objects.requireNonNull;
  * ALLOW; AUDIT only marks requests for the log. Within a rule the fields AND, within a field the list items
  * OR. A policy with no rules ({@code spec: {}}) matches nothing: with action ALLOW it allows nothing.
  *
- * @param rules empty = no rule ever matches (Istio: "spec: {}" allows nothing)
+ *
+ * <p>A policy with {@link #targetRefs} (Istio's ambient form) does not apply to workloads: it applies to calls to the
+ * ServiceEntries it names (of its own namespace), enforced by each calling sidecar on its outbound path.
+ *
+ * @param rules      empty = no rule ever matches (Istio: "spec: {}" allows nothing)
+ * @param targetRefs empty for a workload policy; else the ServiceEntries it applies to (then its selector is ALL)
  */
 public record AuthorizationPolicy(ObjectMeta metadata, WorkloadSelector selector, Action action,
-                                  List<Rule> rules) implements PolicyDocument {
+                                  List<Rule> rules, List<TargetRef> targetRefs) implements PolicyDocument {
+    /** The group of Istio's networking kinds, ServiceEntry's in a {@link TargetRef}. */
+    public static final String NETWORKING_GROUP = "networking.istio.io";
+
     public AuthorizationPolicy {
         requireNonNull(metadata, "metadata");
         selector = selector == null ? WorkloadSelector.ALL : selector;
         action = action == null ? Action.ALLOW : action;
         rules = rules == null ? List.of() : List.copyOf(rules);
+        targetRefs = targetRefs == null ? List.of() : List.copyOf(targetRefs);
+    }
+
+    /** A workload policy (no targetRefs). */
+    public AuthorizationPolicy(ObjectMeta metadata, WorkloadSelector selector, Action action, List<Rule> rules) {
+        this(metadata, selector, action, rules, List.of());
+    }
+
+    /** Whether it applies to calls to ServiceEntries rather than to workloads. */
+    public boolean targetsServiceEntries() {
+        return !targetRefs.isEmpty();
+    }
+
+    /** Whether it names the ServiceEntry {@code name} of its own namespace. */
+    public boolean targets(String namespace, String name) {
+        if (!metadata.namespace().equals(namespace)) {
+            return false;
+        }
+        for (TargetRef ref : targetRefs) {
+            if (ref.name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Istio's PolicyTargetReference; only {@code kind: ServiceEntry, group: networking.istio.io} for now. */
+    public record TargetRef(String kind, String group, String name) {
+        public TargetRef {
+            requireNonNull(kind, "kind");
+            requireNonNull(group, "group");
+            requireNonNull(name, "name");
+        }
     }
 
     @Override

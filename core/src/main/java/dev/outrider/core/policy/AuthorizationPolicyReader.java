@@ -21,7 +21,8 @@ import static dev.outrider.core.document.DocumentFields.quote;
  * known fields below; {@link DocumentReader} reads the envelope and chooses the reader by kind. Pure functions.
  */
 final class AuthorizationPolicyReader {
-    static final List<String> SPEC = List.of("selector", "action", "rules");
+    static final List<String> SPEC = List.of("selector", "targetRefs", "action", "rules");
+    private static final List<String> TARGET_REF = List.of("kind", "group", "name");
     private static final List<String> RULE = List.of("from", "to", "when");
     private static final List<String> FROM = List.of("source");
     private static final List<String> TO = List.of("operation");
@@ -46,7 +47,42 @@ final class AuthorizationPolicyReader {
         for (DocumentFields.Item item : spec.list("rules")) {
             rules.add(rule(spec.mapping(item, RULE)));
         }
-        return new AuthorizationPolicy(metadata, selector, action == null ? null : Action.valueOf(action), rules);
+        return new AuthorizationPolicy(metadata, selector, action == null ? null : Action.valueOf(action), rules,
+                targetRefs(spec));
+    }
+
+    /**
+     * Istio's {@code targetRefs}: the ServiceEntries (of the policy's namespace) whose callers the policy restricts.
+     * As in Istio, a policy has a selector or targetRefs, not both.
+     */
+    private static List<AuthorizationPolicy.TargetRef> targetRefs(DocumentFields spec) {
+        if (!spec.has("targetRefs")) {
+            return List.of();
+        }
+        if (spec.has("selector")) {
+            throw spec.fail("targetRefs", "cannot be combined with selector (as in Istio): a policy applies to the"
+                    + " workloads its selector selects or to the ServiceEntries its targetRefs name");
+        }
+        List<DocumentFields.Item> items = spec.list("targetRefs");
+        if (items.isEmpty()) {
+            throw spec.fail("targetRefs", "must not be empty; leave it out for a workload policy");
+        }
+        List<AuthorizationPolicy.TargetRef> refs = new ArrayList<>();
+        for (DocumentFields.Item item : items) {
+            DocumentFields ref = spec.mapping(item, TARGET_REF);
+            String kind = ref.requiredString("kind", k -> k.equals("ServiceEntry") ? null
+                    : quote(k) + " is not supported as a target; only ServiceEntry (callers of an external service)");
+            String group = ref.requiredString("group", g -> g.equals(AuthorizationPolicy.NETWORKING_GROUP) ? null
+                    : quote(g) + " is not ServiceEntry's group; use " + AuthorizationPolicy.NETWORKING_GROUP);
+            String name = ref.requiredString("name", DocumentFields.Check.LABEL);
+            for (AuthorizationPolicy.TargetRef seen : refs) {
+                if (seen.name().equals(name)) {
+                    throw ref.fail("name", quote(name) + " is already targeted");
+                }
+            }
+            refs.add(new AuthorizationPolicy.TargetRef(kind, group, name));
+        }
+        return refs;
     }
 
     /** A rule with no fields ({@code {}}) matches every request, as in Istio. */

@@ -14,12 +14,17 @@ import static dev.outrider.core.document.DocumentFields.quote;
  * Istio's layout, under any of {@link #API_VERSIONS}; RateLimitPolicy, Outrider's own kind, in the layout its
  * record describes, under {@code outrider.dev/v1} only. This class reads the envelope (apiVersion, kind, metadata)
  * and hands the spec to the reader of its kind: {@link AuthorizationPolicyReader},
- * {@link RequestAuthenticationReader}, {@link RateLimitPolicyReader}.
+ * {@link RequestAuthenticationReader}, {@link RateLimitPolicyReader}, {@link ServiceEntryReader} (under
+ * {@link #NETWORKING_API_VERSIONS}).
  */
 final class DocumentReader {
     static final List<String> API_VERSIONS = List.of(PolicyDocument.API_VERSION, "security.istio.io/v1",
             "security.istio.io/v1beta1");
-    static final List<String> KINDS = List.of("AuthorizationPolicy", "RequestAuthentication", "RateLimitPolicy");
+    /** ServiceEntry's: Istio's networking group, and Outrider's own. */
+    static final List<String> NETWORKING_API_VERSIONS = List.of(PolicyDocument.API_VERSION, "networking.istio.io/v1",
+            "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3");
+    static final List<String> KINDS = List.of("AuthorizationPolicy", "RequestAuthentication", "RateLimitPolicy",
+            "ServiceEntry");
     private static final List<String> DOCUMENT = List.of("apiVersion", "kind", "metadata", "spec");
     private static final List<String> METADATA = List.of("name", "namespace", "annotations");
     private static final List<String> SELECTOR = List.of("matchLabels");
@@ -47,9 +52,10 @@ final class DocumentReader {
         DocumentFields root = DocumentFields.of(document, "", errors, DOCUMENT);
         String kind = root.requiredString("kind", k -> KINDS.contains(k) ? null
                 : quote(k) + " is not a supported kind; supported: " + String.join(", ", KINDS));
+        List<String> versions = kind.equals("ServiceEntry") ? NETWORKING_API_VERSIONS : API_VERSIONS;
         root.requiredString("apiVersion", kind.equals("RateLimitPolicy") ? DocumentReader::outriderApiVersion
-                : v -> API_VERSIONS.contains(v) ? null
-                : quote(v) + " is not a supported apiVersion; supported: " + String.join(", ", API_VERSIONS));
+                : v -> versions.contains(v) ? null
+                : quote(v) + " is not a supported apiVersion for " + kind + "; supported: " + String.join(", ", versions));
         ObjectMeta metadata = metadata(root);
         // The spec with only the kind's fields; absent = {}.
         return switch (kind) {
@@ -59,6 +65,7 @@ final class DocumentReader {
                     RequestAuthenticationReader.read(metadata, root.section("spec", RequestAuthenticationReader.SPEC));
             case "RateLimitPolicy" ->
                     RateLimitPolicyReader.read(metadata, root.section("spec", RateLimitPolicyReader.SPEC));
+            case "ServiceEntry" -> ServiceEntryReader.read(metadata, root.section("spec", ServiceEntryReader.SPEC));
             default -> throw new IllegalStateException("kind " + kind + " is in KINDS but not read");
         };
     }

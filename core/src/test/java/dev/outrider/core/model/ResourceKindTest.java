@@ -20,10 +20,14 @@ class ResourceKindTest {
         for (String name : new String[] {"Sidecar", "sidecar", "sidecars", "sidecarscopes", "sc"}) {
             assertThat(ResourceKind.resolve(name)).isEqualTo(ResourceKind.SIDECAR);
         }
+        for (String name : new String[] {"ServiceEntry", "serviceentry", "serviceentries", "se"}) {
+            assertThat(ResourceKind.resolve(name)).isEqualTo(ResourceKind.SERVICE_ENTRY);
+        }
+        assertThat(ResourceKind.byPlural("serviceentries")).contains(ResourceKind.SERVICE_ENTRY);
         assertThat(ResourceKind.byKind("Service")).contains(ResourceKind.SERVICE);
         assertThat(ResourceKind.byKind("service")).isEmpty();
         assertThatThrownBy(() -> ResourceKind.resolve("gw")).hasMessageContaining("known: authorizationpolicy (ap), "
-                + "requestauthentication (ra), ratelimitpolicy (rlp), service (svc), sidecar (sc), meshconfig (mc)");
+                + "requestauthentication (ra), ratelimitpolicy (rlp), service (svc), sidecar (sc), serviceentry (se), meshconfig (mc)");
     }
 
     @Test
@@ -45,6 +49,7 @@ class ResourceKindTest {
         assertThat(ResourceKind.MESH_CONFIG.plural()).isNull();
         assertThat(ResourceKind.SERVICE.namespaced()).isTrue();
         assertThat(List.of(ResourceKind.values())).filteredOn(ResourceKind::isPolicy)
-                .containsExactly(ResourceKind.AUTHORIZATION_POLICY, ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.RATE_LIMIT_POLICY);
+                .containsExactly(ResourceKind.AUTHORIZATION_POLICY, ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.RATE_LIMIT_POLICY,
+                        ResourceKind.SERVICE_ENTRY);
     }
 }

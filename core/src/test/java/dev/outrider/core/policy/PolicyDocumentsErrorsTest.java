@@ -70,9 +70,9 @@ class PolicyDocumentsErrorsTest {
                 document("apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p, namespace: shop}\n",
                         "document 1 (line 1)", "kind",
                         "'PeerAuthentication' is not a supported kind; supported: AuthorizationPolicy, RequestAuthentication,"
-                                + " RateLimitPolicy"),
+                                + " RateLimitPolicy, ServiceEntry"),
                 document("apiVersion: security.istio.io/v2\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: shop}\n",
-                        AP, "apiVersion", "'security.istio.io/v2' is not a supported apiVersion; supported: outrider.dev/v1,"
+                        AP, "apiVersion", "'security.istio.io/v2' is not a supported apiVersion for AuthorizationPolicy; supported: outrider.dev/v1,"
                                 + " security.istio.io/v1, security.istio.io/v1beta1"),
                 document("apiVersion: outrider.dev/v1\nkind: AuthorizationPolicy\n",
                         "AuthorizationPolicy in document 1 (line 1)", "metadata", "is required"),
@@ -103,7 +103,7 @@ class PolicyDocumentsErrorsTest {
 
                 // AuthorizationPolicy: spec, rules, from, to
                 ap("{provider: {name: ext-authz}}", "spec.provider",
-                        "unknown field 'provider'; known fields: selector, action, rules"),
+                        "unknown field 'provider'; known fields: selector, targetRefs, action, rules"),
                 ap("{action: CUSTOM}", "spec.action", "action CUSTOM (an external authorizer) is not supported; use ALLOW, DENY or AUDIT"),
                 ap("{action: PERMIT}", "spec.action", "'PERMIT' is not an action; use ALLOW, DENY or AUDIT"),
                 ap("{action: allow}", "spec.action", "'allow' is not an action"),

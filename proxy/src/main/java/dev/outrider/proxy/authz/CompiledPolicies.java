@@ -16,7 +16,8 @@ import static java.util.Objects.requireNonNull;
  * enforced ALLOW, AUDIT, and the dry-run DENY and ALLOW that only produce the shadow decision.
  *
  * <p>A policy applies when its selector selects the workload's labels and it lives in the workload's
- * namespace or in the mesh's root namespace (which makes it mesh-wide). Rules keep their policy's order
+ * namespace or in the mesh's root namespace (which makes it mesh-wide), and names no {@code targetRefs} (those apply
+ * to calls to ServiceEntries: {@link #compileTargeting}). Rules keep their policy's order
  * and policies the order of the list, so the decision names the first matching rule in that order.
  *
  * <p>Immutable and safe to share between event loops once published (e.g. through the snapshot's
@@ -76,13 +77,32 @@ public final class CompiledPolicies {
         requireNonNull(rootNamespace, "rootNamespace");
         requireNonNull(defaultAction, "defaultAction");
         List<AuthorizationPolicy> applying = new ArrayList<>();
-        boolean shadowed = false;
         for (AuthorizationPolicy p : policies) {
             String ns = p.metadata().namespace();
-            if ((ns.equals(workloadNamespace) || ns.equals(rootNamespace)) && p.selector().selects(workloadLabels)) {
+            if (!p.targetsServiceEntries() && (ns.equals(workloadNamespace) || ns.equals(rootNamespace))
+                    && p.selector().selects(workloadLabels)) {
                 applying.add(p);
-                shadowed |= p.metadata().dryRun() && p.action() != Action.AUDIT;
             }
+        }
+        return compileApplying(applying, defaultAction);
+    }
+
+    /**
+     * Compiles the policies whose {@code targetRefs} name one ServiceEntry, for the calling sidecar's outbound path:
+     * the same engine and semantics, with Istio's default for a target without policies, allow (the allow-list is
+     * the ServiceEntry set); an ALLOW policy among them makes calls that match none of its rules denied.
+     *
+     * @param targeting the policies targeting the entry (the caller selects them)
+     * @throws IllegalArgumentException naming the policy and field when a value cannot be compiled
+     */
+    public static CompiledPolicies compileTargeting(List<AuthorizationPolicy> targeting) {
+        return compileApplying(List.copyOf(requireNonNull(targeting, "targeting")), DefaultAction.ALLOW);
+    }
+
+    private static CompiledPolicies compileApplying(List<AuthorizationPolicy> applying, DefaultAction defaultAction) {
+        boolean shadowed = false;
+        for (AuthorizationPolicy p : applying) {
+            shadowed |= p.metadata().dryRun() && p.action() != Action.AUDIT;
         }
         Builder b = new Builder(shadowed);
         for (AuthorizationPolicy p : applying) {

@@ -13,7 +13,9 @@ import dev.outrider.proxy.tracing.HopSpan;
 import dev.outrider.proxy.upstream.Cluster;
 import dev.outrider.proxy.upstream.Endpoint;
 import dev.outrider.proxy.upstream.LoadBalancer;
+import dev.outrider.proxy.upstream.OriginatedTls;
 import dev.outrider.proxy.upstream.UpstreamListener;
+import dev.outrider.proxy.upstream.UpstreamPool;
 import dev.outrider.proxy.upstream.UpstreamStream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -169,7 +171,10 @@ final class Exchange implements UpstreamListener {
         tried = LoadBalancer.markTried(tried, i);
         Endpoint endpoint = cluster.endpoints().get(i);
         boolean h2 = upgrade == null && ForwardingContext.useHttp2(cluster.protocol(), downstreamHttp2);
-        Future<UpstreamStream> f = fc.pools().of(ctx.channel().eventLoop()).acquire(endpoint, h2, cluster.tls());
+        UpstreamPool pool = fc.pools().of(ctx.channel().eventLoop());
+        OriginatedTls originated = cluster.originated();
+        Future<UpstreamStream> f = originated == null ? pool.acquire(endpoint, h2, cluster.tls())
+                : pool.acquireOriginated(endpoint, originated);
         if (f.isDone()) {
             onAcquired(f);
         } else {

@@ -2,12 +2,14 @@ package dev.outrider.proxy.forward;
 
 import dev.outrider.proxy.http.LocalRejection;
 import dev.outrider.proxy.upstream.Cluster;
+import dev.outrider.proxy.upstream.OriginatedTlsException;
 import dev.outrider.proxy.upstream.UpstreamIdentityException;
 import dev.outrider.proxy.upstream.UpstreamTlsException;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.net.ConnectException;
+import java.net.UnknownHostException;
 import java.nio.channels.ClosedChannelException;
 
 /**
@@ -52,8 +54,12 @@ final class UpstreamFailures {
         if (t == null) {
             return "no endpoint available";
         }
-        if (t instanceof UpstreamIdentityException || t instanceof UpstreamTlsException) {
+        if (t instanceof UpstreamIdentityException || t instanceof UpstreamTlsException
+                || t instanceof OriginatedTlsException) {
             return t.getMessage();
+        }
+        if (t instanceof UnknownHostException) {
+            return "host not found by DNS";
         }
         if (t instanceof ConnectException) {
             return "connection refused";

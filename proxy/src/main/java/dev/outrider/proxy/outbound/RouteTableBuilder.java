@@ -8,6 +8,7 @@ import dev.outrider.proxy.config.HostPort;
 import dev.outrider.proxy.config.Protocol;
 import dev.outrider.proxy.config.ServiceConfig;
 import dev.outrider.proxy.config.UpstreamPortConfig;
+import dev.outrider.proxy.egress.EgressRouter;
 import dev.outrider.proxy.forward.Route;
 import dev.outrider.proxy.tls.TlsState;
 import dev.outrider.proxy.upstream.Cluster;
@@ -46,6 +47,7 @@ public final class RouteTableBuilder {
 
     private final BootstrapConfig config;
     private final TlsState tls;
+    private final EgressRouter egress;
     /** Builder thread only: endpoints of the last table, by address and expected identities. */
     private Map<String, Endpoint> previous = Map.of();
     /** Builder thread only: whether a table was built (the first one is built at start-up). */
@@ -53,8 +55,17 @@ public final class RouteTableBuilder {
 
     /** @param tls the sidecar's TLS state, or null when mTLS is off (plaintext clusters) */
     public RouteTableBuilder(BootstrapConfig config, TlsState tls) {
+        this(config, tls, null);
+    }
+
+    /**
+     * @param tls    the sidecar's TLS state, or null when mTLS is off (plaintext clusters)
+     * @param egress decides Hosts that are no mesh service (external services); null: 404 for them
+     */
+    public RouteTableBuilder(BootstrapConfig config, TlsState tls, EgressRouter egress) {
         this.config = requireNonNull(config, "config");
         this.tls = tls;
+        this.egress = egress;
     }
 
     /** The table for the bootstrap services and {@code discovered} endpoints (may be empty). */
@@ -120,7 +131,7 @@ public final class RouteTableBuilder {
         }
         previous = reused;
         built = true;
-        return new OutboundRouter(byService, byPort, config.node().namespace());
+        return new OutboundRouter(byService, byPort, config.node().namespace(), egress);
     }
 
     private Route route(ServiceName name, Protocol protocol, List<Endpoint> endpoints, Set<SpiffeId> identities) {

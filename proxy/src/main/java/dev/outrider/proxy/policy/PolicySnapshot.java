@@ -2,6 +2,7 @@ package dev.outrider.proxy.policy;
 
 import dev.outrider.proxy.authn.RequestAuthenticator;
 import dev.outrider.proxy.authz.CompiledPolicies;
+import dev.outrider.proxy.egress.EgressTable;
 import dev.outrider.proxy.ratelimit.RateLimits;
 
 import java.time.Instant;
@@ -27,10 +28,20 @@ import static java.util.Objects.requireNonNull;
  * @param refusal        null normally; otherwise every inbound request is refused (503) with this reason:
  *                       the sidecar fails closed while it has no policies it can trust (no snapshot from the
  *                       control plane yet and no valid last-known-good)
+ * @param egress         the ServiceEntries exported to this workload and the policies targeting them, compiled: what
+ *                       the outbound listener may reach outside the mesh
  */
 public record PolicySnapshot(String version, String source, Instant appliedAt, int documents, List<String> policies,
                              RequestAuthenticator authentication, CompiledPolicies authorization,
-                             DecisionMeters meters, RateLimits rateLimits, String refusal) {
+                             DecisionMeters meters, RateLimits rateLimits, String refusal, EgressTable egress) {
+    /** Without external services. */
+    public PolicySnapshot(String version, String source, Instant appliedAt, int documents, List<String> policies,
+                          RequestAuthenticator authentication, CompiledPolicies authorization,
+                          DecisionMeters meters, RateLimits rateLimits, String refusal) {
+        this(version, source, appliedAt, documents, policies, authentication, authorization, meters, rateLimits,
+                refusal, EgressTable.EMPTY);
+    }
+
     public PolicySnapshot {
         requireNonNull(version, "version");
         requireNonNull(source, "source");
@@ -40,12 +51,13 @@ public record PolicySnapshot(String version, String source, Instant appliedAt, i
         requireNonNull(authorization, "authorization");
         requireNonNull(meters, "meters");
         requireNonNull(rateLimits, "rateLimits");
+        requireNonNull(egress, "egress");
     }
 
     /** This snapshot, refusing every inbound request with {@code reason} (fail closed). */
     public PolicySnapshot refusing(String reason) {
         requireNonNull(reason, "reason");
         return new PolicySnapshot(version, source, appliedAt, documents, policies, authentication, authorization,
-                meters, rateLimits, reason);
+                meters, rateLimits, reason, egress);
     }
 }

@@ -5,6 +5,9 @@ import dev.outrider.core.policy.AuthorizationPolicy;
 import dev.outrider.core.policy.PolicyDocument;
 import dev.outrider.core.policy.RateLimitPolicy;
 import dev.outrider.core.policy.RequestAuthentication;
+import dev.outrider.core.policy.ServiceEntry;
+import dev.outrider.proxy.egress.EgressCompiler;
+import dev.outrider.proxy.egress.EgressTable;
 import dev.outrider.proxy.authn.JwksCache;
 import dev.outrider.proxy.authn.JwtVerifier;
 import dev.outrider.proxy.authn.RequestAuthenticator;
@@ -31,7 +34,8 @@ import static java.util.Objects.requireNonNull;
  * apply (the workload's namespace or the root namespace, and a selector that selects its labels), compiles
  * RequestAuthentication into a {@link RequestAuthenticator} (with a fresh verified-token cache: a token
  * verified under an old snapshot is never served under a new one) and AuthorizationPolicy into
- * {@link CompiledPolicies}, and registers the per-policy meters. Any error names the policy and field;
+ * {@link CompiledPolicies}, ServiceEntries (with the AuthorizationPolicies whose targetRefs name them) into the
+ * {@link EgressTable}, and registers the per-policy meters. Any error names the policy and field;
  * nothing is published then. Runs off the event loops (start-up, the directory watcher, the control-plane
  * client later).
  */
@@ -43,13 +47,22 @@ public final class WorkloadPolicyCompiler {
     private final JwksCache jwks;
     private final PolicyMetrics metrics;
     private final RateLimiter rateLimiter;
+    private final EgressCompiler egress;
+
+    /** Without egress: ServiceEntries are not compiled (every external host refused). */
+    public WorkloadPolicyCompiler(NodeConfig node, PolicyConfig config, JwtConfig jwt, JwksCache jwks,
+                                  PolicyMetrics metrics, RateLimiter rateLimiter) {
+        this(node, config, jwt, jwks, metrics, rateLimiter, null);
+    }
 
     /**
      * @param jwks        fetches issuers' keys; shared by every snapshot so keys survive a policy reload
      * @param rateLimiter compiles RateLimitPolicies; holds the budgets that survive a reload
+     * @param egress      compiles ServiceEntries into the egress table; null: none (every external host refused)
      */
     public WorkloadPolicyCompiler(NodeConfig node, PolicyConfig config, JwtConfig jwt, JwksCache jwks,
-                                  PolicyMetrics metrics, RateLimiter rateLimiter) {
+                                  PolicyMetrics metrics, RateLimiter rateLimiter, EgressCompiler egress) {
+        this.egress = egress;
         this.node = requireNonNull(node, "node");
         this.config = requireNonNull(config, "config");
         this.jwt = requireNonNull(jwt, "jwt");
@@ -81,7 +94,7 @@ public final class WorkloadPolicyCompiler {
             if (!applies(d)) {
                 continue;
             }
-            if (d instanceof AuthorizationPolicy a) {
+            if (d instanceof AuthorizationPolicy a && !a.targetsServiceEntries()) {
                 authz.add(a);
                 applying.add(a.metadata().id());
             } else if (d instanceof RequestAuthentication r) {
@@ -100,8 +113,9 @@ public final class WorkloadPolicyCompiler {
             }
             authentication = RequestAuthenticator.compile(authn, verifier);
         }
+        EgressTable egressTable = egress == null ? EgressTable.EMPTY : egress.compile(documents);
         return new PolicySnapshot(version, source, Instant.now(), documents.size(), applying, authentication,
-                authorization, metrics.decisionMeters(applying), rateLimiter.compile(rateLimits), null);
+                authorization, metrics.decisionMeters(applying), rateLimiter.compile(rateLimits), null, egressTable);
     }
 
     /**
@@ -112,6 +126,9 @@ public final class WorkloadPolicyCompiler {
     public java.util.Set<String> foreignNamespaces(List<PolicyDocument> documents) {
         java.util.Set<String> foreign = new java.util.TreeSet<>();
         for (PolicyDocument d : documents) {
+            if (d instanceof ServiceEntry || (d instanceof AuthorizationPolicy a && a.targetsServiceEntries())) {
+                continue; // ServiceEntries exported here, and the policies targeting them, come from any namespace
+            }
             String ns = d.metadata().namespace();
             if (!ns.equals(node.namespace()) && !ns.equals(config.rootNamespace())) {
                 foreign.add(ns);

@@ -17,6 +17,7 @@ public final class Cluster {
     private final Protocol protocol;
     private final List<Endpoint> endpoints;
     private final UpstreamTls tls;
+    private final OriginatedTls originated;
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final AtomicInteger activeRetries = new AtomicInteger();
 
@@ -27,7 +28,17 @@ public final class Cluster {
 
     /** @param tls mTLS to this cluster's endpoints, or null for plaintext */
     public Cluster(String name, Protocol protocol, List<Endpoint> endpoints, UpstreamTls tls) {
+        this(name, protocol, endpoints, tls, null);
+    }
+
+    /** An external service (ServiceEntry): HTTP/1.1, plaintext or over TLS the sidecar originates. */
+    public static Cluster external(String name, List<Endpoint> endpoints, OriginatedTls originated) {
+        return new Cluster(name, Protocol.HTTP1, endpoints, null, originated);
+    }
+
+    private Cluster(String name, Protocol protocol, List<Endpoint> endpoints, UpstreamTls tls, OriginatedTls originated) {
         this.tls = tls;
+        this.originated = originated;
         this.name = requireNonNull(name, "name");
         this.protocol = requireNonNull(protocol, "protocol");
         this.endpoints = List.copyOf(endpoints);
@@ -51,6 +62,11 @@ public final class Cluster {
     /** mTLS settings, or null for plaintext. */
     public UpstreamTls tls() {
         return tls;
+    }
+
+    /** TLS the sidecar originates to an external service, or null (mesh clusters, plaintext external services). */
+    public OriginatedTls originated() {
+        return originated;
     }
 
     public void requestStarted() {

@@ -16,6 +16,9 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
+import io.netty.resolver.AddressResolverGroup;
+
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,6 +37,8 @@ import static java.util.Objects.requireNonNull;
  *       close by the upstream is noticed at once and the connection leaves the pool.</li>
  *   <li>HTTP/2 (h2c prior knowledge): few connections per endpoint, each carrying up to the peer's
  *       SETTINGS_MAX_CONCURRENT_STREAMS streams; a request opens a stream.</li>
+ *   <li>TLS originated to external servers ({@link #acquireOriginated}): HTTP/1.1 only, the server's chain and
+ *       name verified by the SSL engine ({@link OriginatedTlsHandler}).</li>
  *   <li>mTLS (to other sidecars): the handshake, the upstream's identity check and ALPN come first
  *       ({@link UpstreamTlsHandler}); the connection then joins the HTTP/2 or HTTP/1.1 side. The request's
  *       protocol decides what ALPN offers: h2 for a request forwarded over HTTP/2, only http/1.1 for one
@@ -53,12 +58,16 @@ public final class UpstreamPool {
      * they wait for it rather than each starting a handshake, since one HTTP/2 connection carries them all.
      */
     private final Map<Endpoint, List<Promise<UpstreamStream>>> connectingTls = new HashMap<>();
+    /** Resolves unresolved endpoint addresses (external services with DNS resolution) off the event loops. */
+    private final AddressResolverGroup<InetSocketAddress> resolver;
     private boolean closed;
 
-    UpstreamPool(EventLoop loop, Transport transport, UpstreamConfig config) {
+    UpstreamPool(EventLoop loop, Transport transport, UpstreamConfig config,
+                 AddressResolverGroup<InetSocketAddress> resolver) {
         this.loop = requireNonNull(loop, "loop");
         this.transport = requireNonNull(transport, "transport");
         this.config = requireNonNull(config, "config");
+        this.resolver = requireNonNull(resolver, "resolver");
     }
 
     /**
@@ -86,6 +95,45 @@ public final class UpstreamPool {
         } else {
             acquireHttp1(endpoint, promise);
         }
+        return promise;
+    }
+
+    /**
+     * Leases an HTTP/1.1 connection to an external server over TLS the sidecar originates: an idle pooled one, else
+     * a new one whose handshake (chain and name verified, {@link OriginatedTlsHandler}) must succeed before the
+     * request is written. External endpoints are not shared with mesh clusters, so pooled connections never mix.
+     */
+    public Future<UpstreamStream> acquireOriginated(Endpoint endpoint, OriginatedTls tls) {
+        assert loop.inEventLoop();
+        requireNonNull(tls, "tls");
+        Promise<UpstreamStream> promise = loop.newPromise();
+        if (closed) {
+            return promise.setFailure(new IllegalStateException("upstream pool is closed"));
+        }
+        endpoint.requestStarted();
+        promise.addListener(f -> {
+            if (!f.isSuccess()) {
+                endpoint.requestFinished();
+            }
+        });
+        if (takeIdleHttp1(endpoint, promise)) {
+            return promise;
+        }
+        OriginatedTlsHandler verify = new OriginatedTlsHandler(this, endpoint, tls, promise);
+        ChannelFuture connect = bootstrap(endpoint).handler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                SslHandler ssl = tls.context().newHandler(ch.alloc(), tls.sni(), endpoint.address().getPort());
+                ssl.setHandshakeTimeoutMillis(config.connectTimeout().toMillis());
+                ch.pipeline().addLast("tls", ssl);
+                ch.pipeline().addLast("tls-verify", verify);
+            }
+        }).connect(endpoint.address());
+        connect.addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                promise.tryFailure(f.cause());
+            }
+        });
         return promise;
     }
 
@@ -192,7 +240,7 @@ public final class UpstreamPool {
      * A plaintext connection of its own to {@code address} with the upstream settings (connect timeout, auto-read
      * off) and an empty pipeline: a TCP tunnel's connection to the local application.
      */
-    public ChannelFuture connectPlain(java.net.InetSocketAddress address) {
+    public ChannelFuture connectPlain(InetSocketAddress address) {
         assert loop.inEventLoop();
         return bootstrap().handler(new ChannelInitializer<>() {
             @Override
@@ -205,7 +253,7 @@ public final class UpstreamPool {
     private void connectTls(Endpoint endpoint, UpstreamTls tls, boolean offerHttp2, Promise<?> promise,
                             UpstreamTlsHandler.Adopter adopter) {
         UpstreamTlsHandler verify = new UpstreamTlsHandler(endpoint, tls, promise, adopter);
-        ChannelFuture connect = bootstrap().handler(new ChannelInitializer<>() {
+        ChannelFuture connect = bootstrap(endpoint).handler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 SslHandler ssl = tls.state().current().client(offerHttp2).newHandler(ch.alloc(),
@@ -247,7 +295,7 @@ public final class UpstreamPool {
             return;
         }
         UpstreamHandler handler = new UpstreamHandler();
-        ChannelFuture connect = bootstrap().handler(new ChannelInitializer<>() {
+        ChannelFuture connect = bootstrap(endpoint).handler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 installHttp1(ch.pipeline(), handler);
@@ -322,7 +370,7 @@ public final class UpstreamPool {
         }
         Http2Connection conn = new Http2Connection(idleHandlerNanos());
         conns.add(conn);
-        ChannelFuture connect = bootstrap().option(ChannelOption.AUTO_READ, true).handler(conn.initializer())
+        ChannelFuture connect = bootstrap(endpoint).option(ChannelOption.AUTO_READ, true).handler(conn.initializer())
                 .connect(endpoint.address());
         conn.connecting(connect);
         connect.addListener((ChannelFuture f) -> {
@@ -333,6 +381,12 @@ public final class UpstreamPool {
             }
         });
         conn.openStream(endpoint, promise);
+    }
+
+    /** An unresolved address (an external host with DNS resolution) is resolved by {@link #resolver}, off the loop. */
+    private Bootstrap bootstrap(Endpoint endpoint) {
+        Bootstrap b = bootstrap();
+        return endpoint.address().isUnresolved() ? b.resolver(resolver) : b;
     }
 
     private Bootstrap bootstrap() {

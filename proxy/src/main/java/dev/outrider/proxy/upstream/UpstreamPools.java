@@ -20,12 +20,13 @@ import static java.util.Objects.requireNonNull;
  */
 public final class UpstreamPools {
     private final Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
+    private final OffLoopResolver resolver = new OffLoopResolver();
 
     public UpstreamPools(Transport transport, UpstreamConfig config) {
         requireNonNull(transport, "transport");
         requireNonNull(config, "config");
         for (EventExecutor executor : transport.group()) {
-            pools.put(executor, new UpstreamPool((EventLoop) executor, transport, config));
+            pools.put(executor, new UpstreamPool((EventLoop) executor, transport, config, resolver));
         }
     }
 
@@ -53,5 +54,6 @@ public final class UpstreamPools {
         for (Future<?> f : closing) {
             f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
+        resolver.close();
     }
 }

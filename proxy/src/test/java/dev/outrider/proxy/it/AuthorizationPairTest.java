@@ -214,7 +214,8 @@ class AuthorizationPairTest {
         try (RawHttp raw = new RawHttp(pair.outbound())) {
             // A routes by the upstream port, so the Host header reaches B as the client wrote it.
             raw.send("GET /hello HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
-            assertThat(raw.readToEof()).startsWith("HTTP/1.1 404 "); // A: no such service
+            // A: no such mesh service, nor a declared external host
+            assertThat(raw.readToEof()).startsWith("HTTP/1.1 403 ").contains("not in the egress allow-list");
         }
         try (RawHttp raw = new RawHttp(new java.net.InetSocketAddress("127.0.0.1", pair.upstreamPort))) {
             raw.send("GET /hello HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");

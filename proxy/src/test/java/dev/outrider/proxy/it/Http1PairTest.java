@@ -185,10 +185,23 @@ class Http1PairTest {
 
     @Test
     void unknownServiceGets404NamingIt() throws Exception {
-        HttpResponse<String> r = send(get(pair.outbound(), "/").header("Host", "payments.billing").build());
+        HttpResponse<String> r = send(get(pair.outbound(), "/").header("Host", "payments").build());
 
         assertThat(r.statusCode()).isEqualTo(404);
-        assertThat(r.body()).contains("payments.billing");
+        assertThat(r.body()).contains("no route to service 'payments.shop'");
+        HttpResponse<String> shop = send(get(pair.outbound(), "/").header("Host", "payments.shop.svc").build());
+        assertThat(shop.statusCode()).isEqualTo(404);
+        assertThat(shop.body()).contains("payments.shop");
+    }
+
+    @Test
+    void nameDotNamespaceOfANamespaceWithoutServicesHereIsRefusedAsEgress() throws Exception {
+        // As a Host, payments.billing reads like github.com: no mesh service of this snapshot, no ServiceEntry.
+        HttpResponse<String> r = send(get(pair.outbound(), "/").header("Host", "payments.billing").build());
+
+        assertThat(r.statusCode()).isEqualTo(403);
+        assertThat(r.body()).contains("'payments.billing'").contains("no mesh service of that name")
+                .contains("not in the egress allow-list");
     }
 
     @Test

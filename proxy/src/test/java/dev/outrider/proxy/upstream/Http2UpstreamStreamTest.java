@@ -62,7 +62,7 @@ class Http2UpstreamStreamTest {
 
     private UpstreamPool pool(Duration idleTimeout) {
         return new UpstreamPool(loop, transport, new UpstreamConfig(Duration.ofSeconds(2), Duration.ZERO,
-                idleTimeout, 0, 20, 3, 128));
+                idleTimeout, 0, 20, 3, 128), io.netty.resolver.DefaultAddressResolverGroup.INSTANCE);
     }
 
     @AfterEach

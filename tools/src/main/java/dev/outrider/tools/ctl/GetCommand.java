@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "get", mixinStandardHelpOptions = true,
         description = "Show resources: KIND is authorizationpolicy (ap), requestauthentication (ra), "
-                + "ratelimitpolicy (rlp), service (svc), sidecar (sc) or meshconfig, singular or plural.")
+                + "ratelimitpolicy (rlp), service (svc), sidecar (sc), serviceentry (se) or meshconfig, singular or plural.")
 final class GetCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;

@@ -43,6 +43,7 @@ final class ResourceTables {
             case RATE_LIMIT_POLICY -> List.of("RULES");
             case SERVICE -> List.of("PROTOCOL", "SERVICE-ACCOUNTS", "EXPORT-TO");
             case SIDECAR -> List.of("SERVICE-ACCOUNTS", "EGRESS-HOSTS");
+            case SERVICE_ENTRY -> List.of("HOSTS", "PORTS", "RESOLUTION", "TLS", "EXPORT-TO");
             case MESH_CONFIG -> List.of("ROOT-NAMESPACE", "CERTIFICATE-TTL", "REGISTRATION-TTL");
         };
     }
@@ -59,6 +60,8 @@ final class ResourceTables {
                     or(text(spec, "serviceAccounts"), text(item, "metadata.name")), or(text(spec, "exportTo"), "*"));
             case SIDECAR -> List.of(or(text(spec, "workloadSelector.serviceAccounts"), "(all)"),
                     or(text(spec.path("egress").path(0), "hosts"), "(all exported)"));
+            case SERVICE_ENTRY -> List.of(text(spec, "hosts"), ports(spec.path("ports")), text(spec, "resolution"),
+                    or(text(spec, "tls.mode"), "DISABLE"), or(text(spec, "exportTo"), "*"));
             case MESH_CONFIG -> List.of(or(text(spec, "rootNamespace"), "outrider-system"),
                     or(text(spec, "certificateTtl"), "24h"), or(text(spec, "registrationTtl"), "60s"));
         };
@@ -102,6 +105,17 @@ final class ResourceTables {
     private static boolean dryRun(JsonNode annotations) {
         return "true".equalsIgnoreCase(annotations.path(ObjectMeta.DRY_RUN).asText())
                 || "true".equalsIgnoreCase(annotations.path(ObjectMeta.ISTIO_DRY_RUN).asText());
+    }
+
+    /** A ServiceEntry's ports as {@code 80/HTTP->443}, comma-separated (the target port only when it differs). */
+    private static String ports(JsonNode ports) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode p : ports) {
+            String number = text(p, "number");
+            String target = text(p, "targetPort");
+            out.add(number + "/" + text(p, "protocol") + (target.isEmpty() || target.equals(number) ? "" : "->" + target));
+        }
+        return String.join(",", out);
     }
 
     private static String joined(JsonNode array, String field) {

@@ -60,6 +60,19 @@ class OutputTest {
     }
 
     @Test
+    void serviceEntriesShowHostsPortsResolutionAndTls() throws Exception {
+        String table = ResourceTables.resources(ResourceKind.SERVICE_ENTRY, List.of(json("""
+                {"metadata": {"name": "api", "namespace": "shop", "resourceVersion": "9"},
+                 "spec": {"hosts": ["api.example.com"], "resolution": "DNS", "tls": {"mode": "SIMPLE"},
+                          "ports": [{"number": 80, "name": "http", "protocol": "HTTP", "targetPort": 443},
+                                    {"number": 8080, "name": "plain", "protocol": "HTTP"}]}}""")));
+
+        assertThat(table.lines().toList()).containsExactly(
+                "NAMESPACE  NAME  HOSTS            PORTS                   RESOLUTION  TLS     EXPORT-TO  RESOURCEVERSION",
+                "shop       api   api.example.com  80/HTTP->443,8080/HTTP  DNS         SIMPLE  *          9");
+    }
+
+    @Test
     void sidecarsTable() throws Exception {
         String table = ResourceTables.sidecars(List.of(json("""
                 {"identity": "spiffe://cluster.local/ns/shop/sa/orders", "instance": "orders-1", "service": "orders",
