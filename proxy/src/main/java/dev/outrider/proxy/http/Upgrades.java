@@ -13,16 +13,21 @@ import java.util.Locale;
  * {@code Connection} that names {@code upgrade}; a {@code 101 Switching Protocols} response picks one of the
  * offered protocols, and the connection carries that protocol's bytes from then on. Which protocols may be
  * requested is the listener's {@code http.upgrades} (WebSocket by default): a request offering any other is refused
- * with 403 by {@link RequestGuardHandler}. HTTP/2 has no Upgrade (RFC 9113 §8.2.2). Pure functions.
+ * with 403 by {@link RequestGuardHandler}. An offer of {@code h2c} is not an upgrade here: it belongs to one
+ * connection (RFC 7540 §3.2; the JDK's HttpClient offers it on every first cleartext request), a server may ignore
+ * an Upgrade (RFC 9110 §7.8), and the sidecar does, answering in HTTP/1.1; header hygiene removes it. HTTP/2 has no
+ * Upgrade (RFC 9113 §8.2.2). Pure functions.
  */
 public final class Upgrades {
+    private static final String H2C = "h2c";
     private Upgrades() {
     }
 
     /**
-     * The {@code Upgrade} value of an HTTP/1.1 request that asks to switch protocols, or null: a request whose
-     * {@code Connection} does not name {@code upgrade} only carries a stray hop-by-hop field, which header hygiene
-     * removes. One lookup on a request without {@code Upgrade}.
+     * The {@code Upgrade} value of an HTTP/1.1 request that asks to switch protocols, without any {@code h2c}
+     * offer, or null: a request whose {@code Connection} does not name {@code upgrade} only carries a stray
+     * hop-by-hop field, and one that offers only {@code h2c} is answered in HTTP/1.1; header hygiene removes
+     * both. One lookup on a request without {@code Upgrade}.
      */
     public static String requested(HttpRequest request) {
         HttpHeaders headers = request.headers();
@@ -35,7 +40,21 @@ public final class Upgrades {
                 || !HeaderHygiene.containsToken(connection, "upgrade")) {
             return null;
         }
-        return upgrade;
+        return upgrade.indexOf(',') < 0 ? (isH2c(upgrade) ? null : upgrade) : withoutH2c(upgrade);
+    }
+
+    private static boolean isH2c(String protocol) {
+        return protocol.strip().equalsIgnoreCase(H2C);
+    }
+
+    private static String withoutH2c(String upgrade) {
+        StringBuilder kept = new StringBuilder();
+        for (String offered : upgrade.split(",")) {
+            if (!offered.isBlank() && !isH2c(offered)) {
+                kept.append(kept.isEmpty() ? "" : ", ").append(offered.strip());
+            }
+        }
+        return kept.isEmpty() ? null : kept.toString();
     }
 
     /**

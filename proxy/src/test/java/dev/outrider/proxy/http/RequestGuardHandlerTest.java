@@ -55,13 +55,23 @@ class RequestGuardHandlerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"h2c", "websocket, tls/1.3", "foo"})
+    @ValueSource(strings = {"websocket, tls/1.3", "foo", "h2c, foo"})
     void anUpgradeToAProtocolNotAllowedIs403BeforeAnythingElseSeesIt(String upgrade) {
         String response = send("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: " + upgrade
                 + "\r\n\r\n");
         assertThat(response).startsWith("HTTP/1.1 403 ");
         assertThat(response).contains("is not allowed (allowed: websocket)");
         assertThat((Object) ch.readInbound()).as("nothing reaches the next handler").isNull();
+    }
+
+    @Test
+    void anH2cOfferIsNoUpgradeTheRequestIsAnsweredInHttp11() {
+        // the JDK's HttpClient offers h2c on its first cleartext request; RFC 9110 §7.8 lets a server ignore it
+        assertThat(send("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                + "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n")).isEmpty();
+        HttpRequest request = ch.readInbound();
+        assertThat(Upgrades.requested(request)).isNull();
+        ReferenceCountUtil.release(request);
     }
 
     @Test

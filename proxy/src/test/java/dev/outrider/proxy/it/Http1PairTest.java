@@ -205,6 +205,20 @@ class Http1PairTest {
     }
 
     @Test
+    void theJdkClientsH2cOfferIsIgnoredAndAnsweredInHttp11() throws Exception {
+        // HttpClient's default (HTTP/2) offers Upgrade: h2c on a first cleartext request: not refused, not forwarded
+        try (HttpClient h2Preferring = HttpClient.newBuilder().connectTimeout(TIMEOUT).build()) {
+            HttpResponse<String> r = h2Preferring.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + pair.upstreamPort + "/h2c-offer")).timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+        }
+        var headers = backend.take().headers();
+        assertThat(headers.contains("upgrade")).isFalse();
+        assertThat(headers.contains("http2-settings")).isFalse();
+    }
+
+    @Test
     void aConnectIsNeverForwardedNeitherByTheOutboundListenerNorByAnInboundOneWithoutTcpPorts() throws Exception {
         int before = backend.requestCount();
         try (RawHttp raw = new RawHttp(pair.outbound())) {
