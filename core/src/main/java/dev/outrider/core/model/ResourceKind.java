@@ -7,7 +7,7 @@ import java.util.Optional;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The kinds of resource the control plane's API serves and stores (docs/control-plane.md, "Resources"): the three
+ * The kinds of resource the control plane's API serves and stores (docs/control-plane.md, "Resources"): the four
  * policy kinds the sidecar enforces, Service, Sidecar (which services a workload's snapshot carries), and the one
  * MeshConfig. {@link #kind()} is the document's
  * {@code kind} and the store's kind; {@link #plural()} is the URL segment, null for MeshConfig, which has its own
@@ -18,6 +18,8 @@ public enum ResourceKind {
     AUTHORIZATION_POLICY("AuthorizationPolicy", "authorizationpolicies", "ap"),
     REQUEST_AUTHENTICATION("RequestAuthentication", "requestauthentications", "ra"),
     RATE_LIMIT_POLICY("RateLimitPolicy", "ratelimitpolicies", "rlp"),
+    /** Istio's PeerAuthentication: whether a workload's inbound port takes mTLS, plaintext or both. */
+    PEER_AUTHENTICATION("PeerAuthentication", "peerauthentications", "pa"),
     SERVICE("Service", "services", "svc"),
     /**
      * Istio's Sidecar (egress hosts): which services the snapshots of the workloads it selects carry. Its URL segment
@@ -62,7 +64,8 @@ public enum ResourceKind {
 
     /** Whether the sidecar enforces documents of this kind (they go into snapshots as policies). */
     public boolean isPolicy() {
-        return this == AUTHORIZATION_POLICY || this == REQUEST_AUTHENTICATION || this == RATE_LIMIT_POLICY;
+        return this == AUTHORIZATION_POLICY || this == REQUEST_AUTHENTICATION || this == RATE_LIMIT_POLICY
+                || this == PEER_AUTHENTICATION;
     }
 
     /** The kind whose URL segment is {@code plural} (exact, lower case); empty for anything else, or null. */

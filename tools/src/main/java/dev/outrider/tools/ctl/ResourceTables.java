@@ -41,6 +41,7 @@ final class ResourceTables {
             case AUTHORIZATION_POLICY -> List.of("ACTION", "RULES", "DRY-RUN");
             case REQUEST_AUTHENTICATION -> List.of("ISSUERS");
             case RATE_LIMIT_POLICY -> List.of("RULES");
+            case PEER_AUTHENTICATION -> List.of("SELECTOR", "MODE", "PORT-MODES");
             case SERVICE -> List.of("PROTOCOL", "SERVICE-ACCOUNTS", "EXPORT-TO");
             case SIDECAR -> List.of("SERVICE-ACCOUNTS", "EGRESS-HOSTS");
             case MESH_CONFIG -> List.of("ROOT-NAMESPACE", "CERTIFICATE-TTL", "REGISTRATION-TTL");
@@ -55,6 +56,8 @@ final class ResourceTables {
                     Boolean.toString(dryRun(item.path("metadata").path("annotations"))));
             case REQUEST_AUTHENTICATION -> List.of(joined(spec.path("jwtRules"), "issuer"));
             case RATE_LIMIT_POLICY -> List.of(joined(spec.path("rules"), "name"));
+            case PEER_AUTHENTICATION -> List.of(or(pairs(spec.path("selector").path("matchLabels")), "(namespace)"),
+                    or(text(spec, "mtls.mode"), "UNSET"), portModes(spec.path("portLevelMtls")));
             case SERVICE -> List.of(or(text(spec, "protocol"), ServiceProtocol.DEFAULT.wireName()),
                     or(text(spec, "serviceAccounts"), text(item, "metadata.name")), or(text(spec, "exportTo"), "*"));
             case SIDECAR -> List.of(or(text(spec, "workloadSelector.serviceAccounts"), "(all)"),
@@ -62,6 +65,20 @@ final class ResourceTables {
             case MESH_CONFIG -> List.of(or(text(spec, "rootNamespace"), "outrider-system"),
                     or(text(spec, "certificateTtl"), "24h"), or(text(spec, "registrationTtl"), "60s"));
         };
+    }
+
+    /** {@code portLevelMtls} as {@code 8080=PERMISSIVE,9090=STRICT}; empty for none. */
+    private static String portModes(JsonNode ports) {
+        List<String> modes = new ArrayList<>();
+        ports.properties().forEach(e -> modes.add(e.getKey() + "=" + or(text(e.getValue(), "mode"), "UNSET")));
+        return String.join(",", modes);
+    }
+
+    /** A mapping of strings as {@code app=orders,tier=web}; empty for none. */
+    private static String pairs(JsonNode mapping) {
+        List<String> pairs = new ArrayList<>();
+        mapping.properties().forEach(e -> pairs.add(e.getKey() + "=" + e.getValue().asText()));
+        return String.join(",", pairs);
     }
 
     /** {@code GET /v1/sidecars} as a table, one row per instance. */
