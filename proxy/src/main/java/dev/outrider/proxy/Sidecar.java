@@ -155,7 +155,7 @@ public final class Sidecar implements AutoCloseable {
                 config.rateLimits().sweepInterval(), System::nanoTime, registry, sharedBudgets);
         resources.push(rateLimiter);
         WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(config.node(), config.policies(), config.jwt(),
-                jwks, policyMetrics, rateLimiter);
+                jwks, policyMetrics, rateLimiter, config.inbound().application().port());
         // The first snapshot is in force before any listener opens.
         PolicySource policySource = PolicySource.start(config.policies(), controlPlane != null, compiler,
                 policyMetrics);

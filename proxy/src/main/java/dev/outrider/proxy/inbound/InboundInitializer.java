@@ -1,5 +1,7 @@
 package dev.outrider.proxy.inbound;
 
+import dev.outrider.core.policy.PeerAuthentication.Mode;
+import dev.outrider.core.policy.PeerAuthentications;
 import dev.outrider.proxy.config.HttpConfig;
 import dev.outrider.proxy.forward.ForwardingContext;
 import dev.outrider.proxy.forward.ForwardingHandler;
@@ -10,12 +12,16 @@ import dev.outrider.proxy.http.HttpProtocolDetector;
 import dev.outrider.proxy.http.PathNormalizationHandler;
 import dev.outrider.proxy.http.RequestPathPolicy;
 import dev.outrider.proxy.tls.ClientCertHeaderHandler;
+import dev.outrider.proxy.tls.InboundModeHandler;
 import dev.outrider.proxy.tls.InboundTlsHandler;
 import dev.outrider.proxy.tls.TlsState;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.ssl.SslHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static java.util.Objects.requireNonNull;
 
@@ -23,10 +29,15 @@ import static java.util.Objects.requireNonNull;
  * The inbound listener's pipeline: traffic from other sidecars to the local application.
  * <pre>
  * connection: admit (inbound.maxConnections) → tracker → first-request deadline (http.requestHeaderTimeout)
- *             → TLS (client certificate required) → identity (inbound.maxConnectionsPerPeer)
- *             → ALPN: HTTP/2 or HTTP/1.1 codec, then its header timeout
- *             (without TLS: protocol detection from the first bytes); HTTP/1.1: one pipelined request
- *             at a time past the codec (Http1PipeliningHandler), HTTP/2: one request per stream
+ *             → by the port's PeerAuthentication mode, read once per connection from the policy snapshot:
+ *               STRICT:     TLS (client certificate required) → identity (inbound.maxConnectionsPerPeer)
+ *                           → ALPN: HTTP/2 or HTTP/1.1 codec, then its header timeout
+ *               PERMISSIVE: the first bytes decide (InboundModeHandler): a TLS record as STRICT, anything else
+ *                           plaintext: protocol detection (h1 or h2c prior knowledge), no peer identity
+ *               DISABLE:    plaintext as above; a TLS record is refused
+ *             (tls.mode: disabled, no certificates: plaintext whatever the mode); HTTP/1.1: one pipelined
+ *             request at a time past the codec (Http1PipeliningHandler), HTTP/2: one request per stream
+ * per plaintext request (PERMISSIVE, DISABLE): counted (outrider_inbound_plaintext_requests_total)
  * per request: guard → header hygiene → path normalization → client-certificate header → authn (JWT)
  *              → authz → rate limit → 100-continue → forwarding
  * </pre>
@@ -37,6 +48,8 @@ import static java.util.Objects.requireNonNull;
  * invited to send its body.
  */
 public final class InboundInitializer extends ChannelInitializer<Channel> {
+    private static final Logger log = LoggerFactory.getLogger(InboundInitializer.class);
+
     private final DownstreamConnections connections;
     private final ForwardingContext forwarding;
     private final TlsState tls;
@@ -44,6 +57,11 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
     private final PathNormalizationHandler pathNormalization;
     private final InboundPolicy policy;
     private final DownstreamHttp http;
+    /** As {@link #http}, counting each request: the HTTP of plaintext connections on a listener with TLS. */
+    private final DownstreamHttp plaintextHttp;
+    private final PlaintextRequests plaintextRequests;
+    /** A mode other than DISABLE on a listener without certificates was logged (once). */
+    private final AtomicBoolean warnedNoCertificates = new AtomicBoolean();
 
     /**
      * @param tls            the TLS state, or null for a plaintext inbound listener (development only)
@@ -61,6 +79,8 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         Http2ConnectionErrorHandler http2Errors =
                 new Http2ConnectionErrorHandler(forwarding.direction(), forwarding.metrics());
         this.http = new DownstreamHttp(http, drainTimeoutMillis, http2Errors, this::addRequestHandlers);
+        this.plaintextRequests = new PlaintextRequests(policy.metrics());
+        this.plaintextHttp = new DownstreamHttp(http, drainTimeoutMillis, http2Errors, this::addPlaintextRequestHandlers);
     }
 
     @Override
@@ -71,10 +91,15 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline p = ch.pipeline();
         addConnectionTracking(p);
         addFirstRequestDeadline(p);
-        if (tls != null) {
+        if (tls == null) {
+            addProtocolDetection(p);
+            return;
+        }
+        Mode mode = policy.store().current().mtls().mode();
+        if (mode == Mode.STRICT) {
             addTls(p);
         } else {
-            addProtocolDetection(p);
+            addTlsOrPlaintext(p, mode);
         }
     }
 
@@ -88,14 +113,34 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
     }
 
     private void addTls(ChannelPipeline p) {
-        SslHandler ssl = tls.current().server().newHandler(p.channel().alloc());
-        ssl.setHandshakeTimeoutMillis(tls.config().handshakeTimeout().toMillis());
-        p.addLast("tls", ssl);
+        p.addLast("tls", InboundTlsHandler.newServerHandler(tls, tls.current().server(), p.channel().alloc()));
         p.addLast("alpn", new InboundTlsHandler(http, tls, connections));
     }
 
+    /** PERMISSIVE or DISABLE: the first bytes decide; plaintext requests are counted. */
+    private void addTlsOrPlaintext(ChannelPipeline p, Mode mode) {
+        p.addLast("mtls-mode", new InboundModeHandler(mode, tls, http, plaintextHttp, connections, policy.metrics()));
+    }
+
+    /**
+     * tls.mode: disabled: no certificates, so plaintext whatever PeerAuthentication says (the bootstrap wins); a
+     * mode that asks for mTLS is logged once. Every connection is a plaintext one.
+     */
     private void addProtocolDetection(ChannelPipeline p) {
-        p.addLast("detect", new HttpProtocolDetector(http));
+        PeerAuthentications.Effective mtls = policy.store().current().mtls();
+        if (mtls.mode() != Mode.DISABLE && !PeerAuthentications.DEFAULT.equals(mtls.decidedBy())
+                && warnedNoCertificates.compareAndSet(false, true)) {
+            log.warn("{} sets mTLS mode {} for the inbound port, but tls.mode is disabled (no certificates): the"
+                    + " inbound listener accepts plaintext only", mtls.decidedBy(), mtls.mode());
+        }
+        policy.metrics().plaintextConnection();
+        p.addLast("detect", new HttpProtocolDetector(plaintextHttp));
+    }
+
+    /** As {@link #addRequestHandlers}, on a plaintext connection: each request is counted first. */
+    private void addPlaintextRequestHandlers(ChannelPipeline p) {
+        p.addLast("plaintext-requests", plaintextRequests);
+        addRequestHandlers(p);
     }
 
     /** Per request (HTTP/1.1 connection or HTTP/2 stream), after the codec and the request guard. */

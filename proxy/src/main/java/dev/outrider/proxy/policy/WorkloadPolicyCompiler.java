@@ -2,6 +2,8 @@ package dev.outrider.proxy.policy;
 
 import com.nimbusds.jose.JWSAlgorithm;
 import dev.outrider.core.policy.AuthorizationPolicy;
+import dev.outrider.core.policy.PeerAuthentication;
+import dev.outrider.core.policy.PeerAuthentications;
 import dev.outrider.core.policy.PolicyDocument;
 import dev.outrider.core.policy.RateLimitPolicy;
 import dev.outrider.core.policy.RequestAuthentication;
@@ -18,6 +20,9 @@ import dev.outrider.proxy.ratelimit.RateLimiter;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -31,11 +36,13 @@ import static java.util.Objects.requireNonNull;
  * apply (the workload's namespace or the root namespace, and a selector that selects its labels), compiles
  * RequestAuthentication into a {@link RequestAuthenticator} (with a fresh verified-token cache: a token
  * verified under an old snapshot is never served under a new one) and AuthorizationPolicy into
- * {@link CompiledPolicies}, and registers the per-policy meters. Any error names the policy and field;
+ * {@link CompiledPolicies}, PeerAuthentication into the mTLS mode of the inbound application port
+ * ({@link PeerAuthentications}), and registers the per-policy meters. Any error names the policy and field;
  * nothing is published then. Runs off the event loops (start-up, the directory watcher, the control-plane
  * client later).
  */
 public final class WorkloadPolicyCompiler {
+    private static final Logger log = LoggerFactory.getLogger(WorkloadPolicyCompiler.class);
     private final NodeConfig node;
     private final PolicyConfig config;
     private final JwtVerifier.Options jwtOptions;
@@ -43,6 +50,9 @@ public final class WorkloadPolicyCompiler {
     private final JwksCache jwks;
     private final PolicyMetrics metrics;
     private final RateLimiter rateLimiter;
+    private final int applicationPort;
+    /** What was last logged about the mTLS mode (a reload with the same decision logs nothing). */
+    private volatile PeerAuthentications.Effective loggedMtls = PeerAuthentications.Effective.STRICT;
 
     /**
      * @param jwks        fetches issuers' keys; shared by every snapshot so keys survive a policy reload
@@ -50,6 +60,16 @@ public final class WorkloadPolicyCompiler {
      */
     public WorkloadPolicyCompiler(NodeConfig node, PolicyConfig config, JwtConfig jwt, JwksCache jwks,
                                   PolicyMetrics metrics, RateLimiter rateLimiter) {
+        this(node, config, jwt, jwks, metrics, rateLimiter, 0);
+    }
+
+    /**
+     * @param applicationPort the inbound application port, whose PeerAuthentication {@code portLevelMtls} mode
+     *                        applies (0: only the documents' {@code mtls.mode})
+     */
+    public WorkloadPolicyCompiler(NodeConfig node, PolicyConfig config, JwtConfig jwt, JwksCache jwks,
+                                  PolicyMetrics metrics, RateLimiter rateLimiter, int applicationPort) {
+        this.applicationPort = applicationPort;
         this.node = requireNonNull(node, "node");
         this.config = requireNonNull(config, "config");
         this.jwt = requireNonNull(jwt, "jwt");
@@ -76,6 +96,7 @@ public final class WorkloadPolicyCompiler {
         List<AuthorizationPolicy> authz = new ArrayList<>();
         List<RequestAuthentication> authn = new ArrayList<>();
         List<RateLimitPolicy> rateLimits = new ArrayList<>();
+        List<PeerAuthentication> peerAuthentications = new ArrayList<>();
         List<String> applying = new ArrayList<>();
         for (PolicyDocument d : documents) {
             if (!applies(d)) {
@@ -88,6 +109,8 @@ public final class WorkloadPolicyCompiler {
                 authn.add(r);
             } else if (d instanceof RateLimitPolicy r) {
                 rateLimits.add(r);
+            } else if (d instanceof PeerAuthentication p) {
+                peerAuthentications.add(p);
             }
         }
         CompiledPolicies authorization = CompiledPolicies.compile(authz, node.labels(), node.namespace(),
@@ -100,8 +123,23 @@ public final class WorkloadPolicyCompiler {
             }
             authentication = RequestAuthenticator.compile(authn, verifier);
         }
+        PeerAuthentications.Effective mtls = PeerAuthentications.effective(peerAuthentications, node.namespace(),
+                config.rootNamespace(), applicationPort);
+        logMtls(mtls);
         return new PolicySnapshot(version, source, Instant.now(), documents.size(), applying, authentication,
-                authorization, metrics.decisionMeters(applying), rateLimiter.compile(rateLimits), null);
+                authorization, metrics.decisionMeters(applying), rateLimiter.compile(rateLimits), mtls, null);
+    }
+
+    private void logMtls(PeerAuthentications.Effective mtls) {
+        if (mtls.equals(loggedMtls)) {
+            return;
+        }
+        loggedMtls = mtls;
+        log.info("inbound port {}: mTLS mode {} ({})", applicationPort, mtls.mode(), mtls.decidedBy());
+        if (!mtls.ignored().isEmpty()) {
+            log.warn("PeerAuthentication {} ignored: another one at the same level ({}) comes first by"
+                    + " namespace/name", mtls.ignored(), mtls.decidedBy());
+        }
     }
 
     /**
