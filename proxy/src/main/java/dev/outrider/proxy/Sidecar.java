@@ -206,7 +206,7 @@ public final class Sidecar implements AutoCloseable {
         }
         if (controlPlane != null) {
             controlPlane.watch(new SnapshotApplication(compiler, policies, policyMetrics, routeBuilder, routes),
-                    (InetSocketAddress) inboundListener.localAddress());
+                    (InetSocketAddress) inboundListener.localAddress(), metrics::plaintextConnections);
             controlPlane.bindMetrics(registry);
         }
 
