@@ -81,16 +81,19 @@ final class ResourceTables {
         return String.join(",", pairs);
     }
 
-    /** {@code GET /v1/sidecars} as a table, one row per instance. */
+    /**
+     * {@code GET /v1/sidecars} as a table, one row per instance; PLAINTEXT is the count of plaintext connections its
+     * inbound listener accepted since it started, PLAINTEXT-GREW when the control plane last saw it grow.
+     */
     static String sidecars(List<JsonNode> sidecars) {
         List<List<String>> rows = new ArrayList<>();
         for (JsonNode s : sidecars) {
             rows.add(List.of(text(s, "instance"), text(s, "identity"), text(s, "service"), text(s, "address"),
                     text(s, "latestVersion"), text(s, "appliedVersion"), text(s, "state"), text(s, "lastSeen"),
-                    text(s, "error")));
+                    text(s, "plaintextConnections"), text(s, "plaintextLastGrew"), text(s, "error")));
         }
         return Output.table(List.of("INSTANCE", "IDENTITY", "SERVICE", "ADDRESS", "LATEST", "APPLIED", "STATE",
-                "LAST-SEEN", "ERROR"), rows);
+                "LAST-SEEN", "PLAINTEXT", "PLAINTEXT-GREW", "ERROR"), rows);
     }
 
     /**

@@ -97,7 +97,7 @@ class ManifestsTest {
                 """, "f.yaml", null);
 
         assertThat(manifests).extracting(Manifest::problem).containsExactly(
-                "kind: 'Gateway' is not one of AuthorizationPolicy, RequestAuthentication, RateLimitPolicy, Service, Sidecar, MeshConfig",
+                "kind: 'Gateway' is not one of AuthorizationPolicy, RequestAuthentication, RateLimitPolicy, PeerAuthentication, Service, Sidecar, MeshConfig",
                 "kind: is required",
                 "Service: metadata.name: is required",
                 "a document must be a mapping with apiVersion, kind, metadata, spec");
