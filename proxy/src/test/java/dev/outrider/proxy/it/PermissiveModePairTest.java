@@ -6,6 +6,8 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import dev.outrider.proxy.Sidecar;
+import dev.outrider.proxy.config.BootstrapLoader;
 import dev.outrider.proxy.tls.TestPki;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import org.junit.jupiter.api.AfterAll;
@@ -18,8 +20,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -108,7 +112,7 @@ class PermissiveModePairTest {
     private static void inForce(String mode, String yaml) throws Exception {
         Path next = policies.resolve(".orders.yaml.next");
         Files.writeString(next, yaml);
-        Files.move(next, policies.resolve("orders.yaml"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(next, policies.resolve("orders.yaml"), StandardCopyOption.ATOMIC_MOVE);
         await().atMost(Duration.ofSeconds(10)).until(() -> mode.equals(config().path("inboundMtlsMode").asText()));
     }
 
@@ -215,7 +219,7 @@ class PermissiveModePairTest {
         try (RawHttp raw = new RawHttp(pair.b.inboundAddress())) {
             raw.send("GET /open/strict HTTP/1.1\r\nHost: orders\r\nConnection: close\r\n\r\n");
             byte[] answer = raw.readToEofOrReset();
-            assertThat(new String(answer, java.nio.charset.StandardCharsets.ISO_8859_1)).as("no HTTP response")
+            assertThat(new String(answer, StandardCharsets.ISO_8859_1)).as("no HTTP response")
                     .doesNotContain("HTTP/1.1");
         }
         assertThatThrownBy(() -> unmeshed("/open/strict")).isInstanceOf(IOException.class);
@@ -241,6 +245,36 @@ class PermissiveModePairTest {
 
         assertThat(unmeshed("/open/d").statusCode()).isEqualTo(200);
         assertThat(unmeshed("/meshed/d").statusCode()).as("plaintext has no principal").isEqualTo(403);
+    }
+
+    @Test
+    void withoutCertificatesTheBootstrapWinsOverAStrictModeWithOneWarning() throws Exception {
+        Path dir = Files.createTempDirectory("outrider-no-certs");
+        Files.writeString(dir.resolve("orders.yaml"), documents("STRICT"));
+        try (LogCapture logs = LogCapture.start();
+             Sidecar sidecar = Sidecar.start(BootstrapLoader.parse("""
+                             node: {service: orders, namespace: shop}
+                             inbound: {listen: 127.0.0.1:0, application: 127.0.0.1:%d}
+                             outbound: {listen: 127.0.0.1:0}
+                             health: {listen: 127.0.0.1:0}
+                             admin: {listen: 127.0.0.1:0}
+                             accessLog: {enabled: false}
+                             tls: {mode: disabled}
+                             policies: {directory: '%s'}
+                             """.formatted(backend.port(), dir), "no-certs"))) {
+            for (int i = 0; i < 2; i++) {
+                try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+                    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + sidecar.inboundAddress().getPort() + "/open/no-certs")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(r.statusCode()).isEqualTo(200);
+                }
+            }
+            assertThat(logs.events()).filteredOn(e -> e.getFormattedMessage().contains("but tls.mode is disabled"))
+                    .singleElement().satisfies(e -> assertThat(e.getFormattedMessage()).startsWith(
+                            "PeerAuthentication shop/orders-migration sets mTLS mode STRICT for the inbound port"));
+            assertThat(Metrics.sum(sidecar, "outrider_inbound_plaintext_connections_total")).isEqualTo(2);
+        }
     }
 
     @Test
