@@ -4,7 +4,9 @@ import dev.outrider.core.document.DocumentFields;
 import dev.outrider.core.snapshot.RedisSettings;
 
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 
 import static dev.outrider.proxy.config.BootstrapFields.duration;
 import static dev.outrider.proxy.config.BootstrapFields.integer;
@@ -17,13 +19,15 @@ import static dev.outrider.proxy.config.BootstrapFields.integer;
 final class TrafficSections {
     /** Upper bound for every timeout: anything longer is a typo, not a plan. */
     static final Duration MAX_TIMEOUT = Duration.ofDays(1);
+    /** The characters besides letters and digits an HTTP token may hold (RFC 9110 §5.6.2). */
+    private static final String TOKEN_SYMBOLS = "!#$%&'*+-.^_`|~";
 
     private TrafficSections() {
     }
 
     static HttpConfig http(DocumentFields root) {
         DocumentFields n = root.section("http", List.of("maxInitialLineLength", "maxHeaderSize", "maxHeaderCount",
-                "maxConcurrentStreams", "idleTimeout", "requestHeaderTimeout"));
+                "maxConcurrentStreams", "idleTimeout", "requestHeaderTimeout", "upgrades"));
         HttpConfig d = BootstrapLoader.DEFAULT_HTTP;
         return new HttpConfig(
                 integer(n, "maxInitialLineLength", d.maxInitialLineLength(), 256, 65_536),
@@ -31,7 +35,26 @@ final class TrafficSections {
                 integer(n, "maxHeaderCount", d.maxHeaderCount(), 1, 10_000),
                 integer(n, "maxConcurrentStreams", d.maxConcurrentStreams(), 1, 65_535),
                 duration(n, "idleTimeout", d.idleTimeout(), true, MAX_TIMEOUT),
-                duration(n, "requestHeaderTimeout", d.requestHeaderTimeout(), false, Duration.ofMinutes(5)));
+                duration(n, "requestHeaderTimeout", d.requestHeaderTimeout(), false, Duration.ofMinutes(5)),
+                n.has("upgrades") ? upgrades(n) : d.upgrades());
+    }
+
+    /**
+     * {@code http.upgrades}: protocol names (RFC 9110 §16.7 tokens, lower case, no version); empty allows no
+     * upgrade. {@code h2c} is refused: HTTP/2's own upgrade belongs to one connection and cannot cross a proxy.
+     */
+    private static List<String> upgrades(DocumentFields http) {
+        List<String> names = http.strings("upgrades", v -> {
+            if (!v.chars().allMatch(c -> c < 128 && (Character.isLetterOrDigit(c) || TOKEN_SYMBOLS.indexOf(c) >= 0))) {
+                return DocumentFields.quote(v) + " is not a protocol name (an HTTP token such as websocket)";
+            }
+            if (!v.equals(v.toLowerCase(Locale.ROOT))) {
+                return DocumentFields.quote(v) + " must be lower case (upgrade names compare without case)";
+            }
+            return v.equals("h2c") ? "'h2c' is HTTP/2's own upgrade between one client and one server; it cannot"
+                    + " cross a proxy (callers speak HTTP/2 to the sidecar directly)" : null;
+        });
+        return List.copyOf(new LinkedHashSet<>(names));
     }
 
     static UpstreamConfig upstream(DocumentFields root) {

@@ -2,26 +2,31 @@ package dev.outrider.proxy.forward;
 
 import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.http.HeaderHygiene;
+import dev.outrider.proxy.http.Upgrades;
 import dev.outrider.proxy.http.KeepAlive;
 import dev.outrider.proxy.http.LocalRejection;
 import dev.outrider.proxy.http.LocalResponses;
 import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.MeshMetrics;
+import dev.outrider.proxy.metrics.ProxyMetrics;
 import dev.outrider.proxy.tracing.HopSpan;
 import dev.outrider.proxy.upstream.Cluster;
 import dev.outrider.proxy.upstream.Endpoint;
 import dev.outrider.proxy.upstream.LoadBalancer;
 import dev.outrider.proxy.upstream.UpstreamListener;
 import dev.outrider.proxy.upstream.UpstreamStream;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -74,6 +79,8 @@ final class Exchange implements UpstreamListener {
     final boolean retriable;
     /** The caller's keep-alive wish (header hygiene left it in Connection), read before the version is rewritten. */
     private final boolean callerKeepAlive;
+    /** The protocols an HTTP/1.1 upgrade request offers (its {@code Upgrade}, kept by header hygiene), or null. */
+    private final String upgrade;
     /** {@link InterimResponses}' state: 1xx responses from upstream, and the caller's {@code 100-continue}. */
     private int interim;
 
@@ -122,6 +129,7 @@ final class Exchange implements UpstreamListener {
         this.noResponseBody = request.method().equals(HttpMethod.HEAD);
         this.callerKeepAlive = KeepAlive.requested(request);
         this.interim = InterimResponses.initial(request);
+        this.upgrade = downstreamHttp2 ? null : request.headers().get(HttpHeaderNames.UPGRADE);
     }
 
     boolean requestComplete() {
@@ -130,6 +138,9 @@ final class Exchange implements UpstreamListener {
 
     void start() {
         request.headers().remove(HttpHeaderNames.CONNECTION); // hop-by-hop; the rest went on arrival
+        if (upgrade != null) {
+            request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE); // this hop's request to switch
+        }
         InetSocketAddress remote = (InetSocketAddress) owner.connection().remoteAddress();
         requestId = HeaderHygiene.addForwardingHeaders(request.headers(),
                 remote == null ? null : remote.getAddress().getHostAddress(), fc.forwardedProto());
@@ -153,7 +164,7 @@ final class Exchange implements UpstreamListener {
         }
         tried = LoadBalancer.markTried(tried, i);
         Endpoint endpoint = cluster.endpoints().get(i);
-        boolean h2 = ForwardingContext.useHttp2(cluster.protocol(), downstreamHttp2);
+        boolean h2 = upgrade == null && ForwardingContext.useHttp2(cluster.protocol(), downstreamHttp2);
         Future<UpstreamStream> f = fc.pools().of(ctx.channel().eventLoop()).acquire(endpoint, h2, cluster.tls());
         if (f.isDone()) {
             onAcquired(f);
@@ -219,6 +230,11 @@ final class Exchange implements UpstreamListener {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (upgrade != null && msg instanceof HttpResponse response
+                && response.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+            switchProtocols(response);
+            return;
+        }
         if (InterimResponses.isInterim(interim, msg)) {
             interim = InterimResponses.consume(interim, msg, responseStarted, upstream, ctx);
             return;
@@ -265,6 +281,34 @@ final class Exchange implements UpstreamListener {
         if (!done && upstream != null) {
             upstream.read();
         }
+    }
+
+    /**
+     * The upstream switched protocols: the exchange ends as a {@code 101} (logged and counted as one, its bytes
+     * counted when the tunnel ends) and the two connections become one tunnel ({@link ProtocolSwitch}). A 101 to a
+     * protocol the caller did not offer is the upstream's fault: 502.
+     */
+    private void switchProtocols(HttpResponse response) {
+        String chosen = response.headers().get(HttpHeaderNames.UPGRADE);
+        if (!Upgrades.isOffered(chosen, upgrade)) {
+            ReferenceCountUtil.release(response);
+            respondLocally(UpstreamFailures.UPGRADE_NOT_OFFERED);
+            return;
+        }
+        cancelTimeout();
+        responseStarted = true;
+        status = HttpResponseStatus.SWITCHING_PROTOCOLS.code();
+        FullHttpResponse switched = ProtocolSwitch.switchingProtocols(response, chosen);
+        Channel tunnel = upstream.takeOver();
+        upstream = null;
+        ChannelHandlerContext downstream = ctx;
+        Direction direction = fc.direction();
+        ProxyMetrics metrics = fc.metrics();
+        String protocol = Upgrades.name(chosen);
+        metrics.tunnelOpened(direction, protocol);
+        finish(null, false);
+        ProtocolSwitch.join(downstream, switched, tunnel, protocol,
+                (fromCaller, fromUpstream) -> metrics.tunnelClosed(direction, protocol, fromCaller, fromUpstream));
     }
 
     // ---- failures
@@ -391,6 +435,10 @@ final class Exchange implements UpstreamListener {
             fc.accessLog().log(new AccessLogEntry(startMillis, fc.direction(), downstreamHttp2 ? "HTTP/2" : "HTTP/1.1",
                     method, uri, logged, duration, requestBytes, responseBytes,
                     upstreamAddress, requestId, cluster == null ? null : cluster.name(), owner.auth(), traceId));
+        }
+        if (status == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+            owner.switchedProtocols(this);
+            return;
         }
         owner.exchangeDone(this, lastWrite, KeepAlive.afterExchange(aborted, requestComplete, downstreamKeepAlive));
     }

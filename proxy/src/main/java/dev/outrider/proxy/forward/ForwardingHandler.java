@@ -259,6 +259,14 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter {
         return http2 ? ch.parent() : ch;
     }
 
+    /** Called by an exchange whose connection becomes a tunnel: this handler leaves the pipeline next. */
+    void switchedProtocols(Exchange e) {
+        if (exchange == e) {
+            exchange = null;
+            closing = true; // nothing more is HTTP here
+        }
+    }
+
     /**
      * Called by the exchange once its response is fully written (or it was aborted).
      *

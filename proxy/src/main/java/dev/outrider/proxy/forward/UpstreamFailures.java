@@ -23,6 +23,10 @@ final class UpstreamFailures {
     static final LocalRejection TIMEOUT = new LocalRejection(HttpResponseStatus.GATEWAY_TIMEOUT,
             "upstream request timeout");
 
+    /** 502: the upstream switched to a protocol the caller's upgrade request did not offer (RFC 9110 §15.2.2). */
+    static final LocalRejection UPGRADE_NOT_OFFERED = new LocalRejection(HttpResponseStatus.BAD_GATEWAY,
+            "upstream switched to a protocol the request did not offer");
+
     private UpstreamFailures() {
     }
 

@@ -4,6 +4,7 @@ import dev.outrider.core.model.SpiffeId;
 import dev.outrider.proxy.metrics.ConnectionRefusal;
 import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.ProxyMetrics;
+import dev.outrider.proxy.tunnel.ByteRelay;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -109,7 +110,8 @@ public final class DownstreamConnections {
     /**
      * Asks every connection to finish politely: HTTP/2 sends GOAWAY twice ({@link Http2DrainHandler}) and closes
      * when its streams are done (bounded by the codec's graceful shutdown timeout); HTTP/1.1 closes when idle or
-     * after the current response; a connection whose protocol is not known yet (handshake, detection) closes now.
+     * after the current response; a tunnel (WebSocket, TCP port) is told, and runs on until it ends or the drain
+     * timeout closes it; a connection whose protocol is not known yet (handshake, detection) closes now.
      */
     public void drain() {
         for (Channel ch : channels) {
@@ -117,6 +119,8 @@ public final class DownstreamConnections {
                 if (ch.pipeline().get(Http2FrameCodec.class) != null
                         || ch.pipeline().get(Http1ServerCodec.class) != null) {
                     ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE);
+                } else if (ByteRelay.relays(ch)) {
+                    ch.pipeline().fireUserEventTriggered(ByteRelay.DRAIN);
                 } else {
                     ch.close();
                 }

@@ -35,6 +35,8 @@ import static java.util.Objects.requireNonNull;
  * timer ({@link Http1HeaderTimeoutHandler}, {@link Http2HeaderTimeoutHandler}).
  */
 public final class DownstreamHttp {
+    /** The HTTP/1.1 codec's name in a downstream pipeline: the handlers after it serve requests, those before it the connection. */
+    public static final String HTTP1_CODEC = "http1";
     private final HttpConfig config;
     private final long drainTimeoutMillis;
     private final Http2ConnectionErrorHandler http2Errors;
@@ -62,11 +64,11 @@ public final class DownstreamHttp {
         allowHalfClosure(p);
         p.addLast("idle", new IdleTimeoutHandler(config.idleTimeout().toNanos()));
         Http1ServerCodec codec = new Http1ServerCodec(decoderConfig(config));
-        p.addLast("http1", codec);
+        p.addLast(HTTP1_CODEC, codec);
         p.addLast("header-timeout",
                 new Http1HeaderTimeoutHandler(codec, config.requestHeaderTimeout().toNanos(), firstDeadline));
         p.addLast("pipelining", new Http1PipeliningHandler()); // one request at a time past this point
-        p.addLast("guard", new RequestGuardHandler(config.maxHeaderCount()));
+        p.addLast("guard", new RequestGuardHandler(config.maxHeaderCount(), config.upgrades()));
         p.addLast("hygiene", RequestHygieneHandler.INSTANCE);
         requestHandlers.accept(p);
     }

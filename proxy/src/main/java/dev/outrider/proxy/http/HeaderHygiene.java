@@ -71,12 +71,18 @@ public final class HeaderHygiene {
      * Cleans a caller's request head on arrival: hop-by-hop fields (every field named in Connection
      * included) and sidecar-owned fields are removed. The caller's keep-alive wish survives as the one
      * Connection value it needs ({@code close} on HTTP/1.1, {@code keep-alive} on HTTP/1.0), which the
-     * forwarding hop reads and removes.
+     * forwarding hop reads and removes. An upgrade request (an allowed one: {@link RequestGuardHandler} refused
+     * the others) keeps its {@code Upgrade}, which is how the forwarding hop knows it; the forwarding hop sends it
+     * on with {@code Connection: upgrade}.
      */
     public static void cleanRequestHead(HttpRequest request) {
         HttpHeaders headers = request.headers();
         boolean keepAlive = KeepAlive.requested(request);
+        String upgrade = Upgrades.requested(request);
         stripHopByHop(headers);
+        if (upgrade != null) {
+            headers.set(HttpHeaderNames.UPGRADE, upgrade); // the request to forward asks to switch protocols
+        }
         for (AsciiString name : SIDECAR_OWNED) {
             headers.remove(name);
         }

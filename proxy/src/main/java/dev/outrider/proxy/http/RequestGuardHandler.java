@@ -15,6 +15,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 
 import java.util.Iterator;
+import java.util.List;
 
 /**
  * Pipeline position: right after the HTTP codec (HTTP/1.1 connection, or HTTP/2 stream after the frame to
@@ -31,17 +32,28 @@ import java.util.Iterator;
  *       On HTTP/2 Netty's conversion has already refused a {@code host} field that differs from
  *       {@code :authority} (a stream error, RFC 9113 §8.3.1) and folded an identical one. Authorization,
  *       routing and the application all read the one value that is left.</li>
+ *   <li>an HTTP/1.1 upgrade ({@link Upgrades}) to a protocol not in {@code http.upgrades} → 403, before any check
+ *       or byte reaches the application.</li>
  * </ul>
  * On HTTP/1.1 the connection is closed after the error ({@link LocalResponses#respondAndClose}): once framing is
  * in doubt nothing else on the connection can be trusted (request smuggling). On HTTP/2 only the stream ends.
  */
 public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
     private final int maxHeaderCount;
+    /** The upgrade protocols requests may ask for; empty on HTTP/2 streams, where no request can ask. */
+    private final List<String> upgrades;
     /** After a rejection everything that follows on this connection/stream is dropped. Event loop only. */
     private boolean rejected;
 
+    /** For an HTTP/2 stream, which carries no upgrade. */
     public RequestGuardHandler(int maxHeaderCount) {
+        this(maxHeaderCount, List.of());
+    }
+
+    /** @param upgrades the protocols an HTTP/1.1 request may ask to upgrade to ({@code http.upgrades}) */
+    public RequestGuardHandler(int maxHeaderCount, List<String> upgrades) {
         this.maxHeaderCount = maxHeaderCount;
+        this.upgrades = List.copyOf(upgrades);
     }
 
     @Override
@@ -83,6 +95,14 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
                 if (problem != null) {
                     ReferenceCountUtil.release(msg);
                     reject(ctx, HttpResponseStatus.BAD_REQUEST, problem);
+                    return;
+                }
+                String upgrade = Upgrades.requested(request);
+                String refused = upgrade == null ? null : Upgrades.refused(upgrade, upgrades);
+                if (refused != null) {
+                    ReferenceCountUtil.release(msg);
+                    reject(ctx, HttpResponseStatus.FORBIDDEN, "upgrade to '" + refused + "' is not allowed"
+                            + (upgrades.isEmpty() ? " (no upgrade is)" : " (allowed: " + String.join(", ", upgrades) + ")"));
                     return;
                 }
             }

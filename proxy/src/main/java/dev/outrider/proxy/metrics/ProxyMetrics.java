@@ -9,6 +9,8 @@ import io.netty.handler.codec.http2.Http2Error;
 
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -36,7 +38,12 @@ import static java.util.Objects.requireNonNull;
  * outrider_inbound_plaintext_connections_total{destination_workload, destination_workload_namespace}
  * outrider_inbound_plaintext_requests_total{destination_workload, destination_workload_namespace}
  * outrider_http2_connection_errors_total{direction, error_code}   error_code = RFC 9113 §7 name, lower case
+ * outrider_tunnels_total{direction, protocol}              upgraded connections (protocol = websocket, ...)
+ * outrider_active_tunnels{direction, protocol}             gauge
+ * outrider_tunnel_bytes_total{direction, protocol, from}   from = caller | upstream, counted when a tunnel ends
  * </pre>
+ * A tunnel's protocol is one of the listener's {@code http.upgrades} (a short, configured list), so its meters are
+ * made at a protocol's first tunnel.
  * and, by source and destination, the {@code outrider_mesh_*} meters of {@link MeshMetrics}.
  */
 public final class ProxyMetrics {
@@ -66,6 +73,9 @@ public final class ProxyMetrics {
     /** Inbound connections accepted without TLS on a PERMISSIVE port (or a plaintext listener), and their requests. */
     private final Counter plaintextConnections;
     private final Counter plaintextRequests;
+
+    /** Tunnel meters by direction and protocol, made at the first tunnel of each (a configured, short list). */
+    private final Map<String, TunnelMeters> tunnels = new ConcurrentHashMap<>();
 
     /** With request metrics by source and destination that know nothing of this sidecar's workload (tests). */
     public ProxyMetrics(MeterRegistry registry) {
@@ -197,6 +207,44 @@ public final class ProxyMetrics {
     /** Inbound plaintext connections accepted since start, as reported to the control plane. */
     public long plaintextConnections() {
         return (long) plaintextConnections.count();
+    }
+
+    /** A connection became a tunnel (an HTTP/1.1 upgrade to {@code protocol}). */
+    public void tunnelOpened(Direction d, String protocol) {
+        TunnelMeters t = tunnel(d, protocol);
+        t.opened.increment();
+        t.active.increment();
+    }
+
+    /** A tunnel ended, having carried {@code fromCaller} and {@code fromUpstream} bytes. */
+    public void tunnelClosed(Direction d, String protocol, long fromCaller, long fromUpstream) {
+        TunnelMeters t = tunnel(d, protocol);
+        t.active.decrement();
+        t.fromCaller.increment(fromCaller);
+        t.fromUpstream.increment(fromUpstream);
+    }
+
+    private TunnelMeters tunnel(Direction d, String protocol) {
+        return tunnels.computeIfAbsent(d.tag() + '/' + protocol, k -> new TunnelMeters(registry, d, protocol));
+    }
+
+    private record TunnelMeters(Counter opened, LongAdder active, Counter fromCaller, Counter fromUpstream) {
+        TunnelMeters(MeterRegistry registry, Direction d, String protocol) {
+            this(Counter.builder("outrider.tunnels")
+                            .description("Connections that became tunnels (HTTP/1.1 upgrades), by protocol")
+                            .tag("direction", d.tag()).tag("protocol", protocol).register(registry),
+                    new LongAdder(), bytes(registry, d, protocol, "caller"), bytes(registry, d, protocol, "upstream"));
+            Gauge.builder("outrider.active.tunnels", active, LongAdder::sum)
+                    .description("Tunnels open now")
+                    .tag("direction", d.tag()).tag("protocol", protocol).strongReference(true).register(registry);
+        }
+
+        private static Counter bytes(MeterRegistry registry, Direction d, String protocol, String from) {
+            return Counter.builder("outrider.tunnel.bytes")
+                    .description("Bytes carried by tunnels that ended, by the side that sent them")
+                    .baseUnit(BaseUnits.BYTES).tag("direction", d.tag()).tag("protocol", protocol).tag("from", from)
+                    .register(registry);
+        }
     }
 
     public void upstreamConnectFailure(Direction d) {

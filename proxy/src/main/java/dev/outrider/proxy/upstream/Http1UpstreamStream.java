@@ -62,6 +62,13 @@ final class Http1UpstreamStream extends UpstreamStream {
     }
 
     @Override
+    Channel detach() {
+        handler.unbind();
+        channel.pipeline().remove(handler);
+        return channel;
+    }
+
+    @Override
     void end(boolean reusable) {
         handler.unbind();
         pool.releaseHttp1(endpoint(), channel, reusable);

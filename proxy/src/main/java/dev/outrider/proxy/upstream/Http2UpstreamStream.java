@@ -1,5 +1,6 @@
 package dev.outrider.proxy.upstream;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.EncoderException;
@@ -352,6 +353,12 @@ final class Http2UpstreamStream extends UpstreamStream {
         } else {
             fail(null, Http2Error.CANCEL);
         }
+    }
+
+    /** A stream shares its connection: nothing to take; upgrades always lease HTTP/1.1. */
+    @Override
+    Channel detach() {
+        throw new UnsupportedOperationException("an HTTP/2 stream has no connection of its own to take over");
     }
 
     @Override

@@ -220,7 +220,7 @@ public final class UpstreamPool {
 
     private void installHttp1(ChannelPipeline p, UpstreamHandler handler) {
         p.addLast("idle", idleHandler());
-        p.addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
+        p.addLast(UpstreamStream.CODEC, new HttpClientCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(65536)
                 .setMaxChunkSize(65536)

@@ -1,5 +1,6 @@
 package dev.outrider.proxy.upstream;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
@@ -65,6 +66,26 @@ public abstract sealed class UpstreamStream permits Http1UpstreamStream, Http2Up
         endpoint.requestFinished();
         end(reusable);
     }
+
+    /**
+     * Ends the lease by taking its connection for good, after a {@code 101 Switching Protocols}: the connection
+     * leaves the pool, its response handler is gone and its codec (named {@link #CODEC}) is still in place, for the
+     * caller to remove once something reads the bytes that follow. Only HTTP/1.1 leases have a connection to give.
+     */
+    public final Channel takeOver() {
+        if (released) {
+            throw new IllegalStateException("the lease has ended");
+        }
+        released = true;
+        endpoint.requestFinished();
+        return detach();
+    }
+
+    /** The name of an HTTP/1.1 upstream connection's codec in its pipeline. */
+    public static final String CODEC = "codec";
+
+    /** The kind's part of {@link #takeOver}. */
+    abstract Channel detach();
 
     /** Ends a lease nobody took (its promise had already settled the endpoint's count): no requestFinished. */
     final void abandon() {

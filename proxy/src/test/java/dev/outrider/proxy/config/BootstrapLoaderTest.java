@@ -195,7 +195,28 @@ class BootstrapLoaderTest {
     void unknownFieldListsTheKnownOnes() {
         assertThat(error("node: {service: orders}\nhttp: {maxHeaderSizes: 1}\n").getMessage()).isEqualTo(
                 "http.maxHeaderSizes: unknown field 'maxHeaderSizes' (known: maxInitialLineLength, maxHeaderSize,"
-                        + " maxHeaderCount, maxConcurrentStreams, idleTimeout, requestHeaderTimeout)");
+                        + " maxHeaderCount, maxConcurrentStreams, idleTimeout, requestHeaderTimeout, upgrades)");
+    }
+
+    @Test
+    void upgradesDefaultToWebSocketAndCanBeListedOrNone() {
+        assertThat(parse("node: {service: orders}\n").http().upgrades()).containsExactly("websocket");
+        assertThat(parse("node: {service: orders}\nhttp: {upgrades: [websocket, connect-udp]}\n").http().upgrades())
+                .containsExactly("websocket", "connect-udp");
+        assertThat(parse("node: {service: orders}\nhttp: {upgrades: []}\n").http().upgrades()).isEmpty();
+    }
+
+    @Test
+    void anUpgradeThatCannotBeAllowedIsNamed() {
+        assertThat(error("node: {service: orders}\nhttp: {upgrades: [h2c]}\n").getMessage()).isEqualTo(
+                "http.upgrades[0]: 'h2c' is HTTP/2's own upgrade between one client and one server; it cannot cross a"
+                        + " proxy (callers speak HTTP/2 to the sidecar directly)");
+        assertThat(error("node: {service: orders}\nhttp: {upgrades: [websocket, WebSocket]}\n").getMessage())
+                .isEqualTo("http.upgrades[1]: 'WebSocket' must be lower case (upgrade names compare without case)");
+        assertThat(error("node: {service: orders}\nhttp: {upgrades: ['web socket']}\n").getMessage())
+                .isEqualTo("http.upgrades[0]: 'web socket' is not a protocol name (an HTTP token such as websocket)");
+        assertThat(error("node: {service: orders}\nhttp: {upgrades: websocket}\n").getMessage())
+                .startsWith("http.upgrades: expected a list");
     }
 
     @Test

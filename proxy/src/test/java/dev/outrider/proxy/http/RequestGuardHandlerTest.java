@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -26,7 +27,7 @@ class RequestGuardHandlerTest {
             Duration.ofSeconds(10));
     private final EmbeddedChannel ch = new EmbeddedChannel(
             new Http1ServerCodec(DownstreamHttp.decoderConfig(CONFIG)),
-            new RequestGuardHandler(CONFIG.maxHeaderCount()));
+            new RequestGuardHandler(CONFIG.maxHeaderCount(), CONFIG.upgrades()));
 
     @AfterEach
     void finish() {
@@ -42,6 +43,33 @@ class RequestGuardHandlerTest {
             b.release();
         }
         return out.toString();
+    }
+
+    @Test
+    void anUpgradeToAnAllowedProtocolGoesOn() {
+        assertThat(send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\n"
+                + "Sec-WebSocket-Version: 13\r\n\r\n")).isEmpty();
+        HttpRequest request = ch.readInbound();
+        assertThat(Upgrades.requested(request)).isEqualTo("WebSocket");
+        ReferenceCountUtil.release(request);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2c", "websocket, tls/1.3", "foo"})
+    void anUpgradeToAProtocolNotAllowedIs403BeforeAnythingElseSeesIt(String upgrade) {
+        String response = send("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: " + upgrade
+                + "\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 403 ");
+        assertThat(response).contains("is not allowed (allowed: websocket)");
+        assertThat((Object) ch.readInbound()).as("nothing reaches the next handler").isNull();
+    }
+
+    @Test
+    void anUpgradeFieldWithoutConnectionUpgradeIsNoUpgrade() {
+        assertThat(send("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n")).isEmpty();
+        HttpRequest request = ch.readInbound();
+        assertThat(Upgrades.requested(request)).isNull(); // header hygiene removes the stray field
+        ReferenceCountUtil.release(request);
     }
 
     @ParameterizedTest
