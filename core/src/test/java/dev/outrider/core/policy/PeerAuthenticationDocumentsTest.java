@@ -63,6 +63,13 @@ class PeerAuthenticationDocumentsTest {
     }
 
     @Test
+    void theMigrationExampleReads() {
+        List<PolicyDocument> documents = PolicyDocuments.loadDirectory(java.nio.file.Path.of("..", "examples", "migration"));
+        assertThat(documents).extracting(PolicyDocument::kind).containsExactly("PeerAuthentication", "AuthorizationPolicy");
+        assertThat(((PeerAuthentication) documents.getFirst()).mode()).isEqualTo(Mode.PERMISSIVE);
+    }
+
+    @Test
     void absentSpecOrModeIsUnsetAndNamespaceWide() {
         for (String spec : List.of("{}", "{mtls: {}}", "{mtls: {mode: UNSET}}", "~")) {
             PeerAuthentication pa = only(withSpec(spec));
