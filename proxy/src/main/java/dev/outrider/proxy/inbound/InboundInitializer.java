@@ -37,7 +37,8 @@ import static java.util.Objects.requireNonNull;
  *               DISABLE:    plaintext as above; a TLS record is refused
  *             (tls.mode: disabled, no certificates: plaintext whatever the mode); HTTP/1.1: one pipelined
  *             request at a time past the codec (Http1PipeliningHandler), HTTP/2: one request per stream
- * per plaintext request (PERMISSIVE, DISABLE): counted (outrider_inbound_plaintext_requests_total)
+ * per plaintext request (PERMISSIVE, DISABLE): counted (outrider_inbound_plaintext_requests_total); refused when the
+ *              port has become STRICT since the connection was accepted (closed, no response)
  * per request: guard → header hygiene → path normalization → client-certificate header → authn (JWT)
  *              → authz → rate limit → 100-continue → forwarding
  * </pre>
@@ -59,7 +60,6 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
     private final DownstreamHttp http;
     /** As {@link #http}, counting each request: the HTTP of plaintext connections on a listener with TLS. */
     private final DownstreamHttp plaintextHttp;
-    private final PlaintextRequests plaintextRequests;
     /** A mode other than DISABLE on a listener without certificates was logged (once). */
     private final AtomicBoolean warnedNoCertificates = new AtomicBoolean();
 
@@ -79,7 +79,6 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         Http2ConnectionErrorHandler http2Errors =
                 new Http2ConnectionErrorHandler(forwarding.direction(), forwarding.metrics());
         this.http = new DownstreamHttp(http, drainTimeoutMillis, http2Errors, this::addRequestHandlers);
-        this.plaintextRequests = new PlaintextRequests(policy.metrics());
         this.plaintextHttp = new DownstreamHttp(http, drainTimeoutMillis, http2Errors, this::addPlaintextRequestHandlers);
     }
 
@@ -137,9 +136,13 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         p.addLast("detect", new HttpProtocolDetector(plaintextHttp));
     }
 
-    /** As {@link #addRequestHandlers}, on a plaintext connection: each request is counted first. */
+    /**
+     * As {@link #addRequestHandlers}, on a plaintext connection: each request is counted first, and refused when the
+     * port has become STRICT since the connection was accepted (with TLS on the listener only).
+     */
     private void addPlaintextRequestHandlers(ChannelPipeline p) {
-        p.addLast("plaintext-requests", plaintextRequests);
+        p.addLast("plaintext-requests", new PlaintextRequests(policy.metrics(), tls == null ? null : policy.store(),
+                connections));
         addRequestHandlers(p);
     }
 

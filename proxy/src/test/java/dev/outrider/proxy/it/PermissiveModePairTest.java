@@ -210,6 +210,26 @@ class PermissiveModePairTest {
     }
 
     @Test
+    void aPlaintextConnectionOpenAtTheSwitchToStrictEndsAtItsNextRequest() throws Exception {
+        inForce("PERMISSIVE");
+        try (RawHttp raw = new RawHttp(pair.b.inboundAddress())) {
+            raw.send("GET /open/before HTTP/1.1\r\nHost: orders\r\n\r\n");
+            String head = raw.readHead();
+            assertThat(RawHttp.status(head)).isEqualTo(200);
+            raw.readBytes(RawHttp.contentLength(head));
+            double refusedBefore = refused("mtls_required");
+            int before = backend.requestCount();
+
+            inForce("STRICT");
+            raw.send("GET /open/after HTTP/1.1\r\nHost: orders\r\n\r\n");
+            assertThat(new String(raw.readToEofOrReset(), StandardCharsets.ISO_8859_1)).as("closed, no response")
+                    .isEmpty();
+            assertThat(backend.requestCount()).isEqualTo(before);
+            assertThat(refused("mtls_required")).isEqualTo(refusedBefore + 1);
+        }
+    }
+
+    @Test
     void strictRefusesPlaintextAtTheConnectionAndMeshedCallersGoOn() throws Exception {
         inForce("STRICT");
         double refusedBefore = refused("mtls_required");
