@@ -137,8 +137,8 @@ public final class WorkloadPolicyCompiler {
         loggedMtls = mtls;
         log.info("inbound port {}: mTLS mode {} ({})", applicationPort, mtls.mode(), mtls.decidedBy());
         if (!mtls.ignored().isEmpty()) {
-            log.warn("PeerAuthentication {} ignored: another one at the same level ({}) comes first by"
-                    + " namespace/name", mtls.ignored(), mtls.decidedBy());
+            log.warn("PeerAuthentication {} ignored: another one at the same level (workload, namespace or mesh)"
+                    + " comes first by namespace/name", mtls.ignored());
         }
     }
 
