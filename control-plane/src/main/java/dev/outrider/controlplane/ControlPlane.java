@@ -165,7 +165,7 @@ public final class ControlPlane implements AutoCloseable {
             new AuditRoutes(audit, clock).register(routes);
             new RegistrationRoutes(registry, statuses).register(routes);
             new SnapshotRoutes(hub, statuses, config.trustDomain()).register(routes);
-            new SidecarRoutes(statuses, hub).register(routes);
+            new SidecarRoutes(statuses, hub, clock).register(routes);
             Authenticator authenticator = new Authenticator(config.trustDomain(),
                     new HashSet<>(config.adminIdentities()), adminToken);
 

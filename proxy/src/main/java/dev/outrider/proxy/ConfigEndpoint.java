@@ -52,6 +52,8 @@ final class ConfigEndpoint implements Supplier<Map<String, Object>> {
         snapshot.put("authorizationRules", p.authorization().ruleCount());
         snapshot.put("jwtAuthentication", !p.authentication().isEmpty());
         snapshot.put("rateLimitPolicies", p.rateLimits().policies());
+        snapshot.put("inboundMtlsMode", p.mtls().mode().name());
+        snapshot.put("inboundMtlsModeFrom", p.mtls().decidedBy());
         snapshot.put("rateLimitRules", p.rateLimits().ruleCount());
         snapshot.put("rateLimitTrackedKeys", rateLimiter.trackedKeys());
         snapshot.put("serviceEntries", p.egress().entries());

@@ -164,7 +164,7 @@ public final class Sidecar implements AutoCloseable {
         EgressMetrics egressMetrics = new EgressMetrics(registry);
         WorkloadPolicyCompiler compiler = new WorkloadPolicyCompiler(config.node(), config.policies(), config.jwt(),
                 jwks, policyMetrics, rateLimiter, new EgressCompiler(TlsContexts.provider(config.tls().provider()),
-                        egressMetrics, config.node().namespace()));
+                        egressMetrics, config.node().namespace()), config.inbound().application().port());
         // The first snapshot is in force before any listener opens.
         PolicySource policySource = PolicySource.start(config.policies(), controlPlane != null, compiler,
                 policyMetrics);
@@ -231,7 +231,7 @@ public final class Sidecar implements AutoCloseable {
         }
         if (controlPlane != null) {
             controlPlane.watch(new SnapshotApplication(compiler, policies, policyMetrics, routeBuilder, routes),
-                    (InetSocketAddress) inboundListener.localAddress());
+                    (InetSocketAddress) inboundListener.localAddress(), metrics::plaintextConnections);
             controlPlane.bindMetrics(registry);
         }
 

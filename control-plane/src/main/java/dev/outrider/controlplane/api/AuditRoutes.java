@@ -54,15 +54,7 @@ public final class AuditRoutes {
     }
 
     ApiResponse list(ApiRequest request) {
-        for (Map.Entry<String, List<String>> p : request.query().entrySet()) {
-            if (!PARAMETERS.contains(p.getKey())) {
-                throw ApiException.invalid(p.getKey(), "unknown query parameter '" + printable(p.getKey())
-                        + "'; expected since, namespace or limit");
-            }
-            if (p.getValue().size() > 1) {
-                throw ApiException.invalid(p.getKey(), "query parameter '" + p.getKey() + "' is given more than once");
-            }
-        }
+        onlyParameters(request, PARAMETERS, "since, namespace or limit");
         Instant since = since(request.queryParam("since"), clock.instant());
         String namespace = request.queryParam("namespace");
         if (namespace != null && !DnsLabel.isValid(namespace)) {
@@ -77,8 +69,29 @@ public final class AuditRoutes {
         return ApiResponse.json(HttpResponseStatus.OK, body);
     }
 
+    /** Refuses (400, naming it) a query parameter not in {@code known}, or one given twice. */
+    static void onlyParameters(ApiRequest request, Set<String> known, String expected) {
+        for (Map.Entry<String, List<String>> p : request.query().entrySet()) {
+            if (!known.contains(p.getKey())) {
+                throw ApiException.invalid(p.getKey(), "unknown query parameter '" + printable(p.getKey())
+                        + "'; expected " + expected);
+            }
+            if (p.getValue().size() > 1) {
+                throw ApiException.invalid(p.getKey(), "query parameter '" + p.getKey() + "' is given more than once");
+            }
+        }
+    }
+
     /** {@code since}: an RFC 3339 time, or a duration back from {@code now}; null when absent. */
     static Instant since(String text, Instant now) {
+        return since("since", text, now);
+    }
+
+    /**
+     * Query parameter {@code field} ({@code since}, {@code plaintextSince}): an RFC 3339 time, or a duration back
+     * from {@code now}; null when absent.
+     */
+    static Instant since(String field, String text, Instant now) {
         if (text == null) {
             return null;
         }
@@ -89,7 +102,7 @@ public final class AuditRoutes {
             try {
                 back = Durations.parse(text);
             } catch (IllegalArgumentException notADuration) {
-                throw ApiException.invalid("since", "since '" + printable(text) + "' is neither an RFC 3339 time"
+                throw ApiException.invalid(field, field + " '" + printable(text) + "' is neither an RFC 3339 time"
                         + " (2026-12-07T10:00:00Z) nor a duration (1h, 30m, 7d)");
             }
             return now.minus(back);

@@ -15,6 +15,8 @@ import dev.outrider.controlplane.snapshot.SnapshotHub;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
+import java.time.Clock;
+import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
@@ -26,24 +28,32 @@ import static java.util.Objects.requireNonNull;
  * <ul>
  *   <li>{@code POST /v1/sidecars/status} (sidecar certificate) {@code {"instance", "version", "result", "error"}}
  *       → 204 once kept (parked off the event loop while a shared store writes it; 503 when that fails);</li>
- *   <li>{@code GET /v1/sidecars} (admin) → {@code {"sidecars": [{"identity", "instance", "service", "address",
- *       "lastSeen", "latestVersion", "appliedVersion", "state", "error"}]}} (on a worker: it may read the store); versions as decimal strings, fields
- *       without a value left out.</li>
+ *   <li>{@code GET /v1/sidecars[?plaintextSince=1h]} (admin) → {@code {"sidecars": [{"identity", "instance",
+ *       "service", "address", "lastSeen", "latestVersion", "appliedVersion", "state", "error", "plaintextConnections",
+ *       "plaintextLastGrew"}]}} (on a worker: it may read the store); versions and counts as decimal strings, fields
+ *       without a value left out. {@code plaintextSince} (an RFC 3339 time or a duration back from now) keeps only
+ *       the sidecars whose plaintext count grew since then: the workloads that still have callers without a sidecar.
+ *       </li>
  * </ul>
  */
 public final class SidecarRoutes {
+    /** The query parameter of {@code GET /v1/sidecars}. */
+    static final String PLAINTEXT_SINCE = "plaintextSince";
+
     private final SidecarStatuses statuses;
     private final SnapshotHub hub;
+    private final Clock clock;
 
-    public SidecarRoutes(SidecarStatuses statuses, SnapshotHub hub) {
+    public SidecarRoutes(SidecarStatuses statuses, SnapshotHub hub, Clock clock) {
         this.statuses = requireNonNull(statuses, "statuses");
         this.hub = requireNonNull(hub, "hub");
+        this.clock = requireNonNull(clock, "clock");
     }
 
     public void register(Router.Builder routes) {
         routes.route(HttpMethod.POST, "/v1/sidecars/status", Access.WORKLOAD,
                 this::report);
-        routes.blocking(HttpMethod.GET, "/v1/sidecars", Access.ADMIN, request -> StoreErrors.call(this::list));
+        routes.blocking(HttpMethod.GET, "/v1/sidecars", Access.ADMIN, request -> list(request));
     }
 
     CompletableFuture<ApiResponse> report(ApiRequest request) {
@@ -71,10 +81,20 @@ public final class SidecarRoutes {
         });
     }
 
-    ApiResponse list() {
+    ApiResponse list(ApiRequest request) {
+        AuditRoutes.onlyParameters(request, Set.of(PLAINTEXT_SINCE), PLAINTEXT_SINCE);
+        Instant plaintextSince = AuditRoutes.since(PLAINTEXT_SINCE, request.queryParam(PLAINTEXT_SINCE), clock.instant());
+        return StoreErrors.call(() -> list(plaintextSince));
+    }
+
+    private ApiResponse list(Instant plaintextSince) {
         ObjectNode body = Json.MAPPER.createObjectNode();
         ArrayNode sidecars = body.putArray("sidecars");
         for (SidecarView view : statuses.list(hub::latestVersion)) {
+            if (plaintextSince != null && (view.plaintextLastGrew() == null
+                    || view.plaintextLastGrew().isBefore(plaintextSince))) {
+                continue;
+            }
             ObjectNode s = sidecars.addObject();
             s.put("identity", view.identity());
             s.put("instance", view.instance());
@@ -85,6 +105,10 @@ public final class SidecarRoutes {
             putIfPresent(s, "appliedVersion", view.appliedVersion() == null ? null : view.appliedVersion().toString());
             s.put("state", view.state());
             putIfPresent(s, "error", view.error());
+            putIfPresent(s, "plaintextConnections", view.plaintextConnections() == null ? null
+                    : view.plaintextConnections().toString());
+            putIfPresent(s, "plaintextLastGrew", view.plaintextLastGrew() == null ? null
+                    : view.plaintextLastGrew().toString());
         }
         return ApiResponse.json(HttpResponseStatus.OK, body);
     }

@@ -32,6 +32,8 @@ import static java.util.Objects.requireNonNull;
  * A sidecar's poll may carry its ACK of the version it enforces ({@code &instance=I&ack=V}), recorded as
  * {@code POST /v1/sidecars/status} would (only when it is news: every poll repeats it); every 200 and 304 says so in
  * {@value #ACKS_ON_POLL_HEADER}, so a sidecar posts its ACKs only to a control plane that does not take them here.
+ * With its ACK a sidecar may report the plaintext connections its inbound listener accepted since it started
+ * ({@code &plaintext=N}), shown in {@code GET /v1/sidecars}; a control plane older than that ignores the parameter.
  *
  * <p>Runs on the event loop and never blocks it: {@link SnapshotHub#next} only parks a callback. The answer
  * completes on the hub thread or one of its signing threads (several at once when a change reaches many
@@ -94,11 +96,19 @@ public final class SnapshotRoutes {
                 Map.of(VERSION_HEADER, Long.toString(snapshot.version()), ACKS_ON_POLL_HEADER, "1"));
     }
 
-    /** The ACK the poll carries, if any: both {@code instance} and {@code ack}, from the workload's own sidecar. */
+    /**
+     * The ACK the poll carries, if any: both {@code instance} and {@code ack}, from the workload's own sidecar; and
+     * with it, optionally, its plaintext count ({@code plaintext}).
+     */
     private void acknowledged(ApiRequest request, WorkloadIdentity workload) {
         String instance = request.queryParam("instance");
         String ack = request.queryParam("ack");
+        String plaintext = request.queryParam("plaintext");
         if (instance == null && ack == null) {
+            if (plaintext != null) {
+                throw ApiException.invalid("plaintext", "a plaintext count rides with an ACK: it needs 'instance'"
+                        + " and 'ack' too");
+            }
             return;
         }
         if (instance == null || ack == null) {
@@ -107,12 +117,13 @@ public final class SnapshotRoutes {
                     + "' is missing");
         }
         long version = number(ack, "ack", 0, Long.MAX_VALUE);
+        long plaintextConnections = number(plaintext, "plaintext", -1, Long.MAX_VALUE);
         WorkloadIdentity reporter = Callers.workload(request.caller(), "an ACK on a snapshot poll");
         if (!reporter.equals(workload)) {
             throw ApiException.forbidden(reporter + " may acknowledge only its own snapshots, not " + workload + "'s");
         }
         try {
-            statuses.acknowledged(reporter, instance, version);
+            statuses.acknowledged(reporter, instance, version, plaintextConnections);
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("instance", String.valueOf(e.getMessage()));
         }

@@ -104,11 +104,18 @@ public final class SidecarStatuses implements AutoCloseable {
      *
      * @param appliedVersion the highest version it ACKed
      * @param nackVersion    the version of its last NACK, kept only while above {@code appliedVersion}
+     * @param plaintext      the plaintext connections its inbound listener accepted, as last reported; null: never
+     *                       reported (a sidecar older than the report, or none since it started)
      */
     record Status(String service, String address, Instant lastSeen, Long appliedVersion, Long nackVersion,
-                  String nackError) {
+                  String nackError, Plaintext plaintext) {
+        Status(String service, String address, Instant lastSeen, Long appliedVersion, Long nackVersion,
+               String nackError) {
+            this(service, address, lastSeen, appliedVersion, nackVersion, nackError, null);
+        }
+
         Status seen(Instant now, String newService, String newAddress) {
-            return new Status(newService, newAddress, now, appliedVersion, nackVersion, nackError);
+            return new Status(newService, newAddress, now, appliedVersion, nackVersion, nackError, plaintext);
         }
 
         Status reported(Instant now, long version, boolean ack, String error) {
@@ -116,12 +123,18 @@ public final class SidecarStatuses implements AutoCloseable {
                 long applied = appliedVersion == null ? version : Math.max(appliedVersion, version);
                 boolean nackStays = nackVersion != null && nackVersion > version;
                 return new Status(service, address, now, applied, nackStays ? nackVersion : null,
-                        nackStays ? nackError : null);
+                        nackStays ? nackError : null, plaintext);
             }
             if ((appliedVersion == null || version > appliedVersion) && (nackVersion == null || version >= nackVersion)) {
-                return new Status(service, address, now, appliedVersion, version, error);
+                return new Status(service, address, now, appliedVersion, version, error, plaintext);
             }
-            return new Status(service, address, now, appliedVersion, nackVersion, nackError);
+            return new Status(service, address, now, appliedVersion, nackVersion, nackError, plaintext);
+        }
+
+        /** With the plaintext count {@code connections} reported now. */
+        Status plaintextReported(Instant now, long connections) {
+            return new Status(service, address, now, appliedVersion, nackVersion, nackError,
+                    Plaintext.reported(plaintext, now, connections));
         }
 
         /** What two replicas know of one instance, together: the same answer in either order. */
@@ -137,11 +150,41 @@ public final class SidecarStatuses implements AutoCloseable {
             boolean keepNack = nack.nackVersion != null && (applied == null || nack.nackVersion > applied);
             return new Status(newer.service != null ? newer.service : older.service,
                     newer.service != null ? newer.address : older.address, newer.lastSeen, applied,
-                    keepNack ? nack.nackVersion : null, keepNack ? nack.nackError : null);
+                    keepNack ? nack.nackVersion : null, keepNack ? nack.nackError : null,
+                    Plaintext.merge(newer.plaintext, older.plaintext));
         }
 
         private static Long max(Long a, Long b) {
             return a == null ? b : b == null ? a : Long.valueOf(Math.max(a, b));
+        }
+    }
+
+    /**
+     * The plaintext connections an instance's inbound listener accepted (callers without a sidecar, on a PERMISSIVE
+     * port), as it reports them on its snapshot polls.
+     *
+     * @param connections the count since the sidecar started
+     * @param lastGrew    when this control plane last saw the count grow (or restart above zero); null when it never
+     *                    has been above zero
+     */
+    record Plaintext(long connections, Instant lastGrew) {
+        static Plaintext reported(Plaintext known, Instant now, long connections) {
+            if (known == null) {
+                return new Plaintext(connections, connections > 0 ? now : null);
+            }
+            // a lower count is a restarted sidecar: any connection since then is news
+            boolean grew = connections > known.connections || (connections < known.connections && connections > 0);
+            return new Plaintext(connections, grew ? now : known.lastGrew);
+        }
+
+        /** The count of the status seen last, the latest growth of either. */
+        static Plaintext merge(Plaintext newer, Plaintext older) {
+            if (newer == null || older == null) {
+                return newer == null ? older : newer;
+            }
+            Instant grew = newer.lastGrew == null ? older.lastGrew : older.lastGrew == null ? newer.lastGrew
+                    : newer.lastGrew.isAfter(older.lastGrew) ? newer.lastGrew : older.lastGrew;
+            return new Plaintext(newer.connections, grew);
         }
     }
 
@@ -221,20 +264,36 @@ public final class SidecarStatuses implements AutoCloseable {
      * @throws IllegalArgumentException whose message starts with the field at fault
      */
     public CompletableFuture<Void> acknowledged(WorkloadIdentity caller, String instance, long version) {
+        return acknowledged(caller, instance, version, -1);
+    }
+
+    /**
+     * As {@link #acknowledged(WorkloadIdentity, String, long)}, with the count of plaintext connections the
+     * sidecar's inbound listener accepted since it started ({@code &plaintext=N}; negative: not reported). A count
+     * other than the one known is news too.
+     */
+    public CompletableFuture<Void> acknowledged(WorkloadIdentity caller, String instance, long version,
+                                                long plaintextConnections) {
         requireNonNull(caller, "caller");
         requireInstance(instance);
         if (version < 0) {
             throw new IllegalArgumentException("ack: " + version + " is not a snapshot version");
         }
+        boolean reportsPlaintext = plaintextConnections >= 0;
         Key key = new Key(caller, instance);
         synchronized (lock) {
             Status known = entries.get(key);
             if (known != null && known.appliedVersion() != null && known.appliedVersion() >= version
+                    && (!reportsPlaintext || (known.plaintext() != null
+                    && known.plaintext().connections() == plaintextConnections))
                     && !unwritten.contains(key)) {
                 return CompletableFuture.completedFuture(null);
             }
         }
-        return change(key, (now, status) -> status.reported(now, version, true, null));
+        return change(key, (now, status) -> {
+            Status acked = status.reported(now, version, true, null);
+            return reportsPlaintext ? acked.plaintextReported(now, plaintextConnections) : acked;
+        });
     }
 
     /**
@@ -460,7 +519,9 @@ public final class SidecarStatuses implements AutoCloseable {
                 state = SidecarView.PENDING;
             }
             views.add(new SidecarView(key.identity().toString(), key.instance(), c.service(), c.address(),
-                    c.lastSeen(), latestOrNull, c.appliedVersion(), state, error));
+                    c.lastSeen(), latestOrNull, c.appliedVersion(), state, error,
+                    c.plaintext() == null ? null : c.plaintext().connections(),
+                    c.plaintext() == null ? null : c.plaintext().lastGrew()));
         }
         views.sort(Comparator.comparing(SidecarView::identity).thenComparing(SidecarView::instance));
         if (views.size() > maxEntries) {

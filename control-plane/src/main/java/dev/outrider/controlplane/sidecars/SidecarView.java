@@ -17,9 +17,13 @@ import static java.util.Objects.requireNonNull;
  * @param state          {@code ACK} (it applied the latest version), {@code NACK} (it refused the latest version
  *                       it reported on) or {@code PENDING} (it has not reported on the latest version yet)
  * @param error          the refusal it reported, when {@code NACK}; otherwise null
+ * @param plaintextConnections the plaintext connections its inbound listener accepted since it started (callers
+ *                       without a sidecar, on a PERMISSIVE port), as it last reported; null when it never reported
+ * @param plaintextLastGrew when the control plane last saw that count grow; null when it never did
  */
 public record SidecarView(String identity, String instance, String service, String address, Instant lastSeen,
-                          Long latestVersion, Long appliedVersion, String state, String error) {
+                          Long latestVersion, Long appliedVersion, String state, String error,
+                          Long plaintextConnections, Instant plaintextLastGrew) {
     public static final String ACK = "ACK";
     public static final String NACK = "NACK";
     public static final String PENDING = "PENDING";

@@ -19,8 +19,9 @@ import java.time.Instant;
 /**
  * The stored form of one sidecar instance's status (a record of space {@value SidecarStatuses#SPACE}):
  * {@code {"identity":"spiffe://...","instance":"orders-1","lastSeen":"2026-...Z","service":"orders",
- * "address":"10.0.0.5:15006","appliedVersion":"12","nackVersion":"13","error":"..."}}, the last five optional;
- * versions as decimal strings. Stateless.
+ * "address":"10.0.0.5:15006","appliedVersion":"12","nackVersion":"13","error":"...","plaintextConnections":"4",
+ * "plaintextLastGrew":"2026-...Z"}}, the last seven optional; versions and counts as decimal strings. A record
+ * written before the plaintext fields existed reads as never reported. Stateless.
  */
 record StatusRecord(WorkloadIdentity identity, String instance, Status status) {
     private static final Logger log = LoggerFactory.getLogger(StatusRecord.class);
@@ -39,6 +40,11 @@ record StatusRecord(WorkloadIdentity identity, String instance, Status status) {
         putIfPresent(node, "appliedVersion", status.appliedVersion() == null ? null : status.appliedVersion().toString());
         putIfPresent(node, "nackVersion", status.nackVersion() == null ? null : status.nackVersion().toString());
         putIfPresent(node, "error", status.nackError());
+        if (status.plaintext() != null) {
+            node.put("plaintextConnections", Long.toString(status.plaintext().connections()));
+            putIfPresent(node, "plaintextLastGrew", status.plaintext().lastGrew() == null ? null
+                    : status.plaintext().lastGrew().toString());
+        }
         try {
             return JSON.writeValueAsBytes(node);
         } catch (JsonProcessingException e) {
@@ -65,9 +71,12 @@ record StatusRecord(WorkloadIdentity identity, String instance, Status status) {
             }
             SpiffeId id = SpiffeId.parse(text(node, "identity", true));
             WorkloadIdentity identity = new WorkloadIdentity(id.trustDomain(), id.namespace(), id.serviceAccount());
+            Long plaintextConnections = version(node, "plaintextConnections");
+            String grew = text(node, "plaintextLastGrew", false);
             Status status = new Status(text(node, "service", false), text(node, "address", false),
                     Instant.parse(text(node, "lastSeen", true)), version(node, "appliedVersion"),
-                    version(node, "nackVersion"), text(node, "error", false));
+                    version(node, "nackVersion"), text(node, "error", false), plaintextConnections == null ? null
+                    : new SidecarStatuses.Plaintext(plaintextConnections, grew == null ? null : Instant.parse(grew)));
             return new StatusRecord(identity, text(node, "instance", true), status);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("not a sidecar status record: " + e.getMessage(), e);

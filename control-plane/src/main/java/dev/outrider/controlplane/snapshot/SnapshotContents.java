@@ -55,7 +55,7 @@ import static java.util.Objects.requireNonNull;
 final class SnapshotContents {
     private static final Logger log = LoggerFactory.getLogger(SnapshotContents.class);
     private static final List<ResourceKind> POLICY_KINDS = List.of(ResourceKind.AUTHORIZATION_POLICY,
-            ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.RATE_LIMIT_POLICY);
+            ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.RATE_LIMIT_POLICY, ResourceKind.PEER_AUTHENTICATION);
 
     /** One scope's view; equal contents mean nothing to issue. */
     record Content(String policies, List<SnapshotEndpoint> endpoints) {

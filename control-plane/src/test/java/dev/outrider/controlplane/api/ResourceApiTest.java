@@ -3,6 +3,10 @@ package dev.outrider.controlplane.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outrider.controlplane.ControlPlaneFixture;
 import dev.outrider.controlplane.testing.ApiClient;
+import dev.outrider.controlplane.testing.Snapshots;
+import dev.outrider.core.policy.PeerAuthentication;
+import dev.outrider.core.policy.PolicyDocuments;
+import dev.outrider.core.snapshot.WorkloadSnapshot;
 import dev.outrider.controlplane.testing.TestMesh;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -138,6 +142,46 @@ class ResourceApiTest {
     }
 
     @Test
+    void peerAuthenticationIsValidatedOnApplyAndTravelsInTheWorkloadsSnapshot() throws Exception {
+        String pa = """
+                apiVersion: security.istio.io/v1
+                kind: PeerAuthentication
+                metadata: {name: orders-migration}
+                spec:
+                  selector: {matchLabels: {app: orders}}
+                  mtls: {mode: PERMISSIVE}
+                  portLevelMtls: {8080: {mode: STRICT}}
+                """;
+        HttpResponse<String> created = admin.put("/v1/namespaces/pa-shop/peerauthentications/orders-migration", YAML, pa);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        JsonNode read = ApiClient.json(admin.get("/v1/namespaces/pa-shop/peerauthentications/orders-migration"));
+        assertThat(read.at("/spec/mtls/mode").asText()).isEqualTo("PERMISSIVE");
+
+        HttpResponse<String> noSelector = admin.put("/v1/namespaces/pa-shop/peerauthentications/ports", YAML,
+                pa.replace("orders-migration", "ports").replace("  selector: {matchLabels: {app: orders}}\n", ""));
+        assertThat(noSelector.statusCode()).isEqualTo(400);
+        assertThat(ApiClient.json(noSelector).get("field").asText()).isEqualTo("spec.portLevelMtls");
+        assertThat(ApiClient.json(noSelector).get("message").asText()).contains("needs spec.selector.matchLabels");
+        HttpResponse<String> badMode = admin.put("/v1/namespaces/pa-shop/peerauthentications/lax", YAML,
+                pa.replace("orders-migration", "lax").replace("mode: PERMISSIVE", "mode: LAX"));
+        assertThat(badMode.statusCode()).isEqualTo(400);
+        assertThat(ApiClient.json(badMode).get("field").asText()).isEqualTo("spec.mtls.mode");
+        assertThat(admin.get("/v1/namespaces/pa-shop/peerauthentications/lax").statusCode()).isEqualTo(404);
+
+        ApiClient orders = cp.workload("pa-shop", "orders");
+        HttpResponse<String> snapshot = orders.get("/v1/snapshots/pa-shop/orders?after=0&wait=0");
+        assertThat(snapshot.statusCode()).isEqualTo(200);
+        WorkloadSnapshot verified = Snapshots.verify(orders, snapshot, "pa-shop", "orders");
+        assertThat(PolicyDocuments.parse(verified.policies(), "snapshot")).singleElement()
+                .isInstanceOfSatisfying(PeerAuthentication.class, p -> {
+                    assertThat(p.mode()).isEqualTo(PeerAuthentication.Mode.PERMISSIVE);
+                    assertThat(p.portLevelMtls()).containsEntry(8080, PeerAuthentication.Mode.STRICT);
+                });
+        assertThat(admin.delete("/v1/namespaces/pa-shop/peerauthentications/orders-migration").statusCode())
+                .isEqualTo(200);
+    }
+
+    @Test
     void aYamlAliasIsRefusedNamingTheFieldAndNothingIsStored() throws Exception {
         String path = "/v1/namespaces/alias-ns/authorizationpolicies/deny-intruder";
         String deny = """
@@ -190,7 +234,7 @@ class ResourceApiTest {
         HttpResponse<String> kind = admin.get("/v1/namespaces/shop/gateways/x");
         assertThat(kind.statusCode()).isEqualTo(404);
         assertThat(ApiClient.json(kind).get("message").asText()).startsWith("unknown resource type 'gateways'; one of "
-                + "authorizationpolicies, requestauthentications, ratelimitpolicies, services");
+                + "authorizationpolicies, requestauthentications, ratelimitpolicies, peerauthentications, services");
         assertThat(admin.get("/v1/gateways").statusCode()).isEqualTo(404);
         HttpResponse<String> missing = admin.get("/v1/namespaces/shop/services/nothing");
         assertThat(missing.statusCode()).isEqualTo(404);

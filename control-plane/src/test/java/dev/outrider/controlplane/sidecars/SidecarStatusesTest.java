@@ -7,6 +7,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -32,7 +33,7 @@ class SidecarStatusesTest {
         statuses.seen(ORDERS, "orders-1", "orders", "10.0.0.5:15006");
         assertThat(statuses.list(latestVersion)).containsExactly(new SidecarView(
                 "spiffe://cluster.local/ns/shop/sa/orders", "orders-1", "orders", "10.0.0.5:15006", clock.instant(),
-                5L, null, "PENDING", null));
+                5L, null, "PENDING", null, null, null));
 
         clock.advance(Duration.ofSeconds(1));
         statuses.report(ORDERS, "orders-1", "5", "ACK", null);
@@ -57,6 +58,63 @@ class SidecarStatusesTest {
         statuses.report(ORDERS, "orders-1", "8", "ACK", "");
         assertThat(statuses.list(latestVersion).getFirst()).extracting(SidecarView::state, SidecarView::appliedVersion,
                 SidecarView::error).containsExactly("ACK", 8L, null);
+    }
+
+    @Test
+    void thePlaintextCountRidesOnTheAckAndRecordsWhenItLastGrew() {
+        latest.put(ORDERS, 5L);
+        statuses.acknowledged(ORDERS, "orders-1", 5, -1);
+        assertThat(statuses.list(latestVersion).getFirst()).extracting(SidecarView::plaintextConnections,
+                SidecarView::plaintextLastGrew).containsExactly(null, null);
+
+        clock.advance(Duration.ofSeconds(1));
+        statuses.acknowledged(ORDERS, "orders-1", 5, 0);
+        assertThat(statuses.list(latestVersion).getFirst()).extracting(SidecarView::plaintextConnections,
+                SidecarView::plaintextLastGrew).containsExactly(0L, null);
+
+        clock.advance(Duration.ofSeconds(1));
+        java.time.Instant grew = clock.instant();
+        statuses.acknowledged(ORDERS, "orders-1", 5, 3);
+        clock.advance(Duration.ofSeconds(30));
+        statuses.acknowledged(ORDERS, "orders-1", 5, 3); // no news: the time it grew stays
+        SidecarView view = statuses.list(latestVersion).getFirst();
+        assertThat(view.plaintextConnections()).isEqualTo(3L);
+        assertThat(view.plaintextLastGrew()).isEqualTo(grew);
+        assertThat(view.state()).isEqualTo("ACK");
+
+        clock.advance(Duration.ofSeconds(1));
+        statuses.acknowledged(ORDERS, "orders-1", 5, 1); // restarted, one plaintext connection since
+        assertThat(statuses.list(latestVersion).getFirst()).extracting(SidecarView::plaintextConnections,
+                SidecarView::plaintextLastGrew).containsExactly(1L, clock.instant());
+        clock.advance(Duration.ofSeconds(1));
+        Instant last = statuses.list(latestVersion).getFirst().plaintextLastGrew();
+        statuses.acknowledged(ORDERS, "orders-1", 5, 0); // restarted again, none since
+        assertThat(statuses.list(latestVersion).getFirst()).extracting(SidecarView::plaintextConnections,
+                SidecarView::plaintextLastGrew).containsExactly(0L, last);
+        // a registration or a report keeps it
+        statuses.seen(ORDERS, "orders-1", "orders", "10.0.0.5:15006");
+        statuses.report(ORDERS, "orders-1", "6", "NACK", "bad");
+        assertThat(statuses.list(latestVersion).getFirst().plaintextLastGrew()).isEqualTo(last);
+    }
+
+    @Test
+    void theStoredRecordKeepsThePlaintextCountAndReadsOldRecords() {
+        Instant now = clock.instant();
+        SidecarStatuses.Status status = new SidecarStatuses.Status("orders", "10.0.0.5:15006", now, 5L, null, null,
+                new SidecarStatuses.Plaintext(4, now.minusSeconds(10)));
+        StatusRecord read = StatusRecord.parse(StatusRecord.write(ORDERS, "orders-1", status));
+        assertThat(read.status()).isEqualTo(status);
+
+        StatusRecord old = StatusRecord.parse(("{\"identity\":\"spiffe://cluster.local/ns/shop/sa/orders\","
+                + "\"instance\":\"orders-1\",\"lastSeen\":\"" + now + "\",\"appliedVersion\":\"5\"}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(old.status().plaintext()).isNull();
+        // two replicas' knowledge: the newer count, the latest growth
+        SidecarStatuses.Status older = new SidecarStatuses.Status(null, null, now.minusSeconds(5), 5L, null, null,
+                new SidecarStatuses.Plaintext(9, now.minusSeconds(5)));
+        SidecarStatuses.Status merged = SidecarStatuses.Status.merge(status, older);
+        assertThat(merged.plaintext()).isEqualTo(new SidecarStatuses.Plaintext(4, now.minusSeconds(5)));
+        assertThat(SidecarStatuses.Status.merge(older, status)).isEqualTo(merged);
     }
 
     @Test

@@ -92,17 +92,7 @@ class WatchReconnectTest {
 
     /** A workload client of spiffe://cluster.local/ns/shop/sa/orders, its certificate and key in files. */
     private ControlPlaneClient workloadClient() throws Exception {
-        TestMesh.Client orders = cp.mesh.workload("shop", "orders");
-        StringBuilder chain = new StringBuilder();
-        for (var c : orders.chain()) {
-            chain.append(TestMesh.pem(c));
-        }
-        CertificateFiles files = new CertificateFiles(Files.writeString(dir.resolve("cert.pem"), chain),
-                Files.writeString(dir.resolve("key.pem"), TestMesh.pkcs8(orders.keys().getPrivate())),
-                Files.writeString(dir.resolve("bundle.pem"), TestMesh.pem(cp.mesh.caCertificate())));
-        return ControlPlaneClient.open(files.clientConfig(
-                URI.create("https://127.0.0.1:" + cp.controlPlane.address().getPort()),
-                ControlPlaneClientConfig.defaultServerIdentity(TD)));
+        return WatchTestSupport.client(cp, dir, "shop", "orders");
     }
 
     /** The real client's calls, counting the polls that got no answer. */

@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -170,6 +171,17 @@ public final class ControlPlaneClient implements AutoCloseable {
      */
     public CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after,
                                                         Duration wait, String instance, long ackVersion) {
+        return pollSnapshot(namespace, serviceAccount, after, wait, instance, ackVersion, -1);
+    }
+
+    /**
+     * As {@link #pollSnapshot(String, String, long, Duration, String, long)}; with the ACK, when
+     * {@code plaintextConnections} is not negative, the count of plaintext connections the sidecar's inbound
+     * listener accepted since it started ({@code &plaintext=N}), which a control plane that does not know it ignores.
+     */
+    public CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after,
+                                                        Duration wait, String instance, long ackVersion,
+                                                        long plaintextConnections) {
         requireNonNull(wait, "wait");
         if (after < 0 || wait.isNegative() || wait.toSeconds() > 60) {
             throw new IllegalArgumentException("after must be >= 0 and wait 0..60s");
@@ -179,6 +191,9 @@ public final class ControlPlaneClient implements AutoCloseable {
         String query = "?after=" + after + "&wait=" + wait.toSeconds();
         if (ackVersion >= 0) {
             query += "&instance=" + segment("instance", instance) + "&ack=" + ackVersion;
+            if (plaintextConnections >= 0) {
+                query += "&plaintext=" + plaintextConnections;
+            }
         }
         HttpRequest.Builder request = request(path + query).timeout(config.requestTimeout().plus(wait)).GET();
         CompletableFuture<HttpResponse<byte[]>> sent = http.send(call, request, false, null);
@@ -258,6 +273,16 @@ public final class ControlPlaneClient implements AutoCloseable {
     /** {@code GET /v1/sidecars}: {@code {"sidecars": [...]}}. */
     public JsonNode sidecars() {
         return getJson("/v1/sidecars");
+    }
+
+    /**
+     * {@code GET /v1/sidecars?plaintextSince=S}: only the sidecars whose plaintext count grew since {@code since}
+     * (an RFC 3339 time or a duration back from now, checked by the control plane: 400 naming
+     * {@code plaintextSince}).
+     */
+    public JsonNode sidecarsWithPlaintextSince(String since) {
+        return getJson("/v1/sidecars?plaintextSince=" + URLEncoder.encode(requireNonNull(since, "since"),
+                StandardCharsets.UTF_8));
     }
 
     /**

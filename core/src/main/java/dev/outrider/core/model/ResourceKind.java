@@ -7,8 +7,9 @@ import java.util.Optional;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The kinds of resource the control plane's API serves and stores (docs/control-plane.md, "Resources"): the three
- * policy kinds the sidecar enforces, Service, Sidecar, ServiceEntry (the egress allow-list), (which services a workload's snapshot carries), and the one
+ * The kinds of resource the control plane's API serves and stores (docs/control-plane.md, "Resources"): the four
+ * policy kinds the sidecar enforces, Service, Sidecar (which services a workload's snapshot carries), ServiceEntry
+ * (the egress allow-list), and the one
  * MeshConfig. {@link #kind()} is the document's
  * {@code kind} and the store's kind; {@link #plural()} is the URL segment, null for MeshConfig, which has its own
  * URL ({@code /v1/meshconfig}) and no namespace. An operator may name a kind by the kind itself, its singular or
@@ -18,6 +19,8 @@ public enum ResourceKind {
     AUTHORIZATION_POLICY("AuthorizationPolicy", "authorizationpolicies", "ap"),
     REQUEST_AUTHENTICATION("RequestAuthentication", "requestauthentications", "ra"),
     RATE_LIMIT_POLICY("RateLimitPolicy", "ratelimitpolicies", "rlp"),
+    /** Istio's PeerAuthentication: whether a workload's inbound port takes mTLS, plaintext or both. */
+    PEER_AUTHENTICATION("PeerAuthentication", "peerauthentications", "pa"),
     SERVICE("Service", "services", "svc"),
     /**
      * Istio's Sidecar (egress hosts): which services the snapshots of the workloads it selects carry. Its URL segment
@@ -64,11 +67,11 @@ public enum ResourceKind {
 
     /**
      * Whether the sidecar enforces documents of this kind (they go into snapshots' policy text, and the sidecar's
-     * document reader validates them): the three policy kinds and ServiceEntry.
+     * document reader validates them): the four policy kinds and ServiceEntry.
      */
     public boolean isPolicy() {
         return this == AUTHORIZATION_POLICY || this == REQUEST_AUTHENTICATION || this == RATE_LIMIT_POLICY
-                || this == SERVICE_ENTRY;
+                || this == PEER_AUTHENTICATION || this == SERVICE_ENTRY;
     }
 
     /** The kind whose URL segment is {@code plural} (exact, lower case); empty for anything else, or null. */

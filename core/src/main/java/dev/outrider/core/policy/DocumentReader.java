@@ -10,12 +10,12 @@ import static dev.outrider.core.document.DocumentFields.quote;
 
 /**
  * Translates one parsed document (a Jackson tree) into a validated {@link PolicyDocument}, field by field,
- * failing on the first problem with its path. AuthorizationPolicy and RequestAuthentication are read in
+ * failing on the first problem with its path. AuthorizationPolicy, RequestAuthentication and PeerAuthentication are read in
  * Istio's layout, under any of {@link #API_VERSIONS}; RateLimitPolicy, Outrider's own kind, in the layout its
  * record describes, under {@code outrider.dev/v1} only. This class reads the envelope (apiVersion, kind, metadata)
  * and hands the spec to the reader of its kind: {@link AuthorizationPolicyReader},
- * {@link RequestAuthenticationReader}, {@link RateLimitPolicyReader}, {@link ServiceEntryReader} (under
- * {@link #NETWORKING_API_VERSIONS}).
+ * {@link RequestAuthenticationReader}, {@link RateLimitPolicyReader}, {@link PeerAuthenticationReader},
+ * {@link ServiceEntryReader} (under {@link #NETWORKING_API_VERSIONS}).
  */
 final class DocumentReader {
     static final List<String> API_VERSIONS = List.of(PolicyDocument.API_VERSION, "security.istio.io/v1",
@@ -24,7 +24,7 @@ final class DocumentReader {
     static final List<String> NETWORKING_API_VERSIONS = List.of(PolicyDocument.API_VERSION, "networking.istio.io/v1",
             "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3");
     static final List<String> KINDS = List.of("AuthorizationPolicy", "RequestAuthentication", "RateLimitPolicy",
-            "ServiceEntry");
+            "PeerAuthentication", "ServiceEntry");
     private static final List<String> DOCUMENT = List.of("apiVersion", "kind", "metadata", "spec");
     private static final List<String> METADATA = List.of("name", "namespace", "annotations");
     private static final List<String> SELECTOR = List.of("matchLabels");
@@ -65,6 +65,8 @@ final class DocumentReader {
                     RequestAuthenticationReader.read(metadata, root.section("spec", RequestAuthenticationReader.SPEC));
             case "RateLimitPolicy" ->
                     RateLimitPolicyReader.read(metadata, root.section("spec", RateLimitPolicyReader.SPEC));
+            case "PeerAuthentication" ->
+                    PeerAuthenticationReader.read(metadata, root.section("spec", PeerAuthenticationReader.SPEC));
             case "ServiceEntry" -> ServiceEntryReader.read(metadata, root.section("spec", ServiceEntryReader.SPEC));
             default -> throw new IllegalStateException("kind " + kind + " is in KINDS but not read");
         };

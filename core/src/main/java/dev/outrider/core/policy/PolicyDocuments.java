@@ -26,13 +26,13 @@ import static java.util.Objects.requireNonNull;
 /**
  * Reads policy documents: Kubernetes-style YAML (or JSON) in Istio's layout, validated once into the records
  * of this package. Any problem is a {@link PolicyException} naming the source, the document and the field.
- * The kinds are {@link AuthorizationPolicy} and {@link RequestAuthentication} (Istio's, under any of the
- * apiVersions below) and {@link RateLimitPolicy} (Outrider's own, {@code outrider.dev/v1} only; its record
+ * The kinds are {@link AuthorizationPolicy}, {@link RequestAuthentication} and {@link PeerAuthentication} (Istio's,
+ * under any of the apiVersions below) and {@link RateLimitPolicy} (Outrider's own, {@code outrider.dev/v1} only; its record
  * shows its layout).
  *
  * <pre>{@code
  * apiVersion: outrider.dev/v1          # or security.istio.io/v1, security.istio.io/v1beta1
- * kind: AuthorizationPolicy            # or RequestAuthentication, or RateLimitPolicy (outrider.dev/v1 only)
+ * kind: AuthorizationPolicy            # or RequestAuthentication, PeerAuthentication, or RateLimitPolicy (outrider.dev/v1 only)
  * metadata: {name: allow-frontend, namespace: shop, annotations: {outrider.dev/dry-run: "true"}}
  * spec:                                # absent = {}
  *   selector: {matchLabels: {app: orders}}

@@ -44,7 +44,8 @@ import static java.util.Objects.requireNonNull;
  *  close(): cancel the poll, deregister, stop the thread.
  * </pre>
  * An ACK rides on the next poll ({@code &instance=I&ack=V}, every poll repeats the version in force, as an xDS
- * request carries the version it accepted): one request per snapshot instead of two. A control plane that does
+ * request carries the version it accepted): one request per snapshot instead of two. With it goes the sidecar's
+ * plaintext count when the options have one ({@code &plaintext=N}, read when the poll is sent). A control plane that does
  * not say it records them ({@link SnapshotPoll#acksOnPoll()}: an older one, during a rolling upgrade) gets the ACK
  * as {@code POST /v1/sidecars/status}, as a NACK always is (it carries its error).
  * After a NACK the next poll asks for versions after the refused one, so the same bad snapshot is not fetched in a
@@ -244,8 +245,10 @@ public final class SnapshotWatcher implements AutoCloseable {
         try {
             // the version in force once ACKed; not the cached one before the control plane first answered
             long ack = cachedAckPending ? -1 : appliedVersion;
+            long plaintext = ack < 0 || options.plaintextConnections() == null ? -1
+                    : options.plaintextConnections().getAsLong();
             answer = client.pollSnapshot(options.namespace(), options.serviceAccount(), pollAfter, options.pollWait(),
-                    options.instance(), ack);
+                    options.instance(), ack, plaintext);
         } catch (RuntimeException e) {
             Duration delay = pollFailed(e);
             publish();

@@ -16,6 +16,13 @@ interface WatchCalls {
     CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after, Duration wait,
                                                  String instance, long ackVersion);
 
+    /** With the plaintext count on the ACK ({@code plaintextConnections} negative for none); by default without it. */
+    default CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after,
+                                                         Duration wait, String instance, long ackVersion,
+                                                         long plaintextConnections) {
+        return pollSnapshot(namespace, serviceAccount, after, wait, instance, ackVersion);
+    }
+
     Duration register(String service, String instance, String address);
 
     void deregister(String instance);
@@ -31,6 +38,14 @@ interface WatchCalls {
             public CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after,
                                                                 Duration wait, String instance, long ackVersion) {
                 return client.pollSnapshot(namespace, serviceAccount, after, wait, instance, ackVersion);
+            }
+
+            @Override
+            public CompletableFuture<SnapshotPoll> pollSnapshot(String namespace, String serviceAccount, long after,
+                                                                Duration wait, String instance, long ackVersion,
+                                                                long plaintextConnections) {
+                return client.pollSnapshot(namespace, serviceAccount, after, wait, instance, ackVersion,
+                        plaintextConnections);
             }
 
             @Override

@@ -4,6 +4,7 @@ import dev.outrider.core.client.ControlPlaneClient;
 import dev.outrider.core.model.SpiffeId;
 
 import java.time.Duration;
+import java.util.function.LongSupplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -18,9 +19,11 @@ import static java.util.Objects.requireNonNull;
  * @param advertisedAddress {@code host:port} where other sidecars reach this one (its inbound listener); null iff
  *                          {@code service} is null
  * @param pollWait          how long the server holds one long poll (1 to 60 s; {@code wait} in the API)
+ * @param plaintextConnections the plaintext connections the sidecar's inbound listener accepted since it started,
+ *                          reported with each ACK on the poll; null: not reported
  */
 public record WatchOptions(String namespace, String serviceAccount, String service, String instance,
-                           String advertisedAddress, Duration pollWait) {
+                           String advertisedAddress, Duration pollWait, LongSupplier plaintextConnections) {
     public static final Duration DEFAULT_WAIT = Duration.ofSeconds(30);
 
     public WatchOptions {
@@ -40,6 +43,18 @@ public record WatchOptions(String namespace, String serviceAccount, String servi
         if (pollWait.compareTo(Duration.ofSeconds(1)) < 0 || pollWait.compareTo(Duration.ofSeconds(60)) > 0) {
             throw new IllegalArgumentException("pollWait " + pollWait + " must be 1 to 60 seconds");
         }
+    }
+
+    /** Without a plaintext count. */
+    public WatchOptions(String namespace, String serviceAccount, String service, String instance,
+                        String advertisedAddress, Duration pollWait) {
+        this(namespace, serviceAccount, service, instance, advertisedAddress, pollWait, null);
+    }
+
+    /** These options, reporting {@code plaintextConnections} with each ACK. */
+    public WatchOptions reportingPlaintext(LongSupplier plaintextConnections) {
+        return new WatchOptions(namespace, serviceAccount, service, instance, advertisedAddress, pollWait,
+                requireNonNull(plaintextConnections, "plaintextConnections"));
     }
 
     /** Options for {@code workload} (a {@code /ns/N/sa/S} identity) with the default wait. */

@@ -16,6 +16,9 @@ class ResourceKindTest {
         assertThat(ResourceKind.resolve("svc")).isEqualTo(ResourceKind.SERVICE);
         assertThat(ResourceKind.resolve("rlp")).isEqualTo(ResourceKind.RATE_LIMIT_POLICY);
         assertThat(ResourceKind.resolve("ra")).isEqualTo(ResourceKind.REQUEST_AUTHENTICATION);
+        for (String name : new String[] {"pa", "PeerAuthentication", "peerauthentications", "peerauthentication"}) {
+            assertThat(ResourceKind.resolve(name)).isEqualTo(ResourceKind.PEER_AUTHENTICATION);
+        }
         assertThat(ResourceKind.resolve("meshconfig")).isEqualTo(ResourceKind.MESH_CONFIG);
         for (String name : new String[] {"Sidecar", "sidecar", "sidecars", "sidecarscopes", "sc"}) {
             assertThat(ResourceKind.resolve(name)).isEqualTo(ResourceKind.SIDECAR);
@@ -27,7 +30,7 @@ class ResourceKindTest {
         assertThat(ResourceKind.byKind("Service")).contains(ResourceKind.SERVICE);
         assertThat(ResourceKind.byKind("service")).isEmpty();
         assertThatThrownBy(() -> ResourceKind.resolve("gw")).hasMessageContaining("known: authorizationpolicy (ap), "
-                + "requestauthentication (ra), ratelimitpolicy (rlp), service (svc), sidecar (sc), serviceentry (se), meshconfig (mc)");
+                + "requestauthentication (ra), ratelimitpolicy (rlp), peerauthentication (pa), service (svc), sidecar (sc), serviceentry (se), meshconfig (mc)");
     }
 
     @Test
@@ -36,6 +39,7 @@ class ResourceKindTest {
         assertThat(ResourceKind.byPlural("requestauthentications")).contains(ResourceKind.REQUEST_AUTHENTICATION);
         assertThat(ResourceKind.byPlural("ratelimitpolicies")).contains(ResourceKind.RATE_LIMIT_POLICY);
         assertThat(ResourceKind.byPlural("services")).contains(ResourceKind.SERVICE);
+        assertThat(ResourceKind.byPlural("peerauthentications")).contains(ResourceKind.PEER_AUTHENTICATION);
         // Not "sidecars": GET /v1/sidecars is the sidecars' status list, which a list of every Sidecar would shadow.
         assertThat(ResourceKind.byPlural("sidecarscopes")).contains(ResourceKind.SIDECAR);
         assertThat(ResourceKind.byPlural("sidecars")).isEmpty();
@@ -50,6 +54,6 @@ class ResourceKindTest {
         assertThat(ResourceKind.SERVICE.namespaced()).isTrue();
         assertThat(List.of(ResourceKind.values())).filteredOn(ResourceKind::isPolicy)
                 .containsExactly(ResourceKind.AUTHORIZATION_POLICY, ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.RATE_LIMIT_POLICY,
-                        ResourceKind.SERVICE_ENTRY);
+                        ResourceKind.PEER_AUTHENTICATION, ResourceKind.SERVICE_ENTRY);
     }
 }

@@ -67,10 +67,10 @@ class PolicyDocumentsErrorsTest {
                 document("kind: AuthorizationPolicy\nmetadata: {name: p, namespace: shop}\n", AP, "apiVersion", "is required"),
                 document("apiVersion: outrider.dev/v1\nmetadata: {name: p, namespace: shop}\n", "document 1 (line 1)",
                         "kind", "is required"),
-                document("apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p, namespace: shop}\n",
+                document("apiVersion: security.istio.io/v1\nkind: Sidecar\nmetadata: {name: p, namespace: shop}\n",
                         "document 1 (line 1)", "kind",
-                        "'PeerAuthentication' is not a supported kind; supported: AuthorizationPolicy, RequestAuthentication,"
-                                + " RateLimitPolicy, ServiceEntry"),
+                        "'Sidecar' is not a supported kind; supported: AuthorizationPolicy, RequestAuthentication,"
+                                + " RateLimitPolicy, PeerAuthentication, ServiceEntry"),
                 document("apiVersion: security.istio.io/v2\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: shop}\n",
                         AP, "apiVersion", "'security.istio.io/v2' is not a supported apiVersion for AuthorizationPolicy; supported: outrider.dev/v1,"
                                 + " security.istio.io/v1, security.istio.io/v1beta1"),

@@ -304,7 +304,7 @@ class RateLimitPolicyDocumentsTest {
                         "'outrider.dev/v2' is not a supported apiVersion: RateLimitPolicy is an outrider.dev/v1 kind"),
                 document("outrider.dev/v1", "RateLimitPolicies", "document 1 (line 1)", "kind",
                         "'RateLimitPolicies' is not a supported kind; supported: AuthorizationPolicy,"
-                                + " RequestAuthentication, RateLimitPolicy, ServiceEntry"),
+                                + " RequestAuthentication, RateLimitPolicy, PeerAuthentication, ServiceEntry"),
                 new Case("apiVersion: outrider.dev/v1\nkind: RateLimitPolicy\nmetadata: {name: Limits, namespace: shop}\n",
                         "RateLimitPolicy in document 1 (line 1)", "metadata.name", "'Limits' is not an RFC 1123 label"),
 

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.function.LongSupplier;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,9 +125,10 @@ public final class ControlPlaneLink implements AutoCloseable {
      * instance under the advertised address and watches for snapshots.
      *
      * @param inbound the bound inbound listener, advertised when {@code controlPlane.advertise} is not set
+     * @param plaintextConnections the inbound plaintext connections accepted so far, reported with each ACK
      * @throws ControlPlaneLinkException when the snapshot keys cannot be read
      */
-    public void watch(SnapshotApplication application, InetSocketAddress inbound) {
+    public void watch(SnapshotApplication application, InetSocketAddress inbound, LongSupplier plaintextConnections) {
         requireNonNull(application, "application");
         ControlPlaneLinkConfig cp = config.controlPlane();
         SnapshotVerifier verifier = snapshotVerifier(cp.snapshotKeys(), config.node().identity());
@@ -141,7 +143,8 @@ public final class ControlPlaneLink implements AutoCloseable {
         HostPort advertised = advertised(cp, inbound);
         String instance = cp.instance() != null ? cp.instance() : defaultInstance(config.node().service(), advertised);
         WatchOptions options = new WatchOptions(config.node().namespace(), config.node().serviceAccount(),
-                config.node().service(), instance, advertised.toString(), cp.watchTimeout());
+                config.node().service(), instance, advertised.toString(), cp.watchTimeout())
+                .reportingPlaintext(plaintextConnections);
         log.info("control plane {}: watching snapshots for {} as instance {} ({} at {})", cp.describeAddresses(),
                 config.node().identity(), instance, config.node().service(), advertised);
         watcher = SnapshotWatcher.start(client, verifier, cache, s -> application.apply(s, "control plane"),

@@ -94,6 +94,11 @@ public final class DownstreamConnections {
     }
 
     /** The handler to put first in each downstream pipeline (shared, stateless). */
+    /** Counts a connection closed on arrival for {@code reason} by the handler that closes it. */
+    public void refused(ConnectionRefusal reason) {
+        metrics.connectionRefused(direction, reason);
+    }
+
     public ChannelHandler tracker() {
         return tracker;
     }

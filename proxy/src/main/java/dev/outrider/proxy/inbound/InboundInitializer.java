@@ -1,5 +1,7 @@
 package dev.outrider.proxy.inbound;
 
+import dev.outrider.core.policy.PeerAuthentication.Mode;
+import dev.outrider.core.policy.PeerAuthentications;
 import dev.outrider.proxy.config.HttpConfig;
 import dev.outrider.proxy.forward.ForwardingContext;
 import dev.outrider.proxy.forward.ForwardingHandler;
@@ -10,12 +12,16 @@ import dev.outrider.proxy.http.HttpProtocolDetector;
 import dev.outrider.proxy.http.PathNormalizationHandler;
 import dev.outrider.proxy.http.RequestPathPolicy;
 import dev.outrider.proxy.tls.ClientCertHeaderHandler;
+import dev.outrider.proxy.tls.InboundModeHandler;
 import dev.outrider.proxy.tls.InboundTlsHandler;
 import dev.outrider.proxy.tls.TlsState;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.ssl.SslHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static java.util.Objects.requireNonNull;
 
@@ -23,10 +29,16 @@ import static java.util.Objects.requireNonNull;
  * The inbound listener's pipeline: traffic from other sidecars to the local application.
  * <pre>
  * connection: admit (inbound.maxConnections) → tracker → first-request deadline (http.requestHeaderTimeout)
- *             → TLS (client certificate required) → identity (inbound.maxConnectionsPerPeer)
- *             → ALPN: HTTP/2 or HTTP/1.1 codec, then its header timeout
- *             (without TLS: protocol detection from the first bytes); HTTP/1.1: one pipelined request
- *             at a time past the codec (Http1PipeliningHandler), HTTP/2: one request per stream
+ *             → by the port's PeerAuthentication mode, read once per connection from the policy snapshot:
+ *               STRICT:     TLS (client certificate required) → identity (inbound.maxConnectionsPerPeer)
+ *                           → ALPN: HTTP/2 or HTTP/1.1 codec, then its header timeout
+ *               PERMISSIVE: the first bytes decide (InboundModeHandler): a TLS record as STRICT, anything else
+ *                           plaintext: protocol detection (h1 or h2c prior knowledge), no peer identity
+ *               DISABLE:    plaintext as above; a TLS record is refused
+ *             (tls.mode: disabled, no certificates: plaintext whatever the mode); HTTP/1.1: one pipelined
+ *             request at a time past the codec (Http1PipeliningHandler), HTTP/2: one request per stream
+ * per plaintext request (PERMISSIVE, DISABLE): counted (outrider_inbound_plaintext_requests_total); refused when the
+ *              port has become STRICT since the connection was accepted (closed, no response)
  * per request: guard → header hygiene → TCP tunnel (CONNECT only) → path normalization
  *              → client-certificate header → authn (JWT) → authz → rate limit → 100-continue → forwarding
  * </pre>
@@ -40,6 +52,8 @@ import static java.util.Objects.requireNonNull;
  * invited to send its body.
  */
 public final class InboundInitializer extends ChannelInitializer<Channel> {
+    private static final Logger log = LoggerFactory.getLogger(InboundInitializer.class);
+
     private final DownstreamConnections connections;
     private final ForwardingContext forwarding;
     private final TlsState tls;
@@ -49,6 +63,10 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
     private final DownstreamHttp http;
     /** TCP tunnels, or null when no TCP port is declared: then nothing intercepts a CONNECT, and forwarding refuses it (405). */
     private final InboundTunnels tunnels;
+    /** As {@link #http}, counting each request: the HTTP of plaintext connections on a listener with TLS. */
+    private final DownstreamHttp plaintextHttp;
+    /** A mode other than DISABLE on a listener without certificates was logged (once). */
+    private final AtomicBoolean warnedNoCertificates = new AtomicBoolean();
 
     /**
      * @param tls            the TLS state, or null for a plaintext inbound listener (development only)
@@ -74,6 +92,7 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         Http2ConnectionErrorHandler http2Errors =
                 new Http2ConnectionErrorHandler(forwarding.direction(), forwarding.metrics());
         this.http = new DownstreamHttp(http, drainTimeoutMillis, http2Errors, this::addRequestHandlers);
+        this.plaintextHttp = new DownstreamHttp(http, drainTimeoutMillis, http2Errors, this::addPlaintextRequestHandlers);
     }
 
     @Override
@@ -84,10 +103,15 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline p = ch.pipeline();
         addConnectionTracking(p);
         addFirstRequestDeadline(p);
-        if (tls != null) {
+        if (tls == null) {
+            addProtocolDetection(p);
+            return;
+        }
+        Mode mode = policy.store().current().mtls().mode();
+        if (mode == Mode.STRICT) {
             addTls(p);
         } else {
-            addProtocolDetection(p);
+            addTlsOrPlaintext(p, mode);
         }
     }
 
@@ -101,14 +125,38 @@ public final class InboundInitializer extends ChannelInitializer<Channel> {
     }
 
     private void addTls(ChannelPipeline p) {
-        SslHandler ssl = tls.current().server().newHandler(p.channel().alloc());
-        ssl.setHandshakeTimeoutMillis(tls.config().handshakeTimeout().toMillis());
-        p.addLast("tls", ssl);
+        p.addLast("tls", InboundTlsHandler.newServerHandler(tls, tls.current().server(), p.channel().alloc()));
         p.addLast("alpn", new InboundTlsHandler(http, tls, connections));
     }
 
+    /** PERMISSIVE or DISABLE: the first bytes decide; plaintext requests are counted. */
+    private void addTlsOrPlaintext(ChannelPipeline p, Mode mode) {
+        p.addLast("mtls-mode", new InboundModeHandler(mode, tls, http, plaintextHttp, connections, policy.metrics()));
+    }
+
+    /**
+     * tls.mode: disabled: no certificates, so plaintext whatever PeerAuthentication says (the bootstrap wins); a
+     * mode that asks for mTLS is logged once. Every connection is a plaintext one.
+     */
     private void addProtocolDetection(ChannelPipeline p) {
-        p.addLast("detect", new HttpProtocolDetector(http));
+        PeerAuthentications.Effective mtls = policy.store().current().mtls();
+        if (mtls.mode() != Mode.DISABLE && !PeerAuthentications.DEFAULT.equals(mtls.decidedBy())
+                && warnedNoCertificates.compareAndSet(false, true)) {
+            log.warn("{} sets mTLS mode {} for the inbound port, but tls.mode is disabled (no certificates): the"
+                    + " inbound listener accepts plaintext only", mtls.decidedBy(), mtls.mode());
+        }
+        policy.metrics().plaintextConnection();
+        p.addLast("detect", new HttpProtocolDetector(plaintextHttp));
+    }
+
+    /**
+     * As {@link #addRequestHandlers}, on a plaintext connection: each request is counted first, and refused when the
+     * port has become STRICT since the connection was accepted (with TLS on the listener only).
+     */
+    private void addPlaintextRequestHandlers(ChannelPipeline p) {
+        p.addLast("plaintext-requests", new PlaintextRequests(policy.metrics(), tls == null ? null : policy.store(),
+                connections));
+        addRequestHandlers(p);
     }
 
     /** Per request (HTTP/1.1 connection or HTTP/2 stream), after the codec and the request guard. */

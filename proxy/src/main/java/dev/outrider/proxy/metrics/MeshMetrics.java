@@ -158,6 +158,16 @@ public final class MeshMetrics {
                 "destination_workload_namespace", namespace));
     }
 
+    /**
+     * This sidecar's workload as the inbound series name it ({@code destination_workload},
+     * {@code destination_workload_namespace}): for per-workload meters that are not by source.
+     */
+    public Tags destinationWorkload() {
+        SpiffeId self = local.identity();
+        return Tags.of("destination_workload", self == null ? UNKNOWN : orUnknown(self.serviceAccount()),
+                "destination_workload_namespace", self == null ? UNKNOWN : orUnknown(self.namespace()));
+    }
+
     private static String orUnknown(String value) {
         return value == null || value.isEmpty() ? UNKNOWN : value;
     }

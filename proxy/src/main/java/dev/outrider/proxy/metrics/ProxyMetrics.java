@@ -33,7 +33,10 @@ import static java.util.Objects.requireNonNull;
  * outrider_active_connections{direction}                  gauge
  * outrider_upstream_connect_failures_total{direction}
  * outrider_upstream_retries_total{direction}
- * outrider_connections_refused_total{direction, reason}    reason = listener_limit | peer_limit
+ * outrider_connections_refused_total{direction, reason}    reason = listener_limit | peer_limit | mtls_required
+ *                                                          | plaintext_required
+ * outrider_inbound_plaintext_connections_total{destination_workload, destination_workload_namespace}
+ * outrider_inbound_plaintext_requests_total{destination_workload, destination_workload_namespace}
  * outrider_http2_connection_errors_total{direction, error_code}   error_code = RFC 9113 §7 name, lower case
  * outrider_tunnels_total{direction, protocol}              upgraded connections (protocol = websocket, ...)
  * outrider_active_tunnels{direction, protocol}             gauge
@@ -67,6 +70,9 @@ public final class ProxyMetrics {
     private final Counter[][] refusedConnections;
     /** [direction ordinal][Http2Error ordinal]. */
     private final Counter[][] http2ConnectionErrors;
+    /** Inbound connections accepted without TLS on a PERMISSIVE port (or a plaintext listener), and their requests. */
+    private final Counter plaintextConnections;
+    private final Counter plaintextRequests;
 
     /** Tunnel meters by direction and protocol, made at the first tunnel of each (a configured, short list). */
     private final Map<String, TunnelMeters> tunnels = new ConcurrentHashMap<>();
@@ -89,6 +95,13 @@ public final class ProxyMetrics {
         retries = new Counter[n];
         refusedConnections = new Counter[n][REFUSALS.length];
         http2ConnectionErrors = new Counter[n][HTTP2_ERRORS.length];
+        plaintextConnections = Counter.builder("outrider.inbound.plaintext.connections")
+                .description("Inbound connections accepted in plaintext (no peer identity): unmeshed callers of a"
+                        + " PERMISSIVE port; when it stops growing, STRICT is safe")
+                .tags(mesh.destinationWorkload()).register(registry);
+        plaintextRequests = Counter.builder("outrider.inbound.plaintext.requests")
+                .description("Requests received on inbound plaintext connections")
+                .tags(mesh.destinationWorkload()).register(registry);
         for (Direction d : DIRECTIONS) {
             int i = d.ordinal();
             for (int c = 0; c < STATUS_CLASSES.length; c++) {
@@ -125,7 +138,7 @@ public final class ProxyMetrics {
             for (ConnectionRefusal r : REFUSALS) {
                 refusedConnections[i][r.ordinal()] = Counter.builder("outrider.connections.refused")
                         .description("Client connections closed on arrival: over the listener's or the caller"
-                                + " identity's connection limit")
+                                + " identity's connection limit, or not what the port's mTLS mode accepts")
                         .tag("direction", d.tag()).tag("reason", r.tag()).register(registry);
             }
             for (Http2Error e : HTTP2_ERRORS) {
@@ -179,6 +192,21 @@ public final class ProxyMetrics {
 
     public void connectionRefused(Direction d, ConnectionRefusal reason) {
         refusedConnections[d.ordinal()][reason.ordinal()].increment();
+    }
+
+    /** An inbound connection accepted in plaintext: no TLS, no peer identity. */
+    public void plaintextConnection() {
+        plaintextConnections.increment();
+    }
+
+    /** A request on an inbound plaintext connection. */
+    public void plaintextRequest() {
+        plaintextRequests.increment();
+    }
+
+    /** Inbound plaintext connections accepted since start, as reported to the control plane. */
+    public long plaintextConnections() {
+        return (long) plaintextConnections.count();
     }
 
     /** A connection became a tunnel (an HTTP/1.1 upgrade to {@code protocol}). */

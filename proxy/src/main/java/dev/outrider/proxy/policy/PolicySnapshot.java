@@ -1,5 +1,6 @@
 package dev.outrider.proxy.policy;
 
+import dev.outrider.core.policy.PeerAuthentications;
 import dev.outrider.proxy.authn.RequestAuthenticator;
 import dev.outrider.proxy.authz.CompiledPolicies;
 import dev.outrider.proxy.egress.EgressTable;
@@ -25,6 +26,8 @@ import static java.util.Objects.requireNonNull;
  * @param authorization  the AuthorizationPolicies that apply, compiled
  * @param meters         per-policy decision counters, registered when the snapshot was compiled
  * @param rateLimits     the RateLimitPolicy rules that apply, compiled (their budgets outlive the snapshot)
+ * @param mtls           the PeerAuthentication mode of the inbound application port and the document that set it;
+ *                       the inbound listener reads it once per connection
  * @param refusal        null normally; otherwise every inbound request is refused (503) with this reason:
  *                       the sidecar fails closed while it has no policies it can trust (no snapshot from the
  *                       control plane yet and no valid last-known-good)
@@ -33,13 +36,15 @@ import static java.util.Objects.requireNonNull;
  */
 public record PolicySnapshot(String version, String source, Instant appliedAt, int documents, List<String> policies,
                              RequestAuthenticator authentication, CompiledPolicies authorization,
-                             DecisionMeters meters, RateLimits rateLimits, String refusal, EgressTable egress) {
+                             DecisionMeters meters, RateLimits rateLimits, PeerAuthentications.Effective mtls,
+                             String refusal, EgressTable egress) {
     /** Without external services. */
     public PolicySnapshot(String version, String source, Instant appliedAt, int documents, List<String> policies,
                           RequestAuthenticator authentication, CompiledPolicies authorization,
-                          DecisionMeters meters, RateLimits rateLimits, String refusal) {
+                          DecisionMeters meters, RateLimits rateLimits, PeerAuthentications.Effective mtls,
+                          String refusal) {
         this(version, source, appliedAt, documents, policies, authentication, authorization, meters, rateLimits,
-                refusal, EgressTable.EMPTY);
+                mtls, refusal, EgressTable.EMPTY);
     }
 
     public PolicySnapshot {
@@ -51,6 +56,7 @@ public record PolicySnapshot(String version, String source, Instant appliedAt, i
         requireNonNull(authorization, "authorization");
         requireNonNull(meters, "meters");
         requireNonNull(rateLimits, "rateLimits");
+        requireNonNull(mtls, "mtls");
         requireNonNull(egress, "egress");
     }
 
@@ -58,6 +64,6 @@ public record PolicySnapshot(String version, String source, Instant appliedAt, i
     public PolicySnapshot refusing(String reason) {
         requireNonNull(reason, "reason");
         return new PolicySnapshot(version, source, appliedAt, documents, policies, authentication, authorization,
-                meters, rateLimits, reason, egress);
+                meters, rateLimits, mtls, reason, egress);
     }
 }

@@ -2,6 +2,8 @@ package dev.outrider.proxy.policy;
 
 import com.nimbusds.jose.JWSAlgorithm;
 import dev.outrider.core.policy.AuthorizationPolicy;
+import dev.outrider.core.policy.PeerAuthentication;
+import dev.outrider.core.policy.PeerAuthentications;
 import dev.outrider.core.policy.PolicyDocument;
 import dev.outrider.core.policy.RateLimitPolicy;
 import dev.outrider.core.policy.RequestAuthentication;
@@ -21,6 +23,9 @@ import dev.outrider.proxy.ratelimit.RateLimiter;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -35,11 +40,13 @@ import static java.util.Objects.requireNonNull;
  * RequestAuthentication into a {@link RequestAuthenticator} (with a fresh verified-token cache: a token
  * verified under an old snapshot is never served under a new one) and AuthorizationPolicy into
  * {@link CompiledPolicies}, ServiceEntries (with the AuthorizationPolicies whose targetRefs name them) into the
- * {@link EgressTable}, and registers the per-policy meters. Any error names the policy and field;
+ * {@link EgressTable}, PeerAuthentication into the mTLS mode of the inbound application port
+ * ({@link PeerAuthentications}), and registers the per-policy meters. Any error names the policy and field;
  * nothing is published then. Runs off the event loops (start-up, the directory watcher, the control-plane
  * client later).
  */
 public final class WorkloadPolicyCompiler {
+    private static final Logger log = LoggerFactory.getLogger(WorkloadPolicyCompiler.class);
     private final NodeConfig node;
     private final PolicyConfig config;
     private final JwtVerifier.Options jwtOptions;
@@ -48,21 +55,28 @@ public final class WorkloadPolicyCompiler {
     private final PolicyMetrics metrics;
     private final RateLimiter rateLimiter;
     private final EgressCompiler egress;
+    private final int applicationPort;
+    /** What was last logged about the mTLS mode (a reload with the same decision logs nothing). */
+    private volatile PeerAuthentications.Effective loggedMtls = PeerAuthentications.Effective.STRICT;
 
-    /** Without egress: ServiceEntries are not compiled (every external host refused). */
+    /** Without egress (every external host refused) and without an application port for portLevelMtls. */
     public WorkloadPolicyCompiler(NodeConfig node, PolicyConfig config, JwtConfig jwt, JwksCache jwks,
                                   PolicyMetrics metrics, RateLimiter rateLimiter) {
-        this(node, config, jwt, jwks, metrics, rateLimiter, null);
+        this(node, config, jwt, jwks, metrics, rateLimiter, null, 0);
     }
 
     /**
      * @param jwks        fetches issuers' keys; shared by every snapshot so keys survive a policy reload
      * @param rateLimiter compiles RateLimitPolicies; holds the budgets that survive a reload
      * @param egress      compiles ServiceEntries into the egress table; null: none (every external host refused)
+     * @param applicationPort the inbound application port, whose PeerAuthentication {@code portLevelMtls} mode
+     *                        applies (0: only the documents' {@code mtls.mode})
      */
     public WorkloadPolicyCompiler(NodeConfig node, PolicyConfig config, JwtConfig jwt, JwksCache jwks,
-                                  PolicyMetrics metrics, RateLimiter rateLimiter, EgressCompiler egress) {
+                                  PolicyMetrics metrics, RateLimiter rateLimiter, EgressCompiler egress,
+                                  int applicationPort) {
         this.egress = egress;
+        this.applicationPort = applicationPort;
         this.node = requireNonNull(node, "node");
         this.config = requireNonNull(config, "config");
         this.jwt = requireNonNull(jwt, "jwt");
@@ -89,6 +103,7 @@ public final class WorkloadPolicyCompiler {
         List<AuthorizationPolicy> authz = new ArrayList<>();
         List<RequestAuthentication> authn = new ArrayList<>();
         List<RateLimitPolicy> rateLimits = new ArrayList<>();
+        List<PeerAuthentication> peerAuthentications = new ArrayList<>();
         List<String> applying = new ArrayList<>();
         for (PolicyDocument d : documents) {
             if (!applies(d)) {
@@ -101,6 +116,8 @@ public final class WorkloadPolicyCompiler {
                 authn.add(r);
             } else if (d instanceof RateLimitPolicy r) {
                 rateLimits.add(r);
+            } else if (d instanceof PeerAuthentication p) {
+                peerAuthentications.add(p);
             }
         }
         CompiledPolicies authorization = CompiledPolicies.compile(authz, node.labels(), node.namespace(),
@@ -114,8 +131,24 @@ public final class WorkloadPolicyCompiler {
             authentication = RequestAuthenticator.compile(authn, verifier);
         }
         EgressTable egressTable = egress == null ? EgressTable.EMPTY : egress.compile(documents);
+        PeerAuthentications.Effective mtls = PeerAuthentications.effective(peerAuthentications, node.namespace(),
+                config.rootNamespace(), applicationPort);
+        logMtls(mtls);
         return new PolicySnapshot(version, source, Instant.now(), documents.size(), applying, authentication,
-                authorization, metrics.decisionMeters(applying), rateLimiter.compile(rateLimits), null, egressTable);
+                authorization, metrics.decisionMeters(applying), rateLimiter.compile(rateLimits), mtls, null,
+                egressTable);
+    }
+
+    private void logMtls(PeerAuthentications.Effective mtls) {
+        if (mtls.equals(loggedMtls)) {
+            return;
+        }
+        loggedMtls = mtls;
+        log.info("inbound port {}: mTLS mode {} ({})", applicationPort, mtls.mode(), mtls.decidedBy());
+        if (!mtls.ignored().isEmpty()) {
+            log.warn("PeerAuthentication {} ignored: another one at the same level (workload, namespace or mesh)"
+                    + " comes first by namespace/name", mtls.ignored());
+        }
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.outrider.proxy.tls;
 
+import io.netty.handler.ssl.NotSslRecordException;
+
 import java.util.Locale;
 
 /** Why a handshake failed: the {@code reason} tag of {@code outrider_tls_handshake_failures_total}. */
@@ -13,7 +15,9 @@ public enum HandshakeFailure {
     /** Not exactly one SPIFFE URI SAN, another trust domain, or (outbound) not an expected identity. */
     IDENTITY_MISMATCH,
     /** Version, cipher, ALPN or a malformed message; also a handshake timeout. */
-    PROTOCOL;
+    PROTOCOL,
+    /** The caller spoke plaintext to a port that requires mTLS (the first bytes were not a TLS record). */
+    PLAINTEXT;
 
     private final String tag = name().toLowerCase(Locale.ROOT);
 
@@ -26,6 +30,9 @@ public enum HandshakeFailure {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof PeerCertificateException p) {
                 return p.reason();
+            }
+            if (t instanceof NotSslRecordException) {
+                return PLAINTEXT;
             }
         }
         for (Throwable t = cause; t != null; t = t.getCause()) {

@@ -3,10 +3,13 @@ package dev.outrider.proxy.tls;
 import dev.outrider.proxy.accesslog.SecurityEvent;
 import dev.outrider.proxy.http.DownstreamConnections;
 import dev.outrider.proxy.http.DownstreamHttp;
+import dev.outrider.proxy.metrics.ConnectionRefusal;
 import dev.outrider.proxy.metrics.Direction;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import org.slf4j.Logger;
@@ -23,7 +26,9 @@ import static java.util.Objects.requireNonNull;
  * handlers), counts the handshake, admits the connection for that identity (a caller over its connection
  * limit is closed here, counted by {@link DownstreamConnections}), and installs HTTP/2 or HTTP/1.1 as ALPN
  * decided; then it leaves the pipeline. A failed handshake is counted by reason, recorded as a security event
- * and the connection closed: nothing reaches the application.
+ * and the connection closed: nothing reaches the application. A caller that spoke plaintext (a STRICT port) is also
+ * counted as refused for its mode ({@code outrider_connections_refused_total{reason="mtls_required"}}); its bytes,
+ * which the TLS stack's exception quotes, are never logged.
  */
 public final class InboundTlsHandler extends ApplicationProtocolNegotiationHandler {
     private static final Logger log = LoggerFactory.getLogger(InboundTlsHandler.class);
@@ -42,6 +47,16 @@ public final class InboundTlsHandler extends ApplicationProtocolNegotiationHandl
         this.http = requireNonNull(http, "http");
         this.tls = requireNonNull(tls, "tls");
         this.connections = requireNonNull(connections, "connections");
+    }
+
+    /**
+     * The inbound TLS handler of a new connection: server context {@code context} (the current one of
+     * {@code tls}), handshake timeout {@code tls.handshakeTimeout}.
+     */
+    public static SslHandler newServerHandler(TlsState tls, SslContext context, ByteBufAllocator alloc) {
+        SslHandler ssl = context.newHandler(alloc);
+        ssl.setHandshakeTimeoutMillis(tls.config().handshakeTimeout().toMillis());
+        return ssl;
     }
 
     @Override
@@ -91,8 +106,14 @@ public final class InboundTlsHandler extends ApplicationProtocolNegotiationHandl
                 tls.securityEvents().emit(SecurityEvent.connection(SecurityEvent.Type.TLS_HANDSHAKE_REFUSED,
                         Direction.INBOUND, null, ctx.channel().remoteAddress(), null, reason.tag()));
             }
-            log.debug("inbound TLS handshake from {} failed ({}): {}", ctx.channel().remoteAddress(), reason.tag(),
-                    cause.toString());
+            if (reason == HandshakeFailure.PLAINTEXT) {
+                connections.refused(ConnectionRefusal.MTLS_REQUIRED);
+                log.debug("inbound connection from {} refused: plaintext on a port that requires mTLS",
+                        ctx.channel().remoteAddress()); // not the cause: it quotes the caller's bytes
+            } else {
+                log.debug("inbound TLS handshake from {} failed ({}): {}", ctx.channel().remoteAddress(),
+                        reason.tag(), cause.toString());
+            }
         }
         ctx.close();
     }

@@ -50,7 +50,7 @@ public final class PeerCertificateException extends CertificateException {
         return switch (reason) {
             case UNTRUSTED -> Alert.UNKNOWN_CA;
             case EXPIRED -> Alert.CERTIFICATE_EXPIRED;
-            case NO_CLIENT_CERT, NOT_YET_VALID, IDENTITY_MISMATCH, PROTOCOL -> Alert.BAD_CERTIFICATE;
+            case NO_CLIENT_CERT, NOT_YET_VALID, IDENTITY_MISMATCH, PROTOCOL, PLAINTEXT -> Alert.BAD_CERTIFICATE;
         };
     }
 }

@@ -72,7 +72,7 @@ class PolicyStoreConcurrencyTest {
     private static PolicySnapshot snapshot(PolicySnapshot[] bases, int i) {
         PolicySnapshot base = bases[i % VARIANTS];
         return new PolicySnapshot("v" + i, "src " + i, base.appliedAt(), i, base.policies(), base.authentication(),
-                base.authorization(), base.meters(), base.rateLimits(), null);
+                base.authorization(), base.meters(), base.rateLimits(), base.mtls(), null);
     }
 
     /** Null when {@code s} is whole, otherwise what is wrong with it. */

@@ -41,6 +41,7 @@ final class ResourceTables {
             case AUTHORIZATION_POLICY -> List.of("ACTION", "RULES", "DRY-RUN");
             case REQUEST_AUTHENTICATION -> List.of("ISSUERS");
             case RATE_LIMIT_POLICY -> List.of("RULES");
+            case PEER_AUTHENTICATION -> List.of("SELECTOR", "MODE", "PORT-MODES");
             case SERVICE -> List.of("PROTOCOL", "SERVICE-ACCOUNTS", "EXPORT-TO");
             case SIDECAR -> List.of("SERVICE-ACCOUNTS", "EGRESS-HOSTS");
             case SERVICE_ENTRY -> List.of("HOSTS", "PORTS", "RESOLUTION", "TLS", "EXPORT-TO");
@@ -56,6 +57,8 @@ final class ResourceTables {
                     Boolean.toString(dryRun(item.path("metadata").path("annotations"))));
             case REQUEST_AUTHENTICATION -> List.of(joined(spec.path("jwtRules"), "issuer"));
             case RATE_LIMIT_POLICY -> List.of(joined(spec.path("rules"), "name"));
+            case PEER_AUTHENTICATION -> List.of(or(pairs(spec.path("selector").path("matchLabels")), "(namespace)"),
+                    or(text(spec, "mtls.mode"), "UNSET"), portModes(spec.path("portLevelMtls")));
             case SERVICE -> List.of(or(text(spec, "protocol"), ServiceProtocol.DEFAULT.wireName()),
                     or(text(spec, "serviceAccounts"), text(item, "metadata.name")), or(text(spec, "exportTo"), "*"));
             case SIDECAR -> List.of(or(text(spec, "workloadSelector.serviceAccounts"), "(all)"),
@@ -67,16 +70,33 @@ final class ResourceTables {
         };
     }
 
-    /** {@code GET /v1/sidecars} as a table, one row per instance. */
+    /** {@code portLevelMtls} as {@code 8080=PERMISSIVE,9090=STRICT}; empty for none. */
+    private static String portModes(JsonNode ports) {
+        List<String> modes = new ArrayList<>();
+        ports.properties().forEach(e -> modes.add(e.getKey() + "=" + or(text(e.getValue(), "mode"), "UNSET")));
+        return String.join(",", modes);
+    }
+
+    /** A mapping of strings as {@code app=orders,tier=web}; empty for none. */
+    private static String pairs(JsonNode mapping) {
+        List<String> pairs = new ArrayList<>();
+        mapping.properties().forEach(e -> pairs.add(e.getKey() + "=" + e.getValue().asText()));
+        return String.join(",", pairs);
+    }
+
+    /**
+     * {@code GET /v1/sidecars} as a table, one row per instance; PLAINTEXT is the count of plaintext connections its
+     * inbound listener accepted since it started, PLAINTEXT-GREW when the control plane last saw it grow.
+     */
     static String sidecars(List<JsonNode> sidecars) {
         List<List<String>> rows = new ArrayList<>();
         for (JsonNode s : sidecars) {
             rows.add(List.of(text(s, "instance"), text(s, "identity"), text(s, "service"), text(s, "address"),
                     text(s, "latestVersion"), text(s, "appliedVersion"), text(s, "state"), text(s, "lastSeen"),
-                    text(s, "error")));
+                    text(s, "plaintextConnections"), text(s, "plaintextLastGrew"), text(s, "error")));
         }
         return Output.table(List.of("INSTANCE", "IDENTITY", "SERVICE", "ADDRESS", "LATEST", "APPLIED", "STATE",
-                "LAST-SEEN", "ERROR"), rows);
+                "LAST-SEEN", "PLAINTEXT", "PLAINTEXT-GREW", "ERROR"), rows);
     }
 
     /**

@@ -13,9 +13,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code ctl status}: every sidecar the control plane knows, with the version it applied against the latest. */
+/**
+ * {@code ctl status}: every sidecar the control plane knows, with the version it applied against the latest and the
+ * plaintext connections its inbound listener accepted; {@code --plaintext-since} lists only the sidecars that still
+ * receive plaintext (unmeshed callers of a PERMISSIVE port), the ones in the way of STRICT.
+ */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Show the sidecars: identity, instance, service, address, latest and applied snapshot, state, error.")
+        description = "Show the sidecars: identity, instance, service, address, latest and applied snapshot, state,"
+                + " plaintext connections and when they last grew, error.")
 final class StatusCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -27,6 +32,11 @@ final class StatusCommand implements Callable<Integer> {
             description = "Output format (default ${DEFAULT-VALUE}).")
     private String output;
 
+    @Option(names = "--plaintext-since", paramLabel = "DURATION|TIME",
+            description = "Only the sidecars whose plaintext connection count grew since then: a duration back from"
+                    + " now (1h, 7d) or an RFC 3339 time. The workloads that still have callers without a sidecar.")
+    private String plaintextSince;
+
     @Override
     public Integer call() {
         return Ctl.run(spec, this::status);
@@ -35,7 +45,8 @@ final class StatusCommand implements Callable<Integer> {
     private int status() {
         Output.Format format = GetCommand.format(spec, output);
         try (ControlPlaneClient client = connection.open()) {
-            JsonNode answer = client.sidecars();
+            JsonNode answer = plaintextSince == null ? client.sidecars()
+                    : client.sidecarsWithPlaintextSince(plaintextSince);
             List<JsonNode> sidecars = new ArrayList<>();
             answer.path("sidecars").forEach(sidecars::add);
             spec.commandLine().getOut().print(switch (format) {

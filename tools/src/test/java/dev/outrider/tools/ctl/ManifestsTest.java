@@ -65,6 +65,23 @@ class ManifestsTest {
     }
 
     @Test
+    void aPeerAuthenticationIsAPolicyManifestUnderIstiosApiVersion() {
+        List<Manifest> manifests = Manifests.read("""
+                apiVersion: security.istio.io/v1
+                kind: PeerAuthentication
+                metadata: {name: orders-migration, namespace: shop}
+                spec: {selector: {matchLabels: {app: orders}}, mtls: {mode: PERMISSIVE}}
+                """, "migration.yaml", null);
+
+        assertThat(manifests).singleElement().satisfies(m -> {
+            assertThat(m.kind()).isEqualTo(ResourceKind.PEER_AUTHENTICATION);
+            assertThat(m.kind().isPolicy()).isTrue();
+            assertThat(m.problem()).isNull();
+            assertThat(m.label()).isEqualTo("peerauthentication shop/orders-migration");
+        });
+    }
+
+    @Test
     void aDocumentWithoutNamespaceNeedsDashN() {
         List<Manifest> manifests = Manifests.read(THREE, "shop.yaml", null);
 
@@ -97,7 +114,7 @@ class ManifestsTest {
                 """, "f.yaml", null);
 
         assertThat(manifests).extracting(Manifest::problem).containsExactly(
-                "kind: 'Gateway' is not one of AuthorizationPolicy, RequestAuthentication, RateLimitPolicy, Service, Sidecar, ServiceEntry, MeshConfig",
+                "kind: 'Gateway' is not one of AuthorizationPolicy, RequestAuthentication, RateLimitPolicy, PeerAuthentication, Service, Sidecar, ServiceEntry, MeshConfig",
                 "kind: is required",
                 "Service: metadata.name: is required",
                 "a document must be a mapping with apiVersion, kind, metadata, spec");

@@ -46,6 +46,20 @@ class OutputTest {
     }
 
     @Test
+    void peerAuthenticationsShowSelectorModeAndPortModes() throws Exception {
+        String table = ResourceTables.resources(ResourceKind.PEER_AUTHENTICATION, List.of(json("""
+                {"metadata": {"name": "orders", "namespace": "shop", "resourceVersion": "4"},
+                 "spec": {"selector": {"matchLabels": {"app": "orders"}}, "mtls": {"mode": "PERMISSIVE"},
+                          "portLevelMtls": {"8080": {"mode": "STRICT"}, "9090": {}}}}"""), json("""
+                {"metadata": {"name": "default", "namespace": "shop", "resourceVersion": "5"}}""")));
+
+        assertThat(table.lines().toList()).containsExactly(
+                "NAMESPACE  NAME     SELECTOR     MODE        PORT-MODES              RESOURCEVERSION",
+                "shop       orders   app=orders   PERMISSIVE  8080=STRICT,9090=UNSET  4",
+                "shop       default  (namespace)  UNSET       -                       5");
+    }
+
+    @Test
     void sidecarResourcesShowTheirSelectorAndHostsOrWhatTheirAbsenceMeans() throws Exception {
         String table = ResourceTables.resources(ResourceKind.SIDECAR, List.of(json("""
                 {"metadata": {"name": "web", "namespace": "shop", "resourceVersion": "7"},
@@ -77,10 +91,19 @@ class OutputTest {
         String table = ResourceTables.sidecars(List.of(json("""
                 {"identity": "spiffe://cluster.local/ns/shop/sa/orders", "instance": "orders-1", "service": "orders",
                  "address": "10.0.0.5:15006", "lastSeen": "2026-01-01T00:00:00Z", "latestVersion": "13",
-                 "appliedVersion": "12", "state": "NACK", "error": "policies: spec.rules[0]: bad"}""")));
+                 "appliedVersion": "12", "state": "NACK", "error": "policies: spec.rules[0]: bad"}"""), json("""
+                {"identity": "spiffe://cluster.local/ns/shop/sa/web", "instance": "web-1", "service": "web",
+                 "address": "10.0.0.6:15006", "lastSeen": "2026-01-01T00:00:00Z", "latestVersion": "13",
+                 "appliedVersion": "13", "state": "ACK", "plaintextConnections": "42",
+                 "plaintextLastGrew": "2026-01-01T00:00:00Z"}""")));
 
-        assertThat(table.lines().toList().get(1)).isEqualTo("orders-1  spiffe://cluster.local/ns/shop/sa/orders  orders"
-                + "   10.0.0.5:15006  13      12       NACK   2026-01-01T00:00:00Z  policies: spec.rules[0]: bad");
+        assertThat(table.lines().toList()).containsExactly(
+                "INSTANCE  IDENTITY                                  SERVICE  ADDRESS         LATEST  APPLIED  STATE"
+                        + "  LAST-SEEN             PLAINTEXT  PLAINTEXT-GREW        ERROR",
+                "orders-1  spiffe://cluster.local/ns/shop/sa/orders  orders   10.0.0.5:15006  13      12       NACK "
+                        + "  2026-01-01T00:00:00Z  -          -                     policies: spec.rules[0]: bad",
+                "web-1     spiffe://cluster.local/ns/shop/sa/web     web      10.0.0.6:15006  13      13       ACK  "
+                        + "  2026-01-01T00:00:00Z  42         2026-01-01T00:00:00Z  -");
     }
 
     @Test
