@@ -163,7 +163,8 @@ public final class HeaderHygiene {
 
     /**
      * The request-side additions: the caller's address appended to X-Forwarded-For, X-Forwarded-Proto set
-     * from the listener's protocol ({@code proto}; a caller's value was removed on arrival), x-request-id
+     * from the listener's protocol ({@code proto}; a caller's value was removed on arrival, so one present was set
+     * by the sidecar for this connection: a plaintext one on a listener with TLS), x-request-id
      * set when absent. Returns the request id in use.
      */
     public static String addForwardingHeaders(HttpHeaders headers, String clientIp, String proto) {
@@ -171,7 +172,9 @@ public final class HeaderHygiene {
             String xff = headers.get(X_FORWARDED_FOR);
             headers.set(X_FORWARDED_FOR, xff == null || xff.isBlank() ? clientIp : xff + ", " + clientIp);
         }
-        headers.set(X_FORWARDED_PROTO, proto);
+        if (!headers.contains(X_FORWARDED_PROTO)) { // a caller's was removed on arrival: one set here is the sidecar's
+            headers.set(X_FORWARDED_PROTO, proto);
+        }
         String id = headers.get(X_REQUEST_ID);
         if (id == null || id.isEmpty()) {
             id = RequestIds.next();

@@ -2,6 +2,7 @@ package dev.outrider.proxy.inbound;
 
 import dev.outrider.core.policy.PeerAuthentication.Mode;
 import dev.outrider.proxy.http.DownstreamConnections;
+import dev.outrider.proxy.http.HeaderHygiene;
 import dev.outrider.proxy.metrics.ConnectionRefusal;
 import dev.outrider.proxy.metrics.ProxyMetrics;
 import dev.outrider.proxy.policy.PolicyStore;
@@ -17,7 +18,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * Pipeline position: first of the per-request handlers, on inbound plaintext connections only (a PERMISSIVE or
  * DISABLE port, or a listener without TLS); mTLS connections never have it. Counts each request head
- * ({@code outrider_inbound_plaintext_requests_total}) and passes everything on.
+ * ({@code outrider_inbound_plaintext_requests_total}), marks it {@code X-Forwarded-Proto: http} on a listener with
+ * TLS (the caller's value was removed by header hygiene; forwarding keeps this one, set by the sidecar, instead of
+ * the listener's {@code https}) and passes everything on.
  *
  * <p>A plaintext connection accepted while its port was PERMISSIVE may outlive a switch to STRICT: its next request is
  * then not served. The connection is closed without a response (HTTP/2: with every stream of it), counted as
@@ -26,6 +29,8 @@ import static java.util.Objects.requireNonNull;
  * idle timeout. One instance per HTTP/1.1 connection or HTTP/2 stream; event loop only.
  */
 final class PlaintextRequests extends ChannelInboundHandlerAdapter {
+    private static final String HTTP = "http";
+
     private final ProxyMetrics metrics;
     /** Null on a listener without TLS: nothing to switch to. */
     private final PolicyStore store;
@@ -50,6 +55,9 @@ final class PlaintextRequests extends ChannelInboundHandlerAdapter {
                 (ch instanceof Http2StreamChannel ? ch.parent() : ch).close();
             } else {
                 metrics.plaintextRequest();
+                if (store != null) {
+                    ((HttpRequest) msg).headers().set(HeaderHygiene.X_FORWARDED_PROTO, HTTP);
+                }
             }
         }
         if (refusing) {

@@ -83,15 +83,23 @@ class HeaderHygieneTest {
 
     @Test
     void appendsToForwardedForKeepsTheRequestIdAndSetsTheProtoFromTheListener() {
-        HttpHeaders h = new DefaultHttpHeaders()
-                .add("X-Forwarded-For", "192.0.2.1")
-                .add("X-Forwarded-Proto", "https")
+        DefaultHttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+        request.headers().add("X-Forwarded-For", "192.0.2.1").add("X-Forwarded-Proto", "https")
                 .add("X-Request-Id", "abc-123");
-        String id = HeaderHygiene.addForwardingHeaders(h, "127.0.0.1", "http");
-        assertThat(h.get("x-forwarded-for")).isEqualTo("192.0.2.1, 127.0.0.1");
-        assertThat(h.get("x-forwarded-proto")).as("the real connection's protocol, not the caller's word")
-                .isEqualTo("http");
+        HeaderHygiene.cleanRequestHead(request); // on arrival, before anything of the sidecar's is added
+        String id = HeaderHygiene.addForwardingHeaders(request.headers(), "127.0.0.1", "http");
+        assertThat(request.headers().get("x-forwarded-for")).isEqualTo("192.0.2.1, 127.0.0.1");
+        assertThat(request.headers().get("x-forwarded-proto")).as("the real connection's protocol, not the caller's"
+                + " word").isEqualTo("http");
         assertThat(id).isEqualTo("abc-123");
+    }
+
+    @Test
+    void aProtoTheSidecarSetForThisConnectionIsKept() {
+        // a plaintext connection on a listener with TLS (PERMISSIVE): set after hygiene, kept by forwarding
+        HttpHeaders h = new DefaultHttpHeaders().add("X-Forwarded-Proto", "http");
+        HeaderHygiene.addForwardingHeaders(h, "127.0.0.1", "https");
+        assertThat(h.get("x-forwarded-proto")).isEqualTo("http");
     }
 
     @Test

@@ -166,16 +166,21 @@ class PermissiveModePairTest {
         double requests = Metrics.sum(pair.b, "outrider_inbound_plaintext_requests_total");
 
         assertThat(meshed("/open/a")).startsWith("HTTP/1.1 200 ");
-        assertThat(backend.take().headers().get("x-forwarded-client-cert")).as("the meshed caller's identity")
+        TestBackend.Received viaMtls = backend.take();
+        assertThat(viaMtls.headers().get("x-forwarded-client-cert")).as("the meshed caller's identity")
                 .contains("URI=spiffe://cluster.local/ns/shop/sa/frontend");
+        assertThat(viaMtls.headers().get("x-forwarded-proto")).isEqualTo("https");
 
         HttpResponse<String> h1 = unmeshed("/open/b", "x-forwarded-client-cert",
-                "By=spiffe://cluster.local/ns/shop/sa/orders;URI=spiffe://cluster.local/ns/shop/sa/frontend");
+                "By=spiffe://cluster.local/ns/shop/sa/orders;URI=spiffe://cluster.local/ns/shop/sa/frontend",
+                "x-forwarded-proto", "https");
         assertThat(h1.statusCode()).isEqualTo(200);
         TestBackend.Received received = backend.take();
         assertThat(received.uri()).isEqualTo("/open/b");
         assertThat(received.headers().get("x-forwarded-client-cert")).as("a plaintext caller has no identity, and"
                 + " the one it claims is stripped").isNull();
+        assertThat(received.headers().get("x-forwarded-proto")).as("what the caller sent it on, not what it claims")
+                .isEqualTo("http");
 
         try (H2Client h2c = new H2Client(pair.b.inboundAddress())) {
             H2Client.Response r = h2c.sendRaw(H2Client.get("/open/c", "orders")).get(5, TimeUnit.SECONDS);
