@@ -76,16 +76,10 @@ public final class UpstreamPool {
      */
     public Future<UpstreamStream> acquire(Endpoint endpoint, boolean useHttp2, UpstreamTls tls) {
         assert loop.inEventLoop();
-        Promise<UpstreamStream> promise = loop.newPromise();
-        if (closed) {
-            return promise.setFailure(new IllegalStateException("upstream pool is closed"));
+        Promise<UpstreamStream> promise = newLease(endpoint);
+        if (promise.isDone()) {
+            return promise; // the pool is closed
         }
-        endpoint.requestStarted();
-        promise.addListener(f -> {
-            if (!f.isSuccess()) {
-                endpoint.requestFinished();
-            }
-        });
         if (tls != null && useHttp2) {
             acquireTlsHttp2(endpoint, tls, promise);
         } else if (tls != null) {
@@ -99,13 +93,10 @@ public final class UpstreamPool {
     }
 
     /**
-     * Leases an HTTP/1.1 connection to an external server over TLS the sidecar originates: an idle pooled one, else
-     * a new one whose handshake (chain and name verified, {@link OriginatedTlsHandler}) must succeed before the
-     * request is written. External endpoints are not shared with mesh clusters, so pooled connections never mix.
+     * The promise of a lease on {@code endpoint}, counted on the endpoint (least-request balancing) from now until it
+     * fails, or until the lease it brings is released; failed at once when the pool is closed.
      */
-    public Future<UpstreamStream> acquireOriginated(Endpoint endpoint, OriginatedTls tls) {
-        assert loop.inEventLoop();
-        requireNonNull(tls, "tls");
+    private Promise<UpstreamStream> newLease(Endpoint endpoint) {
         Promise<UpstreamStream> promise = loop.newPromise();
         if (closed) {
             return promise.setFailure(new IllegalStateException("upstream pool is closed"));
@@ -116,6 +107,21 @@ public final class UpstreamPool {
                 endpoint.requestFinished();
             }
         });
+        return promise;
+    }
+
+    /**
+     * Leases an HTTP/1.1 connection to an external server over TLS the sidecar originates: an idle pooled one, else
+     * a new one whose handshake (chain and name verified, {@link OriginatedTlsHandler}) must succeed before the
+     * request is written. External endpoints are not shared with mesh clusters, so pooled connections never mix.
+     */
+    public Future<UpstreamStream> acquireOriginated(Endpoint endpoint, OriginatedTls tls) {
+        assert loop.inEventLoop();
+        requireNonNull(tls, "tls");
+        Promise<UpstreamStream> promise = newLease(endpoint);
+        if (promise.isDone()) {
+            return promise; // the pool is closed
+        }
         if (takeIdleHttp1(endpoint, promise)) {
             return promise;
         }
