@@ -8,7 +8,6 @@ import dev.outrider.proxy.upstream.UpstreamStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -20,7 +19,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -76,24 +74,7 @@ final class ProtocolSwitch {
                      ByteRelay.Ended ended) {
         downstream.writeAndFlush(switched);
         Channel caller = downstream.channel();
-        ByteRelay.join(caller, perRequestHandlers(caller.pipeline()), upstream, List.of(UpstreamStream.CODEC),
+        ByteRelay.join(caller, DownstreamHttp.http1Handlers(caller.pipeline()), upstream, List.of(UpstreamStream.CODEC),
                 WEBSOCKET.equals(protocol) ? new WebSocketDrain(caller) : null, ended);
-    }
-
-    /** The caller pipeline's handlers from its HTTP/1.1 codec on, last first, so the codec goes last. */
-    private static List<String> perRequestHandlers(ChannelPipeline p) {
-        List<String> names = p.names();
-        int codec = names.indexOf(DownstreamHttp.HTTP1_CODEC);
-        if (codec < 0) {
-            throw new IllegalStateException("an upgrade needs an HTTP/1.1 caller connection: " + names);
-        }
-        List<String> strip = new ArrayList<>();
-        for (int i = names.size() - 1; i >= codec; i--) {
-            String name = names.get(i);
-            if (p.get(name) != null) { // the tail's name is listed but names no handler
-                strip.add(name);
-            }
-        }
-        return strip;
     }
 }

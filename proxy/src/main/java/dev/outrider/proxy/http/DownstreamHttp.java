@@ -17,6 +17,8 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
@@ -122,6 +124,28 @@ public final class DownstreamHttp {
      */
     public static void addExpectContinue(ChannelPipeline p) {
         p.addLast("expect-continue", ExpectContinue.INSTANCE);
+    }
+
+    /**
+     * The names of an HTTP/1.1 downstream pipeline's handlers from its codec ({@link #HTTP1_CODEC}) on, last first:
+     * what leaves the pipeline when the connection stops being HTTP (an upgrade's {@code 101}, a TCP tunnel's
+     * {@code 200}), in the order that sends bytes the codec still holds on to what comes after it. The handlers before
+     * the codec stay: they serve the connection (tracker, TLS, idle timeout).
+     */
+    public static List<String> http1Handlers(ChannelPipeline p) {
+        List<String> names = p.names();
+        int codec = names.indexOf(HTTP1_CODEC);
+        if (codec < 0) {
+            throw new IllegalStateException("not an HTTP/1.1 downstream connection: " + names);
+        }
+        List<String> handlers = new ArrayList<>();
+        for (int i = names.size() - 1; i >= codec; i--) {
+            String name = names.get(i);
+            if (p.get(name) != null) { // the tail's name is listed but names no handler
+                handlers.add(name);
+            }
+        }
+        return handlers;
     }
 
     /**

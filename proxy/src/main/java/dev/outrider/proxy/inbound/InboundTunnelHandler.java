@@ -5,16 +5,17 @@ import dev.outrider.proxy.accesslog.SecurityEvent;
 import dev.outrider.proxy.authz.AuthorizationEngine;
 import dev.outrider.proxy.authz.ConnectionAttributes;
 import dev.outrider.proxy.authz.Decision;
+import dev.outrider.proxy.http.DownstreamHttp;
 import dev.outrider.proxy.http.IdleTimeoutHandler;
 import dev.outrider.proxy.http.LocalRejection;
 import dev.outrider.proxy.http.LocalResponses;
+import dev.outrider.proxy.http.TunnelRequests;
 import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.TcpMetrics;
 import dev.outrider.proxy.metrics.TcpRefusal;
 import dev.outrider.proxy.policy.PolicySnapshot;
 import dev.outrider.proxy.ratelimit.SourceLimits;
 import dev.outrider.proxy.tunnel.ByteRelay;
-import dev.outrider.proxy.tunnel.Tunnels;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -30,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 
 /**
  * Pipeline position: per inbound request channel, first of the request handlers (after the request guard and
@@ -97,7 +99,7 @@ final class InboundTunnelHandler extends ChannelInboundHandlerAdapter {
         connecting = true;
         String target = request.uri();
         ReferenceCountUtil.release(msg);
-        int port = Tunnels.connectPort(target);
+        int port = TunnelRequests.connectPort(target);
         if (port < 0 || ctx.channel() instanceof Http2StreamChannel) {
             refuse(ctx, tunnels.metrics().port(Direction.INBOUND, -1), TcpRefusal.BAD_REQUEST, BAD_TARGET);
             return;
@@ -162,13 +164,12 @@ final class InboundTunnelHandler extends ChannelInboundHandlerAdapter {
             app.pipeline().addLast("idle", new IdleTimeoutHandler(tunnels.idleTimeoutNanos()));
             meters.opened();
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
-            // The 200 went through the codec; the HTTP handlers go, then the codec (what it holds goes on).
-            Tunnels.removeAfter(downstream.pipeline(), "http1");
-            ByteRelay.join(downstream, app, (fromCaller, fromApp) -> {
-                meters.closed(fromCaller, fromApp);
-                log(ctx, target, peer, decision, HttpResponseStatus.OK.code(), start, fromCaller, fromApp);
-            });
-            downstream.pipeline().remove("http1");
+            // The 200 went through the codec; the HTTP handlers go, the codec last (what it holds goes on).
+            ByteRelay.join(downstream, DownstreamHttp.http1Handlers(downstream.pipeline()), app, List.of(),
+                    (fromCaller, fromApp) -> {
+                        meters.closed(fromCaller, fromApp);
+                        log(ctx, target, peer, decision, HttpResponseStatus.OK.code(), start, fromCaller, fromApp);
+                    });
         });
     }
 
@@ -198,7 +199,7 @@ final class InboundTunnelHandler extends ChannelInboundHandlerAdapter {
         long duration = System.nanoTime() - startNanos;
         policy.accessLog().log(new AccessLogEntry(System.currentTimeMillis() - duration / 1_000_000,
                 Direction.INBOUND, "TCP", "CONNECT", target, status, duration, received, sent,
-                tunnels.application().getHostAddress() + ":" + Tunnels.connectPort(target), null, null,
+                tunnels.application().getHostAddress() + ":" + TunnelRequests.connectPort(target), null, null,
                 new AccessLogEntry.Auth(peer.principal(), null, decision.reason(), null,
                         decision.shadow() == null ? null : decision.shadow().reason())));
     }

@@ -4,11 +4,11 @@ import dev.outrider.proxy.accesslog.AccessLog;
 import dev.outrider.proxy.accesslog.AccessLogEntry;
 import dev.outrider.proxy.config.UpstreamPortConfig;
 import dev.outrider.proxy.forward.Route;
+import dev.outrider.proxy.http.TunnelRequests;
 import dev.outrider.proxy.metrics.Direction;
 import dev.outrider.proxy.metrics.TcpMetrics;
 import dev.outrider.proxy.metrics.TcpRefusal;
 import dev.outrider.proxy.tunnel.ByteRelay;
-import dev.outrider.proxy.tunnel.Tunnels;
 import dev.outrider.proxy.upstream.Cluster;
 import dev.outrider.proxy.upstream.Endpoint;
 import dev.outrider.proxy.upstream.LoadBalancer;
@@ -34,7 +34,7 @@ import java.util.ArrayDeque;
  * application connects: the route to the port's service (none: closed), an endpoint by P2C least-request, a new
  * mTLS connection to its sidecar on this event loop ({@code UpstreamPool#connectTunnel}: the upstream's SPIFFE
  * identity is checked against the service's, as for requests; a refused connect tries the next endpoint), then
- * {@code CONNECT <service>:<targetPort>} ({@link Tunnels}). On {@code 200} the two connections are joined by a
+ * {@code CONNECT <service>:<targetPort>} ({@link TunnelRequests}). On {@code 200} the two connections are joined by a
  * {@link ByteRelay}; on anything else, or when no sidecar can be reached, the application's connection is closed
  * (its client sees the close) and the refusal counted.
  * <pre>
@@ -118,7 +118,7 @@ final class TcpOutboundHandler extends ChannelInboundHandlerAdapter {
                     refuse(ctx, TcpRefusal.UPSTREAM_REFUSED, 0); // closed before it answered
                 }
             });
-            ch.writeAndFlush(Tunnels.connectRequest(port.service().toString(), port.targetPort()));
+            ch.writeAndFlush(TunnelRequests.connectRequest(port.service().toString(), port.targetPort()));
             ch.read();
         });
     }

@@ -1,17 +1,10 @@
-package dev.outrider.proxy.tunnel;
+package dev.outrider.proxy.http;
 
-import dev.outrider.proxy.http.Authority;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The wire form of a TCP tunnel between sidecars, in one place for both ends: an HTTP/1.1
@@ -20,8 +13,8 @@ import java.util.Map;
  * One connection per TCP connection (as Istio's HBONE carries one per stream): TCP's own flow control works end to
  * end, one slow stream holds up no other, and the identity check and authorization happen once per connection.
  */
-public final class Tunnels {
-    private Tunnels() {
+public final class TunnelRequests {
+    private TunnelRequests() {
     }
 
     /** The {@code CONNECT} a caller's sidecar sends for a connection to {@code service}'s port {@code port}. */
@@ -50,29 +43,5 @@ public final class Tunnels {
             port = port * 10 + (c - '0');
         }
         return port >= 1 && port <= 65535 ? port : -1;
-    }
-
-    /**
-     * Removes every handler after {@code name} (the HTTP handlers of a connection that becomes a tunnel). Call on
-     * the channel's event loop.
-     */
-    public static void removeAfter(ChannelPipeline p, String name) {
-        List<ChannelHandler> after = new ArrayList<>();
-        boolean found = false;
-        for (Map.Entry<String, ChannelHandler> e : p.toMap().entrySet()) {
-            if (found) {
-                after.add(e.getValue());
-            } else if (e.getKey().equals(name)) {
-                found = true;
-            }
-        }
-        if (!found) {
-            throw new IllegalStateException("no handler '" + name + "' in " + p.names());
-        }
-        for (ChannelHandler h : after) {
-            if (p.context(h) != null) {
-                p.remove(h);
-            }
-        }
     }
 }
